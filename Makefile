@@ -1,0 +1,29 @@
+# Two commands for a newcomer: `make demo` and `make test`. Both build .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+OUT ?= out/demo
+
+.PHONY: venv demo test bench clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]'
+	touch $(STAMP)
+
+demo: venv
+	$(BIN)/spikemem run cuba --duration 1.0 --out $(OUT)
+	@echo "report written to $(OUT)"
+
+test: venv
+	$(BIN)/python -m pytest -n 2 -q tests
+
+bench: venv
+	$(BIN)/python benchmarks/cuba.py --duration 5
+
+clean:
+	rm -rf $(VENV) out

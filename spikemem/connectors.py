@@ -1,0 +1,225 @@
+"""Connectors: rules that turn two population sizes into a list of synapses.
+
+Every connector returns ``(i, j, w, d)``: pre indices, post indices, and
+optionally per-synapse weights / delays it defines itself (None otherwise).
+Synapses come out sorted by (pre, post) so that every backend creates them in
+the same order (summation order is part of cross-backend agreement).
+Randomness comes from the rng the network hands in, seeded by the network.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, asdict
+
+import numpy as np
+
+from .errors import ModelError
+
+
+def _exclude_self(i, j):
+    keep = i != j
+    return i[keep], j[keep]
+
+
+def _sorted(i, j, w=None, d=None):
+    order = np.lexsort((j, i))
+    pick = lambda a: None if a is None else np.asarray(a)[order]
+    return i[order].astype(np.int64), j[order].astype(np.int64), pick(w), pick(d)
+
+
+class Connector:
+    """Base: subclasses implement ``_pairs(n_pre, n_post, rng)``."""
+
+    def build(self, n_pre: int, n_post: int, rng, where: str):
+        i, j, *wd = self._pairs(n_pre, n_post, rng, where)
+        w, d = (wd + [None, None])[:2]
+        return _sorted(np.asarray(i), np.asarray(j), w, d)
+
+    def spec(self) -> dict:
+        return {"type": type(self).__name__, **{k: _jsonable(v) for k, v in asdict(self).items()}}
+
+
+def _jsonable(v):
+    if isinstance(v, np.ndarray):
+        return {"array": v.tolist()}
+    return v
+
+
+@dataclass
+class OneToOne(Connector):
+    def _pairs(self, n_pre, n_post, rng, where):
+        if n_pre != n_post:
+            raise ModelError(f"{where}: OneToOne needs equal sizes, got {n_pre} -> {n_post}")
+        idx = np.arange(n_pre)
+        return idx, idx
+
+
+@dataclass
+class AllToAll(Connector):
+    allow_self: bool = True
+
+    def _pairs(self, n_pre, n_post, rng, where):
+        i, j = np.divmod(np.arange(n_pre * n_post), n_post)
+        return (i, j) if self.allow_self else _exclude_self(i, j)
+
+
+@dataclass
+class FixedProbability(Connector):
+    p: float
+    allow_self: bool = True
+
+    def _pairs(self, n_pre, n_post, rng, where):
+        if not 0.0 <= self.p <= 1.0:
+            raise ModelError(f"{where}: connection probability must be in [0, 1], got {self.p}")
+        # Row by row keeps memory at O(synapses) for large populations.
+        rows = [np.flatnonzero(rng.random(n_post) < self.p) for _ in range(n_pre)]
+        i = np.repeat(np.arange(n_pre), [len(r) for r in rows])
+        j = np.concatenate(rows) if rows else np.zeros(0, int)
+        return (i, j) if self.allow_self else _exclude_self(i, j)
+
+
+def _choose(rng, n_from, k, exclude, replace, where, what):
+    pool = np.delete(np.arange(n_from), exclude) if exclude is not None else np.arange(n_from)
+    if not replace and k > len(pool):
+        raise ModelError(f"{where}: {what}={k} exceeds the {len(pool)} candidates")
+    return np.sort(rng.choice(pool, size=k, replace=replace))
+
+
+@dataclass
+class FixedNumberPre(Connector):
+    """Every postsynaptic neuron receives exactly ``n`` inputs."""
+    n: int
+    allow_self: bool = True
+    with_replacement: bool = False
+
+    def _pairs(self, n_pre, n_post, rng, where):
+        i = [_choose(rng, n_pre, self.n, None if self.allow_self else post,
+                     self.with_replacement, where, "n") for post in range(n_post)]
+        return np.concatenate(i), np.repeat(np.arange(n_post), self.n)
+
+
+@dataclass
+class FixedNumberPost(Connector):
+    """Every presynaptic neuron makes exactly ``n`` outputs."""
+    n: int
+    allow_self: bool = True
+    with_replacement: bool = False
+
+    def _pairs(self, n_pre, n_post, rng, where):
+        j = [_choose(rng, n_post, self.n, None if self.allow_self else pre,
+                     self.with_replacement, where, "n") for pre in range(n_pre)]
+        return np.repeat(np.arange(n_pre), self.n), np.concatenate(j)
+
+
+@dataclass
+class FromList(Connector):
+    """Rows of (i, j), (i, j, w) or (i, j, w, delay_seconds)."""
+    conn_list: list = field(default_factory=list)
+
+    def _pairs(self, n_pre, n_post, rng, where):
+        a = np.asarray(self.conn_list, dtype=float)
+        if a.ndim != 2 or a.shape[1] not in (2, 3, 4):
+            raise ModelError(f"{where}: FromList rows must be (i, j[, w[, delay]]), got shape {a.shape}")
+        i, j = a[:, 0], a[:, 1]
+        if np.any(i != np.round(i)) or np.any(j != np.round(j)):
+            raise ModelError(f"{where}: FromList indices must be integers")
+        _check_range(i.astype(int), n_pre, where, "pre")
+        _check_range(j.astype(int), n_post, where, "post")
+        w = a[:, 2] if a.shape[1] > 2 else None
+        d = a[:, 3] if a.shape[1] > 3 else None
+        return i.astype(int), j.astype(int), w, d
+
+
+@dataclass
+class FromMatrix(Connector):
+    """Synapses where ``matrix[i, j] != 0`` with weight ``matrix[i, j]`` (shape n_pre x n_post)."""
+    matrix: np.ndarray = None
+
+    def __post_init__(self):
+        self.matrix = np.asarray(self.matrix, dtype=float)
+
+    def _pairs(self, n_pre, n_post, rng, where):
+        if self.matrix.shape != (n_pre, n_post):
+            raise ModelError(f"{where}: weight matrix has shape {self.matrix.shape}, "
+                             f"expected ({n_pre}, {n_post})")
+        i, j = np.nonzero(self.matrix)
+        return i, j, self.matrix[i, j]
+
+
+@dataclass
+class DistanceKernel(Connector):
+    """Weights from the distance between neurons laid out on a 1-D or 2-D grid.
+
+    Both populations sit on the same grid ``shape`` (row-major index). The weight
+    of i -> j is ``kernel(x_j - x_i - shift_i)`` where ``shift`` is an optional
+    per-presynaptic offset (n_pre x ndim; the grid-cell attractor shifts each
+    neuron's outgoing kernel along its preferred direction). Kernels:
+    ``gaussian``: amplitude * exp(-|x|^2 / (2 sigma^2));
+    ``dog``: a * exp(-gamma |x|^2) - exp(-beta |x|^2) (difference of Gaussians).
+    Distances wrap around when ``periodic``. Synapses with |w| <= cutoff are dropped.
+    """
+    shape: tuple = (1,)
+    kernel: str = "gaussian"
+    params: dict = field(default_factory=dict)
+    shift: np.ndarray | None = None
+    periodic: bool = True
+    cutoff: float = 0.0
+    allow_self: bool = True
+
+    def _positions(self):
+        grids = np.meshgrid(*[np.arange(s) for s in self.shape], indexing="ij")
+        return np.stack([g.ravel() for g in grids], axis=1).astype(float)
+
+    def _weights(self, r2, where):
+        p = self.params
+        try:
+            if self.kernel == "gaussian":
+                return p.get("amplitude", 1.0) * np.exp(-r2 / (2 * p["sigma"] ** 2))
+            if self.kernel == "dog":
+                return p["a"] * np.exp(-p["gamma"] * r2) - np.exp(-p["beta"] * r2)
+        except KeyError as e:
+            raise ModelError(f"{where}: kernel '{self.kernel}' needs parameter {e}") from None
+        raise ModelError(f"{where}: unknown kernel '{self.kernel}' (use 'gaussian' or 'dog')")
+
+    def _pairs(self, n_pre, n_post, rng, where):
+        self.shape = tuple(int(s) for s in np.atleast_1d(self.shape))
+        n = int(np.prod(self.shape))
+        if len(self.shape) not in (1, 2):
+            raise ModelError(f"{where}: grid shape must be 1-D or 2-D, got {self.shape}")
+        if n_pre != n or n_post != n:
+            raise ModelError(f"{where}: grid {self.shape} has {n} cells, populations have {n_pre} and {n_post}")
+        x = self._positions()
+        diff = x[None, :, :] - x[:, None, :]           # [pre, post, dim]: x_j - x_i
+        if self.shift is not None:
+            shift = np.asarray(self.shift, dtype=float).reshape(n_pre, len(self.shape))
+            diff = diff - shift[:, None, :]
+        if self.periodic:
+            size = np.asarray(self.shape, dtype=float)
+            diff = (diff + size / 2) % size - size / 2
+        w = self._weights(np.sum(diff ** 2, axis=-1), where)
+        if not self.allow_self:
+            np.fill_diagonal(w, 0.0)
+        i, j = np.nonzero(np.abs(w) > self.cutoff)
+        return i, j, w[i, j]
+
+    def spec(self):
+        s = super().spec()
+        s["shape"] = list(self.shape)
+        return s
+
+
+def _check_range(idx, n, where, side):
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        bad = idx[(idx < 0) | (idx >= n)][0]
+        raise ModelError(f"{where}: {side} index {bad} out of range for a population of {n}")
+
+
+CONNECTORS = {c.__name__: c for c in (OneToOne, AllToAll, FixedProbability, FixedNumberPre,
+                                      FixedNumberPost, FromList, FromMatrix, DistanceKernel)}
+
+
+def from_spec(spec: dict) -> Connector:
+    kw = {k: (np.asarray(v["array"]) if isinstance(v, dict) and "array" in v else v)
+          for k, v in spec.items() if k != "type"}
+    if "shape" in kw:
+        kw["shape"] = tuple(kw["shape"])
+    return CONNECTORS[spec["type"]](**kw)

@@ -1,0 +1,495 @@
+"""The model definition: a network of populations, projections, inputs and monitors.
+
+A ``Network`` holds declarations only (small validated dataclasses). ``build()``
+turns it into numbers -- connectivity, weights, delays in steps, initial
+values -- drawn once from the network's seed, so every backend simulates the
+very same instance. ``save`` / ``load`` write the declarations to JSON, and a
+loaded network rebuilds identically.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+
+import numpy as np
+from brian2.units.fundamentalunits import DIMENSIONLESS
+from brian2 import second, hertz
+
+from . import connectors as _conn
+from . import distributions as _dist
+from .equations import parse, resolve_params, ParsedModel
+from .errors import ModelError
+from .neurons import NeuronModel
+from .units import to_si
+
+FORMAT_VERSION = 1
+
+
+# ----------------------------------------------------------------- declarations
+@dataclass
+class SpikeSource:
+    """Neurons that fire at given times: ``times[k]`` for neuron ``ids[k]`` (seconds)."""
+    times: np.ndarray
+    ids: np.ndarray
+
+
+@dataclass
+class PoissonSource:
+    """Independent Poisson spike trains at ``rate`` Hz (scalar or one per neuron)."""
+    rate: object
+
+
+@dataclass
+class Population:
+    name: str
+    size: int
+    model: object                      # NeuronModel, SpikeSource or PoissonSource
+    params: dict = field(default_factory=dict)
+    init: dict = field(default_factory=dict)
+
+    @property
+    def is_source(self) -> bool:
+        return isinstance(self.model, (SpikeSource, PoissonSource))
+
+
+@dataclass
+class Projection:
+    name: str
+    pre: str
+    post: str
+    connector: _conn.Connector
+    weight: object = None              # scalar, array, distribution; None: the connector's
+    delay: object = None               # seconds; None: one time step
+    receptor: str = "exc"              # receptor name of the post model, or a state variable
+    on_pre: str | None = None          # default: "<target>_post += w"
+
+
+@dataclass
+class CurrentInput:
+    """Piecewise-constant drive: from ``times[k]`` on, ``variable = values[k]``.
+
+    ``values`` is (K,) for all neurons alike or (K, n) per neuron. A step current
+    is two entries; a sampled waveform is one entry per sample.
+    """
+    population: str
+    times: np.ndarray
+    values: np.ndarray
+    variable: str = "i_offset"
+
+
+@dataclass
+class SpikeMonitor:
+    population: str
+
+
+@dataclass
+class StateMonitor:
+    population: str
+    variables: tuple
+    ids: object = None                 # None: every neuron
+    every: int = 1                     # record every k-th step
+
+
+# ----------------------------------------------------------------- built instance
+@dataclass
+class BuiltPopulation:
+    name: str
+    size: int
+    kind: str                          # "neuron", "spikes", "poisson"
+    model: NeuronModel | None = None
+    parsed: ParsedModel | None = None
+    params: dict = field(default_factory=dict)      # shared floats or per-neuron arrays
+    init: dict = field(default_factory=dict)        # state variable -> float64 array
+    refractory: float = 0.0
+    spike_steps: np.ndarray | None = None           # spike sources, sorted by (step, id)
+    spike_ids: np.ndarray | None = None
+    rate: np.ndarray | None = None                  # Poisson sources, Hz per neuron
+
+
+@dataclass
+class BuiltProjection:
+    name: str
+    pre: str
+    post: str
+    i: np.ndarray
+    j: np.ndarray
+    w: np.ndarray
+    delay: np.ndarray                  # int steps >= 1
+    target: str                        # post state variable
+    on_pre: str
+    weight_dim: object
+
+
+@dataclass
+class BuiltInput:
+    population: str
+    variable: str
+    steps: np.ndarray                  # int, sorted
+    values: np.ndarray                 # (K, n)
+
+
+@dataclass
+class BuiltNetwork:
+    dt: float
+    seed: int
+    populations: dict
+    projections: list
+    inputs: list
+    spike_monitors: list
+    state_monitors: list
+    hash: str
+
+
+# ----------------------------------------------------------------- the network
+class Network:
+    """A spiking circuit defined once. Units: SI (see ``spikemem.units``)."""
+
+    def __init__(self, dt=1e-4, seed: int = 0):
+        self.dt = to_si(dt, "Network dt", second.dim)
+        if not self.dt > 0:
+            raise ModelError(f"Network dt must be positive, got {self.dt}")
+        if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
+            raise ModelError(f"Network seed must be an integer, got {seed!r}")
+        self.seed = int(seed)
+        self.populations: dict[str, Population] = {}
+        self.projections: list[Projection] = []
+        self.inputs: list[CurrentInput] = []
+        self.monitors: list = []
+
+    # --- construction
+    def _check_size(self, name, size):
+        if not isinstance(size, (int, np.integer)) or isinstance(size, bool):
+            raise ModelError(f"population '{name}': size must be an integer, got {size!r}")
+        if size < 1:
+            raise ModelError(f"population '{name}': size must be >= 1, got {size}")
+
+    def _check_name(self, name, taken, what):
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ModelError(f"{what} name must be a Python identifier, got {name!r}")
+        if name in taken:
+            raise ModelError(f"{what} '{name}' already exists")
+
+    def population(self, name: str, size: int, model: NeuronModel, params=None, init=None) -> Population:
+        self._check_name(name, self.populations, "population")
+        self._check_size(name, size)
+        if not isinstance(model, NeuronModel):
+            raise ModelError(f"population '{name}': model must be a NeuronModel, got {type(model).__name__}")
+        pop = Population(name, int(size), model, dict(params or {}), dict(init or {}))
+        self.populations[name] = pop
+        return pop
+
+    def spike_source(self, name: str, size: int, times, ids=None) -> Population:
+        """Spike-source array. ``times`` is a list of per-neuron time lists, or
+        flat ``times`` with matching ``ids``."""
+        self._check_name(name, self.populations, "population")
+        self._check_size(name, size)
+        if ids is None:
+            if len(times) != size:
+                raise ModelError(f"population '{name}': {len(times)} spike lists for {size} neurons")
+            ids = np.concatenate([np.full(len(t), k) for k, t in enumerate(times)]) if size else []
+            times = np.concatenate([to_si(np.asarray(t, float), f"population '{name}' spike times")
+                                    for t in times]) if size else []
+        times = np.atleast_1d(to_si(times, f"population '{name}' spike times", second.dim)).astype(float)
+        ids = np.asarray(ids, dtype=np.int64).ravel()
+        if times.shape != ids.shape:
+            raise ModelError(f"population '{name}': {times.size} spike times but {ids.size} ids")
+        if ids.size and (ids.min() < 0 or ids.max() >= size):
+            raise ModelError(f"population '{name}': spike id out of range [0, {size})")
+        if np.any(times < 0):
+            raise ModelError(f"population '{name}': negative spike time {times.min()}")
+        pop = Population(name, int(size), SpikeSource(times, ids))
+        self.populations[name] = pop
+        return pop
+
+    def poisson_source(self, name: str, size: int, rate) -> Population:
+        self._check_name(name, self.populations, "population")
+        self._check_size(name, size)
+        r = to_si(rate, f"population '{name}' rate", hertz.dim)
+        if np.any(np.asarray(r) < 0):
+            raise ModelError(f"population '{name}': rate must be >= 0")
+        pop = Population(name, int(size), PoissonSource(r))
+        self.populations[name] = pop
+        return pop
+
+    def connect(self, pre, post, connector, weight=None, delay=None, receptor="exc",
+                on_pre=None, name=None) -> Projection:
+        pre = pre.name if isinstance(pre, Population) else pre
+        post = post.name if isinstance(post, Population) else post
+        name = name or f"{pre}_to_{post}_{len(self.projections)}"
+        self._check_name(name, {p.name for p in self.projections}, "projection")
+        for side, pop in (("pre", pre), ("post", post)):
+            if pop not in self.populations:
+                raise ModelError(f"projection '{name}': unknown {side} population '{pop}'")
+        if self.populations[post].is_source:
+            raise ModelError(f"projection '{name}': post population '{post}' is a spike source")
+        if not isinstance(connector, _conn.Connector):
+            raise ModelError(f"projection '{name}': connector must be a Connector, got {connector!r}")
+        proj = Projection(name, pre, post, connector, weight, delay, receptor, on_pre)
+        self.projections.append(proj)
+        return proj
+
+    def current(self, population, times, values, variable="i_offset") -> CurrentInput:
+        population = population.name if isinstance(population, Population) else population
+        if population not in self.populations:
+            raise ModelError(f"current input: unknown population '{population}'")
+        inp = CurrentInput(population, np.atleast_1d(np.asarray(to_si(times, "current times"), float)),
+                           np.asarray(values, dtype=float) if not hasattr(values, "dim") else values,
+                           variable)
+        self.inputs.append(inp)
+        return inp
+
+    def step_current(self, population, amplitude, start, stop=None, variable="i_offset"):
+        """Constant ``amplitude`` from ``start`` to ``stop`` (seconds), zero otherwise."""
+        amp = to_si(amplitude, f"step current on '{population}'")
+        times = [0.0, to_si(start, "step current start")]
+        values = [0.0 * np.asarray(amp), amp]
+        if stop is not None:
+            times.append(to_si(stop, "step current stop"))
+            values.append(0.0 * np.asarray(amp))
+        return self.current(population, np.asarray(times), np.asarray(values), variable)
+
+    def record_spikes(self, population):
+        population = population.name if isinstance(population, Population) else population
+        if population not in self.populations:
+            raise ModelError(f"spike monitor: unknown population '{population}'")
+        self.monitors.append(SpikeMonitor(population))
+
+    def record_state(self, population, variables, ids=None, every: int = 1):
+        population = population.name if isinstance(population, Population) else population
+        if population not in self.populations:
+            raise ModelError(f"state monitor: unknown population '{population}'")
+        if isinstance(variables, str):
+            variables = (variables,)
+        if not isinstance(every, (int, np.integer)) or every < 1:
+            raise ModelError(f"state monitor on '{population}': every must be an integer >= 1, got {every!r}")
+        self.monitors.append(StateMonitor(population, tuple(variables),
+                                          None if ids is None else np.asarray(ids, dtype=np.int64),
+                                          int(every)))
+
+    # --- instance
+    def build(self) -> BuiltNetwork:
+        """Validate everything and draw every number; raises ModelError naming the culprit."""
+        if not self.populations:
+            raise ModelError("network has no populations")
+        rng = np.random.default_rng(self.seed)
+        pops = {name: self._build_population(p, rng) for name, p in self.populations.items()}
+        projs = [self._build_projection(p, pops, rng) for p in self.projections]
+        inputs = [self._build_input(inp, pops) for inp in self.inputs]
+        spike_mons = [m.population for m in self.monitors if isinstance(m, SpikeMonitor)]
+        state_mons = [self._build_state_monitor(m, pops) for m in self.monitors
+                      if isinstance(m, StateMonitor)]
+        return BuiltNetwork(self.dt, self.seed, pops, projs, inputs, spike_mons, state_mons, self.hash())
+
+    def _build_population(self, pop: Population, rng) -> BuiltPopulation:
+        where = f"population '{pop.name}'"
+        if isinstance(pop.model, SpikeSource):
+            steps = _to_steps_round(pop.model.times, self.dt)
+            order = np.lexsort((pop.model.ids, steps))
+            return BuiltPopulation(pop.name, pop.size, "spikes", spike_steps=steps[order],
+                                   spike_ids=pop.model.ids[order])
+        if isinstance(pop.model, PoissonSource):
+            return BuiltPopulation(pop.name, pop.size, "poisson",
+                                   rate=_dist.resolve(pop.model.rate, pop.size, rng, where + " rate"))
+        model = pop.model
+        parsed = parse(model, where)
+        params = resolve_params(parsed, model, pop.params, pop.size, where)
+        init = {}
+        given = {**model.init, **pop.init}
+        for var in given:
+            if var not in parsed.state:
+                raise ModelError(f"{where}: cannot initialise '{var}'; state variables are {parsed.state}")
+        for var in parsed.state:
+            if var in params:      # non-constant parameter: its value is its initial value
+                init[var] = _dist.resolve(params.pop(var), pop.size, rng, f"{where} '{var}'")
+            else:
+                init[var] = _dist.resolve(given.get(var, 0.0), pop.size, rng,
+                                          f"{where} initial value of '{var}'", parsed.dims[var])
+        refractory = model.refractory
+        if isinstance(refractory, str):
+            raise ModelError(f"{where}: refractory conditions as strings are not supported; give a duration")
+        refractory = to_si(refractory, f"{where} refractory period", second.dim)
+        if refractory < 0:
+            raise ModelError(f"{where}: refractory period must be >= 0, got {refractory}")
+        if model.threshold is None and model.reset is not None:
+            raise ModelError(f"{where}: a reset needs a threshold")
+        for var, target in model.receptors.items():
+            if target not in parsed.state:
+                raise ModelError(f"{where}: receptor '{var}' targets unknown variable '{target}'")
+        return BuiltPopulation(pop.name, pop.size, "neuron", model, parsed, params, init, refractory)
+
+    def _build_projection(self, proj: Projection, pops, rng) -> BuiltProjection:
+        where = f"projection '{proj.name}'"
+        pre, post = pops[proj.pre], pops[proj.post]
+        if post.kind != "neuron":
+            raise ModelError(f"{where}: post population '{post.name}' has no state to drive")
+        target = post.model.receptors.get(proj.receptor, proj.receptor)
+        if target not in post.parsed.state:
+            raise ModelError(f"{where}: '{proj.receptor}' is neither a receptor "
+                             f"{sorted(post.model.receptors)} nor a state variable of '{post.name}'")
+        i, j, w_conn, d_conn = proj.connector.build(pre.size, post.size, rng, where)
+        n = len(i)
+        wdim = post.parsed.dims[target]
+        if proj.weight is not None:
+            w = _dist.resolve(proj.weight, n, rng, f"{where} weight", wdim)
+        elif w_conn is not None:
+            w = np.asarray(w_conn, dtype=float)
+        else:
+            raise ModelError(f"{where}: no weight given and the connector defines none")
+        if proj.delay is not None:
+            d = _dist.resolve(proj.delay, n, rng, f"{where} delay", second.dim)
+        elif d_conn is not None:
+            d = np.asarray(d_conn, dtype=float)
+        else:
+            d = np.full(n, self.dt)
+        steps = _to_steps_exact(d, self.dt, f"{where} delay")
+        if n and steps.min() < 1:
+            raise ModelError(f"{where}: delays must be at least one time step ({self.dt} s), "
+                             f"got {d[steps.argmin()]} s")
+        on_pre = proj.on_pre or f"{target}_post += w"
+        return BuiltProjection(proj.name, proj.pre, proj.post, i, j, w, steps, target, on_pre, wdim)
+
+    def _build_input(self, inp: CurrentInput, pops) -> BuiltInput:
+        pop = pops[inp.population]
+        where = f"current input on '{inp.population}'"
+        if pop.kind != "neuron" or inp.variable not in pop.init:
+            raise ModelError(f"{where}: '{inp.variable}' is not a state variable of the population")
+        dim = pop.parsed.dims[inp.variable]
+        values = to_si(inp.values, f"{where} values", dim)
+        values = np.asarray(values, dtype=float)
+        if values.ndim == 1:
+            values = np.repeat(values[:, None], pop.size, axis=1)
+        if values.shape != (len(inp.times), pop.size):
+            raise ModelError(f"{where}: values must have shape ({len(inp.times)},) or "
+                             f"({len(inp.times)}, {pop.size}), got {np.shape(inp.values)}")
+        steps = _to_steps_round(inp.times, self.dt)
+        if np.any(np.diff(steps) <= 0):
+            raise ModelError(f"{where}: times must increase by at least one step")
+        return BuiltInput(inp.population, inp.variable, steps, values)
+
+    def _build_state_monitor(self, m: StateMonitor, pops):
+        pop = pops[m.population]
+        where = f"state monitor on '{m.population}'"
+        if pop.kind != "neuron":
+            raise ModelError(f"{where}: spike sources have no state")
+        for var in m.variables:
+            if var not in pop.init:
+                raise ModelError(f"{where}: unknown variable '{var}'; state variables are {sorted(pop.init)}")
+        ids = np.arange(pop.size) if m.ids is None else np.asarray(m.ids, dtype=np.int64)
+        if ids.size == 0 or ids.min() < 0 or ids.max() >= pop.size:
+            raise ModelError(f"{where}: neuron ids must be within [0, {pop.size})")
+        return StateMonitor(m.population, m.variables, ids, m.every)
+
+    # --- files
+    def spec(self) -> dict:
+        def pop_spec(p: Population):
+            if isinstance(p.model, SpikeSource):
+                m = {"kind": "spikes", "times": p.model.times.tolist(), "ids": p.model.ids.tolist()}
+            elif isinstance(p.model, PoissonSource):
+                m = {"kind": "poisson", "rate": _dist.to_spec(p.model.rate)}
+            else:
+                m = {"kind": "neuron", **p.model.spec()}
+            return {"name": p.name, "size": p.size, "model": m,
+                    "params": {k: _dist.to_spec(_si(v)) for k, v in p.params.items()},
+                    "init": {k: _dist.to_spec(_si(v)) for k, v in p.init.items()}}
+
+        def mon_spec(m):
+            if isinstance(m, SpikeMonitor):
+                return {"kind": "spikes", "population": m.population}
+            return {"kind": "state", "population": m.population, "variables": list(m.variables),
+                    "ids": None if m.ids is None else np.asarray(m.ids).tolist(), "every": m.every}
+
+        return {
+            "format": "spikemem-network", "version": FORMAT_VERSION, "dt": self.dt, "seed": self.seed,
+            "populations": [pop_spec(p) for p in self.populations.values()],
+            "projections": [{"name": p.name, "pre": p.pre, "post": p.post,
+                             "connector": p.connector.spec(), "weight": _dist.to_spec(_si(p.weight)),
+                             "delay": _dist.to_spec(_si(p.delay)), "receptor": p.receptor,
+                             "on_pre": p.on_pre} for p in self.projections],
+            "inputs": [{"population": c.population, "times": np.asarray(c.times).tolist(),
+                        "values": np.asarray(_si(c.values)).tolist(), "variable": c.variable}
+                       for c in self.inputs],
+            "monitors": [mon_spec(m) for m in self.monitors],
+        }
+
+    def hash(self) -> str:
+        return hashlib.sha256(json.dumps(self.spec(), sort_keys=True).encode()).hexdigest()[:16]
+
+    def save(self, path):
+        """Write the definition as JSON (atomically: temp file, then rename)."""
+        text = json.dumps(self.spec(), indent=1)
+        directory = os.path.dirname(os.path.abspath(path))
+        fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(text)
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+            raise
+
+    @classmethod
+    def load(cls, path) -> "Network":
+        try:
+            with open(path) as f:
+                spec = json.load(f)
+        except (OSError, json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise ModelError(f"{path}: not a readable network file ({e})") from None
+        if not isinstance(spec, dict) or spec.get("format") != "spikemem-network":
+            raise ModelError(f"{path}: not a spikemem network file")
+        if spec.get("version") != FORMAT_VERSION:
+            raise ModelError(f"{path}: network file version {spec.get('version')} "
+                             f"(this spikemem reads {FORMAT_VERSION})")
+        try:
+            return cls.from_spec(spec)
+        except (KeyError, TypeError) as e:
+            raise ModelError(f"{path}: malformed network file ({e!r})") from None
+
+    @classmethod
+    def from_spec(cls, spec: dict) -> "Network":
+        net = cls(spec["dt"], spec["seed"])
+        for p in spec["populations"]:
+            m = p["model"]
+            if m["kind"] == "spikes":
+                net.spike_source(p["name"], p["size"], np.asarray(m["times"], float), m["ids"])
+            elif m["kind"] == "poisson":
+                net.poisson_source(p["name"], p["size"], _dist.from_spec(m["rate"]))
+            else:
+                model = NeuronModel.from_spec({k: v for k, v in m.items() if k != "kind"})
+                net.population(p["name"], p["size"], model,
+                               {k: _dist.from_spec(v) for k, v in p["params"].items()},
+                               {k: _dist.from_spec(v) for k, v in p["init"].items()})
+        for p in spec["projections"]:
+            net.connect(p["pre"], p["post"], _conn.from_spec(p["connector"]),
+                        _dist.from_spec(p["weight"]), _dist.from_spec(p["delay"]),
+                        p["receptor"], p["on_pre"], p["name"])
+        for c in spec["inputs"]:
+            net.current(c["population"], np.asarray(c["times"]), np.asarray(c["values"]), c["variable"])
+        for m in spec["monitors"]:
+            if m["kind"] == "spikes":
+                net.record_spikes(m["population"])
+            else:
+                net.record_state(m["population"], m["variables"], m["ids"], m["every"])
+        return net
+
+
+def _si(v):
+    from brian2.units.fundamentalunits import Quantity
+    return np.asarray(v, dtype=float) if isinstance(v, Quantity) else v
+
+
+def _to_steps_round(times, dt) -> np.ndarray:
+    return np.rint(np.asarray(times, dtype=float) / dt).astype(np.int64)
+
+
+def _to_steps_exact(times, dt, where) -> np.ndarray:
+    x = np.asarray(times, dtype=float) / dt
+    steps = np.rint(x)
+    bad = np.abs(x - steps) > 1e-6
+    if np.any(bad):
+        raise ModelError(f"{where}: {np.asarray(times)[bad][0]} s is not a whole number of "
+                         f"time steps (dt = {dt} s)")
+    return steps.astype(np.int64)

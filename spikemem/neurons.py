@@ -1,0 +1,207 @@
+"""Neuron models as Brian2-style equations, and the ready-made templates.
+
+A model declares every parameter in its equations as ``name : unit (constant)``;
+values come from the template's defaults or the population's ``params``. A
+scalar value becomes one shared constant, an array gives one value per neuron.
+``receptors`` maps a receptor name ("exc", "inh", ...) to the state variable a
+projection increments by its weight when a spike arrives.
+
+Templates (defaults in SI, PyNN's names and defaults where PyNN has the model):
+
+=================  ==========================================================
+``IF_curr_exp``    LIF, exponentially decaying current synapses (PyNN
+                   IF_curr_exp). Inhibitory weights are negative currents,
+                   as in PyNN's current-based models.
+``IF_cond_exp``    LIF, exponentially decaying conductances (PyNN
+                   IF_cond_exp); ``adaptive=True`` adds a threshold that
+                   jumps by ``delta_vt`` at each spike and relaxes to
+                   ``v_thresh`` with ``tau_vt``.
+``Izhikevich``     Izhikevich (2003) with a, b, c, d; current synapses.
+``AdEx``           adaptive exponential integrate-and-fire (Brette and
+                   Gerstner 2005); current synapses.
+``RateUnit``       tau dr/dt = -r + gain * max(I, 0); no spikes; driven by
+                   currents or by rate projections into ``I``.
+=================  ==========================================================
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from brian2 import mV, ms, nA, nF, nS, uS, pF, Hz
+
+
+@dataclass(frozen=True)
+class NeuronModel:
+    equations: str
+    threshold: str | None = None
+    reset: str | None = None
+    refractory: object = 0.0          # seconds (number or quantity) or a condition string
+    method: str = "exact"
+    params: dict = field(default_factory=dict)
+    receptors: dict = field(default_factory=dict)
+    init: dict = field(default_factory=dict)   # default initial values of state variables
+    name: str = "custom"
+
+    def spec(self) -> dict:
+        from .distributions import to_spec
+        return {"equations": self.equations, "threshold": self.threshold, "reset": self.reset,
+                "refractory": to_spec(_si(self.refractory)), "method": self.method,
+                "params": {k: to_spec(_si(v)) for k, v in self.params.items()},
+                "receptors": dict(self.receptors),
+                "init": {k: to_spec(_si(v)) for k, v in self.init.items()}, "name": self.name}
+
+    @classmethod
+    def from_spec(cls, spec: dict) -> "NeuronModel":
+        from .distributions import from_spec
+        spec = dict(spec)
+        spec["refractory"] = from_spec(spec["refractory"])
+        spec["params"] = {k: from_spec(v) for k, v in spec["params"].items()}
+        spec["init"] = {k: from_spec(v) for k, v in spec["init"].items()}
+        return cls(**spec)
+
+
+def _si(v):
+    import numpy as np
+    from brian2.units.fundamentalunits import Quantity
+    return np.asarray(v, dtype=float) if isinstance(v, Quantity) else v
+
+
+def _pynn_names(params):
+    # Brian2 reserves ``cm`` (the unit centimetre); PyNN's name is accepted and stored as c_m.
+    if "cm" in params:
+        params["c_m"] = params.pop("cm")
+
+
+def IF_curr_exp(**params) -> NeuronModel:
+    defaults = dict(c_m=1 * nF, tau_m=20 * ms, tau_syn_E=5 * ms, tau_syn_I=5 * ms,
+                    v_rest=-65 * mV, v_reset=-65 * mV, v_thresh=-50 * mV, i_offset=0 * nA)
+    refractory = params.pop("tau_refrac", 0.1 * ms)
+    _pynn_names(params)
+    return NeuronModel(
+        name="IF_curr_exp",
+        equations="""
+        dv/dt = (v_rest - v)/tau_m + (isyn_exc + isyn_inh + i_offset)/c_m : volt (unless refractory)
+        disyn_exc/dt = -isyn_exc/tau_syn_E : amp
+        disyn_inh/dt = -isyn_inh/tau_syn_I : amp
+        c_m : farad (constant)
+        tau_m : second (constant)
+        tau_syn_E : second (constant)
+        tau_syn_I : second (constant)
+        v_rest : volt (constant)
+        v_reset : volt (constant)
+        v_thresh : volt (constant)
+        i_offset : amp
+        """,
+        threshold="v > v_thresh", reset="v = v_reset", refractory=refractory, method="exact",
+        params={**defaults, **params}, receptors={"exc": "isyn_exc", "inh": "isyn_inh"},
+        init={"v": defaults["v_rest"] if "v_rest" not in params else params["v_rest"]})
+
+
+def IF_cond_exp(adaptive: bool = False, **params) -> NeuronModel:
+    defaults = dict(c_m=1 * nF, tau_m=20 * ms, tau_syn_E=5 * ms, tau_syn_I=5 * ms,
+                    e_rev_E=0 * mV, e_rev_I=-70 * mV, v_rest=-65 * mV, v_reset=-65 * mV,
+                    v_thresh=-50 * mV, i_offset=0 * nA)
+    refractory = params.pop("tau_refrac", 0.1 * ms)
+    _pynn_names(params)
+    eqs = """
+        dv/dt = (v_rest - v)/tau_m + (gsyn_exc*(e_rev_E - v) + gsyn_inh*(e_rev_I - v) + i_offset)/c_m : volt (unless refractory)
+        dgsyn_exc/dt = -gsyn_exc/tau_syn_E : siemens
+        dgsyn_inh/dt = -gsyn_inh/tau_syn_I : siemens
+        c_m : farad (constant)
+        tau_m : second (constant)
+        tau_syn_E : second (constant)
+        tau_syn_I : second (constant)
+        e_rev_E : volt (constant)
+        e_rev_I : volt (constant)
+        v_rest : volt (constant)
+        v_reset : volt (constant)
+        v_thresh : volt (constant)
+        i_offset : amp
+        """
+    threshold, reset, init = "v > v_thresh", "v = v_reset", {}
+    if adaptive:
+        defaults.update(tau_vt=50 * ms, delta_vt=1 * mV)
+        eqs += """
+        dvt/dt = (v_thresh - vt)/tau_vt : volt
+        tau_vt : second (constant)
+        delta_vt : volt (constant)
+        """
+        threshold, reset = "v > vt", "v = v_reset\nvt += delta_vt"
+        init["vt"] = params.get("v_thresh", defaults["v_thresh"])
+    init["v"] = params.get("v_rest", defaults["v_rest"])
+    return NeuronModel(name="IF_cond_exp_adaptive" if adaptive else "IF_cond_exp",
+                       equations=eqs, threshold=threshold, reset=reset, refractory=refractory,
+                       method="euler", params={**defaults, **params},
+                       receptors={"exc": "gsyn_exc", "inh": "gsyn_inh"}, init=init)
+
+
+def Izhikevich(**params) -> NeuronModel:
+    """Izhikevich (2003): v in volts, u in volts/second; a, b in 1/ms-style SI rates."""
+    defaults = dict(a=0.02 / ms, b=0.2 / ms, c=-65 * mV, d=8 * mV / ms,
+                    tau_syn_E=5 * ms, tau_syn_I=5 * ms, i_offset=0 * mV / ms)
+    return NeuronModel(
+        name="Izhikevich",
+        equations="""
+        dv/dt = (0.04/ms/mV)*v**2 + (5/ms)*v + 140*mV/ms - u + isyn_exc + isyn_inh + i_offset : volt
+        du/dt = a*(b*v - u) : volt/second
+        disyn_exc/dt = -isyn_exc/tau_syn_E : volt/second
+        disyn_inh/dt = -isyn_inh/tau_syn_I : volt/second
+        a : 1/second (constant)
+        b : 1/second (constant)
+        c : volt (constant)
+        d : volt/second (constant)
+        tau_syn_E : second (constant)
+        tau_syn_I : second (constant)
+        i_offset : volt/second
+        """,
+        threshold="v >= 30*mV", reset="v = c\nu += d", method="euler",
+        params={**defaults, **params}, receptors={"exc": "isyn_exc", "inh": "isyn_inh"},
+        init={"v": -65 * mV, "u": -13 * mV / ms})
+
+
+def AdEx(**params) -> NeuronModel:
+    defaults = dict(C=281 * pF, g_L=30 * nS, E_L=-70.6 * mV, V_T=-50.4 * mV, delta_T=2 * mV,
+                    tau_w=144 * ms, a=4 * nS, b=0.0805 * nA, V_r=-70.6 * mV, V_peak=-40 * mV,
+                    tau_syn_E=5 * ms, tau_syn_I=5 * ms, i_offset=0 * nA)
+    refractory = params.pop("tau_refrac", 0 * ms)
+    return NeuronModel(
+        name="AdEx",
+        equations="""
+        dv/dt = (g_L*(E_L - v) + g_L*delta_T*exp((v - V_T)/delta_T) - w + isyn_exc + isyn_inh + i_offset)/C : volt (unless refractory)
+        dw/dt = (a*(v - E_L) - w)/tau_w : amp
+        disyn_exc/dt = -isyn_exc/tau_syn_E : amp
+        disyn_inh/dt = -isyn_inh/tau_syn_I : amp
+        C : farad (constant)
+        g_L : siemens (constant)
+        E_L : volt (constant)
+        V_T : volt (constant)
+        delta_T : volt (constant)
+        tau_w : second (constant)
+        a : siemens (constant)
+        b : amp (constant)
+        V_r : volt (constant)
+        V_peak : volt (constant)
+        tau_syn_E : second (constant)
+        tau_syn_I : second (constant)
+        i_offset : amp
+        """,
+        threshold="v > V_peak", reset="v = V_r\nw += b", refractory=refractory, method="euler",
+        params={**defaults, **params}, receptors={"exc": "isyn_exc", "inh": "isyn_inh"},
+        init={"v": params.get("E_L", defaults["E_L"])})
+
+
+def RateUnit(**params) -> NeuronModel:
+    defaults = dict(tau=10 * ms, gain=1 * Hz, i_offset=0.0)
+    return NeuronModel(
+        name="RateUnit",
+        equations="""
+        dr/dt = (-r + gain*clip(I + i_offset, 0, inf)*second)/tau : 1
+        I : 1
+        tau : second (constant)
+        gain : hertz (constant)
+        i_offset : 1
+        """,
+        method="euler", params={**defaults, **params}, receptors={"input": "I"})
+
+
+TEMPLATES = {f.__name__: f for f in (IF_curr_exp, IF_cond_exp, Izhikevich, AdEx, RateUnit)}

@@ -1,0 +1,227 @@
+"""Simulation results: spike trains, state-variable traces and their HDF5 file format.
+
+Every backend returns a :class:`Result`, so analysis and plotting code never needs to
+know which simulator produced the data.  On disk a result is one HDF5 file::
+
+    /                      attrs: format="spikemem.result", format_version, meta (JSON)
+    /spikes/<pop>/times    float64 seconds        attrs: n (population size)
+    /spikes/<pop>/ids      int64 neuron index
+    /traces/<key>/times    float64 seconds, (T,)  attrs: unit
+    /traces/<key>/ids      int64 recorded neurons, (k,)
+    /traces/<key>/values   (T, k)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import h5py
+import numpy as np
+
+FORMAT_NAME = "spikemem.result"
+FORMAT_VERSION = 1
+
+
+@dataclass
+class SpikeTrain:
+    """Spikes of one population as parallel (time, neuron id) arrays."""
+
+    times: np.ndarray
+    ids: np.ndarray
+    n: int
+
+    def __post_init__(self) -> None:
+        # Normalise dtypes so results from different backends compare and save identically.
+        self.times = np.asarray(self.times, dtype=np.float64).reshape(-1)
+        self.ids = np.asarray(self.ids, dtype=np.int64).reshape(-1)
+        self.n = int(self.n)
+        if self.times.shape != self.ids.shape:
+            raise ValueError(f"times and ids differ in length: {self.times.size} != {self.ids.size}")
+        if self.n < 0:
+            raise ValueError(f"population size must be >= 0, got {self.n}")
+        # An out-of-range id would silently grow bincount-based rate arrays.
+        if self.ids.size and (self.ids.min() < 0 or self.ids.max() >= self.n):
+            raise ValueError(f"neuron ids must lie in [0, {self.n}), got [{self.ids.min()}, {self.ids.max()}]")
+
+    def count(self) -> int:
+        """Total number of spikes."""
+        return int(self.times.size)
+
+    def rates(self, duration: float) -> np.ndarray:
+        """Per-neuron firing rate in Hz over a recording of ``duration`` seconds."""
+        if duration <= 0:
+            raise ValueError(f"duration must be positive, got {duration}")
+        return np.bincount(self.ids, minlength=self.n) / float(duration)
+
+
+@dataclass
+class Trace:
+    """Sampled state variable of ``k`` recorded neurons at ``T`` time points."""
+
+    times: np.ndarray
+    ids: np.ndarray
+    values: np.ndarray
+    unit: str = ""
+
+    def __post_init__(self) -> None:
+        self.times = np.asarray(self.times, dtype=np.float64).reshape(-1)
+        self.ids = np.asarray(self.ids, dtype=np.int64).reshape(-1)
+        self.values = np.asarray(self.values)
+        self.unit = str(self.unit)
+        expected = (self.times.size, self.ids.size)
+        if self.values.shape != expected:
+            raise ValueError(f"values has shape {self.values.shape}, expected (T, k) = {expected}")
+
+
+def _json_default(obj):
+    # Backends routinely put numpy scalars/arrays into meta; store them as plain JSON.
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    raise TypeError(f"meta value of type {type(obj).__name__} is not JSON-serialisable")
+
+
+def _current_umask() -> int:
+    # os.umask can only be read by setting it; restore immediately.
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | os.PathLike) -> Iterator[str]:
+    """Yield a temporary path next to ``path``; on success move it onto ``path``.
+
+    The temporary file lives in the same directory so ``os.replace`` is an atomic
+    rename on the same filesystem: readers see either the old file or the complete
+    new one, never a partial write.  On any failure the temporary file is removed and
+    an existing ``path`` is left untouched.
+    """
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(suffix=".tmp", prefix="." + os.path.basename(path) + ".", dir=directory)
+    os.close(fd)
+    try:
+        yield tmp
+        # mkstemp creates 0600 files; give the result the permissions a plain open() would.
+        os.chmod(tmp, 0o666 & ~_current_umask())
+        # Flush to disk before the rename so a power loss cannot expose an empty file.
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(tmp)
+        raise
+
+
+def _check_name(kind: str, name: str) -> None:
+    # "/" would silently create nested HDF5 groups that load() cannot map back.
+    if not name or "/" in name:
+        raise ValueError(f"{kind} name {name!r} cannot be empty or contain '/'")
+
+
+def _write_array(group: h5py.Group, name: str, data: np.ndarray) -> None:
+    # Compress non-empty arrays (spike times compress well); h5py rejects chunking empty ones.
+    kwargs = {"compression": "gzip", "compression_opts": 4, "shuffle": True} if data.size else {}
+    group.create_dataset(name, data=data, **kwargs)
+
+
+@dataclass
+class Result:
+    """Everything one simulation run produced."""
+
+    spikes: dict[str, SpikeTrain] = field(default_factory=dict)
+    traces: dict[str, Trace] = field(default_factory=dict)
+    meta: dict = field(default_factory=dict)
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the result to ``path`` as HDF5, atomically (see :func:`atomic_write`)."""
+        for pop in self.spikes:
+            _check_name("population", pop)
+        for key in self.traces:
+            _check_name("trace", key)
+        # Serialise meta first so a non-JSON value fails before any file is created.
+        meta_json = json.dumps(self.meta, default=_json_default, sort_keys=True)
+
+        with atomic_write(path) as tmp:
+            with h5py.File(tmp, "w") as f:
+                f.attrs["format"] = FORMAT_NAME
+                f.attrs["format_version"] = FORMAT_VERSION
+                f.attrs["meta"] = meta_json
+                spikes = f.create_group("spikes")
+                for pop, train in self.spikes.items():
+                    g = spikes.create_group(pop)
+                    g.attrs["n"] = train.n
+                    _write_array(g, "times", train.times)
+                    _write_array(g, "ids", train.ids)
+                traces = f.create_group("traces")
+                for key, trace in self.traces.items():
+                    g = traces.create_group(key)
+                    g.attrs["unit"] = trace.unit
+                    _write_array(g, "times", trace.times)
+                    _write_array(g, "ids", trace.ids)
+                    _write_array(g, "values", trace.values)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "Result":
+        """Read a file written by :meth:`save`.
+
+        Raises ``FileNotFoundError`` if ``path`` does not exist and ``ValueError``
+        (naming the path) if it is not a readable spikemem result.
+        """
+        path = os.fspath(path)
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"{path}: no such file")
+        try:
+            with h5py.File(path, "r") as f:
+                return cls._from_h5(f)
+        except (OSError, KeyError, TypeError, ValueError, json.JSONDecodeError) as exc:
+            # h5py signals "not HDF5" and truncation as OSError, missing members as
+            # KeyError; callers only need to know this file is unusable and why.
+            raise ValueError(f"{path}: not a valid spikemem result file ({exc})") from exc
+
+    @classmethod
+    def _from_h5(cls, f: h5py.File) -> "Result":
+        if f.attrs.get("format") != FORMAT_NAME:
+            raise ValueError(f"missing or wrong 'format' attribute (expected {FORMAT_NAME!r})")
+        version = int(f.attrs.get("format_version", -1))
+        if version != FORMAT_VERSION:
+            raise ValueError(f"unsupported format_version {version} (expected {FORMAT_VERSION})")
+        if "meta" not in f.attrs:
+            raise ValueError("missing 'meta' attribute")
+        for group in ("spikes", "traces"):
+            if group not in f:
+                raise ValueError(f"missing '/{group}' group")
+
+        meta = json.loads(f.attrs["meta"])
+        spikes = {
+            pop: SpikeTrain(times=g["times"][()], ids=g["ids"][()], n=int(g.attrs["n"]))
+            for pop, g in f["spikes"].items()
+        }
+        traces = {
+            key: Trace(times=g["times"][()], ids=g["ids"][()], values=g["values"][()], unit=str(g.attrs["unit"]))
+            for key, g in f["traces"].items()
+        }
+        return cls(spikes=spikes, traces=traces, meta=meta)
+
+    def summary(self) -> dict:
+        """Per-population spike count and mean rate (Hz per neuron) over meta["duration"]."""
+        if "duration" not in self.meta:
+            raise ValueError("meta has no 'duration'; cannot compute rates")
+        duration = float(self.meta["duration"])
+        out = {}
+        for pop, train in self.spikes.items():
+            count = train.count()
+            mean_rate = count / (train.n * duration) if train.n and duration > 0 else float("nan")
+            out[pop] = {"count": count, "mean_rate": mean_rate}
+        return out
