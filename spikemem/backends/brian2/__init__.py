@@ -1,1 +1,271 @@
+"""The Brian2 backend: ``Brian2Simulation`` runs a built network with Brian2 itself.
 
+Targets: ``numpy`` and ``cython`` (Brian2's runtime mode; ``run`` may be called
+repeatedly and continues where it stopped) and ``cpp_standalone`` (one run: the
+network is generated as a C++ project in a temporary directory, compiled, run
+and read back; afterwards Brian2 is returned to the device it was on before).
+
+Brian2 keeps its configuration in process-wide globals (``prefs``, the active
+device, the default clock). This backend changes them only for the duration of
+a construction or a ``run`` call and restores them afterwards; see
+:func:`brian2_settings`.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import sys
+import tempfile
+import time
+
+import numpy as np
+import brian2 as b2
+from brian2 import second
+from brian2.units.fundamentalunits import get_unit
+
+from ...errors import ModelError
+from ...lowering import lower, prepare
+from ...progress import progress as _progress
+from ...results import Result, SpikeTrain, Trace
+from ...units import to_si
+
+TARGETS = ("numpy", "cython", "cpp_standalone")
+RUNTIME_TARGETS = ("numpy", "cython")
+
+#: gcc/clang flags for compiled targets when ``strict_float`` is on: Brian2's
+#: defaults without ``-ffast-math`` and with FMA contraction switched off, so
+#: that every floating-point operation rounds as IEEE 754 prescribes and the
+#: results agree bit for bit with spikemem's numba engine.
+STRICT_COMPILE_ARGS_GCC = ["-w", "-O3", "-ffp-contract=off", "-fno-fast-math",
+                           "-march=native", "-std=c++11"]
+
+REPORT_PERIOD_S = 1.0       # wall seconds between progress-bar updates (runtime targets)
+
+# Brian2's Cython extension cache keys modules by their source code only, not by
+# the compiler flags. Modules built with other flags therefore live in a separate
+# cache directory and a separate in-memory cache (one per flag set).
+_memory_caches: dict = {}
+
+
+def _unit_string(dim) -> str:
+    """SI unit of a dimension as a string ("V", "A", "V/s"); "" if dimensionless."""
+    if dim is None or dim.is_dimensionless:
+        return ""
+    return str(get_unit(dim))
+
+
+def _versions() -> dict:
+    from ... import __version__
+    return {"brian2": b2.__version__, "numpy": np.__version__, "spikemem": __version__}
+
+
+@contextlib.contextmanager
+def brian2_settings(target: str, strict_float: bool, dt: float | None = None):
+    """Set Brian2's global preferences for ``target`` for the duration of the block.
+
+    With ``strict_float`` the C++ compiler flags are IEEE-strict (no fast-math, no
+    FMA contraction) and compiled Cython modules come from a cache of their own.
+    Everything changed is put back on leaving the block.
+    """
+    prefs = b2.prefs
+    saved = {key: prefs[key] for key in ("codegen.target", "codegen.cpp.extra_compile_args",
+                                         "codegen.cpp.extra_compile_args_gcc",
+                                         "codegen.runtime.cython.cache_dir")}
+    manager = None
+    saved_cache = None
+    try:
+        if target in RUNTIME_TARGETS:
+            prefs["codegen.target"] = target
+        if dt is not None:
+            b2.defaultclock.dt = dt * second
+        if strict_float and target != "numpy":
+            flags = list(STRICT_COMPILE_ARGS_GCC)
+            prefs["codegen.cpp.extra_compile_args"] = None
+            prefs["codegen.cpp.extra_compile_args_gcc"] = flags
+            if target == "cython":
+                from brian2.codegen.runtime.cython_rt import extension_manager as em
+                tag = "spikemem-strict-" + hashlib.sha256(" ".join(flags).encode()).hexdigest()[:10]
+                base = em.get_cython_cache_dir()
+                if base is not None:
+                    prefs["codegen.runtime.cython.cache_dir"] = os.path.join(base, tag)
+                manager = em.cython_extension_manager
+                saved_cache = manager._code_cache
+                manager._code_cache = _memory_caches.setdefault(tag, {})
+        yield
+    finally:
+        if manager is not None:
+            manager._code_cache = saved_cache
+        for key, value in saved.items():
+            prefs[key] = value
+
+
+class Brian2Simulation:
+    """A built network on Brian2.
+
+    ``target``: "numpy", "cython" or "cpp_standalone". ``strict_float``: compile
+    C++ code (cython, cpp_standalone) with IEEE-strict flags.
+
+    Everything that can go wrong with the model is raised (as ``ModelError``) by
+    the constructor: for runtime targets it creates and prepares the Brian2 objects
+    (and compiles them for cython); for cpp_standalone it validates the very same
+    objects on the numpy target and creates the standalone ones in ``run``.
+
+    ``timings``: ``build_s`` is everything but the simulation loop (lowering,
+    Brian2's checks, code generation, compilation; for cpp_standalone also
+    starting the binary and reading its results back), ``run_s`` the simulation
+    loop itself as Brian2 measures it, summed over the ``run`` calls.
+    """
+
+    def __init__(self, built, target: str = "numpy", strict_float: bool = True):
+        if target not in TARGETS:
+            raise ModelError(f"brian2 backend: unknown target {target!r}; choose one of {list(TARGETS)}")
+        t0 = time.perf_counter()
+        self.built = built
+        self.target = target
+        self.strict_float = bool(strict_float)
+        self.steps = 0                      # simulated time steps so far
+        self._collected = None              # cpp_standalone: the data read back
+        self.objects = None
+        self.network = None
+        if target in RUNTIME_TARGETS:
+            with brian2_settings(target, self.strict_float, built.dt):
+                self.objects = lower(built)
+                self.network = prepare(self.objects, target)
+        else:
+            # The standalone objects can only be created once the standalone device
+            # is active (in run); check the model now with the same objects on numpy.
+            with brian2_settings("numpy", False, built.dt):
+                prepare(lower(built), "numpy")
+        self.timings = {"build_s": time.perf_counter() - t0, "run_s": 0.0}
+
+    # ------------------------------------------------------------------ running
+    def _steps_for(self, duration) -> int:
+        duration = to_si(duration, "duration", second.dim)
+        if not np.ndim(duration) == 0 or not np.isfinite(duration):
+            raise ModelError(f"duration must be a finite number of seconds, got {duration!r}")
+        n_steps = int(round(float(duration) / self.built.dt))
+        if n_steps < 1:
+            raise ModelError(f"duration {float(duration)} s is shorter than one time step")
+        return n_steps
+
+    def run(self, duration, progress=None):
+        """Simulate ``duration`` seconds (a float in SI or a Brian2 quantity).
+
+        ``progress``: None shows a bar on a terminal only, True/False force it.
+        """
+        n_steps = self._steps_for(duration)
+        if self.target == "cpp_standalone":
+            self._run_standalone(n_steps, progress)
+        else:
+            self._run_runtime(n_steps, progress)
+
+    def _run_runtime(self, n_steps, progress):
+        built = self.built
+        with _progress(n_steps, f"brian2-{self.target}", enabled=progress) as bar:
+            kwargs = {}
+            if bar.enabled:
+                done = [0]
+
+                def report(elapsed, completed, t_start, duration):
+                    now = min(n_steps, int(round(float(completed) * n_steps)))
+                    if now > done[0]:
+                        bar.update(now - done[0])
+                        done[0] = now
+
+                kwargs = {"report": report, "report_period": REPORT_PERIOD_S * second}
+            t0 = time.perf_counter()
+            with brian2_settings(self.target, self.strict_float, built.dt):
+                if self.steps == 0:
+                    b2.seed(built.seed)
+                try:
+                    self.network.run(n_steps * built.dt * second, namespace={}, **kwargs)
+                except ModelError:
+                    raise
+                except Exception as e:
+                    raise ModelError(f"brian2-{self.target}: simulation failed: {e}") from e
+            wall = time.perf_counter() - t0
+        loop = float(getattr(b2.get_device(), "_last_run_time", wall) or 0.0)
+        loop = min(loop, wall)
+        self.steps += n_steps
+        self.timings["run_s"] += loop
+        self.timings["build_s"] += wall - loop
+
+    def _run_standalone(self, n_steps, progress):
+        if self._collected is not None:
+            raise ModelError("brian2-cpp_standalone: run() can be called only once per simulation "
+                             "(continuing a standalone run is not supported); simulate the whole "
+                             "duration in one call")
+        built = self.built
+        t0 = time.perf_counter()
+        loop = 0.0
+        with _progress(n_steps, "brian2-cpp_standalone", enabled=progress) as bar, \
+                tempfile.TemporaryDirectory(prefix="spikemem-brian2-") as directory, \
+                brian2_settings("cpp_standalone", self.strict_float):
+            b2.set_device("cpp_standalone", directory=directory, build_on_run=True, with_output=False)
+            try:
+                b2.defaultclock.dt = built.dt * second
+                b2.seed(built.seed)
+                objects = lower(built)
+                net = b2.Network(objects.all())
+                try:
+                    net.run(n_steps * built.dt * second, namespace={})
+                except ModelError:
+                    raise
+                except Exception as e:
+                    raise ModelError(f"brian2-cpp_standalone: build or run failed: {e}") from e
+                loop = float(getattr(b2.get_device(), "_last_run_time", 0.0) or 0.0)
+                self._collected = self._collect(objects)
+                bar.update(n_steps)
+            finally:
+                # Leave Brian2 as it was: forget the standalone project, back to the
+                # previous (normally the runtime) device.
+                b2.get_device().reinit()
+                b2.reset_device()
+        wall = time.perf_counter() - t0
+        loop = min(loop, wall)
+        self.steps += n_steps
+        self.timings["run_s"] += loop
+        self.timings["build_s"] += wall - loop
+
+    # ------------------------------------------------------------------ results
+    def _collect(self, objects) -> dict:
+        """Copy the monitors' data into plain arrays (from live monitors or, for
+        cpp_standalone, before the device forgets them)."""
+        spikes = {}
+        for name, mon in objects.spike_monitors.items():
+            spikes[name] = (np.array(mon.t_[:], dtype=np.float64), np.array(mon.i[:], dtype=np.int64))
+        states = []
+        for mon in objects.state_monitors:
+            times = np.array(mon.t_[:], dtype=np.float64)
+            states.append((times, {var: np.array(getattr(mon, var + "_")[:]).T
+                                   for var in mon.record_variables}))
+        return {"spikes": spikes, "states": states}
+
+    def _empty(self) -> dict:
+        spikes = {name: (np.zeros(0), np.zeros(0, np.int64)) for name in self.built.spike_monitors}
+        states = [(np.zeros(0), {var: np.zeros((0, len(m.ids))) for var in m.variables})
+                  for m in self.built.state_monitors]
+        return {"spikes": spikes, "states": states}
+
+    def result(self) -> Result:
+        built = self.built
+        if self.target == "cpp_standalone":
+            data = self._collected if self._collected is not None else self._empty()
+        else:
+            data = self._collect(self.objects)
+        spikes = {name: SpikeTrain(t, i, built.populations[name].size)
+                  for name, (t, i) in data["spikes"].items()}
+        traces = {}
+        for m, (times, values) in zip(built.state_monitors, data["states"]):
+            dims = built.populations[m.population].parsed.dims
+            for var in m.variables:
+                traces[f"{m.population}.{var}"] = Trace(times, np.asarray(m.ids), values[var],
+                                                        _unit_string(dims.get(var)))
+        meta = {"backend": f"brian2-{self.target}", "versions": _versions(), "seed": built.seed,
+                "dt": built.dt, "duration": self.steps * built.dt, "network_hash": built.hash,
+                "strict_float": self.strict_float, "timings": dict(self.timings)}
+        return Result(spikes, traces, meta)
+
+
+__all__ = ["Brian2Simulation", "TARGETS", "STRICT_COMPILE_ARGS_GCC", "brian2_settings"]

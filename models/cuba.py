@@ -1,0 +1,55 @@
+"""Brian2's CUBA benchmark network (Vogels and Abbott 2005, as in Brian2's examples).
+
+4000 LIF neurons, 80 % excitatory / 20 % inhibitory, connection probability
+0.02, exponential current-like synapses (ge, gi in volts), dt = 0.1 ms, exact
+integration, refractory 5 ms. Synaptic delay: one time step (the smallest
+spikemem allows).
+"""
+from __future__ import annotations
+
+from brian2 import ms, mV
+
+from spikemem.connectors import FixedProbability
+from spikemem.distributions import Uniform
+from spikemem.network import Network
+from spikemem.neurons import NeuronModel
+
+CUBA_EQUATIONS = """
+dv/dt  = (ge + gi - (v - El))/taum : volt (unless refractory)
+dge/dt = -ge/taue : volt
+dgi/dt = -gi/taui : volt
+taum : second (constant)
+taue : second (constant)
+taui : second (constant)
+El : volt (constant)
+Vt : volt (constant)
+Vr : volt (constant)
+"""
+
+
+def cuba_model(refractory=5 * ms) -> NeuronModel:
+    return NeuronModel(
+        name="CUBA", equations=CUBA_EQUATIONS, threshold="v > Vt", reset="v = Vr",
+        refractory=refractory, method="exact",
+        params=dict(taum=20 * ms, taue=5 * ms, taui=10 * ms, El=-49 * mV, Vt=-50 * mV, Vr=-60 * mV),
+        receptors={"exc": "ge", "inh": "gi"})
+
+
+def cuba(n: int = 4000, p: float = 0.02, seed: int = 0, dt=0.1 * ms, record_state: bool = False) -> Network:
+    """The CUBA network; ``n`` neurons split 80/20 into populations 'exc' and 'inh'."""
+    net = Network(dt=dt, seed=seed)
+    n_exc = int(round(0.8 * n))
+    model = cuba_model()
+    init = {"v": Uniform(-60 * mV, -50 * mV)}
+    net.population("exc", n_exc, model, init=init)
+    net.population("inh", n - n_exc, model, init=init)
+    we = (60 * 0.27 / 10) * mV
+    wi = (-20 * 4.5 / 10) * mV
+    for post in ("exc", "inh"):
+        net.connect("exc", post, FixedProbability(p), weight=we, receptor="exc", name=f"exc_{post}")
+        net.connect("inh", post, FixedProbability(p), weight=wi, receptor="inh", name=f"inh_{post}")
+    net.record_spikes("exc")
+    net.record_spikes("inh")
+    if record_state:
+        net.record_state("exc", "v", ids=[0, 1, 2])
+    return net

@@ -1,0 +1,163 @@
+"""Lowering a built network to Brian2 objects: the model language's single source.
+
+Both CPU backends start here. The Brian2 backend runs the objects; the numba
+engine only asks them for the abstract code Brian2's state updaters,
+thresholders, resetters and synaptic pathways produce, and for Brian2's own
+resolution of every name. Building the objects also runs Brian2's checks of
+identifiers and units, so mistakes surface before any simulation work.
+
+Schedule (shared by every backend, see architecture.md): inputs at 'start',
+synaptic delivery 'before_groups', state update 'groups', 'thresholds',
+'resets', recording at 'end'. Delivery before the update means a spike emitted
+at step n with a delay of d steps acts at step n + d; Brian2 pushes a spike
+into its queue one step after the threshold, so its delay is (d - 1) * dt.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import brian2 as b2
+from brian2 import Equations, second, Hz
+from brian2.equations.equations import PARAMETER
+from brian2.units.fundamentalunits import Quantity
+
+from .errors import ModelError
+from .network import BuiltNetwork, BuiltPopulation, BuiltProjection
+
+
+@dataclass
+class Brian2Objects:
+    groups: dict = field(default_factory=dict)        # population name -> group
+    synapses: list = field(default_factory=list)      # in projection order
+    inputs: list = field(default_factory=list)        # run_regularly objects
+    spike_monitors: dict = field(default_factory=dict)
+    state_monitors: list = field(default_factory=list)
+    namespaces: dict = field(default_factory=dict)    # population name -> shared constants
+
+    def all(self):
+        return (list(self.groups.values()) + self.synapses + self.inputs
+                + list(self.spike_monitors.values()) + self.state_monitors)
+
+
+def _q(value, dim):
+    return Quantity(value, dim=dim)
+
+
+def shared_equations(pop: BuiltPopulation) -> Equations:
+    """The population's equations with scalar parameters moved to the namespace."""
+    eqs = pop.parsed.equations
+    return Equations([eq for name, eq in eqs.items()
+                      if not (eq.type == PARAMETER and name in pop.params and np.ndim(pop.params[name]) == 0)])
+
+
+def _neuron_group(pop: BuiltPopulation, dt):
+    m = pop.model
+    namespace = {k: _q(v, pop.parsed.dims[k]) for k, v in pop.params.items() if np.ndim(v) == 0}
+    kw = dict(threshold=m.threshold, reset=m.reset, method=m.method, namespace=namespace,
+              name=pop.name, dtype=np.float64)
+    if pop.refractory > 0:
+        kw["refractory"] = pop.refractory * second
+    try:
+        group = b2.NeuronGroup(pop.size, shared_equations(pop), **kw)
+    except Exception as e:
+        raise ModelError(f"population '{pop.name}': {e}") from None
+    for name, v in pop.params.items():
+        if np.ndim(v):
+            setattr(group, name + "_", v)
+    for var, values in pop.init.items():
+        setattr(group, var + "_", values)
+    return group, namespace
+
+
+def _source_group(pop: BuiltPopulation, dt):
+    if pop.kind == "spikes":
+        return b2.SpikeGeneratorGroup(pop.size, pop.spike_ids, pop.spike_steps * dt * second,
+                                      name=pop.name, sorted=True)
+    return b2.PoissonGroup(pop.size, pop.rate * Hz, name=pop.name)
+
+
+def _synapses(proj: BuiltProjection, groups, order: int, dt):
+    dim = proj.weight_dim
+    model = "w : " + ("1" if dim.is_dimensionless else dim._str_representation(python_code=True))
+    homogeneous = proj.delay.size == 0 or np.all(proj.delay == proj.delay[0])
+    kw = {}
+    if homogeneous:
+        d = int(proj.delay[0]) if proj.delay.size else 1
+        kw["delay"] = {"pre": (d - 1) * dt * second}
+    try:
+        syn = b2.Synapses(groups[proj.pre], groups[proj.post], model=model, on_pre=proj.on_pre,
+                          name=proj.name, dtype=np.float64, **kw)
+    except Exception as e:
+        raise ModelError(f"projection '{proj.name}': {e}") from None
+    syn.pre.when = "before_groups"
+    syn.pre.order = order
+    if proj.i.size:
+        syn.connect(i=proj.i, j=proj.j)
+        syn.w_ = proj.w
+        if not homogeneous:
+            syn.pre.delay_ = (proj.delay - 1) * dt
+    return syn
+
+
+def lower(built: BuiltNetwork) -> Brian2Objects:
+    """Create the Brian2 objects for ``built``."""
+    b2.prefs.core.default_float_dtype = np.float64
+    b2.defaultclock.dt = built.dt * second     # one clock for every object
+    out = Brian2Objects()
+    for name, pop in built.populations.items():
+        if pop.kind == "neuron":
+            out.groups[name], out.namespaces[name] = _neuron_group(pop, built.dt)
+        else:
+            out.groups[name] = _source_group(pop, built.dt)
+    for k, proj in enumerate(built.projections):
+        out.synapses.append(_synapses(proj, out.groups, k, built.dt))
+    for k, inp in enumerate(built.inputs):
+        group = out.groups[inp.population]
+        table = np.zeros((int(inp.steps[-1]) + 1, group.N))
+        for s, start in enumerate(inp.steps):
+            table[start:] = inp.values[s]
+        # Before the first change the variable keeps its initial value.
+        table[:int(inp.steps[0])] = built.populations[inp.population].init[inp.variable]
+        dim = group.variables[inp.variable].dim
+        ta = b2.TimedArray(_q(table, dim), dt=built.dt * second, name=f"input_{k}_values")
+        group.namespace[f"input_{k}_values"] = ta
+        op = group.run_regularly(f"{inp.variable} = input_{k}_values(t, i)", when="start",
+                                 order=k, name=f"input_{k}")
+        out.inputs.append(op)
+    for name in built.spike_monitors:
+        out.spike_monitors[name] = b2.SpikeMonitor(out.groups[name], name=f"spikemon_{name}")
+    for k, m in enumerate(built.state_monitors):
+        out.state_monitors.append(b2.StateMonitor(out.groups[m.population], list(m.variables),
+                                                  record=m.ids, dt=m.every * built.dt * second,
+                                                  when="end", name=f"statemon_{k}"))
+    return out
+
+
+def prepare(objects: Brian2Objects, target: str = "numpy") -> b2.Network:
+    """A Brian2 network with every code object generated: runs all of Brian2's
+    identifier and unit checks and fills in the abstract code."""
+    b2.prefs.codegen.target = target
+    net = b2.Network(objects.all())
+    try:
+        net._clocks = {obj.clock for obj in net.objects}   # what Network.run sets before before_run
+        net.before_run({})
+    except Exception as e:
+        raise ModelError(_explain(e, objects)) from None
+    return net
+
+
+def _explain(e: Exception, objects: Brian2Objects) -> str:
+    """Brian2's message, attributed to the population or projection it concerns."""
+    obj = getattr(e, "_brian_objname", "")
+    root = e
+    while (root.__cause__ or root.__context__) is not None:
+        root = root.__cause__ or root.__context__
+    text = str(root)
+    for syn in objects.synapses:
+        if obj == syn.name or obj.startswith(syn.name + "_"):
+            return f"projection '{syn.name}': {text}"
+    for name in objects.groups:
+        if obj == name or obj.startswith(name + "_"):
+            return f"population '{name}': {text}"
+    return text
