@@ -92,7 +92,9 @@ def _synapses(proj: BuiltProjection, groups, order: int, dt):
         raise ModelError(f"projection '{proj.name}': {e}") from None
     syn.pre.when = "before_groups"
     syn.pre.order = order
-    if proj.i.size:
+    if not proj.i.size:
+        syn.active = False    # Brian2 refuses a Synapses object without synapses
+    else:
         syn.connect(i=proj.i, j=proj.j)
         syn.w_ = proj.w
         if not homogeneous:

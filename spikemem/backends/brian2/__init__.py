@@ -22,6 +22,7 @@ import time
 import numpy as np
 import brian2 as b2
 from brian2 import second
+from brian2.devices.device import get_device, reset_device, set_device
 from brian2.units.fundamentalunits import get_unit
 
 from ...errors import ModelError
@@ -185,7 +186,7 @@ class Brian2Simulation:
                 except Exception as e:
                     raise ModelError(f"brian2-{self.target}: simulation failed: {e}") from e
             wall = time.perf_counter() - t0
-        loop = float(getattr(b2.get_device(), "_last_run_time", wall) or 0.0)
+        loop = float(getattr(get_device(), "_last_run_time", wall) or 0.0)
         loop = min(loop, wall)
         self.steps += n_steps
         self.timings["run_s"] += loop
@@ -202,7 +203,7 @@ class Brian2Simulation:
         with _progress(n_steps, "brian2-cpp_standalone", enabled=progress) as bar, \
                 tempfile.TemporaryDirectory(prefix="spikemem-brian2-") as directory, \
                 brian2_settings("cpp_standalone", self.strict_float):
-            b2.set_device("cpp_standalone", directory=directory, build_on_run=True, with_output=False)
+            set_device("cpp_standalone", directory=directory, build_on_run=True, with_output=False)
             try:
                 b2.defaultclock.dt = built.dt * second
                 b2.seed(built.seed)
@@ -214,14 +215,14 @@ class Brian2Simulation:
                     raise
                 except Exception as e:
                     raise ModelError(f"brian2-cpp_standalone: build or run failed: {e}") from e
-                loop = float(getattr(b2.get_device(), "_last_run_time", 0.0) or 0.0)
+                loop = float(getattr(get_device(), "_last_run_time", 0.0) or 0.0)
                 self._collected = self._collect(objects)
                 bar.update(n_steps)
             finally:
                 # Leave Brian2 as it was: forget the standalone project, back to the
                 # previous (normally the runtime) device.
-                b2.get_device().reinit()
-                b2.reset_device()
+                get_device().reinit()
+                reset_device()
         wall = time.perf_counter() - t0
         loop = min(loop, wall)
         self.steps += n_steps

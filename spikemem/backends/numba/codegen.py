@@ -48,9 +48,71 @@ def render(stmts, names: dict, indent: str) -> list[str]:
     return lines
 
 
+def render_expr(expr: str, names: dict) -> str:
+    return _Renderer(names).render_expr(expr)
+
+
 def names_in(stmts) -> set[str]:
     out = set()
     for s in stmts:
         out.add(s.var)
         out |= {n.id for n in ast.walk(ast.parse(s.expr)) if isinstance(n, ast.Name)}
     return out
+
+
+class _Hoister(ast.NodeTransformer):
+    """Replaces the largest subexpressions that do not depend on the loop item
+    by names computed once before the loop (same operations, same order, so the
+    values are bit-identical)."""
+
+    def __init__(self, per_item: set, literals: dict, renderer, prefix: str):
+        self.per_item, self.literals, self.renderer, self.prefix = per_item, literals, renderer, prefix
+        self.hoisted: list[tuple[str, str]] = []
+
+    def _invariant(self, node):
+        for n in ast.walk(node):
+            if isinstance(n, ast.Name) and n.id in self.per_item:
+                return False
+            if isinstance(n, ast.Call) and n.func.id in RANDOM_CALLS:
+                return False
+        return True
+
+    def visit_Name(self, node):
+        if node.id in self.literals:
+            return ast.copy_location(ast.Constant(self.literals[node.id]), node)
+        return node
+
+    def generic_visit(self, node):
+        node = super().generic_visit(node)
+        return node
+
+    def visit(self, node):
+        if isinstance(node, (ast.BinOp, ast.Call, ast.UnaryOp)):
+            literal_free = self.visit_children(node)
+            if self._invariant(literal_free):
+                name = f"{self.prefix}{len(self.hoisted)}"
+                self.hoisted.append((name, self.renderer.render_node(literal_free)))
+                return ast.Name(name, ast.Load())
+            return super().generic_visit(literal_free)
+        return super().visit(node)
+
+    def visit_children(self, node):
+        # substitute literals inside without hoisting, to test invariance
+        class Sub(ast.NodeTransformer):
+            def visit_Name(s, n):
+                return ast.Constant(self.literals[n.id]) if n.id in self.literals else n
+        import copy
+        return Sub().visit(copy.deepcopy(node))
+
+
+def render_hoisted(stmts, names: dict, per_item: set, literals: dict, prefix: str,
+                   outer: str, inner: str):
+    """(lines before the loop, lines inside it) for ``stmts`` with loop invariants hoisted."""
+    renderer = _Renderer(names)
+    h = _Hoister(per_item | {s.var for s in stmts}, literals, renderer, prefix)
+    body = []
+    for s in stmts:
+        tree = h.visit(ast.parse(s.expr, mode="eval").body)
+        op = "=" if s.op == ":=" else s.op
+        body.append(f"{inner}{names.get(s.var, s.var)} {op} {renderer.render_node(tree)}")
+    return [f"{outer}{n} = {e}" for n, e in h.hoisted], body

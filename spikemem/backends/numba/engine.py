@@ -215,9 +215,10 @@ class Assembler:
         return f"{name}__hist", f"{name}__hcount"
 
     def neuron_group(self, pop, group):
+        """Two loops per step: the state update (branch-light, so LLVM can
+        vectorise it) and the threshold test with reset for the few that spike."""
         hist, count = self.ring(pop.name, pop.size)
-        su, th = group.state_updater.codeobj, group.thresholder["spike"].codeobj if group.thresholder else None
-        local = {}
+        local = {}   # brian2 name -> array element, for the group's own variables
 
         def index_for(name, var, index):
             if var.owner.name == group.name:
@@ -225,57 +226,88 @@ class Assembler:
                 return name
             return None
 
+        runners = [group.state_updater]
+        if group.thresholder:
+            runners.append(group.thresholder["spike"])
+            if group.resetter:
+                runners.append(group.resetter["spike"])
         blocks = []
-        for runner in [group.state_updater] + ([group.thresholder["spike"]] if th else []) + \
-                      ([group.resetter["spike"]] if group.resetter else []):
+        for runner in runners:
             cobj = runner.codeobj
             stmts = codegen.statements(runner.abstract_code, cobj.variables)
-            names = self.names(cobj.variables, cobj.variable_indices, index_for, pop.name, stmts[0])
-            blocks.append((stmts, names))
-        (su_scalar, su_vector), su_names = blocks[0]
+            blocks.append((stmts, self.names(cobj.variables, cobj.variable_indices, index_for,
+                                             pop.name, stmts[0])))
+        refractory = "lastspike" in local
+        if refractory:   # integer twin of lastspike for the refractory test
+            self.k.arg(f"{pop.name}___lsstep", np.rint(group.variables["lastspike"].get_value()
+                                                       / self.built.dt).astype(np.int64))
         ind = " " * 12
         lines = [f"        _slot = step % {hist}.shape[0]", f"        {count}[_slot] = 0"]
         for (scalar, _), names in blocks:
             lines += codegen.render(scalar, names, "        ")
-        lines += [f"        for _i in range({pop.name}__N):"]
-        used = set()
-        for (scalar, vector), _ in blocks:
-            used |= codegen.names_in(scalar + vector)
-        loads = [n for n in local if n in used]
-        lines += [f"{ind}{n} = {local[n]}" for n in loads]
-        lines += self._specialised(su_vector, su_names, ind)
-        written = {s.var for (_, vector), _ in blocks for s in vector}
-        if th:
+
+        (_, vector), names = blocks[0]
+        self._per_item = set(local)
+        before, body = self._specialised(vector, names, ind, pop.name)
+        lines += before + [f"        for _i in range({pop.name}__N):"]
+        lines += self._loop_body(vector, local, ind, body)
+
+        if len(blocks) > 1:
             (_, th_vector), th_names = blocks[1]
+            th_used = codegen.names_in(th_vector)
+            lines += [f"        for _i in range({pop.name}__N):"]
+            lines += [f"{ind}{n} = {local[n]}" for n in local if n in th_used]
             lines += codegen.render(th_vector, th_names, ind)
+            inner = ind + "    "
             lines += [f"{ind}if _cond:",
-                      f"{ind}    {hist}[_slot, {count}[_slot]] = _i",
-                      f"{ind}    {count}[_slot] += 1"]
-            if "lastspike" in local:
-                lines += [f"{ind}    lastspike = t", f"{ind}    not_refractory = False"]
-                written |= {"lastspike", "not_refractory"}
+                      f"{inner}{hist}[_slot, {count}[_slot]] = _i",
+                      f"{inner}{count}[_slot] += 1"]
+            if refractory:
+                lines += [f"{inner}{local['lastspike']} = t",
+                          f"{inner}{local['not_refractory']} = False",
+                          f"{inner}{pop.name}___lsstep[_i] = step"]
             if len(blocks) > 2:
                 (_, re_vector), re_names = blocks[2]
-                lines += codegen.render(re_vector, re_names, ind + "    ")
-        lines += [f"{ind}{local[n]} = {n}" for n in loads if n in written]
+                lines += self._loop_body(re_vector, local, inner,
+                                         codegen.render(re_vector, re_names, inner), th_used)
         self.k.arg(f"{pop.name}__N", pop.size)
         self.k.body += lines
 
-    def _specialised(self, vector, names, ind):
+    @staticmethod
+    def _loop_body(vector, local, ind, code, already=()):
+        """Load the group variables ``code`` uses into locals, run it, store back what it wrote."""
+        used = codegen.names_in(vector)
+        written = {s.var for s in vector}
+        loads = [f"{ind}{n} = {local[n]}" for n in local if n in used and n not in already]
+        stores = [f"{ind}{local[n]} = {n}" for n in local if n in written]
+        return loads + code + stores
+
+    def _specialised(self, vector, names, ind, pop):
         """Split the update on ``not_refractory``: Brian2 writes the refractory
         clamp as int(not_refractory) inside exponentials; with the flag a
         literal, the exponentials become loop invariants numba hoists, and the
         arithmetic per neuron stays exactly Brian2's."""
         cut = next((k for k, s in enumerate(vector) if s.var == "not_refractory"), None)
         if cut is None:
-            return codegen.render(vector, names, ind)
-        lines = codegen.render(vector[:cut + 1], names, ind)
+            return [], codegen.render(vector, names, ind)
+        lines = codegen.render(vector[:cut], names, ind)
+        test = vector[cut].expr.replace(" ", "")
+        if test.startswith("timestep(t-lastspike,dt)>="):
+            # Brian2's float test in integers: (t - lastspike)/dt is a whole
+            # number of steps up to rounding far below its 1e-3 step margin.
+            bound = codegen.render_expr(vector[cut].expr.split(">=", 1)[1], names)
+            lines += [f"{ind}not_refractory = (step - {pop}___lsstep[_i]) >= {bound}"]
+        else:
+            lines += codegen.render(vector[cut:cut + 1], names, ind)
         rest = vector[cut + 1:]
-        lines += [f"{ind}if not_refractory:"]
-        lines += codegen.render(rest, {**names, "not_refractory": "True"}, ind + "    ")
-        lines += [f"{ind}else:"]
-        lines += codegen.render(rest, {**names, "not_refractory": "False"}, ind + "    ")
-        return lines
+        before = []
+        for flag in (True, False):
+            self._block += 1
+            pre, body = codegen.render_hoisted(rest, names, set(self._per_item), {"not_refractory": flag},
+                                               f"_h{self._block}_", "        ", ind + "    ")
+            before += pre
+            lines += [f"{ind}if not_refractory:" if flag else f"{ind}else:"] + body
+        return before, lines
 
     def spike_source(self, pop):
         hist, count = self.ring(pop.name, pop.size)
@@ -333,7 +365,8 @@ class Assembler:
     def assemble(self) -> Kernel:
         self.inputs()
         for kp, (proj, syn) in enumerate(zip(self.built.projections, self.objects.synapses)):
-            self.delivery(kp, proj, syn)
+            if proj.i.size:        # an empty projection delivers nothing
+                self.delivery(kp, proj, syn)
         for name, pop in self.built.populations.items():
             if pop.kind == "neuron":
                 self.neuron_group(pop, self.objects.groups[name])
