@@ -101,6 +101,19 @@ def brian2_settings(target: str, strict_float: bool, dt: float | None = None):
             prefs[key] = value
 
 
+def _rewound(objects):
+    """Put the objects' clocks at t = 0 before ``prepare`` runs Brian2's ``before_run``.
+
+    The default clock is shared by every runtime simulation in the process and
+    keeps the time the last one stopped at; a ``SpikeGeneratorGroup`` prepared
+    at that time would drop all its spikes before it for good. ``Network.run``
+    sets the clocks itself before each run, so this changes nothing for others.
+    """
+    for clock in {obj.clock for obj in objects.all()}:
+        clock.set_interval(0 * second, 0 * second)
+    return objects
+
+
 class Brian2Simulation:
     """A built network on Brian2.
 
@@ -132,12 +145,12 @@ class Brian2Simulation:
         if target in RUNTIME_TARGETS:
             with brian2_settings(target, self.strict_float, built.dt):
                 self.objects = lower(built)
-                self.network = prepare(self.objects, target)
+                self.network = prepare(_rewound(self.objects), target)
         else:
             # The standalone objects can only be created once the standalone device
             # is active (in run); check the model now with the same objects on numpy.
             with brian2_settings("numpy", False, built.dt):
-                prepare(lower(built), "numpy")
+                prepare(_rewound(lower(built)), "numpy")
         self.timings = {"build_s": time.perf_counter() - t0, "run_s": 0.0}
 
     # ------------------------------------------------------------------ running

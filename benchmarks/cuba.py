@@ -1,0 +1,97 @@
+"""Brian2's CUBA benchmark on spikemem's numba engine and on Brian2 itself.
+
+    python benchmarks/cuba.py --duration 5 [--n 4000] [--simulators numba,brian2-cython,brian2-cpp]
+    python benchmarks/cuba.py --quick          # n=1000, 0.5 s: a smoke test
+
+The network is ``spikemem.models.cuba`` (4000 LIF neurons, p = 0.02, dt = 0.1 ms,
+exact integration, refractory 5 ms). Every simulator runs in a fresh subprocess
+(``python -m spikemem.cli bench cuba --json``), which keeps Brian2's process-wide
+state (device, preferences, caches) of one simulator away from the next.
+
+Output: one JSON row per simulator (as printed by ``spikemem bench``; a failed
+simulator gives a row with "error"), then one row of ratios:
+
+* ``run_speedup``: for each Brian2 simulator, its run_s / numba's run_s
+  (> 1: numba's simulation loop is faster);
+* ``rate_ratio``: numba's mean rate / the simulator's mean rate (1: same activity);
+* ``numba_bytes_per_synapse``: numba engine static synapse storage per synapse.
+
+Exit status: 0 if every simulator ran, 1 otherwise.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+
+DEFAULT_SIMULATORS = "numba,brian2-cython,brian2-cpp"
+BASELINE = "numba"
+
+
+def bench(simulator: str, duration: float, n: int, seed: int, timeout: float) -> dict:
+    cmd = [sys.executable, "-m", "spikemem.cli", "bench", "cuba", "--json",
+           "--backend", simulator, "--duration", repr(duration), "--n", str(n), "--seed", str(seed)]
+    if simulator == BASELINE:
+        cmd.append("--memory")
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"simulator": simulator, "error": f"timed out after {timeout:g} s"}
+    if proc.returncode == 0:
+        for line in reversed(proc.stdout.strip().splitlines()):
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(row, dict) and "run_s" in row:
+                return row
+    err = (proc.stderr.strip().splitlines() or proc.stdout.strip().splitlines() or ["no output"])[-1]
+    return {"simulator": simulator, "error": f"exit status {proc.returncode}: {err}"}
+
+
+def ratios(rows: list[dict]) -> dict:
+    ok = {r["simulator"]: r for r in rows if "error" not in r}
+    out = {"ratios": True, "baseline": BASELINE, "run_speedup": {}, "rate_ratio": {},
+           "numba_bytes_per_synapse": None}
+    base = ok.get(BASELINE)
+    if base is None:
+        return out
+    out["numba_bytes_per_synapse"] = base.get("bytes_per_synapse")
+    for name, r in ok.items():
+        if name == BASELINE:
+            continue
+        out["run_speedup"][name] = r["run_s"] / base["run_s"] if base["run_s"] > 0 else None
+        rate = r.get("mean_rate_hz")
+        out["rate_ratio"][name] = base["mean_rate_hz"] / rate if rate else None
+    return out
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--duration", type=float, default=5.0, help="simulated seconds (default 5)")
+    p.add_argument("--n", type=int, default=4000, help="neurons (default 4000)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--simulators", default=DEFAULT_SIMULATORS,
+                   help=f"comma-separated backend names (default {DEFAULT_SIMULATORS})")
+    p.add_argument("--quick", action="store_true", help="n=1000, duration 0.5 s (smoke test)")
+    p.add_argument("--timeout", type=float, default=3600.0, help="seconds per simulator (default 3600)")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.n, args.duration = 1000, 0.5
+    simulators = [s.strip() for s in args.simulators.split(",") if s.strip()]
+    if not simulators:
+        p.error("--simulators is empty")
+
+    rows = []
+    for sim in simulators:
+        row = bench(sim, args.duration, args.n, args.seed, args.timeout)
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    print(json.dumps(ratios(rows)), flush=True)
+    return 0 if all("error" not in r for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,171 @@
+"""The ``spikemem`` command line (numba backend only: fast and always available)."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from spikemem.cli import main
+from spikemem.results import Result
+
+N = 400
+DURATION = "0.1"
+BENCH_KEYS = {"simulator", "N", "synapses", "bio_s", "build_s", "run_s", "spikes", "mean_rate_hz"}
+SPIKEMEM = os.path.join(os.path.dirname(sys.executable), "spikemem")
+
+
+def run_cli(*argv):
+    return main([str(a) for a in argv])
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run") / "out"
+    assert run_cli("run", "cuba", "--n", N, "--duration", DURATION, "--out", out, "--no-progress") == 0
+    return out
+
+
+def test_run_writes_all_files(run_dir):
+    assert sorted(os.listdir(run_dir)) == ["metrics.json", "raster.png", "rate.png", "result.h5"]
+    # nothing left behind next to it
+    assert os.listdir(run_dir.parent) == ["out"]
+
+
+def test_run_metrics(run_dir):
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["backend"] == "numba"
+    assert metrics["duration"] == pytest.approx(float(DURATION))
+    assert set(metrics["populations"]) == {"exc", "inh"}
+    for pop, n in (("exc", 320), ("inh", 80)):
+        m = metrics["populations"][pop]
+        assert m["n"] == n
+        assert m["count"] > 0
+        assert m["mean_rate_hz"] > 0
+        assert m["cv_isi"] is None or m["cv_isi"] >= 0
+    assert metrics["timings"]["build_s"] > 0 and metrics["timings"]["run_s"] > 0
+    assert isinstance(metrics["network_hash"], str) and metrics["network_hash"]
+
+
+def test_run_result_file(run_dir):
+    result = Result.load(run_dir / "result.h5")
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert result.meta["network_hash"] == metrics["network_hash"]
+    assert {p: s["count"] for p, s in result.summary().items()} == \
+        {p: m["count"] for p, m in metrics["populations"].items()}
+
+
+def test_run_refuses_nonempty_dir(run_dir, tmp_path, capsys):
+    before = {p: (run_dir / p).stat().st_mtime_ns for p in os.listdir(run_dir)}
+    assert run_cli("run", "cuba", "--n", N, "--duration", DURATION, "--out", run_dir) == 2
+    assert "not empty" in capsys.readouterr().err
+    assert {p: (run_dir / p).stat().st_mtime_ns for p in os.listdir(run_dir)} == before
+
+
+def test_run_force_replaces_and_empty_dir_ok(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()                                   # existing but empty: fine
+    assert run_cli("run", "cuba", "--n", N, "--duration", "0.02", "--out", out, "--no-progress") == 0
+    (out / "stale.txt").write_text("x")
+    assert run_cli("run", "cuba", "--n", N, "--duration", "0.02", "--out", out,
+                   "--no-progress", "--force") == 0
+    assert "stale.txt" not in os.listdir(out)
+    assert "metrics.json" in os.listdir(out)
+    assert os.listdir(tmp_path) == ["out"]
+
+
+@pytest.mark.parametrize("argv", [[], ["run"], ["bench"]])
+def test_help(argv, capsys):
+    assert run_cli(*argv, "--help") == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: spikemem")
+    if argv:
+        assert f"spikemem {argv[0]}" in out
+
+
+def test_console_script_help():
+    proc = subprocess.run([SPIKEMEM, "--help"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "usage: spikemem" in proc.stdout
+    assert "run" in proc.stdout and "bench" in proc.stdout
+
+
+def test_unknown_model(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert run_cli("run", "no_such_model", "--out", out) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("spikemem: error: ")
+    assert "no_such_model" in err and "cuba" in err
+    assert "Traceback" not in err
+    assert not out.exists()
+
+
+def test_missing_network_file(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert run_cli("run", tmp_path / "missing.json", "--out", out) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("spikemem: error: ") and "missing.json" in err
+    assert not out.exists()
+
+
+def test_unknown_backend(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert run_cli("run", "cuba", "--n", N, "--backend", "nest", "--out", out) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("spikemem: error: ") and "nest" in err and "numba" in err
+    assert not out.exists()
+
+
+def test_model_error_before_output(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert run_cli("run", "cuba", "--n", "1", "--out", out) == 2     # 'inh' would be empty
+    err = capsys.readouterr().err
+    assert err.startswith("spikemem: error: ") and "inh" in err
+    assert not out.exists() and os.listdir(tmp_path) == []
+
+
+def test_bad_duration(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert run_cli("run", "cuba", "--n", N, "--duration", "-1", "--out", out) == 2
+    assert "--duration" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_bench_json(capsys):
+    assert run_cli("bench", "cuba", "--backend", "numba", "--n", N, "--duration", "0.05",
+                   "--json", "--memory") == 0
+    row = json.loads(capsys.readouterr().out)
+    assert BENCH_KEYS <= set(row)
+    assert row["simulator"] == "numba" and row["N"] == N and row["bio_s"] == 0.05
+    assert row["synapses"] > 0 and row["spikes"] > 0 and row["mean_rate_hz"] > 0
+    assert row["build_s"] > 0 and row["run_s"] > 0
+    # int32 target + float64 weight per synapse, plus row pointers
+    assert 12 <= row["bytes_per_synapse"] < 16
+
+
+def test_bench_text(capsys):
+    assert run_cli("bench", "cuba", "--n", N, "--duration", "0.02") == 0
+    out = capsys.readouterr().out
+    assert out.startswith("numba: N=400") and "run=" in out
+
+
+def test_bench_memory_numba_only(capsys):
+    assert run_cli("bench", "cuba", "--backend", "brian2-cython", "--n", N, "--memory") == 2
+    assert "numba" in capsys.readouterr().err
+
+
+def test_network_file_round_trip(tmp_path):
+    from spikemem.models.cuba import cuba
+    path = tmp_path / "net.json"
+    net = cuba(n=200, record_state=True)
+    net.save(path)
+    out = tmp_path / "out"
+    assert run_cli("run", path, "--duration", "0.05", "--out", out, "--no-progress") == 0
+    assert sorted(os.listdir(out)) == ["metrics.json", "raster.png", "rate.png", "result.h5", "traces.png"]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["network_hash"] == net.hash()
+    assert metrics["populations"]["exc"]["n"] == 160
+    assert "exc.v" in Result.load(out / "result.h5").traces
+    # --n is for models only
+    assert run_cli("run", path, "--n", "100", "--out", tmp_path / "out2") == 2
+    assert not (tmp_path / "out2").exists()
