@@ -23,7 +23,7 @@ from . import distributions as _dist
 from .equations import parse, resolve_params, ParsedModel
 from .errors import ModelError
 from .neurons import NeuronModel
-from .units import to_si
+from .units import plain, to_si
 
 FORMAT_VERSION = 1
 
@@ -392,8 +392,8 @@ class Network:
             else:
                 m = {"kind": "neuron", **p.model.spec()}
             return {"name": p.name, "size": p.size, "model": m,
-                    "params": {k: _dist.to_spec(_si(v)) for k, v in p.params.items()},
-                    "init": {k: _dist.to_spec(_si(v)) for k, v in p.init.items()}}
+                    "params": {k: _dist.to_spec(plain(v)) for k, v in p.params.items()},
+                    "init": {k: _dist.to_spec(plain(v)) for k, v in p.init.items()}}
 
         def mon_spec(m):
             if isinstance(m, SpikeMonitor):
@@ -405,11 +405,11 @@ class Network:
             "format": "spikemem-network", "version": FORMAT_VERSION, "dt": self.dt, "seed": self.seed,
             "populations": [pop_spec(p) for p in self.populations.values()],
             "projections": [{"name": p.name, "pre": p.pre, "post": p.post,
-                             "connector": p.connector.spec(), "weight": _dist.to_spec(_si(p.weight)),
-                             "delay": _dist.to_spec(_si(p.delay)), "receptor": p.receptor,
+                             "connector": p.connector.spec(), "weight": _dist.to_spec(plain(p.weight)),
+                             "delay": _dist.to_spec(plain(p.delay)), "receptor": p.receptor,
                              "on_pre": p.on_pre} for p in self.projections],
             "inputs": [{"population": c.population, "times": np.asarray(c.times).tolist(),
-                        "values": np.asarray(_si(c.values)).tolist(), "variable": c.variable}
+                        "values": np.asarray(plain(c.values)).tolist(), "variable": c.variable}
                        for c in self.inputs],
             "monitors": [mon_spec(m) for m in self.monitors],
         }
@@ -474,11 +474,6 @@ class Network:
             else:
                 net.record_state(m["population"], m["variables"], m["ids"], m["every"])
         return net
-
-
-def _si(v):
-    from brian2.units.fundamentalunits import Quantity
-    return np.asarray(v, dtype=float) if isinstance(v, Quantity) else v
 
 
 def _to_steps_round(times, dt) -> np.ndarray:

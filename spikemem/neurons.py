@@ -27,7 +27,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from brian2 import mV, ms, nA, nF, nS, uS, pF, Hz
+from brian2 import mV, ms, nA, nF, nS, pF, Hz
+
+from .units import plain
 
 
 @dataclass(frozen=True)
@@ -45,10 +47,10 @@ class NeuronModel:
     def spec(self) -> dict:
         from .distributions import to_spec
         return {"equations": self.equations, "threshold": self.threshold, "reset": self.reset,
-                "refractory": to_spec(_si(self.refractory)), "method": self.method,
-                "params": {k: to_spec(_si(v)) for k, v in self.params.items()},
+                "refractory": to_spec(plain(self.refractory)), "method": self.method,
+                "params": {k: to_spec(plain(v)) for k, v in self.params.items()},
                 "receptors": dict(self.receptors),
-                "init": {k: to_spec(_si(v)) for k, v in self.init.items()}, "name": self.name}
+                "init": {k: to_spec(plain(v)) for k, v in self.init.items()}, "name": self.name}
 
     @classmethod
     def from_spec(cls, spec: dict) -> "NeuronModel":
@@ -58,12 +60,6 @@ class NeuronModel:
         spec["params"] = {k: from_spec(v) for k, v in spec["params"].items()}
         spec["init"] = {k: from_spec(v) for k, v in spec["init"].items()}
         return cls(**spec)
-
-
-def _si(v):
-    import numpy as np
-    from brian2.units.fundamentalunits import Quantity
-    return np.asarray(v, dtype=float) if isinstance(v, Quantity) else v
 
 
 def _pynn_names(params):

@@ -38,3 +38,11 @@ def to_si(value, where: str, dim=None):
 
 def _dim_name(dim) -> str:
     return "1 (dimensionless)" if dim is DIMENSIONLESS else str(dim)
+
+
+def plain(value):
+    """A brian2 quantity as a plain SI float / array (for files); other values unchanged."""
+    if isinstance(value, Quantity):
+        value = np.asarray(value, dtype=float)
+        return float(value) if value.ndim == 0 else value
+    return value

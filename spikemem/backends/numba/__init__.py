@@ -12,6 +12,7 @@ from ...results import Result, SpikeTrain, Trace
 from . import engine
 
 CHUNK_STEPS = 2000   # steps per kernel call when a progress bar is shown
+SPIKE_BUFFER = 1 << 16   # spikes held per monitor before the kernel hands them back
 
 
 class NumbaSimulation:
@@ -43,7 +44,7 @@ class NumbaSimulation:
             self.values[f"st{k}__n"][0] = 0
         for name in self.built.spike_monitors:
             size = self.built.populations[name].size
-            cap = max(4 * size, 1 << 16)
+            cap = max(size, SPIKE_BUFFER)
             self.values[f"sm_{name}__step"] = np.zeros(cap, np.int64)
             self.values[f"sm_{name}__id"] = np.zeros(cap, np.int32)
             self.values[f"sm_{name}__n"][0] = 0
