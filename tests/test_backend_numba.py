@@ -56,5 +56,5 @@ def test_full_spike_buffers_are_emptied_without_losing_spikes(monkeypatch):
     small = simulation(cuba(n=500), "numba")
     small.run(0.3)
     a, b = big.result().spikes["exc"], small.result().spikes["exc"]
-    assert a.count() > 5 * 500
+    assert a.count() > 3 * 400        # several buffers of max(400, 500) spikes
     np.testing.assert_array_equal(spike_set(a, 1e-4), spike_set(b, 1e-4))
