@@ -143,6 +143,8 @@ def prepare(objects: Brian2Objects, target: str = "numpy") -> b2.Network:
     net = b2.Network(objects.all())
     try:
         net._clocks = {obj.clock for obj in net.objects}   # what Network.run sets before before_run
+        for clock in net._clocks:      # the shared default clock may stand where a previous run ended
+            clock.set_interval(net.t, net.t)
         net.before_run({})
     except Exception as e:
         raise ModelError(_explain(e, objects)) from None

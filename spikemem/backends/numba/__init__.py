@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+from brian2.units.fundamentalunits import get_unit
 
 from ...errors import ModelError
 from ...lowering import lower, prepare
@@ -93,7 +94,8 @@ class NumbaSimulation:
             times = np.arange(buf.shape[0]) * mon.every * dt
             group = self.objects.groups[mon.population]
             for c, var in enumerate(mon.variables):
-                unit = str(group.variables[var].dim) if not group.variables[var].dim.is_dimensionless else ""
+                dim = group.variables[var].dim
+                unit = "" if dim.is_dimensionless else str(get_unit(dim))
                 traces[f"{mon.population}.{var}"] = Trace(times, np.asarray(mon.ids), buf[:, c, :], unit)
         import brian2, numba
         from ... import __version__
