@@ -82,10 +82,6 @@ class _Hoister(ast.NodeTransformer):
             return ast.copy_location(ast.Constant(self.literals[node.id]), node)
         return node
 
-    def generic_visit(self, node):
-        node = super().generic_visit(node)
-        return node
-
     def visit(self, node):
         if isinstance(node, (ast.BinOp, ast.Call, ast.UnaryOp)):
             literal_free = self.visit_children(node)
