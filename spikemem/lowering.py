@@ -8,7 +8,8 @@ identifiers and units, so mistakes surface before any simulation work.
 
 Schedule (shared by every backend, see architecture.md): inputs at 'start',
 synaptic delivery 'before_groups', state update 'groups', 'thresholds',
-'resets', recording at 'end'. Delivery before the update means a spike emitted
+'resets'; clock-driven synaptic equations and then postsynaptic (on_post)
+events 'after_resets'; recording at 'end'. Delivery before the update means a spike emitted
 at step n with a delay of d steps acts at step n + d; Brian2 pushes a spike
 into its queue one step after the threshold, so its delay is (d - 1) * dt.
 """
@@ -77,27 +78,37 @@ def _source_group(pop: BuiltPopulation, dt):
     return b2.PoissonGroup(pop.size, pop.rate * Hz, name=pop.name)
 
 
-def _synapses(proj: BuiltProjection, groups, order: int, dt):
-    dim = proj.weight_dim
-    model = "w : " + ("1" if dim.is_dimensionless else dim._str_representation(python_code=True))
+def _synapses(proj: BuiltProjection, groups, order: int, n_projections: int, dt):
     homogeneous = proj.delay.size == 0 or np.all(proj.delay == proj.delay[0])
     kw = {}
-    if homogeneous:
-        d = int(proj.delay[0]) if proj.delay.size else 1
-        kw["delay"] = {"pre": (d - 1) * dt * second}
+    if proj.on_pre:
+        kw["on_pre"] = proj.on_pre
+        if homogeneous:
+            d = int(proj.delay[0]) if proj.delay.size else 1
+            kw["delay"] = {"pre": (d - 1) * dt * second}
+    if proj.on_post:
+        kw["on_post"] = proj.on_post
+    namespace = {k: _q(v, proj.dims[k]) for k, v in proj.namespace.items()}
+    model = Equations([eq for name, eq in Equations(proj.equations).items() if name not in proj.namespace])
     try:
-        syn = b2.Synapses(groups[proj.pre], groups[proj.post], model=model, on_pre=proj.on_pre,
-                          name=proj.name, dtype=np.float64, **kw)
+        syn = b2.Synapses(groups[proj.pre], groups[proj.post], model=model, method=proj.method,
+                          namespace=namespace, name=proj.name, dtype=np.float64, **kw)
     except Exception as e:
         raise ModelError(f"projection '{proj.name}': {e}") from None
-    syn.pre.when = "before_groups"
-    syn.pre.order = order
+    if proj.on_pre:
+        syn.pre.when, syn.pre.order = "before_groups", order
+    if proj.on_post:     # after every reset, behind the clock-driven synaptic updates
+        syn.post.when, syn.post.order = "after_resets", n_projections + order
+    if syn.state_updater is not None:     # clock-driven synaptic equations
+        syn.state_updater.when, syn.state_updater.order = "after_resets", order
     if not proj.i.size:
         syn.active = False    # Brian2 refuses a Synapses object without synapses
     else:
         syn.connect(i=proj.i, j=proj.j)
         syn.w_ = proj.w
-        if not homogeneous:
+        for name, values in proj.state.items():
+            setattr(syn, name + "_", values)
+        if proj.on_pre and not homogeneous:
             syn.pre.delay_ = (proj.delay - 1) * dt
     return syn
 
@@ -113,7 +124,7 @@ def lower(built: BuiltNetwork) -> Brian2Objects:
         else:
             out.groups[name] = _source_group(pop, built.dt)
     for k, proj in enumerate(built.projections):
-        out.synapses.append(_synapses(proj, out.groups, k, built.dt))
+        out.synapses.append(_synapses(proj, out.groups, k, len(built.projections), built.dt))
     for k, inp in enumerate(built.inputs):
         group = out.groups[inp.population]
         table = np.zeros((int(inp.steps[-1]) + 1, group.N))

@@ -23,6 +23,7 @@ from . import distributions as _dist
 from .equations import parse, resolve_params, ParsedModel
 from .errors import ModelError
 from .neurons import NeuronModel
+from .synapses import STATIC, SynapseModel
 from .units import plain, to_si
 
 FORMAT_VERSION = 1
@@ -64,7 +65,10 @@ class Projection:
     weight: object = None              # scalar, array, distribution; None: the connector's
     delay: object = None               # seconds; None: one time step
     receptor: str = "exc"              # receptor name of the post model, or a state variable
-    on_pre: str | None = None          # default: "<target>_post += w"
+    on_pre: str | None = None          # delivery; default: "<target>_post += w"
+    synapse: SynapseModel = STATIC     # per-synapse state and plasticity
+    params: dict = field(default_factory=dict)   # overrides of the synapse model's parameters
+    init: dict = field(default_factory=dict)     # initial values of synaptic variables
 
 
 @dataclass
@@ -121,6 +125,12 @@ class BuiltProjection:
     target: str                        # post state variable
     on_pre: str
     weight_dim: object
+    equations: str = "w : 1"           # synapse equations, units filled in
+    on_post: str = ""
+    method: str = "exact"
+    namespace: dict = field(default_factory=dict)   # shared constants (SI floats)
+    state: dict = field(default_factory=dict)       # per-synapse parameters and initial values
+    dims: dict = field(default_factory=dict)        # synaptic variable -> brian2 dimension
 
 
 @dataclass
@@ -215,7 +225,7 @@ class Network:
         return pop
 
     def connect(self, pre, post, connector, weight=None, delay=None, receptor="exc",
-                on_pre=None, name=None) -> Projection:
+                on_pre=None, name=None, synapse=None, params=None, init=None) -> Projection:
         pre = pre.name if isinstance(pre, Population) else pre
         post = post.name if isinstance(post, Population) else post
         name = name or f"{pre}_to_{post}_{len(self.projections)}"
@@ -227,7 +237,11 @@ class Network:
             raise ModelError(f"projection '{name}': post population '{post}' is a spike source")
         if not isinstance(connector, _conn.Connector):
             raise ModelError(f"projection '{name}': connector must be a Connector, got {connector!r}")
-        proj = Projection(name, pre, post, connector, weight, delay, receptor, on_pre)
+        synapse = STATIC if synapse is None else synapse
+        if not isinstance(synapse, SynapseModel):
+            raise ModelError(f"projection '{name}': synapse must be a SynapseModel, got {synapse!r}")
+        proj = Projection(name, pre, post, connector, weight, delay, receptor, on_pre, synapse,
+                          dict(params or {}), dict(init or {}))
         self.projections.append(proj)
         return proj
 
@@ -331,7 +345,8 @@ class Network:
                              f"{sorted(post.model.receptors)} nor a state variable of '{post.name}'")
         i, j, w_conn, d_conn = proj.connector.build(pre.size, post.size, rng, where)
         n = len(i)
-        wdim = post.parsed.dims[target]
+        syn = self._synapse_model(proj, post.parsed.dims[target], n, rng, where)
+        wdim = syn["dims"]["w"]
         if proj.weight is not None:
             w = _dist.resolve(proj.weight, n, rng, f"{where} weight", wdim)
         elif w_conn is not None:
@@ -348,8 +363,45 @@ class Network:
         if n and steps.min() < 1:
             raise ModelError(f"{where}: delays must be at least one time step ({self.dt} s), "
                              f"got {d[steps.argmin()]} s")
-        on_pre = proj.on_pre or f"{target}_post += w"
-        return BuiltProjection(proj.name, proj.pre, proj.post, i, j, w, steps, target, on_pre, wdim)
+        model = proj.synapse
+        if proj.on_pre is not None:
+            deliver = proj.on_pre
+        else:     # a summed equation delivers by itself
+            deliver = "" if syn["summed"] else f"{target}_post += w"
+        on_pre = "\n".join(s for s in (deliver, model.on_pre) if s.strip())
+        return BuiltProjection(proj.name, proj.pre, proj.post, i, j, w, steps, target, on_pre, wdim,
+                               syn["equations"], model.on_post, model.method, syn["namespace"],
+                               syn["state"], syn["dims"])
+
+    @staticmethod
+    def _synapse_model(proj: Projection, target_dim, n, rng, where) -> dict:
+        """Parse the synapse equations and give every synaptic variable its values."""
+        model = proj.synapse
+        unit = "1" if target_dim.is_dimensionless else target_dim._str_representation(python_code=True)
+        equations = model.equations_for(unit)
+        parsed = parse(SynapseModel(equations, params=model.params), f"{where} synapse model")
+        if "w" not in parsed.state:
+            raise ModelError(f"{where}: the synapse model must declare the weight 'w' "
+                             f"(e.g. 'w : weight'); it declares {sorted(parsed.dims)}")
+        params = resolve_params(parsed, model, proj.params, n, f"{where} synapse model")
+        given = {**model.init, **proj.init}
+        for var in given:
+            if var not in parsed.state or var == "w":
+                raise ModelError(f"{where}: cannot initialise '{var}'; synaptic variables are "
+                                 f"{sorted(v for v in parsed.state if v != 'w')} (give the weight as weight=)")
+        namespace, state = {}, {}
+        for name, v in params.items():
+            if name in parsed.state or np.ndim(v):
+                state[name] = _dist.resolve(v, n, rng, f"{where} '{name}'")
+            else:
+                namespace[name] = float(v)
+        for var in parsed.state:
+            if var != "w" and var not in state:
+                state[var] = _dist.resolve(given.get(var, 0.0), n, rng,
+                                           f"{where} initial value of '{var}'", parsed.dims[var])
+        summed = any("summed" in eq.flags for eq in parsed.equations.values())
+        return {"equations": equations, "namespace": namespace, "state": state,
+                "dims": parsed.dims, "summed": summed}
 
     def _build_input(self, inp: CurrentInput, pops) -> BuiltInput:
         pop = pops[inp.population]
@@ -407,7 +459,10 @@ class Network:
             "projections": [{"name": p.name, "pre": p.pre, "post": p.post,
                              "connector": p.connector.spec(), "weight": _dist.to_spec(plain(p.weight)),
                              "delay": _dist.to_spec(plain(p.delay)), "receptor": p.receptor,
-                             "on_pre": p.on_pre} for p in self.projections],
+                             "on_pre": p.on_pre, "synapse": p.synapse.spec(),
+                             "params": {k: _dist.to_spec(plain(v)) for k, v in p.params.items()},
+                             "init": {k: _dist.to_spec(plain(v)) for k, v in p.init.items()}}
+                            for p in self.projections],
             "inputs": [{"population": c.population, "times": np.asarray(c.times).tolist(),
                         "values": np.asarray(plain(c.values)).tolist(), "variable": c.variable}
                        for c in self.inputs],
@@ -465,7 +520,10 @@ class Network:
         for p in spec["projections"]:
             net.connect(p["pre"], p["post"], _conn.from_spec(p["connector"]),
                         _dist.from_spec(p["weight"]), _dist.from_spec(p["delay"]),
-                        p["receptor"], p["on_pre"], p["name"])
+                        p["receptor"], p["on_pre"], p["name"],
+                        SynapseModel.from_spec(p["synapse"]) if "synapse" in p else None,
+                        {k: _dist.from_spec(v) for k, v in p.get("params", {}).items()},
+                        {k: _dist.from_spec(v) for k, v in p.get("init", {}).items()})
         for c in spec["inputs"]:
             net.current(c["population"], np.asarray(c["times"]), np.asarray(c["values"]), c["variable"])
         for m in spec["monitors"]:

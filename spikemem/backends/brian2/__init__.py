@@ -26,6 +26,8 @@ from brian2.units.fundamentalunits import get_unit
 
 from ...errors import ModelError
 from ...lowering import lower, prepare
+from ...network import BuiltPopulation
+from ...simulation import Simulation
 from ...progress import progress as _progress
 from ...results import Result, SpikeTrain, Trace
 from ...units import to_si
@@ -113,7 +115,7 @@ def _rewound(objects):
     return objects
 
 
-class Brian2Simulation:
+class Brian2Simulation(Simulation):
     """A built network on Brian2.
 
     ``target``: "numpy", "cython" or "cpp_standalone". ``strict_float``: compile
@@ -137,7 +139,7 @@ class Brian2Simulation:
         self.built = built
         self.target = target
         self.strict_float = bool(strict_float)
-        self.steps = 0                      # simulated time steps so far
+        self.step = 0                      # simulated time steps so far
         self._collected = None              # cpp_standalone: the data read back
         self.objects = None
         self.network = None
@@ -151,6 +153,36 @@ class Brian2Simulation:
             with brian2_settings("numpy", False, built.dt):
                 prepare(_rewound(lower(built)), "numpy")
         self.timings = {"build_s": time.perf_counter() - t0, "run_s": 0.0}
+
+    # ------------------------------------------------------- state between runs
+    def _object(self, owner):
+        if self.target == "cpp_standalone":
+            raise ModelError("brian2-cpp_standalone runs once, in one piece; reading or writing "
+                             "state between runs needs a runtime target (numpy or cython)")
+        if isinstance(owner, BuiltPopulation):
+            return self.objects.groups[owner.name]
+        return next(s for s, p in zip(self.objects.synapses, self.built.projections) if p is owner)
+
+    def _get(self, owner, var):
+        obj = self._object(owner)
+        if var in obj.namespace:
+            return float(obj.namespace[var])
+        if not obj.active:        # an empty projection
+            return np.zeros(0)
+        return np.asarray(obj.variables[var].get_value())
+
+    def _set(self, owner, var, values):
+        obj = self._object(owner)
+        if var in obj.namespace:
+            obj.namespace[var] = b2.Quantity(values, dim=obj.namespace[var].dim) \
+                if isinstance(obj.namespace[var], b2.Quantity) else values
+        elif obj.active:
+            obj.variables[var].set_value(values)
+
+    def _set_spikes(self, pop, steps, ids):
+        if self.target == "cpp_standalone":
+            raise ModelError("brian2-cpp_standalone runs once; give all spikes in the network definition")
+        self.objects.groups[pop.name].set_spikes(ids, steps * self.built.dt * second, sorted=True)
 
     # ------------------------------------------------------------------ running
     def _steps_for(self, duration) -> int:
@@ -189,7 +221,7 @@ class Brian2Simulation:
                 kwargs = {"report": report, "report_period": REPORT_PERIOD_S * second}
             t0 = time.perf_counter()
             with brian2_settings(self.target, self.strict_float, built.dt):
-                if self.steps == 0:
+                if self.step == 0:
                     b2.seed(built.seed)
                 try:
                     self.network.run(n_steps * built.dt * second, namespace={}, **kwargs)
@@ -200,7 +232,7 @@ class Brian2Simulation:
             wall = time.perf_counter() - t0
         loop = float(getattr(get_device(), "_last_run_time", wall) or 0.0)
         loop = min(loop, wall)
-        self.steps += n_steps
+        self.step += n_steps
         self.timings["run_s"] += loop
         self.timings["build_s"] += wall - loop
 
@@ -237,7 +269,7 @@ class Brian2Simulation:
                 reset_device()
         wall = time.perf_counter() - t0
         loop = min(loop, wall)
-        self.steps += n_steps
+        self.step += n_steps
         self.timings["run_s"] += loop
         self.timings["build_s"] += wall - loop
 
@@ -276,7 +308,7 @@ class Brian2Simulation:
                 traces[f"{m.population}.{var}"] = Trace(times, np.asarray(m.ids), values[var],
                                                         _unit_string(dims.get(var)))
         meta = {"backend": f"brian2-{self.target}", "versions": _versions(), "seed": built.seed,
-                "dt": built.dt, "duration": self.steps * built.dt, "network_hash": built.hash,
+                "dt": built.dt, "duration": self.step * built.dt, "network_hash": built.hash,
                 "strict_float": self.strict_float, "timings": dict(self.timings)}
         return Result(spikes, traces, meta)
 

@@ -8,6 +8,8 @@ from brian2.units.fundamentalunits import get_unit
 
 from ...errors import ModelError
 from ...lowering import lower, prepare
+from ...network import BuiltPopulation
+from ...simulation import Simulation
 from ...progress import progress as _progress
 from ...results import Result, SpikeTrain, Trace
 from . import engine
@@ -16,7 +18,7 @@ CHUNK_STEPS = 2000   # steps per kernel call when a progress bar is shown
 SPIKE_BUFFER = 1 << 16   # spikes held per monitor before the kernel hands them back
 
 
-class NumbaSimulation:
+class NumbaSimulation(Simulation):
     """Stateful: ``run`` may be called repeatedly and continues where it stopped."""
 
     def __init__(self, built, dtype="float64"):
@@ -36,6 +38,30 @@ class NumbaSimulation:
         self._states = [[] for _ in built.state_monitors]
         self.module.seed(built.seed)
         self.timings = {"build_s": time.perf_counter() - t0, "run_s": 0.0}
+
+    # --- state between runs (checked by Simulation)
+    def _key(self, owner, var):
+        if isinstance(owner, BuiltPopulation):
+            return f"{owner.name}__{var}"
+        k = next(k for k, p in enumerate(self.built.projections) if p is owner)
+        return f"p{k}__{var}"
+
+    def _get(self, owner, var):
+        key = self._key(owner, var)
+        if key in self.values:
+            return self.values[key]
+        # a variable no statement uses keeps its built value
+        if isinstance(owner, BuiltPopulation):
+            return owner.init[var] if var in owner.init else np.broadcast_to(owner.params[var], (owner.size,))
+        return owner.w if var == "w" else owner.state[var] if var in owner.state else owner.namespace[var]
+
+    def _set(self, owner, var, values):
+        self.values[self._key(owner, var)] = values
+
+    def _set_spikes(self, pop, steps, ids):
+        self.values[f"{pop.name}__sstep"] = steps
+        self.values[f"{pop.name}__sid"] = ids.astype(np.int32)
+        self.values[f"{pop.name}__sptr"] = np.zeros(1, np.int64)
 
     def _prepare_buffers(self, n_steps):
         for k, mon in enumerate(self.built.state_monitors):

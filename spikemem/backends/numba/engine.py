@@ -150,42 +150,51 @@ class Assembler:
                 f"            {target} = {values}[{ptr}[0]]",
                 f"            {ptr}[0] += 1"]
 
-    def delivery(self, kp, proj, syn):
-        pre = proj.pre
-        hist, count = f"{pre}__hist", f"{pre}__hcount"
-        order = np.arange(proj.i.size)
-        indptr = np.zeros(self.built.populations[pre].size + 1, np.int64)
-        np.cumsum(np.bincount(proj.i, minlength=indptr.size - 1), out=indptr[1:])
+    # --- synapses
+    def synapse_arrays(self, kp, proj):
+        """CSR by presynaptic neuron (the connectors' (pre, post) order is Brian2's
+        synapse order too), plus the per-synapse pre index and a post -> synapse
+        index where postsynaptic events or per-synapse loops need them."""
         p = f"p{kp}"
+        if f"{p}__indptr" in self.k.values:
+            return p
+        indptr = np.zeros(self.built.populations[proj.pre].size + 1, np.int64)
+        np.cumsum(np.bincount(proj.i, minlength=indptr.size - 1), out=indptr[1:])
         self.k.arg(f"{p}__indptr", indptr)
-        self.k.arg(f"{p}__post", proj.j[order].astype(np.int32))
-        self.k.arg(f"{p}__w", proj.w[order].astype(np.float64))
-        dmin = int(proj.delay.min()) if proj.delay.size else 1
-        dmax = int(proj.delay.max()) if proj.delay.size else 1
-        self.k.arg(f"{p}__dmin", dmin)
-        self.k.arg(f"{p}__dmax", dmax)
-        hetero = dmin != dmax
-        if hetero:
-            self.k.arg(f"{p}__delay", proj.delay[order].astype(np.int16))
+        self.k.arg(f"{p}__post", proj.j.astype(np.int32))
+        self.k.arg(f"{p}__w", proj.w.astype(np.float64))
+        return p
 
-        codeobj = syn.pre.codeobj
-        post_name, pre_name = proj.post, proj.pre
+    def synapse_index(self, p, proj):
+        if f"{p}__pre" not in self.k.values:
+            self.k.arg(f"{p}__pre", proj.i.astype(np.int32))
+            by_post = np.argsort(proj.j, kind="stable")
+            indptr = np.zeros(self.built.populations[proj.post].size + 1, np.int64)
+            np.cumsum(np.bincount(proj.j, minlength=indptr.size - 1), out=indptr[1:])
+            self.k.arg(f"{p}__pindptr", indptr)
+            self.k.arg(f"{p}__psyn", by_post.astype(np.int64))
+
+    def synaptic_code(self, p, syn, runner, ind, abstract_code=None):
+        """(lines before the loop, lines per synapse) for one of ``syn``'s code
+        objects; synapse ``_s`` joins presynaptic ``_i`` and postsynaptic ``_j``."""
+        codeobj = runner.codeobj
+        scalar, vector = codegen.statements(runner.abstract_code if abstract_code is None else abstract_code,
+                                            codeobj.variables)
+        used = codegen.names_in(scalar + vector)
 
         def index_for(name, var, index):
-            if var.owner.name == syn.name:
-                if name == "w":
-                    return f"{p}__w[_s]"
+            if name not in used:
                 return None
+            if var.owner.name == syn.name:
+                self.k.arg(f"{p}__{var.name}", np.array(var.get_value(), dtype=np.float64, copy=True))
+                return f"{p}__{var.name}[_s]"
             if index == "_postsynaptic_idx":
                 return self.array(var, "_j")
             if index == "_presynaptic_idx":
                 return self.array(var, "_i")
             return None
 
-        scalar, vector = codegen.statements(syn.pre.abstract_code, codeobj.variables)
         names = self.names(codeobj.variables, codeobj.variable_indices, index_for, p, scalar)
-        ind = " " * 20
-        lines = codegen.render(scalar, names, "        ")
         body = codegen.render(vector, names, ind)
         # Brian2 skips writes to variables flagged "(unless refractory)" of a
         # refractory postsynaptic neuron; so does the engine.
@@ -194,6 +203,22 @@ class Assembler:
         if guards:
             cond = " and ".join(self.array(g, "_j") for g in guards)
             body = [f"{ind}if {cond}:"] + ["    " + b for b in body]
+        return codegen.render(scalar, names, "        "), body
+
+    def delivery(self, kp, proj, syn):
+        """Presynaptic events: the spikes of ``delay`` steps ago, through their synapses."""
+        pre = proj.pre
+        hist, count = f"{pre}__hist", f"{pre}__hcount"
+        p = self.synapse_arrays(kp, proj)
+        dmin = int(proj.delay.min())
+        dmax = int(proj.delay.max())
+        self.k.arg(f"{p}__dmin", dmin)
+        self.k.arg(f"{p}__dmax", dmax)
+        hetero = dmin != dmax
+        if hetero:
+            self.k.arg(f"{p}__delay", proj.delay.astype(np.int16))
+        ind = " " * 20
+        lines, body = self.synaptic_code(p, syn, syn.pre, ind)
         lines += [
             f"        for _lag in range({p}__dmax, {p}__dmin - 1, -1):",
             f"            if step - _lag < 0:",
@@ -207,6 +232,44 @@ class Assembler:
             lines += [f"{ind}if {p}__delay[_s] != _lag:", f"{ind}    continue"]
         lines += [f"{ind}_j = {p}__post[_s]"] + body
         self.k.body += lines
+
+    def postsynaptic(self, kp, proj, syn):
+        """on_post: the spikes the postsynaptic population fired this step."""
+        p = self.synapse_arrays(kp, proj)
+        self.synapse_index(p, proj)
+        hist, count = f"{proj.post}__hist", f"{proj.post}__hcount"
+        ind = " " * 16
+        lines, body = self.synaptic_code(p, syn, syn.post, ind)
+        lines += [f"        _slot = step % {hist}.shape[0]",
+                  f"        for _q in range({count}[_slot]):",
+                  f"            _j = {hist}[_slot, _q]",
+                  f"            for _k in range({p}__pindptr[_j], {p}__pindptr[_j + 1]):",
+                  f"{ind}_s = {p}__psyn[_k]",
+                  f"{ind}_i = {p}__pre[_s]"]
+        self.k.body += lines + body
+
+    def _every_synapse(self, p, lines, body, after=()):
+        ind = " " * 12
+        return lines + [f"        for _s in range({p}__post.shape[0]):",
+                        f"{ind}_i = {p}__pre[_s]", f"{ind}_j = {p}__post[_s]"] + body + list(after)
+
+    def synapse_update(self, kp, proj, syn):
+        """Clock-driven synaptic equations, every synapse every step."""
+        p = self.synapse_arrays(kp, proj)
+        self.synapse_index(p, proj)
+        lines, body = self.synaptic_code(p, syn, syn.state_updater, " " * 12)
+        self.k.body += self._every_synapse(p, lines, body)
+
+    def summed(self, kp, proj, syn):
+        """``x_post = expr : (summed)``: zero the target, then add every synapse's term
+        in synapse order (Brian2's order, so the sums round alike)."""
+        p = self.synapse_arrays(kp, proj)
+        self.synapse_index(p, proj)
+        for updater in syn.summed_updaters.values():
+            target = self.array(updater.target_var, "_j")
+            lines, body = self.synaptic_code(p, syn, updater, " " * 12)
+            self.k.body += [f"        {target.replace('[_j]', '[:]')} = 0.0"]
+            self.k.body += self._every_synapse(p, lines, body, [f"            {target} += _synaptic_var"])
 
     def ring(self, name, size):
         h = self.history.get(name, 2)
@@ -363,13 +426,25 @@ class Assembler:
         self.k.body += lines
 
     def assemble(self) -> Kernel:
+        """The step in the shared order (see ``spikemem.lowering``)."""
+        pairs = [(kp, proj, syn) for kp, (proj, syn) in enumerate(zip(self.built.projections, self.objects.synapses))
+                 if proj.i.size]       # an empty projection does nothing
         self.inputs()
-        for kp, (proj, syn) in enumerate(zip(self.built.projections, self.objects.synapses)):
-            if proj.i.size:        # an empty projection delivers nothing
+        for kp, proj, syn in pairs:
+            if proj.on_pre:
                 self.delivery(kp, proj, syn)
+        for kp, proj, syn in pairs:
+            if syn.summed_updaters:
+                self.summed(kp, proj, syn)
         for name, pop in self.built.populations.items():
             if pop.kind == "neuron":
                 self.neuron_group(pop, self.objects.groups[name])
+        for kp, proj, syn in pairs:
+            if syn.state_updater is not None and syn.state_updater.abstract_code.strip():
+                self.synapse_update(kp, proj, syn)
+        for kp, proj, syn in pairs:
+            if proj.on_post:
+                self.postsynaptic(kp, proj, syn)
         for name, pop in self.built.populations.items():
             if pop.kind != "neuron":
                 self.spike_source(pop)

@@ -1,0 +1,176 @@
+"""Plasticity rules as synapse-model templates (Brian2 equations and statements).
+
+Spike-timing rules keep exponential traces as ``(event-driven)`` variables, so
+they cost nothing between spikes. Timing convention (see ``synapses``): the
+presynaptic time is the spike's *arrival* (emission plus delay); a pre spike
+arriving in the step its target fires counts as pre-before-post.
+
+==========================  ===================================================
+``stdp``                    pair STDP; additive or multiplicative weight
+                            dependence; all-to-all or nearest-neighbour
+                            pairing; optional sPyNNaker scaling of A by w_max
+``triplet_stdp``            Pfister and Gerstner (2006), all-to-all or nearest
+``diehl_cook_stdp``         the triplet variant of Diehl and Cook (2015); pair
+                            it with ``IF_cond_exp(adaptive=True)`` (theta) and
+                            ``normalize_weights`` between examples
+``hebbian``, ``anti_hebbian``, ``oja``   rate rules (clock-driven) between
+                            rate units, delivering through a summed variable
+==========================  ===================================================
+
+One pair moves a weight by ``A_plus * exp(-lag/tau_plus)`` (post after pre)
+or ``-A_minus * exp(-lag/tau_minus)`` (post before pre), clipped to
+``[w_min, w_max]``; multiplicative dependence scales potentiation by
+``(w_max - w)`` and depression by ``(w - w_min)``.
+"""
+from __future__ import annotations
+
+import numpy as np
+from brian2 import ms
+
+from .errors import ModelError
+from .synapses import SynapseModel
+
+_TRACE_OP = {"all": "+=", "nearest": "="}
+
+
+def _pairing(pairing: str) -> str:
+    if pairing not in _TRACE_OP:
+        raise ModelError(f"STDP pairing must be one of {sorted(_TRACE_OP)}, got {pairing!r}")
+    return _TRACE_OP[pairing]
+
+
+def stdp(weight_dependence: str = "additive", pairing: str = "all", scale_by_w_max: bool = False,
+         tau_plus=20 * ms, tau_minus=20 * ms, A_plus=0.01, A_minus=0.012, w_min=0.0, w_max=1.0):
+    """Pair STDP (PyNN ``STDPMechanism`` with ``SpikePairRule``).
+
+    ``weight_dependence``: "additive" (A in units of the weight) or
+    "multiplicative" (A dimensionless). ``scale_by_w_max``: sPyNNaker's
+    convention for the additive rule, where A is a fraction of w_max
+    (dimensionless) and a pair moves the weight by ``A * w_max``.
+    """
+    op = _pairing(pairing)
+    if weight_dependence == "additive":
+        a_unit = "1" if scale_by_w_max else "weight"
+        scale = "*w_max" if scale_by_w_max else ""
+        potentiate, depress = f"A_plus{scale}*apre", f"A_minus{scale}*apost"
+    elif weight_dependence == "multiplicative":
+        if scale_by_w_max:
+            raise ModelError("scale_by_w_max applies to the additive weight dependence only")
+        a_unit = "1"
+        potentiate, depress = "A_plus*apre*(w_max - w)", "A_minus*apost*(w - w_min)"
+    else:
+        raise ModelError(f"weight_dependence must be 'additive' or 'multiplicative', got {weight_dependence!r}")
+    return SynapseModel(
+        name=f"stdp_{weight_dependence}_{pairing}" + ("_wmax_scaled" if scale_by_w_max else ""),
+        equations=f"""
+        w : weight
+        w_min : weight (constant)
+        w_max : weight (constant)
+        A_plus : {a_unit} (constant)
+        A_minus : {a_unit} (constant)
+        tau_plus : second (constant)
+        tau_minus : second (constant)
+        dapre/dt = -apre/tau_plus : 1 (event-driven)
+        dapost/dt = -apost/tau_minus : 1 (event-driven)
+        """,
+        on_pre=f"apre {op} 1\nw = clip(w - {depress}, w_min, w_max)",
+        on_post=f"apost {op} 1\nw = clip(w + {potentiate}, w_min, w_max)",
+        params=dict(tau_plus=tau_plus, tau_minus=tau_minus, A_plus=A_plus, A_minus=A_minus,
+                    w_min=w_min, w_max=w_max))
+
+
+def triplet_stdp(pairing: str = "all", tau_plus=16.8 * ms, tau_minus=33.7 * ms, tau_x=101 * ms,
+                 tau_y=125 * ms, A2_plus=5e-10, A3_plus=6.2e-3, A2_minus=7e-3, A3_minus=2.3e-4,
+                 w_min=0.0, w_max=1.0):
+    """Triplet STDP (Pfister and Gerstner 2006); defaults: their all-to-all
+    visual-cortex fit. Amplitudes are in units of the weight. The triplet
+    terms use the slow traces from *before* the current spike."""
+    op = _pairing(pairing)
+    return SynapseModel(
+        name=f"triplet_stdp_{pairing}",
+        equations="""
+        w : weight
+        w_min : weight (constant)
+        w_max : weight (constant)
+        A2_plus : weight (constant)
+        A3_plus : weight (constant)
+        A2_minus : weight (constant)
+        A3_minus : weight (constant)
+        tau_plus : second (constant)
+        tau_minus : second (constant)
+        tau_x : second (constant)
+        tau_y : second (constant)
+        dr1/dt = -r1/tau_plus : 1 (event-driven)
+        dr2/dt = -r2/tau_x : 1 (event-driven)
+        do1/dt = -o1/tau_minus : 1 (event-driven)
+        do2/dt = -o2/tau_y : 1 (event-driven)
+        """,
+        on_pre=f"w = clip(w - o1*(A2_minus + A3_minus*r2), w_min, w_max)\nr1 {op} 1\nr2 {op} 1",
+        on_post=f"w = clip(w + r1*(A2_plus + A3_plus*o2), w_min, w_max)\no1 {op} 1\no2 {op} 1",
+        params=dict(tau_plus=tau_plus, tau_minus=tau_minus, tau_x=tau_x, tau_y=tau_y,
+                    A2_plus=A2_plus, A3_plus=A3_plus, A2_minus=A2_minus, A3_minus=A3_minus,
+                    w_min=w_min, w_max=w_max))
+
+
+def diehl_cook_stdp(nu_pre=1e-4, nu_post=1e-2, tau_pre=20 * ms, tau_post1=20 * ms,
+                    tau_post2=40 * ms, w_max=1.0):
+    """The learning rule of Diehl and Cook (2015): nearest-spike traces set to 1,
+    depression ``nu_pre * post1`` at each pre spike, potentiation
+    ``nu_post * pre * post2`` (post2 from before this spike) at each post spike."""
+    return SynapseModel(
+        name="diehl_cook_stdp",
+        equations="""
+        w : weight
+        w_max : weight (constant)
+        nu_pre : weight (constant)
+        nu_post : weight (constant)
+        tau_pre : second (constant)
+        tau_post1 : second (constant)
+        tau_post2 : second (constant)
+        dpre/dt = -pre/tau_pre : 1 (event-driven)
+        dpost1/dt = -post1/tau_post1 : 1 (event-driven)
+        dpost2/dt = -post2/tau_post2 : 1 (event-driven)
+        """,
+        on_pre="pre = 1\nw = clip(w - nu_pre*post1, 0*w_max, w_max)",
+        on_post="w = clip(w + nu_post*pre*post2, 0*w_max, w_max)\npost1 = 1\npost2 = 1",
+        params=dict(nu_pre=nu_pre, nu_post=nu_post, tau_pre=tau_pre, tau_post1=tau_post1,
+                    tau_post2=tau_post2, w_max=w_max))
+
+
+def _rate_rule(name, dw, params, target, rate):
+    return SynapseModel(
+        name=name,
+        equations=f"""
+        dw/dt = {dw} : 1 (clock-driven)
+        eta : 1/second (constant)
+        {target}_post = w*{rate}_pre : 1 (summed)
+        """ + "".join(f"{k} : 1 (constant)\n" for k in params if k != "eta"),
+        params=params, method="euler")
+
+
+def hebbian(eta=0.01, target="I", rate="r"):
+    """dw/dt = eta * r_pre * r_post; the projection drives ``target`` with sum(w * r_pre).
+    Rate rules use dimensionless weights (rate units have dimensionless r and I)."""
+    return _rate_rule("hebbian", f"eta*{rate}_pre*{rate}_post", {"eta": eta}, target, rate)
+
+
+def anti_hebbian(eta=0.01, target="I", rate="r"):
+    """dw/dt = -eta * r_pre * r_post (decorrelating, e.g. lateral inhibition)."""
+    return _rate_rule("anti_hebbian", f"-eta*{rate}_pre*{rate}_post", {"eta": eta}, target, rate)
+
+
+def oja(eta=0.01, alpha=1.0, target="I", rate="r"):
+    """Oja's rule, dw/dt = eta * (r_pre * r_post - alpha * r_post**2 * w): Hebbian
+    growth with a decay that keeps each post neuron's weight vector bounded."""
+    return _rate_rule("oja", f"eta*({rate}_pre*{rate}_post - alpha*{rate}_post**2*w)",
+                      {"eta": eta, "alpha": alpha}, target, rate)
+
+
+def normalize_weights(sim, projection: str, total: float):
+    """Scale each postsynaptic neuron's incoming weights to sum to ``total``
+    (Diehl and Cook normalise like this before every example)."""
+    w = sim.get(projection, "w")
+    post = sim.built_projection(projection).j
+    sums = np.bincount(post, weights=w, minlength=post.max() + 1 if post.size else 0)
+    factor = np.divide(total, sums, out=np.ones_like(sums), where=sums > 0)
+    sim.set(projection, "w", w * factor[post])
