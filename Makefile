@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 demo: venv
-	$(BIN)/spikemem run cuba --duration 1.0 --out $(OUT)
+	$(BIN)/spikemem run ca3-cam --out $(OUT) --force
 	@echo "report written to $(OUT)"
 
 test: venv

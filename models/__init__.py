@@ -1,4 +1,5 @@
 """The model zoo: each model defined once, run on any backend by name."""
+from .ca3_cam import ca3_network
 from .cuba import cuba
 
-MODELS = {"cuba": cuba}
+MODELS = {"cuba": cuba, "ca3-cam": ca3_network}

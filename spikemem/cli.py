@@ -30,6 +30,7 @@ import tempfile
 PROG = "spikemem"
 BACKEND_NAMES = ("numba", "brian2", "brian2-numpy", "brian2-cython", "brian2-cpp")
 BENCH_MODELS = ("cuba",)
+EXPERIMENT_MODELS = ("ca3-cam",)
 
 #: numba engine arrays that hold the static synapse storage of projection k
 SYNAPSE_ARRAY = re.compile(r"^p\d+__(post|w|delay|indptr)$")
@@ -172,6 +173,12 @@ def cmd_run(args) -> int:
     from . import plot
 
     _check_backend(args.backend)
+    if args.target in EXPERIMENT_MODELS:
+        return cmd_run_experiment(args)
+    if args.experiment is not None:
+        raise CLIError(f"--experiment applies to {', '.join(EXPERIMENT_MODELS)} only")
+    args.duration = 1.0 if args.duration is None else args.duration
+    args.out = args.out or os.path.join("out", os.path.splitext(os.path.basename(args.target))[0])
     _check_duration(args.duration)
     _check_out_dir(args.out, args.force)
     network = load_target(args.target, n=args.n, seed=args.seed)
@@ -208,6 +215,30 @@ def cmd_run(args) -> int:
     t = metrics["timings"]
     print(f"{args.backend}: {duration:g} s simulated in {t.get('run_s', 0.0):.3f} s "
           f"(build {t.get('build_s', 0.0):.3f} s); {pops}; wrote {args.out}")
+    return 0
+
+
+def cmd_run_experiment(args) -> int:
+    """A model whose main job is a scripted experiment (the CA3 memory)."""
+    from .models import ca3_experiments as ca3
+    experiment = args.experiment or "functional"
+    if experiment not in ca3.EXPERIMENTS:
+        raise CLIError(f"unknown experiment '{experiment}'; choose one of {', '.join(ca3.EXPERIMENTS)}")
+    for opt in ("duration", "n"):
+        if getattr(args, opt) is not None:
+            raise CLIError(f"--{opt} does not apply to '{args.target}' (its experiments set their own)")
+    out = args.out or os.path.join("out", f"{args.target}-{experiment}")
+    _check_out_dir(out, args.force)
+    mem, rows, snapshots = ca3.experiment(experiment, backend=args.backend)
+    with staged_dir(out, args.force) as tmp:
+        data = ca3.write_report(tmp, mem, rows, snapshots, {"experiment": experiment})
+    width = max(len(r["input"]) for r in rows)
+    for r in rows:
+        print(f"{r['op']:3d} {r['kind']:18s} {r['input']:{width}s} -> cues {r['answer_cues']} "
+              f"content {r['answer_content']} ({r['latency_steps']} steps)"
+              f"{'' if r['correct'] else '   expected cues ' + str(r['expected_cues']) + ' content ' + str(r['expected_content'])}")
+    print(f"{args.backend}: {experiment}: {data['correct']}/{data['operations']} operations as the set "
+          f"semantics expect; wrote {out}")
     return 0
 
 
@@ -275,9 +306,12 @@ def build_parser() -> argparse.ArgumentParser:
                      help="model name (e.g. cuba) or path to a network JSON file")
     run.add_argument("--backend", default="numba", metavar="NAME",
                      help=f"simulator: {backends} (default: numba)")
-    run.add_argument("--duration", type=float, default=1.0, metavar="S",
+    run.add_argument("--duration", type=float, default=None, metavar="S",
                      help="simulated time in seconds (default: 1.0)")
-    run.add_argument("--out", required=True, metavar="DIR", help="output directory")
+    run.add_argument("--out", default=None, metavar="DIR",
+                     help="output directory (default: out/<model>)")
+    run.add_argument("--experiment", default=None, metavar="NAME",
+                     help="for ca3-cam: functional (default), stress or map")
     run.add_argument("--seed", type=int, default=None, metavar="N",
                      help="random seed (default: the model's / file's)")
     run.add_argument("--n", type=int, default=None, metavar="N",

@@ -8,8 +8,9 @@ identifiers and units, so mistakes surface before any simulation work.
 
 Schedule (shared by every backend, see architecture.md): inputs at 'start',
 synaptic delivery 'before_groups', state update 'groups', 'thresholds',
-'resets'; clock-driven synaptic equations and then postsynaptic (on_post)
-events 'after_resets'; recording at 'end'. Delivery before the update means a spike emitted
+'resets'; then 'after_resets' the clock-driven synaptic equations and the
+synapse models' on_pre and on_post statements for this step's spikes (see
+``spikemem.synapses``); recording at 'end'. Delivery before the update means a spike emitted
 at step n with a delay of d steps acts at step n + d; Brian2 pushes a spike
 into its queue one step after the threshold, so its delay is (d - 1) * dt.
 """
@@ -80,12 +81,15 @@ def _source_group(pop: BuiltPopulation, dt):
 
 def _synapses(proj: BuiltProjection, groups, order: int, n_projections: int, dt):
     homogeneous = proj.delay.size == 0 or np.all(proj.delay == proj.delay[0])
-    kw = {}
+    on_pre, delay = {}, {}
     if proj.on_pre:
-        kw["on_pre"] = proj.on_pre
+        on_pre["pre"] = proj.on_pre
         if homogeneous:
             d = int(proj.delay[0]) if proj.delay.size else 1
-            kw["delay"] = {"pre": (d - 1) * dt * second}
+            delay["pre"] = (d - 1) * dt * second
+    if proj.plastic_pre:
+        on_pre["plastic"] = proj.plastic_pre
+    kw = {"on_pre": on_pre, "delay": delay}
     if proj.on_post:
         kw["on_post"] = proj.on_post
     namespace = {k: _q(v, proj.dims[k]) for k, v in proj.namespace.items()}
@@ -95,12 +99,16 @@ def _synapses(proj: BuiltProjection, groups, order: int, n_projections: int, dt)
                           namespace=namespace, name=proj.name, dtype=np.float64, **kw)
     except Exception as e:
         raise ModelError(f"projection '{proj.name}': {e}") from None
+    # after every reset: clock-driven synaptic equations, then the model's
+    # on_pre (spikes of this step), then on_post
+    if syn.state_updater is not None:
+        syn.state_updater.when, syn.state_updater.order = "after_resets", order
     if proj.on_pre:
         syn.pre.when, syn.pre.order = "before_groups", order
-    if proj.on_post:     # after every reset, behind the clock-driven synaptic updates
-        syn.post.when, syn.post.order = "after_resets", n_projections + order
-    if syn.state_updater is not None:     # clock-driven synaptic equations
-        syn.state_updater.when, syn.state_updater.order = "after_resets", order
+    if proj.plastic_pre:
+        syn.plastic.when, syn.plastic.order = "after_resets", n_projections + order
+    if proj.on_post:
+        syn.post.when, syn.post.order = "after_resets", 2 * n_projections + order
     if not proj.i.size:
         syn.active = False    # Brian2 refuses a Synapses object without synapses
     else:

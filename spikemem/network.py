@@ -123,9 +123,10 @@ class BuiltProjection:
     w: np.ndarray
     delay: np.ndarray                  # int steps >= 1
     target: str                        # post state variable
-    on_pre: str
+    on_pre: str                        # delivery, when the spike arrives
     weight_dim: object
     equations: str = "w : 1"           # synapse equations, units filled in
+    plastic_pre: str = ""              # the model's on_pre, when the presynaptic neuron fires
     on_post: str = ""
     method: str = "exact"
     namespace: dict = field(default_factory=dict)   # shared constants (SI floats)
@@ -368,10 +369,9 @@ class Network:
             deliver = proj.on_pre
         else:     # a summed equation delivers by itself
             deliver = "" if syn["summed"] else f"{target}_post += w"
-        on_pre = "\n".join(s for s in (deliver, model.on_pre) if s.strip())
-        return BuiltProjection(proj.name, proj.pre, proj.post, i, j, w, steps, target, on_pre, wdim,
-                               syn["equations"], model.on_post, model.method, syn["namespace"],
-                               syn["state"], syn["dims"])
+        return BuiltProjection(proj.name, proj.pre, proj.post, i, j, w, steps, target, deliver.strip(), wdim,
+                               syn["equations"], model.on_pre.strip(), model.on_post.strip(), model.method,
+                               syn["namespace"], syn["state"], syn["dims"])
 
     @staticmethod
     def _synapse_model(proj: Projection, target_dim, n, rng, where) -> dict:

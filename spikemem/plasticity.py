@@ -1,9 +1,9 @@
 """Plasticity rules as synapse-model templates (Brian2 equations and statements).
 
 Spike-timing rules keep exponential traces as ``(event-driven)`` variables, so
-they cost nothing between spikes. Timing convention (see ``synapses``): the
-presynaptic time is the spike's *arrival* (emission plus delay); a pre spike
-arriving in the step its target fires counts as pre-before-post.
+they cost nothing between spikes. Timing convention (see ``synapses``): a rule
+sees the lag between the pre and the post neuron's spike times (the delay
+postpones only the current); spikes in the same step count as pre-before-post.
 
 ==========================  ===================================================
 ``stdp``                    pair STDP; additive or multiplicative weight

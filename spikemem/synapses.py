@@ -4,23 +4,27 @@ A ``SynapseModel`` is written the way Brian2 writes a ``Synapses`` object:
 ``equations`` declare the per-synapse variables (``w`` always, traces as
 ``(event-driven)`` or ``(clock-driven)`` differential equations, parameters as
 ``name : unit (constant)``, and rate projections as ``x_post = ... (summed)``);
-``on_pre`` and ``on_post`` are the statements run when the presynaptic spike
-arrives and when the postsynaptic neuron fires.
+``on_pre`` and ``on_post`` are the statements run when the presynaptic and
+the postsynaptic neuron fire.
 
 The unit of the weight depends on what the projection drives (amperes for a
 current synapse, siemens for a conductance, 1 for a rate unit), so a template
 writes ``weight`` where that unit goes: ``w_max : weight (constant)``.
 
-Delivery is not part of the model: a projection adds ``<target>_post += w`` in
-front of ``on_pre`` (the weight before this spike's plasticity acts, as in
-Brian2's examples), unless the projection states its own ``on_pre``. Models
-with a ``(summed)`` equation deliver through it instead and add nothing.
+Delivery is not part of the model: a projection delivers ``<target>_post += w``
+when the spike arrives (emission plus delay), with the weight of that moment,
+unless the projection states its own ``on_pre``. Models with a ``(summed)``
+equation deliver through it instead.
 
-When statements run (every backend): presynaptic events at the start of the
-step they arrive in, before the neurons are updated; clock-driven synaptic
-equations and then postsynaptic events after every neuron has been updated,
-tested and reset. A pre spike arriving in the step its target fires therefore
-counts as "pre before post".
+Timing of the model's statements (every backend): ``on_pre`` runs when the
+presynaptic neuron fires and ``on_post`` when the postsynaptic neuron fires,
+both after every neuron of that step has been updated, tested and reset, with
+``on_pre`` first; clock-driven synaptic equations run just before them. A rule
+therefore sees the lag ``t_post - t_pre`` between the two neurons' spike times,
+whatever the delay, and a pre and a post spike in the same step count as
+pre-before-post. (This is the dendritic-delay reading of PyNN's plastic
+synapses, without a back-propagation delay; Brian2's examples put the
+statements in the delayed pathway instead.)
 """
 from __future__ import annotations
 

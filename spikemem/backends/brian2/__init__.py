@@ -141,6 +141,7 @@ class Brian2Simulation(Simulation):
         self.strict_float = bool(strict_float)
         self.step = 0                      # simulated time steps so far
         self._collected = None              # cpp_standalone: the data read back
+        self._last_counts = None            # runtime: spike counts of the last step run
         self.objects = None
         self.network = None
         if target in RUNTIME_TARGETS:
@@ -208,21 +209,30 @@ class Brian2Simulation(Simulation):
     def _run_runtime(self, n_steps, progress):
         built = self.built
         with _progress(n_steps, f"brian2-{self.target}", enabled=progress) as bar:
-            kwargs = {}
-            if bar.enabled:
-                done = [0]
+            done = [0]
+            spaces = self._spike_spaces()
 
-                def report(elapsed, completed, t_start, duration):
+            def report(elapsed, completed, t_start, duration):
+                # Brian2 calls this once more after the last step, before its
+                # after_run empties the spike spaces: remember the last step's count.
+                self._last_counts = [int(space[-1]) for space in spaces]
+                if bar.enabled:
                     now = min(n_steps, int(round(float(completed) * n_steps)))
                     if now > done[0]:
                         bar.update(now - done[0])
                         done[0] = now
 
-                kwargs = {"report": report, "report_period": REPORT_PERIOD_S * second}
+            period = REPORT_PERIOD_S if bar.enabled else 1e9
+            kwargs = {"report": report, "report_period": period * second}
             t0 = time.perf_counter()
             with brian2_settings(self.target, self.strict_float, built.dt):
                 if self.step == 0:
                     b2.seed(built.seed)
+                elif self._last_counts is not None:
+                    # The spikes of the previous run's last step are delivered
+                    # at the start of this run's first step ('before_groups').
+                    for space, count in zip(spaces, self._last_counts):
+                        space[-1] = count
                 try:
                     self.network.run(n_steps * built.dt * second, namespace={}, **kwargs)
                 except ModelError:
@@ -272,6 +282,17 @@ class Brian2Simulation(Simulation):
         self.step += n_steps
         self.timings["run_s"] += loop
         self.timings["build_s"] += wall - loop
+
+    def _spike_spaces(self):
+        """The spike spaces of the groups Brian2 thresholds (neuron and Poisson groups).
+
+        Brian2's threshold template sets a group's spike count to zero when a
+        run ends. Its own pathways read the spikes in the step they happen;
+        spikemem's deliver them at the start of the next step, which for a
+        run's last step is the first step of the next run, so ``run`` keeps the
+        count across the gap."""
+        return [group.variables["_spikespace"].get_value() for group in self.objects.groups.values()
+                if isinstance(getattr(group, "thresholder", None), dict) and "spike" in group.thresholder]
 
     # ------------------------------------------------------------------ results
     def _collect(self, objects) -> dict:

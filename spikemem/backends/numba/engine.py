@@ -1,8 +1,9 @@
 """spikemem's default CPU engine: one generated numba kernel runs the whole network.
 
 The kernel source is assembled from Brian2's statements (see codegen.py) in the
-shared step order: inputs, synaptic delivery, state update + threshold + reset,
-recording. Synapses are CSR by presynaptic neuron (4-byte target, 8-byte
+shared step order: inputs, synaptic delivery, summed variables, state update +
+threshold + reset, spike sources, then the synapse models (clock-driven
+equations, on_pre, on_post for this step's spikes), recording. Synapses are CSR by presynaptic neuron (4-byte target, 8-byte
 weight, plus a 2-byte delay only where delays differ); spikes wait in a
 per-population ring of the last ``max_delay + 1`` steps' spike lists, and each
 projection reads the spikes that are exactly ``delay`` steps old. Events are
@@ -156,23 +157,23 @@ class Assembler:
         synapse order too), plus the per-synapse pre index and a post -> synapse
         index where postsynaptic events or per-synapse loops need them."""
         p = f"p{kp}"
-        if f"{p}__indptr" in self.k.values:
+        if f"{p}___indptr" in self.k.values:
             return p
         indptr = np.zeros(self.built.populations[proj.pre].size + 1, np.int64)
         np.cumsum(np.bincount(proj.i, minlength=indptr.size - 1), out=indptr[1:])
-        self.k.arg(f"{p}__indptr", indptr)
-        self.k.arg(f"{p}__post", proj.j.astype(np.int32))
+        self.k.arg(f"{p}___indptr", indptr)
+        self.k.arg(f"{p}___post", proj.j.astype(np.int32))
         self.k.arg(f"{p}__w", proj.w.astype(np.float64))
         return p
 
     def synapse_index(self, p, proj):
-        if f"{p}__pre" not in self.k.values:
-            self.k.arg(f"{p}__pre", proj.i.astype(np.int32))
+        if f"{p}___pre" not in self.k.values:
+            self.k.arg(f"{p}___pre", proj.i.astype(np.int32))
             by_post = np.argsort(proj.j, kind="stable")
             indptr = np.zeros(self.built.populations[proj.post].size + 1, np.int64)
             np.cumsum(np.bincount(proj.j, minlength=indptr.size - 1), out=indptr[1:])
-            self.k.arg(f"{p}__pindptr", indptr)
-            self.k.arg(f"{p}__psyn", by_post.astype(np.int64))
+            self.k.arg(f"{p}___pindptr", indptr)
+            self.k.arg(f"{p}___psyn", by_post.astype(np.int64))
 
     def synaptic_code(self, p, syn, runner, ind, abstract_code=None):
         """(lines before the loop, lines per synapse) for one of ``syn``'s code
@@ -212,26 +213,39 @@ class Assembler:
         p = self.synapse_arrays(kp, proj)
         dmin = int(proj.delay.min())
         dmax = int(proj.delay.max())
-        self.k.arg(f"{p}__dmin", dmin)
-        self.k.arg(f"{p}__dmax", dmax)
+        self.k.arg(f"{p}___dmin", dmin)
+        self.k.arg(f"{p}___dmax", dmax)
         hetero = dmin != dmax
         if hetero:
-            self.k.arg(f"{p}__delay", proj.delay.astype(np.int16))
+            self.k.arg(f"{p}___delay", proj.delay.astype(np.int16))
         ind = " " * 20
         lines, body = self.synaptic_code(p, syn, syn.pre, ind)
         lines += [
-            f"        for _lag in range({p}__dmax, {p}__dmin - 1, -1):",
+            f"        for _lag in range({p}___dmax, {p}___dmin - 1, -1):",
             f"            if step - _lag < 0:",
             f"                continue",
             f"            _slot = (step - _lag) % {hist}.shape[0]",
             f"            for _q in range({count}[_slot]):",
             f"                _i = {hist}[_slot, _q]",
-            f"                for _s in range({p}__indptr[_i], {p}__indptr[_i + 1]):",
+            f"                for _s in range({p}___indptr[_i], {p}___indptr[_i + 1]):",
         ]
         if hetero:
-            lines += [f"{ind}if {p}__delay[_s] != _lag:", f"{ind}    continue"]
-        lines += [f"{ind}_j = {p}__post[_s]"] + body
+            lines += [f"{ind}if {p}___delay[_s] != _lag:", f"{ind}    continue"]
+        lines += [f"{ind}_j = {p}___post[_s]"] + body
         self.k.body += lines
+
+    def presynaptic(self, kp, proj, syn):
+        """The synapse model's on_pre: the spikes the presynaptic population fired this step."""
+        p = self.synapse_arrays(kp, proj)
+        hist, count = f"{proj.pre}__hist", f"{proj.pre}__hcount"
+        ind = " " * 16
+        lines, body = self.synaptic_code(p, syn, syn.plastic, ind)
+        lines += [f"        _slot = step % {hist}.shape[0]",
+                  f"        for _q in range({count}[_slot]):",
+                  f"            _i = {hist}[_slot, _q]",
+                  f"            for _s in range({p}___indptr[_i], {p}___indptr[_i + 1]):",
+                  f"{ind}_j = {p}___post[_s]"]
+        self.k.body += lines + body
 
     def postsynaptic(self, kp, proj, syn):
         """on_post: the spikes the postsynaptic population fired this step."""
@@ -243,15 +257,15 @@ class Assembler:
         lines += [f"        _slot = step % {hist}.shape[0]",
                   f"        for _q in range({count}[_slot]):",
                   f"            _j = {hist}[_slot, _q]",
-                  f"            for _k in range({p}__pindptr[_j], {p}__pindptr[_j + 1]):",
-                  f"{ind}_s = {p}__psyn[_k]",
-                  f"{ind}_i = {p}__pre[_s]"]
+                  f"            for _k in range({p}___pindptr[_j], {p}___pindptr[_j + 1]):",
+                  f"{ind}_s = {p}___psyn[_k]",
+                  f"{ind}_i = {p}___pre[_s]"]
         self.k.body += lines + body
 
     def _every_synapse(self, p, lines, body, after=()):
         ind = " " * 12
-        return lines + [f"        for _s in range({p}__post.shape[0]):",
-                        f"{ind}_i = {p}__pre[_s]", f"{ind}_j = {p}__post[_s]"] + body + list(after)
+        return lines + [f"        for _s in range({p}___post.shape[0]):",
+                        f"{ind}_i = {p}___pre[_s]", f"{ind}_j = {p}___post[_s]"] + body + list(after)
 
     def synapse_update(self, kp, proj, syn):
         """Clock-driven synaptic equations, every synapse every step."""
@@ -439,14 +453,17 @@ class Assembler:
         for name, pop in self.built.populations.items():
             if pop.kind == "neuron":
                 self.neuron_group(pop, self.objects.groups[name])
+        for name, pop in self.built.populations.items():
+            if pop.kind != "neuron":
+                self.spike_source(pop)
         for kp, proj, syn in pairs:
             if syn.state_updater is not None and syn.state_updater.abstract_code.strip():
                 self.synapse_update(kp, proj, syn)
         for kp, proj, syn in pairs:
+            if proj.plastic_pre:
+                self.presynaptic(kp, proj, syn)
+        for kp, proj, syn in pairs:
             if proj.on_post:
                 self.postsynaptic(kp, proj, syn)
-        for name, pop in self.built.populations.items():
-            if pop.kind != "neuron":
-                self.spike_source(pop)
         self.monitors()
         return self.k

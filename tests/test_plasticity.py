@@ -1,0 +1,434 @@
+"""Plasticity templates: closed forms for single pairings, and the numba engine
+against Brian2 on networks where weights evolve.
+
+Timing convention under test (spikemem.synapses): a rule sees the lag
+``t_post - t_pre`` between the two neurons' spike steps; the delay postpones
+only the delivered current; a pre and a post spike in the same step count as
+pre-before-post (lag 0 potentiates).
+
+Postsynaptic spikes are forced: a separate source ("drive") hits each post
+neuron with a huge, fast current one step before the wanted firing step, so
+the post neuron fires exactly then and nowhere else. The plastic weights are
+too small to change that (the tests check the spike steps).
+"""
+import numpy as np
+import pytest
+from brian2 import ms, mV, nA, nS
+
+from spikemem.backends import simulation
+from spikemem.connectors import AllToAll, FixedProbability, OneToOne
+from spikemem.distributions import Normal, Uniform
+from spikemem.errors import ModelError
+from spikemem.network import Network
+from spikemem.neurons import IF_cond_exp, IF_curr_exp, RateUnit
+from spikemem.plasticity import (anti_hebbian, diehl_cook_stdp, hebbian, normalize_weights, oja,
+                                 stdp, triplet_stdp)
+
+DT = 1e-4
+BACKENDS = ["numba", "brian2-numpy"]
+
+# Event-driven traces decay with exp() of a per-synapse argument. The numba
+# engine and Brian2's compiled targets call libm's exp; Brian2's numpy target
+# calls numpy's, which on CPUs with AVX-512 is a SIMD implementation that
+# differs from libm in the last bit for about 5 % of arguments. Traces and
+# weights from brian2-numpy therefore agree with numba to a few ulp (measured:
+# up to 3e-15 relative on weights after 0.2 s), not bit for bit; against
+# brian2-cython they are identical. Spike trains are compared exactly.
+NUMPY_RTOL = 1e-13
+
+
+def assert_same_state(a, b, rtol=NUMPY_RTOL, err_msg=""):
+    """Equal within ``rtol`` (exactly equal where either is zero, e.g. clipped weights)."""
+    a, b = np.asarray(a), np.asarray(b)
+    assert a.shape == b.shape, err_msg
+    np.testing.assert_array_equal(a == 0, b == 0, err_msg=err_msg)
+    np.testing.assert_allclose(a, b, rtol=rtol, atol=0, err_msg=err_msg)
+
+
+# ------------------------------------------------------------------ helpers
+def pairing_network(pre_steps, post_steps, synapse, delay=1, w0=0.5 * nA, params=None):
+    """n independent pre -> post pairs; pre neuron k fires at ``pre_steps[k]``,
+    post neuron k is forced to fire at ``post_steps[k]``. The plastic projection
+    ("plastic", ``delay`` steps) drives the post neurons' inhibitory current."""
+    n = len(pre_steps)
+    net = Network(dt=DT, seed=1)
+    net.spike_source("pre", n, [[s * DT for s in steps] for steps in pre_steps])
+    net.spike_source("drive", n, [[(s - 1) * DT for s in steps] for steps in post_steps])
+    net.population("post", n, IF_curr_exp(tau_refrac=2 * ms, tau_syn_E=0.1 * ms))
+    net.connect("drive", "post", OneToOne(), weight=2000 * nA, name="forcing")
+    net.connect("pre", "post", OneToOne(), weight=w0, delay=delay * DT, synapse=synapse,
+                params=params, receptor="inh", name="plastic")
+    net.record_spikes("post")
+    net.record_state("post", "isyn_inh")
+    return net
+
+
+def run_pairs(net, backend, post_steps, n_steps):
+    """Run, check the post neurons fired exactly when forced, return the weights."""
+    sim = simulation(net, backend)
+    sim.run(n_steps * DT)
+    spikes = sim.result().spikes["post"]
+    got = sorted(zip(np.rint(spikes.times / DT).astype(int).tolist(), spikes.ids.tolist()))
+    want = sorted((int(s), k) for k, steps in enumerate(post_steps) for s in steps)
+    assert got == want, "post neurons must fire exactly at the forced steps"
+    return sim.get("plastic", "w"), sim
+
+
+LAGS = [-40, -12, -3, -1, 0, 1, 2, 7, 25, 60]    # post step minus pre step
+
+
+# ---------------------------------------------------------------- pair STDP
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("delay", [1, 4])
+def test_pair_stdp_closed_form_over_lags(backend, delay):
+    tau_plus, tau_minus, A_plus, A_minus, w0 = 2e-3, 3e-3, 0.1e-9, 0.12e-9, 0.5e-9
+    pre = [[100] for _ in LAGS]
+    post = [[100 + L] for L in LAGS]
+    syn = stdp(tau_plus=2 * ms, tau_minus=3 * ms, A_plus=0.1 * nA, A_minus=0.12 * nA, w_max=1 * nA)
+    w, sim = run_pairs(pairing_network(pre, post, syn, delay=delay, w0=0.5 * nA), backend, post, 200)
+    # the delay postpones the current only: it reaches the post neurons at step 100 + delay
+    isyn = sim.result().traces["post.isyn_inh"].values
+    first = np.argmax(isyn != 0, axis=0)
+    np.testing.assert_array_equal(first, 100 + delay)
+    L = np.asarray(LAGS, float)
+    expected = np.where(L >= 0, w0 + A_plus * np.exp(-L * DT / tau_plus),
+                        w0 - A_minus * np.exp(L * DT / tau_minus))
+    np.testing.assert_allclose(w, expected, rtol=1e-12, atol=0)
+    # lag 0 potentiates by the full A_plus; lag -1 depresses by nearly the full A_minus
+    assert w[LAGS.index(0)] == pytest.approx(w0 + A_plus, rel=1e-14)
+    assert w[LAGS.index(-1)] < w0 - 0.9 * A_minus
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_pair_stdp_clips_at_bounds(backend):
+    # synapse 0: potentiation beyond w_max; 1: depression below w_min; 2, 3: within bounds
+    lags = [1, -1, 1, -1]
+    w0 = np.array([0.95, 0.15, 0.5, 0.5]) * 1e-9
+    pre, post = [[100] for _ in lags], [[100 + L] for L in lags]
+    syn = stdp(tau_plus=2 * ms, tau_minus=2 * ms, A_plus=0.3e-9, A_minus=0.3e-9, w_min=0.1e-9, w_max=1e-9)
+    w, _ = run_pairs(pairing_network(pre, post, syn, w0=w0), backend, post, 200)
+    assert w[0] == 1e-9 and w[1] == 0.1e-9
+    np.testing.assert_allclose(w[2:], [0.5e-9 + 0.3e-9 * np.exp(-0.05), 0.5e-9 - 0.3e-9 * np.exp(-0.05)],
+                               rtol=1e-12)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_stdp_scaled_by_w_max(backend):
+    """sPyNNaker's convention: A is a fraction of w_max."""
+    lags = [0, 5, -1, -8]
+    pre, post = [[100] for _ in lags], [[100 + L] for L in lags]
+    syn = stdp(scale_by_w_max=True, tau_plus=2 * ms, tau_minus=4 * ms, A_plus=0.1, A_minus=0.05,
+               w_max=2 * nA)
+    w, _ = run_pairs(pairing_network(pre, post, syn, w0=1 * nA, delay=3), backend, post, 200)
+    L = np.asarray(lags, float)
+    expected = np.where(L >= 0, 1e-9 + 0.1 * 2e-9 * np.exp(-L * DT / 2e-3),
+                        1e-9 - 0.05 * 2e-9 * np.exp(L * DT / 4e-3))
+    np.testing.assert_allclose(w, expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_multiplicative_stdp(backend):
+    """Potentiation scales with (w_max - w), depression with (w - w_min)."""
+    lags = [0, 3, 3, -2, -2, -6]
+    w0 = np.array([0.3, 0.3, 0.8, 0.3, 0.8, 0.5]) * 1e-9
+    w_min, w_max = 0.1e-9, 1e-9
+    pre, post = [[100] for _ in lags], [[100 + L] for L in lags]
+    syn = stdp("multiplicative", tau_plus=2 * ms, tau_minus=3 * ms, A_plus=0.2, A_minus=0.4,
+               w_min=0.1 * nA, w_max=1 * nA)
+    w, _ = run_pairs(pairing_network(pre, post, syn, w0=w0, delay=2), backend, post, 200)
+    L = np.asarray(lags, float)
+    expected = np.where(L >= 0, w0 + 0.2 * np.exp(-L * DT / 2e-3) * (w_max - w0),
+                        w0 - 0.4 * np.exp(L * DT / 3e-3) * (w0 - w_min))
+    np.testing.assert_allclose(w, expected, rtol=1e-12)
+    # same lag, larger weight: smaller potentiation and larger depression
+    assert w[2] - w0[2] < w[1] - w0[1]
+    assert w0[4] - w[4] > w0[3] - w[3]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("pairing", ["all", "nearest"])
+def test_all_to_all_versus_nearest_pairing(backend, pairing):
+    """Synapse 0: two pre spikes, then one post; synapse 1: two posts, then one pre."""
+    tau_p, tau_m, Ap, Am, w0 = 2e-3, 3e-3, 0.1e-9, 0.12e-9, 0.5e-9
+    pre = [[90, 96], [150]]
+    post = [[100], [100, 130]]
+    syn = stdp(pairing=pairing, tau_plus=2 * ms, tau_minus=3 * ms, A_plus=0.1 * nA,
+               A_minus=0.12 * nA, w_max=1 * nA)
+    w, _ = run_pairs(pairing_network(pre, post, syn, w0=0.5 * nA, delay=5), backend, post, 250)
+    ltp = [np.exp(-(100 - 90) * DT / tau_p), np.exp(-(100 - 96) * DT / tau_p)]
+    ltd = [np.exp(-(150 - 100) * DT / tau_m), np.exp(-(150 - 130) * DT / tau_m)]
+    if pairing == "all":
+        expected = [w0 + Ap * sum(ltp), w0 - Am * sum(ltd)]
+    else:
+        expected = [w0 + Ap * ltp[1], w0 - Am * ltd[1]]
+    np.testing.assert_allclose(w, expected, rtol=1e-12)
+
+
+def test_stdp_rejects_bad_options():
+    with pytest.raises(ModelError, match="weight_dependence"):
+        stdp("quadratic")
+    with pytest.raises(ModelError, match="pairing"):
+        stdp(pairing="first")
+    with pytest.raises(ModelError, match="scale_by_w_max"):
+        stdp("multiplicative", scale_by_w_max=True)
+    with pytest.raises(ModelError, match="pairing"):
+        triplet_stdp(pairing="first")
+
+
+# ---------------------------------------------------------------- triplet STDP
+TRIPLET = dict(tau_plus=2 * ms, tau_minus=3 * ms, tau_x=5 * ms, tau_y=7 * ms, A2_plus=0.05 * nA,
+               A3_plus=0.2 * nA, A2_minus=0.07 * nA, A3_minus=0.1 * nA, w_max=2 * nA)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("pairing", ["all", "nearest"])
+def test_triplet_closed_form(backend, pairing):
+    """Synapse 0: pre, then three posts (triplet potentiation through o2);
+    synapse 1: one post, then three pres (triplet depression through r2)."""
+    tp, tm, tx, ty = 2e-3, 3e-3, 5e-3, 7e-3
+    A2p, A3p, A2m, A3m, w0 = 0.05e-9, 0.2e-9, 0.07e-9, 0.1e-9, 1e-9
+    a = 100                                  # synapse 0's pre spike
+    p = [104, 130, 160]                      # its posts
+    q = 100                                  # synapse 1's post
+    b = [103, 120, 135]                      # its pre spikes
+    pre, post = [[a], b], [p, [q]]
+    w, _ = run_pairs(pairing_network(pre, post, triplet_stdp(pairing, **TRIPLET), w0=1 * nA, delay=3),
+                     backend, post, 250)
+
+    def decay(steps, tau):
+        return np.exp(-steps * DT / tau)
+
+    def slow(times, now, tau):             # the o2 / r2 trace just before ``now``
+        if not times:
+            return 0.0
+        if pairing == "nearest":
+            return decay(now - times[-1], tau)
+        return sum(decay(now - t, tau) for t in times)
+
+    w_pot = w0 + sum(decay(pk - a, tp) * (A2p + A3p * slow(p[:k], pk, ty)) for k, pk in enumerate(p))
+    w_dep = w0 - sum(decay(bk - q, tm) * (A2m + A3m * slow(b[:k], bk, tx)) for k, bk in enumerate(b))
+    np.testing.assert_allclose(w, [w_pot, w_dep], rtol=1e-12)
+
+
+def _random_trains(rng, n, rate, duration):
+    return [np.unique(np.rint(np.sort(rng.uniform(0, duration, rng.poisson(rate * duration))) / DT)) * DT
+            for _ in range(n)]
+
+
+def test_triplet_random_trains_identical_on_both_backends():
+    rng = np.random.default_rng(7)
+    net = Network(dt=DT, seed=7)
+    net.spike_source("inp", 40, _random_trains(rng, 40, 30.0, 0.5))
+    net.population("cells", 8, IF_curr_exp(tau_refrac=2 * ms, tau_syn_E=2 * ms),
+                   init={"v": Uniform(-65 * mV, -55 * mV)})
+    net.connect("inp", "cells", AllToAll(), weight=Uniform(0.5 * nA, 2.5 * nA),
+                delay=0.3 * ms, name="plastic",
+                synapse=triplet_stdp(tau_plus=16.8 * ms, tau_minus=33.7 * ms, A2_plus=0.05 * nA,
+                                     A3_plus=0.1 * nA, A2_minus=0.07 * nA, A3_minus=0.02 * nA,
+                                     w_max=3 * nA))
+    net.record_spikes("cells")
+    sims = {b: simulation(net, b) for b in BACKENDS}
+    w_init = sims["numba"].get("plastic", "w")
+    for sim in sims.values():
+        sim.run(0.5)
+    a, b = (sims[k] for k in BACKENDS)
+    assert a.result().spikes["cells"].count() > 20
+    assert_same_state(a.get("plastic", "w"), b.get("plastic", "w"))
+    for var in ("r1", "r2", "o1", "o2"):
+        assert_same_state(a.get("plastic", var), b.get("plastic", var), err_msg=var)
+    np.testing.assert_array_equal(a.result().spikes["cells"].times, b.result().spikes["cells"].times)
+    assert np.count_nonzero(a.get("plastic", "w") != w_init) > 0.9 * w_init.size
+
+
+# ---------------------------------------------------------------- Diehl and Cook
+def diehl_cook_network(seed=3):
+    rng = np.random.default_rng(seed)
+    net = Network(dt=DT, seed=seed)
+    net.spike_source("inp", 50, _random_trains(rng, 50, 25.0, 0.4))
+    net.population("exc", 6, IF_cond_exp(adaptive=True, tau_refrac=2 * ms, delta_vt=2 * mV,
+                                         tau_vt=100 * ms))
+    net.connect("inp", "exc", AllToAll(), weight=Uniform(1 * nS, 6 * nS), name="plastic",
+                synapse=diehl_cook_stdp(nu_pre=0.05 * nS, nu_post=0.5 * nS, w_max=10 * nS))
+    net.record_spikes("exc")
+    return net
+
+
+def test_diehl_cook_identical_and_normalisation():
+    sims = {b: simulation(diehl_cook_network(), b) for b in BACKENDS}
+    w0 = sims["numba"].get("plastic", "w")
+    for sim in sims.values():
+        sim.run(0.2)
+    a, b = (sims[k] for k in BACKENDS)
+    n_spikes = a.result().spikes["exc"].count()
+    assert n_spikes > 10, "the adaptive neurons should fire"
+    np.testing.assert_array_equal(a.result().spikes["exc"].times, b.result().spikes["exc"].times)
+    np.testing.assert_array_equal(a.result().spikes["exc"].ids, b.result().spikes["exc"].ids)
+    assert_same_state(a.get("plastic", "w"), b.get("plastic", "w"))
+    assert_same_state(a.get("exc", "vt"), b.get("exc", "vt"))
+    assert np.all(a.get("exc", "vt") > -50e-3), "the adaptive threshold has risen above v_thresh"
+    changed = a.get("plastic", "w") != w0
+    assert changed.sum() > 0.5 * w0.size
+    assert np.all((a.get("plastic", "w") >= 0) & (a.get("plastic", "w") <= 10e-9))
+
+    total = 150e-9
+    post = a.built_projection("plastic").j
+    for sim in sims.values():
+        before = sim.get("plastic", "w")
+        normalize_weights(sim, "plastic", total)
+        after = sim.get("plastic", "w")
+        np.testing.assert_allclose(np.bincount(post, weights=after), np.full(6, total), rtol=1e-12)
+        # a per-post scaling: ratios within each post neuron are kept
+        for j in range(6):
+            sel = post == j
+            np.testing.assert_allclose(after[sel] / after[sel].sum(), before[sel] / before[sel].sum(),
+                                       rtol=1e-12)
+    assert_same_state(a.get("plastic", "w"), b.get("plastic", "w"))
+    for sim in sims.values():
+        sim.run(0.2)
+    assert a.result().spikes["exc"].count() > n_spikes
+    np.testing.assert_array_equal(a.result().spikes["exc"].times, b.result().spikes["exc"].times)
+    assert_same_state(a.get("plastic", "w"), b.get("plastic", "w"))
+
+
+def test_normalize_weights_leaves_posts_without_weight_alone():
+    net = Network(dt=DT)
+    net.spike_source("inp", 3, [[], [], []])
+    net.population("out", 3, IF_curr_exp())
+    net.connect("inp", "out", AllToAll(), weight=np.array([1, 2, 0, 3, 4, 0, 5, 6, 0]) * 1e-9,
+                synapse=stdp(w_max=10 * nA, A_plus=0.1 * nA, A_minus=0.1 * nA), name="plastic")
+    sim = simulation(net, "numba")
+    normalize_weights(sim, "plastic", 1e-9)
+    w = sim.get("plastic", "w").reshape(3, 3)     # rows: pre, columns: post
+    np.testing.assert_allclose(w[:, 0], np.array([1, 3, 5]) / 9 * 1e-9, rtol=1e-12)
+    np.testing.assert_allclose(w[:, 1], np.array([2, 4, 6]) / 12 * 1e-9, rtol=1e-12)
+    np.testing.assert_array_equal(w[:, 2], 0.0)
+
+
+# ---------------------------------------------------------------- rate rules
+RATE_DT = 1e-3
+
+
+def rate_network(rule, n_pre=4, n_post=3, drive=(0.2, 0.5, 0.9, 0.4), w0=None, seed=2):
+    net = Network(dt=RATE_DT, seed=seed)
+    net.population("x", n_pre, RateUnit(tau=5 * ms), params={"i_offset": np.asarray(drive, float)})
+    net.population("y", n_post, RateUnit(tau=8 * ms))
+    net.connect("x", "y", AllToAll(), receptor="input", synapse=rule, name="rate",
+                weight=Uniform(0.05, 0.5) if w0 is None else w0)
+    return net
+
+
+@pytest.mark.parametrize("rule", ["hebbian", "anti_hebbian", "oja"])
+def test_rate_rules_identical_trajectories(rule):
+    make = {"hebbian": lambda: hebbian(eta=2.0), "anti_hebbian": lambda: anti_hebbian(eta=1.0),
+            "oja": lambda: oja(eta=5.0, alpha=2.0)}[rule]
+    sims = {b: simulation(rate_network(make()), b) for b in BACKENDS}
+    w0 = sims["numba"].get("rate", "w")
+    traj = {b: [] for b in BACKENDS}
+    for _ in range(8):
+        for b, sim in sims.items():
+            sim.run(0.025)
+            traj[b].append((sim.get("rate", "w"), sim.get("y", "r"), sim.get("y", "I")))
+    for (wa, ra, ia), (wb, rb, ib) in zip(traj["numba"], traj["brian2-numpy"]):
+        np.testing.assert_array_equal(wa, wb)
+        np.testing.assert_array_equal(ra, rb)
+        np.testing.assert_array_equal(ia, ib)
+    w_end = traj["numba"][-1][0]
+    assert np.all(traj["numba"][-1][1] > 0), "the post units are active"
+    if rule == "hebbian":
+        assert np.all(w_end > w0)
+    elif rule == "anti_hebbian":
+        assert np.all(w_end < w0)
+    else:
+        assert not np.allclose(w_end, w0)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_summed_delivery_is_w_transpose_r(backend):
+    sim = simulation(rate_network(hebbian(eta=0.5)), backend)
+    sim.run(0.05)
+    proj = sim.built_projection("rate")
+    w, r = sim.get("rate", "w"), sim.get("x", "r")
+    sim.run(RATE_DT)            # the sum is taken at the start of the step
+    expected = np.zeros(3)
+    for s in range(proj.i.size):       # in synapse order, as both backends add
+        expected[proj.j[s]] += w[s] * r[proj.i[s]]
+    np.testing.assert_array_equal(sim.get("y", "I"), expected)
+    W = np.zeros((4, 3))
+    W[proj.i, proj.j] = w
+    np.testing.assert_allclose(sim.get("y", "I"), W.T @ r, rtol=1e-14)
+    assert np.all(expected > 0)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_oja_converges_to_principal_direction_with_norm_one_over_sqrt_alpha(backend):
+    """Constant input x: Oja's fixed point is w = x/|x| / sqrt(alpha)."""
+    alpha = 4.0
+    x = np.array([0.3, 0.6, 0.2, 0.7])
+    net = rate_network(oja(eta=20.0, alpha=alpha), n_post=1, drive=x, w0=Uniform(0.0, 0.3))
+    sim = simulation(net, backend)
+    norms = []
+    for _ in range(4):
+        sim.run(0.5)
+        norms.append(np.linalg.norm(sim.get("rate", "w")))
+    w = sim.get("rate", "w")
+    assert norms[-1] == pytest.approx(1 / np.sqrt(alpha), rel=1e-3)
+    assert abs(norms[-1] - norms[-2]) < 1e-4
+    assert np.dot(w, x) / (np.linalg.norm(w) * np.linalg.norm(x)) > 0.9999
+    # the post unit relays its input: r -> w . x
+    assert sim.get("y", "r")[0] == pytest.approx(np.dot(w, x), rel=1e-3)
+
+
+# ---------------------------------------------------------------- a plastic network
+def plastic_network(seed=11, n=30, n_in=20, duration=0.2):
+    rng = np.random.default_rng(seed)
+    net = Network(dt=DT, seed=seed)
+    net.spike_source("inp", n_in, _random_trains(rng, n_in, 40.0, duration))
+    net.population("cells", n, IF_curr_exp(tau_refrac=2 * ms, tau_syn_E=3 * ms, tau_syn_I=5 * ms),
+                   init={"v": Normal(-60 * mV, 3 * mV)})
+    net.connect("inp", "cells", FixedProbability(0.4), weight=Normal(1.5 * nA, 0.4 * nA),
+                delay=0.2 * ms, name="feed")
+    net.connect("cells", "cells", FixedProbability(0.25, allow_self=False),
+                weight=Uniform(0.1 * nA, 1.0 * nA), name="plastic",
+                synapse=stdp(tau_plus=10 * ms, tau_minus=12 * ms, A_plus=0.05 * nA,
+                             A_minus=0.06 * nA, w_max=1.5 * nA))
+    net.connect("cells", "cells", FixedProbability(0.1, allow_self=False),
+                weight=-0.5 * nA, receptor="inh", name="inh")
+    counts = {p.name: p.i.size for p in net.build().projections}
+    net.projections[1].delay = rng.integers(1, 16, counts["plastic"]) * DT
+    net.projections[2].delay = rng.integers(1, 6, counts["inh"]) * DT
+    net.record_spikes("cells")
+    return net
+
+
+def _plastic_trajectory(backend, chunks=5, chunk=0.04):
+    sim = simulation(plastic_network(), backend)
+    ws = [sim.get("plastic", "w")]
+    for _ in range(chunks):
+        sim.run(chunk)
+        ws.append(sim.get("plastic", "w"))
+    return sim, ws
+
+
+def test_plastic_network_identical_weight_trajectories():
+    a, wa = _plastic_trajectory("numba")
+    b, wb = _plastic_trajectory("brian2-numpy")
+    sa, sb = a.result().spikes["cells"], b.result().spikes["cells"]
+    assert sa.count() > 100
+    np.testing.assert_array_equal(sa.times, sb.times)
+    np.testing.assert_array_equal(sa.ids, sb.ids)
+    for k, (x, y) in enumerate(zip(wa, wb)):
+        assert_same_state(x, y, err_msg=f"weights after chunk {k}")
+    assert np.count_nonzero(wa[-1] != wa[0]) > 0.5 * wa[0].size
+    assert len({d for d in a.built_projection("plastic").delay}) > 10
+
+
+def test_plastic_network_bit_identical_on_brian2_cython():
+    """libm's exp on both sides: weights and traces identical bit for bit."""
+    a, wa = _plastic_trajectory("numba", chunks=2)
+    b, wb = _plastic_trajectory("brian2-cython", chunks=2)
+    np.testing.assert_array_equal(a.result().spikes["cells"].times, b.result().spikes["cells"].times)
+    np.testing.assert_array_equal(a.result().spikes["cells"].ids, b.result().spikes["cells"].ids)
+    for k, (x, y) in enumerate(zip(wa, wb)):
+        np.testing.assert_array_equal(x, y, err_msg=f"weights after chunk {k}")
+    for var in ("apre", "apost"):
+        np.testing.assert_array_equal(a.get("plastic", var), b.get("plastic", var))
