@@ -33,7 +33,7 @@ BENCH_MODELS = ("cuba",)
 EXPERIMENT_MODELS = ("ca3-cam",)
 
 #: numba engine arrays that hold the static synapse storage of projection k
-SYNAPSE_ARRAY = re.compile(r"^p\d+__(post|w|delay|indptr)$")
+SYNAPSE_ARRAY = re.compile(r"^p\d+__(w|_post|_delay|_indptr)$")   # engine.py: p<k>___<internal>
 
 
 class CLIError(Exception):

@@ -9,10 +9,23 @@ backend touches anything, so a bad call leaves the simulation as it was.
 from __future__ import annotations
 
 import numpy as np
+from brian2 import Quantity, second
 
 from .errors import ModelError
 from .network import BuiltNetwork, BuiltPopulation, BuiltProjection
 from .units import to_si
+
+
+def _si(values, where, dim):
+    """``to_si``, also checking the units of a list of quantities (``[5*ms, 7*ms]``),
+    which numpy would turn into bare SI numbers."""
+    if isinstance(values, (list, tuple)) and any(isinstance(v, Quantity) for v in np.ravel(
+            np.asarray(values, dtype=object))):
+        try:
+            values = Quantity(values)
+        except Exception as e:       # mixed units, or numbers mixed with quantities
+            raise ModelError(f"{where}: {e}") from None
+    return to_si(values, where, dim)
 
 
 class Simulation:
@@ -75,7 +88,7 @@ class Simulation:
         """Write ``var`` (a scalar or one value per neuron / synapse) before the next run."""
         owner, dim, size = self._owner(name, var)
         where = f"'{name}'.{var}"
-        v = to_si(values, where, dim)
+        v = _si(values, where, dim)
         shared = isinstance(owner, BuiltPopulation) and var in owner.params and np.ndim(owner.params[var]) == 0
         shared = shared or (isinstance(owner, BuiltProjection) and var in owner.namespace)
         if shared:
@@ -95,7 +108,8 @@ class Simulation:
         pop = self.built.populations.get(population)
         if pop is None or pop.kind != "spikes":
             raise ModelError(f"'{population}' is not a spike-source array")
-        times = np.atleast_1d(np.asarray(to_si(times, f"spikes of '{population}'"), dtype=np.float64))
+        times = np.atleast_1d(np.asarray(_si(times, f"spike times of '{population}'", second.dim),
+                                         dtype=np.float64))
         ids = np.atleast_1d(np.asarray(ids))
         if times.shape != ids.shape:
             raise ModelError(f"spikes of '{population}': {times.size} times but {ids.size} ids")

@@ -52,7 +52,8 @@ class NumbaSimulation(Simulation):
             return self.values[key]
         # a variable no statement uses keeps its built value
         if isinstance(owner, BuiltPopulation):
-            return owner.init[var] if var in owner.init else np.broadcast_to(owner.params[var], (owner.size,))
+            # (a shared parameter stays one number, as Brian2 returns it)
+            return owner.init[var] if var in owner.init else owner.params[var]
         return owner.w if var == "w" else owner.state[var] if var in owner.state else owner.namespace[var]
 
     def _set(self, owner, var, values):
