@@ -17,6 +17,8 @@ BACKENDS = {
     "brian2-numpy": ("spikemem.backends.brian2", "Brian2Simulation", {"target": "numpy"}),
     "brian2-cython": ("spikemem.backends.brian2", "Brian2Simulation", {"target": "cython"}),
     "brian2-cpp": ("spikemem.backends.brian2", "Brian2Simulation", {"target": "cpp_standalone"}),
+    "torch": ("spikemem.backends.torch", "TorchSimulation", {}),
+    "norse": ("spikemem.backends.norse", "NorseSimulation", {}),
 }
 
 

@@ -24,7 +24,7 @@ import tempfile
 import numpy as np
 from brian2.core.variables import ArrayVariable, Constant
 
-from . import codegen
+from .. import abstract_code as codegen
 
 CACHE_DIR = os.environ.get("SPIKEMEM_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "spikemem", "kernels"))
 

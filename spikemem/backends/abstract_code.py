@@ -1,9 +1,9 @@
-"""Brian2 abstract code -> Python source for numba.
+"""Brian2 abstract code -> Python source, shared by the numba and torch backends.
 
 Brian2 turns equations into abstract code and then into statements
 (``make_statements``: loop invariants hoisted as ``_lio_*``). This module renders
-those statements as plain Python with every name mapped to the engine's
-arrays and locals; ``engine.py`` stitches the pieces into one kernel.
+those statements as plain Python with every name mapped to a backend's arrays
+and locals; each backend stitches the pieces into its own step.
 """
 from __future__ import annotations
 
@@ -11,24 +11,34 @@ import ast
 
 import numpy as np
 from brian2.codegen.translation import make_statements
-from brian2.parsing.rendering import NodeRenderer
+from brian2.parsing.rendering import NodeRenderer, NumpyNodeRenderer
 
+# Brian2's random functions, one number per loop item: how each backend draws them
 RANDOM_CALLS = {"rand": "np.random.random()", "randn": "np.random.standard_normal()"}
 
 
 class _Renderer(NodeRenderer):
-    """Python rendering with a name map (brian2 name -> kernel expression)."""
+    """Python rendering with a name map (brian2 name -> kernel expression).
+    ``vector=True`` renders boolean operators elementwise (``&``, ``|``,
+    ``logical_not``) for whole-array backends."""
 
-    def __init__(self, names: dict):
+    def __init__(self, names: dict, calls: dict = RANDOM_CALLS, vector: bool = False):
         super().__init__()
-        self.names = names
+        self.names, self.calls = names, calls
+        if vector:
+            self.expression_ops = NumpyNodeRenderer.expression_ops
+
+    def render_UnaryOp(self, node):
+        if self.expression_ops is NumpyNodeRenderer.expression_ops:
+            return NumpyNodeRenderer.render_UnaryOp(self, node)
+        return super().render_UnaryOp(node)
 
     def render_Name(self, node):
         return self.names.get(node.id, node.id)
 
     def render_Call(self, node):
-        if node.func.id in RANDOM_CALLS:
-            return RANDOM_CALLS[node.func.id]
+        if node.func.id in self.calls:
+            return self.calls[node.func.id]
         args = ", ".join(self.render_node(a) for a in node.args)
         return f"{node.func.id}({args})"
 
@@ -38,8 +48,8 @@ def statements(abstract_code: str, variables: dict):
     return make_statements(abstract_code, variables, np.float64, optimise=True)
 
 
-def render(stmts, names: dict, indent: str) -> list[str]:
-    r = _Renderer(names)
+def render(stmts, names: dict, indent: str, **style) -> list[str]:
+    r = _Renderer(names, **style)
     lines = []
     for s in stmts:
         op = "=" if s.op == ":=" else s.op
@@ -48,8 +58,8 @@ def render(stmts, names: dict, indent: str) -> list[str]:
     return lines
 
 
-def render_expr(expr: str, names: dict) -> str:
-    return _Renderer(names).render_expr(expr)
+def render_expr(expr: str, names: dict, **style) -> str:
+    return _Renderer(names, **style).render_expr(expr)
 
 
 def names_in(stmts) -> set[str]:
@@ -73,7 +83,7 @@ class _Hoister(ast.NodeTransformer):
         for n in ast.walk(node):
             if isinstance(n, ast.Name) and n.id in self.per_item:
                 return False
-            if isinstance(n, ast.Call) and n.func.id in RANDOM_CALLS:
+            if isinstance(n, ast.Call) and n.func.id in self.renderer.calls:
                 return False
         return True
 
@@ -102,9 +112,9 @@ class _Hoister(ast.NodeTransformer):
 
 
 def render_hoisted(stmts, names: dict, per_item: set, literals: dict, prefix: str,
-                   outer: str, inner: str):
+                   outer: str, inner: str, **style):
     """(lines before the loop, lines inside it) for ``stmts`` with loop invariants hoisted."""
-    renderer = _Renderer(names)
+    renderer = _Renderer(names, **style)
     h = _Hoister(per_item | {s.var for s in stmts}, literals, renderer, prefix)
     body = []
     for s in stmts:

@@ -1,0 +1,174 @@
+"""The torch backend: ``TorchSimulation`` runs a built network on PyTorch.
+
+``simulation(net, "torch", batch=64, device="cuda", dtype="float64")``; ``sim.module``
+is the ``nn.Module`` (``TorchNetwork``) for training: its ``weights`` are
+``nn.Parameter``s and ``forward`` returns surrogate-differentiable spikes.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+from brian2.units.fundamentalunits import get_unit
+
+from ...errors import ModelError
+from ...lowering import lower, prepare
+from ...network import BuiltPopulation
+from ...progress import progress as _progress
+from ...results import Result, SpikeTrain, Trace
+from ...simulation import Simulation
+from .engine import TorchNetwork
+
+CHUNK_STEPS = 1000     # steps per chunk: source input is multiplied through per chunk
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+def default_device() -> str:
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+class TorchSimulation(Simulation):
+    """Stateful like every simulation; ``batch`` trials run side by side.
+    ``get`` returns one value per neuron / synapse for a single trial, and
+    (trials, ...) arrays when ``batch > 1``; ``set`` writes every trial."""
+
+    def __init__(self, built, batch=1, device=None, dtype="float32", weights="auto",
+                 surrogate=None, surrogate_scale=None, trial_params=None):
+        if dtype not in DTYPES:
+            raise ModelError(f"torch backend: dtype must be one of {sorted(DTYPES)}, got {dtype!r}")
+        device = device or default_device()
+        try:
+            torch.empty(0, device=device)
+        except (RuntimeError, AssertionError) as e:
+            raise ModelError(f"torch backend: device {device!r} is not usable: {e}") from None
+        t0 = time.perf_counter()
+        self.built = built
+        self.objects = lower(built)
+        prepare(self.objects, "numpy")      # Brian2's checks; fills the abstract code
+        self.module = TorchNetwork(built, self.objects, batch=batch, device=device, dtype=DTYPES[dtype],
+                                   weights=weights, surrogate=surrogate, surrogate_scale=surrogate_scale,
+                                   trial_params=trial_params)
+        self.step = 0
+        self._record = self._empty_record()
+        self.timings = {"build_s": time.perf_counter() - t0, "run_s": 0.0}
+
+    def _empty_record(self):
+        return {"spikes": {name: [] for name in self.built.spike_monitors},
+                "states": [[] for _ in self.built.state_monitors]}
+
+    @property
+    def batch(self) -> int:
+        return self.module.batch
+
+    # --- state between runs (checked by Simulation)
+    def _owner_state(self, owner, var):
+        if isinstance(owner, BuiltPopulation):
+            pc = self.module.pops[owner.name]
+            return pc, self.module.state[owner.name], pc.ns
+        pc = next(p for p in self.module.projs if p.proj is owner)
+        return pc, self.module.synapse_state(pc), pc.ns
+
+    def _get(self, owner, var):
+        if not isinstance(owner, BuiltPopulation) and owner.i.size == 0:
+            return owner.w if var == "w" else owner.state.get(var, owner.namespace.get(var))
+        _, state, ns = self._owner_state(owner, var)
+        if var not in state:
+            return ns[var] if var in ns else (owner.params[var] if isinstance(owner, BuiltPopulation)
+                                              else owner.namespace[var])
+        value = state[var].detach().cpu().numpy().astype(np.float64)
+        return value[0] if self.batch == 1 and value.ndim == 2 else value
+
+    def _set(self, owner, var, values):
+        if not isinstance(owner, BuiltPopulation) and owner.i.size == 0:
+            return
+        pc, state, ns = self._owner_state(owner, var)
+        if var not in state:
+            ns[var] = float(values)           # a shared constant of the generated code
+            return
+        if not isinstance(owner, BuiltPopulation) and var == "w" and not pc.plastic:
+            with torch.no_grad():
+                self.module.weights[pc.name].copy_(torch.as_tensor(values))
+            return
+        target = self.module.state[owner.name if isinstance(owner, BuiltPopulation) else pc.key]
+        old = target[var]
+        target[var] = torch.as_tensor(values, dtype=old.dtype, device=old.device).expand_as(old).clone()
+
+    def _set_spikes(self, pop, steps, ids):
+        self.module.sources[pop.name] = (steps, ids)
+
+    # --- running
+    def _check_inputs(self, inputs, n_steps):
+        out = {}
+        for name, x in (inputs or {}).items():
+            pop = self.built.populations.get(name)
+            if pop is None or pop.kind == "neuron":
+                raise ModelError(f"torch backend: inputs given for '{name}', which is not a spike source")
+            x = torch.as_tensor(x, device=self.module.device)
+            shapes = ((n_steps, pop.size), (n_steps, self.batch, pop.size))
+            if tuple(x.shape) not in shapes:
+                raise ModelError(f"torch backend: inputs for '{name}' must have shape {shapes[0]} or "
+                                 f"{shapes[1]} (steps, [trials,] neurons), got {tuple(x.shape)}")
+            out[name] = x
+        return out
+
+    def run(self, duration, progress=None, inputs=None):
+        """Run ``duration`` seconds. ``inputs``: {spike source: spikes (steps, [trials,]
+        neurons)} replacing that source's own spikes for this run."""
+        n_steps = int(round(duration / self.built.dt))
+        if n_steps < 1:
+            raise ModelError(f"duration {duration} s is shorter than one time step")
+        inputs = self._check_inputs(inputs, n_steps)
+        t0 = time.perf_counter()
+        start = self.step
+        with torch.no_grad(), _progress(n_steps, "torch", enabled=progress) as bar:
+            while self.step < start + n_steps:
+                s0 = self.step
+                s1 = min(start + n_steps, s0 + CHUNK_STEPS)
+                chunk = {k: v[s0 - start:s1 - start] for k, v in inputs.items()}
+                self.module.run_chunk(s0, s1, chunk, (), self._record)
+                self.step = s1
+                bar.update(s1 - s0)
+        if self.module.device.type == "cuda":
+            torch.cuda.synchronize(self.module.device)
+        self.timings["run_s"] += time.perf_counter() - t0
+
+    def spikes(self, population: str) -> np.ndarray:
+        """(step, trial, neuron) of every recorded spike of ``population``, all trials."""
+        if population not in self._record["spikes"]:
+            raise ModelError(f"spikes of '{population}' are not recorded; recorded: {sorted(self._record['spikes'])}")
+        parts = self._record["spikes"][population]
+        if not parts:
+            return np.zeros((0, 3), np.int64)
+        return np.concatenate([np.stack(p, 1) for p in parts]).astype(np.int64)
+
+    def result(self, trial: int = 0) -> Result:
+        if not isinstance(trial, (int, np.integer)) or not 0 <= trial < self.batch:
+            raise ModelError(f"trial must be an integer in [0, {self.batch}), got {trial!r}")
+        dt = self.built.dt
+        spikes = {}
+        for name in self.built.spike_monitors:
+            s = self.spikes(name)
+            s = s[s[:, 1] == trial]
+            spikes[name] = SpikeTrain(s[:, 0] * dt, s[:, 2], self.built.populations[name].size)
+        traces = {}
+        for k, mon in enumerate(self.built.state_monitors):
+            parts = self._record["states"][k]
+            buf = (torch.stack(parts)[:, trial].cpu().numpy().astype(np.float64) if parts
+                   else np.zeros((0, len(mon.variables), len(mon.ids))))
+            times = np.arange(buf.shape[0]) * mon.every * dt
+            group = self.objects.groups[mon.population]
+            for c, var in enumerate(mon.variables):
+                dim = group.variables[var].dim
+                unit = "" if dim.is_dimensionless else str(get_unit(dim))
+                traces[f"{mon.population}.{var}"] = Trace(times, np.asarray(mon.ids), buf[:, c, :], unit)
+        import brian2
+        import snntorch
+        from ... import __version__
+        meta = {"backend": "torch", "device": str(self.module.device), "dtype": str(self.module.dtype),
+                "batch": self.batch, "trial": int(trial),
+                "versions": {"spikemem": __version__, "torch": torch.__version__, "snntorch": snntorch.__version__,
+                             "brian2": brian2.__version__, "numpy": np.__version__},
+                "seed": self.built.seed, "dt": dt, "duration": self.step * dt,
+                "network_hash": self.built.hash, "timings": dict(self.timings)}
+        return Result(spikes, traces, meta)

@@ -1,0 +1,94 @@
+"""Brian2 statements -> Python functions over torch tensors.
+
+The statements are the ones the numba engine renders (``abstract_code``), so
+both engines do the same arithmetic; here each operation acts on a whole
+tensor of shape (trials, neurons) or (trials, synapses) at once. Scalars
+(Brian2's loop invariants, shared parameters, ``t``) stay Python floats, which
+keeps them bit-identical to the numba engine's in float64.
+"""
+from __future__ import annotations
+
+import ast
+import math
+
+import torch
+
+from .. import abstract_code as ac
+
+
+def _unary(name):
+    tfn, mfn = getattr(torch, name), getattr(math, name)
+    return lambda x: tfn(x) if isinstance(x, torch.Tensor) else mfn(x)
+
+
+def _clip(x, low, high):
+    if isinstance(x, torch.Tensor):
+        return torch.clamp(x, low, high)
+    return min(max(x, low), high)
+
+
+def _int(x):
+    return x.to(torch.int64) if isinstance(x, torch.Tensor) else int(x)
+
+
+def _timestep(t, dt):
+    if isinstance(t, torch.Tensor):
+        return ((t + 1e-3 * dt) / dt).to(torch.int64)
+    return int((t + 1e-3 * dt) / dt)
+
+
+def _logical_not(x):
+    return torch.logical_not(x) if isinstance(x, torch.Tensor) else not x
+
+
+def _where(cond, new, old):
+    """``new`` where ``cond``, else ``old``; keeps ``old`` itself when nothing changes it."""
+    if new is old:
+        return old
+    return torch.where(cond, new, old)
+
+
+# Names every generated function can use (Brian2's default functions).
+FUNCTIONS = {name: _unary(name) for name in ("exp", "log", "log10", "sqrt", "sin", "cos", "tan",
+                                             "sinh", "cosh", "tanh", "floor", "ceil")}
+FUNCTIONS.update(abs=lambda x: x.abs() if isinstance(x, torch.Tensor) else abs(x),
+                 clip=_clip, int=_int, timestep=_timestep, logical_not=_logical_not,
+                 where=_where, torch=torch, inf=math.inf, pi=math.pi, e=math.e)
+
+# One random number per item: ``_shape`` and the generator are bound by the caller.
+RANDOM_CALLS = {"rand": "_rand(_shape)", "randn": "_randn(_shape)"}
+STYLE = {"calls": RANDOM_CALLS, "vector": True}
+
+
+def render(stmts, names, indent="    "):
+    return ac.render(stmts, names, indent, **STYLE)
+
+
+def render_expr(expr, names):
+    return ac.render_expr(expr, names, **STYLE)
+
+
+def render_hoisted(stmts, names, per_item, literals, prefix, indent="    "):
+    return ac.render_hoisted(stmts, names, per_item, literals, prefix, indent, indent, **STYLE)
+
+
+def compile_function(source: str, name: str, namespace: dict):
+    """Execute ``source`` (one or more ``def``) in ``namespace`` and return ``name``."""
+    scope = dict(FUNCTIONS)
+    scope.update(namespace)
+    exec(compile(source, f"<spikemem torch {name}>", "exec"), scope)
+    return scope[name]
+
+
+def threshold_distance(expr: str):
+    """The signed distance to threshold of a condition like ``(v > v_thresh) and
+    not_refractory``: ``v - v_thresh`` (or ``v_thresh - v`` for ``<``), from its
+    first comparison. None when the condition has no comparison."""
+    for node in ast.walk(ast.parse(expr, mode="eval")):
+        if isinstance(node, ast.Compare) and len(node.ops) == 1:
+            left, right = ast.unparse(node.left), ast.unparse(node.comparators[0])
+            if isinstance(node.ops[0], (ast.Gt, ast.GtE)):
+                return f"({left}) - ({right})", right
+            if isinstance(node.ops[0], (ast.Lt, ast.LtE)):
+                return f"({right}) - ({left})", right
+    return None
