@@ -18,6 +18,7 @@ BACKENDS = {
     "brian2-cython": ("spikemem.backends.brian2", "Brian2Simulation", {"target": "cython"}),
     "brian2-cpp": ("spikemem.backends.brian2", "Brian2Simulation", {"target": "cpp_standalone"}),
     "torch": ("spikemem.backends.torch", "TorchSimulation", {}),
+    "torch-float64": ("spikemem.backends.torch", "TorchSimulation", {"dtype": "float64"}),
     "norse": ("spikemem.backends.norse", "NorseSimulation", {}),
 }
 

@@ -160,6 +160,11 @@ class ProjectionCode:
         delays = proj.delay.astype(np.int64)
         self.groups = [(int(d), torch.as_tensor(np.flatnonzero(delays == d), device=dev))
                        for d in np.unique(delays)]
+        # every pair, in (pre, post) order: the weights are the dense matrix itself
+        n_pairs = self.n_pre * self.n_post
+        self.full = (len(self.groups) == 1 and proj.i.size == n_pairs and
+                     np.array_equal(proj.i, np.repeat(np.arange(self.n_pre), self.n_post)) and
+                     np.array_equal(proj.j, np.tile(np.arange(self.n_post), self.n_pre)))
         self.vars = [n for n, v in syn.variables.items()
                      if isinstance(v, ArrayVariable) and v.owner.name == syn.name
                      and n not in INTERNAL and not n.startswith("_")]
@@ -272,7 +277,7 @@ class TorchNetwork(nn.Module):
         self.weights = nn.ParameterDict()
         for pc in self.projs:
             if not pc.plastic:
-                self.weights[pc.name] = nn.Parameter(self._tensor(pc.proj.w), requires_grad=False)
+                self.weights[pc.name] = nn.Parameter(self._tensor(pc.proj.w))
         self.scale = {}
         self.history = {name: 2 for name in built.populations}
         for pc in self.projs:
@@ -378,6 +383,19 @@ class TorchNetwork(nn.Module):
             Q = dict(Q, w=self.weights[pc.name])
         return Q
 
+    def forward(self, steps: int, inputs=None, outputs=None):
+        """Run ``steps`` steps on from the current state. ``inputs``: {spike source:
+        spikes (steps, [trials,] neurons)}; returns {population: spikes (steps,
+        trials, neurons)} for ``outputs`` (default: the recorded populations),
+        differentiable through the surrogate."""
+        outputs = tuple(outputs or self.built.spike_monitors)
+        for name in outputs:
+            if name not in self.built.populations:
+                raise ModelError(f"torch backend: unknown output population '{name}'")
+        record = {"spikes": {name: [] for name in self.built.spike_monitors},
+                  "states": [[] for _ in self.built.state_monitors]}
+        return self.run_chunk(self.step, self.step + int(steps), dict(inputs or {}), outputs, record)
+
     # --- one chunk of steps
     def source_spikes(self, name, s0, s1, inputs):
         """Spikes (steps, trials, neurons) of source ``name`` for steps [s0, s1)."""
@@ -400,6 +418,8 @@ class TorchNetwork(nn.Module):
     def _matrices(self, pc):
         """Per delay group: the static weight matrix (pre, post), dense or sparse."""
         w = self.weights[pc.name]
+        if pc.full and pc.mode == "dense":
+            return [(pc.groups[0][0], w.view(pc.n_pre, pc.n_post))]
         out = []
         for d, idx in pc.groups:
             i, j, wd = pc.I[idx], pc.J[idx], w[idx]
@@ -438,7 +458,10 @@ class TorchNetwork(nn.Module):
         for pc in self.projs:
             if pc.k in static and pc.pre in src:
                 for d, m in static[pc.k]:
-                    ahead[pc.k, d] = self._product(src[pc.pre], m)
+                    # one tensor per step: selecting steps from one big tensor
+                    # would cost a full-size zero gradient per step in backward
+                    ahead[pc.k, d] = self._product(src[pc.pre], m).unbind(0)
+        src = {name: x.unbind(0) for name, x in src.items()}
         out = {name: [] for name in outputs}
         mon_spikes = {name: [] for name in built.spike_monitors}
         for step in range(s0, s1):
