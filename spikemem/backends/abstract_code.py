@@ -48,14 +48,20 @@ def statements(abstract_code: str, variables: dict):
     return make_statements(abstract_code, variables, np.float64, optimise=True)
 
 
-def render(stmts, names: dict, indent: str, **style) -> list[str]:
+def _assign(target: str, op: str, expr: str, inplace: bool) -> str:
+    """``x += e``, or ``x = x + (e)`` for tensors, whose augmented assignment
+    would change an array other names still refer to."""
+    if op == ":=":
+        op = "="
+    if op != "=" and not inplace:
+        return f"{target} = {target} {op[:-1]} ({expr})"
+    return f"{target} {op} {expr}"
+
+
+def render(stmts, names: dict, indent: str, inplace: bool = True, **style) -> list[str]:
     r = _Renderer(names, **style)
-    lines = []
-    for s in stmts:
-        op = "=" if s.op == ":=" else s.op
-        target = names.get(s.var, s.var)
-        lines.append(f"{indent}{target} {op} {r.render_expr(s.expr)}")
-    return lines
+    return [f"{indent}{_assign(names.get(s.var, s.var), s.op, r.render_expr(s.expr), inplace)}"
+            for s in stmts]
 
 
 def render_expr(expr: str, names: dict, **style) -> str:
@@ -112,13 +118,12 @@ class _Hoister(ast.NodeTransformer):
 
 
 def render_hoisted(stmts, names: dict, per_item: set, literals: dict, prefix: str,
-                   outer: str, inner: str, **style):
+                   outer: str, inner: str, inplace: bool = True, **style):
     """(lines before the loop, lines inside it) for ``stmts`` with loop invariants hoisted."""
     renderer = _Renderer(names, **style)
     h = _Hoister(per_item | {s.var for s in stmts}, literals, renderer, prefix)
     body = []
     for s in stmts:
         tree = h.visit(ast.parse(s.expr, mode="eval").body)
-        op = "=" if s.op == ":=" else s.op
-        body.append(f"{inner}{names.get(s.var, s.var)} {op} {renderer.render_node(tree)}")
+        body.append(f"{inner}{_assign(names.get(s.var, s.var), s.op, renderer.render_node(tree), inplace)}")
     return [f"{outer}{n} = {e}" for n, e in h.hoisted], body

@@ -48,16 +48,22 @@ def _where(cond, new, old):
     return torch.where(cond, new, old)
 
 
+def gather(x, index):
+    """``x[..., index]`` (neuron values per synapse); ``index_select`` is the fast
+    path in torch. A (trials, 1) value (one per trial) broadcasts as it is."""
+    return x if x.shape[-1] == 1 else x.index_select(-1, index)
+
+
 # Names every generated function can use (Brian2's default functions).
 FUNCTIONS = {name: _unary(name) for name in ("exp", "log", "log10", "sqrt", "sin", "cos", "tan",
                                              "sinh", "cosh", "tanh", "floor", "ceil")}
 FUNCTIONS.update(abs=lambda x: x.abs() if isinstance(x, torch.Tensor) else abs(x),
                  clip=_clip, int=_int, timestep=_timestep, logical_not=_logical_not,
-                 where=_where, torch=torch, inf=math.inf, pi=math.pi, e=math.e)
+                 where=_where, gather=gather, torch=torch, inf=math.inf, pi=math.pi, e=math.e)
 
 # One random number per item: ``_shape`` and the generator are bound by the caller.
 RANDOM_CALLS = {"rand": "_rand(_shape)", "randn": "_randn(_shape)"}
-STYLE = {"calls": RANDOM_CALLS, "vector": True}
+STYLE = {"calls": RANDOM_CALLS, "vector": True, "inplace": False}
 
 
 def render(stmts, names, indent="    "):
@@ -65,7 +71,7 @@ def render(stmts, names, indent="    "):
 
 
 def render_expr(expr, names):
-    return ac.render_expr(expr, names, **STYLE)
+    return ac.render_expr(expr, names, calls=RANDOM_CALLS, vector=True)
 
 
 def render_hoisted(stmts, names, per_item, literals, prefix, indent="    "):
@@ -73,11 +79,13 @@ def render_hoisted(stmts, names, per_item, literals, prefix, indent="    "):
 
 
 def compile_function(source: str, name: str, namespace: dict):
-    """Execute ``source`` (one or more ``def``) in ``namespace`` and return ``name``."""
-    scope = dict(FUNCTIONS)
-    scope.update(namespace)
-    exec(compile(source, f"<spikemem torch {name}>", "exec"), scope)
-    return scope[name]
+    """Execute ``source`` (one or more ``def``) with ``namespace`` as its globals
+    and return ``name``. The functions read their constants from ``namespace``
+    at every call, so changing an entry there changes the constant."""
+    for key, value in FUNCTIONS.items():
+        namespace.setdefault(key, value)
+    exec(compile(source, f"<spikemem torch {name}>", "exec"), namespace)
+    return namespace[name]
 
 
 def threshold_distance(expr: str):

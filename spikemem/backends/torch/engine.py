@@ -32,6 +32,7 @@ from brian2.core.variables import ArrayVariable, Constant
 from ...errors import ModelError
 from .. import abstract_code as ac
 from . import codegen
+from .codegen import gather
 
 DENSE_LIMIT = 1 << 22          # synapse matrices up to this many entries are dense
 DENSE_FRACTION = 0.05          # ... as are those at least this full
@@ -55,6 +56,7 @@ class PopulationCode:
         self.name, self.size = pop.name, pop.size
         self.ns = _Namespace(dt=float(engine.dt), _shape=(engine.batch, pop.size), **engine.random)
         self.refractory = "lastspike" in group.variables and pop.refractory > 0
+        self.sources = {}
         trial = engine.trial_params.get(pop.name, {})
         self.vars = [n for n, v in group.variables.items()
                      if isinstance(v, ArrayVariable) and v.owner.name == group.name
@@ -84,7 +86,8 @@ class PopulationCode:
         return [f"    {n} = _P['{n}']" for n in self.vars if n in used]
 
     def _compile(self, lines, name):
-        return codegen.compile_function("\n".join(lines) + "\n", name, self.ns)
+        self.sources[name] = "\n".join(lines) + "\n"      # kept for inspection
+        return codegen.compile_function(self.sources[name], name, self.ns)
 
     def _update(self, scalar, vector):
         names = self._names()
@@ -160,6 +163,7 @@ class ProjectionCode:
         delays = proj.delay.astype(np.int64)
         self.groups = [(int(d), torch.as_tensor(np.flatnonzero(delays == d), device=dev))
                        for d in np.unique(delays)]
+        self.lag = torch.as_tensor(delays, device=dev)
         # every pair, in (pre, post) order: the weights are the dense matrix itself
         n_pairs = self.n_pre * self.n_post
         self.full = (len(self.groups) == 1 and proj.i.size == n_pairs and
@@ -172,12 +176,14 @@ class ProjectionCode:
         if mode == "auto":
             entries = self.n_pre * self.n_post
             dense = entries <= DENSE_LIMIT or proj.i.size >= DENSE_FRACTION * entries
-            mode = "synapses" if self.plastic else ("dense" if dense else "sparse")
+            # many distinct delays: one gather beats a matrix product per delay
+            per_synapse = self.plastic or len(self.groups) > 2
+            mode = "synapses" if per_synapse else ("dense" if dense else "sparse")
         if self.plastic and mode != "synapses":
             raise ModelError(f"projection '{proj.name}': a plastic projection delivers per synapse; "
                              f"weights='{mode}' is for static projections")
         self.mode = mode
-        self.deliver = None if self.fast_target else self._synaptic(syn, syn.pre, "deliver")
+        self.deliver = self._synaptic(syn, syn.pre, "deliver") if proj.on_pre and not self.fast_target else None
         self.on_pre = self._synaptic(syn, syn.plastic, "on_pre") if proj.plastic_pre else None
         self.on_post = self._synaptic(syn, syn.post, "on_post") if proj.on_post else None
         has_update = syn.state_updater is not None and syn.state_updater.abstract_code.strip()
@@ -220,7 +226,7 @@ class ProjectionCode:
                 elif index in ("_postsynaptic_idx", "_presynaptic_idx"):
                     side = "post" if index == "_postsynaptic_idx" else "pre"
                     idx = "_J" if side == "post" else "_I"
-                    loads.append(f"    {name} = _P{side}['{var.name}'][..., {idx}]")
+                    loads.append(f"    {name} = gather(_P{side}['{var.name}'], {idx})")
                     neuron[name] = (side, var.name, getattr(var, "conditional_write", None) is not None)
                 else:
                     raise ModelError(f"projection '{self.name}': the torch backend cannot use "
@@ -343,7 +349,7 @@ class TorchNetwork(nn.Module):
         """Back to the built network's initial state (weights are kept)."""
         B, built = self.batch, self.built
         self.step = 0
-        self.state = {}
+        self.state = {name: {} for name in built.populations}     # spike sources keep no state
         for name, pc in self.pops.items():
             group = self.objects.groups[name]
             P = {}
@@ -496,10 +502,10 @@ class TorchNetwork(nn.Module):
                         self._event(pc, pc.update, None, t, step)
                 for pc in self.projs:
                     if pc.on_pre is not None:
-                        self._event(pc, pc.on_pre, self._now(pc.pre, step)[:, pc.I] > 0, t, step)
+                        self._event(pc, pc.on_pre, gather(self._now(pc.pre, step), pc.I) > 0, t, step)
                 for pc in self.projs:
                     if pc.on_post is not None:
-                        self._event(pc, pc.on_post, self._now(pc.post, step)[:, pc.J] > 0, t, step)
+                        self._event(pc, pc.on_post, gather(self._now(pc.post, step), pc.J) > 0, t, step)
             for name in outputs:
                 out[name].append(self._now(name, step))
             for name in mon_spikes:
@@ -508,7 +514,7 @@ class TorchNetwork(nn.Module):
                 if step % mon.every == 0:
                     P = self.state[mon.population]
                     ids = torch.as_tensor(mon.ids, device=self.device)
-                    record["states"][k].append(torch.stack([P[v][:, ids].detach() for v in mon.variables], 1))
+                    record["states"][k].append(torch.stack([gather(P[v], ids).detach() for v in mon.variables], 1))
         self.step = s1
         for name, steps in mon_spikes.items():
             idx = torch.stack(steps).nonzero().cpu().numpy()
@@ -530,11 +536,7 @@ class TorchNetwork(nn.Module):
         P = self.state[pc.post]
         ring = self.ring[pc.pre]
         if pc.fast_target is None:
-            H = len(ring)
-            lag = torch.as_tensor(pc.proj.delay, device=self.device)
-            stacked = torch.stack(ring)                      # (H, trials, pre)
-            arrived = stacked[(step - lag) % H, :, pc.I].t() > 0
-            self._event(pc, pc.deliver, arrived, step * self.dt, step)
+            self._event(pc, pc.deliver, self._arrived(pc, step) > 0, step * self.dt, step)
             return
         total = None
         if matrices is not None:
@@ -545,14 +547,20 @@ class TorchNetwork(nn.Module):
                     part = self._product(ring[(step - d) % len(ring)], m)
                 total = part if total is None else total + part
         else:
-            w = self.synapse_state(pc)["w"]
-            total = torch.zeros(self.batch, pc.n_post, dtype=self.dtype, device=self.device)
-            for d, idx in pc.groups:
-                x = ring[(step - d) % len(ring)][:, pc.I[idx]] * w[..., idx]
-                total = total.index_add(1, pc.J[idx], x.expand(self.batch, -1))
+            x = self._arrived(pc, step) * self.synapse_state(pc)["w"]
+            zero = torch.zeros(self.batch, pc.n_post, dtype=self.dtype, device=self.device)
+            total = zero.index_add(1, pc.J, x)
         if pc.guard:
             total = total * P["not_refractory"]
         P[pc.fast_target] = P[pc.fast_target] + total
+
+    def _arrived(self, pc, step):
+        """(trials, synapses): the presynaptic spike that reaches each synapse now."""
+        ring = self.ring[pc.pre]
+        if len(pc.groups) == 1:
+            return gather(ring[(step - pc.groups[0][0]) % len(ring)], pc.I)
+        flat = torch.stack(ring, 1).reshape(self.batch, -1)       # (trials, slot * pre)
+        return flat.index_select(1, (step - pc.lag) % len(ring) * pc.n_pre + pc.I)
 
     def _summed(self, pc, target, fn, t, step):
         value = fn(self.synapse_state(pc), self.state[pc.pre], self.state[pc.post], pc.I, pc.J, t, step,
@@ -578,5 +586,5 @@ class TorchNetwork(nn.Module):
                 value = torch.where(active, value, 0.0)
             idx = pc.J if side == "post" else pc.I
             if guard:
-                value = value * P["not_refractory"][:, idx]
+                value = value * gather(P["not_refractory"], idx)
             P[var] = P[var].index_add(1, idx, value)
