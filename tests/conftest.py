@@ -8,6 +8,12 @@ import pytest
 os.environ.setdefault("SPIKEMEM_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "spikemem", "kernels"))
 sys.setrecursionlimit(10000)
 
+# pytest-xdist runs one worker per core; torch's own worker threads on top of
+# that oversubscribe the cores, and its OpenMP barriers then spin for
+# milliseconds per operation.
+import torch  # noqa: E402
+torch.set_num_threads(1)
+
 
 @pytest.fixture
 def rng():

@@ -17,7 +17,7 @@ from ...lowering import lower, prepare
 from ...network import BuiltPopulation
 from ...progress import progress as _progress
 from ...results import Result, SpikeTrain, Trace
-from ...simulation import Simulation
+from ...simulation import Simulation, _si
 from .engine import TorchNetwork
 
 CHUNK_STEPS = 1000     # steps per chunk: source input is multiplied through per chunk
@@ -93,6 +93,21 @@ class TorchSimulation(Simulation):
         target = self.module.state[owner.name if isinstance(owner, BuiltPopulation) else pc.key]
         old = target[var]
         target[var] = torch.as_tensor(values, dtype=old.dtype, device=old.device).expand_as(old).clone()
+
+    def set_trials(self, name: str, var: str, values):
+        """Write ``var`` with one row per trial: shape (trials, neurons or synapses).
+        (Shared parameters vary by trial through ``trial_params``.)"""
+        owner, dim, size = self._owner(name, var)
+        pc, state, _ = self._owner_state(owner, var)
+        v = np.asarray(_si(values, f"'{name}'.{var}", dim), dtype=np.float64)
+        if var not in state or (var == "w" and not getattr(pc, "plastic", True)):
+            raise ModelError(f"'{name}'.{var} is shared by every trial; per-trial values are for "
+                             f"state variables and per-neuron parameters (shared ones: trial_params)")
+        if v.shape != (self.batch, size):
+            raise ModelError(f"'{name}'.{var}: expected shape ({self.batch}, {size}) (trials, "
+                             f"{'neurons' if isinstance(owner, BuiltPopulation) else 'synapses'}), got {v.shape}")
+        old = state[var]
+        state[var] = torch.as_tensor(v, dtype=old.dtype, device=old.device)
 
     def _set_spikes(self, pop, steps, ids):
         self.module.sources[pop.name] = (steps, ids)

@@ -433,7 +433,8 @@ class TorchNetwork(nn.Module):
                 m = torch.zeros(pc.n_pre, pc.n_post, dtype=self.dtype, device=self.device)
                 out.append((d, m.index_put((i, j), wd, accumulate=True)))
             else:
-                out.append((d, torch.sparse_coo_tensor(torch.stack([i, j]), wd, (pc.n_pre, pc.n_post)).coalesce()))
+                out.append((d, torch.sparse_coo_tensor(torch.stack([i, j]), wd, (pc.n_pre, pc.n_post),
+                                                         check_invariants=False).coalesce()))
         return out
 
     @staticmethod
