@@ -252,4 +252,20 @@ def test_bad_run_arguments_leave_state_alone():
         sim.result(trial=1)
     with pytest.raises(ModelError, match="unknown output"):
         sim.module(5, outputs=("nope",))
+    with pytest.raises(ModelError, match=r"expected shape \(1, 6\)"):
+        sim.set_trials("out", "v", np.zeros((2, 6)))
+    with pytest.raises(ModelError, match="shared by every trial"):
+        sim.set_trials("out", "tau_m", np.zeros((1, 6)))
+    with pytest.raises(ModelError, match="shared by every trial"):
+        sim.set_trials("feed", "w", np.zeros((1, 90)))
     assert sim.step == 0 and sim.module.step == 0
+
+
+def test_cli_runs_the_main_job_on_torch(tmp_path):
+    import json
+    from spikemem.cli import main
+    out = tmp_path / "report"
+    assert main(["run", "ca3-cam", "--backend", "torch", "--out", str(out)]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["backend"] == "torch"
+    assert (out / "raster.png").exists() and (out / "operations.csv").exists()
