@@ -1,19 +1,20 @@
 """CA3 spike-based content-addressable memory (Casanueva-Morato et al. 2024).
 
 ``n`` one-hot cues, ``m`` content bits. A memory is learned in one shot by
-pair STDP on two all-to-all projections (cue -> content and content -> cue)
-with the sPyNNaker scaling of A by w_max: a pairing moves a weight by up to
-36 nA, the clip to [0, 6] nA makes it binary.
+pair STDP on two all-to-all projections (cue -> content and content -> cue),
+computed the way sPyNNaker computes it (``spikemem.plasticity.spinnaker_stdp``:
+updates deferred to the next presynaptic spike, summed, clipped once, A
+scaled by w_max): a pairing moves a weight by up to 36 nA, the clip to
+[0, 6] nA makes it binary.
 
 Two measured departures from the paper (see the README): plasticity stays on
 during every operation and the traces (tau 3 ms) of one operation still pair
 with the spikes of the next if it comes 10 steps later, so every operation
 here occupies ``OPERATION_STEPS`` = 20 steps (the answer still appears 5-6
 steps after the input). And learning new content under a used cue adds it
-to the old content instead of replacing it: the old content neurons, driven
-by the cue one step after it, are potentiated by pair STDP as it runs here
-(each pairing applied when it happens); the paper's forgetting relies on how
-sPyNNaker defers and sums its updates.
+to the old content instead of replacing it: the old content neurons fire one
+step after the cue, a post-after-pre pairing that potentiates under
+sPyNNaker's rule as well.
 
 Recall by cue gates the stored content to the output through ContCond;
 recall by content returns the fragment and every cue that shares at least
@@ -34,7 +35,7 @@ from spikemem.connectors import AllToAll, FromList, OneToOne
 from spikemem.errors import ModelError
 from spikemem.network import Network
 from spikemem.neurons import IF_curr_exp
-from spikemem.plasticity import stdp
+from spikemem.plasticity import spinnaker_stdp
 
 from .recall import Recall, check_content, check_cue, check_size
 
@@ -48,9 +49,9 @@ COMMON = dict(tau_refrac=1.0 * ms, tau_syn_E=0.3 * ms, tau_syn_I=0.3 * ms,
               v_rest=-60 * mV, v_reset=-60 * mV, v_thresh=-57 * mV)
 W = 6 * nA                  # the weight that fires a target on the next step
 
-#: The plastic projections' rule (paper: tau 3 ms, A+ = A- = 6, w in [0, 6] nA).
-CA3_STDP = dict(weight_dependence="additive", pairing="all", scale_by_w_max=True,
-                tau_plus=3 * ms, tau_minus=3 * ms, A_plus=6.0, A_minus=6.0, w_min=0 * nA, w_max=6 * nA)
+#: The plastic projections' rule, sPyNNaker's pair STDP (paper: tau 3 ms,
+#: A+ = A- = 6 (x w_max), w in [0, 6] nA); the projections' one-step delay is its domain.
+CA3_STDP = dict(tau_plus=3 * ms, tau_minus=3 * ms, A_plus=6.0, A_minus=6.0, w_min=0 * nA, w_max=6 * nA)
 
 #: (pre, post, connector, receptor, weight, delay in steps); weights in units of W
 STATIC = [
@@ -95,7 +96,8 @@ def ca3_network(n_cues: int = 5, n_content: int = 10, seed: int = 0) -> Network:
         net.connect(pre, post, connectors[conn], weight=-w if receptor == "inh" else w,
                     delay=delay * step, receptor=receptor, name=f"{pre}_to_{post}_{receptor}")
     for name, (pre, post) in PLASTIC.items():
-        net.connect(pre, post, AllToAll(), weight=0 * nA, delay=step, synapse=stdp(**CA3_STDP), name=name)
+        net.connect(pre, post, AllToAll(), weight=0 * nA, delay=step, synapse=spinnaker_stdp(**CA3_STDP),
+                    name=name)
     net.connect("MergeCue", "OL", _from_list(range(n), range(n)), weight=W, delay=step, name="MergeCue_to_OL")
     net.connect("MergeCont", "OL", _from_list(range(m), range(n, n + m)), weight=W, delay=step,
                 name="MergeCont_to_OL")

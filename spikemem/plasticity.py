@@ -4,11 +4,15 @@ Spike-timing rules keep exponential traces as ``(event-driven)`` variables, so
 they cost nothing between spikes. Timing convention (see ``synapses``): a rule
 sees the lag between the pre and the post neuron's spike times (the delay
 postpones only the current); spikes in the same step count as pre-before-post.
+``spinnaker_stdp`` adds sPyNNaker's one-step back-propagation delay to the
+post spikes and defers every change to the next presynaptic spike.
 
 ==========================  ===================================================
 ``stdp``                    pair STDP; additive or multiplicative weight
                             dependence; all-to-all or nearest-neighbour
                             pairing; optional sPyNNaker scaling of A by w_max
+``spinnaker_stdp``          sPyNNaker's own pair STDP: updates deferred to
+                            the next presynaptic spike, summed, clipped once
 ``triplet_stdp``            Pfister and Gerstner (2006), all-to-all or nearest
 ``diehl_cook_stdp``         the triplet variant of Diehl and Cook (2015); pair
                             it with ``IF_cond_exp(adaptive=True)`` (theta) and
@@ -62,7 +66,16 @@ def stdp(weight_dependence: str = "additive", pairing: str = "all", scale_by_w_m
         raise ModelError(f"weight_dependence must be 'additive' or 'multiplicative', got {weight_dependence!r}")
     return SynapseModel(
         name=f"stdp_{weight_dependence}_{pairing}" + ("_wmax_scaled" if scale_by_w_max else ""),
-        equations=f"""
+        equations=_pair_equations(a_unit),
+        on_pre=f"apre {op} 1\nw = clip(w - {depress}, w_min, w_max)",
+        on_post=f"apost {op} 1\nw = clip(w + {potentiate}, w_min, w_max)",
+        params=dict(tau_plus=tau_plus, tau_minus=tau_minus, A_plus=A_plus, A_minus=A_minus,
+                    w_min=w_min, w_max=w_max))
+
+
+def _pair_equations(a_unit: str) -> str:
+    """Weight, bounds, amplitudes and the two all-to-all traces of a pair rule."""
+    return f"""
         w : weight
         w_min : weight (constant)
         w_max : weight (constant)
@@ -72,9 +85,55 @@ def stdp(weight_dependence: str = "additive", pairing: str = "all", scale_by_w_m
         tau_minus : second (constant)
         dapre/dt = -apre/tau_plus : 1 (event-driven)
         dapost/dt = -apost/tau_minus : 1 (event-driven)
+        """
+
+
+def spinnaker_stdp(tau_plus=20 * ms, tau_minus=20 * ms, A_plus=0.01, A_minus=0.012, w_min=0.0, w_max=1.0):
+    """Pair STDP as sPyNNaker 6 computes it (``STDPMechanism`` with
+    ``SpikePairRule`` and ``AdditiveWeightDependence``), for projections with
+    a delay of one time step.
+
+    sPyNNaker changes a weight only when it processes a presynaptic spike
+    (``synapse_dynamics_stdp_mad_impl.c``): it then applies, in one sum, the
+    potentiation of every postsynaptic spike since the previous presynaptic
+    spike and the depression of this presynaptic spike, and clips once
+    (``weight_additive_one_term_impl.h``); the spike is delivered with the
+    new weight. A postsynaptic spike reaches the synapse one step late (the
+    back-propagated dendritic delay), so a pre spike at step s and a post spike
+    at step p form a pair with lag ``p + 1 - s``: a post spike in the same step
+    as the pre spike or after it potentiates, one earlier depresses, except
+    that a post spike in the step just before (lag 0) cancels the whole
+    depression of that pre spike. All-to-all pairing; A is a fraction of
+    w_max, so a pair moves the weight by ``A * w_max * exp(-|lag|/tau)``.
+
+    Exactly:  at a pre spike, ``w = clip(w + A_plus*w_max*P - A_minus*w_max*D)``
+    with P the sum over post spikes since the previous pre spike of the pre
+    trace one step after them, and D the post trace one step before this pre
+    spike, or 0 if the post neuron fired then (``timing_pair_impl.h`` counts
+    only lags > 0). Not modelled: sPyNNaker's 16-bit fixed point, its lookup
+    tables for exp and its history of at most 16 post spikes per neuron. On a
+    longer delay the rule still shifts post spikes by one step and the current
+    arrives with the weight of its arrival, whereas sPyNNaker makes the whole
+    delay dendritic (post spikes shifted by the delay).
+    """
+    return SynapseModel(
+        name="spinnaker_stdp",
+        equations=_pair_equations("1") + """
+        pending : 1
+        tpost : second
         """,
-        on_pre=f"apre {op} 1\nw = clip(w - {depress}, w_min, w_max)",
-        on_post=f"apost {op} 1\nw = clip(w + {potentiate}, w_min, w_max)",
+        # pending: potentiation (in trace units) waiting for the next pre spike;
+        # tpost: the last post spike, to drop the depression of a lag of 0
+        on_pre="""
+        w = clip(w + A_plus*w_max*pending - A_minus*w_max*apost*exp(dt/tau_minus)*int(t - tpost > 1.5*dt), w_min, w_max)
+        pending = 0
+        apre += 1
+        """,
+        on_post="""
+        pending += apre*exp(-dt/tau_plus)
+        apost += 1
+        tpost = t
+        """,
         params=dict(tau_plus=tau_plus, tau_minus=tau_minus, A_plus=A_plus, A_minus=A_minus,
                     w_min=w_min, w_max=w_max))
 

@@ -22,7 +22,7 @@ from spikemem.errors import ModelError
 from spikemem.network import Network
 from spikemem.neurons import IF_cond_exp, IF_curr_exp, RateUnit
 from spikemem.plasticity import (anti_hebbian, diehl_cook_stdp, hebbian, normalize_weights, oja,
-                                 stdp, triplet_stdp)
+                                 spinnaker_stdp, stdp, triplet_stdp)
 
 DT = 1e-4
 BACKENDS = ["numba", "brian2-numpy"]
@@ -67,11 +67,15 @@ def run_pairs(net, backend, post_steps, n_steps):
     """Run, check the post neurons fired exactly when forced, return the weights."""
     sim = simulation(net, backend)
     sim.run(n_steps * DT)
+    assert_forced_spikes(sim, post_steps)
+    return sim.get("plastic", "w"), sim
+
+
+def assert_forced_spikes(sim, post_steps):
     spikes = sim.result().spikes["post"]
     got = sorted(zip(np.rint(spikes.times / DT).astype(int).tolist(), spikes.ids.tolist()))
     want = sorted((int(s), k) for k, steps in enumerate(post_steps) for s in steps)
     assert got == want, "post neurons must fire exactly at the forced steps"
-    return sim.get("plastic", "w"), sim
 
 
 LAGS = [-40, -12, -3, -1, 0, 1, 2, 7, 25, 60]    # post step minus pre step
@@ -379,7 +383,7 @@ def test_oja_converges_to_principal_direction_with_norm_one_over_sqrt_alpha(back
 
 
 # ---------------------------------------------------------------- a plastic network
-def plastic_network(seed=11, n=30, n_in=20, duration=0.2):
+def plastic_network(seed=11, n=30, n_in=20, duration=0.2, synapse=None, max_plastic_delay=15):
     rng = np.random.default_rng(seed)
     net = Network(dt=DT, seed=seed)
     net.spike_source("inp", n_in, _random_trains(rng, n_in, 40.0, duration))
@@ -389,19 +393,19 @@ def plastic_network(seed=11, n=30, n_in=20, duration=0.2):
                 delay=0.2 * ms, name="feed")
     net.connect("cells", "cells", FixedProbability(0.25, allow_self=False),
                 weight=Uniform(0.1 * nA, 1.0 * nA), name="plastic",
-                synapse=stdp(tau_plus=10 * ms, tau_minus=12 * ms, A_plus=0.05 * nA,
-                             A_minus=0.06 * nA, w_max=1.5 * nA))
+                synapse=synapse or stdp(tau_plus=10 * ms, tau_minus=12 * ms, A_plus=0.05 * nA,
+                                        A_minus=0.06 * nA, w_max=1.5 * nA))
     net.connect("cells", "cells", FixedProbability(0.1, allow_self=False),
                 weight=-0.5 * nA, receptor="inh", name="inh")
     counts = {p.name: p.i.size for p in net.build().projections}
-    net.projections[1].delay = rng.integers(1, 16, counts["plastic"]) * DT
+    net.projections[1].delay = rng.integers(1, max_plastic_delay + 1, counts["plastic"]) * DT
     net.projections[2].delay = rng.integers(1, 6, counts["inh"]) * DT
     net.record_spikes("cells")
     return net
 
 
-def _plastic_trajectory(backend, chunks=5, chunk=0.04):
-    sim = simulation(plastic_network(), backend)
+def _plastic_trajectory(backend, chunks=5, chunk=0.04, **network):
+    sim = simulation(plastic_network(**network), backend)
     ws = [sim.get("plastic", "w")]
     for _ in range(chunks):
         sim.run(chunk)
@@ -409,9 +413,8 @@ def _plastic_trajectory(backend, chunks=5, chunk=0.04):
     return sim, ws
 
 
-def test_plastic_network_identical_weight_trajectories():
-    a, wa = _plastic_trajectory("numba")
-    b, wb = _plastic_trajectory("brian2-numpy")
+def _assert_same_trajectories(a, wa, b, wb):
+    """Identical spike trains, the same weights after every chunk, and weights that learned."""
     sa, sb = a.result().spikes["cells"], b.result().spikes["cells"]
     assert sa.count() > 100
     np.testing.assert_array_equal(sa.times, sb.times)
@@ -419,6 +422,12 @@ def test_plastic_network_identical_weight_trajectories():
     for k, (x, y) in enumerate(zip(wa, wb)):
         assert_same_state(x, y, err_msg=f"weights after chunk {k}")
     assert np.count_nonzero(wa[-1] != wa[0]) > 0.5 * wa[0].size
+
+
+def test_plastic_network_identical_weight_trajectories():
+    a, wa = _plastic_trajectory("numba")
+    b, wb = _plastic_trajectory("brian2-numpy")
+    _assert_same_trajectories(a, wa, b, wb)
     assert len({d for d in a.built_projection("plastic").delay}) > 10
 
 
@@ -432,3 +441,105 @@ def test_plastic_network_bit_identical_on_brian2_cython():
         np.testing.assert_array_equal(x, y, err_msg=f"weights after chunk {k}")
     for var in ("apre", "apost"):
         np.testing.assert_array_equal(a.get("plastic", var), b.get("plastic", var))
+
+
+# ---------------------------------------------------------------- sPyNNaker's deferred STDP
+# spinnaker_stdp: tau+ 30 steps, tau- 40 steps, a pair moves the weight by up to
+# A+ w_max or A- w_max. Lags are p + 1 - s (post step p, pre step s). Weights stay
+# small enough not to make the post neurons fire (the tests check).
+W_MAX = 0.25e-9
+SPINN = dict(tau_plus=3 * ms, tau_minus=4 * ms, A_plus=0.1, A_minus=0.15, w_min=0 * nA, w_max=W_MAX)
+TP, TM, AP, AM = 30.0, 40.0, 0.1 * W_MAX, 0.15 * W_MAX
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_spinnaker_stdp_closed_form(backend):
+    pre = [[100, 160],      # 0: two posts between two pres: their sum, applied at the second pre
+           [100, 125],      # 1: potentiation beyond w_max and depression, summed, then clipped once
+           [100, 160],      # 2: depression below w_min
+           [100, 150],      # 3: a post one step before the pre (lag 0) cancels the whole depression
+           [100, 140],      # 4: a post in the same step as the pre potentiates
+           [100],           # 5: a post after the last pre waits
+           [100, 150]]      # 6: a post before the first pre depresses at both pres
+    post = [[103, 130], [100, 122], [140], [120, 149], [100], [110], [80]]
+    w0 = np.array([0.5, 0.95, 0.05, 0.5, 0.5, 0.5, 0.5]) * W_MAX
+    net = pairing_network(pre, post, spinnaker_stdp(**SPINN), w0=w0)
+    sim = simulation(net, backend)
+    sim.run(124 * DT)
+    w_before = sim.get("plastic", "w")
+    sim.run(76 * DT)
+    w, pending = sim.get("plastic", "w"), sim.get("plastic", "pending")
+    assert_forced_spikes(sim, post)
+
+    def e(steps, tau):
+        return np.exp(-steps / tau)
+
+    expected = [
+        w0[0] + AP * (e(104 - 100, TP) + e(131 - 100, TP)) - AM * (e(159 - 130, TM) + e(159 - 103, TM)),
+        w0[1] + AP * (e(101 - 100, TP) + e(123 - 100, TP)) - AM * (1 + e(122 - 100, TM)) * e(124 - 122, TM),
+        0.0,
+        w0[3] + AP * (e(121 - 100, TP) + e(150 - 100, TP)),
+        w0[4] + AP * e(101 - 100, TP) - AM * e(139 - 100, TM),
+        w0[5],
+        w0[6] - AM * (e(99 - 80, TM) + e(149 - 80, TM)),
+    ]
+    np.testing.assert_allclose(w, expected, rtol=1e-12, atol=0)
+    assert w0[1] + AP * (e(1, TP) + e(23, TP)) > W_MAX, "synapse 1 must exceed w_max before the depression"
+    assert w0[2] + AP * e(41, TP) - AM * e(19, TM) < 0, "synapse 2 must fall below w_min"
+    # weights change at presynaptic spikes only: by step 124 only synapse 6 (post
+    # before its first pre) has changed, although most posts have fired
+    np.testing.assert_array_equal(w_before[:6], w0[:6])
+    assert w_before[6] == pytest.approx(w0[6] - AM * e(19, TM), rel=1e-12)
+    np.testing.assert_allclose(pending, [0, 0, 0, 0, 0, e(111 - 100, TP), 0], rtol=1e-12, atol=0)
+    # each pre spike is delivered (one step later) with the weight it has just set
+    isyn = sim.result().traces["post.isyn_inh"].values
+    decay = np.exp(-DT / 5e-3)                   # IF_curr_exp's default tau_syn_I
+    np.testing.assert_allclose(isyn[161, 0] / decay - isyn[160, 0], w[0], rtol=1e-9)
+    np.testing.assert_allclose(isyn[101, 0] / decay - isyn[100, 0], w0[0], rtol=1e-9)
+
+
+def spinnaker_reference(pre, post, w, n_steps, w_min=0.0, w_max=W_MAX):
+    """sPyNNaker's algorithm transcribed (synapse_dynamics_stdp_mad_impl.c with
+    post_events.h, timing_pair_impl.h, weight_additive_one_term_impl.h): at each
+    pre spike, the post events in the window (last pre - 1, this pre - 1] with
+    the previous pre trace, then the depression of the last post event if its
+    delayed time is before this pre spike; one clip."""
+    last_pre, r = 0, 0.0                   # sPyNNaker's initial pre history
+    posts, o = [], []                      # post event times and their traces
+    for s in [s for s in pre if s < n_steps]:
+        for p in post:
+            if p <= s - 1 and p not in posts:
+                o.append(1.0 + (o[-1] * np.exp(-(p - posts[-1]) / TM) if posts else 0.0))
+                posts.append(p)
+        window = [p for p in posts if last_pre - 1 < p <= s - 1]
+        potentiation = sum(r * np.exp(-(p + 1 - last_pre) / TP) for p in window)
+        depression = 0.0
+        if posts and s - (posts[-1] + 1) > 0:
+            depression = o[-1] * np.exp(-(s - 1 - posts[-1]) / TM)
+        w = min(max(w + AP * potentiation - AM * depression, w_min), w_max)
+        r, last_pre = r * np.exp(-(s - last_pre) / TP) + 1.0, s
+    return w
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_spinnaker_stdp_matches_the_transcribed_algorithm_on_random_trains(backend):
+    rng = np.random.default_rng(5)
+    n, n_steps = 24, 1500
+    pre = [sorted(rng.choice(np.arange(10, n_steps - 10), rng.integers(5, 40), replace=False).tolist())
+           for _ in range(n)]
+    post = [np.cumsum(rng.integers(21, 120, 12)).tolist() for _ in range(n)]   # refractory: >= 21 apart
+    post = [[p for p in steps if p < n_steps - 5] for steps in post]
+    w0 = rng.uniform(0.1, 0.9, n) * W_MAX
+    w, _ = run_pairs(pairing_network(pre, post, spinnaker_stdp(**SPINN), w0=w0), backend, post, n_steps)
+    expected = [spinnaker_reference(a, b, w_init, n_steps) for a, b, w_init in zip(pre, post, w0)]
+    np.testing.assert_allclose(w, expected, rtol=1e-11, atol=1e-22)
+    assert np.count_nonzero(w != w0) == n and 0 < np.count_nonzero(w == 0) < n   # some clipped
+
+
+def test_spinnaker_stdp_network_identical_on_both_backends():
+    syn = spinnaker_stdp(tau_plus=10 * ms, tau_minus=12 * ms, A_plus=0.03, A_minus=0.04, w_max=1.5 * nA)
+    (a, wa), (b, wb) = (_plastic_trajectory(backend, chunks=4, chunk=0.05, synapse=syn, max_plastic_delay=1)
+                        for backend in BACKENDS)
+    _assert_same_trajectories(a, wa, b, wb)
+    for var in ("apre", "apost", "pending", "tpost"):
+        assert_same_state(a.get("plastic", var), b.get("plastic", var), err_msg=var)
