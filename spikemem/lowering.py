@@ -121,6 +121,16 @@ def _synapses(proj: BuiltProjection, groups, order: int, n_projections: int, dt)
     return syn
 
 
+def neuron_runners(group) -> list:
+    """The group's state updater, thresholder and resetter, in step order."""
+    runners = [group.state_updater]
+    if group.thresholder:
+        runners.append(group.thresholder["spike"])
+        if group.resetter:
+            runners.append(group.resetter["spike"])
+    return runners
+
+
 def lower(built: BuiltNetwork) -> Brian2Objects:
     """Create the Brian2 objects for ``built``."""
     b2.prefs.core.default_float_dtype = np.float64

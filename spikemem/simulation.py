@@ -49,6 +49,20 @@ class Simulation:
         raise NotImplementedError
 
     # --- shared
+    def _traces(self, buffers) -> dict:
+        """Result traces from one (records, variables, neurons) array per state monitor."""
+        from brian2.units.fundamentalunits import get_unit
+        from .results import Trace
+        traces = {}
+        for mon, buf in zip(self.built.state_monitors, buffers):
+            times = np.arange(buf.shape[0]) * mon.every * self.built.dt
+            group = self.objects.groups[mon.population]
+            for c, var in enumerate(mon.variables):
+                dim = group.variables[var].dim
+                unit = "" if dim.is_dimensionless else str(get_unit(dim))
+                traces[f"{mon.population}.{var}"] = Trace(times, np.asarray(mon.ids), buf[:, c, :], unit)
+        return traces
+
     @property
     def t(self) -> float:
         return self.step * self.built.dt

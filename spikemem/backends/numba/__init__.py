@@ -4,14 +4,13 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from brian2.units.fundamentalunits import get_unit
 
 from ...errors import ModelError
 from ...lowering import lower, prepare
 from ...network import BuiltPopulation
 from ...simulation import Simulation
 from ...progress import progress as _progress
-from ...results import Result, SpikeTrain, Trace
+from ...results import Result, SpikeTrain
 from . import engine
 
 CHUNK_STEPS = 2000   # steps per kernel call when a progress bar is shown
@@ -115,15 +114,8 @@ class NumbaSimulation(Simulation):
             steps = np.concatenate(steps) if steps else np.zeros(0, np.int64)
             ids = np.concatenate(ids) if ids else np.zeros(0, np.int32)
             spikes[name] = SpikeTrain(steps * dt, ids.astype(np.int64), self.built.populations[name].size)
-        traces = {}
-        for k, mon in enumerate(self.built.state_monitors):
-            buf = np.concatenate(self._states[k]) if self._states[k] else np.zeros((0, len(mon.variables), len(mon.ids)))
-            times = np.arange(buf.shape[0]) * mon.every * dt
-            group = self.objects.groups[mon.population]
-            for c, var in enumerate(mon.variables):
-                dim = group.variables[var].dim
-                unit = "" if dim.is_dimensionless else str(get_unit(dim))
-                traces[f"{mon.population}.{var}"] = Trace(times, np.asarray(mon.ids), buf[:, c, :], unit)
+        empty = [np.zeros((0, len(m.variables), len(m.ids))) for m in self.built.state_monitors]
+        traces = self._traces([np.concatenate(parts) if parts else e for parts, e in zip(self._states, empty)])
         import brian2, numba
         from ... import __version__
         meta = {"backend": "numba", "versions": {"spikemem": __version__, "numba": numba.__version__,

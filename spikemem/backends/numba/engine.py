@@ -25,6 +25,7 @@ import numpy as np
 from brian2.core.variables import ArrayVariable, Constant
 
 from .. import abstract_code as codegen
+from ...lowering import neuron_runners
 
 CACHE_DIR = os.environ.get("SPIKEMEM_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "spikemem", "kernels"))
 
@@ -303,13 +304,8 @@ class Assembler:
                 return name
             return None
 
-        runners = [group.state_updater]
-        if group.thresholder:
-            runners.append(group.thresholder["spike"])
-            if group.resetter:
-                runners.append(group.resetter["spike"])
         blocks = []
-        for runner in runners:
+        for runner in neuron_runners(group):
             cobj = runner.codeobj
             stmts = codegen.statements(runner.abstract_code, cobj.variables)
             blocks.append((stmts, self.names(cobj.variables, cobj.variable_indices, index_for,

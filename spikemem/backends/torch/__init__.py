@@ -10,13 +10,12 @@ import time
 
 import numpy as np
 import torch
-from brian2.units.fundamentalunits import get_unit
 
 from ...errors import ModelError
 from ...lowering import lower, prepare
 from ...network import BuiltPopulation
 from ...progress import progress as _progress
-from ...results import Result, SpikeTrain, Trace
+from ...results import Result, SpikeTrain
 from ...simulation import Simulation, _si
 from .engine import TorchNetwork
 
@@ -166,17 +165,9 @@ class TorchSimulation(Simulation):
             s = self.spikes(name)
             s = s[s[:, 1] == trial]
             spikes[name] = SpikeTrain(s[:, 0] * dt, s[:, 2], self.built.populations[name].size)
-        traces = {}
-        for k, mon in enumerate(self.built.state_monitors):
-            parts = self._record["states"][k]
-            buf = (torch.stack(parts)[:, trial].cpu().numpy().astype(np.float64) if parts
-                   else np.zeros((0, len(mon.variables), len(mon.ids))))
-            times = np.arange(buf.shape[0]) * mon.every * dt
-            group = self.objects.groups[mon.population]
-            for c, var in enumerate(mon.variables):
-                dim = group.variables[var].dim
-                unit = "" if dim.is_dimensionless else str(get_unit(dim))
-                traces[f"{mon.population}.{var}"] = Trace(times, np.asarray(mon.ids), buf[:, c, :], unit)
+        traces = self._traces([torch.stack(parts)[:, trial].cpu().numpy().astype(np.float64) if parts
+                               else np.zeros((0, len(m.variables), len(m.ids)))
+                               for parts, m in zip(self._record["states"], self.built.state_monitors)])
         import brian2
         import snntorch
         from ... import __version__

@@ -30,6 +30,7 @@ import snntorch.surrogate
 from brian2.core.variables import ArrayVariable, Constant
 
 from ...errors import ModelError
+from ...lowering import neuron_runners
 from .. import abstract_code as ac
 from . import codegen
 from .codegen import gather
@@ -61,13 +62,8 @@ class PopulationCode:
         self.vars = [n for n, v in group.variables.items()
                      if isinstance(v, ArrayVariable) and v.owner.name == group.name
                      and n not in INTERNAL and not n.startswith("_")] + sorted(trial)
-        runners = [group.state_updater]
-        if group.thresholder:
-            runners.append(group.thresholder["spike"])
-        if group.resetter:
-            runners.append(group.resetter["spike"])
         blocks = []
-        for runner in runners:
+        for runner in neuron_runners(group):
             cobj = runner.codeobj
             stmts = ac.statements(runner.abstract_code, cobj.variables)
             for name, var in cobj.variables.items():
