@@ -12,7 +12,7 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[test,torch]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[test,torch,hardware]'
 	touch $(STAMP)
 
 demo: venv
