@@ -18,7 +18,8 @@ Templates (defaults in SI, PyNN's names and defaults where PyNN has the model):
                    ``v_thresh`` with ``tau_vt``.
 ``Izhikevich``     Izhikevich (2003) with a, b, c, d; current synapses.
 ``AdEx``           adaptive exponential integrate-and-fire (Brette and
-                   Gerstner 2005); current synapses.
+                   Gerstner 2005); current synapses. The adaptation
+                   current is ``w_adapt`` (``w`` is every synapse's weight).
 ``RateUnit``       tau dr/dt = -r + gain * max(I, 0); no spikes; driven by
                    currents or by rate projections into ``I``.
 =================  ==========================================================
@@ -163,8 +164,8 @@ def AdEx(**params) -> NeuronModel:
     return NeuronModel(
         name="AdEx",
         equations="""
-        dv/dt = (g_L*(E_L - v) + g_L*delta_T*exp((v - V_T)/delta_T) - w + isyn_exc + isyn_inh + i_offset)/C : volt (unless refractory)
-        dw/dt = (a*(v - E_L) - w)/tau_w : amp
+        dv/dt = (g_L*(E_L - v) + g_L*delta_T*exp((v - V_T)/delta_T) - w_adapt + isyn_exc + isyn_inh + i_offset)/C : volt (unless refractory)
+        dw_adapt/dt = (a*(v - E_L) - w_adapt)/tau_w : amp
         disyn_exc/dt = -isyn_exc/tau_syn_E : amp
         disyn_inh/dt = -isyn_inh/tau_syn_I : amp
         C : farad (constant)
@@ -181,7 +182,7 @@ def AdEx(**params) -> NeuronModel:
         tau_syn_I : second (constant)
         i_offset : amp
         """,
-        threshold="v > V_peak", reset="v = V_r\nw += b", refractory=refractory, method="euler",
+        threshold="v > V_peak", reset="v = V_r\nw_adapt += b", refractory=refractory, method="euler",
         params={**defaults, **params}, receptors={"exc": "isyn_exc", "inh": "isyn_inh"},
         init={"v": params.get("E_L", defaults["E_L"])})
 
@@ -201,3 +202,102 @@ def RateUnit(**params) -> NeuronModel:
 
 
 TEMPLATES = {f.__name__: f for f in (IF_curr_exp, IF_cond_exp, Izhikevich, AdEx, RateUnit)}
+
+
+# ----------------------------------------------------------------- NIR neuron forms
+# Unitless templates with NIR's parameter names (``spikemem.hardware.nir`` maps
+# them one to one onto nir.LIF, nir.CubaLIF, nir.IF and nir.LI). They integrate
+# with forward Euler, as the NIR consumers (norse, snntorch) do, so that a graph
+# runs step for step alike here and there. ``x`` is the node's input during
+# one step: projections add their weights to it, the update reads it, and
+# ``dx/dt = -x/dt`` makes Euler's update set it back to exactly 0 (Brian2's
+# state updater simplifies the step to ``x = 0``). ``bias`` is the constant
+# part of that input (an Affine's bias); it is a per-neuron variable so that a
+# current input can switch it on at a given step (an imported graph switches a
+# population's bias on when its first input can arrive, see hardware/nir.py).
+
+_NIR_RECEPTORS = {"exc": "x", "inh": "x", "input": "x"}
+_NIR_INPUT = """
+        dx/dt = -x/dt : 1
+        bias : 1
+        """
+
+
+def _nir_model(name, equations, params, defaults, threshold=None, reset=None, init=None):
+    return NeuronModel(name=name, equations=equations + _NIR_INPUT, threshold=threshold, reset=reset,
+                       refractory=0.0, method="euler", params={**defaults, **params},
+                       receptors=dict(_NIR_RECEPTORS), init=init or {})
+
+
+def LIF(**params) -> NeuronModel:
+    """NIR LIF: tau dv/dt = v_leak - v + r*(x + bias); spike when v > v_threshold, then v = v_reset."""
+    defaults = dict(tau=10 * ms, r=1.0, v_leak=0.0, v_threshold=1.0, v_reset=0.0, bias=0.0)
+    return _nir_model("LIF", """
+        dv/dt = (v_leak - v + r*(x + bias))/tau : 1
+        tau : second (constant)
+        r : 1 (constant)
+        v_leak : 1 (constant)
+        v_threshold : 1 (constant)
+        v_reset : 1 (constant)
+        """, params, defaults, "v > v_threshold", "v = v_reset",
+        {"v": params.get("v_leak", defaults["v_leak"])})
+
+
+def CubaLIF(**params) -> NeuronModel:
+    """NIR CubaLIF: tau_syn di_syn/dt = w_in*(x + bias) - i_syn; tau_mem dv/dt = v_leak - v + r*i_syn;
+    spike when v > v_threshold, then v = v_reset.
+
+    The membrane reads the current *after* this step's current update (the
+    ``i_syn + dt*...`` term), which is how norse and snntorch step the two
+    equations: current first, then membrane.
+    """
+    defaults = dict(tau_syn=5 * ms, tau_mem=10 * ms, r=1.0, v_leak=0.0, v_threshold=1.0,
+                    v_reset=0.0, w_in=1.0, bias=0.0)
+    return _nir_model("CubaLIF", """
+        dv/dt = (v_leak - v + r*(i_syn + dt*(w_in*(x + bias) - i_syn)/tau_syn))/tau_mem : 1
+        di_syn/dt = (w_in*(x + bias) - i_syn)/tau_syn : 1
+        tau_syn : second (constant)
+        tau_mem : second (constant)
+        r : 1 (constant)
+        v_leak : 1 (constant)
+        v_threshold : 1 (constant)
+        v_reset : 1 (constant)
+        w_in : 1 (constant)
+        """, params, defaults, "v > v_threshold", "v = v_reset",
+        {"v": params.get("v_leak", defaults["v_leak"])})
+
+
+def IF(**params) -> NeuronModel:
+    """NIR IF: dv/dt = r*(x + bias) (r in 1/s); spike when v > v_threshold, then v = v_reset."""
+    defaults = dict(r=1000 * Hz, v_threshold=1.0, v_reset=0.0, bias=0.0)
+    return _nir_model("IF", """
+        dv/dt = r*(x + bias) : 1
+        r : hertz (constant)
+        v_threshold : 1 (constant)
+        v_reset : 1 (constant)
+        """, params, defaults, "v > v_threshold", "v = v_reset")
+
+
+def LI(v_threshold=None, **params) -> NeuronModel:
+    """NIR LI: tau dv/dt = v_leak - v + r*(x + bias); no spikes.
+
+    With ``v_threshold`` it is NIR's LI followed by a Threshold node: a spike
+    in every step with v > v_threshold, and no reset.
+    """
+    defaults = dict(tau=10 * ms, r=1.0, v_leak=0.0, bias=0.0)
+    equations = """
+        dv/dt = (v_leak - v + r*(x + bias))/tau : 1
+        tau : second (constant)
+        r : 1 (constant)
+        v_leak : 1 (constant)
+        """
+    threshold = reset = None
+    if v_threshold is not None:
+        equations += "    v_threshold : 1 (constant)\n        "
+        params = {**params, "v_threshold": v_threshold}
+        threshold, reset = "v > v_threshold", ""      # "": no reset, and Brian2 is told so
+    return _nir_model("LI", equations, params, defaults, threshold, reset,
+                      init={"v": params.get("v_leak", defaults["v_leak"])})
+
+
+NIR_TEMPLATES = {f.__name__: f for f in (LIF, CubaLIF, IF, LI)}
