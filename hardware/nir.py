@@ -36,20 +36,39 @@ Convention (``CONVENTION``, stored as graph metadata ``spikemem.convention``)
   step it is computed (``step_lags``, metadata ``spikemem.step_lags``). A
   projection from a population onto itself needs its one step in both (a
   consumer feeds a cycle with the previous step's output).
+* Bias: an Affine's bias is the ``bias`` variable of the population it feeds
+  (export writes it into the population's first incoming Affine). A same-step
+  consumer applies it from its first step, which is spikemem's step ``lag``;
+  import therefore switches a population's bias on at its lag (a current
+  input on ``bias``), so that it rests at ``v_leak`` until then and agrees
+  from the first step. Export accepts that one switch-on, no other current input.
 * Initial state: ``v = v_leak`` (LIF, CubaLIF, LI), ``v = 0`` (IF), ``i_syn = 0``.
 
-What a consumer does differently (nir 1.0.8, norse 1.1.0, snntorch 1.0.0):
-norse drops ``r`` and ``v_reset`` of LIF and IF, drops ``dt`` of IF
-(``v += I``) and leaks CubaLIF's current towards ``v_leak``: it agrees with
-the convention when ``r = 1`` (LIF), ``r = 1/dt`` (IF), ``v_reset = 0`` and, for
-CubaLIF, ``v_leak = 0``; it has no LI. snntorch integrates at a fixed
-``dt = 1e-4`` and requires ``v_leak = 0``, ``v_reset = 0``, one threshold per
-layer, ``r = tau_mem/dt`` for CubaLIF; its IF is a leaky neuron (beta 0.9).
+So: a consumer's output at step n equals spikemem's spikes at step n + lag,
+for every n, when the consumer follows NIR's equations as above.
+
+What the consumers do differently (nir 1.0.8, nirtorch 2.6, norse 1.1.0,
+snntorch 1.0.0; read from their from_nir / import_from_nir code):
+
+* norse ``from_nir`` drops ``r`` and ``v_reset`` of LIF and IF, drops ``dt``
+  of IF (``v += I``), leaks CubaLIF's current towards ``v_leak``, has no LI,
+  Threshold or Delay, and computes in float32. It agrees when ``r = 1`` (LIF),
+  ``r = 1/dt`` (IF), ``v_reset = 0`` and, for CubaLIF, ``v_leak = 0``. Its
+  executor returns the output of the last node it runs, so give a graph one
+  Output. ``norse.torch.to_nir`` writes ``tau = dt * tau`` (1e-5 for 10 ms at
+  dt = 1 ms).
+* snntorch ``import_from_nir`` integrates at a fixed ``dt = 1e-4`` whatever
+  the graph's, requires ``v_leak = 0``, ``v_reset = 0``, one threshold per
+  layer and, for CubaLIF, ``r = tau_mem/dt``; its IF is a leaky neuron (beta
+  0.9). nirtorch's ``nir_to_torch``, which it uses, never returns on a graph
+  with two Output nodes, and raises AttributeError where snntorch wraps a
+  recurrent layer into a subgraph (norse's braille.nir). snntorch's
+  ``export_to_nir`` fails NIR's type check with nir 1.0.8.
 
 Import maps Input nodes to spike sources, LIF/CubaLIF/IF/LI nodes to
 populations, and every path of Affine/Linear/Scale/Delay nodes between them to
 a projection (a weight matrix, a delay; the bias becomes the population's
-``bias``). Flattened subgraphs (snntorch's recurrent layers) are supported.
+``bias``). Subgraphs are inlined. The nodes feeding Output nodes are recorded.
 """
 from __future__ import annotations
 
@@ -57,9 +76,10 @@ import json
 import keyword
 import os
 import re
+import subprocess
+import sys
 from dataclasses import dataclass, field, replace
 
-import h5py
 import nir
 import numpy as np
 
@@ -79,7 +99,9 @@ CONVENTION = (
     "v > threshold, no reset; no refractoriness. Initial v = v_leak (0 for IF), i_syn = 0. A spikemem "
     "projection with delay d >= 1 steps is Affine (same step) + Delay((d-1)*dt); its remaining step "
     "makes a population k projections from the inputs spike k steps later in spikemem than in a "
-    "same-step consumer (spikemem.step_lags); a projection onto its own population keeps one step in both."
+    "same-step consumer (spikemem.step_lags); a projection onto its own population keeps one step in both. "
+    "An Affine bias is the bias of the population it feeds; spikemem switches it on at the population's "
+    "lag, when a same-step consumer starts."
 )
 
 #: the most array elements, group depth and objects a file may declare before it is refused
@@ -273,7 +295,8 @@ def graph_from_built(built: BuiltNetwork, dtype=np.float64, outputs=None) -> nir
         edges.append((out_of[pop], out))
     lags = step_lags(built)
     metadata = {"spikemem.dt": float(built.dt), "spikemem.convention": CONVENTION,
-                "spikemem.version": __version__, "spikemem.network_hash": built.hash,
+                "spikemem.version": __version__, "spikemem.nir_version": nir.version,
+                "spikemem.network_hash": built.hash,
                 "spikemem.step_lags": json.dumps(lags)}
     try:
         return nir.NIRGraph(nodes=nodes, edges=edges, metadata=metadata, type_check=True)
@@ -321,11 +344,12 @@ def write_nir(network: Network, path, dtype=np.float64, outputs=None) -> nir.NIR
 def read_nir(path, legacy_reset=None) -> nir.NIRGraph:
     """Read a NIR file safely: ModelError for anything that is not a well-formed NIR 1.x graph.
 
-    Checked before ``nir.read`` touches the file: an HDF5 file with a version
-    and a node group, no links or external storage, at most ``MAX_ELEMENTS``
-    array elements, node types spikemem imports, and an explicit ``v_reset``
-    on every spiking node (else ``legacy_reset`` must say which reset the file
-    meant; see the module docstring).
+    Checked first, in a child process with time and memory limits (``_SCAN``):
+    an HDF5 file that reads without error, with a version and a node group, no
+    links or external storage, at most ``MAX_ELEMENTS`` array elements, node
+    types spikemem imports, and an explicit ``v_reset`` on every spiking node
+    (else ``legacy_reset`` must say which reset the file meant; see the module
+    docstring). Then ``nir.read``; whatever it raises becomes a ModelError.
     """
     path = os.fspath(path)
     if not os.path.isfile(path):
@@ -356,73 +380,54 @@ def _node_at(graph, dotted: str):
     return node
 
 
-@dataclass
-class _Budget:
-    elements: int = 0
-    objects: int = 0
+# The first read of a file happens in a child process that imports only h5py:
+# a damaged or hostile HDF5 file can make the HDF5 library loop, allocate
+# without bound or crash, and none of that may happen to the caller. The child
+# checks the structure, reads every dataset once within the limits, and
+# reports; only then does nir.read open the file here.
+_SCAN = r"""
+import json, re, resource, sys
+limits = json.loads(sys.argv[2])
+resource.setrlimit(resource.RLIMIT_AS, (limits["memory"], limits["memory"]))
+import h5py
+import numpy as np
 
+class Refused(Exception):
+    pass
 
-def _scan(path) -> tuple:
-    """(version, spiking nodes without v_reset) of a NIR file, refusing unsafe or unknown content."""
-    try:
-        f = h5py.File(path, "r")
-    except (OSError, ValueError) as e:
-        raise ModelError(f"{path}: not a readable HDF5 file ({e})") from None
-    with f:
-        try:
-            _check_tree(f, path, 0, _Budget())
-            if not isinstance(f.get("version"), h5py.Dataset) or not isinstance(f.get("node"), h5py.Group):
-                raise ModelError(f"{path}: not a NIR file (no 'version' dataset and 'node' group)")
-            version = _text(f["version"])
-            major = re.match(r"(\d+)\.", version or "")
-            if major is None:
-                raise ModelError(f"{path}: unreadable NIR version {version!r}")
-            if int(major.group(1)) > 1:
-                raise ModelError(f"{path}: written by NIR {version}; this spikemem reads NIR 0.x and 1.x "
-                                 f"(nir {nir.version} installed)")
-            problems, legacy = [], []
-            _scan_node(f["node"], "", problems, legacy)
-        except OSError as e:     # truncated or damaged past the header
-            raise ModelError(f"{path}: damaged HDF5 file ({e})") from None
-    if problems:
-        raise _problems_error(f"{path}: cannot import the NIR graph", problems)
-    return version, legacy
-
-
-def _check_tree(group, path, depth, budget):
-    if depth > MAX_DEPTH:
-        raise ModelError(f"{path}: groups nested deeper than {MAX_DEPTH} levels at '{group.name}'")
+def check_tree(group, depth, budget):
+    if depth > limits["depth"]:
+        raise Refused(f"groups nested deeper than {limits['depth']} levels at '{group.name}'")
     for key in group:
         link = group.get(key, getlink=True)
         where = f"{group.name.rstrip('/')}/{key}"
         if not isinstance(link, h5py.HardLink):
-            raise ModelError(f"{path}: '{where}' is a link ({type(link).__name__}); a NIR file holds none")
+            raise Refused(f"'{where}' is a link ({type(link).__name__}); a NIR file holds none")
         obj = group[key]
-        budget.objects += 1
-        if budget.objects > MAX_OBJECTS:
-            raise ModelError(f"{path}: more than {MAX_OBJECTS} objects")
+        budget["objects"] += 1
+        if budget["objects"] > limits["objects"]:
+            raise Refused(f"more than {limits['objects']} objects")
         if isinstance(obj, h5py.Group):
-            _check_tree(obj, path, depth + 1, budget)
+            check_tree(obj, depth + 1, budget)
         elif isinstance(obj, h5py.Dataset):
             if obj.is_virtual or obj.external:
-                raise ModelError(f"{path}: '{where}' keeps its data outside the file")
-            budget.elements += int(np.prod(obj.shape or (1,), dtype=np.int64)) if obj.shape is not None else 0
-            if budget.elements > MAX_ELEMENTS:
-                raise ModelError(f"{path}: more than {MAX_ELEMENTS} array elements (at '{where}')")
+                raise Refused(f"'{where}' keeps its data outside the file")
+            budget["elements"] += int(np.prod(obj.shape, dtype=np.int64)) if obj.shape else 1
+            if budget["elements"] > limits["elements"]:
+                raise Refused(f"more than {limits['elements']} array elements (at '{where}')")
+            obj[()]                  # read once: a damaged dataset fails here, in the child
         else:
-            raise ModelError(f"{path}: '{where}' is a {type(obj).__name__}")
+            raise Refused(f"'{where}' is a {type(obj).__name__}")
 
-
-def _text(dataset):
-    if dataset.shape != () or dataset.dtype.kind not in "OSU":
+def text(dataset):
+    if not isinstance(dataset, h5py.Dataset) or dataset.shape != () or dataset.dtype.kind not in "OSU":
         return None
     value = dataset[()]
     return value.decode("utf8", "replace") if isinstance(value, bytes) else str(value)
 
-
-def _scan_node(group, name, problems, legacy):
+def scan_node(group, name, problems, legacy):
     where = f"node '{name}'" if name else "the root node"
-    kind = _text(group["type"]) if isinstance(group.get("type"), h5py.Dataset) else None
+    kind = text(group.get("type"))
     if kind is None:
         problems.append(f"{where}: no readable 'type'")
     elif kind == "NIRGraph":
@@ -432,13 +437,70 @@ def _scan_node(group, name, problems, legacy):
             return
         for key in nodes:
             if isinstance(nodes[key], h5py.Group):
-                _scan_node(nodes[key], f"{name}/{key}" if name else key, problems, legacy)
+                scan_node(nodes[key], f"{name}/{key}" if name else key, problems, legacy)
             else:
                 problems.append(f"node '{name}/{key}' is not a group")
-    elif kind not in IMPORTED:
-        problems.append(f"{where}: type '{kind}' is not one spikemem imports ({', '.join(IMPORTED)})")
-    elif kind in FORMS and FORMS[kind].spiking and "v_reset" not in group:
+    elif kind not in limits["imported"]:
+        problems.append(f"{where}: type '{kind}' is not one spikemem imports ({', '.join(limits['imported'])})")
+    elif kind in limits["spiking"] and "v_reset" not in group:
         legacy.append(name)
+
+def scan(path):
+    try:
+        f = h5py.File(path, "r")
+    except Exception as e:
+        raise Refused(f"not a readable HDF5 file ({e})")
+    with f:
+        check_tree(f, 0, {"elements": 0, "objects": 0})
+        if not isinstance(f.get("version"), h5py.Dataset) or not isinstance(f.get("node"), h5py.Group):
+            raise Refused("not a NIR file (no 'version' dataset and 'node' group)")
+        version = text(f["version"])
+        problems, legacy = [], []
+        scan_node(f["node"], "", problems, legacy)
+        return {"version": version, "problems": problems, "legacy": legacy}
+
+try:
+    out = scan(sys.argv[1])
+except Refused as e:
+    out = {"error": str(e)}
+except MemoryError:
+    out = {"error": f"reading it needs more than {limits['memory'] >> 20} MiB"}
+except Exception as e:
+    out = {"error": f"damaged HDF5 file ({type(e).__name__}: {e})"}
+print(json.dumps(out))
+"""
+SCAN_TIMEOUT_S = 30
+SCAN_MEMORY = 4 << 30
+
+
+def _scan(path) -> tuple:
+    """(version, spiking nodes without v_reset) of a NIR file, refusing unsafe or unknown content."""
+    limits = {"elements": MAX_ELEMENTS, "depth": MAX_DEPTH, "objects": MAX_OBJECTS, "memory": SCAN_MEMORY,
+              "imported": list(IMPORTED), "spiking": [f.name for f in FORMS.values() if f.spiking]}
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    try:
+        child = subprocess.run([sys.executable, "-I", "-c", _SCAN, path, json.dumps(limits)], env=env,
+                               capture_output=True, text=True, timeout=SCAN_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        raise ModelError(f"{path}: reading it took more than {SCAN_TIMEOUT_S} s (a damaged or hostile "
+                         f"HDF5 file)") from None
+    try:
+        report = json.loads(child.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        raise ModelError(f"{path}: the HDF5 library failed reading it (exit status {child.returncode}; "
+                         f"a damaged or hostile HDF5 file)") from None
+    if "error" in report:
+        raise ModelError(f"{path}: {report['error']}")
+    version = report["version"]
+    major = re.match(r"(\d+)\.", version or "")
+    if major is None:
+        raise ModelError(f"{path}: unreadable NIR version {version!r}")
+    if int(major.group(1)) > 1:
+        raise ModelError(f"{path}: written by NIR {version}; this spikemem reads NIR 0.x and 1.x "
+                         f"(nir {nir.version} installed)")
+    if report["problems"]:
+        raise _problems_error(f"{path}: cannot import the NIR graph", report["problems"])
+    return version, report["legacy"]
 
 
 # =================================================================== import
@@ -530,10 +592,13 @@ def _size(shape, name) -> int:
 
 
 def population_names(nodes) -> dict:
-    """Population (or projection) name for each NIR node name: a Python identifier, unique."""
+    """The spikemem name of each NIR node (of a graph, subgraphs inlined, or of node names):
+    an ASCII identifier, unique."""
+    if isinstance(nodes, nir.NIRGraph):
+        nodes = _flatten(nodes)[0]
     names, out = _Names(), {}
     for node in nodes:
-        name = re.sub(r"\W", "_", str(node)).strip("_") or "node"
+        name = re.sub(r"[^0-9A-Za-z_]", "_", str(node)).strip("_") or "node"
         if not name[0].isalpha():
             name = "n" + name
         if keyword.iskeyword(name):
@@ -566,7 +631,7 @@ class _Importer:
             return None
         try:
             a = np.asarray(value, dtype=np.float64)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, RuntimeError):      # (RuntimeError: a tensor needing grad)
             self.problems.append(f"node '{name}': '{attr}' is not numeric")
             return None
         if a.ndim != ndim:
@@ -822,7 +887,11 @@ def import_nir(source, dt=None, inputs=None, seed=0, legacy_reset=None) -> Netwo
     ``inputs``: ``{Input node name: (steps, neurons) 0/1 array}``; row k fires
     at step k. Inputs not given start without spikes (``set_spikes`` adds them).
     Spikes of the nodes that feed Output nodes are recorded (the v of an LI).
-    ``legacy_reset``: "zero" or "subtract" for files without v_reset.
+    A consumer's output at step n is the recorded spikes at step n + lag
+    (``step_lags(network)``); each population's bias is switched on at its lag.
+    ``legacy_reset``: "zero" or "subtract" for files without v_reset (a graph
+    object in memory always carries v_reset). ``seed``: the Network's seed.
+    Population names are the node names made identifiers (``population_names``).
     """
     if legacy_reset is not None and legacy_reset not in LEGACY_RESETS:
         raise ModelError(f"legacy_reset must be one of {LEGACY_RESETS}, got {legacy_reset!r}")

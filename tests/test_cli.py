@@ -169,3 +169,29 @@ def test_network_file_round_trip(tmp_path):
     # --n is for models only
     assert run_cli("run", path, "--n", "100", "--out", tmp_path / "out2") == 2
     assert not (tmp_path / "out2").exists()
+
+
+def test_export_nir(tmp_path, capsys):
+    from spikemem.connectors import AllToAll
+    from spikemem.hardware.nir import read_nir
+    from spikemem.network import Network
+    from spikemem.neurons import LIF
+    net = Network(dt=1e-3)
+    net.spike_source("s", 2, [[1e-3], []])
+    net.population("l", 3, LIF(tau=5e-3))
+    net.connect("s", "l", AllToAll(), weight=0.5, receptor="input")
+    path = tmp_path / "net.json"
+    net.save(path)
+    out = tmp_path / "net.nir"
+    assert run_cli("export", "nir", path, "-o", out) == 0
+    assert f"wrote {out}" in capsys.readouterr().out
+    graph = read_nir(out)
+    assert type(graph.nodes["l"]).__name__ == "LIF" and graph.metadata["spikemem.network_hash"] == net.hash()
+    assert run_cli("export", "nir", path, "-o", out) == 2               # exists
+    assert "--force" in capsys.readouterr().err
+    assert run_cli("export", "nir", path, "-o", out, "--force") == 0
+    # a model NIR cannot carry: every offender named, exit status 2, no file
+    assert run_cli("export", "nir", "cuba", "--n", 100, "-o", tmp_path / "c.nir") == 2
+    err = capsys.readouterr().err
+    assert "population 'exc'" in err and "population 'inh'" in err
+    assert sorted(os.listdir(tmp_path)) == ["net.json", "net.nir"]

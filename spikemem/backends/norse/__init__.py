@@ -19,14 +19,17 @@ the lag a same-step NIR consumer has (``spikemem.hardware.nir.step_lags``).
 * CubaLIF's current leaks towards ``v_leak`` in norse; NIR's leaks to 0: set so.
 * ``from_nir`` has no LI: the backend uses norse's ``LIBoxCell`` (and, for LI
   with a Threshold, spikes where ``v > v_threshold``).
+* ``from_nir`` casts every parameter to float32: the graph's numbers are
+  written in again in the simulation's dtype.
+* The Affine biases are applied as the populations' ``bias`` variables, so that
+  a bias switched on at a step (the one current input NIR export accepts)
+  starts at that step, as on numba.
 
 Supported: stateful ``run``, ``result`` (spike monitors; state monitors of
 ``v`` and CubaLIF's ``i_syn``), ``get`` of any variable, ``set`` of ``v``,
-``i_syn``, ``bias`` and projection weights ``w``, ``set_spikes``. A bias
-switched on at a step (the one current input NIR export accepts) is applied
-from that step. Parameters are fixed
-once the modules are built (``set`` of one raises ModelError). ``dtype``
-"float64" (default; agrees with numba spike for spike) or "float32".
+``i_syn``, ``bias`` and projection weights ``w``, ``set_spikes``. Parameters
+are fixed once the modules are built (``set`` of one raises ModelError).
+``dtype`` "float64" (default; agrees with numba spike for spike) or "float32".
 """
 from __future__ import annotations
 
@@ -182,17 +185,17 @@ class NorseSimulation(Simulation):
     def _source_spikes(self, name):
         steps, ids, k = self.sources[name]
         z = np.zeros(self.built.populations[name].size)
+        while k < steps.size and steps[k] < self.step:
+            k += 1
         while k < steps.size and steps[k] == self.step:
             z[ids[k]] = 1.0
-            k += 1
-        while k < steps.size and steps[k] < self.step:     # (cannot happen: set_spikes refuses the past)
             k += 1
         self.sources[name][2] = k
         return self.tensor(z)
 
     def _advance(self):
         torch, built, n = self.torch, self.built, self.step
-        for name, (step, values) in self.onsets.items():
+        for name, (step, values) in self.onsets.items():     # at its step, as the numba engine does
             if step == n:
                 self.bias[name] = values.clone()
         currents = {name: self.bias[name].clone() for name in self.cells}
