@@ -31,7 +31,6 @@ import sys
 import tempfile
 
 PROG = "spikemem"
-BACKEND_NAMES = ("numba", "brian2", "brian2-numpy", "brian2-cython", "brian2-cpp")
 BENCH_MODELS = ("cuba",)
 EXPERIMENT_MODELS = ("ca3-cam",)
 
@@ -306,7 +305,8 @@ def cmd_export(args) -> int:
 
 # ----------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
-    backends = ", ".join(BACKEND_NAMES)
+    from .backends import BACKENDS
+    backends = ", ".join(BACKENDS)
     parser = argparse.ArgumentParser(
         prog=PROG, description="Spiking networks defined once, simulated by several backends.")
     from . import __version__
