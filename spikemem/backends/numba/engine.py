@@ -235,33 +235,34 @@ class Assembler:
         lines += [f"{ind}_j = {p}___post[_s]"] + body
         self.k.body += lines
 
+    @staticmethod
+    def _spikes_now(pop, index, inner):
+        """Kernel lines looping over the spikes ``pop`` fired this step (neuron
+        index in ``index``), with ``inner`` inside the loop."""
+        hist, count = f"{pop}__hist", f"{pop}__hcount"
+        return [f"        _slot = step % {hist}.shape[0]",
+                f"        for _q in range({count}[_slot]):",
+                f"            {index} = {hist}[_slot, _q]"] + inner
+
     def presynaptic(self, kp, proj, syn):
         """The synapse model's on_pre: the spikes the presynaptic population fired this step."""
         p = self.synapse_arrays(kp, proj)
-        hist, count = f"{proj.pre}__hist", f"{proj.pre}__hcount"
         ind = " " * 16
         lines, body = self.synaptic_code(p, syn, syn.plastic, ind)
-        lines += [f"        _slot = step % {hist}.shape[0]",
-                  f"        for _q in range({count}[_slot]):",
-                  f"            _i = {hist}[_slot, _q]",
-                  f"            for _s in range({p}___indptr[_i], {p}___indptr[_i + 1]):",
-                  f"{ind}_j = {p}___post[_s]"]
-        self.k.body += lines + body
+        self.k.body += lines + self._spikes_now(proj.pre, "_i", [
+            f"            for _s in range({p}___indptr[_i], {p}___indptr[_i + 1]):",
+            f"{ind}_j = {p}___post[_s]"]) + body
 
     def postsynaptic(self, kp, proj, syn):
         """on_post: the spikes the postsynaptic population fired this step."""
         p = self.synapse_arrays(kp, proj)
         self.synapse_index(p, proj)
-        hist, count = f"{proj.post}__hist", f"{proj.post}__hcount"
         ind = " " * 16
         lines, body = self.synaptic_code(p, syn, syn.post, ind)
-        lines += [f"        _slot = step % {hist}.shape[0]",
-                  f"        for _q in range({count}[_slot]):",
-                  f"            _j = {hist}[_slot, _q]",
-                  f"            for _k in range({p}___pindptr[_j], {p}___pindptr[_j + 1]):",
-                  f"{ind}_s = {p}___psyn[_k]",
-                  f"{ind}_i = {p}___pre[_s]"]
-        self.k.body += lines + body
+        self.k.body += lines + self._spikes_now(proj.post, "_j", [
+            f"            for _k in range({p}___pindptr[_j], {p}___pindptr[_j + 1]):",
+            f"{ind}_s = {p}___psyn[_k]",
+            f"{ind}_i = {p}___pre[_s]"]) + body
 
     def _every_synapse(self, p, lines, body, after=()):
         ind = " " * 12

@@ -48,13 +48,17 @@ class TorchSimulation(Simulation):
         self.module = TorchNetwork(built, self.objects, batch=batch, device=device, dtype=DTYPES[dtype],
                                    weights=weights, surrogate=surrogate, surrogate_scale=surrogate_scale,
                                    trial_params=trial_params)
-        self.step = 0
         self._record = self._empty_record()
         self.timings = {"build_s": time.perf_counter() - t0, "run_s": 0.0}
 
     def _empty_record(self):
         return {"spikes": {name: [] for name in self.built.spike_monitors},
                 "states": [[] for _ in self.built.state_monitors]}
+
+    @property
+    def step(self) -> int:
+        """Steps simulated so far: the module's own count (``forward`` advances it too)."""
+        return self.module.step
 
     @property
     def batch(self) -> int:
@@ -141,7 +145,6 @@ class TorchSimulation(Simulation):
                 s1 = min(start + n_steps, s0 + CHUNK_STEPS)
                 chunk = {k: v[s0 - start:s1 - start] for k, v in inputs.items()}
                 self.module.run_chunk(s0, s1, chunk, (), self._record)
-                self.step = s1
                 bar.update(s1 - s0)
         if self.module.device.type == "cuda":
             torch.cuda.synchronize(self.module.device)

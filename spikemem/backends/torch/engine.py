@@ -285,6 +285,7 @@ class TorchNetwork(nn.Module):
         for pc in self.projs:
             self.history[pc.pre] = max(self.history[pc.pre], max(d for d, _ in pc.groups) + 1)
         self.objects = objects
+        self.monitor_ids = [torch.as_tensor(m.ids, device=self.device) for m in built.state_monitors]
         self.reset_state()
         self._surrogate_scales(surrogate_scale)
 
@@ -509,8 +510,7 @@ class TorchNetwork(nn.Module):
                 mon_spikes[name].append(self._now(name, step).detach() > 0)
             for k, mon in enumerate(built.state_monitors):
                 if step % mon.every == 0:
-                    P = self.state[mon.population]
-                    ids = torch.as_tensor(mon.ids, device=self.device)
+                    P, ids = self.state[mon.population], self.monitor_ids[k]
                     record["states"][k].append(torch.stack([gather(P[v], ids).detach() for v in mon.variables], 1))
         self.step = s1
         for name, steps in mon_spikes.items():
