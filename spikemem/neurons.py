@@ -229,18 +229,29 @@ def _nir_model(name, equations, params, defaults, threshold=None, reset=None, in
                        receptors=dict(_NIR_RECEPTORS), init=init or {})
 
 
+def _nir_spiking(name, equations, params, defaults, init=None):
+    """A NIR form that spikes when v > v_threshold, then sets v = v_reset."""
+    equations += """    v_threshold : 1 (constant)
+        v_reset : 1 (constant)
+        """
+    defaults = {"v_threshold": 1.0, "v_reset": 0.0, **defaults}
+    return _nir_model(name, equations, params, defaults, "v > v_threshold", "v = v_reset", init)
+
+
+def _at_leak(params, defaults):
+    """Initial state: v at v_leak."""
+    return {"v": params.get("v_leak", defaults["v_leak"])}
+
+
 def LIF(**params) -> NeuronModel:
     """NIR LIF: tau dv/dt = v_leak - v + r*(x + bias); spike when v > v_threshold, then v = v_reset."""
-    defaults = dict(tau=10 * ms, r=1.0, v_leak=0.0, v_threshold=1.0, v_reset=0.0, bias=0.0)
-    return _nir_model("LIF", """
+    defaults = dict(tau=10 * ms, r=1.0, v_leak=0.0, bias=0.0)
+    return _nir_spiking("LIF", """
         dv/dt = (v_leak - v + r*(x + bias))/tau : 1
         tau : second (constant)
         r : 1 (constant)
         v_leak : 1 (constant)
-        v_threshold : 1 (constant)
-        v_reset : 1 (constant)
-        """, params, defaults, "v > v_threshold", "v = v_reset",
-        {"v": params.get("v_leak", defaults["v_leak"])})
+        """, params, defaults, _at_leak(params, defaults))
 
 
 def CubaLIF(**params) -> NeuronModel:
@@ -251,31 +262,25 @@ def CubaLIF(**params) -> NeuronModel:
     ``i_syn + dt*...`` term), which is how norse and snntorch step the two
     equations: current first, then membrane.
     """
-    defaults = dict(tau_syn=5 * ms, tau_mem=10 * ms, r=1.0, v_leak=0.0, v_threshold=1.0,
-                    v_reset=0.0, w_in=1.0, bias=0.0)
-    return _nir_model("CubaLIF", """
+    defaults = dict(tau_syn=5 * ms, tau_mem=10 * ms, r=1.0, v_leak=0.0, w_in=1.0, bias=0.0)
+    return _nir_spiking("CubaLIF", """
         dv/dt = (v_leak - v + r*(i_syn + dt*(w_in*(x + bias) - i_syn)/tau_syn))/tau_mem : 1
         di_syn/dt = (w_in*(x + bias) - i_syn)/tau_syn : 1
         tau_syn : second (constant)
         tau_mem : second (constant)
         r : 1 (constant)
         v_leak : 1 (constant)
-        v_threshold : 1 (constant)
-        v_reset : 1 (constant)
         w_in : 1 (constant)
-        """, params, defaults, "v > v_threshold", "v = v_reset",
-        {"v": params.get("v_leak", defaults["v_leak"])})
+        """, params, defaults, _at_leak(params, defaults))
 
 
 def IF(**params) -> NeuronModel:
     """NIR IF: dv/dt = r*(x + bias) (r in 1/s); spike when v > v_threshold, then v = v_reset."""
-    defaults = dict(r=1000 * Hz, v_threshold=1.0, v_reset=0.0, bias=0.0)
-    return _nir_model("IF", """
+    defaults = dict(r=1000 * Hz, bias=0.0)
+    return _nir_spiking("IF", """
         dv/dt = r*(x + bias) : 1
         r : hertz (constant)
-        v_threshold : 1 (constant)
-        v_reset : 1 (constant)
-        """, params, defaults, "v > v_threshold", "v = v_reset")
+        """, params, defaults)
 
 
 def LI(v_threshold=None, **params) -> NeuronModel:
@@ -296,8 +301,7 @@ def LI(v_threshold=None, **params) -> NeuronModel:
         equations += "    v_threshold : 1 (constant)\n        "
         params = {**params, "v_threshold": v_threshold}
         threshold, reset = "v > v_threshold", ""      # "": no reset, and Brian2 is told so
-    return _nir_model("LI", equations, params, defaults, threshold, reset,
-                      init={"v": params.get("v_leak", defaults["v_leak"])})
+    return _nir_model("LI", equations, params, defaults, threshold, reset, _at_leak(params, defaults))
 
 
 NIR_TEMPLATES = {f.__name__: f for f in (LIF, CubaLIF, IF, LI)}
