@@ -49,17 +49,28 @@ class Simulation:
         raise NotImplementedError
 
     # --- shared
+    def _spike_trains(self, recorded) -> dict:
+        """Result spike trains from {population: (list of step arrays, list of id arrays)}."""
+        from .results import SpikeTrain
+        out = {}
+        for name, (steps, ids) in recorded.items():
+            steps = np.concatenate(steps) if steps else np.zeros(0, np.int64)
+            ids = np.concatenate(ids) if ids else np.zeros(0, np.int64)
+            out[name] = SpikeTrain(steps * self.built.dt, ids.astype(np.int64), self.built.populations[name].size)
+        return out
+
     def _traces(self, buffers) -> dict:
-        """Result traces from one (records, variables, neurons) array per state monitor."""
+        """Result traces from one (records, variables, neurons) array per state monitor,
+        or an empty list where a monitor recorded nothing."""
         from brian2.units.fundamentalunits import get_unit
         from .results import Trace
         traces = {}
-        for mon, buf in zip(self.built.state_monitors, buffers):
+        for mon, parts in zip(self.built.state_monitors, buffers):
+            buf = np.concatenate(parts) if len(parts) else np.zeros((0, len(mon.variables), len(mon.ids)))
             times = np.arange(buf.shape[0]) * mon.every * self.built.dt
-            group = self.objects.groups[mon.population]
+            dims = self.built.populations[mon.population].parsed.dims
             for c, var in enumerate(mon.variables):
-                dim = group.variables[var].dim
-                unit = "" if dim.is_dimensionless else str(get_unit(dim))
+                unit = "" if dims[var].is_dimensionless else str(get_unit(dims[var]))
                 traces[f"{mon.population}.{var}"] = Trace(times, np.asarray(mon.ids), buf[:, c, :], unit)
         return traces
 

@@ -40,7 +40,7 @@ import numpy as np
 from ...errors import ModelError
 from ...network import BuiltPopulation
 from ...progress import progress as _progress
-from ...results import Result, SpikeTrain, Trace
+from ...results import Result
 from ...simulation import Simulation
 
 STATE = {"LIF": ("v",), "IF": ("v",), "LI": ("v",), "CubaLIF": ("v", "i_syn")}
@@ -262,17 +262,8 @@ class NorseSimulation(Simulation):
 
     def result(self) -> Result:
         dt = self.built.dt
-        spikes = {}
-        for name, (steps, ids) in self._spikes.items():
-            steps = np.concatenate(steps) if steps else np.zeros(0, np.int64)
-            ids = np.concatenate(ids) if ids else np.zeros(0, np.int64)
-            spikes[name] = SpikeTrain(steps * dt, ids, self.built.populations[name].size)
-        traces = {}
-        for k, mon in enumerate(self.built.state_monitors):
-            buf = np.stack(self._states[k]) if self._states[k] else np.zeros((0, len(mon.variables), len(mon.ids)))
-            times = np.arange(buf.shape[0]) * mon.every * dt
-            for c, var in enumerate(mon.variables):
-                traces[f"{mon.population}.{var}"] = Trace(times, np.asarray(mon.ids), buf[:, c, :], "")
+        spikes = self._spike_trains(self._spikes)
+        traces = self._traces([[np.stack(parts)] if parts else [] for parts in self._states])
         import norse
         import nir
         from ... import __version__

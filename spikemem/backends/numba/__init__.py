@@ -10,7 +10,7 @@ from ...lowering import lower, prepare
 from ...network import BuiltPopulation
 from ...simulation import Simulation
 from ...progress import progress as _progress
-from ...results import Result, SpikeTrain
+from ...results import Result
 from . import engine
 
 CHUNK_STEPS = 2000   # steps per kernel call when a progress bar is shown
@@ -109,13 +109,8 @@ class NumbaSimulation(Simulation):
 
     def result(self) -> Result:
         dt = self.built.dt
-        spikes = {}
-        for name, (steps, ids) in self._spikes.items():
-            steps = np.concatenate(steps) if steps else np.zeros(0, np.int64)
-            ids = np.concatenate(ids) if ids else np.zeros(0, np.int32)
-            spikes[name] = SpikeTrain(steps * dt, ids.astype(np.int64), self.built.populations[name].size)
-        empty = [np.zeros((0, len(m.variables), len(m.ids))) for m in self.built.state_monitors]
-        traces = self._traces([np.concatenate(parts) if parts else e for parts, e in zip(self._states, empty)])
+        spikes = self._spike_trains(self._spikes)
+        traces = self._traces(self._states)
         import brian2, numba
         from ... import __version__
         meta = {"backend": "numba", "versions": {"spikemem": __version__, "numba": numba.__version__,

@@ -168,9 +168,8 @@ class TorchSimulation(Simulation):
             s = self.spikes(name)
             s = s[s[:, 1] == trial]
             spikes[name] = SpikeTrain(s[:, 0] * dt, s[:, 2], self.built.populations[name].size)
-        traces = self._traces([torch.stack(parts)[:, trial].cpu().numpy().astype(np.float64) if parts
-                               else np.zeros((0, len(m.variables), len(m.ids)))
-                               for parts, m in zip(self._record["states"], self.built.state_monitors)])
+        traces = self._traces([[torch.stack(parts)[:, trial].cpu().numpy().astype(np.float64)] if parts else []
+                               for parts in self._record["states"]])
         import brian2
         import snntorch
         from ... import __version__
