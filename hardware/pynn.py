@@ -174,6 +174,18 @@ def translate(network: Network, duration=None) -> PyNNModel:
     Raises one ModelError listing every population, projection, input and
     monitor that PyNN cannot express, before anything is written.
     """
+    model, bad = _translate(network, duration)
+    if bad:
+        raise ModelError("cannot translate the network to PyNN:\n  - " + "\n  - ".join(bad))
+    return model
+
+
+def translation_problems(network: Network) -> list:
+    """What ``translate`` would refuse, as "where: why" lines (empty: translatable)."""
+    return _translate(network, None)[1]
+
+
+def _translate(network: Network, duration):
     if not isinstance(network, Network):
         raise ModelError(f"translate needs a spikemem Network, got {type(network).__name__}")
     built = network.build()
@@ -259,13 +271,13 @@ def translate(network: Network, duration=None) -> PyNNModel:
                       "receptor": receptor, "synapse": synapse, "weight_unit": entry["weight_unit"],
                       "connector": type(decl.connector).__name__})
     if bad:
-        raise ModelError("cannot translate the network to PyNN:\n  - " + "\n  - ".join(bad))
+        return None, bad
     delays = [float(arrays[f"{p['key']}__delay"].max()) for p in projs if arrays[f"{p['key']}__delay"].size]
     spec = {"format": "spikemem-pynn", "version": 1, "dt_ms": dt_ms, "seed": built.seed,
             "max_delay_ms": max(delays + [dt_ms]), "network_hash": built.hash,
             "duration_ms": None if duration is None else float(duration) * MS,
             "populations": pops, "projections": projs, "record": list(built.spike_monitors)}
-    return PyNNModel(spec, arrays)
+    return PyNNModel(spec, arrays), []
 
 
 def _stdp(bpj, rule, wf):
@@ -408,6 +420,11 @@ def main():
     ap.add_argument("--simulator", choices=["nest", "spinnaker"], default="nest")
     ap.add_argument("--out", default=os.path.join(HERE, "spikes.npz"))
     ap.add_argument("--duration", type=float, default=None, help="ms (default: the exported duration)")
+    ap.add_argument("--neurons-per-core", type=int, default=None,
+                    help="spinnaker: at most this many neurons of a population on one core")
+    ap.add_argument("--placements", default=None,
+                    help="spinnaker: write sPyNNaker's core placements to this JSON file instead of "
+                         "reading spikes back (for a virtual board, where nothing runs)")
     args = ap.parse_args()
     with open(os.path.join(HERE, "model.json")) as f:
         spec = json.load(f)
@@ -439,7 +456,9 @@ def main():
                 if t.size and t.min() < dt:
                     raise SystemExit("population %s: PyNN on NEST drops source spikes before step 2 "
                                      "(%.6g ms); start the input at 2*dt or later" % (name, t.min() + 1e-6 * dt))
-            cell = sim.SpikeSourceArray(spike_times=[sorted(t[ids == k].tolist()) for k in range(n)])
+            times = [sorted(t[ids == k].tolist()) for k in range(n)]
+            # sPyNNaker's spike-density check fails on a list of n empty lists
+            cell = sim.SpikeSourceArray(spike_times=times if t.size else [])
             pops[name] = sim.Population(n, cell, label=name)
         elif p["kind"] == "poisson":
             pops[name] = sim.Population(n, sim.SpikeSourcePoisson(rate=arr(p["rate"])), label=name)
@@ -451,6 +470,8 @@ def main():
             cell = getattr(sim, p["cell_type"])(**params)
             pops[name] = sim.Population(n, cell, label=name,
                                         initial_values={k: arr(v) for k, v in p["initial"].items()})
+            if args.simulator == "spinnaker" and args.neurons_per_core:
+                pops[name].set_max_atoms_per_core(args.neurons_per_core)
     for pr in spec["projections"]:
         key = pr["key"]
         w = np.asarray(data[key + "__w"], float)
@@ -472,6 +493,10 @@ def main():
     for name in spec["record"]:
         pops[name].record("spikes")
     sim.run(duration)
+    if args.placements:
+        write_placements(args.placements)
+        sim.end()
+        return
     out, meta_pops = {}, []
     for name in spec["record"]:
         trains = pops[name].get_data("spikes").segments[0].spiketrains
@@ -502,6 +527,22 @@ def main():
             os.remove(tmp)
         raise
     print("wrote %s" % target)
+
+
+def write_placements(path):
+    """Every core sPyNNaker placed: (x, y, p), its vertex and the population it serves."""
+    from spinn_front_end_common.data import FecDataView
+    cores = []
+    for pl in FecDataView.iterate_placemements():
+        v = pl.vertex
+        app = v.app_vertex
+        cores.append({"x": pl.x, "y": pl.y, "p": pl.p, "vertex": type(v).__name__,
+                      "label": v.label, "app_label": app.label if app is not None else None,
+                      "app_vertex": type(app).__name__ if app is not None else None,
+                      "atoms": v.vertex_slice.n_atoms if app is not None else 0})
+    machine = FecDataView.get_machine()
+    with open(path, "w") as f:
+        json.dump({"cores": cores, "machine_chips": machine.n_chips}, f, indent=1)
 
 
 if __name__ == "__main__":

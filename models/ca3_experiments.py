@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from .ca3_cam import CA3Memory, OPERATION_STEPS
+from .ca3_cam import DT, CA3Memory, OPERATION_STEPS
 from .hopfield import ClassicalHopfield, ModernHopfield
 from .memory_compare import expected_cues, random_contents
 
@@ -105,6 +105,22 @@ def experiment(name: str, backend="numba"):
     if name == "map":
         return run_script(map_script(), 16, len(MAP_STATES), backend)
     raise ValueError(f"unknown experiment {name!r}; choose one of {EXPERIMENTS}")
+
+
+def compare_backends(name: str, backend: str, reference: str = "numba") -> dict:
+    """Experiment ``name`` on ``backend`` beside ``reference``: the operations whose
+    decoded answers differ, and how far the output rasters are apart."""
+    from spikemem.hardware.target import compare_spikes
+    ref_mem, ref_rows, _ = experiment(name, reference)
+    mem, rows, _ = experiment(name, backend)
+    differ = [{"op": a["op"], "kind": a["kind"], "input": a["input"],
+               reference: [a["answer_cues"], a["answer_content"]], backend: [b["answer_cues"], b["answer_content"]]}
+              for a, b in zip(ref_rows, rows)
+              if (a["answer_cues"], a["answer_content"]) != (b["answer_cues"], b["answer_content"])]
+    return {"experiment": name, "backend": backend, "reference": reference, "operations": len(rows),
+            "same_answers": len(rows) - len(differ), "differ": differ,
+            "correct": {reference: sum(r["correct"] for r in ref_rows), backend: sum(r["correct"] for r in rows)},
+            "spikes": compare_spikes(ref_mem.result, mem.result, float(DT))}
 
 
 def metrics(rows, mem) -> dict:

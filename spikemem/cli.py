@@ -1,4 +1,4 @@
-"""Command-line interface: ``spikemem run`` and ``spikemem bench``.
+"""Command-line interface: ``spikemem run``, ``spikemem bench`` and the hardware commands.
 
 ``spikemem run <model|network.json> --out DIR`` builds the network on a backend
 (all validation first), simulates it and writes ``result.h5``, plots and
@@ -6,8 +6,8 @@
 sibling directory that is renamed onto DIR at the very end, so a failed or
 interrupted run leaves DIR as it was.
 
-``spikemem export nir <model|network.json> -o FILE`` writes the network as a
-NIR graph (``spikemem.hardware.nir``), atomically.
+``spikemem export nir|pynn``, ``spikemem check|quantize|map|emulate --target
+spinnaker|loihi``: the hardware commands (``spikemem.cli_hardware``).
 
 ``spikemem bench cuba --backend B`` runs Brian2's CUBA benchmark network once
 and prints one row of timings (``--json`` for machine-readable output).
@@ -289,20 +289,6 @@ def cmd_bench(args) -> int:
     return 0
 
 
-def cmd_export(args) -> int:
-    """``spikemem export nir TARGET -o FILE``: the network as a NIR graph (spikemem.hardware.nir)."""
-    from .hardware.nir import write_nir
-    out = args.output
-    if os.path.isdir(out):
-        raise CLIError(f"-o '{out}' is a directory")
-    if os.path.lexists(out) and not args.force:
-        raise CLIError(f"'{out}' exists (use --force to replace it)")
-    network = load_target(args.target, n=args.n, seed=args.seed)
-    graph = write_nir(network, out)               # refusals (ModelError) before any file work
-    print(f"nir: wrote {out}: {len(graph.nodes)} nodes, {len(graph.edges)} edges, dt = {network.dt:g} s")
-    return 0
-
-
 # ----------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     from .backends import BACKENDS
@@ -356,27 +342,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="add bytes_per_synapse: static synapse storage of the numba engine")
     bench.set_defaults(func=cmd_bench)
 
-    export = sub.add_parser(
-        "export", help="write a model or network file in an exchange format",
-        description="Write a model or network file in an exchange format.")
-    formats = export.add_subparsers(dest="format", metavar="FORMAT")
-    formats.required = True
-    nir_cmd = formats.add_parser(
-        "nir", help="a NIR graph (HDF5) for norse, snntorch and other NIR tools",
-        description="Write the network as a NIR graph (HDF5), atomically. Networks with parts NIR "
-                    "cannot carry (plasticity, conductance synapses, non-NIR neuron models, "
-                    "refractoriness, per-synapse delays, Poisson sources, current inputs) are "
-                    "refused with every offender listed. The discretisation convention is in the "
-                    "graph's metadata and in spikemem.hardware.nir.")
-    nir_cmd.add_argument("target", metavar="MODEL|NETWORK_FILE",
-                         help="model name or path to a network JSON file")
-    nir_cmd.add_argument("-o", "--output", required=True, metavar="FILE", help="the NIR file to write")
-    nir_cmd.add_argument("--seed", type=int, default=None, metavar="N",
-                         help="random seed (default: the model's / file's)")
-    nir_cmd.add_argument("--n", type=int, default=None, metavar="N",
-                         help="network size, for models that take one")
-    nir_cmd.add_argument("--force", action="store_true", help="replace FILE if it exists")
-    nir_cmd.set_defaults(func=cmd_export)
+    from .cli_hardware import add_parsers
+    add_parsers(sub)             # check, quantize, map, emulate, export
     return parser
 
 

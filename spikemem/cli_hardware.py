@@ -1,0 +1,165 @@
+"""Hardware commands of the CLI: ``check``, ``quantize``, ``map``, ``emulate`` on a
+target (``--target spinnaker|loihi``, ``spikemem.hardware``) and ``export pynn|nir``.
+
+``check`` exits with status 1 when the network breaks a constraint (each one is
+printed), 0 when it passes; request errors exit with 2 as everywhere else.
+``--json`` prints one JSON object instead of text.
+"""
+from __future__ import annotations
+
+import json
+import os
+
+from .cli import EXPERIMENT_MODELS, CLIError, _check_duration, load_target
+
+TARGET_NAMES = ("spinnaker", "loihi")
+
+
+def _network(args):
+    return load_target(args.model, n=args.n, seed=args.seed)
+
+
+def _target(args):
+    from .hardware.target import get_target
+    return get_target(args.target)
+
+
+def _print(args, data: dict, text: str) -> None:
+    print(json.dumps(data, indent=1) if args.json else text)
+
+
+def cmd_check(args) -> int:
+    violations = _target(args).check(_network(args))
+    lines = [f"{args.target}: '{args.model}' passes every check"] if not violations else \
+        [f"{args.target}: '{args.model}' breaks {len(violations)} constraint(s):"] + [f"  - {v}" for v in violations]
+    _print(args, {"target": args.target, "model": args.model, "ok": not violations,
+                  "violations": [v.to_dict() for v in violations]}, "\n".join(lines))
+    return 1 if violations else 0
+
+
+def cmd_quantize(args) -> int:
+    q = _target(args).quantize(_network(args))
+    rows = [e.to_dict() for e in q.errors]
+    lines = [f"{'where':28s} {'parameter':22s} {'value':>12s} {'quantized':>12s} {'rel. error':>10s}"]
+    lines += [f"{r['where'][:28]:28s} {r['parameter'][:22]:22s} {r['value']:12.5g} {r['quantized']:12.5g} "
+              f"{float(r['rel_error']):10.2e}" for r in rows]
+    _print(args, {"target": args.target, "model": args.model, "errors": rows}, "\n".join(lines))
+    return 0
+
+
+def cmd_map(args) -> int:
+    res = _target(args).map(_network(args))
+    text = "\n".join([res.table(), "", "totals: " + ", ".join(f"{k} {v}" for k, v in res.totals.items())]
+                     + [f"assumption: {a}" for a in res.assumptions])
+    _print(args, res.to_dict(), text)
+    return 0
+
+
+def cmd_emulate(args) -> int:
+    target = _target(args)
+    if args.model in EXPERIMENT_MODELS:      # the memory's functional experiment, answer by answer
+        if args.duration is not None:
+            raise CLIError(f"--duration does not apply to '{args.model}' (its experiment sets its own)")
+        from .models.ca3_experiments import compare_backends
+        data = compare_backends("functional", target.BACKEND)
+        lines = [f"{args.target}: functional experiment: {data['same_answers']}/{data['operations']} "
+                 f"decoded answers as on numba"] + [f"  op {d['op']} {d['kind']} {d['input']}: numba {d['numba']}, "
+                                                    f"{args.target} {d[target.BACKEND]}" for d in data["differ"]]
+        distance = data["spikes"]
+    else:
+        network = _network(args)
+        emu = target.emulate(network, _check_duration(args.duration if args.duration is not None else 1.0,
+                                                      network.dt))
+        data, distance = emu.to_dict(), emu.distance
+        lines = [f"{args.target}: {'identical spikes' if emu.identical else 'spikes differ'} from float64"]
+    for pop, d in distance.items():
+        lines.append(f"  {pop:12s} float64 {d['reference']:7d}  {args.target} {d['emulated']:7d}  same {d['same']:7d}"
+                     f"  first difference at step {d['first_difference_step']}")
+    _print(args, data, "\n".join(lines))
+    return 0
+
+
+def cmd_export(args) -> int:
+    """``export nir|pynn``: refusals (ModelError) come before any file work."""
+    out = args.output
+    if args.format == "nir":
+        if os.path.isdir(out):
+            raise CLIError(f"-o '{out}' is a directory")
+        if os.path.lexists(out) and not args.force:
+            raise CLIError(f"'{out}' exists (use --force to replace it)")
+        network = _network(args)
+        if args.target:
+            _target(args).export(network, out)
+            print(f"nir: wrote {out} with {args.target}'s quantised parameters")
+            return 0
+        from .hardware.nir import write_nir
+        graph = write_nir(network, out)
+        print(f"nir: wrote {out}: {len(graph.nodes)} nodes, {len(graph.edges)} edges, dt = {network.dt:g} s")
+        return 0
+    from .hardware.pynn import export_pynn
+    network = _network(args)
+    duration = _check_duration(args.duration, network.dt)
+    folder = export_pynn(network, out, duration, force=args.force)
+    print(f"pynn: wrote {folder}; run it with: python {os.path.join(folder, 'run.py')} --simulator nest|spinnaker")
+    return 0
+
+
+def _model_options(p, what="network size, for models that take one"):
+    p.add_argument("model", metavar="MODEL|NETWORK_FILE", help="model name (e.g. ca3-cam) or a network JSON file")
+    p.add_argument("--seed", type=int, default=None, metavar="N", help="random seed (default: the model's / file's)")
+    p.add_argument("--n", type=int, default=None, metavar="N", help=what)
+
+
+def add_parsers(sub) -> None:
+    """The hardware subcommands, added to ``spikemem``'s parser."""
+    verbs = {
+        "check": (cmd_check, "list every constraint of a hardware target the network breaks",
+                  "Check the network against a target's limits (cell and synapse types, time step, "
+                  "neurons per core, delays, weight ranges); exit status 1 if any is broken."),
+        "quantize": (cmd_quantize, "show every parameter in the target's number formats",
+                     "Quantise the network to the target's fixed-point formats and print each "
+                     "parameter's float value, its quantised value and the relative error."),
+        "map": (cmd_map, "cores and chips the network occupies on a target",
+                "spinnaker: sPyNNaker's own mapping on a virtual board (in a temporary folder; "
+                "~/.spynnaker.cfg is not read or written); loihi: cores and chips from compartments, "
+                "fan-in, fan-out and synapse memory."),
+        "emulate": (cmd_emulate, "run with the target's arithmetic and compare with float64",
+                    "Run the network with the target's fixed-point arithmetic and report how far its spikes "
+                    "are from the float64 numba run. For ca3-cam: the functional experiment, answer by answer."),
+    }
+    for name, (func, help_, desc) in verbs.items():
+        p = sub.add_parser(name, help=help_, description=desc)
+        _model_options(p)
+        p.add_argument("--target", required=True, choices=TARGET_NAMES, help="hardware target")
+        p.add_argument("--json", action="store_true", help="print one JSON object")
+        if name == "emulate":
+            p.add_argument("--duration", type=float, default=None, metavar="S",
+                           help="simulated time in seconds (default: 1.0)")
+        p.set_defaults(func=func)
+
+    export = sub.add_parser("export", help="write a model or network file for another tool",
+                            description="Write a model or network file in an exchange format.")
+    formats = export.add_subparsers(dest="format", metavar="FORMAT")
+    formats.required = True
+    nir_cmd = formats.add_parser(
+        "nir", help="a NIR graph (HDF5) for norse, snntorch, Lava and other NIR tools",
+        description="Write the network as a NIR graph (HDF5), atomically. Networks with parts NIR "
+                    "cannot carry (plasticity, conductance synapses, non-NIR neuron models, "
+                    "refractoriness, per-synapse delays, Poisson sources, current inputs) are "
+                    "refused with every offender listed. The discretisation convention is in the "
+                    "graph's metadata and in spikemem.hardware.nir. --target loihi writes Loihi's "
+                    "quantised parameters instead.")
+    _model_options(nir_cmd)
+    nir_cmd.add_argument("-o", "--output", required=True, metavar="FILE", help="the NIR file to write")
+    nir_cmd.add_argument("--target", default=None, choices=("loihi",), help="quantise for this target first")
+    nir_cmd.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    nir_cmd.set_defaults(func=cmd_export)
+    pynn_cmd = formats.add_parser(
+        "pynn", help="a standalone PyNN script (NEST or SpiNNaker)",
+        description="Write a folder with run.py, model.json and network.npz; 'python run.py --simulator "
+                    "nest|spinnaker' runs it and writes spikes.npz. Atomic; see spikemem.hardware.pynn.")
+    _model_options(pynn_cmd)
+    pynn_cmd.add_argument("-o", "--output", required=True, metavar="DIR", help="the folder to write")
+    pynn_cmd.add_argument("--duration", type=float, required=True, metavar="S", help="simulated time in seconds")
+    pynn_cmd.add_argument("--force", action="store_true", help="replace DIR if it is not empty")
+    pynn_cmd.set_defaults(func=cmd_export, target=None)
