@@ -55,10 +55,10 @@ end of a step and stamps a spike with the end of the step in which v crossed:
 * source -> neuron: a source spike at n*dt crosses in step n + d, stamped
   (n + d + 1)*dt. ``read_spikes(align=True)`` subtracts dt from the spike times
   of NEST's neuron populations (not of sources), so these agree exactly.
-* neuron -> neuron: one step more than in spikemem (the stamp n + 1 plus d);
-  NEST's minimum delay is dt, so this step cannot be taken off the delay of a
-  one-step projection. A population k neuron hops away from the inputs runs
-  k - 1 steps behind spikemem on NEST (exactly, in a layered network).
+* neuron -> neuron: one step more than in spikemem (the stamp n + 1 plus d).
+  ``run.py`` takes that step off every neuron -> neuron delay of two steps or
+  more, which makes those hops exact; NEST's minimum delay is dt, so a
+  one-step hop stays one step late (two steps on NEST).
 * refractoriness: spikemem (as Brian2) holds v for R - 1 steps after the spike
   step (R = tau_refrac/dt); NEST's ``t_ref`` holds it R steps, so ``run.py``
   passes ``tau_refrac - dt`` (at least 0) on NEST and ``tau_refrac`` on SpiNNaker.
@@ -472,12 +472,18 @@ def main():
                                         initial_values={k: arr(v) for k, v in p["initial"].items()})
             if args.simulator == "spinnaker" and args.neurons_per_core:
                 pops[name].set_max_atoms_per_core(args.neurons_per_core)
+    kinds = {p["name"]: p["kind"] for p in spec["populations"]}
     for pr in spec["projections"]:
         key = pr["key"]
         w = np.asarray(data[key + "__w"], float)
         if args.simulator == "spinnaker" and pr["receptor"] == "inhibitory":
             w = np.abs(w)          # sPyNNaker: positive weights, the receptor gives the sign
-        conns = np.column_stack([data[key + "__i"], data[key + "__j"], w, data[key + "__delay"]])
+        delay = np.asarray(data[key + "__delay"], float)
+        if args.simulator == "nest" and kinds[pr["pre"]] == "neuron":
+            # NEST sends a neuron's spike one step after spikemem does (see hardware/pynn.py);
+            # take that step off every delay that has one to spare
+            delay = np.where(delay >= 2 * dt - 1e-9, delay - dt, delay)
+        conns = np.column_stack([data[key + "__i"], data[key + "__j"], w, delay])
         connector = sim.FromListConnector(conns, column_names=["weight", "delay"])
         s = pr["synapse"]
         if s["type"] == "static":
