@@ -35,8 +35,9 @@ spikemem's signed weights and ``run.py`` passes their magnitude on SpiNNaker,
 where the receptor gives the sign. Conductances are positive everywhere.
 
 STDP amplitudes: PyNN's additive rule on NEST (``stdp_synapse``: ``lambda``,
-``Wmax``) and on sPyNNaker moves a weight by ``A * w_max * trace``: A is a
-fraction of w_max. ``spinnaker_stdp`` and ``stdp(scale_by_w_max=True)`` use that
+``Wmax``) moves a weight by ``A * w_max * trace``: A is a fraction of w_max.
+sPyNNaker 7 writes an additive A unscaled (its weight units), so ``run.py``
+passes ``A * w_max`` there. ``spinnaker_stdp`` and ``stdp(scale_by_w_max=True)`` use that
 convention already (A copied); ``stdp(additive)`` has A in weight units
 (A / w_max is exported); the multiplicative rule is the same in all three
 (``A_plus*(w_max - w)``, ``A_minus*(w - w_min)``). NEST supports w_min = 0 only.
@@ -60,11 +61,11 @@ end of a step and stamps a spike with the end of the step in which v crossed:
   more, which makes those hops exact; NEST's minimum delay is dt, so a
   one-step hop stays one step late (two steps on NEST).
 * refractoriness: spikemem (as Brian2) holds v for R - 1 steps after the spike
-  step (R = tau_refrac/dt); NEST's ``t_ref`` holds it R steps, so ``run.py``
-  passes ``tau_refrac - dt`` (at least 0) on NEST and ``tau_refrac`` on SpiNNaker.
+  step (R = tau_refrac/dt); NEST's ``t_ref`` and sPyNNaker's ``T_refract`` hold
+  it R steps, so ``run.py`` passes ``tau_refrac - dt`` (at least 0) on both.
 * spike sources: PyNN emits NEST's spikes min_delay early (to cover its relay
   neurons), so spikes at steps 0 and 1 are lost; ``run.py`` refuses them on NEST.
-* threshold: NEST fires at v >= v_thresh, spikemem at v > v_thresh.
+* threshold: NEST and sPyNNaker fire at v >= v_thresh, spikemem at v > v_thresh.
 * STDP on NEST (``stdp_synapse``) pairs a pre spike at t_pre with a post spike
   at t_post + delay (the whole delay is dendritic), ignores lag 0 for
   depression and clips after every term; with a one-step delay that is the
@@ -464,9 +465,8 @@ def main():
             pops[name] = sim.Population(n, sim.SpikeSourcePoisson(rate=arr(p["rate"])), label=name)
         else:
             params = {k: arr(v) for k, v in p["params"].items()}
-            if args.simulator == "nest":
-                # NEST holds v for t_ref/dt steps after the spike step, spikemem for one step fewer
-                params["tau_refrac"] = max(params["tau_refrac"] - dt, 0.0)
+            # NEST and sPyNNaker hold v for t_ref/dt steps after the spike step, spikemem one fewer
+            params["tau_refrac"] = max(params["tau_refrac"] - dt, 0.0)
             cell = getattr(sim, p["cell_type"])(**params)
             pops[name] = sim.Population(n, cell, label=name,
                                         initial_values={k: arr(v) for k, v in p["initial"].items()})
@@ -489,9 +489,13 @@ def main():
         if s["type"] == "static":
             synapse = sim.StaticSynapse()
         else:
+            a_plus, a_minus = s["A_plus"], s["A_minus"]
+            if args.simulator == "spinnaker" and s["weight_dependence"] == "AdditiveWeightDependence":
+                # sPyNNaker 7 reads an additive A in weight units, not as a fraction of w_max
+                a_plus, a_minus = a_plus * s["w_max"], a_minus * s["w_max"]
             synapse = sim.STDPMechanism(
                 timing_dependence=sim.SpikePairRule(tau_plus=s["tau_plus"], tau_minus=s["tau_minus"],
-                                                    A_plus=s["A_plus"], A_minus=s["A_minus"]),
+                                                    A_plus=a_plus, A_minus=a_minus),
                 weight_dependence=getattr(sim, s["weight_dependence"])(w_min=s["w_min"], w_max=s["w_max"]),
                 weight=0.0, delay=dt)
         sim.Projection(pops[pr["pre"]], pops[pr["post"]], connector, synapse_type=synapse,

@@ -121,20 +121,30 @@ def check(network: Network, neurons_per_core: int | None = None) -> list:
         if binary not in lim["binaries"]:
             out.append(Violation(where, "sPyNNaker binary", binary, "not shipped",
                                  "use a static synapse or a pair rule with additive weight dependence"))
-    out += _weight_violations(network) if os.environ.get("SPIKEMEM_TMP_NOWEIGHTS") is None else []
+    out += _weight_violations(network)
     return out
 
 
 def _weight_violations(network) -> list:
-    """Weights the s16.15 ring buffers cannot hold: non-zero weights that round to 0."""
-    from .spinnaker_emulator import quantize
+    """Non-zero weights the 16-bit weights of a current synapse type round to 0.
+
+    sPyNNaker picks one ring-buffer shift per post population and receptor from
+    the largest input it expects, so a small weight beside large ones is lost.
+    """
+    from .spinnaker_emulator import weight_scaling
+    built = network.build()
     out = []
-    q = quantize(network)
-    for e in q.errors:
-        if e.parameter.startswith("w") and e.value != 0 and e.quantized == 0:
-            out.append(Violation(e.where, "weight resolution", f"{e.value:g} {e.unit}".strip(),
-                                 "rounds to 0", "scale weights up, or keep the weights into one "
-                                 "receptor within a range of 2^16"))
+    for (post, receptor), entry in weight_scaling(network).items():
+        for name, q in entry["projections"].items():
+            w = np.abs(next(p.w for p in built.projections if p.name == name))
+            lost = (w > 0) & (q["w16"] == 0)
+            if np.any(lost):
+                out.append(Violation(
+                    f"projection '{name}'", "weight resolution",
+                    f"{int(lost.sum())} weight(s) down to {w[lost].min() * 1e9:.3g} nA round to 0",
+                    f"a step of {entry['resolution_nA']:.3g} nA on '{post}' ({receptor}, shift {entry['shift']})",
+                    "scale the small weights up, or move them to a population whose inputs "
+                    "have a similar range (the weights of one receptor share 16 bits)"))
     return out
 
 

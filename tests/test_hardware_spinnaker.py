@@ -92,3 +92,17 @@ def test_map_ca3_and_cuba_leave_the_users_config_alone():
 def test_map_refuses_what_check_refuses_before_running():
     with pytest.raises(ModelError, match="population 'exc'.*CUBA"):
         spinnaker.map(cuba(n=100))
+
+
+def test_check_finds_weights_lost_to_the_shared_weight_scale():
+    """One receptor's weights share a 16-bit scale set by the largest input: a
+    tiny weight beside a 50 nA one rounds to 0."""
+    net = Network(dt=1 * ms, seed=0)
+    net.spike_source("inp", 2, [[0.005], [0.006]])
+    net.population("post", 2, IF_curr_exp())
+    net.connect("inp", "post", OneToOne(), weight=50 * nA, name="big")
+    net.connect("inp", "post", OneToOne(), weight=1e-5 * nA, name="tiny")
+    (v,) = spinnaker.check(net)
+    assert v.where == "projection 'tiny'" and v.what == "weight resolution" and "rounds" not in v.fix
+    net.projections[-1].weight = 0.1 * nA
+    assert spinnaker.check(net) == []
