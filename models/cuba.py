@@ -49,10 +49,11 @@ def cuba(n: int = 4000, p: float = 0.02, seed: int = 0, dt=0.1 * ms, record_stat
 
 
 def cuba_curr_exp(n: int = 4000, p: float = 0.02, seed: int = 0, dt=0.1 * ms,
-                  record_state: bool = False) -> Network:
-    """The CUBA network with ``IF_curr_exp`` neurons (c_m = 1 nF), for hardware targets."""
+                  record_state: bool = False, tau_syn_I=10 * ms) -> Network:
+    """The CUBA network with ``IF_curr_exp`` neurons (c_m = 1 nF), for hardware targets.
+    ``tau_syn_I``: Loihi needs it equal to tau_syn_E (5 ms): one current per compartment."""
     c_m, tau_m = 1 * nF, 20 * ms
-    model = IF_curr_exp(c_m=c_m, tau_m=tau_m, tau_syn_E=5 * ms, tau_syn_I=10 * ms, v_rest=-49 * mV,
+    model = IF_curr_exp(c_m=c_m, tau_m=tau_m, tau_syn_E=5 * ms, tau_syn_I=tau_syn_I, v_rest=-49 * mV,
                         v_reset=-60 * mV, v_thresh=-50 * mV, tau_refrac=5 * ms)
     return _cuba(model, WE * c_m / tau_m, WI * c_m / tau_m, n, p, seed, dt, record_state)
 
