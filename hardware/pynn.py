@@ -142,7 +142,7 @@ class PyNNModel:
     arrays: dict = field(default_factory=dict)
 
 
-def _same_model(model, template) -> bool:
+def same_model(model, template) -> bool:
     return (model.equations == template.equations and model.threshold == template.threshold
             and model.reset == template.reset and model.method == template.method
             and dict(model.receptors) == dict(template.receptors))
@@ -206,7 +206,7 @@ def _translate(network: Network, duration):
             continue
         model = bp.model
         entry = CELL_TYPES.get(model.name)
-        if entry is None or not _same_model(model, _TEMPLATE_FACTORY[model.name]()):
+        if entry is None or not same_model(model, _TEMPLATE_FACTORY[model.name]()):
             bad.append(f"{where}: neuron model '{model.name}' has no PyNN cell type "
                        f"(supported: unmodified templates {sorted(CELL_TYPES)})")
             continue
@@ -250,7 +250,7 @@ def _translate(network: Network, duration):
                 bad.append(f"{where}: synapse model '{decl.synapse.name}' has no PyNN equivalent "
                            f"(supported: static, {sorted(STDP_RULES)})")
                 continue
-            synapse, why = _stdp(bpj, rule, entry["weight_factor"])
+            synapse, why = stdp_spec(bpj, rule, entry["weight_factor"])
             if why:
                 bad.append(f"{where}: {why}")
                 continue
@@ -281,7 +281,7 @@ def _translate(network: Network, duration):
     return PyNNModel(spec, arrays), []
 
 
-def _stdp(bpj, rule, wf):
+def stdp_spec(bpj, rule, wf):
     """The STDPMechanism of a recognised rule; (spec, reason it cannot be exported)."""
     template, wd, a_map = rule
     values = {}

@@ -75,6 +75,14 @@ class QuantizationError:
         return d
 
 
+def error_table(errors: list) -> str:
+    """QuantizationError rows as a Markdown table."""
+    lines = ["| where | parameter | value | quantized | rel. error |", "|---|---|---|---|---|"]
+    lines += [f"| {e.where} | {e.parameter} | {e.value:.6g} {e.unit} | {e.quantized:.6g} {e.unit} "
+              f"| {e.rel_error:.3g} |" for e in errors]
+    return "\n".join(lines)
+
+
 @dataclass
 class Resources:
     """What a network occupies on a target: one row per population, and totals."""

@@ -38,12 +38,10 @@ def cmd_check(args) -> int:
 
 
 def cmd_quantize(args) -> int:
+    from .hardware.target import error_table
     q = _target(args).quantize(_network(args))
-    rows = [e.to_dict() for e in q.errors]
-    lines = [f"{'where':28s} {'parameter':22s} {'value':>12s} {'quantized':>12s} {'rel. error':>10s}"]
-    lines += [f"{r['where'][:28]:28s} {r['parameter'][:22]:22s} {r['value']:12.5g} {r['quantized']:12.5g} "
-              f"{float(r['rel_error']):10.2e}" for r in rows]
-    _print(args, {"target": args.target, "model": args.model, "errors": rows}, "\n".join(lines))
+    _print(args, {"target": args.target, "model": args.model, "errors": [e.to_dict() for e in q.errors]},
+           error_table(q.errors))
     return 0
 
 

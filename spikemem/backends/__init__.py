@@ -20,6 +20,8 @@ BACKENDS = {
     "torch": ("spikemem.backends.torch", "TorchSimulation", {}),
     "torch-float64": ("spikemem.backends.torch", "TorchSimulation", {"dtype": "float64"}),
     "norse": ("spikemem.backends.norse", "NorseSimulation", {}),
+    "loihi": ("spikemem.hardware.loihi", "LoihiSimulation", {}),   # the Loihi target's fixed-point emulator
+    "spinnaker": ("spikemem.hardware.spinnaker_emulator", "SpiNNakerSimulation", {}),  # the SpiNNaker target's s16.15 emulator
 }
 
 

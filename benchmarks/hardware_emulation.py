@@ -1,0 +1,70 @@
+"""The SpiNNaker s16.15 emulator (``spikemem.hardware.spinnaker_emulator``)
+against spikemem's numba engine.
+
+    python benchmarks/hardware_emulation.py [--n 4000] [--duration 1.0]
+
+Two measurements, each split by ``decomposition`` into ``total`` (numba vs
+the emulator), ``algorithm`` (numba vs the emulator's float64 twin: sPyNNaker's
+step, unrounded) and ``rounding`` (the twin vs the emulator):
+
+* CUBA (``models/cuba.cuba_curr_exp``: ``--n`` neurons, dt 0.1 ms, ``--duration``
+  seconds): spikes on each side, shared, the first differing step and the
+  rate ratio (emulated / reference) per population;
+* the CA3 memory's functional experiment (``models/ca3_experiments``): whether
+  every decoded answer equals numba's, then spikes shared, missing and extra.
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+from spikemem.hardware import spinnaker_emulator as se
+from spikemem.hardware.target import compare_spikes
+from spikemem.models import ca3_experiments as experiments
+from spikemem.models.cuba import cuba_curr_exp
+
+
+def summary(distance: dict) -> str:
+    """One line for a ``compare_spikes`` result: totals over the populations."""
+    tot = {k: sum(d[k] for d in distance.values()) for k in ("reference", "emulated", "same", "missing", "extra")}
+    first = min((d["first_difference_step"] for d in distance.values()
+                 if d["first_difference_step"] is not None), default=None)
+    shared = tot["same"] / tot["reference"] if tot["reference"] else 1.0
+    ratios = ", ".join(f"{pop} {d['rate_ratio']:.4f}" for pop, d in distance.items() if d["rate_ratio"] is not None)
+    return (f"reference {tot['reference']:6d}  emulated {tot['emulated']:6d}  shared {tot['same']:6d} "
+            f"({shared:6.1%})  missing {tot['missing']:6d}  extra {tot['extra']:6d}  "
+            f"first difference at step {first}  rate ratio {ratios}")
+
+
+def cuba(n: int, duration: float):
+    t0 = time.perf_counter()
+    parts = se.decomposition(cuba_curr_exp(n=n), duration)
+    print(f"CUBA as IF_curr_exp ({n} neurons, dt 0.1 ms, {duration:g} s; {time.perf_counter() - t0:.1f} s wall):")
+    for part, distance in parts.items():
+        print(f"  {part:9s}  {summary(distance)}")
+
+
+def ca3():
+    ref_mem, ref_rows, _ = experiments.experiment("functional", "numba")
+    reference = [(r["answer_cues"], r["answer_content"]) for r in ref_rows]
+    mem, answers = se.ca3_functional()
+    twin, _ = se.ca3_functional(arithmetic="float64")
+    differ = [(k, experiments.FUNCTIONAL[k], reference[k], a) for k, a in enumerate(answers) if a != reference[k]]
+    print(f"CA3 functional experiment: {len(answers) - len(differ)}/{len(answers)} answers equal numba's"
+          + "".join(f"\n  op {k} {op}: numba {r}, emulator {a}" for k, op, r, a in differ))
+    dt = mem.sim.built.dt
+    for part, (x, y) in {"total": (ref_mem, mem), "algorithm": (ref_mem, twin), "rounding": (twin, mem)}.items():
+        print(f"  {part:9s}  {summary(compare_spikes(x.result, y.result, dt))}")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=4000, help="CUBA neurons (default 4000)")
+    parser.add_argument("--duration", type=float, default=1.0, help="CUBA duration in seconds (default 1)")
+    args = parser.parse_args(argv)
+    cuba(args.n, args.duration)
+    ca3()
+
+
+if __name__ == "__main__":
+    main()
