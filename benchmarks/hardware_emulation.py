@@ -1,9 +1,9 @@
-"""The SpiNNaker s16.15 emulator (``spikemem.hardware.spinnaker_emulator``)
-against spikemem's numba engine.
+"""The hardware emulators against spikemem's numba engine (float64).
 
-    python benchmarks/hardware_emulation.py [--n 4000] [--duration 1.0]
+    python benchmarks/hardware_emulation.py [--n 4000] [--duration 1.0] [--target spinnaker|loihi|both]
 
-Two measurements, each split by ``decomposition`` into ``total`` (numba vs
+SpiNNaker (``spikemem.hardware.spinnaker_emulator``, s16.15): two
+measurements, each split by ``decomposition`` into ``total`` (numba vs
 the emulator), ``algorithm`` (numba vs the emulator's float64 twin: sPyNNaker's
 step, unrounded) and ``rounding`` (the twin vs the emulator):
 
@@ -12,14 +12,24 @@ step, unrounded) and ``rounding`` (the twin vs the emulator):
   rate ratio (emulated / reference) per population;
 * the CA3 memory's functional experiment (``models/ca3_experiments``): whether
   every decoded answer equals numba's, then spikes shared, missing and extra.
+
+Loihi (``spikemem.hardware.loihi``): CUBA as IF_curr_exp with tau_syn_I = 5 ms
+(one current per compartment) at dt = 0.1 ms and 1 ms, coupled and uncoupled
+(p = 0): the largest quantisation errors, spikes shared with numba (same step;
+within one step), rate ratios, overflows; the CA3 functional experiment's
+answers; cores and chips.
 """
 from __future__ import annotations
 
 import argparse
 import time
 
+from brian2 import ms
+
+from spikemem.analysis import spike_set
+from spikemem.hardware import loihi
 from spikemem.hardware import spinnaker_emulator as se
-from spikemem.hardware.target import compare_spikes
+from spikemem.hardware.target import compare_spikes, error_table
 from spikemem.models import ca3_experiments as experiments
 from spikemem.models.cuba import cuba_curr_exp
 
@@ -57,13 +67,42 @@ def ca3():
         print(f"  {part:9s}  {summary(compare_spikes(x.result, y.result, dt))}")
 
 
+def loihi_cuba(n: int, duration: float):
+    for dt in (0.1 * ms, 1 * ms):
+        lnet = loihi.quantize(cuba_curr_exp(n=n, tau_syn_I=5 * ms, dt=dt))
+        print(f"Loihi: CUBA as IF_curr_exp ({n} neurons, tau_syn 5 ms, dt {float(dt) * 1e3:g} ms, {duration:g} s)")
+        print(error_table(sorted(lnet.errors, key=lambda e: -e.rel_error)[:6]))
+        for label, p in (("coupled", 0.02), ("uncoupled (p = 0)", 0.0)):
+            em = loihi.emulate(cuba_curr_exp(n=n, p=p, tau_syn_I=5 * ms, dt=dt), duration)
+            for pop, d in em.distance.items():
+                ref = {tuple(x) for x in spike_set(em.reference.spikes[pop], float(dt))}
+                near = sum(any((s + k, i) in ref for k in (-1, 0, 1))
+                           for s, i in spike_set(em.result.spikes[pop], float(dt)))
+                print(f"  {label:17s} {pop}: numba {d['reference']}, loihi {d['emulated']}, same step "
+                      f"{d['same'] / d['reference']:.1%}, within one step {near / d['reference']:.1%}, "
+                      f"rate ratio {d['rate_ratio']:.4f}; overflows {em.result.meta['overflows']}")
+    res = loihi.map(cuba_curr_exp(n=n, tau_syn_I=5 * ms))
+    print(f"  map: {res.totals}")
+
+
+def loihi_ca3():
+    c = experiments.compare_backends("functional", "loihi")
+    print(f"Loihi: CA3 functional experiment: {c['same_answers']}/{c['operations']} answers equal numba's; "
+          f"spikes: {summary(c['spikes'])}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=4000, help="CUBA neurons (default 4000)")
     parser.add_argument("--duration", type=float, default=1.0, help="CUBA duration in seconds (default 1)")
+    parser.add_argument("--target", choices=["spinnaker", "loihi", "both"], default="both")
     args = parser.parse_args(argv)
-    cuba(args.n, args.duration)
-    ca3()
+    if args.target in ("spinnaker", "both"):
+        cuba(args.n, args.duration)
+        ca3()
+    if args.target in ("loihi", "both"):
+        loihi_cuba(args.n, args.duration)
+        loihi_ca3()
 
 
 if __name__ == "__main__":

@@ -28,20 +28,38 @@ Loihi 1 (Davies et al. 2018; Lava's bit-accurate LIF; brian2-loihi) computes,
 in 24-bit integers, u first and then v with the *new* u:
 
     u <- u (4096 - decay_u) / 4096 + sum(w_act)
-    v <- v (4096 - decay_v) / 4096 + u + bias          (v = 0 at rest)
+    v <- v (4096 - decay_v) / 4096 + u + bias          (unless refractory)
     spike if v > vth_mant * 2**6; then v = 0, held for refractory - 1 steps
 
 The exact model has the same shape once u is read as "what the current adds
-to v in this step": u = S k isyn, w_act = S k w, bias = S kb i_offset,
-v_loihi = S (v - v_rest), decay_v = 4096 (1 - a), decay_u = 4096 (1 - b),
-with S the voltage scale (Loihi units per volt). A current arriving at the
-start of a step acts on v in that same step in both; the part of it that the
-exact solution spreads over the step (the factor k) is folded into the weight
-once. What differs is only number format: decays on 12 bits (and truncated
-towards zero at every step, which also makes the membrane come to rest at
-exactly 0), weights on an 8-bit mantissa with one exponent per projection,
-the threshold on 17 bits, the bias on a 13-bit mantissa with a 3-bit
-exponent. The price of the order is that u is not the current but its
+to v in this step": u = S k isyn, w_act = S k w, v_loihi = S (v - v_reset),
+decay_v = 4096 (1 - a), decay_u = 4096 (1 - b), with S the voltage scale
+(Loihi units per volt), and
+
+    bias = S (kb i_offset + (1 - a') (v_rest - v_reset)),  a' = 1 - decay_v / 4096
+
+Loihi's 0 is the reset, so that a spike's ``v = 0`` is spikemem's
+``v = v_reset``; the leak towards v_rest is then the leak towards 0 plus a
+constant drive, v_rest + a (v - v_rest) = v_reset + a (v - v_reset) + (1 - a)
+(v_rest - v_reset), which is exact. The drive takes Loihi's own decay a'
+(not the float a), so that the quantised neuron still comes to rest at
+v_rest and its only error is that of tau_m (with the float a it would rest
+(1 - a) / (1 - a') (v_rest - v_reset) above the reset: CUBA at dt = 0.1 ms
+would rest 0.23 mV high and, uncoupled, fire 6 % too fast instead of 2 %
+too slow). With v_reset == v_rest the drive is 0 and the integers are
+those of a model with no reset shift. Both hold v, bias included, while
+refractory: spikemem's ``v`` is ``unless refractory`` (clamped at v_reset),
+Loihi's (Lava's refractory LIF) adds the bias to non-refractory compartments
+only. A current arriving at the start of a step acts on v in that same step
+in both; the part of it that the exact solution spreads over the step (the
+factor k) is folded into the weight once. What differs is only number format: decays on 12 bits (and truncated
+towards zero at every step), weights on an 8-bit mantissa with one exponent
+per projection, the threshold on 17 bits, the bias on a 13-bit mantissa with
+a 3-bit exponent (its rounding is reported as a shift of v_rest where the
+reset is not the rest, as an error of i_offset where it is). What cannot be
+expressed is refused: a reset at or above the threshold (Loihi's threshold
+is a positive distance above 0) and a bias that does not fit its format.
+The price of the order is that u is not the current but its
 one-step effect on v; reading Loihi's equations as Euler steps of the current
 (u = isyn, ``v += dt/c_m u``) would be off by ``dt / (c_m k)``: 1.01 for CUBA
 (tau_syn 5 ms at dt = 0.1 ms), but 4.4 and 13.4 for the CA3 layers, whose
@@ -53,18 +71,20 @@ are not separately observable -- ``get(pop, "u")`` returns their sum as it
 stood after the last step's arrivals, in amperes.
 
 Voltage scale: S is chosen per population, as large as the formats allow,
-so that the threshold distance ``v_thresh - v_rest`` maps to 2**20 units
+so that the threshold distance ``v_thresh - v_reset`` maps to 2**20 units
 (threshold mantissa 2**14; ``headroom_bits=3``: v saturates only 8 threshold
-distances from rest). Large S matters because a weight's finest step is 64
+distances from the reset). Large S matters because a weight's finest step is 64
 units of u (the 6-bit shift): at dt = 0.1 ms a current's one-step effect is
 small, and CUBA's excitatory weight gets a mantissa of 13 at 2**20. S is
 smaller
 when the largest one-step input (all incoming synapses of one neuron at once,
 plastic ones at ``w_max``) would exceed 2**22 (half the 24-bit range), a
-single weight would not fit an 8-bit mantissa with exponent 7, or the bias
-would not fit. Where a plastic projection enters, S is lowered further until
-``w_max`` is exactly mantissa 255 (Loihi's learning engine clips at the
-mantissa range, not at an arbitrary w_max).
+single weight would not fit an 8-bit mantissa with exponent 7, the bias
+would not fit, or a v_rest below v_reset (where v settles) would lie more
+than 2**22 units below 0. Where a plastic projection enters, S is lowered
+further until ``w_max`` is exactly mantissa 255 (Loihi's learning engine clips at the
+mantissa range, not at an arbitrary w_max) -- or raised, where that takes
+an exponent below 0, which may leave the bias too large for its format.
 
 Timing: the Loihi step is the network's dt (Loihi has no physical time; a
 run at dt = 1 ms and one at 0.1 ms are the same integers if the decays are).
@@ -123,8 +143,8 @@ from spikemem.plasticity import spinnaker_stdp, stdp
 from spikemem.simulation import Simulation
 
 from .loihi_emulator import Emulator, w_act_array
-from .target import (Emulation, QuantizationError, Resources, Violation, compare_spikes, require,
-                     violations_error)
+from .target import (Emulation, QuantizationError, Resources, Violation, compare_spikes, error_table,
+                     require, violations_error)
 
 TARGET = "loihi"
 
@@ -196,7 +216,9 @@ class LoihiPopulation:
     size: int
     kind: str                        # "neuron", "spikes", "poisson"
     scale: float = 0.0
-    v_rest: np.ndarray | None = None     # volts (v = v_rest + v_loihi / S)
+    v_rest: np.ndarray | None = None     # volts: where the leak goes (through the bias)
+    v_reset: np.ndarray | None = None    # volts: Loihi's 0 (v = v_reset + v_loihi / S)
+    drive: np.ndarray | None = None      # volts per step of the bias that moves the rest to v_rest
     k: np.ndarray | None = None          # volts per step per ampere of synaptic current
     kb: np.ndarray | None = None         # volts per step per ampere of i_offset
     decay_u: np.ndarray | None = None
@@ -238,10 +260,7 @@ class LoihiNetwork:
 
     def error_table(self) -> str:
         """The quantisation errors as a Markdown table."""
-        lines = ["| where | parameter | value | quantized | rel. error |", "|---|---|---|---|---|"]
-        lines += [f"| {e.where} | {e.parameter} | {e.value:.6g} {e.unit} | {e.quantized:.6g} {e.unit} "
-                  f"| {e.rel_error:.3g} |" for e in self.errors]
-        return "\n".join(lines)
+        return error_table(self.errors)
 
 
 # =================================================================== planning
@@ -279,6 +298,14 @@ def _mant_exp(value, mant_max, exp_lo, exp_hi):
         if abs(m) <= mant_max:
             return m, e
     return None
+
+
+def _rest_drive(decay_v, v_rest, v_reset):
+    """Volts per step that carry the leak's target from v_reset (Loihi's 0) to
+    v_rest: v_rest + a'(v - v_rest) = v_reset + a'(v - v_reset) + (1 - a')(v_rest
+    - v_reset) with a' = 1 - decay_v/4096, the decay Loihi applies. Exactly 0
+    (no bias) where v_reset == v_rest."""
+    return np.where(v_rest == v_reset, 0.0, np.asarray(decay_v, float) / DECAY_ONE * (v_rest - v_reset))
 
 
 def _effective_tau(dt, decay):
@@ -370,16 +397,13 @@ class _Plan:
         p["i_offset"] = _per_neuron(self.bias_input.get(pop.name, pop.init["i_offset"]), n)
         p["v0"] = _per_neuron(pop.init["v"], n)
         ok = True
-        if np.any(p["v_reset"] != p["v_rest"]):
-            k = int(np.argmax(p["v_reset"] != p["v_rest"]))
-            self.violation(where, "v_reset", f"{p['v_reset'][k]:g} V (v_rest {p['v_rest'][k]:g} V)", "v_rest",
-                           "Loihi resets v to its resting value 0: set v_reset = v_rest; for a reset below "
-                           "rest, move v_rest down to v_reset and add (v_rest - v_reset) * c_m / tau_m to "
-                           "i_offset (the same dynamics)")
-            ok = False
-        if np.any(p["v_thresh"] <= p["v_rest"]):
-            self.violation(where, "v_thresh - v_rest", f"{np.min(p['v_thresh'] - p['v_rest']):g} V", "> 0",
-                           "Loihi's threshold is a positive distance above rest")
+        if np.any(p["v_thresh"] <= p["v_reset"]):
+            k = int(np.argmin(p["v_thresh"] - p["v_reset"]))
+            self.violation(where, "v_thresh - v_reset", f"{p['v_thresh'][k] - p['v_reset'][k]:g} V "
+                           f"(v_reset {p['v_reset'][k]:g} V, v_thresh {p['v_thresh'][k]:g} V)", "> 0",
+                           "Loihi resets v to 0 and its threshold is a positive distance above 0: put v_reset "
+                           "below v_thresh (a reset at or above threshold fires again as soon as the "
+                           "refractory period ends; make the refractory period that interval instead)")
             ok = False
         for var in ("isyn_exc", "isyn_inh"):
             if np.any(pop.init[var] != 0):
@@ -412,6 +436,10 @@ class _Plan:
         # refractory 0 and 1 step both hold v for no step (Brian2's and Loihi's counting)
         p.update(tau_s=tau_s, decay_u=decay_u, decay_v=decay_v, refractory=max(steps, 1),
                  k=_gain(dt, p["tau_m"], tau_s, p["c_m"]), kb=p["tau_m"] * -np.expm1(-dt / p["tau_m"]) / p["c_m"])
+        # Loihi's v = 0 is v_reset; the leak towards v_rest is the leak towards 0 plus a constant
+        # drive of (1 - a')(v_rest - v_reset) volts per step, a' the 12-bit decay, so that the
+        # quantised neuron still comes to rest at v_rest (the error stays in tau_m alone)
+        p["drive"] = _rest_drive(decay_v, p["v_rest"], p["v_reset"])
         self.neuron[pop.name] = p
 
     # --- synapse models
@@ -460,14 +488,17 @@ class _Plan:
             single = max(single, float(np.max(np.abs(wv))))
             if proj.name in self.rules:
                 plastic.append(proj)
-        bias = np.abs(p["i_offset"] * p["kb"])
-        limits = [self.threshold_units / np.max(p["v_thresh"] - p["v_rest"])]
+        bias = np.abs(p["i_offset"] * p["kb"] + p["drive"])          # volts per step
+        limits = [self.threshold_units / np.max(p["v_thresh"] - p["v_reset"])]
         if max(pos.max(), neg.max()) > 0:
             limits.append(INPUT_UNITS / max(pos.max(), neg.max()))
         if single > 0:
             limits.append(W_SINGLE_MAX / single)
         if bias.max() > 0:
             limits.append(BIAS_MANT_MAX * 2 ** BIAS_EXP_MAX / bias.max())
+        below = np.max(p["v_reset"] - p["v_rest"])        # a rest below the reset is where v settles
+        if below > 0:
+            limits.append(INPUT_UNITS / below)
         scale = min(limits)
         p["w_exp_plastic"] = None
         if plastic:
@@ -486,34 +517,54 @@ class _Plan:
             e = min(max(e, 0), W_EXP_MAX)
             scale = (255 << (6 + e)) / unit       # w_max is exactly mantissa 255
             p["w_exp_plastic"] = e
-        th = np.rint((p["v_thresh"] - p["v_rest"]) * scale / 64).astype(np.int64)
+        th = np.rint((p["v_thresh"] - p["v_reset"]) * scale / 64).astype(np.int64)
         if np.any(th < 1) or np.any(th > VTH_MANT_MAX):
             self.violation(where, "threshold mantissa", int(th.min() if np.any(th < 1) else th.max()),
                            f"1..{VTH_MANT_MAX}",
                            "the threshold distance is too small (or too large) next to the inputs: "
                            "scale the weights, the bias or the threshold")
             return
-        v0 = np.rint((p["v0"] - p["v_rest"]) * scale).astype(np.int64)
+        v0 = np.rint((p["v0"] - p["v_reset"]) * scale).astype(np.int64)
         if np.any(np.abs(v0) > STATE_MAX):
-            self.violation(where, "initial v", f"{np.max(np.abs(p['v0'] - p['v_rest'])):g} V from rest",
-                           f"{STATE_MAX / scale:g} V", "start v closer to v_rest")
+            self.violation(where, "initial v", f"{np.max(np.abs(p['v0'] - p['v_reset'])):g} V from v_reset",
+                           f"{STATE_MAX / scale:g} V", "start v closer to v_reset")
             return
         bias_mant, bias_exp = np.zeros(n, np.int64), np.zeros(n, np.int64)
-        for c, b in enumerate(p["i_offset"] * p["kb"] * scale):
-            bias_mant[c], bias_exp[c] = _mant_exp(b, BIAS_MANT_MAX, 0, BIAS_EXP_MAX) or (0, 0)
+        for c, b in enumerate((p["i_offset"] * p["kb"] + p["drive"]) * scale):
+            me = _mant_exp(b, BIAS_MANT_MAX, 0, BIAS_EXP_MAX)
+            if me is None:
+                self.violation(where, "bias", f"{b:.6g} units per step (i_offset {p['i_offset'][c]:g} A, "
+                               f"v_rest - v_reset {p['v_rest'][c] - p['v_reset'][c]:g} V)",
+                               f"{BIAS_MANT_MAX} x 2**{BIAS_EXP_MAX} units per step",
+                               "the bias (i_offset plus the drive that carries the rest from v_reset to "
+                               "v_rest) overflows Loihi's 13-bit mantissa at this voltage scale"
+                               + (", which the plastic w_max sets" if plastic else "")
+                               + ": lower i_offset, bring v_rest closer to v_reset"
+                               + (", or raise w_max" if plastic else ""))
+                return
+            bias_mant[c], bias_exp[c] = me
         p["scale"] = scale
         self.pops[name] = LoihiPopulation(
-            name, n, "neuron", scale=scale, v_rest=p["v_rest"], k=p["k"], kb=p["kb"], decay_u=p["decay_u"],
-            decay_v=p["decay_v"], vth_mant=th, bias_mant=bias_mant, bias_exp=bias_exp,
-            refractory=np.full(n, p["refractory"], np.int64), init_v=v0, init_u=np.zeros(n, np.int64))
+            name, n, "neuron", scale=scale, v_rest=p["v_rest"], v_reset=p["v_reset"], drive=p["drive"], k=p["k"],
+            kb=p["kb"], decay_u=p["decay_u"], decay_v=p["decay_v"], vth_mant=th, bias_mant=bias_mant,
+            bias_exp=bias_exp, refractory=np.full(n, p["refractory"], np.int64), init_v=v0,
+            init_u=np.zeros(n, np.int64))
         self._population_errors(name, p, th, bias_mant, bias_exp)
 
     def _population_errors(self, name, p, th, bias_mant, bias_exp):
         dt, scale = self.dt, p["scale"]
+        bias_q = (bias_mant << bias_exp) / scale                    # volts per step
         rows = [("tau_m", p["tau_m"], _effective_tau(dt, p["decay_v"]), "s"),
                 ("tau_syn", p["tau_s"], _effective_tau(dt, p["decay_u"]), "s"),
-                ("v_thresh", p["v_thresh"], p["v_rest"] + (th << 6) / scale, "V")]
-        rows.append(("i_offset (bias)", p["i_offset"], (bias_mant << bias_exp) / scale / p["kb"], "A"))
+                ("v_thresh", p["v_thresh"], p["v_reset"] + (th << 6) / scale, "V")]
+        if np.any(p["drive"] != 0):
+            # one bias carries i_offset and the rest's drive; its rounding read as a shift of v_rest
+            # (where the quantised neuron settles without input, i_offset taken as exact)
+            rows.append(("bias", p["i_offset"] * p["kb"] + p["drive"], bias_q, "V/step"))
+            rows.append(("v_rest (bias)", p["v_rest"],
+                         p["v_reset"] + (bias_q - p["i_offset"] * p["kb"]) * DECAY_ONE / p["decay_v"], "V"))
+        else:
+            rows.append(("i_offset (bias)", p["i_offset"], bias_q / p["kb"], "A"))
         for param, value, quantized, unit in rows:
             self._error_row(f"population '{name}'", param, value, quantized, unit)
 
@@ -691,15 +742,18 @@ def export(network, path, trace_impulse: int = 64, headroom_bits: int = HEADROOM
 
     Nodes: ``Input`` per spike source, ``CubaLIF`` per population with the
     dequantised values (tau_syn = dt 4096 / decay_u, tau_mem = dt 4096 /
-    decay_v, r = 4096 / decay_v, w_in = 4096 / decay_u, v_leak = v_reset =
-    v_rest, v_threshold = v_rest + vth / S) so that NIR's Euler CubaLIF is
+    decay_v, r = 4096 / decay_v, w_in = 4096 / decay_u, v_reset = v_reset,
+    v_threshold = v_reset + vth / S, v_leak = v_rest: the rest's share of the
+    bias, ``drive = decay_v / 4096 (v_rest - v_reset)`` per step, is NIR's
+    leak towards v_leak) so that NIR's Euler CubaLIF is
     Loihi's recurrence in volts; one ``Affine`` per projection and delay,
     weights = w_act / S volts (+ ``Delay`` of d steps). The integers travel as
     metadata: per CubaLIF node ``spikemem.loihi`` (scale, decays, threshold and
     bias mantissas, refractory), per Affine ``spikemem.loihi.w_mant`` /
-    ``w_exp`` / ``sign`` / ``learning``. A bias is written into the first
-    incoming Affine as ``bias * decay_u / 4096`` (the same steady state; it
-    reaches it after the synaptic filter) and exactly in the metadata.
+    ``w_exp`` / ``sign`` / ``learning``. The rest of the bias (i_offset's
+    share and the bias's rounding) is written into the first incoming Affine
+    as ``(bias - drive) * decay_u / 4096`` (the same steady state; it reaches
+    it after the synaptic filter), and the whole bias exactly in the metadata.
     """
     import nir
     from spikemem.results import atomic_write
@@ -717,8 +771,9 @@ def export(network, path, trace_impulse: int = 64, headroom_bits: int = HEADROOM
                 "bias_exp": pop.bias_exp.tolist(), "refractory_steps": pop.refractory.tolist()}
         nodes[pop.name] = nir.CubaLIF(
             tau_syn=dt * DECAY_ONE / du, tau_mem=dt * DECAY_ONE / dv, r=DECAY_ONE / dv,
-            v_leak=pop.v_rest.copy(), v_threshold=pop.v_rest + (pop.vth_mant << 6) / pop.scale,
-            v_reset=pop.v_rest.copy(), w_in=DECAY_ONE / du, metadata={"spikemem.loihi": json.dumps(meta)})
+            v_leak=pop.v_reset + pop.drive * DECAY_ONE / dv,
+            v_threshold=pop.v_reset + (pop.vth_mant << 6) / pop.scale,
+            v_reset=pop.v_reset.copy(), w_in=DECAY_ONE / du, metadata={"spikemem.loihi": json.dumps(meta)})
     for proj in lnet.projections:
         pre, post = lnet.populations[proj.pre], lnet.populations[proj.post]
         wv = w_act_array(proj.w_mant, proj.w_exp) / post.scale
@@ -731,7 +786,7 @@ def export(network, path, trace_impulse: int = 64, headroom_bits: int = HEADROOM
             bias = np.zeros(post.size)
             if proj.post not in biased:
                 biased.add(proj.post)
-                bias = (post.bias_mant << post.bias_exp) / post.scale * post.decay_u / DECAY_ONE
+                bias = ((post.bias_mant << post.bias_exp) / post.scale - post.drive) * post.decay_u / DECAY_ONE
             name = proj.name if d == proj.delay.min() else f"{proj.name}_d{int(d)}"
             learning = None if proj.learning is None else {**proj.learning.__dict__, "dw": proj.learning.dw}
             nodes[name] = nir.Affine(weight=weight, bias=bias, metadata={
@@ -753,8 +808,10 @@ def export(network, path, trace_impulse: int = 64, headroom_bits: int = HEADROOM
     metadata = {"spikemem.dt": float(dt), "spikemem.version": __version__, "spikemem.target": TARGET,
                 "spikemem.loihi.convention": (
                     "Loihi 1 integers in metadata; node values dequantised: u and v in volts, u <- u (1 - "
-                    "decay_u/4096) + sum(w_act)/S, v <- v_rest + (v - v_rest)(1 - decay_v/4096) + u + bias/S; "
-                    "spike if v > v_threshold, then v = v_reset; a spikemem delay of D steps is Affine + "
+                    "decay_u/4096) + sum(w_act)/S + (bias/S - drive) decay_u/4096 (in the Affine), v <- v_leak "
+                    "+ (v - v_leak)(1 - decay_v/4096) + u with v_leak = v_reset + drive 4096/decay_v (= v_rest; "
+                    "Loihi's v = 0 is v_reset); spike if v > v_threshold, then v = v_reset, held for "
+                    "refractory - 1 steps; a spikemem delay of D steps is Affine + "
                     "Delay((D - 1) dt)"),
                 "spikemem.loihi.errors": json.dumps([e.to_dict() for e in lnet.errors])}
     try:
@@ -792,7 +849,9 @@ class LoihiSimulation(Simulation):
     (amperes), all converted from and to the integers; ``v_thresh`` and
     ``i_offset`` read back their quantised values, other parameters their
     float values (``lnet`` holds the integers, ``lnet.errors`` the
-    differences). ``overflows`` counts u wrap-arounds and v saturations.
+    differences; ``i_offset`` is the bias less the drive that moves the rest
+    from v_reset to v_rest, and ``v`` counts from v_reset, Loihi's 0).
+    ``overflows`` counts u wrap-arounds and v saturations.
     """
 
     def __init__(self, built, rounding: str = "stochastic", trace_impulse: int = 64,
@@ -838,7 +897,7 @@ class LoihiSimulation(Simulation):
         for mon in self.built.state_monitors:
             pop = self.lnet.populations[mon.population]
             rows = v_all[::mon.every][:, self._probe[id(mon)]]
-            v = pop.v_rest[mon.ids] + rows / pop.scale
+            v = pop.v_reset[mon.ids] + rows / pop.scale
             buffers.append([v[:, None, :]])
         traces = self._traces(buffers)
         import brian2, numba
@@ -862,13 +921,13 @@ class LoihiSimulation(Simulation):
             pop, c0 = self.lnet.populations[owner.name], em.comp0[owner.name]
             sl = slice(c0, c0 + pop.size)
             if var == "v":
-                return pop.v_rest + em.v[sl] / pop.scale
+                return pop.v_reset + em.v[sl] / pop.scale
             if var == "u":
                 return em.u[sl] / (pop.k * pop.scale)
             if var == "v_thresh":
-                return pop.v_rest + (pop.vth_mant << 6) / pop.scale
+                return pop.v_reset + (pop.vth_mant << 6) / pop.scale
             if var == "i_offset":
-                return (pop.bias_mant << pop.bias_exp) / pop.scale / pop.kb
+                return ((pop.bias_mant << pop.bias_exp) / pop.scale - pop.drive) / pop.kb
             if var in ("isyn_exc", "isyn_inh"):
                 raise ModelError(f"population '{owner.name}': Loihi keeps one current u per compartment; "
                                  f"read 'u' (both receptors) instead of '{var}'")
@@ -886,7 +945,7 @@ class LoihiSimulation(Simulation):
         em = self.emulator
         if isinstance(owner, BuiltPopulation) and var in ("v", "u"):
             pop, c0 = self.lnet.populations[owner.name], em.comp0[owner.name]
-            x = (values - pop.v_rest) * pop.scale if var == "v" else values * pop.k * pop.scale
+            x = (values - pop.v_reset) * pop.scale if var == "v" else values * pop.k * pop.scale
             x = np.rint(x)
             if np.any(np.abs(x) > (1 << 23) - 1):
                 raise ModelError(f"'{owner.name}'.{var}: {np.max(np.abs(values)):g} is outside Loihi's 24-bit range")
@@ -936,8 +995,15 @@ def run_brian2_loihi(lnet: LoihiNetwork, steps: int, rounding: str = "fixed") ->
     s + 1, because brian2-loihi's generators fire in the 'start' slot and reach
     the synapses in the same step, a neuron's spike one step later); u is read
     in the 'synapses' slot after the arrivals, which is Loihi's u. brian2-loihi
-    has no bias and one value of each parameter per group (refused here
-    otherwise). ``rounding="fixed"`` pins brian2's ``rand()`` to 0.5 for the
+    takes one value of each parameter per group (refused here otherwise) and
+    has no bias: a group's bias (one value) is added here by a
+    ``run_regularly`` operation ``v = v + bias * int(not_refractory)`` in the
+    'groups' slot right after brian2-loihi's own update (order + 1), which is
+    Loihi's ``v = decay(v) + u + bias`` while v is not held (Lava's refractory
+    LIF adds the bias to non-refractory compartments only; Brian2 also makes
+    every write to an ``unless refractory`` variable conditional on
+    ``not_refractory``); a network without bias runs on brian2-loihi
+    untouched. ``rounding="fixed"`` pins brian2's ``rand()`` to 0.5 for the
     run so that stochastic rounding is reproducible; "stochastic" leaves it
     (learning then agrees only statistically).
     """
@@ -950,8 +1016,8 @@ def run_brian2_loihi(lnet: LoihiNetwork, steps: int, rounding: str = "fixed") ->
         for attr in ("decay_u", "decay_v", "vth_mant", "refractory"):
             if np.ptp(getattr(pop, attr)):
                 raise ModelError(f"population '{pop.name}': brian2-loihi takes one {attr} per group")
-        if np.any(pop.bias_mant):
-            raise ModelError(f"population '{pop.name}': brian2-loihi has no bias")
+        if np.ptp(pop.bias_mant << pop.bias_exp):
+            raise ModelError(f"population '{pop.name}': the bias added to brian2-loihi is one value per group")
     sources = Emulator(lnet).source_spikes(0, steps)
     old_target, old_dt = brian2.prefs.codegen.target, brian2.defaultclock.dt
     brian2.prefs.codegen.target = "numpy"
@@ -964,6 +1030,9 @@ def run_brian2_loihi(lnet: LoihiNetwork, steps: int, rounding: str = "fixed") ->
                                          threshold_v_mant=int(pop.vth_mant[0]), decay_v=int(pop.decay_v[0]),
                                          decay_I=int(pop.decay_u[0]))
                 g.v = pop.init_v.astype(float)
+                bias = int(pop.bias_mant[0] << pop.bias_exp[0]) if pop.size else 0
+                if bias:
+                    g.run_regularly(f"v = v + {bias} * int(not_refractory)", when="groups", order=g.order + 1)
                 mons[pop.name] = (b2l.LoihiStateMonitor(g, "v"), b2l.LoihiStateMonitor(g, "I"),
                                   b2l.LoihiSpikeMonitor(g))
                 objs += [g, *mons[pop.name]]

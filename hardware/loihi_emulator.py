@@ -14,7 +14,9 @@ brian2-loihi's schedule (start, synapses, groups, thresholds, resets, end):
 3. compartments: ``u = decay(u, decay_u) + input`` (24-bit, wraps), then, unless
    refractory, ``v = decay(v, decay_v) + u + bias`` (24-bit, saturates);
    spike when ``v > vth_mant << 6``, then ``v = 0`` and refractory for
-   ``refractory - 1`` steps (``v`` held);
+   ``refractory - 1`` steps (``v`` held, and the bias -- i_offset and the
+   drive of a rest above or below the reset -- not added, as in Lava's
+   refractory LIF and as spikemem clamps v at v_reset);
 4. spike sources put this step's spikes in the history ring;
 5. learning: where ``x0`` or ``y0``,
    ``dw = A+ * x1 * y0 - A- * y1 * x0 + A- * impulse_y * x0 * y0`` (the last
