@@ -146,7 +146,8 @@ from .loihi_emulator import Emulator, w_act_array
 from .target import (Emulation, QuantizationError, Resources, Violation, compare_spikes, error_table,
                      require, violations_error)
 
-TARGET = "loihi"
+NAME = "loihi"
+BACKEND = "loihi"                # the bit-accurate emulator, as a simulation backend
 
 # --- Loihi 1 formats and limits (see the module docstring for the sources)
 DECAY_ONE = 4096
@@ -678,7 +679,7 @@ def quantize(network, trace_impulse: int = 64, headroom_bits: int = HEADROOM_BIT
     """
     plan = _Plan(_built(network), trace_impulse, headroom_bits)
     if plan.violations:
-        raise violations_error(TARGET, plan.violations)
+        raise violations_error(NAME, plan.violations)
     return plan.lnet
 
 
@@ -723,7 +724,7 @@ def map(network) -> Resources:                                   # noqa: A001 (t
                                                                       f"(limit {AXONS_IN_PER_CORE})"})
     total = sum(cores.values())
     total2 = sum(r["loihi2_cores"] for r in rows)
-    return Resources(TARGET, rows, {"cores": total, "chips": math.ceil(total / CORES_PER_CHIP) if total else 0,
+    return Resources(NAME, rows, {"cores": total, "chips": math.ceil(total / CORES_PER_CHIP) if total else 0,
                                     "loihi2_cores": total2,
                                     "loihi2_chips": math.ceil(total2 / CORES_PER_CHIP) if total2 else 0},
                      assumptions=[
@@ -805,7 +806,7 @@ def export(network, path, trace_impulse: int = 64, headroom_bits: int = HEADROOM
     for name in outputs:
         nodes[f"{name}_output"] = nir.Output(output_type={"output": np.array([lnet.populations[name].size])})
         edges.append((name, f"{name}_output"))
-    metadata = {"spikemem.dt": float(dt), "spikemem.version": __version__, "spikemem.target": TARGET,
+    metadata = {"spikemem.dt": float(dt), "spikemem.version": __version__, "spikemem.target": NAME,
                 "spikemem.loihi.convention": (
                     "Loihi 1 integers in metadata; node values dequantised: u and v in volts, u <- u (1 - "
                     "decay_u/4096) + sum(w_act)/S + (bias/S - drive) decay_u/4096 (in the Affine), v <- v_leak "
@@ -815,7 +816,9 @@ def export(network, path, trace_impulse: int = 64, headroom_bits: int = HEADROOM
                     "Delay((D - 1) dt)"),
                 "spikemem.loihi.errors": json.dumps([e.to_dict() for e in lnet.errors])}
     try:
-        graph = nir.NIRGraph(nodes=nodes, edges=edges, metadata=metadata, type_check=True)
+        # NIR infers types from the Input nodes; a network driven by biases alone has none
+        has_input = any(isinstance(n, nir.Input) for n in nodes.values())
+        graph = nir.NIRGraph(nodes=nodes, edges=edges, metadata=metadata, type_check=has_input)
     except (ValueError, AssertionError, NotImplementedError) as e:
         raise ModelError(f"the exported NIR graph does not type-check: {e}") from None
     with atomic_write(path) as tmp:
@@ -835,7 +838,7 @@ def emulate(network, duration, rounding: str = "stochastic", trace_impulse: int 
     ref = simulate(network, duration, "numba", progress=False)
     sim.run(duration, progress=False)
     got = sim.result()
-    return Emulation(TARGET, got, ref, compare_spikes(ref, got, built.dt))
+    return Emulation(NAME, got, ref, compare_spikes(ref, got, built.dt))
 
 
 # =================================================================== the backend
@@ -858,7 +861,7 @@ class LoihiSimulation(Simulation):
                  headroom_bits: int = HEADROOM_BITS):
         plan = _Plan(built, trace_impulse, headroom_bits)
         if plan.violations:
-            raise violations_error(TARGET, plan.violations)
+            raise violations_error(NAME, plan.violations)
         self.built, self.lnet, self.step = built, plan.lnet, 0
         self._probe = {}                     # population -> compartments probed for state monitors
         comps = []
@@ -879,7 +882,7 @@ class LoihiSimulation(Simulation):
         if n_steps < 1:
             raise ModelError(f"duration {duration} s is shorter than one time step")
         chunk = 2000
-        with _progress(n_steps, TARGET, enabled=progress) as bar:
+        with _progress(n_steps, NAME, enabled=progress) as bar:
             left = n_steps
             while left:
                 k = min(left, chunk) if bar.enabled else left
@@ -902,7 +905,7 @@ class LoihiSimulation(Simulation):
         traces = self._traces(buffers)
         import brian2, numba
         from spikemem import __version__
-        meta = {"backend": TARGET, "versions": {"spikemem": __version__, "numba": numba.__version__,
+        meta = {"backend": NAME, "versions": {"spikemem": __version__, "numba": numba.__version__,
                                                 "brian2": brian2.__version__, "numpy": np.__version__},
                 "seed": self.built.seed, "dt": self.built.dt, "duration": self.step * self.built.dt,
                 "network_hash": self.built.hash, "overflows": self.overflows}
