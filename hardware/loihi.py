@@ -143,8 +143,8 @@ from spikemem.plasticity import spinnaker_stdp, stdp
 from spikemem.simulation import Simulation
 
 from .loihi_emulator import Emulator, w_act_array
-from .target import (Emulation, QuantizationError, Resources, Violation, compare_spikes, error_table,
-                     require, violations_error)
+from .target import (Emulation, QuantizationError, Resources, Violation, built_network, compare_spikes,
+                     error_table, require, violations_error)
 
 NAME = "loihi"
 BACKEND = "loihi"                # the bit-accurate emulator, as a simulation backend
@@ -265,14 +265,6 @@ class LoihiNetwork:
 
 
 # =================================================================== planning
-def _built(network) -> BuiltNetwork:
-    if isinstance(network, BuiltNetwork):
-        return network
-    if isinstance(network, Network):
-        return network.build()
-    raise ModelError(f"expected a spikemem Network, got {type(network).__name__}")
-
-
 def _per_neuron(value, n) -> np.ndarray:
     return np.array(np.broadcast_to(np.asarray(value, dtype=float), (n,)))
 
@@ -664,7 +656,7 @@ class _Plan:
 def check(network, trace_impulse: int = 64, headroom_bits: int = HEADROOM_BITS) -> list:
     """Every Loihi constraint ``network`` breaks (empty: it maps). The options
     are ``quantize``'s; they move the limits of the weights and the threshold."""
-    return _Plan(_built(network), trace_impulse, headroom_bits).violations
+    return _Plan(built_network(network), trace_impulse, headroom_bits).violations
 
 
 def quantize(network, trace_impulse: int = 64, headroom_bits: int = HEADROOM_BITS) -> LoihiNetwork:
@@ -677,7 +669,7 @@ def quantize(network, trace_impulse: int = 64, headroom_bits: int = HEADROOM_BIT
     units, so v saturates 2**headroom_bits threshold distances from rest;
     fewer bits give finer weights relative to the threshold.
     """
-    plan = _Plan(_built(network), trace_impulse, headroom_bits)
+    plan = _Plan(built_network(network), trace_impulse, headroom_bits)
     if plan.violations:
         raise violations_error(NAME, plan.violations)
     return plan.lnet
@@ -693,7 +685,7 @@ def map(network) -> Resources:                                   # noqa: A001 (t
     every core of every population it projects to). Input axons per core (4096)
     cannot be split away, so they are reported, not divided.
     """
-    built = _built(network)
+    built = built_network(network)
     rows, cores = [], {}
     syn_bits, syn_count, axons_in = {}, {}, {}
     for proj in built.projections:

@@ -85,7 +85,7 @@ import numpy as np
 from spikemem import neurons as _neurons
 from spikemem import plasticity as _plasticity
 from spikemem.errors import ModelError
-from spikemem.network import Network, StateMonitor
+from spikemem.network import Network
 from spikemem.results import Result, SpikeTrain
 from spikemem.synapses import STATIC
 

@@ -120,7 +120,7 @@ from spikemem.results import Result
 from spikemem.simulation import Simulation
 
 from . import pynn as _pynn
-from .target import Emulation, QuantizationError, compare_spikes
+from .target import Emulation, QuantizationError, built_network, compare_spikes
 
 TARGET = "spinnaker"
 ONE = 1 << 15                   # 1.0 in s16.15 (ISO C accum)
@@ -445,14 +445,6 @@ def _check(built: BuiltNetwork) -> BuiltNetwork:
     return built
 
 
-def _built(network) -> BuiltNetwork:
-    if isinstance(network, BuiltNetwork):
-        return network
-    if isinstance(network, Network):
-        return network.build()
-    raise ModelError(f"expected a spikemem Network, got {type(network).__name__}")
-
-
 # ----------------------------------------------------------------- neuron constants
 def _neuron_constants(pop: BuiltPopulation, dt: float, fixed: bool = True) -> dict:
     """What sPyNNaker's core holds for a population, one value per neuron: the
@@ -540,7 +532,7 @@ def weight_scaling(network) -> dict:
     projection ``w16`` (the stored 16-bit weights), ``w`` (them back in SI,
     spikemem's signs), ``max_error_nA`` and ``mean_error_nA``.
     """
-    built = _built(network)
+    built = built_network(network)
     dt = built.dt
     groups: dict = {}
     for bpj in built.projections:
@@ -608,7 +600,7 @@ def quantize(network) -> SpiNNakerQuantization:
     decay and init factors (u0.32), R_membrane, T_refract (from run.py's
     tau_refrac - dt), and per projection the worst and the mean weight after
     16-bit scaling."""
-    built = _check(_built(network))
+    built = _check(built_network(network))
     dt = built.dt
     pops, errors = {}, []
 

@@ -23,7 +23,17 @@ import numpy as np
 
 from spikemem.analysis import spike_set
 from spikemem.errors import ModelError
+from spikemem.network import BuiltNetwork, Network
 from spikemem.results import Result
+
+
+def built_network(network) -> BuiltNetwork:
+    """A target's input: a Network (built here) or an already built one."""
+    if isinstance(network, BuiltNetwork):
+        return network
+    if isinstance(network, Network):
+        return network.build()
+    raise ModelError(f"expected a spikemem Network, got {type(network).__name__}")
 
 
 @dataclass

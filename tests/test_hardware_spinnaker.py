@@ -2,7 +2,6 @@
 sPyNNaker's limits, and map with sPyNNaker's own toolchain on a virtual board."""
 import os
 
-import numpy as np
 import pytest
 from brian2 import ms, mV, nA
 
