@@ -127,3 +127,27 @@ def render_hoisted(stmts, names: dict, per_item: set, literals: dict, prefix: st
         tree = h.visit(ast.parse(s.expr, mode="eval").body)
         body.append(f"{inner}{_assign(names.get(s.var, s.var), s.op, renderer.render_node(tree), inplace)}")
     return [f"{outer}{n} = {e}" for n, e in h.hoisted], body
+
+
+def render_selected(stmts, names: dict, per_item: set, flag: str, prefix: str,
+                    outer: str, inner: str, **style):
+    """Like ``render_hoisted`` for a boolean per-item ``flag`` (e.g. not_refractory):
+    the invariants are computed for both values of the flag before the loop and
+    chosen per item by a select, so one branch-free body (which compilers can
+    vectorise) serves every item with exactly the operations of the flag's
+    branch. Returns (lines before the loop, lines inside it), or None where the
+    flag appears outside the invariants (then the branches differ in code)."""
+    renders = [render_hoisted(stmts, names, per_item, {flag: value}, prefix, outer, inner, **style)
+               for value in (True, False)]
+    (pre_true, body), (pre_false, body_false) = renders
+    if body != body_false:
+        return None
+    before, selects = [], []
+    for line_true, line_false in zip(pre_true, pre_false):
+        if line_true == line_false:            # does not depend on the flag
+            before.append(line_true)
+            continue
+        name = line_true.split("=", 1)[0].strip()
+        before += [line_true.replace(name, f"{name}_t", 1), line_false.replace(name, f"{name}_f", 1)]
+        selects.append(f"{inner}{name} = {name}_t if {flag} else {name}_f")
+    return before, selects + body

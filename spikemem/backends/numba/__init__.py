@@ -36,6 +36,8 @@ class NumbaSimulation(Simulation):
         self._spikes = {name: ([], []) for name in built.spike_monitors}
         self._states = [[] for _ in built.state_monitors]
         self.module.seed(built.seed)
+        # compile (or load from numba's cache) now, so that run_s times the simulation only
+        self.module.run(0, 0, *[self.values[a] for a in self.args])
         self.timings = {"build_s": time.perf_counter() - t0, "run_s": 0.0}
 
     # --- state between runs (checked by Simulation)

@@ -73,7 +73,10 @@ class Kernel:
 
     def source(self) -> str:
         sig = ", ".join(["s0", "s1"] + self.args)
-        lines = [HEADER, "@njit(cache=True, nogil=True)", f"def run({sig}):",
+        # error_model="numpy": division by zero gives inf/nan as in Brian2's
+        # generated code instead of a Python exception, whose per-division
+        # check would keep LLVM from vectorising the neuron loops.
+        lines = [HEADER, '@njit(cache=True, nogil=True, error_model="numpy")', f"def run({sig}):",
                  "    for step in range(s0, s1):",
                  "        t = step * dt"]
         lines += self.body
@@ -294,8 +297,9 @@ class Assembler:
         return f"{name}__hist", f"{name}__hcount"
 
     def neuron_group(self, pop, group):
-        """Two loops per step: the state update (branch-light, so LLVM can
-        vectorise it) and the threshold test with reset for the few that spike."""
+        """Two passes per step: a branch-free loop over all neurons (state update
+        and threshold test into a flag array; LLVM vectorises it), then a scan of
+        the flags eight at a time for the few that spiked (record, refractoriness, reset)."""
         hist, count = self.ring(pop.name, pop.size)
         local = {}   # brian2 name -> array element, for the group's own variables
 
@@ -324,26 +328,41 @@ class Assembler:
         self._per_item = set(local)
         before, body = self._specialised(vector, names, ind, pop.name)
         lines += before + [f"        for _i in range({pop.name}__N):"]
-        lines += self._loop_body(vector, local, ind, body)
+        if len(blocks) == 1:
+            lines += self._loop_body(vector, local, ind, body)
+            self.k.arg(f"{pop.name}__N", pop.size)
+            self.k.body += lines
+            return
 
-        if len(blocks) > 1:
-            (_, th_vector), th_names = blocks[1]
-            th_used = codegen.names_in(th_vector)
+        (_, th_vector), th_names = blocks[1]
+        # a flag per neuron, padded to whole 8-byte words for the scan
+        flags = self.k.arg(f"{pop.name}___spiked", np.zeros(-(-pop.size // 8) * 8, np.bool_))
+        threshold = codegen.render(th_vector, th_names, ind) + [f"{ind}{flags}[_i] = _cond"]
+        if codegen.names_in(th_vector) & set(codegen.RANDOM_CALLS):
+            # random draws stay in their own loop, in the order they always had
+            lines += self._loop_body(vector, local, ind, body)
             lines += [f"        for _i in range({pop.name}__N):"]
-            lines += [f"{ind}{n} = {local[n]}" for n in local if n in th_used]
-            lines += codegen.render(th_vector, th_names, ind)
-            inner = ind + "    "
-            lines += [f"{ind}if _cond:",
-                      f"{inner}{hist}[_slot, {count}[_slot]] = _i",
-                      f"{inner}{count}[_slot] += 1"]
-            if refractory:
-                lines += [f"{inner}{local['lastspike']} = t",
-                          f"{inner}{local['not_refractory']} = False",
-                          f"{inner}{pop.name}___lsstep[_i] = step"]
-            if len(blocks) > 2:
-                (_, re_vector), re_names = blocks[2]
-                lines += self._loop_body(re_vector, local, inner,
-                                         codegen.render(re_vector, re_names, inner), th_used)
+            lines += self._loop_body(th_vector, local, ind, threshold)
+        else:
+            lines += self._loop_body(vector + th_vector, local, ind, body + threshold)
+
+        inner = ind + "    "
+        lines += [f"        _words = {flags}.view(np.uint64)",
+                  f"        for _w in range(_words.shape[0]):",
+                  f"            if _words[_w] == 0:",
+                  f"                continue",
+                  f"            for _i in range(8 * _w, 8 * _w + 8):",
+                  f"                if not {flags}[_i]:",
+                  f"                    continue",
+                  f"{inner}{hist}[_slot, {count}[_slot]] = _i",
+                  f"{inner}{count}[_slot] += 1"]
+        if refractory:
+            lines += [f"{inner}{local['lastspike']} = t",
+                      f"{inner}{local['not_refractory']} = False",
+                      f"{inner}{pop.name}___lsstep[_i] = step"]
+        if len(blocks) > 2:
+            (_, re_vector), re_names = blocks[2]
+            lines += self._loop_body(re_vector, local, inner, codegen.render(re_vector, re_names, inner))
         self.k.arg(f"{pop.name}__N", pop.size)
         self.k.body += lines
 
@@ -357,10 +376,12 @@ class Assembler:
         return loads + code + stores
 
     def _specialised(self, vector, names, ind, pop):
-        """Split the update on ``not_refractory``: Brian2 writes the refractory
-        clamp as int(not_refractory) inside exponentials; with the flag a
-        literal, the exponentials become loop invariants numba hoists, and the
-        arithmetic per neuron stays exactly Brian2's."""
+        """Brian2 writes the refractory clamp as int(not_refractory) inside
+        exponentials; with the flag a literal, the exponentials become loop
+        invariants computed once per step for each value of the flag, and each
+        neuron selects its set (branch-free, so the loop vectorises), keeping
+        the arithmetic per neuron exactly Brian2's. Where the flag is used
+        outside such invariants, the update branches on it instead."""
         cut = next((k for k, s in enumerate(vector) if s.var == "not_refractory"), None)
         if cut is None:
             return [], codegen.render(vector, names, ind)
@@ -374,6 +395,12 @@ class Assembler:
         else:
             lines += codegen.render(vector[cut:cut + 1], names, ind)
         rest = vector[cut + 1:]
+        self._block += 1
+        selected = codegen.render_selected(rest, names, set(self._per_item), "not_refractory",
+                                           f"_h{self._block}_", "        ", ind)
+        if selected is not None:
+            before, body = selected
+            return before, lines + body
         before = []
         for flag in (True, False):
             self._block += 1
