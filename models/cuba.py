@@ -35,7 +35,7 @@ Vr : volt (constant)
 def cuba_model(refractory=5 * ms) -> NeuronModel:
     return NeuronModel(
         name="CUBA", equations=CUBA_EQUATIONS, threshold="v > Vt", reset="v = Vr",
-        refractory=refractory, method="exact",
+        refractory=refractory, method="exact", distinct=(("taum", "taue"), ("taum", "taui")),
         params=dict(taum=20 * ms, taue=5 * ms, taui=10 * ms, El=-49 * mV, Vt=-50 * mV, Vr=-60 * mV),
         receptors={"exc": "ge", "inh": "gi"})
 

@@ -333,6 +333,15 @@ class Network:
         for var, target in model.receptors.items():
             if target not in parsed.state:
                 raise ModelError(f"{where}: receptor '{var}' targets unknown variable '{target}'")
+        if model.method == "exact":
+            for a, b in model.distinct:
+                same = np.asarray(params[a]) == np.asarray(params[b])
+                if np.any(same):
+                    raise ModelError(
+                        f"{where}: {a} equals {b} "
+                        f"({np.broadcast_to(np.asarray(params[a], float), same.shape)[same].flat[0]:g} s"
+                        f"{'' if same.ndim == 0 else ' for some neurons'}); the exact solution divides by "
+                        f"their difference: make them differ (e.g. by 1 us) or choose method='euler'")
         return BuiltPopulation(pop.name, pop.size, "neuron", model, parsed, params, init, refractory)
 
     def _build_projection(self, proj: Projection, pops, rng) -> BuiltProjection:

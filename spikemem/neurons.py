@@ -44,6 +44,9 @@ class NeuronModel:
     receptors: dict = field(default_factory=dict)
     init: dict = field(default_factory=dict)   # default initial values of state variables
     name: str = "custom"
+    # pairs of parameters that must differ under exact integration: its solution
+    # divides by their difference (e.g. tau_m - tau_syn_E), equal values give inf/NaN
+    distinct: tuple = ()
 
     def spec(self) -> dict:
         from .distributions import to_spec
@@ -51,7 +54,8 @@ class NeuronModel:
                 "refractory": to_spec(plain(self.refractory)), "method": self.method,
                 "params": {k: to_spec(plain(v)) for k, v in self.params.items()},
                 "receptors": dict(self.receptors),
-                "init": {k: to_spec(plain(v)) for k, v in self.init.items()}, "name": self.name}
+                "init": {k: to_spec(plain(v)) for k, v in self.init.items()}, "name": self.name,
+                "distinct": [list(p) for p in self.distinct]}
 
     @classmethod
     def from_spec(cls, spec: dict) -> "NeuronModel":
@@ -60,6 +64,7 @@ class NeuronModel:
         spec["refractory"] = from_spec(spec["refractory"])
         spec["params"] = {k: from_spec(v) for k, v in spec["params"].items()}
         spec["init"] = {k: from_spec(v) for k, v in spec["init"].items()}
+        spec["distinct"] = tuple(tuple(p) for p in spec.get("distinct", ()))
         return cls(**spec)
 
 
@@ -90,6 +95,7 @@ def IF_curr_exp(**params) -> NeuronModel:
         i_offset : amp
         """,
         threshold="v > v_thresh", reset="v = v_reset", refractory=refractory, method="exact",
+        distinct=(("tau_m", "tau_syn_E"), ("tau_m", "tau_syn_I")),
         params={**defaults, **params}, receptors={"exc": "isyn_exc", "inh": "isyn_inh"},
         init={"v": defaults["v_rest"] if "v_rest" not in params else params["v_rest"]})
 

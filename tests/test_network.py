@@ -1,4 +1,5 @@
 """Model definition: validation, connectors, files."""
+import dataclasses
 import json
 
 import numpy as np
@@ -132,3 +133,20 @@ def test_corrupt_network_file(tmp_path):
     p.write_text(json.dumps({"format": "other"}))
     with pytest.raises(ModelError, match="not a spikemem network"):
         Network.load(p)
+
+
+def test_exact_integration_refuses_equal_time_constants():
+    """IF_curr_exp's exact solution divides by tau_m - tau_syn: equal values are
+    refused at build time instead of running into inf/NaN."""
+    net = Network(dt=0.1 * ms)
+    net.population("p", 3, IF_curr_exp(tau_m=5 * ms, tau_syn_E=5 * ms))
+    with pytest.raises(ModelError, match=r"population 'p': tau_m equals tau_syn_E \(0.005 s\)"):
+        net.build()
+    net = Network(dt=0.1 * ms)
+    net.population("p", 3, IF_curr_exp(tau_syn_I=7 * ms), params={"tau_m": [6 * ms, 7 * ms, 9 * ms]})
+    with pytest.raises(ModelError, match=r"tau_m equals tau_syn_I \(0.007 s for some neurons\)"):
+        net.build()
+    net = Network(dt=0.1 * ms)
+    euler = dataclasses.replace(IF_curr_exp(tau_m=5 * ms, tau_syn_E=5 * ms), method="euler")
+    net.population("p", 3, euler)
+    net.build()
