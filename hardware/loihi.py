@@ -36,7 +36,8 @@ to v in this step": u = S k isyn, w_act = S k w, v_loihi = S (v - v_reset),
 decay_v = 4096 (1 - a), decay_u = 4096 (1 - b), with S the voltage scale
 (Loihi units per volt), and
 
-    bias = S (kb i_offset + (1 - a') (v_rest - v_reset)),  a' = 1 - decay_v / 4096
+    bias = S (kb' i_offset + (1 - a') (v_rest - v_reset)),  a' = 1 - decay_v / 4096,
+    kb' = tau_m (1 - a') / c_m   (so a constant i_offset settles at exactly R i_offset)
 
 Loihi's 0 is the reset, so that a spike's ``v = 0`` is spikemem's
 ``v = v_reset``; the leak towards v_rest is then the leak towards 0 plus a
@@ -428,10 +429,11 @@ class _Plan:
             return
         # refractory 0 and 1 step both hold v for no step (Brian2's and Loihi's counting)
         p.update(tau_s=tau_s, decay_u=decay_u, decay_v=decay_v, refractory=max(steps, 1),
-                 k=_gain(dt, p["tau_m"], tau_s, p["c_m"]), kb=p["tau_m"] * -np.expm1(-dt / p["tau_m"]) / p["c_m"])
+                 k=_gain(dt, p["tau_m"], tau_s, p["c_m"]), kb=p["tau_m"] * decay_v / DECAY_ONE / p["c_m"])
         # Loihi's v = 0 is v_reset; the leak towards v_rest is the leak towards 0 plus a constant
         # drive of (1 - a')(v_rest - v_reset) volts per step, a' the 12-bit decay, so that the
-        # quantised neuron still comes to rest at v_rest (the error stays in tau_m alone)
+        # quantised neuron still comes to rest at v_rest (the error stays in tau_m alone); kb
+        # uses the same decay, so a constant i_offset settles at exactly R * i_offset above rest
         p["drive"] = _rest_drive(decay_v, p["v_rest"], p["v_reset"])
         self.neuron[pop.name] = p
 
