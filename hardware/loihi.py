@@ -795,6 +795,11 @@ def export(network, path, trace_impulse: int = 64, headroom_bits: int = HEADROOM
                 edges.append((name, f"{name}_delay"))
                 last = f"{name}_delay"
             edges.append((last, proj.post))
+    lost = [p.name for p in lnet.populations.values()
+            if p.kind == "neuron" and p.name not in biased and np.any(p.bias_mant != 0)]
+    if lost:       # NIR's CubaLIF has no bias of its own: it rides on an incoming Affine
+        raise ModelError(f"cannot export the bias (i_offset, or a reset below rest) of population(s) {lost}: "
+                         f"they receive no projection whose Affine could carry it in NIR")
     outputs = [n for n in lnet.spike_monitors if lnet.populations[n].kind == "neuron"] or \
               [n for n, p in lnet.populations.items() if p.kind == "neuron"]
     for name in outputs:

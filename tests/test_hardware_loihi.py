@@ -470,3 +470,11 @@ def test_ca3_functional_answers_match_numba():
 
 
 # ----------------------------------------------------------------- figures
+
+
+def test_export_refuses_a_bias_nir_cannot_carry(tmp_path):
+    net = Network(dt=1 * ms)
+    net.population("alone", 2, IF_curr_exp(i_offset=0.5 * nA))
+    with pytest.raises(ModelError, match=r"population\(s\) \['alone'\]"):
+        loihi.export(net, tmp_path / "x.nir")
+    assert os.listdir(tmp_path) == []
