@@ -270,6 +270,12 @@ class Network:
         population = population.name if isinstance(population, Population) else population
         if population not in self.populations:
             raise ModelError(f"spike monitor: unknown population '{population}'")
+        model = self.populations[population].model
+        if isinstance(model, NeuronModel) and model.threshold is None:
+            raise ModelError(f"spike monitor on '{population}': its model '{model.name}' has no threshold, "
+                             f"so it never spikes")
+        if any(isinstance(m, SpikeMonitor) and m.population == population for m in self.monitors):
+            return          # recording twice records once, as in PyNN
         self.monitors.append(SpikeMonitor(population))
 
     def record_state(self, population, variables, ids=None, every: int = 1):

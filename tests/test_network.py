@@ -150,3 +150,17 @@ def test_exact_integration_refuses_equal_time_constants():
     euler = dataclasses.replace(IF_curr_exp(tau_m=5 * ms, tau_syn_E=5 * ms), method="euler")
     net.population("p", 3, euler)
     net.build()
+
+
+def test_spike_monitors_need_a_threshold_and_record_once():
+    net = Network(dt=0.1 * ms)
+    net.population("quiet", 2, NeuronModel(equations="dv/dt = -v/(10*ms) : volt"))
+    with pytest.raises(ModelError, match="spike monitor on 'quiet'.*no threshold"):
+        net.record_spikes("quiet")
+    net.population("lif", 2, IF_curr_exp(i_offset=2 * nA))
+    net.record_spikes("lif")
+    net.record_spikes("lif")
+    result = simulation(net, "numba")
+    result.run(0.05)
+    steps = np.rint(result.result().spikes["lif"].times / 1e-4)
+    assert steps.size and np.unique(steps).size == steps.size / 2      # both neurons, each spike once
