@@ -270,10 +270,6 @@ class Network:
         population = population.name if isinstance(population, Population) else population
         if population not in self.populations:
             raise ModelError(f"spike monitor: unknown population '{population}'")
-        model = self.populations[population].model
-        if isinstance(model, NeuronModel) and model.threshold is None:
-            raise ModelError(f"spike monitor on '{population}': its model '{model.name}' has no threshold, "
-                             f"so it never spikes")
         if any(isinstance(m, SpikeMonitor) and m.population == population for m in self.monitors):
             return          # recording twice records once, as in PyNN
         self.monitors.append(SpikeMonitor(population))
@@ -299,7 +295,11 @@ class Network:
         pops = {name: self._build_population(p, rng) for name, p in self.populations.items()}
         projs = [self._build_projection(p, pops, rng) for p in self.projections]
         inputs = [self._build_input(inp, pops) for inp in self.inputs]
-        spike_mons = [m.population for m in self.monitors if isinstance(m, SpikeMonitor)]
+        spike_mons = list(dict.fromkeys(m.population for m in self.monitors if isinstance(m, SpikeMonitor)))
+        for name in spike_mons:
+            if pops[name].kind == "neuron" and pops[name].model.threshold is None:
+                raise ModelError(f"spike monitor on '{name}': its model '{pops[name].model.name}' has no "
+                                 f"threshold, so it never spikes")
         state_mons = [self._build_state_monitor(m, pops) for m in self.monitors
                       if isinstance(m, StateMonitor)]
         return BuiltNetwork(self.dt, self.seed, pops, projs, inputs, spike_mons, state_mons, self.hash())

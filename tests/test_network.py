@@ -155,8 +155,10 @@ def test_exact_integration_refuses_equal_time_constants():
 def test_spike_monitors_need_a_threshold_and_record_once():
     net = Network(dt=0.1 * ms)
     net.population("quiet", 2, NeuronModel(equations="dv/dt = -v/(10*ms) : volt"))
+    net.record_spikes("quiet")
     with pytest.raises(ModelError, match="spike monitor on 'quiet'.*no threshold"):
-        net.record_spikes("quiet")
+        net.build()
+    net.monitors.clear()
     net.population("lif", 2, IF_curr_exp(i_offset=2 * nA))
     net.record_spikes("lif")
     net.record_spikes("lif")

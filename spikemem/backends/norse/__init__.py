@@ -168,10 +168,6 @@ class NorseSimulation(Simulation):
 
     def _check_monitors(self):
         problems = []
-        for name in dict.fromkeys(self.built.spike_monitors):
-            pop = self.built.populations[name]
-            if pop.kind == "neuron" and pop.model.threshold is None:
-                problems.append(f"spike monitor on '{name}': the population emits no spikes")
         for m in self.built.state_monitors:
             pop = self.built.populations[m.population]
             bad = [v for v in m.variables if v not in STATE.get(pop.model.name, ())]
