@@ -76,8 +76,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -86,7 +84,7 @@ from spikemem import neurons as _neurons
 from spikemem import plasticity as _plasticity
 from spikemem.errors import ModelError
 from spikemem.network import Network
-from spikemem.results import Result, SpikeTrain
+from spikemem.results import Result, SpikeTrain, staged_dir
 from spikemem.synapses import STATIC
 
 MS, MV, NA, NF, US = 1e3, 1e3, 1e9, 1e9, 1e6
@@ -323,17 +321,9 @@ def export_pynn(network: Network, directory, duration, force: bool = False) -> s
     if not duration > 0:
         raise ModelError(f"duration must be positive, got {duration}")
     directory = os.path.abspath(os.fspath(directory))
-    if os.path.exists(directory):
-        if not os.path.isdir(directory):
-            raise ModelError(f"{directory}: exists and is not a folder")
-        if os.listdir(directory) and not force:
-            raise ModelError(f"{directory}: folder is not empty (use force=True to replace it)")
+    _check_folder(directory, force)
     model = translate(network, duration)        # every check before anything is written
-    parent = os.path.dirname(directory)
-    os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix="." + os.path.basename(directory) + ".", suffix=".tmp", dir=parent)
-    old = None
-    try:
+    with staged_dir(directory, lambda path: _check_folder(path, force)) as tmp:
         with open(os.path.join(tmp, "model.json"), "w") as f:
             json.dump(model.spec, f, indent=1)
         np.savez(os.path.join(tmp, "network.npz"), **model.arrays)
@@ -341,25 +331,15 @@ def export_pynn(network: Network, directory, duration, force: bool = False) -> s
             f.write(RUN_PY)
         with open(os.path.join(tmp, "README.txt"), "w") as f:
             f.write(_README)
-        os.chmod(tmp, 0o777 & ~_umask())
-        if os.path.exists(directory):
-            old = directory + ".old-" + os.path.basename(tmp)
-            os.rename(directory, old)
-        os.rename(tmp, directory)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if old is not None and not os.path.exists(directory):
-            os.rename(old, directory)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
     return directory
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def _check_folder(directory: str, force: bool) -> None:
+    if os.path.exists(directory):
+        if not os.path.isdir(directory):
+            raise ModelError(f"{directory}: exists and is not a folder")
+        if os.listdir(directory) and not force:
+            raise ModelError(f"{directory}: folder is not empty (use force=True to replace it)")
 
 
 def read_spikes(path, align: bool = True) -> Result:

@@ -20,15 +20,12 @@ Heavy imports (brian2, numba, matplotlib) happen only inside the commands, so
 from __future__ import annotations
 
 import argparse
-import contextlib
 import inspect
 import json
 import math
 import os
 import re
-import shutil
 import sys
-import tempfile
 
 PROG = "spikemem"
 BENCH_MODELS = ("cuba",)
@@ -116,36 +113,10 @@ def _check_out_dir(out: str, force: bool) -> None:
         raise CLIError(f"output directory '{out}' exists and is not empty (use --force to replace it)")
 
 
-@contextlib.contextmanager
 def staged_dir(out: str, force: bool):
-    """Yield a fresh temporary sibling of ``out``; on success it replaces ``out``.
-
-    On any failure (or interrupt) the temporary directory is removed and ``out``
-    is left untouched. An existing non-empty ``out`` is only replaced with ``force``.
-    """
-    out = os.path.abspath(out)
-    parent = os.path.dirname(out)
-    os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(out)}.tmp-", dir=parent)
-    try:
-        # mkdtemp makes 0700 directories; give the result what a plain mkdir would.
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o777 & ~mask)
-        yield tmp
-        _check_out_dir(out, force)          # again: it may have changed meanwhile
-        if os.path.isdir(out):
-            if _is_nonempty_dir(out):       # only with --force
-                old = tempfile.mkdtemp(prefix=f".{os.path.basename(out)}.old-", dir=parent)
-                os.rename(out, os.path.join(old, "d"))
-                os.rename(tmp, out)
-                shutil.rmtree(old, ignore_errors=True)
-                return
-            os.rmdir(out)
-        os.rename(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    """``results.staged_dir`` for an output folder given on the command line."""
+    from .results import staged_dir as _staged
+    return _staged(out, lambda path: _check_out_dir(path, force))
 
 
 def population_metrics(result, duration: float) -> dict:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from typing import Iterator
@@ -92,6 +93,35 @@ def _current_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+@contextlib.contextmanager
+def staged_dir(out: str | os.PathLike, check) -> Iterator[str]:
+    """Yield a fresh temporary sibling folder of ``out``; on success it replaces ``out``.
+
+    ``check(out)`` raises when ``out`` may not be replaced (it runs again just
+    before the swap: the folder may have changed meanwhile). On any failure (or
+    interrupt) the temporary folder is removed and ``out`` is left untouched.
+    """
+    out = os.path.abspath(os.fspath(out))
+    parent = os.path.dirname(out)
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(out)}.tmp-", dir=parent)
+    try:
+        # mkdtemp makes 0700 folders; give the result what a plain mkdir would.
+        os.chmod(tmp, 0o777 & ~_current_umask())
+        yield tmp
+        check(out)
+        if os.path.isdir(out):
+            old = tempfile.mkdtemp(prefix=f".{os.path.basename(out)}.old-", dir=parent)
+            os.rename(out, os.path.join(old, "d"))
+            os.rename(tmp, out)
+            shutil.rmtree(old, ignore_errors=True)
+            return
+        os.rename(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
 
 
 @contextlib.contextmanager
