@@ -173,21 +173,18 @@ def translate(network: Network, duration=None) -> PyNNModel:
     Raises one ModelError listing every population, projection, input and
     monitor that PyNN cannot express, before anything is written.
     """
-    model, bad = _translate(network, duration)
+    model, bad = translation(network, duration)
     if bad:
         raise ModelError("cannot translate the network to PyNN:\n  - " + "\n  - ".join(bad))
     return model
 
 
-def translation_problems(network: Network) -> list:
-    """What ``translate`` would refuse, as "where: why" lines (empty: translatable)."""
-    return _translate(network, None)[1]
-
-
-def _translate(network: Network, duration):
+def translation(network: Network, duration=None, built=None):
+    """(the PyNNModel, or None; what ``translate`` refuses, as "where: why" lines).
+    ``built``: ``network.build()`` when the caller has it already."""
     if not isinstance(network, Network):
         raise ModelError(f"translate needs a spikemem Network, got {type(network).__name__}")
-    built = network.build()
+    built = network.build() if built is None else built
     dt_ms = built.dt * MS
     bad: list[str] = []
     pops, arrays = [], {}

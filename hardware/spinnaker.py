@@ -89,8 +89,10 @@ def check(network: Network, neurons_per_core: int | None = None) -> list:
     if not isinstance(network, Network):
         raise ModelError(f"check needs a spikemem Network, got {type(network).__name__}")
     lim = limits(neurons_per_core)
+    built = network.build()
+    model, problems = _pynn.translation(network, built=built)
     out = []
-    for line in _pynn.translation_problems(network):
+    for line in problems:
         where, _, why = line.partition(": ")
         out.append(Violation(where, why, None, None, "see the translation table in spikemem.hardware.pynn"))
     npc = lim["neurons_per_core"]
@@ -98,14 +100,12 @@ def check(network: Network, neurons_per_core: int | None = None) -> list:
         out.append(Violation("network", "neurons per core", npc, lim["max_neurons_per_core"],
                              f"choose 1..{lim['max_neurons_per_core']}"))
         return out
-    built = network.build()
     dt_ms = built.dt * 1e3
     if not any(abs(dt_ms - t) <= 1e-9 * t for t in TIMESTEPS_MS):
         out.append(Violation("network", "time step", f"{dt_ms:g} ms", " or ".join(f"{t:g} ms" for t in TIMESTEPS_MS),
                              "build the network with dt = 1 ms or 0.1 ms"))
     if out:          # the rest reads the PyNN translation
         return out
-    model = _pynn.translate(network)
     by_name = {p["name"]: p for p in model.spec["populations"]}
     for pr in model.spec["projections"]:
         post = by_name[pr["post"]]
@@ -121,20 +121,19 @@ def check(network: Network, neurons_per_core: int | None = None) -> list:
         if binary not in lim["binaries"]:
             out.append(Violation(where, "sPyNNaker binary", binary, "not shipped",
                                  "use a static synapse or a pair rule with additive weight dependence"))
-    out += _weight_violations(network)
+    out += _weight_violations(built)
     return out
 
 
-def _weight_violations(network) -> list:
+def _weight_violations(built) -> list:
     """Non-zero weights the 16-bit weights of a current synapse type round to 0.
 
     sPyNNaker picks one ring-buffer shift per post population and receptor from
     the largest input it expects, so a small weight beside large ones is lost.
     """
     from .spinnaker_emulator import weight_scaling
-    built = network.build()
     out = []
-    for (post, receptor), entry in weight_scaling(network).items():
+    for (post, receptor), entry in weight_scaling(built).items():
         for name, q in entry["projections"].items():
             w = np.abs(next(p.w for p in built.projections if p.name == name))
             lost = (w > 0) & (q["w16"] == 0)
