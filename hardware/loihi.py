@@ -138,14 +138,14 @@ import numpy as np
 from brian2 import amp
 
 from spikemem.errors import ModelError
-from spikemem.network import BuiltNetwork, BuiltPopulation, BuiltProjection, Network
+from spikemem.network import BuiltNetwork, BuiltPopulation, BuiltProjection
 from spikemem.neurons import IF_curr_exp
 from spikemem.plasticity import spinnaker_stdp, stdp
 from spikemem.simulation import Simulation
 
 from .loihi_emulator import Emulator, w_act_array
-from .target import (Emulation, QuantizationError, Resources, Violation, built_network, compare_spikes,
-                     error_table, require, violations_error)
+from .target import (Emulation, QuantizationError, Resources, Violation, built_network,
+                     emulate_with, error_table, require, violations_error)
 
 NAME = "loihi"
 BACKEND = "loihi"                # the bit-accurate emulator, as a simulation backend
@@ -829,15 +829,8 @@ def emulate(network, duration, rounding: str = "stochastic", trace_impulse: int 
             headroom_bits: int = HEADROOM_BITS) -> Emulation:
     """Run the Loihi emulator and the numba backend (float64) for ``duration``
     seconds and report how far apart their spikes are."""
-    from spikemem.backends import simulate
-    if not isinstance(network, Network):
-        raise ModelError(f"emulate needs a spikemem Network, got {type(network).__name__}")
-    built = network.build()
-    sim = LoihiSimulation(built, rounding=rounding, trace_impulse=trace_impulse, headroom_bits=headroom_bits)
-    ref = simulate(network, duration, "numba", progress=False)
-    sim.run(duration, progress=False)
-    got = sim.result()
-    return Emulation(NAME, got, ref, compare_spikes(ref, got, built.dt))
+    return emulate_with(NAME, BACKEND, network, duration, rounding=rounding, trace_impulse=trace_impulse,
+                        headroom_bits=headroom_bits)
 
 
 # =================================================================== the backend

@@ -114,13 +114,13 @@ from numba import njit, types
 from numba.extending import overload
 
 from spikemem.errors import ModelError
-from spikemem.network import BuiltNetwork, BuiltPopulation, BuiltProjection, Network
+from spikemem.network import BuiltNetwork, BuiltPopulation, BuiltProjection
 from spikemem.neurons import IF_curr_exp
 from spikemem.results import Result
 from spikemem.simulation import Simulation
 
 from . import pynn as _pynn
-from .target import Emulation, QuantizationError, built_network, compare_spikes
+from .target import Emulation, QuantizationError, built_network, compare_spikes, emulate_with
 
 TARGET = "spinnaker"
 ONE = 1 << 15                   # 1.0 in s16.15 (ISO C accum)
@@ -901,22 +901,7 @@ def emulate(network, duration, **options) -> Emulation:
     numba engine (float64) and compare their spikes step for step (alignment
     0: both label a spike with the step its membrane crossed, see the module
     docstring). ``options`` go to ``SpiNNakerSimulation``."""
-    from brian2 import second
-    from spikemem.backends import simulation
-    from spikemem.units import to_si
-    duration = to_si(duration, "duration", second.dim)
-    if not duration > 0:
-        raise ModelError(f"duration must be positive, got {duration}")
-    if not isinstance(network, Network):
-        raise ModelError(f"emulate needs a spikemem Network, got {type(network).__name__}")
-    built = network.build()
-    sim = SpiNNakerSimulation(built, **options)       # every check before any run
-    sim.run(duration)
-    reference = simulation(network, "numba")
-    reference.run(duration)
-    result, ref = sim.result(), reference.result()
-    result.meta["alignment_steps"] = 0
-    return Emulation(TARGET, result, ref, compare_spikes(ref, result, built.dt))
+    return emulate_with(TARGET, "spinnaker", network, duration, **options)
 
 
 def decomposition(network, duration, **options) -> dict:

@@ -167,6 +167,20 @@ def get_target(name: str):
     return importlib.import_module(TARGETS[name])
 
 
+def emulate_with(target: str, backend: str, network, duration, **options) -> Emulation:
+    """Run ``network`` on a target's emulator (the simulation ``backend``, built
+    with ``options``; all its checks come first) and on the numba engine in
+    float64, and compare their spikes step for step."""
+    from spikemem.backends import simulate, simulation
+    if not isinstance(network, Network):
+        raise ModelError(f"emulate needs a spikemem Network, got {type(network).__name__}")
+    sim = simulation(network, backend, **options)
+    reference = simulate(network, duration, "numba", progress=False)
+    sim.run(duration, progress=False)
+    result = sim.result()
+    return Emulation(target, result, reference, compare_spikes(reference, result, sim.built.dt))
+
+
 def require(module: str, extra: str = "hardware"):
     """Import an optional package, or say which extra installs it."""
     try:
