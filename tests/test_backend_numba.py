@@ -2,6 +2,7 @@
 import os
 
 import numpy as np
+import pytest
 from brian2 import ms, nA
 
 from spikemem.analysis import spike_set
@@ -58,3 +59,89 @@ def test_full_spike_buffers_are_emptied_without_losing_spikes(monkeypatch):
     a, b = big.result().spikes["exc"], small.result().spikes["exc"]
     assert a.count() > 3 * 400        # several buffers of max(400, 500) spikes
     np.testing.assert_array_equal(spike_set(a, 1e-4), spike_set(b, 1e-4))
+
+
+# ------------------------------------------------------------------ threads
+def _threaded_network():
+    """Spike-array and Poisson inputs, per-synapse delays, exc/inh receptors,
+    refractoriness, a step current, and state recorded from neurons of both
+    threads' ranges (in no particular order)."""
+    import dataclasses
+    from brian2 import nA
+    from spikemem.connectors import FixedProbability
+    from networks import if_curr_exp_network
+    net = if_curr_exp_network(seed=4, n=200)
+    net.poisson_source("noise", 50, rate=40.0)
+    net.connect("noise", "cells", FixedProbability(0.2), weight=0.5 * nA, receptor="exc")
+    net.monitors[-1] = dataclasses.replace(net.monitors[-1], ids=np.array([150, 1, 70, 3, 199]))
+    return net
+
+
+def _same_result(a, b):
+    assert a.spikes.keys() == b.spikes.keys()
+    for pop in a.spikes:
+        assert a.spikes[pop].count() > 50
+        np.testing.assert_array_equal(a.spikes[pop].times, b.spikes[pop].times)
+        np.testing.assert_array_equal(a.spikes[pop].ids, b.spikes[pop].ids)
+    assert a.traces.keys() == b.traces.keys()
+    for key in a.traces:
+        np.testing.assert_array_equal(a.traces[key].values, b.traces[key].values)
+
+
+def test_threads_do_not_change_the_result():
+    for net in (cuba(n=1000, record_state=True), _threaded_network()):
+        results = []
+        for threads in (1, 2, 3):
+            # one simulation at a time: numba's random numbers are one stream per process
+            sim = simulation(net, "numba", threads=threads)
+            sim.run(0.25)
+            sim.run(0.25)        # state carries over between runs
+            results.append(sim.result())
+            assert results[-1].meta["threads"] == threads
+        _same_result(results[0], results[1])
+        _same_result(results[0], results[2])
+
+
+def test_threads_stop_together_when_a_spike_buffer_is_full(monkeypatch):
+    import spikemem.backends.numba as nb
+    ref = simulation(cuba(n=1000), "numba", threads=1)
+    ref.run(0.3)
+    monkeypatch.setattr(nb, "SPIKE_BUFFER", 500)       # each thread hands back often
+    two = simulation(cuba(n=1000), "numba", threads=2)
+    two.run(0.3)
+    assert ref.result().spikes["exc"].count() > 4 * 500
+    _same_result(ref.result(), two.result())
+
+
+def test_synapse_values_keep_their_order_with_threads():
+    """Threads hold each projection's synapses grouped by target thread;
+    get and set still speak of the network's synapse order."""
+    results = []
+    for threads in (1, 2):
+        sim = simulation(_threaded_network(), "numba", threads=threads)
+        w = sim.get("recurrent_inh", "w")
+        np.testing.assert_array_equal(w, sim.built_projection("recurrent_inh").w)
+        sim.run(0.2)
+        sim.set("recurrent_inh", "w", w * np.linspace(0.5, 1.5, w.size))
+        np.testing.assert_array_equal(sim.get("recurrent_inh", "w"), w * np.linspace(0.5, 1.5, w.size))
+        sim.run(0.2)
+        results.append(sim.result())
+    _same_result(*results)
+
+
+def test_threads_are_chosen_by_size_and_refused_where_the_step_does_not_split(monkeypatch):
+    from spikemem.errors import ModelError
+    from spikemem.plasticity import stdp
+    monkeypatch.setattr(engine, "available_cores", lambda: 4)
+    assert simulation(cuba(n=1000), "numba").threads == 1
+    assert simulation(cuba(n=2100), "numba").threads == 2        # one per 1024 neurons
+    net = Network(dt=0.1 * ms)
+    net.spike_source("src", 3000, [[1e-3]] * 3000)
+    net.population("cell", 3000, IF_curr_exp())
+    net.connect("src", "cell", OneToOne(), weight=1 * nA, synapse=stdp(), name="learn")
+    assert simulation(net, "numba").threads == 1
+    with pytest.raises(ModelError, match="threads=2 .*projection 'learn' is plastic"):
+        simulation(net, "numba", threads=2)
+    for bad in (0, 1.5, True, "2"):
+        with pytest.raises(ModelError, match="threads must be a whole number"):
+            simulation(cuba(n=100), "numba", threads=bad)

@@ -1,6 +1,7 @@
 """The numba backend: ``NumbaSimulation`` runs a built network on spikemem's engine."""
 from __future__ import annotations
 
+import threading
 import time
 
 import numpy as np
@@ -18,16 +19,27 @@ SPIKE_BUFFER = 1 << 16   # spikes held per monitor before the kernel hands them 
 
 
 class NumbaSimulation(Simulation):
-    """Stateful: ``run`` may be called repeatedly and continues where it stopped."""
+    """Stateful: ``run`` may be called repeatedly and continues where it stopped.
 
-    def __init__(self, built, dtype="float64"):
+    ``threads``: how many threads run the kernel (None: one per
+    ``engine.NEURONS_PER_THREAD`` neurons, at most one per core, where the
+    network splits; see ``engine``). The spikes and states do not depend on it.
+    """
+
+    def __init__(self, built, dtype="float64", threads=None):
         if dtype not in ("float64", np.float64):
             raise ModelError(f"numba backend: dtype {dtype!r} is not supported (float64 only)")
+        if threads is not None and (isinstance(threads, bool) or not isinstance(threads, (int, np.integer))
+                                    or threads < 1):
+            raise ModelError(f"numba backend: threads must be a whole number >= 1 or None, got {threads!r}")
         t0 = time.perf_counter()
         self.built = built
         self.objects = lower(built)
         prepare(self.objects, "numpy")     # Brian2's checks; fills the abstract code
-        kernel = engine.Assembler(built, self.objects).assemble()
+        assembler = engine.assemble(built, self.objects, None if threads is None else int(threads))
+        kernel = assembler.k
+        self.threads = assembler.threads
+        self.synapse_order = assembler.synapse_order
         self.source = kernel.source()
         self.module = engine.load(self.source)
         self.args = kernel.args
@@ -37,7 +49,7 @@ class NumbaSimulation(Simulation):
         self._states = [[] for _ in built.state_monitors]
         self.module.seed(built.seed)
         # compile (or load from numba's cache) now, so that run_s times the simulation only
-        self.module.run(0, 0, *[self.values[a] for a in self.args])
+        self.module.run(0, 0, 0, *[self.values[a] for a in self.args])
         self.timings = {"build_s": time.perf_counter() - t0, "run_s": 0.0}
 
     # --- state between runs (checked by Simulation)
@@ -47,10 +59,20 @@ class NumbaSimulation(Simulation):
         k = next(k for k, p in enumerate(self.built.projections) if p is owner)
         return f"p{k}__{var}"
 
+    def _synapse_order(self, owner):
+        """The kernel's order of ``owner``'s synapses (None: Brian2's order)."""
+        if isinstance(owner, BuiltPopulation):
+            return None
+        return self.synapse_order.get(next(k for k, p in enumerate(self.built.projections) if p is owner))
+
     def _get(self, owner, var):
         key = self._key(owner, var)
         if key in self.values:
-            return self.values[key]
+            value, order = self.values[key], self._synapse_order(owner)
+            if order is not None and np.ndim(value) == 1:
+                value = np.empty_like(value)
+                value[order] = self.values[key]
+            return value
         # a variable no statement uses keeps its built value
         if isinstance(owner, BuiltPopulation):
             # (a shared parameter stays one number, as Brian2 returns it)
@@ -58,6 +80,9 @@ class NumbaSimulation(Simulation):
         return owner.w if var == "w" else owner.state[var] if var in owner.state else owner.namespace[var]
 
     def _set(self, owner, var, values):
+        order = self._synapse_order(owner)
+        if order is not None and np.ndim(values) == 1:
+            values = np.asarray(values)[order]
         self.values[self._key(owner, var)] = values
 
     def _set_spikes(self, pop, steps, ids):
@@ -70,21 +95,44 @@ class NumbaSimulation(Simulation):
             first = -(-self.step // mon.every) * mon.every
             n_rec = max(0, -(-(self.step + n_steps - first) // mon.every))
             self.values[f"st{k}__buf"] = np.zeros((n_rec, len(mon.variables), len(mon.ids)))
-            self.values[f"st{k}__n"][0] = 0
+            self.values[f"st{k}__n"][:, 0] = 0
         for name in self.built.spike_monitors:
             size = self.built.populations[name].size
             cap = max(size, SPIKE_BUFFER)
-            self.values[f"sm_{name}__step"] = np.zeros(cap, np.int64)
-            self.values[f"sm_{name}__id"] = np.zeros(cap, np.int32)
-            self.values[f"sm_{name}__n"][0] = 0
+            self.values[f"sm_{name}__step"] = np.zeros((self.threads, cap), np.int64)
+            self.values[f"sm_{name}__id"] = np.zeros((self.threads, cap), np.int32)
+            self.values[f"sm_{name}__n"][:, 0] = 0
 
     def _flush_spikes(self):
+        """Each thread's buffer holds its neurons' spikes; merged by step (stable,
+        so within a step in thread order, which is neuron order)."""
         for name in self.built.spike_monitors:
-            n = int(self.values[f"sm_{name}__n"][0])
-            steps, ids = self._spikes[name]
-            steps.append(self.values[f"sm_{name}__step"][:n].copy())
-            ids.append(self.values[f"sm_{name}__id"][:n].copy())
-            self.values[f"sm_{name}__n"][0] = 0
+            n = self.values[f"sm_{name}__n"][:, 0]
+            step = np.concatenate([self.values[f"sm_{name}__step"][u, :n[u]] for u in range(self.threads)])
+            ids = np.concatenate([self.values[f"sm_{name}__id"][u, :n[u]] for u in range(self.threads)])
+            order = np.argsort(step, kind="stable")
+            self._spikes[name][0].append(step[order])
+            self._spikes[name][1].append(ids[order])
+            self.values[f"sm_{name}__n"][:, 0] = 0
+
+    def _run_kernel(self, start, stop, args) -> int:
+        """Run steps ``start`` to ``stop``: thread 0 here (numba's random state
+        is this thread's), the others beside it; all return the same step."""
+        if self.threads == 1:
+            return self.module.run(start, stop, 0, *args)
+        reached = [None] * self.threads
+
+        def work(tid):
+            reached[tid] = self.module.run(start, stop, tid, *args)
+
+        helpers = [threading.Thread(target=work, args=(tid,), daemon=True) for tid in range(1, self.threads)]
+        for helper in helpers:
+            helper.start()
+        work(0)
+        for helper in helpers:
+            helper.join()
+        assert len(set(reached)) == 1, reached
+        return reached[0]
 
     def run(self, duration, progress=None):
         n_steps = int(round(duration / self.built.dt))
@@ -98,14 +146,14 @@ class NumbaSimulation(Simulation):
         with _progress(n_steps, "numba", enabled=progress) as bar:
             while self.step < end:
                 stop = min(end, self.step + (CHUNK_STEPS if bar.enabled else n_steps))
-                reached = self.module.run(self.step, stop, *args)
+                reached = self._run_kernel(self.step, stop, args)
                 bar.update(reached - self.step)
                 self.step = reached
                 if reached < stop:          # a spike buffer is full: empty it, go on
                     self._flush_spikes()
         self._flush_spikes()
         for k in range(len(self.built.state_monitors)):
-            n = int(self.values[f"st{k}__n"][0])
+            n = int(self.values[f"st{k}__n"][0, 0])
             self._states[k].append(self.values[f"st{k}__buf"][:n].copy())
         self.timings["run_s"] += time.perf_counter() - t0
 
@@ -115,7 +163,7 @@ class NumbaSimulation(Simulation):
         traces = self._traces(self._states)
         import brian2, numba
         from ... import __version__
-        meta = {"backend": "numba", "versions": {"spikemem": __version__, "numba": numba.__version__,
+        meta = {"backend": "numba", "threads": self.threads, "versions": {"spikemem": __version__, "numba": numba.__version__,
                                                  "brian2": brian2.__version__, "numpy": np.__version__},
                 "seed": self.built.seed, "dt": dt, "duration": self.step * dt,
                 "network_hash": self.built.hash, "timings": dict(self.timings)}

@@ -1,13 +1,26 @@
 """spikemem's default CPU engine: one generated numba kernel runs the whole network.
 
-The kernel source is assembled from Brian2's statements (see codegen.py) in the
-shared step order: inputs, synaptic delivery, summed variables, state update +
-threshold + reset, spike sources, then the synapse models (clock-driven
-equations, on_pre, on_post for this step's spikes), recording. Synapses are CSR by presynaptic neuron (4-byte target, 8-byte
-weight, plus a 2-byte delay only where delays differ); spikes wait in a
-per-population ring of the last ``max_delay + 1`` steps' spike lists, and each
-projection reads the spikes that are exactly ``delay`` steps old. Events are
-applied one synapse at a time in Brian2's order, so sums round the same way.
+The kernel source is assembled from Brian2's statements (see abstract_code.py)
+in the shared step order: inputs, synaptic delivery, summed variables, state
+update + threshold + reset, spike sources, then the synapse models
+(clock-driven equations, on_pre, on_post for this step's spikes), recording.
+Synapses are CSR by presynaptic neuron (4-byte target, 8-byte weight, plus a
+2-byte delay only where delays differ); spikes wait in a per-population ring of
+the last ``max_delay + 1`` steps' spike lists, and each projection reads the
+spikes that are exactly ``delay`` steps old. Events are applied one synapse at
+a time in Brian2's order, so sums round the same way.
+
+Threads: the kernel runs as ``threads`` copies (argument ``_tid``), each owning a
+contiguous range of every neuron population (whole 8-neuron words) and the
+synapses onto it, and all meet at a barrier at the end of each step. Each
+thread writes its spikes into its own part of the ring, in neuron order, so the
+spike lists read in thread order are the single-thread lists and every sum
+adds the same terms in the same order: the result does not depend on the
+number of threads. Spike sources (and their random numbers) belong to thread
+0, which runs in the calling thread, as the single-thread kernel does.
+Networks whose step has work that does not split this way (plasticity,
+summed variables, random numbers in neuron updates, presynaptic variables read
+at delivery) run on one thread (``Assembler.serial_reasons``).
 
 Sizes, weights and parameter values are arguments, not part of the source, so
 the compiled kernel (cached on disk by numba) serves every network of the same
@@ -17,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import inspect
 import os
 import sys
 import tempfile
@@ -25,7 +39,9 @@ import numpy as np
 from brian2.core.variables import ArrayVariable, Constant
 
 from .. import abstract_code as codegen
+from ...errors import ModelError
 from ...lowering import neuron_runners
+from . import sync
 
 CACHE_DIR = os.environ.get("SPIKEMEM_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "spikemem", "kernels"))
 
@@ -34,6 +50,7 @@ HEADER = '''\
 import numpy as np
 from math import exp, log, log10, sqrt, sin, cos, tan, sinh, cosh, tanh, floor, ceil, fabs
 from numba import njit
+from spikemem.backends.numba.sync import barrier
 
 inf = np.inf
 pi = np.pi
@@ -60,8 +77,9 @@ def seed(value):
 class Kernel:
     """Source and argument list of one network's kernel."""
 
-    def __init__(self):
-        self.args: list[str] = []          # kernel argument names (after s0, s1)
+    def __init__(self, threads: int):
+        self.threads = threads
+        self.args: list[str] = []          # kernel argument names (after s0, s1, _tid)
         self.values: dict = {}             # argument name -> array / scalar
         self.body: list[str] = []
 
@@ -72,14 +90,16 @@ class Kernel:
         return name
 
     def source(self) -> str:
-        sig = ", ".join(["s0", "s1"] + self.args)
+        sig = ", ".join(["s0", "s1", "_tid"] + self.args)
+        # numba's cache does not see changes to the barrier's module: its
+        # source hash is part of the kernel's, so a change recompiles
+        barrier = hashlib.sha256(inspect.getsource(sync).encode()).hexdigest()[:12]
         # error_model="numpy": division by zero gives inf/nan as in Brian2's
         # generated code instead of a Python exception, whose per-division
         # check would keep LLVM from vectorising the neuron loops.
-        lines = [HEADER, '@njit(cache=True, nogil=True, error_model="numpy")', f"def run({sig}):",
-                 "    for step in range(s0, s1):",
-                 "        t = step * dt"]
-        lines += self.body
+        lines = [HEADER + f"# barrier {barrier}\n", '@njit(cache=True, nogil=True, error_model="numpy")',
+                 f"def run({sig}):", f"    _T = {self.threads}",
+                 "    for step in range(s0, s1):", "        t = step * dt"] + self.body
         lines += ["    return s1", ""]
         return "\n".join(lines)
 
@@ -108,17 +128,72 @@ def load(source: str):
 
 CLOCK_NAMES = {"t": "t", "dt": "dt", "t_in_timesteps": "step"}
 
+#: automatic thread count: one thread per this many neurons (below it the
+#: barrier costs more than the split saves), at most one per core
+NEURONS_PER_THREAD = 1024
+
+
+def thread_ranges(size: int, threads: int) -> np.ndarray:
+    """First neuron of each thread, then ``size``: whole 8-neuron words, so that
+    each thread scans whole words of spike flags."""
+    return np.array([min(size, -(-(size * k // threads) // 8) * 8) for k in range(threads)] + [size], np.int64)
+
+
+def owners(bounds: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """The thread that owns each neuron in ``ids``."""
+    return np.searchsorted(bounds, ids, side="right") - 1
+
+
+def available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:      # not on Linux
+        return os.cpu_count() or 1
+
+
+def auto_threads(built) -> int:
+    neurons = sum(p.size for p in built.populations.values() if p.kind == "neuron")
+    return max(1, min(available_cores(), neurons // NEURONS_PER_THREAD))
+
+
+def assemble(built, objects, threads=None) -> "Assembler":
+    """The assembled kernel for ``threads`` threads (None: ``auto_threads`` where
+    the network splits, else one)."""
+    one = Assembler(built, objects, 1)
+    one.assemble()
+    if threads is None:
+        threads = 1 if one.serial_reasons else auto_threads(built)
+    elif threads > 1 and one.serial_reasons:
+        raise ModelError(f"numba backend: threads={threads} is not possible for this network, it runs "
+                         f"on one thread: {one.serial_reasons[0]}")
+    if threads == 1:
+        return one
+    many = Assembler(built, objects, threads)
+    many.assemble()
+    return many
+
 
 class Assembler:
     """Builds the kernel for one network from its lowered Brian2 objects."""
 
-    def __init__(self, built, objects):
-        self.built, self.objects, self.k = built, objects, Kernel()
+    def __init__(self, built, objects, threads: int = 1):
+        self.built, self.objects, self.threads = built, objects, threads
+        self.k = Kernel(threads)
+        self.serial_reasons: list[str] = []     # why the network cannot be split between threads
+        self.synapse_order: dict = {}           # projection index -> kernel order of its synapses
         self.k.arg("dt", float(built.dt))
         self.history = {}     # population -> ring length
         for proj in built.projections:
             need = int(proj.delay.max()) + 1 if proj.delay.size else 2
             self.history[proj.pre] = max(self.history.get(proj.pre, 2), need)
+        for name, pop in built.populations.items():
+            bounds = thread_ranges(pop.size, threads) if pop.kind == "neuron" else \
+                np.array([0] + [pop.size] * threads, np.int64)      # a source belongs to thread 0
+            self.k.arg(f"{name}___range", bounds)
+
+    def serial(self, reason: str):
+        assert self.threads == 1, reason
+        self.serial_reasons.append(reason)
 
     # --- naming
     def array(self, var, index: str) -> str:
@@ -144,31 +219,49 @@ class Assembler:
 
     # --- pieces of the step
     def inputs(self):
+        """Each thread sets its own neurons' values (a row per change: (K, n))."""
         for k, inp in enumerate(self.built.inputs):
             var = self.objects.groups[inp.population].variables[inp.variable]
-            target = self.array(var, ":")
+            target = self.array(var, "_lo:_hi")
             steps = self.k.arg(f"in{k}__steps", inp.steps.astype(np.int64))
             values = self.k.arg(f"in{k}__values", inp.values.astype(np.float64))
-            ptr = self.k.arg(f"in{k}__ptr", np.zeros(1, np.int64))
+            ptr = self.k.arg(f"in{k}__ptr", np.zeros(self.threads, np.int64))
             self.k.body += [
-                f"        if {ptr}[0] < {steps}.shape[0] and {steps}[{ptr}[0]] == step:",
-                f"            {target} = {values}[{ptr}[0]]",
-                f"            {ptr}[0] += 1"]
+                f"        _lo = {inp.population}___range[_tid]",
+                f"        _hi = {inp.population}___range[_tid + 1]",
+                f"        if {ptr}[_tid] < {steps}.shape[0] and {steps}[{ptr}[_tid]] == step:",
+                f"            {target} = {values}[{ptr}[_tid], _lo:_hi]",
+                f"            {ptr}[_tid] += 1"]
 
     # --- synapses
     def synapse_arrays(self, kp, proj):
         """CSR by presynaptic neuron (the connectors' (pre, post) order is Brian2's
-        synapse order too), plus the per-synapse pre index and a post -> synapse
-        index where postsynaptic events or per-synapse loops need them."""
+        synapse order too), one row-pointer table per thread over that thread's
+        synapses (those onto its neurons, kept in Brian2's order), plus the
+        per-synapse pre index and a post -> synapse index where postsynaptic
+        events or per-synapse loops need them."""
         p = f"p{kp}"
         if f"{p}___indptr" in self.k.values:
             return p
-        indptr = np.zeros(self.built.populations[proj.pre].size + 1, np.int64)
-        np.cumsum(np.bincount(proj.i, minlength=indptr.size - 1), out=indptr[1:])
+        n_pre = self.built.populations[proj.pre].size
+        owner = owners(self.k.values[f"{proj.post}___range"], proj.j)
+        if self.threads > 1:
+            self.synapse_order[kp] = np.argsort(owner, kind="stable")
+        indptr = np.zeros((self.threads, n_pre + 1), np.int64)
+        start = 0
+        for tid in range(self.threads):
+            indptr[tid, 0] = start
+            np.cumsum(np.bincount(proj.i[owner == tid], minlength=n_pre), out=indptr[tid, 1:])
+            indptr[tid, 1:] += start
+            start = indptr[tid, -1]
         self.k.arg(f"{p}___indptr", indptr)
-        self.k.arg(f"{p}___post", proj.j.astype(np.int32))
-        self.k.arg(f"{p}__w", proj.w.astype(np.float64))
+        self.k.arg(f"{p}___post", self.in_kernel_order(kp, proj.j.astype(np.int32)))
+        self.k.arg(f"{p}__w", self.in_kernel_order(kp, proj.w.astype(np.float64)))
         return p
+
+    def in_kernel_order(self, kp, per_synapse: np.ndarray) -> np.ndarray:
+        order = self.synapse_order.get(kp)
+        return per_synapse if order is None else per_synapse[order]
 
     def synapse_index(self, p, proj):
         if f"{p}___pre" not in self.k.values:
@@ -179,23 +272,27 @@ class Assembler:
             self.k.arg(f"{p}___pindptr", indptr)
             self.k.arg(f"{p}___psyn", by_post.astype(np.int64))
 
-    def synaptic_code(self, p, syn, runner, ind, abstract_code=None):
-        """(lines before the loop, lines per synapse) for one of ``syn``'s code
-        objects; synapse ``_s`` joins presynaptic ``_i`` and postsynaptic ``_j``."""
+    def synaptic_code(self, kp, syn, runner, ind):
+        """(lines before the loop, lines per synapse, presynaptic variables read)
+        for one of ``syn``'s code objects; synapse ``_s`` joins presynaptic ``_i``
+        and postsynaptic ``_j``."""
+        p = f"p{kp}"
         codeobj = runner.codeobj
-        scalar, vector = codegen.statements(runner.abstract_code if abstract_code is None else abstract_code,
-                                            codeobj.variables)
+        scalar, vector = codegen.statements(runner.abstract_code, codeobj.variables)
         used = codegen.names_in(scalar + vector)
+        presynaptic = set()
 
         def index_for(name, var, index):
             if name not in used:
                 return None
             if var.owner.name == syn.name:
-                self.k.arg(f"{p}__{var.name}", np.array(var.get_value(), dtype=np.float64, copy=True))
+                self.k.arg(f"{p}__{var.name}", self.in_kernel_order(
+                    kp, np.array(var.get_value(), dtype=np.float64, copy=True)))
                 return f"{p}__{var.name}[_s]"
             if index == "_postsynaptic_idx":
                 return self.array(var, "_j")
             if index == "_presynaptic_idx":
+                presynaptic.add(name)
                 return self.array(var, "_i")
             return None
 
@@ -208,7 +305,9 @@ class Assembler:
         if guards:
             cond = " and ".join(self.array(g, "_j") for g in guards)
             body = [f"{ind}if {cond}:"] + ["    " + b for b in body]
-        return codegen.render(scalar, names, "        "), body
+        if any(not s.var.startswith("_lio_") for s in scalar):
+            presynaptic.add("shared variables")
+        return codegen.render(scalar, names, "        "), body, presynaptic
 
     def delivery(self, kp, proj, syn):
         """Presynaptic events: the spikes of ``delay`` steps ago, through their synapses."""
@@ -221,17 +320,22 @@ class Assembler:
         self.k.arg(f"{p}___dmax", dmax)
         hetero = dmin != dmax
         if hetero:
-            self.k.arg(f"{p}___delay", proj.delay.astype(np.int16))
-        ind = " " * 20
-        lines, body = self.synaptic_code(p, syn, syn.pre, ind)
+            self.k.arg(f"{p}___delay", self.in_kernel_order(kp, proj.delay.astype(np.int16)))
+        ind = " " * 24
+        lines, body, shared = self.synaptic_code(kp, syn, syn.pre, ind)
+        if shared:
+            self.serial(f"projection '{proj.name}' reads or writes {', '.join(sorted(shared))} "
+                        f"of other threads' neurons when spikes arrive")
         lines += [
             f"        for _lag in range({p}___dmax, {p}___dmin - 1, -1):",
             f"            if step - _lag < 0:",
             f"                continue",
             f"            _slot = (step - _lag) % {hist}.shape[0]",
-            f"            for _q in range({count}[_slot]):",
-            f"                _i = {hist}[_slot, _q]",
-            f"                for _s in range({p}___indptr[_i], {p}___indptr[_i + 1]):",
+            f"            for _u in range(_T):",
+            f"                _base = {pre}___range[_u]",
+            f"                for _q in range({count}[_slot, _u]):",
+            f"                    _i = {hist}[_slot, _base + _q]",
+            f"                    for _s in range({p}___indptr[_tid, _i], {p}___indptr[_tid, _i + 1]):",
         ]
         if hetero:
             lines += [f"{ind}if {p}___delay[_s] != _lag:", f"{ind}    continue"]
@@ -241,29 +345,33 @@ class Assembler:
     @staticmethod
     def _spikes_now(pop, index, inner):
         """Kernel lines looping over the spikes ``pop`` fired this step (neuron
-        index in ``index``), with ``inner`` inside the loop."""
+        index in ``index``, every thread's part), with ``inner`` inside the loop."""
         hist, count = f"{pop}__hist", f"{pop}__hcount"
         return [f"        _slot = step % {hist}.shape[0]",
-                f"        for _q in range({count}[_slot]):",
-                f"            {index} = {hist}[_slot, _q]"] + inner
+                f"        for _u in range(_T):",
+                f"            _base = {pop}___range[_u]",
+                f"            for _q in range({count}[_slot, _u]):",
+                f"                {index} = {hist}[_slot, _base + _q]"] + inner
 
     def presynaptic(self, kp, proj, syn):
         """The synapse model's on_pre: the spikes the presynaptic population fired this step."""
+        self.serial(f"projection '{proj.name}' is plastic (on_pre updates synapses)")
         p = self.synapse_arrays(kp, proj)
-        ind = " " * 16
-        lines, body = self.synaptic_code(p, syn, syn.plastic, ind)
+        ind = " " * 20
+        lines, body, _ = self.synaptic_code(kp, syn, syn.plastic, ind)
         self.k.body += lines + self._spikes_now(proj.pre, "_i", [
-            f"            for _s in range({p}___indptr[_i], {p}___indptr[_i + 1]):",
+            f"                for _s in range({p}___indptr[0, _i], {p}___indptr[0, _i + 1]):",
             f"{ind}_j = {p}___post[_s]"]) + body
 
     def postsynaptic(self, kp, proj, syn):
         """on_post: the spikes the postsynaptic population fired this step."""
+        self.serial(f"projection '{proj.name}' is plastic (on_post)")
         p = self.synapse_arrays(kp, proj)
         self.synapse_index(p, proj)
-        ind = " " * 16
-        lines, body = self.synaptic_code(p, syn, syn.post, ind)
+        ind = " " * 20
+        lines, body, _ = self.synaptic_code(kp, syn, syn.post, ind)
         self.k.body += lines + self._spikes_now(proj.post, "_j", [
-            f"            for _k in range({p}___pindptr[_j], {p}___pindptr[_j + 1]):",
+            f"                for _k in range({p}___pindptr[_j], {p}___pindptr[_j + 1]):",
             f"{ind}_s = {p}___psyn[_k]",
             f"{ind}_i = {p}___pre[_s]"]) + body
 
@@ -274,32 +382,37 @@ class Assembler:
 
     def synapse_update(self, kp, proj, syn):
         """Clock-driven synaptic equations, every synapse every step."""
+        self.serial(f"projection '{proj.name}' has synaptic equations")
         p = self.synapse_arrays(kp, proj)
         self.synapse_index(p, proj)
-        lines, body = self.synaptic_code(p, syn, syn.state_updater, " " * 12)
+        lines, body, _ = self.synaptic_code(kp, syn, syn.state_updater, " " * 12)
         self.k.body += self._every_synapse(p, lines, body)
 
     def summed(self, kp, proj, syn):
         """``x_post = expr : (summed)``: zero the target, then add every synapse's term
         in synapse order (Brian2's order, so the sums round alike)."""
+        self.serial(f"projection '{proj.name}' has summed variables")
         p = self.synapse_arrays(kp, proj)
         self.synapse_index(p, proj)
         for updater in syn.summed_updaters.values():
             target = self.array(updater.target_var, "_j")
-            lines, body = self.synaptic_code(p, syn, updater, " " * 12)
+            lines, body, _ = self.synaptic_code(kp, syn, updater, " " * 12)
             self.k.body += [f"        {target.replace('[_j]', '[:]')} = 0.0"]
             self.k.body += self._every_synapse(p, lines, body, [f"            {target} += _synaptic_var"])
 
     def ring(self, name, size):
+        """The last steps' spikes: thread ``u`` lists its neurons' spikes of a step
+        from column ``range[u]`` on, ``hcount[slot, u]`` of them."""
         h = self.history.get(name, 2)
         self.k.arg(f"{name}__hist", np.zeros((h, size), np.int32))
-        self.k.arg(f"{name}__hcount", np.zeros(h, np.int64))
+        self.k.arg(f"{name}__hcount", np.zeros((h, self.threads), np.int64))
         return f"{name}__hist", f"{name}__hcount"
 
     def neuron_group(self, pop, group):
-        """Two passes per step: a branch-free loop over all neurons (state update
-        and threshold test into a flag array; LLVM vectorises it), then a scan of
-        the flags eight at a time for the few that spiked (record, refractoriness, reset)."""
+        """Two passes per step over the thread's neurons: a branch-free loop (state
+        update and threshold test into a flag array; LLVM vectorises it, the
+        unsigned index sparing it the negative-index check), then a scan of the
+        flags eight at a time for the few that spiked (record, refractoriness, reset)."""
         hist, count = self.ring(pop.name, pop.size)
         local = {}   # brian2 name -> array element, for the group's own variables
 
@@ -315,22 +428,28 @@ class Assembler:
             stmts = codegen.statements(runner.abstract_code, cobj.variables)
             blocks.append((stmts, self.names(cobj.variables, cobj.variable_indices, index_for,
                                              pop.name, stmts[0])))
+            if codegen.names_in(stmts[1]) & set(codegen.RANDOM_CALLS):
+                # numba's random state is per thread: only thread 0 draws as one thread would
+                self.serial(f"population '{pop.name}' draws random numbers in its update")
+            if any(not st.var.startswith("_lio_") for st in stmts[0]):
+                self.serial(f"population '{pop.name}' writes shared variables")
         refractory = "lastspike" in local
         if refractory:   # integer twin of lastspike for the refractory test
             self.k.arg(f"{pop.name}___lsstep", np.rint(group.variables["lastspike"].get_value()
                                                        / self.built.dt).astype(np.int64))
         ind = " " * 12
-        lines = [f"        _slot = step % {hist}.shape[0]", f"        {count}[_slot] = 0"]
+        loop = "        for _i in range(np.uint64(_lo), np.uint64(_hi)):"
+        lines = [f"        _slot = step % {hist}.shape[0]", f"        {count}[_slot, _tid] = 0",
+                 f"        _lo = {pop.name}___range[_tid]", f"        _hi = {pop.name}___range[_tid + 1]"]
         for (scalar, _), names in blocks:
             lines += codegen.render(scalar, names, "        ")
 
         (_, vector), names = blocks[0]
         self._per_item = set(local)
         before, body = self._specialised(vector, names, ind, pop.name)
-        lines += before + [f"        for _i in range({pop.name}__N):"]
+        lines += before + [loop]
         if len(blocks) == 1:
             lines += self._loop_body(vector, local, ind, body)
-            self.k.arg(f"{pop.name}__N", pop.size)
             self.k.body += lines
             return
 
@@ -341,21 +460,21 @@ class Assembler:
         if codegen.names_in(th_vector) & set(codegen.RANDOM_CALLS):
             # random draws stay in their own loop, in the order they always had
             lines += self._loop_body(vector, local, ind, body)
-            lines += [f"        for _i in range({pop.name}__N):"]
+            lines += [loop]
             lines += self._loop_body(th_vector, local, ind, threshold)
         else:
             lines += self._loop_body(vector + th_vector, local, ind, body + threshold)
 
         inner = ind + "    "
         lines += [f"        _words = {flags}.view(np.uint64)",
-                  f"        for _w in range(_words.shape[0]):",
+                  f"        for _w in range(_lo // 8, (_hi + 7) // 8):",
                   f"            if _words[_w] == 0:",
                   f"                continue",
-                  f"            for _i in range(8 * _w, 8 * _w + 8):",
+                  f"            for _i in range(np.uint64(8 * _w), np.uint64(8 * _w + 8)):",
                   f"                if not {flags}[_i]:",
                   f"                    continue",
-                  f"{inner}{hist}[_slot, {count}[_slot]] = _i",
-                  f"{inner}{count}[_slot] += 1"]
+                  f"{inner}{hist}[_slot, _lo + {count}[_slot, _tid]] = _i",
+                  f"{inner}{count}[_slot, _tid] += 1"]
         if refractory:
             lines += [f"{inner}{local['lastspike']} = t",
                       f"{inner}{local['not_refractory']} = False",
@@ -363,7 +482,6 @@ class Assembler:
         if len(blocks) > 2:
             (_, re_vector), re_names = blocks[2]
             lines += self._loop_body(re_vector, local, inner, codegen.render(re_vector, re_names, inner))
-        self.k.arg(f"{pop.name}__N", pop.size)
         self.k.body += lines
 
     @staticmethod
@@ -411,57 +529,88 @@ class Assembler:
         return before, lines
 
     def spike_source(self, pop):
+        """Thread 0's: its part of the ring is the whole population."""
         hist, count = self.ring(pop.name, pop.size)
         n = pop.name
-        lines = [f"        _slot = step % {hist}.shape[0]", f"        {count}[_slot] = 0"]
+        lines = ["        if _tid == 0:",
+                 f"            _slot = step % {hist}.shape[0]", f"            {count}[_slot, 0] = 0"]
         if pop.kind == "spikes":
             self.k.arg(f"{n}__sstep", pop.spike_steps.astype(np.int64))
             self.k.arg(f"{n}__sid", pop.spike_ids.astype(np.int32))
             self.k.arg(f"{n}__sptr", np.zeros(1, np.int64))
             lines += [
-                f"        while {n}__sptr[0] < {n}__sstep.shape[0] and {n}__sstep[{n}__sptr[0]] <= step:",
-                f"            if {n}__sstep[{n}__sptr[0]] == step:",
-                f"                {hist}[_slot, {count}[_slot]] = {n}__sid[{n}__sptr[0]]",
-                f"                {count}[_slot] += 1",
-                f"            {n}__sptr[0] += 1"]
+                f"            while {n}__sptr[0] < {n}__sstep.shape[0] and {n}__sstep[{n}__sptr[0]] <= step:",
+                f"                if {n}__sstep[{n}__sptr[0]] == step:",
+                f"                    {hist}[_slot, {count}[_slot, 0]] = {n}__sid[{n}__sptr[0]]",
+                f"                    {count}[_slot, 0] += 1",
+                f"                {n}__sptr[0] += 1"]
         else:
             self.k.arg(f"{n}__rate", pop.rate.astype(np.float64))
             lines += [
-                f"        for _i in range({n}__rate.shape[0]):",
-                f"            if np.random.random() < {n}__rate[_i] * dt:",
-                f"                {hist}[_slot, {count}[_slot]] = _i",
-                f"                {count}[_slot] += 1"]
+                f"            for _i in range({n}__rate.shape[0]):",
+                f"                if np.random.random() < {n}__rate[_i] * dt:",
+                f"                    {hist}[_slot, {count}[_slot, 0]] = _i",
+                f"                    {count}[_slot, 0] += 1"]
         self.k.body += lines
 
     def monitors(self):
-        lines = []
+        """Each thread records its own neurons: spikes into its own buffer (row
+        ``_tid``), states into its own columns. A thread whose spike buffer might
+        not hold another step asks for a stop (``_stop``); the caller empties
+        the buffers and calls again."""
+        lines = ["        _stop = False"]
         for name in self.built.spike_monitors:
-            hist, count = f"{name}__hist", f"{name}__hcount"
+            hist, count, bounds = f"{name}__hist", f"{name}__hcount", f"{name}___range"
             m = f"sm_{name}"
-            self.k.arg(f"{m}__step", np.zeros(0, np.int64))
-            self.k.arg(f"{m}__id", np.zeros(0, np.int32))
-            self.k.arg(f"{m}__n", np.zeros(1, np.int64))
-            # Capacity is checked before each step; the caller grows the buffers.
-            self.k.body.insert(0, f"        if {m}__n[0] + {hist}.shape[1] > {m}__step.shape[0]:\n"
-                                  f"            return step")
+            self.k.arg(f"{m}__step", np.zeros((self.threads, 0), np.int64))
+            self.k.arg(f"{m}__id", np.zeros((self.threads, 0), np.int32))
+            self.k.arg(f"{m}__n", np.zeros((self.threads, 8), np.int64))   # a cache line each
             lines += [
                 f"        _slot = step % {hist}.shape[0]",
-                f"        for _q in range({count}[_slot]):",
-                f"            {m}__step[{m}__n[0]] = step",
-                f"            {m}__id[{m}__n[0]] = {hist}[_slot, _q]",
-                f"            {m}__n[0] += 1"]
+                f"        _base = {bounds}[_tid]",
+                f"        _n = {m}__n[_tid, 0]",
+                f"        for _q in range({count}[_slot, _tid]):",
+                f"            {m}__step[_tid, _n] = step",
+                f"            {m}__id[_tid, _n] = {hist}[_slot, _base + _q]",
+                f"            _n += 1",
+                f"        {m}__n[_tid, 0] = _n",
+                f"        if _n + {bounds}[_tid + 1] - _base > {m}__step.shape[1]:",
+                f"            _stop = True"]
         for k, mon in enumerate(self.built.state_monitors):
             group = self.objects.groups[mon.population]
             v = f"st{k}"
-            self.k.arg(f"{v}__ids", np.asarray(mon.ids, np.int64))
+            ids = np.asarray(mon.ids, np.int64)
+            owner = owners(self.k.values[f"{mon.population}___range"], ids)
+            self.k.arg(f"{v}__ids", ids)
+            self.k.arg(f"{v}__cols", np.argsort(owner, kind="stable"))    # columns by thread
+            self.k.arg(f"{v}__cr", np.concatenate([[0], np.cumsum(np.bincount(owner, minlength=self.threads))]))
             self.k.arg(f"{v}__buf", np.zeros((0, len(mon.variables), len(mon.ids))))
-            self.k.arg(f"{v}__n", np.zeros(1, np.int64))
-            lines += [f"        if step % {mon.every} == 0:"]
+            self.k.arg(f"{v}__n", np.zeros((self.threads, 8), np.int64))
+            lines += [f"        if step % {mon.every} == 0:",
+                      f"            _n = {v}__n[_tid, 0]",
+                      f"            for _c in range({v}__cr[_tid], {v}__cr[_tid + 1]):",
+                      f"                _k = {v}__cols[_c]"]
             for c, var in enumerate(mon.variables):
-                arr = self.array(group.variables[var], f"{v}__ids")
-                lines += [f"            {v}__buf[{v}__n[0], {c}, :] = {arr}"]
-            lines += [f"            {v}__n[0] += 1"]
+                arr = self.array(group.variables[var], f"{v}__ids[_k]")
+                lines += [f"                {v}__buf[_n, {c}, _k] = {arr}"]
+            lines += [f"            {v}__n[_tid, 0] = _n + 1"]
         self.k.body += lines
+
+    def step_end(self):
+        """Every thread waits for the others; all stop together if one asked to.
+        The stop flags alternate between two rows, so that a thread already
+        writing the next step's flag cannot change one still being read."""
+        if self.threads > 1:
+            stride = sync.STRIDE
+            self.k.arg("_need", np.zeros((2, self.threads * stride), np.int64))
+            self.k.arg("_arrive", np.zeros(self.threads * stride, np.int64))
+            self.k.body += [
+                f"        _need[step % 2, _tid * {stride}] = _stop",
+                "        barrier(_arrive, _tid, _T, step + 1)",
+                "        for _u in range(_T):",
+                f"            if _need[step % 2, _u * {stride}]:",
+                "                _stop = True"]
+        self.k.body += ["        if _stop:", "            return step + 1"]
 
     def assemble(self) -> Kernel:
         """The step in the shared order (see ``spikemem.lowering``)."""
@@ -490,4 +639,5 @@ class Assembler:
             if proj.on_post:
                 self.postsynaptic(kp, proj, syn)
         self.monitors()
+        self.step_end()
         return self.k
