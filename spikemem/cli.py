@@ -216,16 +216,18 @@ def cmd_run_experiment(args) -> int:
 
 
 def bench_row(model: str, backend: str, duration: float, n: int, seed: int = 0,
-              memory: bool = False) -> dict:
+              memory: bool = False, threads: int | None = None) -> dict:
     """Run ``model`` once on ``backend`` and return one benchmark row."""
     from .backends import simulation
 
     _check_backend(backend)
     if memory and backend != "numba":
         raise CLIError("--memory is available for the numba backend only")
+    if threads is not None and backend != "numba":
+        raise CLIError("--threads is available for the numba backend only")
     network = _model_network(model, n=n, seed=seed)
     _check_duration(duration, network.dt)
-    sim = simulation(network, backend)
+    sim = simulation(network, backend, **({} if threads is None else {"threads": threads}))
     sim.run(duration, progress=False)        # no bar: it would cost time and chunk the run
     result = sim.result()
     n_neurons = sum(t.n for t in result.spikes.values())
@@ -240,6 +242,8 @@ def bench_row(model: str, backend: str, duration: float, n: int, seed: int = 0,
         "spikes": spikes,
         "mean_rate_hz": spikes / (n_neurons * duration) if n_neurons else None,
     }
+    if hasattr(sim, "threads"):
+        row["threads"] = sim.threads
     if memory:
         row["bytes_per_synapse"] = numba_bytes_per_synapse(sim, row["synapses"])
     return row
@@ -247,7 +251,7 @@ def bench_row(model: str, backend: str, duration: float, n: int, seed: int = 0,
 
 def cmd_bench(args) -> int:
     _check_duration(args.duration)
-    row = bench_row(args.model, args.backend, args.duration, args.n, args.seed, args.memory)
+    row = bench_row(args.model, args.backend, args.duration, args.n, args.seed, args.memory, args.threads)
     if args.json:
         print(json.dumps(row))
     else:
@@ -311,6 +315,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", action="store_true", help="print the row as JSON")
     bench.add_argument("--memory", action="store_true",
                        help="add bytes_per_synapse: static synapse storage of the numba engine")
+    bench.add_argument("--threads", type=int, default=None, metavar="N",
+                       help="numba engine threads (default: one per 1024 neurons, at most one per core)")
     bench.set_defaults(func=cmd_bench)
 
     from .cli_hardware import add_parsers
