@@ -1,6 +1,6 @@
 """Brian2's CUBA benchmark on spikemem's numba engine and on Brian2 itself.
 
-    python benchmarks/cuba.py --duration 5 [--n 4000] [--simulators numba,numba-1thread,brian2-cython,brian2-cpp]
+    python benchmarks/cuba.py --duration 5 [--n 4000] [--simulators numba,numba-threads,brian2-cython,brian2-cpp]
     python benchmarks/cuba.py --quick          # n=1000, 0.5 s: a smoke test
 
 The network is ``spikemem.models.cuba`` (4000 LIF neurons, p = 0.02, dt = 0.1 ms,
@@ -8,17 +8,15 @@ exact integration, refractory 5 ms). Every simulator runs in a fresh subprocess
 (``python -m spikemem.cli bench cuba --json``), which keeps Brian2's process-wide
 state (device, preferences, caches) of one simulator away from the next.
 
-``numba`` runs with the engine's default thread count (one thread per 1024
-neurons, at most one per core: 2 threads for N = 4000 on 2 cores);
-``numba-1thread`` is the same engine on one thread. Brian2's targets run on
-one thread, as they do by default.
+``numba`` runs the engine on one thread (its default), as Brian2's targets run
+by default; ``numba-threads`` is the same engine with ``--threads auto`` (one
+thread per 1024 neurons, at most one per core: 2 threads for N = 4000 on 2 cores).
 
 Output: one JSON row per simulator (as printed by ``spikemem bench``; a failed
 simulator gives a row with "error"), then one row of ratios:
 
 * ``run_speedup``: for each other simulator, its run_s / numba's run_s
   (> 1: numba's simulation loop is faster);
-* ``run_speedup_one_thread``: the same against ``numba-1thread``;
 * ``rate_ratio``: numba's mean rate / the simulator's mean rate (1: same activity);
 * ``numba_bytes_per_synapse``: numba engine static synapse storage per synapse.
 
@@ -31,19 +29,19 @@ import json
 import subprocess
 import sys
 
-DEFAULT_SIMULATORS = "numba,numba-1thread,brian2-cython,brian2-cpp"
+DEFAULT_SIMULATORS = "numba,numba-threads,brian2-cython,brian2-cpp"
 BASELINE = "numba"
-ONE_THREAD = "numba-1thread"
+THREADED = "numba-threads"
 
 
 def bench(simulator: str, duration: float, n: int, seed: int, timeout: float) -> dict:
-    backend = BASELINE if simulator == ONE_THREAD else simulator
+    backend = BASELINE if simulator == THREADED else simulator
     cmd = [sys.executable, "-m", "spikemem.cli", "bench", "cuba", "--json",
            "--backend", backend, "--duration", repr(duration), "--n", str(n), "--seed", str(seed)]
     if simulator == BASELINE:
         cmd.append("--memory")
-    if simulator == ONE_THREAD:
-        cmd += ["--threads", "1"]
+    if simulator == THREADED:
+        cmd += ["--threads", "auto"]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -62,19 +60,16 @@ def bench(simulator: str, duration: float, n: int, seed: int, timeout: float) ->
 
 def ratios(rows: list[dict]) -> dict:
     ok = {r["simulator"]: r for r in rows if "error" not in r}
-    out = {"ratios": True, "baseline": BASELINE, "run_speedup": {}, "run_speedup_one_thread": {},
-           "rate_ratio": {}, "numba_bytes_per_synapse": None}
+    out = {"ratios": True, "baseline": BASELINE, "run_speedup": {}, "rate_ratio": {},
+           "numba_bytes_per_synapse": None}
     base = ok.get(BASELINE)
     if base is None:
         return out
     out["numba_bytes_per_synapse"] = base.get("bytes_per_synapse")
-    one = ok.get(ONE_THREAD)
     for name, r in ok.items():
         if name == BASELINE:
             continue
         out["run_speedup"][name] = r["run_s"] / base["run_s"] if base["run_s"] > 0 else None
-        if one is not None and name != ONE_THREAD:
-            out["run_speedup_one_thread"][name] = r["run_s"] / one["run_s"] if one["run_s"] > 0 else None
         rate = r.get("mean_rate_hz")
         out["rate_ratio"][name] = base["mean_rate_hz"] / rate if rate else None
     return out

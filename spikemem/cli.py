@@ -129,6 +129,15 @@ def population_metrics(result, duration: float) -> dict:
     return out
 
 
+def _threads(text: str):
+    if text == "auto":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number or 'auto', got {text!r}") from None
+
+
 def synapse_count(sim, network) -> int:
     built = getattr(sim, "built", None) or network.build()
     return int(sum(len(p.i) for p in built.projections))
@@ -216,7 +225,7 @@ def cmd_run_experiment(args) -> int:
 
 
 def bench_row(model: str, backend: str, duration: float, n: int, seed: int = 0,
-              memory: bool = False, threads: int | None = None) -> dict:
+              memory: bool = False, threads=None) -> dict:
     """Run ``model`` once on ``backend`` and return one benchmark row."""
     from .backends import simulation
 
@@ -315,8 +324,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", action="store_true", help="print the row as JSON")
     bench.add_argument("--memory", action="store_true",
                        help="add bytes_per_synapse: static synapse storage of the numba engine")
-    bench.add_argument("--threads", type=int, default=None, metavar="N",
-                       help="numba engine threads (default: one per 1024 neurons, at most one per core)")
+    bench.add_argument("--threads", type=_threads, default=None, metavar="N|auto",
+                       help="numba engine threads (default 1; auto: one per 1024 neurons, at most one per core)")
     bench.set_defaults(func=cmd_bench)
 
     from .cli_hardware import add_parsers

@@ -133,15 +133,16 @@ def test_threads_are_chosen_by_size_and_refused_where_the_step_does_not_split(mo
     from spikemem.errors import ModelError
     from spikemem.plasticity import stdp
     monkeypatch.setattr(engine, "available_cores", lambda: 4)
-    assert simulation(cuba(n=1000), "numba").threads == 1
-    assert simulation(cuba(n=2100), "numba").threads == 2        # one per 1024 neurons
+    assert simulation(cuba(n=2100), "numba").threads == 1          # the default
+    assert simulation(cuba(n=1000), "numba", threads="auto").threads == 1
+    assert simulation(cuba(n=2100), "numba", threads="auto").threads == 2        # one per 1024 neurons
     net = Network(dt=0.1 * ms)
     net.spike_source("src", 3000, [[1e-3]] * 3000)
     net.population("cell", 3000, IF_curr_exp())
     net.connect("src", "cell", OneToOne(), weight=1 * nA, synapse=stdp(), name="learn")
-    assert simulation(net, "numba").threads == 1
+    assert simulation(net, "numba", threads="auto").threads == 1
     with pytest.raises(ModelError, match="threads=2 .*projection 'learn' is plastic"):
         simulation(net, "numba", threads=2)
-    for bad in (0, 1.5, True, "2"):
+    for bad in (0, 1.5, True, "2", None):
         with pytest.raises(ModelError, match="threads must be a whole number"):
             simulation(cuba(n=100), "numba", threads=bad)

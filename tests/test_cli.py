@@ -154,6 +154,13 @@ def test_bench_memory_numba_only(capsys):
     assert "numba" in capsys.readouterr().err
 
 
+def test_bench_threads(capsys):
+    assert run_cli("bench", "cuba", "--n", N, "--duration", "0.02", "--threads", "2", "--json") == 0
+    assert json.loads(capsys.readouterr().out)["threads"] == 2
+    assert run_cli("bench", "cuba", "--backend", "brian2-numpy", "--n", N, "--threads", "2") == 2
+    assert "--threads" in capsys.readouterr().err
+
+
 def test_network_file_round_trip(tmp_path):
     from spikemem.models.cuba import cuba
     path = tmp_path / "net.json"

@@ -21,22 +21,24 @@ SPIKE_BUFFER = 1 << 16   # spikes held per monitor before the kernel hands them 
 class NumbaSimulation(Simulation):
     """Stateful: ``run`` may be called repeatedly and continues where it stopped.
 
-    ``threads``: how many threads run the kernel (None: one per
+    ``threads``: how many threads run the kernel; "auto": one per
     ``engine.NEURONS_PER_THREAD`` neurons, at most one per core, where the
-    network splits; see ``engine``). The spikes and states do not depend on it.
+    network splits (see ``engine``). The spikes and states do not depend on it.
+    The default is one: the threads wait for each other by spinning, which
+    pays only on cores nothing else is using.
     """
 
-    def __init__(self, built, dtype="float64", threads=None):
+    def __init__(self, built, dtype="float64", threads=1):
         if dtype not in ("float64", np.float64):
             raise ModelError(f"numba backend: dtype {dtype!r} is not supported (float64 only)")
-        if threads is not None and (isinstance(threads, bool) or not isinstance(threads, (int, np.integer))
-                                    or threads < 1):
-            raise ModelError(f"numba backend: threads must be a whole number >= 1 or None, got {threads!r}")
+        if threads != "auto" and (isinstance(threads, bool) or not isinstance(threads, (int, np.integer))
+                                  or threads < 1):
+            raise ModelError(f"numba backend: threads must be a whole number >= 1 or 'auto', got {threads!r}")
         t0 = time.perf_counter()
         self.built = built
         self.objects = lower(built)
         prepare(self.objects, "numpy")     # Brian2's checks; fills the abstract code
-        assembler = engine.assemble(built, self.objects, None if threads is None else int(threads))
+        assembler = engine.assemble(built, self.objects, threads if threads == "auto" else int(threads))
         kernel = assembler.k
         self.threads = assembler.threads
         self.synapse_order = assembler.synapse_order

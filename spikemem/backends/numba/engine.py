@@ -156,12 +156,12 @@ def auto_threads(built) -> int:
     return max(1, min(available_cores(), neurons // NEURONS_PER_THREAD))
 
 
-def assemble(built, objects, threads=None) -> "Assembler":
-    """The assembled kernel for ``threads`` threads (None: ``auto_threads`` where
-    the network splits, else one)."""
+def assemble(built, objects, threads=1) -> "Assembler":
+    """The assembled kernel for ``threads`` threads ("auto": ``auto_threads``
+    where the network splits, else one)."""
     one = Assembler(built, objects, 1)
     one.assemble()
-    if threads is None:
+    if threads == "auto":
         threads = 1 if one.serial_reasons else auto_threads(built)
     elif threads > 1 and one.serial_reasons:
         raise ModelError(f"numba backend: threads={threads} is not possible for this network, it runs "
