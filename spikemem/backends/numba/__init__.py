@@ -143,7 +143,6 @@ class NumbaSimulation(Simulation):
         self._prepare_buffers(n_steps)
         end = self.step + n_steps
         args = [self.values[a] for a in self.args]
-        index = {a: k for k, a in enumerate(self.args)}
         t0 = time.perf_counter()
         with _progress(n_steps, "numba", enabled=progress) as bar:
             while self.step < end:

@@ -328,10 +328,10 @@ class Assembler:
                         f"of other threads' neurons when spikes arrive")
         lines += [
             f"        for _lag in range({p}___dmax, {p}___dmin - 1, -1):",
-            f"            if step - _lag < 0:",
-            f"                continue",
+            "            if step - _lag < 0:",
+            "                continue",
             f"            _slot = (step - _lag) % {hist}.shape[0]",
-            f"            for _u in range(_T):",
+            "            for _u in range(_T):",
             f"                _base = {pre}___range[_u]",
             f"                for _q in range({count}[_slot, _u]):",
             f"                    _i = {hist}[_slot, _base + _q]",
@@ -348,7 +348,7 @@ class Assembler:
         index in ``index``, every thread's part), with ``inner`` inside the loop."""
         hist, count = f"{pop}__hist", f"{pop}__hcount"
         return [f"        _slot = step % {hist}.shape[0]",
-                f"        for _u in range(_T):",
+                "        for _u in range(_T):",
                 f"            _base = {pop}___range[_u]",
                 f"            for _q in range({count}[_slot, _u]):",
                 f"                {index} = {hist}[_slot, _base + _q]"] + inner
@@ -467,12 +467,12 @@ class Assembler:
 
         inner = ind + "    "
         lines += [f"        _words = {flags}.view(np.uint64)",
-                  f"        for _w in range(_lo // 8, (_hi + 7) // 8):",
-                  f"            if _words[_w] == 0:",
-                  f"                continue",
-                  f"            for _i in range(np.uint64(8 * _w), np.uint64(8 * _w + 8)):",
+                  "        for _w in range(_lo // 8, (_hi + 7) // 8):",
+                  "            if _words[_w] == 0:",
+                  "                continue",
+                  "            for _i in range(np.uint64(8 * _w), np.uint64(8 * _w + 8)):",
                   f"                if not {flags}[_i]:",
-                  f"                    continue",
+                  "                    continue",
                   f"{inner}{hist}[_slot, _lo + {count}[_slot, _tid]] = _i",
                   f"{inner}{count}[_slot, _tid] += 1"]
         if refractory:
@@ -572,10 +572,10 @@ class Assembler:
                 f"        for _q in range({count}[_slot, _tid]):",
                 f"            {m}__step[_tid, _n] = step",
                 f"            {m}__id[_tid, _n] = {hist}[_slot, _base + _q]",
-                f"            _n += 1",
+                "            _n += 1",
                 f"        {m}__n[_tid, 0] = _n",
                 f"        if _n + {bounds}[_tid + 1] - _base > {m}__step.shape[1]:",
-                f"            _stop = True"]
+                "            _stop = True"]
         for k, mon in enumerate(self.built.state_monitors):
             group = self.objects.groups[mon.population]
             v = f"st{k}"
