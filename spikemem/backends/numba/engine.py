@@ -312,7 +312,7 @@ class Assembler:
     def delivery(self, kp, proj, syn):
         """Presynaptic events: the spikes of ``delay`` steps ago, through their synapses."""
         pre = proj.pre
-        hist, count = f"{pre}__hist", f"{pre}__hcount"
+        hist = f"{pre}__hist"
         p = self.synapse_arrays(kp, proj)
         dmin = int(proj.delay.min())
         dmax = int(proj.delay.max())
@@ -331,10 +331,7 @@ class Assembler:
             "            if step - _lag < 0:",
             "                continue",
             f"            _slot = (step - _lag) % {hist}.shape[0]",
-            "            for _u in range(_T):",
-            f"                _base = {pre}___range[_u]",
-            f"                for _q in range({count}[_slot, _u]):",
-            f"                    _i = {hist}[_slot, _base + _q]",
+        ] + self._spike_list(pre, "_i", " " * 12) + [
             f"                    for _s in range({p}___indptr[_tid, _i], {p}___indptr[_tid, _i + 1]):",
         ]
         if hetero:
@@ -343,15 +340,18 @@ class Assembler:
         self.k.body += lines
 
     @staticmethod
-    def _spikes_now(pop, index, inner):
-        """Kernel lines looping over the spikes ``pop`` fired this step (neuron
-        index in ``index``, every thread's part), with ``inner`` inside the loop."""
+    def _spike_list(pop, index, ind):
+        """Kernel lines looping over ``pop``'s spikes in ring slot ``_slot``
+        (neuron index in ``index``), every thread's part in thread order."""
         hist, count = f"{pop}__hist", f"{pop}__hcount"
-        return [f"        _slot = step % {hist}.shape[0]",
-                "        for _u in range(_T):",
-                f"            _base = {pop}___range[_u]",
-                f"            for _q in range({count}[_slot, _u]):",
-                f"                {index} = {hist}[_slot, _base + _q]"] + inner
+        return [f"{ind}for _u in range(_T):",
+                f"{ind}    _base = {pop}___range[_u]",
+                f"{ind}    for _q in range({count}[_slot, _u]):",
+                f"{ind}        {index} = {hist}[_slot, _base + _q]"]
+
+    def _spikes_now(self, pop, index, inner):
+        """The spikes ``pop`` fired this step, with ``inner`` inside the loop."""
+        return [f"        _slot = step % {pop}__hist.shape[0]"] + self._spike_list(pop, index, " " * 8) + inner
 
     def presynaptic(self, kp, proj, syn):
         """The synapse model's on_pre: the spikes the presynaptic population fired this step."""
