@@ -2,6 +2,7 @@
 
     python benchmarks/cuba.py --duration 5 [--n 4000] [--simulators numba,numba-threads,brian2-cython,brian2-cpp]
     python benchmarks/cuba.py --quick          # n=1000, 0.5 s: a smoke test
+    python benchmarks/cuba.py --duration 5 --fast-math
 
 The network is ``spikemem.models.cuba`` (4000 LIF neurons, p = 0.02, dt = 0.1 ms,
 exact integration, refractory 5 ms). Every simulator runs in a fresh subprocess
@@ -11,6 +12,11 @@ state (device, preferences, caches) of one simulator away from the next.
 ``numba`` runs the engine on one thread (its default), as Brian2's targets run
 by default; ``numba-threads`` is the same engine with ``--threads auto`` (one
 thread per 1024 neurons, at most one per core: 2 threads for N = 4000 on 2 cores).
+
+Floating point is IEEE-strict everywhere by default (spikemem's setting, under
+which numba and Brian2 agree bit for bit). ``--fast-math`` compiles numba and
+Brian2's C++ (cython, cpp_standalone) with fast-math flags instead, as
+Brian2 does by default.
 
 Output: one JSON row per simulator (as printed by ``spikemem bench``; a failed
 simulator gives a row with "error"), then one row of ratios:
@@ -34,7 +40,7 @@ BASELINE = "numba"
 THREADED = "numba-threads"
 
 
-def bench(simulator: str, duration: float, n: int, seed: int, timeout: float) -> dict:
+def bench(simulator: str, duration: float, n: int, seed: int, timeout: float, fast_math: bool = False) -> dict:
     backend = BASELINE if simulator == THREADED else simulator
     cmd = [sys.executable, "-m", "spikemem.cli", "bench", "cuba", "--json",
            "--backend", backend, "--duration", repr(duration), "--n", str(n), "--seed", str(seed)]
@@ -42,6 +48,8 @@ def bench(simulator: str, duration: float, n: int, seed: int, timeout: float) ->
         cmd.append("--memory")
     if simulator == THREADED:
         cmd += ["--threads", "auto"]
+    if fast_math:
+        cmd.append("--fast-math")
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -84,6 +92,8 @@ def main(argv=None) -> int:
     p.add_argument("--simulators", default=DEFAULT_SIMULATORS,
                    help=f"comma-separated backend names (default {DEFAULT_SIMULATORS})")
     p.add_argument("--quick", action="store_true", help="n=1000, duration 0.5 s (smoke test)")
+    p.add_argument("--fast-math", action="store_true",
+                   help="fast-math floating point in numba and Brian2's C++ (default: IEEE-strict)")
     p.add_argument("--timeout", type=float, default=3600.0, help="seconds per simulator (default 3600)")
     args = p.parse_args(argv)
     if args.quick:
@@ -94,7 +104,7 @@ def main(argv=None) -> int:
 
     rows = []
     for sim in simulators:
-        row = bench(sim, args.duration, args.n, args.seed, args.timeout)
+        row = bench(sim, args.duration, args.n, args.seed, args.timeout, args.fast_math)
         rows.append(row)
         print(json.dumps(row), flush=True)
     print(json.dumps(ratios(rows)), flush=True)

@@ -225,7 +225,7 @@ def cmd_run_experiment(args) -> int:
 
 
 def bench_row(model: str, backend: str, duration: float, n: int, seed: int = 0,
-              memory: bool = False, threads=None) -> dict:
+              memory: bool = False, threads=None, fast_math: bool = False) -> dict:
     """Run ``model`` once on ``backend`` and return one benchmark row."""
     from .backends import simulation
 
@@ -234,9 +234,14 @@ def bench_row(model: str, backend: str, duration: float, n: int, seed: int = 0,
         raise CLIError("--memory is available for the numba backend only")
     if threads is not None and backend != "numba":
         raise CLIError("--threads is available for the numba backend only")
+    if fast_math and not (backend == "numba" or backend.startswith("brian2")):
+        raise CLIError("--fast-math is available for the numba and brian2 backends only")
     network = _model_network(model, n=n, seed=seed)
     _check_duration(duration, network.dt)
-    sim = simulation(network, backend, **({} if threads is None else {"threads": threads}))
+    options = {} if threads is None else {"threads": threads}
+    if fast_math:
+        options["strict_float"] = False
+    sim = simulation(network, backend, **options)
     sim.run(duration, progress=False)        # no bar: it would cost time and chunk the run
     result = sim.result()
     n_neurons = sum(t.n for t in result.spikes.values())
@@ -253,6 +258,8 @@ def bench_row(model: str, backend: str, duration: float, n: int, seed: int = 0,
     }
     if hasattr(sim, "threads"):
         row["threads"] = sim.threads
+    if hasattr(sim, "strict_float"):
+        row["strict_float"] = sim.strict_float
     if memory:
         row["bytes_per_synapse"] = numba_bytes_per_synapse(sim, row["synapses"])
     return row
@@ -260,7 +267,8 @@ def bench_row(model: str, backend: str, duration: float, n: int, seed: int = 0,
 
 def cmd_bench(args) -> int:
     _check_duration(args.duration)
-    row = bench_row(args.model, args.backend, args.duration, args.n, args.seed, args.memory, args.threads)
+    row = bench_row(args.model, args.backend, args.duration, args.n, args.seed, args.memory, args.threads,
+                    args.fast_math)
     if args.json:
         print(json.dumps(row))
     else:
@@ -326,6 +334,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="add bytes_per_synapse: static synapse storage of the numba engine")
     bench.add_argument("--threads", type=_threads, default=None, metavar="N|auto",
                        help="numba engine threads (default 1; auto: one per 1024 neurons, at most one per core)")
+    bench.add_argument("--fast-math", action="store_true",
+                       help="numba and compiled brian2 targets with fast-math floating point, as Brian2's "
+                            "default C++ flags (default: IEEE-strict, so that the two agree bit for bit)")
     bench.set_defaults(func=cmd_bench)
 
     from .cli_hardware import add_parsers

@@ -129,6 +129,25 @@ def test_synapse_values_keep_their_order_with_threads():
     _same_result(*results)
 
 
+def test_fast_math_is_opt_in_and_keeps_the_statistics():
+    from spikemem.analysis import cv_isi, mean_rate
+    from spikemem.errors import ModelError
+    net = cuba(n=1000)
+    strict, fast = simulation(net, "numba"), simulation(net, "numba", strict_float=False)
+    assert "fastmath" not in strict.source
+    assert all(flag in fast.source for flag in engine.FAST_MATH)
+    strict.run(1.0)
+    fast.run(1.0)
+    a, b = strict.result(), fast.result()
+    assert a.meta["strict_float"] is True and b.meta["strict_float"] is False
+    for pop in ("exc", "inh"):
+        assert mean_rate(b.spikes[pop], 1.0) == pytest.approx(mean_rate(a.spikes[pop], 1.0), rel=0.05)
+        assert cv_isi(b.spikes[pop]) == pytest.approx(cv_isi(a.spikes[pop]), abs=0.05)
+    for bad in (0, "no", None):
+        with pytest.raises(ModelError, match="strict_float must be True or False"):
+            simulation(cuba(n=100), "numba", strict_float=bad)
+
+
 def test_threads_are_chosen_by_size_and_refused_where_the_step_does_not_split(monkeypatch):
     from spikemem.errors import ModelError
     from spikemem.plasticity import stdp

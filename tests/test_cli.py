@@ -161,6 +161,15 @@ def test_bench_threads(capsys):
     assert "--threads" in capsys.readouterr().err
 
 
+def test_bench_fast_math(capsys):
+    assert run_cli("bench", "cuba", "--n", N, "--duration", "0.02", "--json") == 0
+    assert json.loads(capsys.readouterr().out)["strict_float"] is True
+    assert run_cli("bench", "cuba", "--n", N, "--duration", "0.02", "--fast-math", "--json") == 0
+    assert json.loads(capsys.readouterr().out)["strict_float"] is False
+    assert run_cli("bench", "cuba", "--backend", "torch", "--n", N, "--fast-math") == 2
+    assert "--fast-math" in capsys.readouterr().err
+
+
 def test_network_file_round_trip(tmp_path):
     from spikemem.models.cuba import cuba
     path = tmp_path / "net.json"

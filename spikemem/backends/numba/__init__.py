@@ -26,19 +26,29 @@ class NumbaSimulation(Simulation):
     network splits (see ``engine``). The spikes and states do not depend on it.
     The default is one: the threads wait for each other by spinning, which
     pays only on cores nothing else is using.
+
+    ``strict_float``: every operation rounds as IEEE 754 prescribes, as in
+    Brian2 with spikemem's strict flags (the default; spike trains agree bit
+    for bit). False: the kernel is compiled with fast-math flags like Brian2's
+    default C++ flags (``engine.FAST_MATH``): faster, and the same statistics,
+    but spike trains drift apart from the strict ones after a while.
     """
 
-    def __init__(self, built, dtype="float64", threads=1):
+    def __init__(self, built, dtype="float64", threads=1, strict_float=True):
         if dtype not in ("float64", np.float64):
             raise ModelError(f"numba backend: dtype {dtype!r} is not supported (float64 only)")
         if threads != "auto" and (isinstance(threads, bool) or not isinstance(threads, (int, np.integer))
                                   or threads < 1):
             raise ModelError(f"numba backend: threads must be a whole number >= 1 or 'auto', got {threads!r}")
+        if not isinstance(strict_float, (bool, np.bool_)):
+            raise ModelError(f"numba backend: strict_float must be True or False, got {strict_float!r}")
         t0 = time.perf_counter()
         self.built = built
         self.objects = lower(built)
         prepare(self.objects, "numpy")     # Brian2's checks; fills the abstract code
-        assembler = engine.assemble(built, self.objects, threads if threads == "auto" else int(threads))
+        self.strict_float = bool(strict_float)
+        assembler = engine.assemble(built, self.objects, threads if threads == "auto" else int(threads),
+                                    self.strict_float)
         kernel = assembler.k
         self.threads = assembler.threads
         self.synapse_order = assembler.synapse_order
@@ -164,8 +174,9 @@ class NumbaSimulation(Simulation):
         traces = self._traces(self._states)
         import brian2, numba
         from ... import __version__
-        meta = {"backend": "numba", "threads": self.threads, "versions": {"spikemem": __version__, "numba": numba.__version__,
-                                                 "brian2": brian2.__version__, "numpy": np.__version__},
+        meta = {"backend": "numba", "threads": self.threads, "strict_float": self.strict_float,
+                "versions": {"spikemem": __version__, "numba": numba.__version__,
+                             "brian2": brian2.__version__, "numpy": np.__version__},
                 "seed": self.built.seed, "dt": dt, "duration": self.step * dt,
                 "network_hash": self.built.hash, "timings": dict(self.timings)}
         return Result(spikes, traces, meta)

@@ -74,11 +74,19 @@ def seed(value):
 '''
 
 
+#: numba's fast-math flags for ``strict_float=False``: those of Brian2's default
+#: C++ flags (-ffast-math -fno-finite-math-only): reassociation, reciprocals,
+#: contraction into FMA, approximate functions, no signed zeros; inf and nan
+#: keep their meaning.
+FAST_MATH = {"reassoc", "arcp", "contract", "afn", "nsz"}
+
+
 class Kernel:
     """Source and argument list of one network's kernel."""
 
-    def __init__(self, threads: int):
+    def __init__(self, threads: int, strict_float: bool = True):
         self.threads = threads
+        self.strict_float = strict_float
         self.args: list[str] = []          # kernel argument names (after s0, s1, _tid)
         self.values: dict = {}             # argument name -> array / scalar
         self.body: list[str] = []
@@ -97,7 +105,8 @@ class Kernel:
         # error_model="numpy": division by zero gives inf/nan as in Brian2's
         # generated code instead of a Python exception, whose per-division
         # check would keep LLVM from vectorising the neuron loops.
-        lines = [HEADER + f"# barrier {barrier}\n", '@njit(cache=True, nogil=True, error_model="numpy")',
+        flags = "" if self.strict_float else ", fastmath={" + ", ".join(map(repr, sorted(FAST_MATH))) + "}"
+        lines = [HEADER + f"# barrier {barrier}\n", f'@njit(cache=True, nogil=True, error_model="numpy"{flags})',
                  f"def run({sig}):", f"    _T = {self.threads}",
                  "    for step in range(s0, s1):", "        t = step * dt"] + self.body
         lines += ["    return s1", ""]
@@ -156,10 +165,10 @@ def auto_threads(built) -> int:
     return max(1, min(available_cores(), neurons // NEURONS_PER_THREAD))
 
 
-def assemble(built, objects, threads=1) -> "Assembler":
+def assemble(built, objects, threads=1, strict_float=True) -> "Assembler":
     """The assembled kernel for ``threads`` threads ("auto": ``auto_threads``
-    where the network splits, else one)."""
-    one = Assembler(built, objects, 1)
+    where the network splits, else one); ``strict_float=False``: with ``FAST_MATH``."""
+    one = Assembler(built, objects, 1, strict_float)
     one.assemble()
     if threads == "auto":
         threads = 1 if one.serial_reasons else auto_threads(built)
@@ -168,7 +177,7 @@ def assemble(built, objects, threads=1) -> "Assembler":
                          f"on one thread: {one.serial_reasons[0]}")
     if threads == 1:
         return one
-    many = Assembler(built, objects, threads)
+    many = Assembler(built, objects, threads, strict_float)
     many.assemble()
     return many
 
@@ -176,9 +185,9 @@ def assemble(built, objects, threads=1) -> "Assembler":
 class Assembler:
     """Builds the kernel for one network from its lowered Brian2 objects."""
 
-    def __init__(self, built, objects, threads: int = 1):
+    def __init__(self, built, objects, threads: int = 1, strict_float: bool = True):
         self.built, self.objects, self.threads = built, objects, threads
-        self.k = Kernel(threads)
+        self.k = Kernel(threads, strict_float)
         self.serial_reasons: list[str] = []     # why the network cannot be split between threads
         self.synapse_order: dict = {}           # projection index -> kernel order of its synapses
         self.k.arg("dt", float(built.dt))
