@@ -145,7 +145,8 @@ def synapse_count(sim, network) -> int:
 
 def numba_bytes_per_synapse(sim, n_synapses: int):
     """Static synapse storage of the numba engine (target, weight, delay, row pointers) per synapse."""
-    total = sum(int(v.nbytes) for k, v in sim.values.items() if SYNAPSE_ARRAY.match(k))
+    from .backends.numba.engine import held_bytes
+    total = sum(held_bytes(v) for k, v in sim.values.items() if SYNAPSE_ARRAY.match(k))
     return total / n_synapses if n_synapses else None
 
 

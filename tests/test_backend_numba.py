@@ -129,6 +129,44 @@ def test_synapse_values_keep_their_order_with_threads():
     _same_result(*results)
 
 
+def test_a_weight_that_is_one_number_is_stored_once():
+    """CUBA's weights are one number per projection: the engine holds one
+    (read through a zero stride) and uint16 targets. Setting other values per
+    synapse gives the kernel a full array; the spikes still match Brian2's."""
+    results = []
+    for backend in ("numba", "brian2-numpy"):
+        sim = simulation(cuba(n=1000), backend)
+        w = sim.get("exc_exc", "w")
+        if backend == "numba":
+            assert engine.is_one_value(sim.values["p0__w"]) and engine.held_bytes(sim.values["p0__w"]) == 8
+            assert sim.values["p0___post"].dtype == np.uint16
+            sim.set("exc_exc", "w", 2 * w[0])                   # one number again: stays one
+            assert engine.is_one_value(sim.values["p0__w"])
+            np.testing.assert_array_equal(sim.get("exc_exc", "w"), 2 * w)
+            sim.set("exc_exc", "w", w)
+        sim.run(0.1)
+        sim.set("exc_exc", "w", w * np.linspace(0.5, 2.0, w.size))
+        sim.run(0.1)
+        np.testing.assert_array_equal(sim.get("exc_exc", "w"), w * np.linspace(0.5, 2.0, w.size))
+        results.append(sim.result())
+    for pop in ("exc", "inh"):
+        assert results[0].spikes[pop].count() > 100
+        np.testing.assert_array_equal(results[0].spikes[pop].times, results[1].spikes[pop].times)
+        np.testing.assert_array_equal(results[0].spikes[pop].ids, results[1].spikes[pop].ids)
+
+
+def test_weights_that_plasticity_changes_are_stored_per_synapse():
+    from spikemem.plasticity import stdp
+    net = Network(dt=0.1 * ms)
+    net.spike_source("src", 10, [[1e-3]] * 10)
+    net.population("cell", 10, IF_curr_exp())
+    net.connect("src", "cell", OneToOne(), weight=1 * nA, synapse=stdp(), name="learn")
+    net.connect("src", "cell", OneToOne(), weight=1 * nA, name="fixed")
+    sim = simulation(net, "numba")
+    assert not engine.is_one_value(sim.values["p0__w"]) and engine.is_one_value(sim.values["p1__w"])
+    assert engine.index_type(1 << 16) == np.uint16 and engine.index_type((1 << 16) + 1) == np.int32
+
+
 def test_fast_math_is_opt_in_and_keeps_the_statistics():
     from spikemem.analysis import cv_isi, mean_rate
     from spikemem.errors import ModelError

@@ -92,10 +92,18 @@ class NumbaSimulation(Simulation):
         return owner.w if var == "w" else owner.state[var] if var in owner.state else owner.namespace[var]
 
     def _set(self, owner, var, values):
+        key = self._key(owner, var)
+        if engine.is_one_value(self.values.get(key)):
+            # one number for every synapse: stays one while the new values are
+            # one too; else the kernel is compiled for a full array (see run)
+            one = engine.one_value(np.asarray(values, np.float64))
+            if one is not None:
+                self.values[key] = one
+                return
         order = self._synapse_order(owner)
         if order is not None and np.ndim(values) == 1:
             values = np.asarray(values)[order]
-        self.values[self._key(owner, var)] = values
+        self.values[key] = values
 
     def _set_spikes(self, pop, steps, ids):
         self.values[f"{pop.name}__sstep"] = steps
@@ -153,6 +161,9 @@ class NumbaSimulation(Simulation):
         self._prepare_buffers(n_steps)
         end = self.step + n_steps
         args = [self.values[a] for a in self.args]
+        # compile now for arguments whose type ``set`` changed, so that run_s
+        # times the simulation only
+        self.module.run(self.step, self.step, 0, *args)
         t0 = time.perf_counter()
         with _progress(n_steps, "numba", enabled=progress) as bar:
             while self.step < end:

@@ -4,8 +4,10 @@ The kernel source is assembled from Brian2's statements (see abstract_code.py)
 in the shared step order: inputs, synaptic delivery, summed variables, state
 update + threshold + reset, spike sources, then the synapse models
 (clock-driven equations, on_pre, on_post for this step's spikes), recording.
-Synapses are CSR by presynaptic neuron (4-byte target, 8-byte weight, plus a
-2-byte delay only where delays differ); spikes wait in a per-population ring of
+Synapses are CSR by presynaptic neuron: a 2-byte target (4-byte above 65536
+neurons), an 8-byte weight (one number for all where the weights are all the
+same and nothing changes them, see ``one_value``), plus a 2-byte delay only
+where delays differ; spikes wait in a per-population ring of
 the last ``max_delay + 1`` steps' spike lists, and each projection reads the
 spikes that are exactly ``delay`` steps old. Events are applied one synapse at
 a time in Brian2's order, so sums round the same way.
@@ -153,6 +155,31 @@ def owners(bounds: np.ndarray, ids: np.ndarray) -> np.ndarray:
     return np.searchsorted(bounds, ids, side="right") - 1
 
 
+def one_value(values: np.ndarray):
+    """``values`` (float64) as their one value broadcast over them, if every
+    element has the same bits, else None. A read-only, zero-stride array of 8
+    bytes: numba compiles the kernel for it separately, and the kernel reads
+    the same number for every synapse instead of a stream of copies."""
+    bits = values.view(np.uint64)
+    if values.size > 1 and (bits == bits[0]).all():
+        return np.broadcast_to(values[:1].copy(), values.shape)
+    return None
+
+
+def is_one_value(array) -> bool:
+    return isinstance(array, np.ndarray) and array.ndim == 1 and array.strides == (0,)
+
+
+def held_bytes(array: np.ndarray) -> int:
+    """Memory ``array`` holds: a ``one_value`` array holds one element."""
+    return array.itemsize if is_one_value(array) else int(array.nbytes)
+
+
+def index_type(size: int):
+    """The narrowest index dtype for a population of ``size`` neurons."""
+    return np.uint16 if size <= 1 << 16 else np.int32
+
+
 def available_cores() -> int:
     try:
         return len(os.sched_getaffinity(0))
@@ -189,6 +216,7 @@ class Assembler:
         self.built, self.objects, self.threads = built, objects, threads
         self.k = Kernel(threads, strict_float)
         self.serial_reasons: list[str] = []     # why the network cannot be split between threads
+        self.synapse_writes: dict = {}          # projection index -> per-synapse variables written
         self.synapse_order: dict = {}           # projection index -> kernel order of its synapses
         self.k.arg("dt", float(built.dt))
         self.history = {}     # population -> ring length
@@ -264,13 +292,42 @@ class Assembler:
             indptr[tid, 1:] += start
             start = indptr[tid, -1]
         self.k.arg(f"{p}___indptr", indptr)
-        self.k.arg(f"{p}___post", self.in_kernel_order(kp, proj.j.astype(np.int32)))
-        self.k.arg(f"{p}__w", self.in_kernel_order(kp, proj.w.astype(np.float64)))
+        post_index = index_type(self.built.populations[proj.post].size)
+        self.k.arg(f"{p}___post", self.in_kernel_order(kp, proj.j.astype(post_index)))
+        self.k.arg(f"{p}__w", self.synapse_values(kp, "w", proj.w))
         return p
 
     def in_kernel_order(self, kp, per_synapse: np.ndarray) -> np.ndarray:
         order = self.synapse_order.get(kp)
         return per_synapse if order is None else per_synapse[order]
+
+    def synapse_values(self, kp, name, values) -> np.ndarray:
+        """A per-synapse variable in kernel order; one that no statement writes
+        and that is the same for every synapse (a weight given as one number)
+        as ``one_value``."""
+        values = np.array(values, dtype=np.float64, copy=True)
+        if name not in self.synapse_writes.get(kp, ()):
+            one = one_value(values)
+            if one is not None:
+                return one
+        return self.in_kernel_order(kp, values)
+
+    @staticmethod
+    def written(proj, syn) -> set:
+        """The per-synapse variables some statement of ``syn`` writes."""
+        runners = [getattr(syn, name) for name, used in (("pre", proj.on_pre), ("plastic", proj.plastic_pre),
+                                                         ("post", proj.on_post)) if used]
+        runners += [syn.state_updater] + list(syn.summed_updaters.values())
+        out = set()
+        for runner in runners:
+            if runner is None or not runner.abstract_code.strip():
+                continue
+            variables = runner.codeobj.variables
+            for stmt in codegen.statements(runner.abstract_code, variables)[1]:
+                var = variables.get(stmt.var)
+                if var is not None and getattr(var, "owner", None) is not None and var.owner.name == syn.name:
+                    out.add(var.name)
+        return out
 
     def synapse_index(self, p, proj):
         if f"{p}___pre" not in self.k.values:
@@ -295,8 +352,7 @@ class Assembler:
             if name not in used:
                 return None
             if var.owner.name == syn.name:
-                self.k.arg(f"{p}__{var.name}", self.in_kernel_order(
-                    kp, np.array(var.get_value(), dtype=np.float64, copy=True)))
+                self.k.arg(f"{p}__{var.name}", self.synapse_values(kp, var.name, var.get_value()))
                 return f"{p}__{var.name}[_s]"
             if index == "_postsynaptic_idx":
                 return self.array(var, "_j")
@@ -625,6 +681,7 @@ class Assembler:
         """The step in the shared order (see ``spikemem.lowering``)."""
         pairs = [(kp, proj, syn) for kp, (proj, syn) in enumerate(zip(self.built.projections, self.objects.synapses))
                  if proj.i.size]       # an empty projection does nothing
+        self.synapse_writes = {kp: self.written(proj, syn) for kp, proj, syn in pairs}
         self.inputs()
         for kp, proj, syn in pairs:
             if proj.on_pre:
