@@ -65,17 +65,19 @@ class NumbaSimulation(Simulation):
         self.timings = {"build_s": time.perf_counter() - t0, "run_s": 0.0}
 
     # --- state between runs (checked by Simulation)
+    def _projection_index(self, projection) -> int:
+        return next(k for k, p in enumerate(self.built.projections) if p is projection)
+
     def _key(self, owner, var):
         if isinstance(owner, BuiltPopulation):
             return f"{owner.name}__{var}"
-        k = next(k for k, p in enumerate(self.built.projections) if p is owner)
-        return f"p{k}__{var}"
+        return f"p{self._projection_index(owner)}__{var}"
 
     def _synapse_order(self, owner):
         """The kernel's order of ``owner``'s synapses (None: Brian2's order)."""
         if isinstance(owner, BuiltPopulation):
             return None
-        return self.synapse_order.get(next(k for k, p in enumerate(self.built.projections) if p is owner))
+        return self.synapse_order.get(self._projection_index(owner))
 
     def _get(self, owner, var):
         key = self._key(owner, var)

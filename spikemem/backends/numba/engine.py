@@ -352,7 +352,8 @@ class Assembler:
             if name not in used:
                 return None
             if var.owner.name == syn.name:
-                self.k.arg(f"{p}__{var.name}", self.synapse_values(kp, var.name, var.get_value()))
+                if f"{p}__{var.name}" not in self.k.values:     # w is there from synapse_arrays
+                    self.k.arg(f"{p}__{var.name}", self.synapse_values(kp, var.name, var.get_value()))
                 return f"{p}__{var.name}[_s]"
             if index == "_postsynaptic_idx":
                 return self.array(var, "_j")
