@@ -186,6 +186,52 @@ def test_fast_math_is_opt_in_and_keeps_the_statistics():
             simulation(cuba(n=100), "numba", strict_float=bad)
 
 
+def _neuron_loops(source):
+    """The lines of the kernel's branch-free neuron loops."""
+    lines, out, inside = source.splitlines(), [], False
+    for line in lines:
+        if line.startswith("        for _i in range(np.uint64(_lo)"):
+            inside = True
+        elif inside and not line.startswith("            "):
+            inside = False
+        elif inside:
+            out.append(line)
+    return out
+
+
+def test_fast_math_folds_linear_updates_and_follows_the_strict_run():
+    from tests.networks import if_curr_exp_network
+    net = if_curr_exp_network(duration=0.2)
+    strict, fast = simulation(net, "numba"), simulation(net, "numba", strict_float=False)
+    # exact integration is linear: with fast-math its divisions leave the loop
+    assert any("/" in line for line in _neuron_loops(strict.source))
+    assert _neuron_loops(fast.source) and not any("/" in line for line in _neuron_loops(fast.source))
+    strict.run(0.2)
+    fast.run(0.2)
+    a, b = strict.result(), fast.result()
+    assert a.spikes["cells"].count() > 20
+    np.testing.assert_array_equal(spike_set(a.spikes["cells"], 1e-4), spike_set(b.spikes["cells"], 1e-4))
+    for name in ("cells.v", "cells.isyn_exc"):
+        np.testing.assert_allclose(b.traces[name].values, a.traces[name].values, rtol=1e-9, atol=1e-15)
+
+
+def test_kernel_arrays_start_on_a_cache_line():
+    sim = simulation(cuba(n=1000), "numba")
+    sim.run(0.001)
+    arrays = [v for v in sim.values.values()
+              if isinstance(v, np.ndarray) and v.size and not engine.is_one_value(v)]
+    assert arrays and all(a.ctypes.data % engine.ALIGN == 0 for a in arrays)
+    v = np.linspace(-60e-3, -50e-3, 800)
+    sim.set("exc", "v", v)
+    assert sim.values["exc__v"].ctypes.data % engine.ALIGN == 0
+    np.testing.assert_array_equal(sim.get("exc", "v"), v)
+    for raw in (np.arange(101.0)[1:], np.arange(13 * 7, dtype=np.int32).reshape(13, 7)[:, 1:]):
+        out = engine.aligned(raw)        # 8 bytes past an allocation; not contiguous
+        assert out.ctypes.data % engine.ALIGN == 0 and out.flags.c_contiguous
+        assert out.dtype == raw.dtype
+        np.testing.assert_array_equal(out, raw)
+
+
 def test_threads_are_chosen_by_size_and_refused_where_the_step_does_not_split(monkeypatch):
     from spikemem.errors import ModelError
     from spikemem.plasticity import stdp

@@ -105,7 +105,7 @@ class NumbaSimulation(Simulation):
         order = self._synapse_order(owner)
         if order is not None and np.ndim(values) == 1:
             values = np.asarray(values)[order]
-        self.values[key] = values
+        self.values[key] = engine.aligned(values)
 
     def _set_spikes(self, pop, steps, ids):
         self.values[f"{pop.name}__sstep"] = steps
@@ -116,13 +116,13 @@ class NumbaSimulation(Simulation):
         for k, mon in enumerate(self.built.state_monitors):
             first = -(-self.step // mon.every) * mon.every
             n_rec = max(0, -(-(self.step + n_steps - first) // mon.every))
-            self.values[f"st{k}__buf"] = np.zeros((n_rec, len(mon.variables), len(mon.ids)))
+            self.values[f"st{k}__buf"] = engine.aligned(np.zeros((n_rec, len(mon.variables), len(mon.ids))))
             self.values[f"st{k}__n"][:, 0] = 0
         for name in self.built.spike_monitors:
             size = self.built.populations[name].size
             cap = max(size, SPIKE_BUFFER)
-            self.values[f"sm_{name}__step"] = np.zeros((self.threads, cap), np.int64)
-            self.values[f"sm_{name}__id"] = np.zeros((self.threads, cap), np.int32)
+            self.values[f"sm_{name}__step"] = engine.aligned(np.zeros((self.threads, cap), np.int64))
+            self.values[f"sm_{name}__id"] = engine.aligned(np.zeros((self.threads, cap), np.int32))
             self.values[f"sm_{name}__n"][:, 0] = 0
 
     def _flush_spikes(self):

@@ -1,0 +1,73 @@
+"""Brian2 abstract code rendered as Python: the affine fold of linear updates."""
+import math
+
+import numpy as np
+import pytest
+from brian2.codegen.statements import Statement
+
+from spikemem.backends import abstract_code as codegen
+
+# an exact-integration update of the shape Brian2 writes for CUBA (refractory clamp inside)
+V_EXPR = ("(El + ((a * ((ge * int(flag)) * exp(c * int(flag)))) / (b + (tau * int(flag))))"
+          " + (v * exp(c * int(flag)))) - (El * exp(c * int(flag)))")
+SHARED = {"El": -0.049, "a": 0.3, "b": -0.02, "c": -0.005, "tau": 0.005, "exp": math.exp}
+
+
+def _statements():
+    return [Statement("_ge", ":=", "decay * ge", "", np.float64),
+            Statement("_v", ":=", V_EXPR, "", np.float64),
+            Statement("ge", "=", "_ge", "", np.float64),
+            Statement("v", "=", "_v", "", np.float64)]
+
+
+def _execute(lines, env):
+    exec("\n".join(line.strip() for line in lines), {}, env)
+    return env
+
+
+@pytest.mark.parametrize("flag", [True, False])
+def test_affine_gives_the_coefficients_of_a_linear_expression(flag):
+    constant, coefficients = codegen.affine(V_EXPR, {"ge", "v"}, {"flag": flag})
+    assert set(coefficients) == ({"ge", "v"} if flag else {"v"})
+    if not flag:      # the clamp: v is kept, nothing added
+        assert constant == 0 and coefficients["v"] == 1
+    values = {**SHARED, "flag": flag}
+    rng = np.random.default_rng(0)
+    for ge, v in rng.normal(0, 0.05, (5, 2)):
+        expected = eval(V_EXPR, {}, {**values, "ge": ge, "v": v})
+        got = float(constant.subs({s: values[s.name] for s in constant.free_symbols}))
+        for name, c in coefficients.items():
+            got += float(c.subs({s: values[s.name] for s in c.free_symbols})) * {"ge": ge, "v": v}[name]
+        assert got == pytest.approx(expected, rel=1e-12, abs=1e-15)
+
+
+def test_affine_refuses_what_is_not_linear_in_the_per_item_names():
+    for expr in ("v * ge", "exp(v)", "v / ge", "sqrt(v) + 1", "ge ** 2"):
+        assert codegen.affine(expr, {"v", "ge"}, {}) is None, expr
+    assert codegen.affine("exp(tau) * v", {"v"}, {}) is not None      # nonlinear in a shared name is fine
+
+
+def test_render_affine_computes_what_the_statements_compute():
+    stmts = _statements()
+    names = {}
+    before, body = codegen.render_affine(stmts, names, {"ge", "v"}, "flag", "_a_", "", "")
+    assert not any("/" in line for line in body)          # the divisions went before the loop
+    plain = codegen.render(stmts, names, "")
+    for flag in (True, False):
+        for ge, v in ((0.01, -0.06), (-0.02, -0.05), (0.0, -0.049)):
+            env = {**SHARED, "decay": 0.98, "flag": flag, "ge": ge, "v": v}
+            want = _execute(plain, dict(env))
+            got = _execute(before + body, dict(env))
+            assert got["ge"] == pytest.approx(want["ge"], rel=1e-12)
+            assert got["v"] == pytest.approx(want["v"], rel=1e-12)
+    # the clamped branch keeps v exactly
+    got = _execute(before + body, {**SHARED, "decay": 0.98, "flag": False, "ge": 0.3, "v": -0.0612345})
+    assert got["v"] == -0.0612345
+
+
+def test_render_affine_leaves_updates_it_cannot_fold():
+    nonlinear = [Statement("v", "=", "v + dt * v * ge", "", np.float64)]
+    noisy = [Statement("v", "=", "v + sigma * randn()", "", np.float64)]
+    augmented = [Statement("v", "+=", "ge", "", np.float64)]
+    for stmts in (nonlinear, noisy, augmented):
+        assert codegen.render_affine(stmts, {}, {"v", "ge"}, None, "_a_", "", "") is None

@@ -1,0 +1,31 @@
+"""benchmarks/cuba.py's bookkeeping: fastest runs and ratios (the runs themselves are benchmarks)."""
+import importlib.util
+import pathlib
+
+import pytest
+
+_path = pathlib.Path(__file__).resolve().parent.parent / "benchmarks" / "cuba.py"
+_spec = importlib.util.spec_from_file_location("cuba_benchmark", _path)
+cuba_benchmark = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(cuba_benchmark)
+
+
+def _row(sim, run_s, rate=5.0):
+    return {"simulator": sim, "run_s": run_s, "mean_rate_hz": rate}
+
+
+def test_each_simulator_keeps_its_fastest_run_and_its_errors():
+    rows = [_row("numba", 0.2), _row("brian2-cpp", 0.9), _row("brian2-cython", 3.0),
+            _row("numba", 0.1), {"simulator": "brian2-cpp", "error": "timed out"}, _row("brian2-cython", 2.0)]
+    best = cuba_benchmark.fastest(rows)
+    assert [r["simulator"] for r in best] == ["numba", "brian2-cpp", "brian2-cython"]
+    assert best[0]["run_s"] == 0.1 and "error" in best[1] and best[2]["run_s"] == 2.0
+    out = cuba_benchmark.ratios(best)
+    assert out["run_speedup"] == {"brian2-cython": pytest.approx(20.0)}
+    assert out["rate_ratio"] == {"brian2-cython": 1.0}
+
+
+def test_repeat_must_be_positive(capsys):
+    with pytest.raises(SystemExit):
+        cuba_benchmark.main(["--repeat", "0"])
+    assert "--repeat must be at least 1" in capsys.readouterr().err
