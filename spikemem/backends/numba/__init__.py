@@ -30,8 +30,9 @@ class NumbaSimulation(Simulation):
     ``strict_float``: every operation rounds as IEEE 754 prescribes, as in
     Brian2 with spikemem's strict flags (the default; spike trains agree bit
     for bit). False: the kernel is compiled with fast-math flags like Brian2's
-    default C++ flags (``engine.FAST_MATH``): faster, and the same statistics,
-    but spike trains drift apart from the strict ones after a while.
+    default C++ flags (``engine.FAST_MATH``) and a linear update is folded
+    into multiply-adds (``abstract_code.render_affine``): faster, and the same
+    statistics, but spike trains drift apart from the strict ones after a while.
     """
 
     def __init__(self, built, dtype="float64", threads=1, strict_float=True):
