@@ -8,6 +8,7 @@ and locals; each backend stitches the pieces into its own step.
 from __future__ import annotations
 
 import ast
+import copy
 
 import numpy as np
 import sympy
@@ -78,13 +79,26 @@ def names_in(stmts) -> set[str]:
     return out
 
 
-class _Hoister(ast.NodeTransformer):
+class _Literals(ast.NodeTransformer):
+    """Names replaced by literal values."""
+
+    def __init__(self, literals: dict):
+        self.literals = literals
+
+    def visit_Name(self, node):
+        if node.id in self.literals:
+            return ast.copy_location(ast.Constant(self.literals[node.id]), node)
+        return node
+
+
+class _Hoister(_Literals):
     """Replaces the largest subexpressions that do not depend on the loop item
     by names computed once before the loop (same operations, same order, so the
-    values are bit-identical)."""
+    values are bit-identical); ``literals`` are substituted throughout."""
 
     def __init__(self, per_item: set, literals: dict, renderer, prefix: str):
-        self.per_item, self.literals, self.renderer, self.prefix = per_item, literals, renderer, prefix
+        super().__init__(literals)
+        self.per_item, self.renderer, self.prefix = per_item, renderer, prefix
         self.hoisted: list[tuple[str, str]] = []
 
     def _invariant(self, node):
@@ -94,11 +108,6 @@ class _Hoister(ast.NodeTransformer):
             if isinstance(n, ast.Call) and n.func.id in self.renderer.calls:
                 return False
         return True
-
-    def visit_Name(self, node):
-        if node.id in self.literals:
-            return ast.copy_location(ast.Constant(self.literals[node.id]), node)
-        return node
 
     def visit(self, node):
         if isinstance(node, (ast.BinOp, ast.Call, ast.UnaryOp)):
@@ -112,11 +121,7 @@ class _Hoister(ast.NodeTransformer):
 
     def visit_children(self, node):
         # substitute literals inside without hoisting, to test invariance
-        class Sub(ast.NodeTransformer):
-            def visit_Name(s, n):
-                return ast.Constant(self.literals[n.id]) if n.id in self.literals else n
-        import copy
-        return Sub().visit(copy.deepcopy(node))
+        return _Literals(self.literals).visit(copy.deepcopy(node))
 
 
 def render_hoisted(stmts, names: dict, per_item: set, literals: dict, prefix: str,
@@ -155,16 +160,8 @@ def render_selected(stmts, names: dict, per_item: set, flag: str, prefix: str,
     return before, selects + body
 
 
-class _Literals(ast.NodeTransformer):
-    """Names replaced by literal values; ``int(True)`` becomes ``1``."""
-
-    def __init__(self, literals: dict):
-        self.literals = literals
-
-    def visit_Name(self, node):
-        if node.id in self.literals:
-            return ast.copy_location(ast.Constant(self.literals[node.id]), node)
-        return node
+class _FoldedLiterals(_Literals):
+    """``_Literals``, and ``int(True)`` becomes ``1`` (so that sympy simplifies)."""
 
     def visit_Call(self, node):
         node = self.generic_visit(node)
@@ -178,7 +175,7 @@ def affine(expr: str, per_item: set, literals: dict):
     """``expr`` (with ``literals`` substituted) as ``(constant, {name: coefficient})``,
     sympy expressions free of the ``per_item`` names, or None where it is not
     affine in them."""
-    tree = _Literals(literals).visit(ast.parse(expr, mode="eval"))
+    tree = _FoldedLiterals(literals).visit(ast.parse(expr, mode="eval"))
     try:
         e = str_to_sympy(ast.unparse(tree))
     except (SyntaxError, TypeError, ValueError):

@@ -239,6 +239,7 @@ class Assembler:
         self.serial_reasons: list[str] = []     # why the network cannot be split between threads
         self.synapse_writes: dict = {}          # projection index -> per-synapse variables written
         self.synapse_order: dict = {}           # projection index -> kernel order of its synapses
+        self._statements: dict = {}             # code runner -> its Brian2 statements
         self.k.arg("dt", float(built.dt))
         self.history = {}     # population -> ring length
         for proj in built.projections:
@@ -333,8 +334,14 @@ class Assembler:
                 return one
         return self.in_kernel_order(kp, values)
 
-    @staticmethod
-    def written(proj, syn) -> set:
+    def statements(self, runner):
+        """Brian2's (scalar, vector) statements of ``runner``, made once per kernel
+        (``written`` and ``synaptic_code`` both read a projection's)."""
+        if runner not in self._statements:
+            self._statements[runner] = codegen.statements(runner.abstract_code, runner.codeobj.variables)
+        return self._statements[runner]
+
+    def written(self, proj, syn) -> set:
         """The per-synapse variables some statement of ``syn`` writes."""
         runners = [getattr(syn, name) for name, used in (("pre", proj.on_pre), ("plastic", proj.plastic_pre),
                                                          ("post", proj.on_post)) if used]
@@ -343,9 +350,8 @@ class Assembler:
         for runner in runners:
             if runner is None or not runner.abstract_code.strip():
                 continue
-            variables = runner.codeobj.variables
-            for stmt in codegen.statements(runner.abstract_code, variables)[1]:
-                var = variables.get(stmt.var)
+            for stmt in self.statements(runner)[1]:
+                var = runner.codeobj.variables.get(stmt.var)
                 if var is not None and getattr(var, "owner", None) is not None and var.owner.name == syn.name:
                     out.add(var.name)
         return out
@@ -365,7 +371,7 @@ class Assembler:
         and postsynaptic ``_j``."""
         p = f"p{kp}"
         codeobj = runner.codeobj
-        scalar, vector = codegen.statements(runner.abstract_code, codeobj.variables)
+        scalar, vector = self.statements(runner)
         used = codegen.names_in(scalar + vector)
         presynaptic = set()
 
@@ -514,7 +520,7 @@ class Assembler:
         blocks = []
         for runner in neuron_runners(group):
             cobj = runner.codeobj
-            stmts = codegen.statements(runner.abstract_code, cobj.variables)
+            stmts = self.statements(runner)
             blocks.append((stmts, self.names(cobj.variables, cobj.variable_indices, index_for,
                                              pop.name, stmts[0])))
             if codegen.names_in(stmts[1]) & set(codegen.RANDOM_CALLS):
