@@ -4,6 +4,7 @@
     python benchmarks/cuba.py --quick          # n=1000, 0.5 s: a smoke test
     python benchmarks/cuba.py --duration 5 --fast-math
     python benchmarks/cuba.py --duration 5 --repeat 3   # three interleaved rounds
+    python benchmarks/cuba.py --duration 5 --fast-math --dtype float32
 
 The network is ``spikemem.models.cuba`` (4000 LIF neurons, p = 0.02, dt = 0.1 ms,
 exact integration, refractory 5 ms). Every simulator runs in a fresh subprocess
@@ -18,6 +19,9 @@ Floating point is IEEE-strict everywhere by default (spikemem's setting, under
 which numba and Brian2 agree bit for bit). ``--fast-math`` compiles numba and
 Brian2's C++ (cython, cpp_standalone) with fast-math flags instead, as
 Brian2 does by default.
+
+``--dtype float32`` runs every simulator in single precision (numba's dtype,
+Brian2's ``core.default_float_dtype``); time stays float64 in both.
 
 ``--repeat N`` runs the simulators N times in turn (round 1: each once, then
 round 2, ...), so that a slow spell of a shared machine falls on every
@@ -46,7 +50,8 @@ BASELINE = "numba"
 THREADED = "numba-threads"
 
 
-def bench(simulator: str, duration: float, n: int, seed: int, timeout: float, fast_math: bool = False) -> dict:
+def bench(simulator: str, duration: float, n: int, seed: int, timeout: float, fast_math: bool = False,
+          dtype: str | None = None) -> dict:
     backend = BASELINE if simulator == THREADED else simulator
     cmd = [sys.executable, "-m", "spikemem.cli", "bench", "cuba", "--json",
            "--backend", backend, "--duration", repr(duration), "--n", str(n), "--seed", str(seed)]
@@ -56,6 +61,8 @@ def bench(simulator: str, duration: float, n: int, seed: int, timeout: float, fa
         cmd += ["--threads", "auto"]
     if fast_math:
         cmd.append("--fast-math")
+    if dtype is not None:
+        cmd += ["--dtype", dtype]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -112,6 +119,8 @@ def main(argv=None) -> int:
     p.add_argument("--quick", action="store_true", help="n=1000, duration 0.5 s (smoke test)")
     p.add_argument("--fast-math", action="store_true",
                    help="fast-math floating point in numba and Brian2's C++ (default: IEEE-strict)")
+    p.add_argument("--dtype", choices=("float64", "float32"), default=None,
+                   help="floating-point type of every simulator's state (default: float64)")
     p.add_argument("--repeat", type=int, default=1, help="rounds over the simulators (default 1)")
     p.add_argument("--timeout", type=float, default=3600.0, help="seconds per simulator (default 3600)")
     args = p.parse_args(argv)
@@ -127,7 +136,7 @@ def main(argv=None) -> int:
     for k in range(args.repeat):
         this_round = []
         for sim in simulators:
-            row = bench(sim, args.duration, args.n, args.seed, args.timeout, args.fast_math)
+            row = bench(sim, args.duration, args.n, args.seed, args.timeout, args.fast_math, args.dtype)
             if args.repeat > 1:
                 row["round"] = k + 1
             this_round.append(row)

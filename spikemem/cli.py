@@ -150,6 +150,18 @@ def numba_bytes_per_synapse(sim, n_synapses: int):
     return total / n_synapses if n_synapses else None
 
 
+DTYPES = ("float64", "float32")
+
+
+def _dtype_option(backend: str, dtype) -> dict:
+    """The simulation option for ``--dtype`` (none: the backend's default)."""
+    if dtype is None:
+        return {}
+    if not (backend == "numba" or backend.startswith(("brian2", "torch"))):
+        raise CLIError(f"--dtype is available for the numba, brian2 and torch backends only, not {backend!r}")
+    return {"dtype": dtype}
+
+
 # ----------------------------------------------------------------- commands
 def cmd_run(args) -> int:
     from .backends import simulation
@@ -166,7 +178,7 @@ def cmd_run(args) -> int:
     _check_out_dir(args.out, args.force)
     network = load_target(args.target, n=args.n, seed=args.seed)
     _check_duration(args.duration, network.dt)
-    sim = simulation(network, args.backend)          # all validation happens here
+    sim = simulation(network, args.backend, **_dtype_option(args.backend, args.dtype))   # all validation happens here
     progress = False if args.no_progress else None
     sim.run(args.duration, progress=progress)
     result = sim.result()
@@ -207,7 +219,7 @@ def cmd_run_experiment(args) -> int:
     experiment = args.experiment or "functional"
     if experiment not in ca3.EXPERIMENTS:
         raise CLIError(f"unknown experiment '{experiment}'; choose one of {', '.join(ca3.EXPERIMENTS)}")
-    for opt in ("duration", "n"):
+    for opt in ("duration", "n", "dtype"):
         if getattr(args, opt) is not None:
             raise CLIError(f"--{opt} does not apply to '{args.target}' (its experiments set their own)")
     out = args.out or os.path.join("out", f"{args.target}-{experiment}")
@@ -226,7 +238,7 @@ def cmd_run_experiment(args) -> int:
 
 
 def bench_row(model: str, backend: str, duration: float, n: int, seed: int = 0,
-              memory: bool = False, threads=None, fast_math: bool = False) -> dict:
+              memory: bool = False, threads=None, fast_math: bool = False, dtype=None) -> dict:
     """Run ``model`` once on ``backend`` and return one benchmark row."""
     from .backends import simulation
 
@@ -239,7 +251,9 @@ def bench_row(model: str, backend: str, duration: float, n: int, seed: int = 0,
         raise CLIError("--fast-math is available for the numba and brian2 backends only")
     network = _model_network(model, n=n, seed=seed)
     _check_duration(duration, network.dt)
-    options = {} if threads is None else {"threads": threads}
+    options = _dtype_option(backend, dtype)
+    if threads is not None:
+        options["threads"] = threads
     if fast_math:
         options["strict_float"] = False
     sim = simulation(network, backend, **options)
@@ -261,6 +275,8 @@ def bench_row(model: str, backend: str, duration: float, n: int, seed: int = 0,
         row["threads"] = sim.threads
     if hasattr(sim, "strict_float"):
         row["strict_float"] = sim.strict_float
+    if "dtype" in result.meta:
+        row["dtype"] = result.meta["dtype"]
     if memory:
         row["bytes_per_synapse"] = numba_bytes_per_synapse(sim, row["synapses"])
     return row
@@ -269,7 +285,7 @@ def bench_row(model: str, backend: str, duration: float, n: int, seed: int = 0,
 def cmd_bench(args) -> int:
     _check_duration(args.duration)
     row = bench_row(args.model, args.backend, args.duration, args.n, args.seed, args.memory, args.threads,
-                    args.fast_math)
+                    args.fast_math, args.dtype)
     if args.json:
         print(json.dumps(row))
     else:
@@ -316,6 +332,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="replace DIR even if it exists and is not empty")
     run.add_argument("--no-progress", action="store_true",
                      help="never show a progress bar (default: only on a terminal)")
+    run.add_argument("--dtype", choices=DTYPES, default=None,
+                     help="floating-point type of the state (numba, brian2, torch; default: the backend's)")
     run.set_defaults(func=cmd_run)
 
     bench = sub.add_parser(
@@ -338,6 +356,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--fast-math", action="store_true",
                        help="numba and compiled brian2 targets with fast-math floating point, as Brian2's "
                             "default C++ flags (default: IEEE-strict, so that the two agree bit for bit)")
+    bench.add_argument("--dtype", choices=DTYPES, default=None,
+                       help="floating-point type of the state (numba, brian2, torch; default: the backend's)")
     bench.set_defaults(func=cmd_bench)
 
     from .cli_hardware import add_parsers

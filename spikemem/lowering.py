@@ -53,11 +53,23 @@ def shared_equations(pop: BuiltPopulation) -> Equations:
                       if not (eq.type == PARAMETER and name in pop.params and np.ndim(pop.params[name]) == 0)])
 
 
-def _neuron_group(pop: BuiltPopulation, dt):
+#: the floating-point types a CPU backend can store state in
+FLOAT_DTYPES = {"float64": np.float64, "float32": np.float32}
+
+
+def float_dtype(value, backend: str):
+    """``value`` ("float64", "float32" or the numpy type) as a numpy type."""
+    for name, dtype in FLOAT_DTYPES.items():
+        if value is dtype or (isinstance(value, str) and value == name):
+            return dtype
+    raise ModelError(f"{backend} backend: dtype must be one of {list(FLOAT_DTYPES)}, got {value!r}")
+
+
+def _neuron_group(pop: BuiltPopulation, dt, dtype):
     m = pop.model
     namespace = {k: _q(v, pop.parsed.dims[k]) for k, v in pop.params.items() if np.ndim(v) == 0}
     kw = dict(threshold=m.threshold, reset=m.reset, method=m.method, namespace=namespace,
-              name=pop.name, dtype=np.float64)
+              name=pop.name, dtype=dtype)
     if pop.refractory > 0:
         kw["refractory"] = pop.refractory * second
     try:
@@ -79,7 +91,7 @@ def _source_group(pop: BuiltPopulation, dt):
     return b2.PoissonGroup(pop.size, pop.rate * Hz, name=pop.name)
 
 
-def _synapses(proj: BuiltProjection, groups, order: int, n_projections: int, dt):
+def _synapses(proj: BuiltProjection, groups, order: int, n_projections: int, dt, dtype):
     homogeneous = proj.delay.size == 0 or np.all(proj.delay == proj.delay[0])
     on_pre, delay = {}, {}
     if proj.on_pre:
@@ -96,7 +108,7 @@ def _synapses(proj: BuiltProjection, groups, order: int, n_projections: int, dt)
     model = Equations([eq for name, eq in Equations(proj.equations).items() if name not in proj.namespace])
     try:
         syn = b2.Synapses(groups[proj.pre], groups[proj.post], model=model, method=proj.method,
-                          namespace=namespace, name=proj.name, dtype=np.float64, **kw)
+                          namespace=namespace, name=proj.name, dtype=dtype, **kw)
     except Exception as e:
         raise ModelError(f"projection '{proj.name}': {e}") from None
     # after every reset: clock-driven synaptic equations, then the model's
@@ -131,18 +143,29 @@ def neuron_runners(group) -> list:
     return runners
 
 
-def lower(built: BuiltNetwork) -> Brian2Objects:
-    """Create the Brian2 objects for ``built``."""
-    b2.prefs.core.default_float_dtype = np.float64
+def lower(built: BuiltNetwork, dtype=np.float64) -> Brian2Objects:
+    """Create the Brian2 objects for ``built``, their floating-point variables
+    of type ``dtype`` (Brian2's ``core.default_float_dtype`` while they are
+    created, then the preference is put back; the clock's t and dt stay
+    float64)."""
+    saved = b2.prefs.core.default_float_dtype
+    b2.prefs.core.default_float_dtype = dtype
+    try:
+        return _objects(built, dtype)
+    finally:
+        b2.prefs.core.default_float_dtype = saved
+
+
+def _objects(built: BuiltNetwork, dtype) -> Brian2Objects:
     b2.defaultclock.dt = built.dt * second     # one clock for every object
     out = Brian2Objects()
     for name, pop in built.populations.items():
         if pop.kind == "neuron":
-            out.groups[name], out.namespaces[name] = _neuron_group(pop, built.dt)
+            out.groups[name], out.namespaces[name] = _neuron_group(pop, built.dt, dtype)
         else:
             out.groups[name] = _source_group(pop, built.dt)
     for k, proj in enumerate(built.projections):
-        out.synapses.append(_synapses(proj, out.groups, k, len(built.projections), built.dt))
+        out.synapses.append(_synapses(proj, out.groups, k, len(built.projections), built.dt, dtype))
     for k, inp in enumerate(built.inputs):
         group = out.groups[inp.population]
         table = np.zeros((int(inp.steps[-1]) + 1, group.N))

@@ -71,3 +71,22 @@ def test_render_affine_leaves_updates_it_cannot_fold():
     augmented = [Statement("v", "+=", "ge", "", np.float64)]
     for stmts in (nonlinear, noisy, augmented):
         assert codegen.render_affine(stmts, {}, {"v", "ge"}, None, "_a_", "", "") is None
+
+
+def test_cast_rounds_float_statements_and_coefficients_only():
+    """float32 kernels: a float statement's value and every folded coefficient
+    pass through the cast; integer and boolean statements do not."""
+    stmts = [Statement("_lio_1", ":=", "timestep(0.005, dt)", "", int),
+             Statement("_lio_2", ":=", "exp(-dt / tau)", "", np.float32),
+             Statement("flag", "=", "step >= 3", "", bool)]
+    lines = codegen.render(stmts, {}, "", cast="np.float32")
+    assert lines == ["_lio_1 = timestep(0.005, dt)", "_lio_2 = np.float32(exp((- dt) / tau))", "flag = step >= 3"]
+    assert codegen.render(stmts, {}, "") == [line.replace("np.float32(exp((- dt) / tau))", "exp((- dt) / tau)")
+                                              for line in lines]
+    before, body = codegen.render_affine(_statements(), {}, {"ge", "v"}, "flag", "_a_", "", "", cast="np.float32")
+    assert before and all(line.split(" = ", 1)[1].startswith("np.float32(") for line in before)
+    env = {**SHARED, "decay": 0.98, "flag": True, "ge": np.float32(0.01), "v": np.float32(-0.06), "np": np}
+    got = _execute(before + body, env)
+    assert isinstance(got["v"], np.float32) and isinstance(got["ge"], np.float32)
+    want = _execute(codegen.render(_statements(), {}, ""), {**env, "ge": 0.01, "v": -0.06})
+    assert got["v"] == pytest.approx(want["v"], rel=1e-6)

@@ -224,3 +224,28 @@ def test_spike_source_built_after_another_simulation_ran():
     train = sim.result().spikes["src"]
     np.testing.assert_allclose(train.times, [1e-3, 5e-3, 15e-3], rtol=0, atol=1e-12)
     np.testing.assert_array_equal(train.ids, [0, 1, 0])
+
+
+def test_float32_runs_brian2_in_single_precision_as_numba():
+    """dtype="float32" is Brian2's core.default_float_dtype for the network,
+    and only for it; the numba engine in float32 has the same statistics."""
+    from spikemem.analysis import cv_isi, mean_rate
+    before = b2.prefs["core.default_float_dtype"]
+    net = cuba(n=1000)
+    brian = simulation(net, "brian2-numpy", dtype="float32")
+    assert brian.objects.groups["exc"].variables["v"].dtype == np.float32
+    assert b2.prefs["core.default_float_dtype"] == before
+    numba = simulation(net, "numba", dtype="float32")
+    results = []
+    for sim in (brian, numba):
+        sim.run(0.5)
+        results.append(sim.result())
+        assert results[-1].meta["dtype"] == "float32"
+    for pop in ("exc", "inh"):
+        a, b = results[0].spikes[pop], results[1].spikes[pop]
+        assert a.count() > 500
+        assert mean_rate(b, 0.5) == pytest.approx(mean_rate(a, 0.5), rel=0.1)
+        assert cv_isi(b) == pytest.approx(cv_isi(a), abs=0.1)
+    for backend in ("brian2-numpy", "numba"):
+        with pytest.raises(ModelError, match="dtype must be one of .*'float16'"):
+            simulation(net, backend, dtype="float16")

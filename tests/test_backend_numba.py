@@ -249,3 +249,80 @@ def test_threads_are_chosen_by_size_and_refused_where_the_step_does_not_split(mo
     for bad in (0, 1.5, True, "2", None):
         with pytest.raises(ModelError, match="threads must be a whole number"):
             simulation(cuba(n=100), "numba", threads=bad)
+
+
+# ------------------------------------------------------------------ float32
+def test_float32_state_keeps_the_statistics():
+    """dtype="float32": state, parameters, weights and per-step coefficients in
+    float32, time in float64; the rates and CVs of float64's, and ``set``
+    keeps the kernel's types (no second compilation)."""
+    from spikemem.analysis import cv_isi, mean_rate
+    net = cuba(n=1000)
+    results = {}
+    for dtype in ("float64", "float32"):
+        sim = simulation(net, "numba", strict_float=False, dtype=dtype)
+        for key in ("exc__v", "exc__ge", "inh__gi", "p0__w"):
+            assert sim.values[key].dtype == np.dtype(dtype), key
+        assert isinstance(sim.values["exc__Vt"], np.dtype(dtype).type)
+        assert isinstance(sim.values["dt"], float)
+        sim.run(0.5)
+        v = sim.get("exc", "v")
+        assert v.dtype == np.float64
+        sim.set("exc", "v", v)
+        sim.set("exc_exc", "w", 1.5 * sim.get("exc_exc", "w"))     # one number, stays one
+        sim.set("exc", "Vt", -50.5e-3)
+        sim.run(0.5)
+        assert len(sim.module.run.signatures) == 1
+        results[dtype] = sim.result()
+        assert results[dtype].meta["dtype"] == dtype
+    a, b = results["float64"], results["float32"]
+    for pop in ("exc", "inh"):
+        assert a.spikes[pop].count() > 1000
+        assert mean_rate(b.spikes[pop], 1.0) == pytest.approx(mean_rate(a.spikes[pop], 1.0), rel=0.05)
+        assert cv_isi(b.spikes[pop]) == pytest.approx(cv_isi(a.spikes[pop]), abs=0.05)
+
+
+def test_float32_loops_compute_in_float32():
+    """The folded update's coefficients and Brian2's float loop invariants are
+    float32, so no float64 value enters the neuron loops."""
+    sim = simulation(cuba(n=200), "numba", strict_float=False, dtype="float32")
+    before_loop = [line for line in sim.source.splitlines() if line.startswith("        _a") and " = " in line]
+    assert before_loop and all(" = np.float32(" in line for line in before_loop)
+    # an integer invariant (the refractory period in steps) stays an integer
+    assert any("timestep(" in line and "np.float32" not in line for line in sim.source.splitlines())
+    sim.run(0.01)
+    from numba import types
+    (signature,) = sim.module.run.signatures
+    floats = {str(t.dtype) for t in signature if isinstance(t, types.Array) and isinstance(t.dtype, types.Float)}
+    assert floats == {"float32"}
+    assert str(types.float64) in {str(t) for t in signature}     # dt
+
+
+def test_refractory_steps_widen_to_int64_beyond_int32():
+    """The refractory test's step counts are int32; a run that goes past
+    2**31 - 1 steps widens them and keeps every spike where it was."""
+    net = Network(dt=0.1 * ms)
+    net.population("cell", 3, IF_curr_exp(i_offset=20 * nA, tau_refrac=1 * ms))
+    net.record_spikes("cell")
+    near = simulation(net, "numba")
+    ref = simulation(net, "numba")
+    assert near.values["cell___lsstep"].dtype == np.int32
+    start = np.iinfo(np.int32).max - 50
+    near.step = start
+    near.run(0.02)
+    ref.run(0.02)
+    assert near.values["cell___lsstep"].dtype == np.int64
+    got, want = near.result().spikes["cell"], ref.result().spikes["cell"]
+    assert want.count() > 3 * 5           # several refractory periods each
+    np.testing.assert_array_equal(np.rint(got.times / 1e-4).astype(np.int64) - start,
+                                  np.rint(want.times / 1e-4).astype(np.int64))
+    np.testing.assert_array_equal(got.ids, want.ids)
+
+
+def test_thread_ranges_are_whole_scan_blocks():
+    for size, threads in ((4000, 2), (800, 3), (100, 2), (65, 4)):
+        bounds = engine.thread_ranges(size, threads)
+        assert bounds[0] == 0 and bounds[-1] == size and np.all(np.diff(bounds) >= 0)
+        assert np.all(bounds[:-1] % engine.BLOCK == 0)
+    assert engine.last_spike_steps(np.array([-1e4, 0.0, 2e-4]), 1e-9).tolist() == [np.iinfo(np.int32).min, 0,
+                                                                                    200000]

@@ -172,6 +172,15 @@ def test_bench_fast_math(capsys):
     assert "--fast-math" in capsys.readouterr().err
 
 
+def test_bench_dtype(capsys):
+    assert run_cli("bench", "cuba", "--n", N, "--duration", "0.02", "--json") == 0
+    assert json.loads(capsys.readouterr().out)["dtype"] == "float64"
+    assert run_cli("bench", "cuba", "--n", N, "--duration", "0.02", "--dtype", "float32", "--json") == 0
+    assert json.loads(capsys.readouterr().out)["dtype"] == "float32"
+    assert run_cli("bench", "cuba", "--backend", "norse", "--n", N, "--dtype", "float32") == 2
+    assert "--dtype" in capsys.readouterr().err
+
+
 def test_network_file_round_trip(tmp_path):
     from spikemem.models.cuba import cuba
     path = tmp_path / "net.json"

@@ -46,9 +46,15 @@ class _Renderer(NodeRenderer):
         return f"{node.func.id}({args})"
 
 
-def statements(abstract_code: str, variables: dict):
-    """(scalar statements, vector statements) exactly as Brian2's generators get them."""
-    return make_statements(abstract_code, variables, np.float64, optimise=True)
+def statements(abstract_code: str, variables: dict, dtype=np.float64):
+    """(scalar statements, vector statements) exactly as Brian2's generators get
+    them; ``dtype``: the floating-point type of the values (Brian2's default
+    float type), which the statements' own ``dtype`` follows."""
+    return make_statements(abstract_code, variables, dtype, optimise=True)
+
+
+def is_float(stmt) -> bool:
+    return np.issubdtype(np.dtype(stmt.dtype), np.floating)
 
 
 def _assign(target: str, op: str, expr: str, inplace: bool) -> str:
@@ -61,10 +67,19 @@ def _assign(target: str, op: str, expr: str, inplace: bool) -> str:
     return f"{target} {op} {expr}"
 
 
-def render(stmts, names: dict, indent: str, inplace: bool = True, **style) -> list[str]:
+def render(stmts, names: dict, indent: str, inplace: bool = True, cast: str | None = None,
+           **style) -> list[str]:
+    """``cast``: a function (e.g. "np.float32") applied to the value of every
+    floating-point statement, so that a value computed in float64 is stored
+    as the statement's own type."""
     r = _Renderer(names, **style)
-    return [f"{indent}{_assign(names.get(s.var, s.var), s.op, r.render_expr(s.expr), inplace)}"
-            for s in stmts]
+    out = []
+    for s in stmts:
+        expr = r.render_expr(s.expr)
+        if cast and is_float(s):
+            expr = f"{cast}({expr})"
+        out.append(f"{indent}{_assign(names.get(s.var, s.var), s.op, expr, inplace)}")
+    return out
 
 
 def render_expr(expr: str, names: dict, **style) -> str:
@@ -125,26 +140,29 @@ class _Hoister(_Literals):
 
 
 def render_hoisted(stmts, names: dict, per_item: set, literals: dict, prefix: str,
-                   outer: str, inner: str, inplace: bool = True, **style):
-    """(lines before the loop, lines inside it) for ``stmts`` with loop invariants hoisted."""
+                   outer: str, inner: str, inplace: bool = True, cast: str | None = None, **style):
+    """(lines before the loop, lines inside it) for ``stmts`` with loop
+    invariants hoisted; ``cast`` as for ``render``."""
     renderer = _Renderer(names, **style)
     h = _Hoister(per_item | {s.var for s in stmts}, literals, renderer, prefix)
     body = []
     for s in stmts:
-        tree = h.visit(ast.parse(s.expr, mode="eval").body)
-        body.append(f"{inner}{_assign(names.get(s.var, s.var), s.op, renderer.render_node(tree), inplace)}")
+        expr = renderer.render_node(h.visit(ast.parse(s.expr, mode="eval").body))
+        if cast and is_float(s):
+            expr = f"{cast}({expr})"
+        body.append(f"{inner}{_assign(names.get(s.var, s.var), s.op, expr, inplace)}")
     return [f"{outer}{n} = {e}" for n, e in h.hoisted], body
 
 
 def render_selected(stmts, names: dict, per_item: set, flag: str, prefix: str,
-                    outer: str, inner: str, **style):
+                    outer: str, inner: str, cast: str | None = None, **style):
     """Like ``render_hoisted`` for a boolean per-item ``flag`` (e.g. not_refractory):
     the invariants are computed for both values of the flag before the loop and
     chosen per item by a select, so one branch-free body (which compilers can
     vectorise) serves every item with exactly the operations of the flag's
     branch. Returns (lines before the loop, lines inside it), or None where the
     flag appears outside the invariants (then the branches differ in code)."""
-    renders = [render_hoisted(stmts, names, per_item, {flag: value}, prefix, outer, inner, **style)
+    renders = [render_hoisted(stmts, names, per_item, {flag: value}, prefix, outer, inner, cast=cast, **style)
                for value in (True, False)]
     (pre_true, body), (pre_false, body_false) = renders
     if body != body_false:
@@ -193,7 +211,8 @@ def affine(expr: str, per_item: set, literals: dict):
     return e.subs({x: 0 for x in gens}), coefficients
 
 
-def render_affine(stmts, names: dict, per_item: set, flag, prefix: str, outer: str, inner: str, **style):
+def render_affine(stmts, names: dict, per_item: set, flag, prefix: str, outer: str, inner: str,
+                  cast: str | None = None, **style):
     """Statements that are affine in the per-item variables (the exact
     integration of linear equations), each as ``c + a1*x1 + ...`` with its
     coefficients computed once before the loop: two or three fused
@@ -203,7 +222,8 @@ def render_affine(stmts, names: dict, per_item: set, flag, prefix: str, outer: s
     not_refractory), each statement is folded for both of its values and each
     item selects its result. Returns (lines before the loop, lines inside it),
     or None where a statement is not affine, is not a plain assignment, or
-    draws random numbers."""
+    draws random numbers. ``cast``: a function the coefficients pass through
+    (e.g. "np.float32", so that float32 items are updated in float32)."""
     if any(s.op not in ("=", ":=") for s in stmts) or names_in(stmts) & set(RANDOM_CALLS):
         return None
     item = (per_item | {s.var for s in stmts}) - {flag}
@@ -216,12 +236,15 @@ def render_affine(stmts, names: dict, per_item: set, flag, prefix: str, outer: s
     renderer = _Renderer(names, **style)
     before, hoisted = [], {}
 
+    def typed(expr):
+        return f"{cast}({expr})" if cast else expr
+
     def term(c):      # a coefficient: a number, or its name before the loop
         if c.is_Number:
-            return repr(float(c))
+            return typed(repr(float(c)))
         if c not in hoisted:
             hoisted[c] = f"{prefix}{len(hoisted)}"
-            before.append(f"{outer}{hoisted[c]} = {renderer.render_expr(sympy_to_str(c))}")
+            before.append(f"{outer}{hoisted[c]} = {typed(renderer.render_expr(sympy_to_str(c)))}")
         return hoisted[c]
 
     def sum_of(form):

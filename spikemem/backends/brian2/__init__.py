@@ -25,7 +25,7 @@ from brian2.devices.device import get_device, reset_device, set_device
 from brian2.units.fundamentalunits import get_unit
 
 from ...errors import ModelError
-from ...lowering import lower, prepare
+from ...lowering import float_dtype, lower, prepare
 from ...network import BuiltPopulation
 from ...simulation import Simulation
 from ...progress import progress as _progress
@@ -63,22 +63,24 @@ def _versions() -> dict:
 
 
 @contextlib.contextmanager
-def brian2_settings(target: str, strict_float: bool, dt: float | None = None):
+def brian2_settings(target: str, strict_float: bool, dt: float | None = None, dtype=np.float64):
     """Set Brian2's global preferences for ``target`` for the duration of the block.
 
     With ``strict_float`` the C++ compiler flags are IEEE-strict (no fast-math, no
     FMA contraction) and compiled Cython modules come from a cache of their own.
+    ``dtype``: Brian2's default float type (the generated code's ``scalar``).
     Everything changed is put back on leaving the block.
     """
     prefs = b2.prefs
     saved = {key: prefs[key] for key in ("codegen.target", "codegen.cpp.extra_compile_args",
                                          "codegen.cpp.extra_compile_args_gcc",
-                                         "codegen.runtime.cython.cache_dir")}
+                                         "codegen.runtime.cython.cache_dir", "core.default_float_dtype")}
     manager = None
     saved_cache = None
     try:
         if target in RUNTIME_TARGETS:
             prefs["codegen.target"] = target
+        prefs["core.default_float_dtype"] = dtype
         if dt is not None:
             b2.defaultclock.dt = dt * second
         if strict_float and target != "numpy":
@@ -119,7 +121,9 @@ class Brian2Simulation(Simulation):
     """A built network on Brian2.
 
     ``target``: "numpy", "cython" or "cpp_standalone". ``strict_float``: compile
-    C++ code (cython, cpp_standalone) with IEEE-strict flags.
+    C++ code (cython, cpp_standalone) with IEEE-strict flags. ``dtype``:
+    "float64" (the default) or "float32", Brian2's ``core.default_float_dtype``
+    for the network's variables and generated code.
 
     Everything that can go wrong with the model is raised (as ``ModelError``) by
     the constructor: for runtime targets it creates and prepares the Brian2 objects
@@ -132,9 +136,10 @@ class Brian2Simulation(Simulation):
     loop itself as Brian2 measures it, summed over the ``run`` calls.
     """
 
-    def __init__(self, built, target: str = "numpy", strict_float: bool = True):
+    def __init__(self, built, target: str = "numpy", strict_float: bool = True, dtype="float64"):
         if target not in TARGETS:
             raise ModelError(f"brian2 backend: unknown target {target!r}; choose one of {list(TARGETS)}")
+        self.dtype = float_dtype(dtype, "brian2")
         t0 = time.perf_counter()
         self.built = built
         self.target = target
@@ -145,14 +150,14 @@ class Brian2Simulation(Simulation):
         self.objects = None
         self.network = None
         if target in RUNTIME_TARGETS:
-            with brian2_settings(target, self.strict_float, built.dt):
-                self.objects = lower(built)
+            with brian2_settings(target, self.strict_float, built.dt, self.dtype):
+                self.objects = lower(built, self.dtype)
                 self.network = prepare(_rewound(self.objects), target)
         else:
             # The standalone objects can only be created once the standalone device
             # is active (in run); check the model now with the same objects on numpy.
-            with brian2_settings("numpy", False, built.dt):
-                prepare(_rewound(lower(built)), "numpy")
+            with brian2_settings("numpy", False, built.dt, self.dtype):
+                prepare(_rewound(lower(built, self.dtype)), "numpy")
         self.timings = {"build_s": time.perf_counter() - t0, "run_s": 0.0}
 
     # ------------------------------------------------------- state between runs
@@ -225,7 +230,7 @@ class Brian2Simulation(Simulation):
             period = REPORT_PERIOD_S if bar.enabled else 1e9
             kwargs = {"report": report, "report_period": period * second}
             t0 = time.perf_counter()
-            with brian2_settings(self.target, self.strict_float, built.dt):
+            with brian2_settings(self.target, self.strict_float, built.dt, self.dtype):
                 if self.step == 0:
                     b2.seed(built.seed)
                 elif self._last_counts is not None:
@@ -256,12 +261,12 @@ class Brian2Simulation(Simulation):
         loop = 0.0
         with _progress(n_steps, "brian2-cpp_standalone", enabled=progress) as bar, \
                 tempfile.TemporaryDirectory(prefix="spikemem-brian2-") as directory, \
-                brian2_settings("cpp_standalone", self.strict_float):
+                brian2_settings("cpp_standalone", self.strict_float, dtype=self.dtype):
             set_device("cpp_standalone", directory=directory, build_on_run=True, with_output=False)
             try:
                 b2.defaultclock.dt = built.dt * second
                 b2.seed(built.seed)
-                objects = lower(built)
+                objects = lower(built, self.dtype)
                 net = b2.Network(objects.all())
                 try:
                     net.run(n_steps * built.dt * second, namespace={})
@@ -330,7 +335,8 @@ class Brian2Simulation(Simulation):
                                                         _unit_string(dims.get(var)))
         meta = {"backend": f"brian2-{self.target}", "versions": _versions(), "seed": built.seed,
                 "dt": built.dt, "duration": self.step * built.dt, "network_hash": built.hash,
-                "strict_float": self.strict_float, "timings": dict(self.timings)}
+                "strict_float": self.strict_float, "dtype": np.dtype(self.dtype).name,
+                "timings": dict(self.timings)}
         return Result(spikes, traces, meta)
 
 

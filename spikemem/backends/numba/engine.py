@@ -88,12 +88,22 @@ FAST_MATH = {"arcp", "contract", "afn", "nsz"}
 class Kernel:
     """Source and argument list of one network's kernel."""
 
-    def __init__(self, threads: int, strict_float: bool = True):
+    def __init__(self, threads: int, strict_float: bool = True, dtype=np.float64):
         self.threads = threads
         self.strict_float = strict_float
+        self.dtype = dtype
+        # float32 values: every computed float is rounded to float32 where it
+        # is stored (Brian2's float32 statements), so the loops stay in float32
+        self.cast = "np.float32" if dtype is np.float32 else None
         self.args: list[str] = []          # kernel argument names (after s0, s1, _tid)
         self.values: dict = {}             # argument name -> array / scalar
         self.body: list[str] = []
+
+    def scalar(self, value):
+        """A parameter as the kernel holds it: a float in ``dtype``."""
+        if isinstance(value, (float, np.floating)):
+            return self.dtype(value)
+        return value
 
     def arg(self, name, value):
         if name not in self.values:
@@ -146,10 +156,25 @@ CLOCK_NAMES = {"t": "t", "dt": "dt", "t_in_timesteps": "step"}
 NEURONS_PER_THREAD = 1024
 
 
+#: neurons per block of the spike-flag scan: 64 one-byte flags, one cache line
+BLOCK = 64
+
+
 def thread_ranges(size: int, threads: int) -> np.ndarray:
-    """First neuron of each thread, then ``size``: whole 8-neuron words, so that
-    each thread scans whole words of spike flags."""
-    return np.array([min(size, -(-(size * k // threads) // 8) * 8) for k in range(threads)] + [size], np.int64)
+    """First neuron of each thread, then ``size``: whole ``BLOCK``s, so that each
+    thread scans whole blocks of spike flags and writes whole cache lines."""
+    return np.array([min(size, -(-(size * k // threads) // BLOCK) * BLOCK) for k in range(threads)] + [size],
+                    np.int64)
+
+
+def last_spike_steps(lastspike: np.ndarray, dt: float) -> np.ndarray:
+    """The refractory test's integer twin of ``lastspike``: the step of each
+    neuron's last spike, as int32 (half the bytes the neuron loop reads; the
+    run widens it to int64 before steps outgrow int32, see
+    ``NumbaSimulation.run``). Brian2's "never" (-1e4 s) is clipped to the
+    smallest int32, which is just as far in the past for the test."""
+    steps = np.rint(np.asarray(lastspike, np.float64) / dt)
+    return np.clip(steps, np.iinfo(np.int32).min, np.iinfo(np.int32).max).astype(np.int32)
 
 
 def owners(bounds: np.ndarray, ids: np.ndarray) -> np.ndarray:
@@ -158,11 +183,11 @@ def owners(bounds: np.ndarray, ids: np.ndarray) -> np.ndarray:
 
 
 def one_value(values: np.ndarray):
-    """``values`` (float64) as their one value broadcast over them, if every
-    element has the same bits, else None. A read-only, zero-stride array of 8
-    bytes: numba compiles the kernel for it separately, and the kernel reads
-    the same number for every synapse instead of a stream of copies."""
-    bits = values.view(np.uint64)
+    """``values`` (floats) as their one value broadcast over them, if every
+    element has the same bits, else None. A read-only, zero-stride array of
+    one element: numba compiles the kernel for it separately, and the kernel
+    reads the same number for every synapse instead of a stream of copies."""
+    bits = values.view(f"u{values.itemsize}")
     if values.size > 1 and (bits == bits[0]).all():
         return np.broadcast_to(values[:1].copy(), values.shape)
     return None
@@ -213,10 +238,11 @@ def auto_threads(built) -> int:
     return max(1, min(available_cores(), neurons // NEURONS_PER_THREAD))
 
 
-def assemble(built, objects, threads=1, strict_float=True) -> "Assembler":
+def assemble(built, objects, threads=1, strict_float=True, dtype=np.float64) -> "Assembler":
     """The assembled kernel for ``threads`` threads ("auto": ``auto_threads``
-    where the network splits, else one); ``strict_float=False``: with ``FAST_MATH``."""
-    one = Assembler(built, objects, 1, strict_float)
+    where the network splits, else one); ``strict_float=False``: with
+    ``FAST_MATH``; ``dtype``: the type of floating-point state and parameters."""
+    one = Assembler(built, objects, 1, strict_float, dtype)
     one.assemble()
     if threads == "auto":
         threads = 1 if one.serial_reasons else auto_threads(built)
@@ -225,7 +251,7 @@ def assemble(built, objects, threads=1, strict_float=True) -> "Assembler":
                          f"on one thread: {one.serial_reasons[0]}")
     if threads == 1:
         return one
-    many = Assembler(built, objects, threads, strict_float)
+    many = Assembler(built, objects, threads, strict_float, dtype)
     many.assemble()
     return many
 
@@ -233,9 +259,9 @@ def assemble(built, objects, threads=1, strict_float=True) -> "Assembler":
 class Assembler:
     """Builds the kernel for one network from its lowered Brian2 objects."""
 
-    def __init__(self, built, objects, threads: int = 1, strict_float: bool = True):
+    def __init__(self, built, objects, threads: int = 1, strict_float: bool = True, dtype=np.float64):
         self.built, self.objects, self.threads = built, objects, threads
-        self.k = Kernel(threads, strict_float)
+        self.k = Kernel(threads, strict_float, dtype)
         self.serial_reasons: list[str] = []     # why the network cannot be split between threads
         self.synapse_writes: dict = {}          # projection index -> per-synapse variables written
         self.synapse_order: dict = {}           # projection index -> kernel order of its synapses
@@ -255,6 +281,9 @@ class Assembler:
         self.serial_reasons.append(reason)
 
     # --- naming
+    def render(self, stmts, names, ind) -> list[str]:
+        return codegen.render(stmts, names, ind, cast=self.k.cast)
+
     def array(self, var, index: str) -> str:
         """Kernel expression for a neuron-group array variable at ``index``."""
         name = f"{var.owner.name}__{var.name}"
@@ -269,7 +298,7 @@ class Assembler:
             if name in CLOCK_NAMES:
                 out[name] = CLOCK_NAMES[name]
             elif isinstance(var, Constant):
-                out[name] = self.k.arg(f"{owner_prefix}__{name}", var.get_value())
+                out[name] = self.k.arg(f"{owner_prefix}__{name}", self.k.scalar(var.get_value()))
             elif isinstance(var, ArrayVariable) and not var.scalar:
                 expr = index_for(name, var, indices.get(name, "_idx"))
                 if expr is not None:
@@ -283,7 +312,7 @@ class Assembler:
             var = self.objects.groups[inp.population].variables[inp.variable]
             target = self.array(var, "_lo:_hi")
             steps = self.k.arg(f"in{k}__steps", inp.steps.astype(np.int64))
-            values = self.k.arg(f"in{k}__values", inp.values.astype(np.float64))
+            values = self.k.arg(f"in{k}__values", inp.values.astype(var.dtype))
             ptr = self.k.arg(f"in{k}__ptr", np.zeros(self.threads, np.int64))
             self.k.body += [
                 f"        _lo = {inp.population}___range[_tid]",
@@ -327,7 +356,7 @@ class Assembler:
         """A per-synapse variable in kernel order; one that no statement writes
         and that is the same for every synapse (a weight given as one number)
         as ``one_value``."""
-        values = np.array(values, dtype=np.float64, copy=True)
+        values = np.array(values, dtype=self.k.dtype, copy=True)
         if name not in self.synapse_writes.get(kp, ()):
             one = one_value(values)
             if one is not None:
@@ -338,7 +367,8 @@ class Assembler:
         """Brian2's (scalar, vector) statements of ``runner``, made once per kernel
         (``written`` and ``synaptic_code`` both read a projection's)."""
         if runner not in self._statements:
-            self._statements[runner] = codegen.statements(runner.abstract_code, runner.codeobj.variables)
+            self._statements[runner] = codegen.statements(runner.abstract_code, runner.codeobj.variables,
+                                                          self.k.dtype)
         return self._statements[runner]
 
     def written(self, proj, syn) -> set:
@@ -390,7 +420,7 @@ class Assembler:
             return None
 
         names = self.names(codeobj.variables, codeobj.variable_indices, index_for, p, scalar)
-        body = codegen.render(vector, names, ind)
+        body = self.render(vector, names, ind)
         # Brian2 skips writes to variables flagged "(unless refractory)" of a
         # refractory postsynaptic neuron; so does the engine.
         guards = {codeobj.variables[s.var].conditional_write for s in vector
@@ -400,7 +430,7 @@ class Assembler:
             body = [f"{ind}if {cond}:"] + ["    " + b for b in body]
         if any(not s.var.startswith("_lio_") for s in scalar):
             presynaptic.add("shared variables")
-        return codegen.render(scalar, names, "        "), body, presynaptic
+        return self.render(scalar, names, "        "), body, presynaptic
 
     def delivery(self, kp, proj, syn):
         """Presynaptic events: the spikes of ``delay`` steps ago, through their synapses."""
@@ -530,14 +560,14 @@ class Assembler:
                 self.serial(f"population '{pop.name}' writes shared variables")
         refractory = "lastspike" in local
         if refractory:   # integer twin of lastspike for the refractory test
-            self.k.arg(f"{pop.name}___lsstep", np.rint(group.variables["lastspike"].get_value()
-                                                       / self.built.dt).astype(np.int64))
+            self.k.arg(f"{pop.name}___lsstep", last_spike_steps(group.variables["lastspike"].get_value(),
+                                                                self.built.dt))
         ind = " " * 12
         loop = "        for _i in range(np.uint64(_lo), np.uint64(_hi)):"
         lines = [f"        _slot = step % {hist}.shape[0]", f"        {count}[_slot, _tid] = 0",
                  f"        _lo = {pop.name}___range[_tid]", f"        _hi = {pop.name}___range[_tid + 1]"]
         for (scalar, _), names in blocks:
-            lines += codegen.render(scalar, names, "        ")
+            lines += self.render(scalar, names, "        ")
 
         (_, vector), names = blocks[0]
         self._per_item = set(local)
@@ -549,9 +579,9 @@ class Assembler:
             return
 
         (_, th_vector), th_names = blocks[1]
-        # a flag per neuron, padded to whole 8-byte words for the scan
-        flags = self.k.arg(f"{pop.name}___spiked", np.zeros(-(-pop.size // 8) * 8, np.bool_))
-        threshold = codegen.render(th_vector, th_names, ind) + [f"{ind}{flags}[_i] = _cond"]
+        # a flag per neuron, padded to whole blocks for the scan
+        flags = self.k.arg(f"{pop.name}___spiked", np.zeros(-(-pop.size // BLOCK) * BLOCK, np.bool_))
+        threshold = self.render(th_vector, th_names, ind) + [f"{ind}{flags}[_i] = _cond"]
         if codegen.names_in(th_vector) & set(codegen.RANDOM_CALLS):
             # random draws stay in their own loop, in the order they always had
             lines += self._loop_body(vector, local, ind, body)
@@ -560,14 +590,21 @@ class Assembler:
         else:
             lines += self._loop_body(vector + th_vector, local, ind, body + threshold)
 
-        inner = ind + "    "
+        # a block's eight words at once, then a non-zero block's words, then
+        # a non-zero word's bytes (CUBA: about 2 spikes per 4000 neurons and step)
+        inner = ind + "        "
+        any_word = " | ".join(f"_words[_w0 + np.uint64({k})]" for k in range(BLOCK // 8))
         lines += [f"        _words = {flags}.view(np.uint64)",
-                  "        for _w in range(np.uint64(_lo // 8), np.uint64((_hi + 7) // 8)):",
-                  "            if _words[_w] == 0:",
+                  f"        for _b in range(np.uint64(_lo // {BLOCK}), np.uint64((_hi + {BLOCK - 1}) // {BLOCK})):",
+                  f"            _w0 = _b * np.uint64({BLOCK // 8})",
+                  f"            if ({any_word}) == 0:",
                   "                continue",
-                  "            for _i in range(np.uint64(8 * _w), np.uint64(8 * _w + 8)):",
-                  f"                if not {flags}[_i]:",
+                  f"            for _w in range(_w0, _w0 + np.uint64({BLOCK // 8})):",
+                  "                if _words[_w] == 0:",
                   "                    continue",
+                  "                for _i in range(np.uint64(8 * _w), np.uint64(8 * _w + 8)):",
+                  f"                    if not {flags}[_i]:",
+                  "                        continue",
                   f"{inner}{hist}[_slot, _lo + {count}[_slot, _tid]] = _i",
                   f"{inner}{count}[_slot, _tid] += 1"]
         if refractory:
@@ -576,7 +613,7 @@ class Assembler:
                       f"{inner}{pop.name}___lsstep[_i] = step"]
         if len(blocks) > 2:
             (_, re_vector), re_names = blocks[2]
-            lines += self._loop_body(re_vector, local, inner, codegen.render(re_vector, re_names, inner))
+            lines += self._loop_body(re_vector, local, inner, self.render(re_vector, re_names, inner))
         self.k.body += lines
 
     @staticmethod
@@ -597,31 +634,37 @@ class Assembler:
         outside such invariants, the update branches on it instead."""
         cut = next((k for k, s in enumerate(vector) if s.var == "not_refractory"), None)
         if cut is None:
-            return self._folded(vector, names, ind, None) or ([], codegen.render(vector, names, ind))
-        lines = codegen.render(vector[:cut], names, ind)
+            return self._folded(vector, names, ind, None) or ([], self.render(vector, names, ind))
+        lines = self.render(vector[:cut], names, ind)
+        early = []       # lines before the loop
         test = vector[cut].expr.replace(" ", "")
         if test.startswith("timestep(t-lastspike,dt)>="):
             # Brian2's float test in integers: (t - lastspike)/dt is a whole
-            # number of steps up to rounding far below its 1e-3 step margin.
+            # number of steps up to rounding far below its 1e-3 step margin;
+            # step - lsstep >= bound is lsstep <= step - bound, one compare
+            # in lsstep's own type per neuron.
             bound = codegen.render_expr(vector[cut].expr.split(">=", 1)[1], names)
-            lines += [f"{ind}not_refractory = (step - {pop}___lsstep[_i]) >= {bound}"]
+            self._block += 1
+            latest = f"_r{self._block}_latest"
+            lines += [f"{ind}not_refractory = {pop}___lsstep[_i] <= {latest}"]
+            early.append(f"        {latest} = {pop}___lsstep.dtype.type(step - {bound})")
         else:
-            lines += codegen.render(vector[cut:cut + 1], names, ind)
+            lines += self.render(vector[cut:cut + 1], names, ind)
         rest = vector[cut + 1:]
         folded = self._folded(rest, names, ind, "not_refractory")
         if folded is not None:
-            return folded[0], lines + folded[1]
+            return early + folded[0], lines + folded[1]
         self._block += 1
         selected = codegen.render_selected(rest, names, set(self._per_item), "not_refractory",
-                                           f"_h{self._block}_", "        ", ind)
+                                           f"_h{self._block}_", "        ", ind, cast=self.k.cast)
         if selected is not None:
             before, body = selected
-            return before, lines + body
-        before = []
+            return early + before, lines + body
+        before = early
         for flag in (True, False):
             self._block += 1
             pre, body = codegen.render_hoisted(rest, names, set(self._per_item), {"not_refractory": flag},
-                                               f"_h{self._block}_", "        ", ind + "    ")
+                                               f"_h{self._block}_", "        ", ind + "    ", cast=self.k.cast)
             before += pre
             lines += [f"{ind}if not_refractory:" if flag else f"{ind}else:"] + body
         return before, lines
@@ -632,7 +675,8 @@ class Assembler:
         if self.k.strict_float:
             return None
         self._block += 1
-        return codegen.render_affine(vector, names, set(self._per_item), flag, f"_a{self._block}_", "        ", ind)
+        return codegen.render_affine(vector, names, set(self._per_item), flag, f"_a{self._block}_", "        ", ind,
+                                     cast=self.k.cast)
 
     def spike_source(self, pop):
         """Thread 0's: its part of the ring is the whole population."""
