@@ -5,15 +5,15 @@ in the shared step order: inputs, synaptic delivery, summed variables, state
 update + threshold + reset, spike sources, then the synapse models
 (clock-driven equations, on_pre, on_post for this step's spikes), recording.
 Synapses are CSR by presynaptic neuron: a 2-byte target (4-byte above 65536
-neurons), an 8-byte weight (one number for all where the weights are all the
-same and nothing changes them, see ``one_value``), plus a 2-byte delay only
-where delays differ; spikes wait in a per-population ring of
-the last ``max_delay + 1`` steps' spike lists, and each projection reads the
+neurons), an 8-byte weight (4-byte in float32; one number for all where
+the weights are all the same and nothing changes them, see ``one_value``),
+plus a 2-byte delay only where delays differ; spikes wait in a
+per-population ring of the last ``max_delay + 1`` steps' spike lists, and each projection reads the
 spikes that are exactly ``delay`` steps old. Events are applied one synapse at
 a time in Brian2's order, so sums round the same way.
 
 Threads: the kernel runs as ``threads`` copies (argument ``_tid``), each owning a
-contiguous range of every neuron population (whole 8-neuron words) and the
+contiguous range of every neuron population (whole ``BLOCK``s) and the
 synapses onto it, and all meet at a barrier at the end of each step. Each
 thread writes its spikes into its own part of the ring, in neuron order, so the
 spike lists read in thread order are the single-thread lists and every sum
@@ -534,7 +534,7 @@ class Assembler:
     def neuron_group(self, pop, group):
         """Two passes per step over the thread's neurons: a branch-free loop (state
         update and threshold test into a flag array; LLVM vectorises it), then a
-        scan of the flags eight at a time for the few that spiked (record,
+        scan of the flags a block at a time for the few that spiked (record,
         refractoriness, reset). Both index with unsigned integers, which spares
         every access numba's negative-index check (CUBA's kernel: about 9 %
         faster for the scan)."""
