@@ -55,7 +55,6 @@ def _timed(runs: dict, device, repeats):
 def spikemem_layer(n, batch, device):
     from brian2 import ms
     from spikemem.backends import simulation
-    from spikemem.connectors import AllToAll
     from spikemem.network import Network
     from spikemem.neurons import NeuronModel
     dt = 1 * ms

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from brian2 import Equations
-from brian2.equations.equations import DIFFERENTIAL_EQUATION, PARAMETER, SUBEXPRESSION
+from brian2.equations.equations import DIFFERENTIAL_EQUATION, PARAMETER
 
 from .errors import ModelError
 from .units import to_si

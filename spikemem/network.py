@@ -15,7 +15,6 @@ import tempfile
 from dataclasses import dataclass, field
 
 import numpy as np
-from brian2.units.fundamentalunits import DIMENSIONLESS
 from brian2 import second, hertz
 
 from . import connectors as _conn

@@ -11,7 +11,7 @@ import tempfile
 import numpy as np
 import pytest
 import brian2 as b2
-from brian2 import ms, nA, mV
+from brian2 import ms, nA
 from brian2.devices.device import get_device, runtime_device
 
 from spikemem.connectors import OneToOne

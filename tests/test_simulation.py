@@ -181,6 +181,8 @@ def test_set_changes_the_continuation_alike_on_both_backends():
     after = lambda s: np.sum((s.result().spikes["cells"].ids == 5) & (s.result().spikes["cells"].times >= 0.02))
     assert after(a) > after(a_twin) + 3 and after(a) >= 6
     assert after(a) == after(b)
+    # and the untouched twins agree as well
+    np.testing.assert_array_equal(a_twin.result().spikes["cells"].times, b_twin.result().spikes["cells"].times)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

@@ -454,7 +454,6 @@ class TorchNetwork(nn.Module):
         """Steps [s0, s1). Returns {population: spikes (steps, trials, neurons)} for
         ``outputs``; appends recorded data to ``record``."""
         built, B = self.built, self.batch
-        T = s1 - s0
         src = {name: self.source_spikes(name, s0, s1, inputs) for name, pop in built.populations.items()
                if pop.kind != "neuron"}
         static = {pc.k: self._matrices(pc) for pc in self.projs if pc.fast_target and pc.mode != "synapses"}
