@@ -3,7 +3,7 @@ import os
 
 import numpy as np
 import pytest
-from brian2 import ms, nA
+from brian2 import ms, mV, nA
 
 from spikemem.analysis import spike_set
 from spikemem.backends import simulation
@@ -326,3 +326,28 @@ def test_thread_ranges_are_whole_scan_blocks():
         assert np.all(bounds[:-1] % engine.BLOCK == 0)
     assert engine.last_spike_steps(np.array([-1e4, 0.0, 2e-4]), 1e-9).tolist() == [np.iinfo(np.int32).min, 0,
                                                                                     200000]
+
+
+def test_not_refractory_is_stored_only_where_something_reads_it():
+    """The update computes not_refractory afresh each step: CUBA's kernel
+    never stores it; a spike that moves v directly (v is "unless refractory",
+    so delivery reads the flag) keeps the stores, and the spikes stay Brian2's."""
+    assert "not_refractory[" not in simulation(cuba(n=200), "numba").source
+    net = Network(dt=0.1 * ms)
+    rng = np.random.default_rng(1)
+    net.spike_source("src", 20, [np.unique(np.round(rng.uniform(0, 0.2, 60), 4)) for _ in range(20)])
+    net.population("cell", 20, IF_curr_exp(i_offset=0.9 * nA, tau_refrac=4 * ms))
+    net.connect("src", "cell", OneToOne(), weight=1 * nA, on_pre="v_post += 3*mV", name="kick")
+    net.record_spikes("cell")
+    results = []
+    for backend in ("numba", "brian2-numpy"):
+        sim = simulation(net, backend)
+        if backend == "numba":
+            guard = [line for line in sim.source.splitlines() if "if cell__not_refractory[_j]" in line]
+            stores = [line for line in sim.source.splitlines() if "cell__not_refractory[_i] =" in line]
+            assert guard and len(stores) == 2 and "recomputed" not in sim.source
+        sim.run(0.2)
+        results.append(sim.result().spikes["cell"])
+    assert results[0].count() > 40
+    np.testing.assert_array_equal(results[0].times, results[1].times)
+    np.testing.assert_array_equal(results[0].ids, results[1].ids)
