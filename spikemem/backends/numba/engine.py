@@ -458,7 +458,9 @@ class Assembler:
             f"        for _lag in range({p}___dmax, {p}___dmin - 1, -1):",
             "            if step - _lag < 0:",
             "                continue",
-            f"            _slot = (step - _lag) % {hist}.shape[0]",
+            f"            _slot = _now_{pre} - _lag",
+            "            if _slot < 0:",
+            f"                _slot += {hist}.shape[0]",
         ] + self._spike_list(pre, "_i", " " * 12) + [
             f"                    for _s in range({p}___indptr[_tid, _i], {p}___indptr[_tid, _i + 1]):",
         ]
@@ -479,7 +481,7 @@ class Assembler:
 
     def _spikes_now(self, pop, index, inner):
         """The spikes ``pop`` fired this step, with ``inner`` inside the loop."""
-        return [f"        _slot = step % {pop}__hist.shape[0]"] + self._spike_list(pop, index, " " * 8) + inner
+        return [f"        _slot = _now_{pop}"] + self._spike_list(pop, index, " " * 8) + inner
 
     def presynaptic(self, kp, proj, syn):
         """The synapse model's on_pre: the spikes the presynaptic population fired this step."""
@@ -569,7 +571,7 @@ class Assembler:
                                                                 self.built.dt))
         ind = " " * 12
         loop = "        for _i in range(np.uint64(_lo), np.uint64(_hi)):"
-        lines = [f"        _slot = step % {hist}.shape[0]", f"        {count}[_slot, _tid] = 0",
+        lines = [f"        _slot = _now_{pop.name}", f"        {count}[_slot, _tid] = 0",
                  f"        _lo = {pop.name}___range[_tid]", f"        _hi = {pop.name}___range[_tid + 1]"]
         for (scalar, _), names in blocks:
             lines += self.render(scalar, names, "        ")
@@ -710,7 +712,7 @@ class Assembler:
         hist, count = self.ring(pop.name, pop.size)
         n = pop.name
         lines = ["        if _tid == 0:",
-                 f"            _slot = step % {hist}.shape[0]", f"            {count}[_slot, 0] = 0"]
+                 f"            _slot = _now_{n}", f"            {count}[_slot, 0] = 0"]
         if pop.kind == "spikes":
             self.k.arg(f"{n}__sstep", pop.spike_steps.astype(np.int64))
             self.k.arg(f"{n}__sid", pop.spike_ids.astype(np.int32))
@@ -743,7 +745,7 @@ class Assembler:
             self.k.arg(f"{m}__id", np.zeros((self.threads, 0), np.int32))
             self.k.arg(f"{m}__n", np.zeros((self.threads, 8), np.int64))   # a cache line each
             lines += [
-                f"        _slot = step % {hist}.shape[0]",
+                f"        _slot = _now_{name}",
                 f"        _base = {bounds}[_tid]",
                 f"        _n = {m}__n[_tid, 0]",
                 f"        for _q in range({count}[_slot, _tid]):",
@@ -794,6 +796,8 @@ class Assembler:
         pairs = [(kp, proj, syn) for kp, (proj, syn) in enumerate(zip(self.built.projections, self.objects.synapses))
                  if proj.i.size]       # an empty projection does nothing
         self.synapse_writes = {kp: self.written(proj, syn) for kp, proj, syn in pairs}
+        # each ring's slot of this step, once per step (a modulo costs tens of cycles)
+        self.k.body += [f"        _now_{name} = step % {name}__hist.shape[0]" for name in self.built.populations]
         self.inputs()
         for kp, proj, syn in pairs:
             if proj.on_pre:
