@@ -8,9 +8,11 @@ Synapses are CSR by presynaptic neuron: a 2-byte target (4-byte above 65536
 neurons), an 8-byte weight (4-byte in float32; one number for all where
 the weights are all the same and nothing changes them, see ``one_value``),
 plus a 2-byte delay only where delays differ; spikes wait in a
-per-population ring of the last ``max_delay + 1`` steps' spike lists, and each projection reads the
-spikes that are exactly ``delay`` steps old. Events are applied one synapse at
-a time in Brian2's order, so sums round the same way.
+per-population ring of the last ``max_delay + 1`` steps' spike lists, and
+each projection reads the spikes that are exactly ``delay`` steps old. Events
+are applied one synapse at a time in Brian2's order, so sums round the same
+way. ``dtype="float32"`` holds every float of the network in float32 (time
+stays float64).
 
 Threads: the kernel runs as ``threads`` copies (argument ``_tid``), each owning a
 contiguous range of every neuron population (whole ``BLOCK``s) and the
@@ -34,6 +36,7 @@ import hashlib
 import importlib.util
 import inspect
 import os
+import re
 import sys
 import tempfile
 
@@ -648,8 +651,9 @@ class Assembler:
         (CUBA: about 8 % faster); elsewhere the tags are removed."""
         body = self.k.body
         for array in self.recomputed:
-            mine = [line.endswith(RECOMPUTED) and array + "[" in line for line in body]
-            if any(array + "[" in line and not tag for line, tag in zip(body, mine)):
+            use = re.compile(rf"\b{array}\[")
+            mine = [line.endswith(RECOMPUTED) and bool(use.search(line)) for line in body]
+            if any(use.search(line) and not tag for line, tag in zip(body, mine)):
                 body[:] = [line[:-len(RECOMPUTED)] if tag else line for line, tag in zip(body, mine)]
             else:
                 body[:] = [line for line, tag in zip(body, mine) if not tag]
