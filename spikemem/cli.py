@@ -150,6 +150,7 @@ def numba_bytes_per_synapse(sim, n_synapses: int):
     return total / n_synapses if n_synapses else None
 
 
+#: ``lowering.FLOAT_DTYPES``' names, written out so that ``--help`` does not import brian2
 DTYPES = ("float64", "float32")
 
 

@@ -3,7 +3,7 @@ import os
 
 import numpy as np
 import pytest
-from brian2 import ms, mV, nA
+from brian2 import ms, nA
 
 from spikemem.analysis import spike_set
 from spikemem.backends import simulation

@@ -173,6 +173,9 @@ def test_bench_fast_math(capsys):
 
 
 def test_bench_dtype(capsys):
+    from spikemem.cli import DTYPES
+    from spikemem.lowering import FLOAT_DTYPES
+    assert DTYPES == tuple(FLOAT_DTYPES)
     assert run_cli("bench", "cuba", "--n", N, "--duration", "0.02", "--json") == 0
     assert json.loads(capsys.readouterr().out)["dtype"] == "float64"
     assert run_cli("bench", "cuba", "--n", N, "--duration", "0.02", "--dtype", "float32", "--json") == 0

@@ -57,6 +57,13 @@ def is_float(stmt) -> bool:
     return np.issubdtype(np.dtype(stmt.dtype), np.floating)
 
 
+def _statement(s, expr: str, names: dict, inplace: bool, cast: str | None) -> str:
+    """Statement ``s`` assigning the rendered ``expr``; ``cast`` as for ``render``."""
+    if cast and is_float(s):
+        expr = f"{cast}({expr})"
+    return _assign(names.get(s.var, s.var), s.op, expr, inplace)
+
+
 def _assign(target: str, op: str, expr: str, inplace: bool) -> str:
     """``x += e``, or ``x = x + (e)`` for tensors, whose augmented assignment
     would change an array other names still refer to."""
@@ -73,13 +80,7 @@ def render(stmts, names: dict, indent: str, inplace: bool = True, cast: str | No
     floating-point statement, so that a value computed in float64 is stored
     as the statement's own type."""
     r = _Renderer(names, **style)
-    out = []
-    for s in stmts:
-        expr = r.render_expr(s.expr)
-        if cast and is_float(s):
-            expr = f"{cast}({expr})"
-        out.append(f"{indent}{_assign(names.get(s.var, s.var), s.op, expr, inplace)}")
-    return out
+    return [f"{indent}{_statement(s, r.render_expr(s.expr), names, inplace, cast)}" for s in stmts]
 
 
 def render_expr(expr: str, names: dict, **style) -> str:
@@ -148,9 +149,7 @@ def render_hoisted(stmts, names: dict, per_item: set, literals: dict, prefix: st
     body = []
     for s in stmts:
         expr = renderer.render_node(h.visit(ast.parse(s.expr, mode="eval").body))
-        if cast and is_float(s):
-            expr = f"{cast}({expr})"
-        body.append(f"{inner}{_assign(names.get(s.var, s.var), s.op, expr, inplace)}")
+        body.append(f"{inner}{_statement(s, expr, names, inplace, cast)}")
     return [f"{outer}{n} = {e}" for n, e in h.hoisted], body
 
 
@@ -252,7 +251,7 @@ def render_affine(stmts, names: dict, per_item: set, flag, prefix: str, outer: s
         parts = [] if constant == 0 else [term(constant)]
         parts += [names.get(x, x) if c == 1 else f"{term(c)} * {names.get(x, x)}"
                   for x, c in coefficients.items()]
-        return " + ".join(parts) or "0.0"
+        return " + ".join(parts) or typed("0.0")
 
     body = []
     for s, per_value in zip(stmts, forms):

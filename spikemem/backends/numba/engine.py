@@ -631,14 +631,14 @@ class Assembler:
         self.k.body += lines
 
     @staticmethod
-    def _loop_body(vector, local, ind, code, already=(), fresh=()):
+    def _loop_body(vector, local, ind, code, fresh=()):
         """Load the group variables ``code`` uses into locals, run it, store back
         what it wrote; the loads and stores of ``fresh`` names are tagged
         ``RECOMPUTED``."""
         used = codegen.names_in(vector)
         written = {s.var for s in vector}
         tag = {n: RECOMPUTED if n in fresh else "" for n in local}
-        loads = [f"{ind}{n} = {local[n]}{tag[n]}" for n in local if n in used and n not in already]
+        loads = [f"{ind}{n} = {local[n]}{tag[n]}" for n in local if n in used]
         stores = [f"{ind}{local[n]} = {n}{tag[n]}" for n in local if n in written]
         return loads + code + stores
 
