@@ -33,6 +33,10 @@ a failed simulator gives a row with "error"), then one row of ratios:
 * ``run_speedup``: for each other simulator, its run_s / numba's run_s
   (> 1: numba's simulation loop is faster), from each one's fastest run;
 * ``run_speedup_by_round``: the same within each round (with ``--repeat``);
+* ``run_speedup_median``: the median of the rounds' ratios (with ``--repeat``):
+  a run-to-run spread that differs between simulators (here cpp_standalone's
+  run_s ranged 0.29-0.54 s while numba's stayed within 10 %) moves the ratio of
+  fastest runs with one lucky run, the median only with most of them;
 * ``rate_ratio``: numba's mean rate / the simulator's mean rate (1: same activity);
 * ``numba_bytes_per_synapse``: numba engine static synapse storage per synapse.
 
@@ -42,6 +46,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 
@@ -110,6 +115,13 @@ def fastest(rows: list[dict]) -> list[dict]:
     return list(best.values())
 
 
+def median_by_round(by_round: list[dict]) -> dict:
+    """Per simulator, the median of its ratios over the rounds it ran in."""
+    names = {name for r in by_round for name in r}
+    return {name: statistics.median(r[name] for r in by_round if r.get(name) is not None)
+            for name in sorted(names) if any(r.get(name) is not None for r in by_round)}
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -148,6 +160,7 @@ def main(argv=None) -> int:
     summary = ratios(fastest(rows))
     if args.repeat > 1:
         summary["run_speedup_by_round"] = by_round
+        summary["run_speedup_median"] = median_by_round(by_round)
     print(json.dumps(summary), flush=True)
     return 0 if all("error" not in r for r in rows) else 1
 

@@ -270,11 +270,6 @@ def _per_neuron(value, n) -> np.ndarray:
     return np.array(np.broadcast_to(np.asarray(value, dtype=float), (n,)))
 
 
-def _is_if_curr_exp(model) -> bool:
-    ref = IF_curr_exp()
-    return all(getattr(model, a) == getattr(ref, a) for a in ("equations", "threshold", "reset", "method"))
-
-
 def _gain(dt, tau_m, tau_s, c_m):
     """k: volts added to v over one step per ampere of synaptic current present
     at the step's start (exact integration of the two exponentials)."""
@@ -380,7 +375,7 @@ class _Plan:
                               f"seed, the numba backend's draw order) and sent as spikes")
             self.pops[pop.name] = LoihiPopulation(pop.name, pop.size, "poisson", rate=pop.rate)
             return
-        if not _is_if_curr_exp(pop.model):
+        if not pop.model.same_dynamics(IF_curr_exp()):
             self.violation(where, "neuron model", pop.model.name, "IF_curr_exp",
                            "Loihi's compartment is a current-based LIF: use spikemem.neurons.IF_curr_exp "
                            "(or a spike source)")

@@ -140,12 +140,6 @@ class PyNNModel:
     arrays: dict = field(default_factory=dict)
 
 
-def same_model(model, template) -> bool:
-    return (model.equations == template.equations and model.threshold == template.threshold
-            and model.reset == template.reset and model.method == template.method
-            and dict(model.receptors) == dict(template.receptors))
-
-
 def _same_synapse(model, template) -> bool:
     return (model.equations.strip() == template.equations.strip()
             and model.on_pre.strip() == template.on_pre.strip()
@@ -201,7 +195,7 @@ def translation(network: Network, duration=None, built=None):
             continue
         model = bp.model
         entry = CELL_TYPES.get(model.name)
-        if entry is None or not same_model(model, _TEMPLATE_FACTORY[model.name]()):
+        if entry is None or not model.same_dynamics(_TEMPLATE_FACTORY[model.name]()):
             bad.append(f"{where}: neuron model '{model.name}' has no PyNN cell type "
                        f"(supported: unmodified templates {sorted(CELL_TYPES)})")
             continue

@@ -390,7 +390,7 @@ def _problems(built: BuiltNetwork) -> list:
         where = f"population '{name}'"
         if pop.kind == "poisson":
             bad.append(f"{where}: Poisson sources are not emulated (give a spike-source array)")
-        elif pop.kind == "neuron" and (pop.model.name != "IF_curr_exp" or not _pynn.same_model(pop.model, template)):
+        elif pop.kind == "neuron" and (pop.model.name != "IF_curr_exp" or not pop.model.same_dynamics(template)):
             bad.append(f"{where}: neuron model '{pop.model.name}' is not the IF_curr_exp template "
                        f"(the emulator implements sPyNNaker's LIF with exponential current synapses)")
     bad += [f"current input on '{inp.population}' ('{inp.variable}'): only a constant i_offset is "

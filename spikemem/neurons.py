@@ -48,6 +48,14 @@ class NeuronModel:
     # divides by their difference (e.g. tau_m - tau_syn_E), equal values give inf/NaN
     distinct: tuple = ()
 
+    def same_dynamics(self, other: "NeuronModel") -> bool:
+        """The same equations, threshold, reset, integration method and
+        receptors: ``other`` with, at most, other parameters, initial values
+        or refractory period (how hardware targets recognise a template)."""
+        return (self.equations == other.equations and self.threshold == other.threshold
+                and self.reset == other.reset and self.method == other.method
+                and dict(self.receptors) == dict(other.receptors))
+
     def spec(self) -> dict:
         from .distributions import to_spec
         return {"equations": self.equations, "threshold": self.threshold, "reset": self.reset,

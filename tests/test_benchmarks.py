@@ -25,6 +25,13 @@ def test_each_simulator_keeps_its_fastest_run_and_its_errors():
     assert out["rate_ratio"] == {"brian2-cython": 1.0}
 
 
+def test_median_ratio_over_rounds_skips_rounds_a_simulator_missed():
+    rounds = [{"brian2-cpp": 4.0, "brian2-cython": 20.0}, {"brian2-cpp": 8.0},
+              {"brian2-cpp": 5.0, "brian2-cython": 30.0}]
+    assert cuba_benchmark.median_by_round(rounds) == {"brian2-cpp": 5.0, "brian2-cython": 25.0}
+    assert cuba_benchmark.median_by_round([{"brian2-cpp": None}]) == {}
+
+
 def test_repeat_must_be_positive(capsys):
     with pytest.raises(SystemExit):
         cuba_benchmark.main(["--repeat", "0"])

@@ -67,6 +67,15 @@ def test_brian2_quantities_and_si_numbers_are_the_same():
     assert a.hash() == b.hash()
 
 
+def test_same_dynamics_ignores_parameters_only():
+    base = IF_curr_exp()
+    assert IF_curr_exp(tau_m=0.03, v_thresh=-0.05).same_dynamics(base)
+    assert not TEMPLATES["IF_cond_exp"]().same_dynamics(base)
+    swapped = dataclasses.replace(base, receptors={"exc": "isyn_inh", "inh": "isyn_exc"})
+    assert not swapped.same_dynamics(base)
+    assert not dataclasses.replace(base, reset="v = v_rest").same_dynamics(base)
+
+
 def test_every_template_builds():
     for name, template in TEMPLATES.items():
         net = Network()
