@@ -8,7 +8,7 @@ from brian2 import ms, nA
 from spikemem.analysis import spike_set
 from spikemem.backends import simulation
 from spikemem.backends.numba import engine
-from spikemem.connectors import OneToOne
+from spikemem.connectors import FixedProbability, OneToOne
 from spikemem.models.cuba import cuba
 from spikemem.network import Network
 from spikemem.neurons import IF_curr_exp
@@ -32,6 +32,36 @@ def test_same_shape_reuses_the_compiled_kernel():
     assert s1.module is s2.module
     path = os.path.join(engine.CACHE_DIR, s1.module.__name__ + ".py")
     assert os.path.exists(path)
+
+
+def _poisson_network(seed):
+    net = Network(seed=seed)
+    net.poisson_source("in", 50, 40.0)
+    net.population("cell", 20, IF_curr_exp())
+    net.connect("in", "cell", FixedProbability(0.5), weight=0.5 * nA)
+    net.record_spikes("in")
+    net.record_spikes("cell")
+    return net
+
+
+def test_each_simulation_draws_its_own_random_stream():
+    """Poisson draws depend on the network's seed alone: not on another
+    simulation built or run in between, nor on numba code the user runs."""
+    alone = simulation(_poisson_network(3), "numba")
+    alone.run(0.1)
+    alone.run(0.1)
+    mixed = simulation(_poisson_network(3), "numba")
+    mixed.run(0.1)
+    other = simulation(_poisson_network(5), "numba")
+    other.run(0.1)
+    engine.load(mixed.source).seed(123)                  # a user's reseeding
+    mixed.run(0.1)
+    a, b, c = alone.result(), mixed.result(), other.result()
+    assert len(a.spikes["in"].ids) > 300 and len(a.spikes["cell"].ids) > 0
+    for pop in ("in", "cell"):
+        np.testing.assert_array_equal(a.spikes[pop].ids, b.spikes[pop].ids)
+        np.testing.assert_array_equal(a.spikes[pop].times, b.spikes[pop].times)
+    assert not np.array_equal(a.spikes["in"].ids[:200], c.spikes["in"].ids[:200])
 
 
 def test_delay_acts_exactly_d_steps_later():

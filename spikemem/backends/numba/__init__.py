@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import threading
 import time
+from contextlib import contextmanager
 
 import numpy as np
+from numba import _helperlib
 
 from ...errors import ModelError
 from ...lowering import float_dtype, lower, prepare
@@ -38,6 +40,9 @@ class NumbaSimulation(Simulation):
     variables, parameters, weights and per-step coefficients, as Brian2's
     ``core.default_float_dtype``; time (t, dt) stays float64. float32 halves
     the memory the neuron loops stream through each step.
+
+    Random numbers (Poisson sources) come from the simulation's own stream,
+    seeded with the network's seed (see ``_own_random_state``).
     """
 
     def __init__(self, built, dtype="float64", threads=1, strict_float=True):
@@ -65,10 +70,30 @@ class NumbaSimulation(Simulation):
         self.step = 0
         self._spikes = {name: ([], []) for name in built.spike_monitors}
         self._states = [[] for _ in built.state_monitors]
-        self.module.seed(built.seed)
+        self._random = _helperlib.rnd_get_state(_helperlib.rnd_get_np_state_ptr())  # until seeded
+        with self._own_random_state():
+            self.module.seed(built.seed)
         # compile (or load from numba's cache) now, so that run_s times the simulation only
         self.module.run(0, 0, 0, *[self.values[a] for a in self.args])
         self.timings = {"build_s": time.perf_counter() - t0, "run_s": 0.0}
+
+    # --- random numbers: a stream of its own
+    # The kernel draws with numba's np.random, whose state is one per thread
+    # and shared by everything numba runs on it. Each simulation keeps its own
+    # copy and puts it in place only while its kernel runs, so that two
+    # simulations in one process (or a user's own numba code) do not shift
+    # each other's draws: a network's random numbers depend on its seed alone.
+    @contextmanager
+    def _own_random_state(self):
+        """This simulation's numba random state in place while the block runs."""
+        ptr = _helperlib.rnd_get_np_state_ptr()
+        outside = _helperlib.rnd_get_state(ptr)
+        _helperlib.rnd_set_state(ptr, self._random)
+        try:
+            yield
+        finally:
+            self._random = _helperlib.rnd_get_state(ptr)
+            _helperlib.rnd_set_state(ptr, outside)
 
     # --- state between runs (checked by Simulation)
     def _projection_index(self, projection) -> int:
@@ -188,7 +213,7 @@ class NumbaSimulation(Simulation):
         # times the simulation only
         self.module.run(self.step, self.step, 0, *args)
         t0 = time.perf_counter()
-        with _progress(n_steps, "numba", enabled=progress) as bar:
+        with _progress(n_steps, "numba", enabled=progress) as bar, self._own_random_state():
             while self.step < end:
                 stop = min(end, self.step + (CHUNK_STEPS if bar.enabled else n_steps))
                 reached = self._run_kernel(self.step, stop, args)
