@@ -35,7 +35,7 @@ a failed simulator gives a row with "error"), then one row of ratios:
 * ``run_speedup_by_round``: the same within each round (with ``--repeat``);
 * ``run_speedup_median``: the median of the rounds' ratios (with ``--repeat``):
   a run-to-run spread that differs between simulators (here cpp_standalone's
-  run_s ranged 0.29-0.54 s while numba's stayed within 10 %) moves the ratio of
+  run_s spanned 0.29-0.54 s, numba's 0.061-0.074 s) moves the ratio of
   fastest runs with one lucky run, the median only with most of them;
 * ``rate_ratio``: numba's mean rate / the simulator's mean rate (1: same activity);
 * ``numba_bytes_per_synapse``: numba engine static synapse storage per synapse.
