@@ -148,7 +148,7 @@ class NumbaSimulation(Simulation):
         """Steps beyond int32: the refractory test's step counts as int64 (the
         kernel is compiled again for them)."""
         for key, value in self.values.items():
-            if key.endswith("___lsstep"):
+            if key.endswith("___lsstep") and value.dtype != np.int64:
                 self.values[key] = engine.aligned(value.astype(np.int64))
 
     def _set_spikes(self, pop, steps, ids):
