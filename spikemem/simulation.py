@@ -8,12 +8,29 @@ backend touches anything, so a bad call leaves the simulation as it was.
 """
 from __future__ import annotations
 
+import contextlib
+import time
+from importlib.metadata import PackageNotFoundError, version
+
 import numpy as np
 from brian2 import Quantity, second
 
 from .errors import ModelError
 from .network import BuiltNetwork, BuiltPopulation, BuiltProjection
+from .progress import progress as _progress
 from .units import to_si
+
+
+def _version(package: str) -> str | None:
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return None
+
+
+def _plain(options: dict) -> dict:
+    """Options as JSON-friendly values (an object by its ``str``)."""
+    return {k: v if isinstance(v, (bool, int, float, str, type(None))) else str(v) for k, v in options.items()}
 
 
 def _si(values, where, dim):
@@ -29,15 +46,49 @@ def _si(values, where, dim):
 
 
 class Simulation:
+    """A network built on one backend, run in steps.
+
+    ``run`` is the one run loop every backend shares: it checks the request,
+    shows progress, times the run and asks the backend to ``_advance`` in
+    chunks. ``result`` returns what the monitors recorded with one provenance
+    record. A backend implements the hooks below and registers a
+    ``Capabilities`` record (``spikemem.backends``).
+    """
+
     built: BuiltNetwork
     step: int = 0                       # steps simulated so far
+    name: str = "?"                     # the backend's name, as results report it
+    packages: tuple = ()                # packages whose versions the provenance records
+    options: dict = {}                  # the options the simulation was built with
+    chunk_steps: int | None = None      # steps per ``_advance`` while a progress bar is shown
+    timings: dict
 
     # --- implemented by each backend
-    def run(self, duration, progress=None):
+    def _prepare_run(self, n_steps: int, **options) -> None:
+        """Everything before the timed loop (buffers, compilation); checks first."""
+        if options:
+            raise ModelError(f"{self.name} backend: run() takes no option(s) {sorted(options)}")
+
+    def _advance(self, stop: int, report) -> int:
+        """Simulate from ``self.step`` towards ``stop``; return the step reached
+        (before ``stop`` only when a recording buffer is full). ``report(step)``
+        may be called on the way to move the progress bar."""
         raise NotImplementedError
 
-    def result(self):
+    def _flush(self) -> None:
+        """Move what the monitors recorded out of full buffers (after each chunk)."""
+
+    def _running(self):
+        """A context held around the timed loop."""
+        return contextlib.nullcontext()
+
+    def _recorded(self, **which) -> tuple:
+        """(spike trains, traces) recorded so far, as ``Result`` holds them."""
         raise NotImplementedError
+
+    def _result_meta(self, **which) -> dict:
+        """Backend-specific metadata beside the provenance record."""
+        return {}
 
     def _get(self, owner, var: str) -> np.ndarray:
         raise NotImplementedError
@@ -47,6 +98,75 @@ class Simulation:
 
     def _set_spikes(self, pop: BuiltPopulation, steps: np.ndarray, ids: np.ndarray):
         raise NotImplementedError
+
+    # --- the run loop
+    def steps_for(self, duration) -> int:
+        """Whole steps in ``duration`` (seconds or a Brian2 quantity), at least one."""
+        duration = to_si(duration, "duration", second.dim)
+        if np.ndim(duration) != 0 or not np.isfinite(duration):
+            raise ModelError(f"duration must be a finite number of seconds, got {duration!r}")
+        n_steps = int(round(float(duration) / self.built.dt))
+        if n_steps < 1:
+            raise ModelError(f"duration {float(duration)} s is shorter than one time step")
+        return n_steps
+
+    def run(self, duration, progress=None, **options) -> None:
+        """Simulate ``duration`` more seconds, continuing from where the last run stopped.
+
+        ``progress``: None shows a bar on a terminal only, True / False force it.
+        ``options`` are the backend's per-run options (the torch backend's ``inputs``).
+        """
+        n_steps = self.steps_for(duration)
+        t0 = time.perf_counter()
+        self._prepare_run(n_steps, **options)
+        end = self.step + n_steps
+        self._untimed_s = 0.0
+        t1 = time.perf_counter()
+        with _progress(n_steps, self.name, enabled=progress) as bar, self._running():
+            shown = [self.step]
+
+            def report(step):
+                if step > shown[0]:
+                    bar.update(step - shown[0])
+                    shown[0] = step
+
+            chunk = self.chunk_steps if bar.enabled and self.chunk_steps else n_steps
+            while self.step < end:
+                stop = min(end, self.step + chunk)
+                reached = self._advance(stop, report)
+                self.step = reached
+                report(reached)
+                if reached < stop:
+                    self._flush()
+            self._flush()
+        loop = time.perf_counter() - t1 - self._untimed_s
+        self.timings["build_s"] += t1 - t0 + self._untimed_s
+        self.timings["run_s"] += loop
+
+    def _untimed(self, seconds: float) -> None:
+        """Count ``seconds`` of the current ``_advance`` as building, not running
+        (code generation and compilation inside a backend's own run call)."""
+        self._untimed_s += seconds
+
+    # --- results
+    def provenance(self) -> dict:
+        """What produced the results: versions, backend and its options, seed, network, timings."""
+        import brian2
+
+        from . import __version__
+        versions = {"spikemem": __version__, "numpy": np.__version__, "brian2": brian2.__version__}
+        for package in self.packages:
+            versions[package] = _version(package)
+        dt = self.built.dt
+        return {"backend": self.name, "options": _plain(self.options), "versions": versions,
+                "seed": self.built.seed, "dt": dt, "duration": self.step * dt,
+                "network_hash": self.built.hash, "timings": dict(self.timings)}
+
+    def result(self, **which):
+        """Spike trains, traces and the provenance record of everything run so far."""
+        from .results import Result
+        spikes, traces = self._recorded(**which)
+        return Result(spikes, traces, {**self.provenance(), **self._result_meta(**which)})
 
     # --- shared
     def _spike_trains(self, recorded) -> dict:

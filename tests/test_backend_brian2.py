@@ -19,7 +19,7 @@ from spikemem.errors import ModelError
 from spikemem.network import Network
 from spikemem.neurons import IF_curr_exp
 from spikemem.backends import simulation
-from spikemem.backends.brian2 import Brian2Simulation, STRICT_COMPILE_ARGS_GCC, brian2_settings
+from spikemem.backends.brian2.simulation import Brian2Simulation, STRICT_COMPILE_ARGS_GCC, brian2_settings
 
 from spikemem.models.cuba import cuba
 

@@ -50,7 +50,7 @@ def test_delay_acts_exactly_d_steps_later():
 
 
 def test_full_spike_buffers_are_emptied_without_losing_spikes(monkeypatch):
-    import spikemem.backends.numba as nb
+    import spikemem.backends.numba.simulation as nb
     big = simulation(cuba(n=500), "numba")
     big.run(0.3)
     monkeypatch.setattr(nb, "SPIKE_BUFFER", 500)       # forces many hand-backs
@@ -124,7 +124,7 @@ def test_each_simulation_draws_its_own_random_stream():
 
 
 def test_threads_stop_together_when_a_spike_buffer_is_full(monkeypatch):
-    import spikemem.backends.numba as nb
+    import spikemem.backends.numba.simulation as nb
     ref = simulation(cuba(n=1000), "numba", threads=1)
     ref.run(0.3)
     monkeypatch.setattr(nb, "SPIKE_BUFFER", 500)       # each thread hands back often

@@ -1,44 +1,81 @@
 """Backends: each turns a built network into a stateful ``Simulation``.
 
-A backend is looked up by name; models and the CLI never import one directly.
-Every simulation offers ``run(duration)`` (repeatable: state carries over) and
-``result()``.
+A backend is a package here (or a plugin's) that registers a :class:`Backend`
+in its ``__init__``: a name, the simulation class (imported on first use, so
+that listing backends imports no engine) and a :class:`Capabilities` record.
+Models, the CLI, the benchmarks and the tests look backends up by name and
+read their capabilities; none imports an engine directly.
 """
 from __future__ import annotations
 
-import importlib
+import pkgutil
+from dataclasses import dataclass, field
 
 from ..errors import ModelError
+from ..registry import Registry, load_object
 
-# name -> (module, class, options fixed by the name)
-BACKENDS = {
-    "numba": ("spikemem.backends.numba", "NumbaSimulation", {}),
-    "brian2": ("spikemem.backends.brian2", "Brian2Simulation", {}),
-    "brian2-numpy": ("spikemem.backends.brian2", "Brian2Simulation", {"target": "numpy"}),
-    "brian2-cython": ("spikemem.backends.brian2", "Brian2Simulation", {"target": "cython"}),
-    "brian2-cpp": ("spikemem.backends.brian2", "Brian2Simulation", {"target": "cpp_standalone"}),
-    "torch": ("spikemem.backends.torch", "TorchSimulation", {}),
-    "torch-float64": ("spikemem.backends.torch", "TorchSimulation", {"dtype": "float64"}),
-    "norse": ("spikemem.backends.norse", "NorseSimulation", {}),
-    "loihi": ("spikemem.hardware.loihi", "LoihiSimulation", {}),   # the Loihi target's fixed-point emulator
-    "spinnaker": ("spikemem.hardware.spinnaker_emulator", "SpiNNakerSimulation", {}),  # the SpiNNaker target's s16.15 emulator
-}
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a backend can do; the CLI's option checks and the conformance suite read it."""
+
+    dtypes: tuple = ("float64",)        # floating-point types of the state; the first is the default
+    threads: bool = False               # ``threads=N``
+    fast_math: bool = False             # ``strict_float=False``
+    plasticity: bool = True             # on_pre / on_post updates of synaptic state (STDP)
+    batching: bool = False              # independent trials in one run (``batch=N``)
+    gradients: bool = False             # differentiable (surrogate gradients through the torch graph)
+    devices: tuple = ("cpu",)
+    continues: bool = True              # a second ``run`` continues where the first stopped
+    spikes_as_numba: bool = True        # a deterministic network gives the numba engine's spikes
+    synapse_memory: bool = False        # reports its static bytes per synapse
+    emulates: str | None = None         # the hardware target whose arithmetic it runs
+    extra: str | None = None            # the pip extra that installs what it needs
+
+
+@dataclass(frozen=True)
+class Backend:
+    """A registered backend: ``simulation`` is ``"module:Class"``; ``options`` are
+    fixed by the name (``brian2-cython`` is ``brian2`` with ``target="cython"``)."""
+
+    name: str
+    simulation: str
+    capabilities: Capabilities = field(default_factory=Capabilities)
+    options: dict = field(default_factory=dict)
+    summary: str = ""
+
+    def simulation_class(self):
+        return load_object(self.simulation)
+
+
+def _backend_packages() -> tuple:
+    return tuple(f"{__name__}.{m.name}" for m in pkgutil.iter_modules(__path__) if m.ispkg)
+
+
+BACKENDS = Registry("backend", _backend_packages())
+register = BACKENDS.register
+
+
+def backend(name: str) -> Backend:
+    """The registered backend ``name`` (a ModelError listing the names otherwise)."""
+    return BACKENDS.get(name)
 
 
 def simulation(network, backend: str = "numba", **options):
     """Build ``network`` on ``backend``; all validation happens here, before any run."""
-    if backend not in BACKENDS:
-        raise ModelError(f"unknown backend '{backend}'; choose one of {sorted(BACKENDS)}")
-    module, cls, fixed = BACKENDS[backend]
+    entry = BACKENDS.get(backend)
     built = network.build()
-    sim_cls = getattr(importlib.import_module(module), cls)
-    return sim_cls(built, **{**fixed, **options})
+    options = {**entry.options, **options}
+    sim = entry.simulation_class()(built, **options)
+    sim.options = options
+    return sim
 
 
 def simulate(network, duration, backend: str = "numba", progress=None, **options):
     """Build, run for ``duration`` seconds and return the ``Result``."""
-    from ..units import to_si
     from brian2 import second
+
+    from ..units import to_si
     duration = to_si(duration, "duration", second.dim)
     if not duration > 0:
         raise ModelError(f"duration must be positive, got {duration}")

@@ -1,0 +1,120 @@
+"""What the CLI's commands share: request checks, model and network loading, output folders."""
+from __future__ import annotations
+
+import argparse
+import inspect
+import math
+import os
+
+PROG = "spikemem"
+EXPERIMENT_MODELS = ("ca3-cam",)
+
+
+
+class CLIError(Exception):
+    """A request the CLI refuses (reported like a ModelError, exit status 2)."""
+
+
+# ----------------------------------------------------------------- helpers
+def _finite(x):
+    """JSON has no NaN/inf: report undefined statistics as null."""
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def _check_duration(duration: float, dt: float | None = None) -> float:
+    if not (math.isfinite(duration) and duration > 0):
+        raise CLIError(f"--duration must be a positive number of seconds, got {duration}")
+    if dt is not None and round(duration / dt) < 1:
+        raise CLIError(f"--duration {duration} s is shorter than one time step (dt = {dt} s)")
+    return duration
+
+
+def _check_backend(backend: str) -> None:
+    from ..backends import BACKENDS
+    if backend not in BACKENDS:
+        raise CLIError(f"unknown backend '{backend}'; choose one of {', '.join(BACKENDS.names())}")
+
+
+def _model_network(name: str, n=None, seed=None, **extra):
+    """Instantiate model ``name`` from the zoo, passing only the options it takes."""
+    from ..errors import ModelError
+    from ..models import MODELS
+    factory = MODELS[name]
+    params = inspect.signature(factory).parameters
+    kwargs = dict(extra)
+    for opt, value in (("n", n), ("seed", seed)):
+        if value is None:
+            continue
+        if opt not in params:
+            raise CLIError(f"model '{name}' has no option '--{opt}'")
+        kwargs[opt] = value
+    try:
+        return factory(**kwargs)
+    except TypeError as e:          # e.g. a wrong keyword for this model
+        raise ModelError(f"model '{name}': {e}") from None
+
+
+def load_target(target: str, n=None, seed=None):
+    """A ``Network`` from a model name (see ``spikemem.models.MODELS``) or a network JSON file."""
+    from ..models import MODELS
+    from ..network import Network
+    if target in MODELS:
+        return _model_network(target, n=n, seed=seed)
+    if os.path.isfile(target):
+        if n is not None:
+            raise CLIError(f"--n applies to models only, not to the network file '{target}'")
+        net = Network.load(target)
+        if seed is not None:
+            net.seed = int(seed)
+        return net
+    if os.path.isdir(target):
+        raise CLIError(f"'{target}' is a directory, not a network file")
+    looks_like_path = target.endswith(".json") or os.sep in target
+    if looks_like_path:
+        raise FileNotFoundError(f"network file '{target}' not found")
+    raise CLIError(f"unknown model '{target}' (and no such network file); "
+                   f"models: {', '.join(sorted(MODELS))}")
+
+
+def _is_nonempty_dir(path: str) -> bool:
+    with os.scandir(path) as it:
+        return any(True for _ in it)
+
+
+def _check_out_dir(out: str, force: bool) -> None:
+    if os.path.lexists(out) and not os.path.isdir(out):
+        raise CLIError(f"--out '{out}' exists and is not a directory")
+    if os.path.isdir(out) and not force and _is_nonempty_dir(out):
+        raise CLIError(f"output directory '{out}' exists and is not empty (use --force to replace it)")
+
+
+def staged_dir(out: str, force: bool):
+    """``results.staged_dir`` for an output folder given on the command line."""
+    from ..results import staged_dir as _staged
+    return _staged(out, lambda path: _check_out_dir(path, force))
+
+
+
+def _threads(text: str):
+    if text == "auto":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number or 'auto', got {text!r}") from None
+
+
+#: ``lowering.FLOAT_DTYPES``' names, written out so that ``--help`` does not import brian2
+DTYPES = ("float64", "float32")
+
+
+def _dtype_option(backend: str, dtype) -> dict:
+    """The simulation option for ``--dtype`` (none: the backend's default)."""
+    if dtype is None:
+        return {}
+    if not (backend == "numba" or backend.startswith(("brian2", "torch"))):
+        raise CLIError(f"--dtype is available for the numba, brian2 and torch backends only, not {backend!r}")
+    return {"dtype": dtype}
+
+

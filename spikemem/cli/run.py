@@ -1,0 +1,122 @@
+"""``spikemem run``: simulate a model or network file and write results, plots and metrics."""
+from __future__ import annotations
+
+import json
+import os
+
+from .common import (DTYPES, EXPERIMENT_MODELS, CLIError, _check_duration, _check_out_dir, _dtype_option,
+                     _finite, load_target, staged_dir)
+
+
+def population_metrics(result, duration: float) -> dict:
+    from .. import analysis
+    out = {}
+    for pop, train in result.spikes.items():
+        out[pop] = {"n": train.n, "count": train.count(),
+                    "mean_rate_hz": _finite(analysis.mean_rate(train, duration)),
+                    "cv_isi": _finite(analysis.cv_isi(train))}
+    return out
+
+
+# ----------------------------------------------------------------- commands
+def cmd_run(args) -> int:
+    from ..backends import simulation
+    from .. import plot
+
+    _check_backend(args.backend)
+    if args.target in EXPERIMENT_MODELS:
+        return cmd_run_experiment(args)
+    if args.experiment is not None:
+        raise CLIError(f"--experiment applies to {', '.join(EXPERIMENT_MODELS)} only")
+    args.duration = 1.0 if args.duration is None else args.duration
+    args.out = args.out or os.path.join("out", os.path.splitext(os.path.basename(args.target))[0])
+    _check_duration(args.duration)
+    _check_out_dir(args.out, args.force)
+    network = load_target(args.target, n=args.n, seed=args.seed)
+    _check_duration(args.duration, network.dt)
+    sim = simulation(network, args.backend, **_dtype_option(args.backend, args.dtype))   # all validation happens here
+    progress = False if args.no_progress else None
+    sim.run(args.duration, progress=progress)
+    result = sim.result()
+    result.meta.setdefault("duration", args.duration)
+    duration = float(result.meta["duration"])
+
+    metrics = {
+        "target": args.target,
+        "backend": args.backend,
+        "duration": duration,
+        "dt": network.dt,
+        "seed": network.seed,
+        "network_hash": network.hash(),
+        "populations": population_metrics(result, duration),
+        "timings": {k: float(v) for k, v in sim.timings.items()},
+    }
+    with staged_dir(args.out, args.force) as tmp:
+        result.save(os.path.join(tmp, "result.h5"))
+        plot.save_figure(plot.raster(result).figure, os.path.join(tmp, "raster.png"))
+        plot.save_figure(plot.population_rate(result).figure, os.path.join(tmp, "rate.png"))
+        if result.traces:
+            plot.save_figure(plot.traces(result).figure, os.path.join(tmp, "traces.png"))
+        with open(os.path.join(tmp, "metrics.json"), "w") as f:
+            json.dump(metrics, f, indent=1)
+            f.write("\n")
+
+    pops = ", ".join(f"{p} {m['count']} spikes {m['mean_rate_hz'] or 0.0:.2f} Hz"
+                     for p, m in metrics["populations"].items())
+    t = metrics["timings"]
+    print(f"{args.backend}: {duration:g} s simulated in {t.get('run_s', 0.0):.3f} s "
+          f"(build {t.get('build_s', 0.0):.3f} s); {pops}; wrote {args.out}")
+    return 0
+
+
+def cmd_run_experiment(args) -> int:
+    """A model whose main job is a scripted experiment (the CA3 memory)."""
+    from ..models import ca3_experiments as ca3
+    experiment = args.experiment or "functional"
+    if experiment not in ca3.EXPERIMENTS:
+        raise CLIError(f"unknown experiment '{experiment}'; choose one of {', '.join(ca3.EXPERIMENTS)}")
+    for opt in ("duration", "n", "dtype"):
+        if getattr(args, opt) is not None:
+            raise CLIError(f"--{opt} does not apply to '{args.target}' (its experiments set their own)")
+    out = args.out or os.path.join("out", f"{args.target}-{experiment}")
+    _check_out_dir(out, args.force)
+    mem, rows, snapshots = ca3.experiment(experiment, backend=args.backend)
+    with staged_dir(out, args.force) as tmp:
+        data = ca3.write_report(tmp, mem, rows, snapshots, {"experiment": experiment})
+    width = max(len(r["input"]) for r in rows)
+    for r in rows:
+        print(f"{r['op']:3d} {r['kind']:18s} {r['input']:{width}s} -> cues {r['answer_cues']} "
+              f"content {r['answer_content']} ({r['latency_steps']} steps)"
+              f"{'' if r['correct'] else '   expected cues ' + str(r['expected_cues']) + ' content ' + str(r['expected_content'])}")
+    print(f"{args.backend}: {experiment}: {data['correct']}/{data['operations']} operations as the set "
+          f"semantics expect; wrote {out}")
+    return 0
+
+
+
+def add_parser(sub, backends: str) -> None:
+    run = sub.add_parser(
+        "run", help="simulate a model or network file and write results, plots and metrics",
+        description="Simulate a model from the zoo (e.g. 'cuba') or a network JSON file "
+                    "(written by Network.save) and write result.h5, raster.png, rate.png, "
+                    "traces.png (if any traces) and metrics.json into DIR.")
+    run.add_argument("target", metavar="MODEL|NETWORK_FILE",
+                     help="model name (e.g. cuba) or path to a network JSON file")
+    run.add_argument("--backend", default="numba", metavar="NAME",
+                     help=f"simulator: {backends} (default: numba)")
+    run.add_argument("--duration", type=float, default=None, metavar="S",
+                     help="simulated time in seconds (default: 1.0)")
+    run.add_argument("--out", default=None, metavar="DIR",
+                     help="output directory (default: out/<model>)")
+    run.add_argument("--experiment", default=None, metavar="NAME",
+                     help="for ca3-cam: functional (default), stress or map")
+    run.add_argument("--seed", type=int, default=None, metavar="N",
+                     help="random seed (default: the model's / file's)")
+    run.add_argument("--n", type=int, default=None, metavar="N",
+                     help="network size, for models that take one")
+    run.add_argument("--force", action="store_true",
+                     help="replace DIR even if it exists and is not empty")
+    run.add_argument("--no-progress", action="store_true",
+                     help="never show a progress bar (default: only on a terminal)")
+    run.add_argument("--dtype", choices=DTYPES, default=None,
+                     help="floating-point type of the state (numba, brian2, torch; default: the backend's)")
