@@ -10,7 +10,7 @@ then CA3 vs classical and modern Hopfield networks.
 import argparse
 import json
 
-from spikemem.models.ca3_experiments import ann_comparison, scaled_stress
+from spikemem.models.ca3_cam.experiments import ann_comparison, scaled_stress
 
 
 def main():

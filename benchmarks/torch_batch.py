@@ -25,7 +25,7 @@ import torch
 
 from spikemem.analysis import spike_set
 from spikemem.backends import simulation
-from spikemem.models.cuba import cuba
+from spikemem.models.cuba.network import cuba
 
 
 def initial_v(n, trials, seed):

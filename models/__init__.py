@@ -1,5 +1,7 @@
-"""The model zoo: each model defined once, run on any backend by name."""
-from .ca3_cam import ca3_network
-from .cuba import cuba, cuba_curr_exp
+"""The model zoo: one package per model, each registering itself (``spikemem.zoo``)."""
+import importlib
+import pkgutil
 
-MODELS = {"cuba": cuba, "cuba-curr-exp": cuba_curr_exp, "ca3-cam": ca3_network}
+for _module in pkgutil.iter_modules(__path__):
+    if _module.ispkg:
+        importlib.import_module(f"{__name__}.{_module.name}")

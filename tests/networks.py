@@ -6,7 +6,7 @@ from spikemem.connectors import FixedProbability, AllToAll
 from spikemem.distributions import Normal
 from spikemem.network import Network
 from spikemem.neurons import IF_curr_exp
-from spikemem.models.cuba import cuba
+from spikemem.models.cuba.network import cuba
 
 
 def if_curr_exp_network(seed=3, n=120, n_in=40, duration=1.0, dt=0.1 * ms):

@@ -5,7 +5,7 @@ import pytest
 from spikemem.analysis import cv_isi, mean_rate, spike_set
 from spikemem.backends import simulate
 from spikemem.connectors import FixedProbability
-from spikemem.models.cuba import cuba, cuba_model
+from spikemem.models.cuba.network import cuba, cuba_model
 from spikemem.network import Network
 
 from networks import if_curr_exp_network

@@ -21,7 +21,7 @@ from spikemem.neurons import IF_curr_exp
 from spikemem.backends import simulation
 from spikemem.backends.brian2.simulation import Brian2Simulation, STRICT_COMPILE_ARGS_GCC, brian2_settings
 
-from spikemem.models.cuba import cuba
+from spikemem.models.cuba.network import cuba
 
 DT = 0.1e-3
 PREF_KEYS = ("codegen.target", "codegen.cpp.extra_compile_args",

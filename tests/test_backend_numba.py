@@ -9,7 +9,7 @@ from spikemem.analysis import spike_set
 from spikemem.backends import simulation
 from spikemem.backends.numba import engine
 from spikemem.connectors import OneToOne
-from spikemem.models.cuba import cuba
+from spikemem.models.cuba.network import cuba
 from spikemem.network import Network
 from spikemem.neurons import IF_curr_exp
 

@@ -10,8 +10,8 @@ from spikemem.backends import simulate, simulation
 from spikemem.connectors import AllToAll, FixedProbability
 from spikemem.distributions import Normal
 from spikemem.errors import ModelError
-from spikemem.models.ca3_experiments import FUNCTIONAL, run_script
-from spikemem.models.cuba import cuba
+from spikemem.models.ca3_cam.experiments import FUNCTIONAL, run_script
+from spikemem.models.cuba.network import cuba
 from spikemem.network import Network
 from spikemem.neurons import AdEx, IF_curr_exp, Izhikevich
 

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from spikemem.errors import ModelError
-from spikemem.models import ca3_experiments as experiments
-from spikemem.models.ca3_cam import CA3Memory, ca3_network
+from spikemem.models.ca3_cam import experiments as experiments
+from spikemem.models.ca3_cam.network import CA3Memory, ca3_network
 
 
 @pytest.fixture(scope="module")

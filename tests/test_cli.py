@@ -185,7 +185,7 @@ def test_bench_dtype(capsys):
 
 
 def test_network_file_round_trip(tmp_path):
-    from spikemem.models.cuba import cuba
+    from spikemem.models.cuba.network import cuba
     path = tmp_path / "net.json"
     net = cuba(n=200, record_state=True)
     net.save(path)

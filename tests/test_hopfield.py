@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 
 from spikemem.errors import ModelError
-from spikemem.models.hopfield import ClassicalHopfield, ModernHopfield
-from spikemem.models.memory_compare import (
+from spikemem.models.ca3_cam.hopfield import ClassicalHopfield, ModernHopfield
+from spikemem.models.ca3_cam.compare import (
     capacity_curve, exact_recall_rate, expected_cues, fragment_recall, ops_per_second,
     overwrite_test, random_contents, recalls_exactly, store)
-from spikemem.models.recall import Recall
+from spikemem.models.ca3_cam.recall import Recall
 
 MODELS = [ClassicalHopfield, ModernHopfield]
 

@@ -10,7 +10,7 @@ from spikemem.backends import simulation
 from spikemem.connectors import (AllToAll, DistanceKernel, FixedNumberPost, FixedNumberPre,
                                  FixedProbability, FromList, FromMatrix, OneToOne)
 from spikemem.errors import ModelError
-from spikemem.models.cuba import cuba
+from spikemem.models.cuba.network import cuba
 from spikemem.network import Network
 from spikemem.neurons import TEMPLATES, IF_curr_exp, NeuronModel
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from spikemem.errors import ModelError
-from spikemem.models.recall import Recall, check_content, check_cue, check_size
+from spikemem.models.ca3_cam.recall import Recall, check_content, check_cue, check_size
 
 
 def test_recall_is_frozen_and_compares_by_value():

@@ -2,30 +2,19 @@
 from __future__ import annotations
 
 import json
-import re
 
-from .common import DTYPES, CLIError, _check_backend, _check_duration, _dtype_option, _model_network, _threads
-
-BENCH_MODELS = ("cuba",)
+from .common import (DTYPES, CLIError, _check_backend, _check_duration, _dtype_option, _model_network, _threads,
+                     require_capability)
 
 
-#: numba engine arrays that hold the static synapse storage of projection k
-SYNAPSE_ARRAY = re.compile(r"^p\d+__(w|_post|_delay|_indptr)$")   # engine.py: p<k>___<internal>
-
+def benchmark_models() -> list:
+    from ..zoo import MODELS
+    return [m.name for m in MODELS.entries() if m.benchmark]
 
 
 def synapse_count(sim, network) -> int:
     built = getattr(sim, "built", None) or network.build()
     return int(sum(len(p.i) for p in built.projections))
-
-
-def numba_bytes_per_synapse(sim, n_synapses: int):
-    """Static synapse storage of the numba engine (target, weight, delay, row pointers) per synapse."""
-    from ..backends.numba.engine import held_bytes
-    total = sum(held_bytes(v) for k, v in sim.values.items() if SYNAPSE_ARRAY.match(k))
-    return total / n_synapses if n_synapses else None
-
-
 
 
 def bench_row(model: str, backend: str, duration: float, n: int, seed: int = 0,
@@ -34,12 +23,14 @@ def bench_row(model: str, backend: str, duration: float, n: int, seed: int = 0,
     from ..backends import simulation
 
     _check_backend(backend)
-    if memory and backend != "numba":
-        raise CLIError("--memory is available for the numba backend only")
-    if threads is not None and backend != "numba":
-        raise CLIError("--threads is available for the numba backend only")
-    if fast_math and not (backend == "numba" or backend.startswith("brian2")):
-        raise CLIError("--fast-math is available for the numba and brian2 backends only")
+    if model not in benchmark_models():
+        raise CLIError(f"'{model}' is not a benchmark model; choose one of {', '.join(benchmark_models())}")
+    if memory:
+        require_capability(backend, "synapse_memory", "--memory")
+    if threads is not None:
+        require_capability(backend, "threads", "--threads")
+    if fast_math:
+        require_capability(backend, "fast_math", "--fast-math")
     network = _model_network(model, n=n, seed=seed)
     _check_duration(duration, network.dt)
     options = _dtype_option(backend, dtype)
@@ -69,7 +60,7 @@ def bench_row(model: str, backend: str, duration: float, n: int, seed: int = 0,
     if "dtype" in result.meta:
         row["dtype"] = result.meta["dtype"]
     if memory:
-        row["bytes_per_synapse"] = numba_bytes_per_synapse(sim, row["synapses"])
+        row["bytes_per_synapse"] = sim.synapse_bytes()
     return row
 
 
@@ -89,7 +80,6 @@ def cmd_bench(args) -> int:
     return 0
 
 
-
 def add_parser(sub, backends: str) -> None:
 
     bench = sub.add_parser(
@@ -97,7 +87,7 @@ def add_parser(sub, backends: str) -> None:
         description="Run a benchmark network once on one backend and print one row: "
                     "simulator, N, synapses, bio_s, build_s (includes code generation, "
                     "compilation or cache load), run_s, spikes, mean_rate_hz.")
-    bench.add_argument("model", choices=BENCH_MODELS, help="benchmark network")
+    bench.add_argument("model", metavar="MODEL", help="benchmark network (cuba)")
     bench.add_argument("--backend", default="numba", metavar="NAME",
                        help=f"simulator: {backends} (default: numba)")
     bench.add_argument("--duration", type=float, default=1.0, metavar="S",

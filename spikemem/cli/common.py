@@ -7,9 +7,6 @@ import math
 import os
 
 PROG = "spikemem"
-EXPERIMENT_MODELS = ("ca3-cam",)
-
-
 
 class CLIError(Exception):
     """A request the CLI refuses (reported like a ModelError, exit status 2)."""
@@ -36,11 +33,23 @@ def _check_backend(backend: str) -> None:
         raise CLIError(f"unknown backend '{backend}'; choose one of {', '.join(BACKENDS.names())}")
 
 
+def experiment_model(name: str):
+    """The registered model ``name`` if its main job is a scripted experiment, else None."""
+    from ..zoo import MODELS
+    model = MODELS.get(name) if name in MODELS else None
+    return model if model is not None and model.run_experiment else None
+
+
+def experiment_models() -> list:
+    from ..zoo import MODELS
+    return [m.name for m in MODELS.entries() if m.run_experiment]
+
+
 def _model_network(name: str, n=None, seed=None, **extra):
     """Instantiate model ``name`` from the zoo, passing only the options it takes."""
     from ..errors import ModelError
-    from ..models import MODELS
-    factory = MODELS[name]
+    from ..zoo import MODELS
+    factory = MODELS.get(name).factory()
     params = inspect.signature(factory).parameters
     kwargs = dict(extra)
     for opt, value in (("n", n), ("seed", seed)):
@@ -56,8 +65,8 @@ def _model_network(name: str, n=None, seed=None, **extra):
 
 
 def load_target(target: str, n=None, seed=None):
-    """A ``Network`` from a model name (see ``spikemem.models.MODELS``) or a network JSON file."""
-    from ..models import MODELS
+    """A ``Network`` from a registered model's name or a network JSON file."""
+    from ..zoo import MODELS
     from ..network import Network
     if target in MODELS:
         return _model_network(target, n=n, seed=seed)
@@ -74,7 +83,7 @@ def load_target(target: str, n=None, seed=None):
     if looks_like_path:
         raise FileNotFoundError(f"network file '{target}' not found")
     raise CLIError(f"unknown model '{target}' (and no such network file); "
-                   f"models: {', '.join(sorted(MODELS))}")
+                   f"models: {', '.join(MODELS.names())}")
 
 
 def _is_nonempty_dir(path: str) -> bool:
@@ -109,12 +118,29 @@ def _threads(text: str):
 DTYPES = ("float64", "float32")
 
 
+def backends_with(capability: str) -> list:
+    """The registered backends whose capabilities record has ``capability`` set."""
+    from ..backends import BACKENDS
+    return [b.name for b in BACKENDS.entries() if getattr(b.capabilities, capability)]
+
+
+def require_capability(backend: str, capability: str, option: str) -> None:
+    """A CLIError naming the backends that offer ``option`` when ``backend`` does not."""
+    from ..backends import BACKENDS
+    if not getattr(BACKENDS.get(backend).capabilities, capability):
+        raise CLIError(f"{option} is available for the backends {', '.join(backends_with(capability))} "
+                       f"only, not {backend!r}")
+
+
 def _dtype_option(backend: str, dtype) -> dict:
     """The simulation option for ``--dtype`` (none: the backend's default)."""
+    from ..backends import BACKENDS
     if dtype is None:
         return {}
-    if not (backend == "numba" or backend.startswith(("brian2", "torch"))):
-        raise CLIError(f"--dtype is available for the numba, brian2 and torch backends only, not {backend!r}")
+    offered = BACKENDS.get(backend).capabilities.dtypes
+    if dtype not in offered:
+        raise CLIError(f"--dtype {dtype} is not available for the backend {backend!r} (it offers "
+                       f"{', '.join(offered)})")
     return {"dtype": dtype}
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import json
 import os
 
-from .common import (DTYPES, EXPERIMENT_MODELS, CLIError, _check_duration, _check_out_dir, _dtype_option,
-                     _finite, load_target, staged_dir)
+from .common import (DTYPES, CLIError, _check_backend, _check_duration, _check_out_dir, _dtype_option, _finite,
+                     experiment_model, experiment_models, load_target, staged_dir)
 
 
 def population_metrics(result, duration: float) -> dict:
@@ -24,10 +24,11 @@ def cmd_run(args) -> int:
     from .. import plot
 
     _check_backend(args.backend)
-    if args.target in EXPERIMENT_MODELS:
-        return cmd_run_experiment(args)
+    model = experiment_model(args.target)
+    if model is not None:
+        return cmd_run_experiment(args, model)
     if args.experiment is not None:
-        raise CLIError(f"--experiment applies to {', '.join(EXPERIMENT_MODELS)} only")
+        raise CLIError(f"--experiment applies to {', '.join(experiment_models())} only")
     args.duration = 1.0 if args.duration is None else args.duration
     args.out = args.out or os.path.join("out", os.path.splitext(os.path.basename(args.target))[0])
     _check_duration(args.duration)
@@ -69,29 +70,21 @@ def cmd_run(args) -> int:
     return 0
 
 
-def cmd_run_experiment(args) -> int:
+def cmd_run_experiment(args, model) -> int:
     """A model whose main job is a scripted experiment (the CA3 memory)."""
-    from ..models import ca3_experiments as ca3
-    experiment = args.experiment or "functional"
-    if experiment not in ca3.EXPERIMENTS:
-        raise CLIError(f"unknown experiment '{experiment}'; choose one of {', '.join(ca3.EXPERIMENTS)}")
+    from ..registry import load_object
+    experiment = args.experiment or model.experiments[0]
+    if experiment not in model.experiments:
+        raise CLIError(f"unknown experiment '{experiment}'; choose one of {', '.join(model.experiments)}")
     for opt in ("duration", "n", "dtype"):
         if getattr(args, opt) is not None:
             raise CLIError(f"--{opt} does not apply to '{args.target}' (its experiments set their own)")
     out = args.out or os.path.join("out", f"{args.target}-{experiment}")
     _check_out_dir(out, args.force)
-    mem, rows, snapshots = ca3.experiment(experiment, backend=args.backend)
     with staged_dir(out, args.force) as tmp:
-        data = ca3.write_report(tmp, mem, rows, snapshots, {"experiment": experiment})
-    width = max(len(r["input"]) for r in rows)
-    for r in rows:
-        print(f"{r['op']:3d} {r['kind']:18s} {r['input']:{width}s} -> cues {r['answer_cues']} "
-              f"content {r['answer_content']} ({r['latency_steps']} steps)"
-              f"{'' if r['correct'] else '   expected cues ' + str(r['expected_cues']) + ' content ' + str(r['expected_content'])}")
-    print(f"{args.backend}: {experiment}: {data['correct']}/{data['operations']} operations as the set "
-          f"semantics expect; wrote {out}")
+        lines = load_object(model.run_experiment)(experiment, args.backend, tmp)
+    print("\n".join(lines) + f"; wrote {out}")
     return 0
-
 
 
 def add_parser(sub, backends: str) -> None:
@@ -109,7 +102,8 @@ def add_parser(sub, backends: str) -> None:
     run.add_argument("--out", default=None, metavar="DIR",
                      help="output directory (default: out/<model>)")
     run.add_argument("--experiment", default=None, metavar="NAME",
-                     help="for ca3-cam: functional (default), stress or map")
+                     help="for models whose main job is a scripted experiment (ca3-cam: functional, "
+                          "stress or map; the first is the default)")
     run.add_argument("--seed", type=int, default=None, metavar="N",
                      help="random seed (default: the model's / file's)")
     run.add_argument("--n", type=int, default=None, metavar="N",

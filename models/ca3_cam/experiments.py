@@ -15,9 +15,9 @@ import time
 
 import numpy as np
 
-from .ca3_cam import DT, CA3Memory, OPERATION_STEPS
+from .network import DT, CA3Memory, OPERATION_STEPS
 from .hopfield import ClassicalHopfield, ModernHopfield
-from .memory_compare import expected_cues, random_contents
+from .compare import expected_cues, random_contents
 
 EXPERIMENTS = ("functional", "stress", "map")
 
@@ -105,6 +105,20 @@ def experiment(name: str, backend="numba"):
     if name == "map":
         return run_script(map_script(), 16, len(MAP_STATES), backend)
     raise ValueError(f"unknown experiment {name!r}; choose one of {EXPERIMENTS}")
+
+
+def main_job(name: str, backend: str, folder: str) -> list:
+    """``spikemem run ca3-cam``: experiment ``name`` on ``backend``, its report
+    written into ``folder``; the lines to print, one per operation and a summary."""
+    mem, rows, snapshots = experiment(name, backend=backend)
+    data = write_report(folder, mem, rows, snapshots, {"experiment": name})
+    width = max(len(r["input"]) for r in rows)
+    lines = [f"{r['op']:3d} {r['kind']:18s} {r['input']:{width}s} -> cues {r['answer_cues']} "
+             f"content {r['answer_content']} ({r['latency_steps']} steps)"
+             + ("" if r["correct"] else f"   expected cues {r['expected_cues']} content {r['expected_content']}")
+             for r in rows]
+    return lines + [f"{backend}: {name}: {data['correct']}/{data['operations']} operations as the set "
+                    f"semantics expect"]
 
 
 def compare_backends(name: str, backend: str, reference: str = "numba") -> dict:

@@ -2,8 +2,8 @@
 
 A memory here is any object with ``n_cues``, ``n_content``, ``learn(cue, bits)``,
 ``recall_by_cue(cue)`` and ``recall_by_content(bits)`` returning a
-:class:`~spikemem.models.recall.Recall` (the ANN memories in
-:mod:`spikemem.models.hopfield` and the spiking CA3 memory alike).
+:class:`~spikemem.models.ca3_cam.recall.Recall` (the ANN memories in
+:mod:`spikemem.models.ca3_cam.hopfield` and the spiking CA3 memory alike).
 
 ``contents`` is always a sequence whose item ``i`` is the content (bit indices)
 stored under cue ``i``. Every helper that takes ``contents`` learns them itself,

@@ -4,7 +4,7 @@ All memories (the spiking CA3 memory and its ANN counterparts) store one content
 per cue: ``n_cues`` one-hot cues, each paired with a set of content bits out of
 ``n_content``. They share one API (:class:`AssociativeMemory`), one answer type
 (:class:`Recall`) and the input checks below, so that the comparison helpers in
-:mod:`spikemem.models.memory_compare` work on any of them.
+:mod:`spikemem.models.ca3_cam.compare` work on any of them.
 
 Contents are always given as bit *indices* (any iterable of ints, e.g.
 ``{0, 3}`` or ``[3, 0, 3]``), never as 0/1 masks: a list of bools is rejected
