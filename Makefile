@@ -5,14 +5,14 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 OUT ?= out/demo
 
-.PHONY: venv demo test bench clean
+.PHONY: venv demo test bench docs clean
 
 venv: $(STAMP)
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[test,torch,hardware]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[test,torch,hardware,docs]'
 	touch $(STAMP)
 
 demo: venv
@@ -24,6 +24,10 @@ test: venv
 
 bench: venv
 	$(BIN)/python benchmarks/cuba.py --duration 5
+
+# The documentation site, warnings as errors -> docs/_build/html/index.html
+docs: venv
+	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
 
 clean:
 	rm -rf $(VENV) out
