@@ -29,6 +29,7 @@ class Capabilities:
     continues: bool = True              # a second ``run`` continues where the first stopped
     spikes_as_numba: bool = True        # a deterministic network gives the numba engine's spikes
     synapse_memory: bool = False        # reports its static bytes per synapse
+    templates: tuple | None = None      # the neuron templates it runs (None: any equations)
     emulates: str | None = None         # the hardware target whose arithmetic it runs
     extra: str | None = None            # the pip extra that installs what it needs
 

@@ -103,4 +103,5 @@ def add_parser(sub, backends: str) -> None:
                        help="numba and compiled brian2 targets with fast-math floating point, as Brian2's "
                             "default C++ flags (default: IEEE-strict, so that the two agree bit for bit)")
     bench.add_argument("--dtype", choices=DTYPES, default=None,
-                       help="floating-point type of the state (numba, brian2, torch; default: the backend's)")
+                       help="floating-point type of the state, where the backend offers it (default: the backend's)")
+    bench.set_defaults(func=cmd_bench)

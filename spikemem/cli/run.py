@@ -113,4 +113,5 @@ def add_parser(sub, backends: str) -> None:
     run.add_argument("--no-progress", action="store_true",
                      help="never show a progress bar (default: only on a terminal)")
     run.add_argument("--dtype", choices=DTYPES, default=None,
-                     help="floating-point type of the state (numba, brian2, torch; default: the backend's)")
+                     help="floating-point type of the state, where the backend offers it (default: the backend's)")
+    run.set_defaults(func=cmd_run)

@@ -2,6 +2,7 @@
 from .. import Backend, Capabilities, register
 
 register(Backend("norse", "spikemem.backends.norse.simulation:NorseSimulation",
-                 Capabilities(dtypes=("float64", "float32"), plasticity=False, spikes_as_numba=False,
+                 Capabilities(dtypes=("float64", "float32"), plasticity=False,
+                              templates=("LIF", "CubaLIF", "IF", "LI"),
                               extra="torch"),
                  summary="norse modules built from the network's NIR graph"))

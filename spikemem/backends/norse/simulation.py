@@ -128,7 +128,7 @@ class NorseSimulation(Simulation):
 
     def __init__(self, built, dtype="float64"):
         import torch
-        from spikemem.hardware.nir import graph_from_built
+        from spikemem.interop.nir import graph_from_built
         t0 = time.perf_counter()
         if str(dtype) not in ("float64", "float32", "torch.float64", "torch.float32"):
             raise ModelError(f"norse backend: dtype {dtype!r} is not supported (float64 or float32)")

@@ -1,0 +1,188 @@
+"""What every registered backend must do, as checks that take a backend name.
+
+``test_conformance.py`` runs each check on every registered backend;
+``test_toy_backend.py`` registers a backend of its own and runs them on it.
+A check reads the backend's ``Capabilities`` to know what it promises.
+"""
+import numpy as np
+import pytest
+from brian2 import mV, ms, nA
+
+from spikemem.analysis import spike_set
+from spikemem.backends import backend, simulation
+from spikemem.connectors import FromMatrix
+from spikemem.errors import ModelError
+from spikemem.network import Network
+from spikemem.neurons import CubaLIF, IF_curr_exp
+from spikemem.plasticity import stdp
+
+DT = 1e-3
+DURATION = 0.2
+
+
+def runs_if_curr_exp(name: str) -> bool:
+    templates = backend(name).capabilities.templates
+    return templates is None or "IF_curr_exp" in templates
+
+
+def network(name: str, seed: int = 5, plastic: bool = False) -> Network:
+    """Eight spike sources onto ten neurons, in a template the backend runs:
+    IF_curr_exp where it can, NIR's CubaLIF otherwise; STDP on the projection
+    when ``plastic``. No refractory period: where the engines' readings of one
+    differ is the business of the refractoriness tests, not of the contract."""
+    rng = np.random.default_rng(seed)
+    net = Network(dt=DT, seed=seed)
+    times = [np.sort(rng.choice(np.arange(1, 200), 12, replace=False)) * DT for _ in range(8)]
+    net.spike_source("inp", 8, times)
+    weights = rng.uniform(0.5, 1.0, (8, 10))
+    if runs_if_curr_exp(name):
+        net.population("cells", 10, IF_curr_exp(tau_refrac=0 * ms, v_thresh=-60 * mV))
+        rule = stdp(A_plus=0.2 * nA, A_minus=0.24 * nA, w_max=5 * nA) if plastic else None
+        net.connect("inp", "cells", FromMatrix(weights * 3 * nA), receptor="exc", name="feed", synapse=rule)
+    else:
+        net.population("cells", 10, CubaLIF(tau_syn=5 * ms, tau_mem=10 * ms, v_threshold=0.1))
+        rule = stdp(A_plus=0.5, A_minus=0.6, w_max=40.0) if plastic else None
+        net.connect("inp", "cells", FromMatrix(weights * 20), receptor="input", name="feed", synapse=rule)
+    net.record_spikes("cells")
+    net.record_state("cells", "v")
+    return net
+
+
+def _spikes(result):
+    return spike_set(result.spikes["cells"], DT)
+
+
+def _fresh(name, **options):
+    return simulation(network(name), name, **options)
+
+
+# ------------------------------------------------------------------ checks
+def runs_and_reports_provenance(name):
+    sim = _fresh(name)
+    sim.run(DURATION, progress=False)
+    result = sim.result()
+    assert len(_spikes(result)) > 10, "the test network must be active"
+    meta = result.meta
+    assert meta["backend"] == sim.name
+    assert meta["versions"]["spikemem"] and meta["versions"]["numpy"]
+    for package in sim.packages:
+        assert meta["versions"][package], package
+    assert meta["seed"] == 5 and meta["dt"] == DT
+    assert meta["duration"] == pytest.approx(DURATION)
+    assert meta["network_hash"] == network(name).hash()
+    assert meta["timings"]["build_s"] > 0 and meta["timings"]["run_s"] >= 0
+    assert meta["options"] == backend(name).options
+    trace = result.traces["cells.v"]
+    assert trace.values.shape == (round(DURATION / DT), 10)
+
+
+def refuses_bad_runs_before_any_work(name):
+    sim = _fresh(name)
+    for duration in (0, -0.1, float("nan"), DT / 4, "1 s"):
+        with pytest.raises(ModelError):
+            sim.run(duration, progress=False)
+    with pytest.raises(ModelError, match="no_such_option"):
+        sim.run(DURATION, progress=False, no_such_option=1)
+    assert sim.step == 0
+    sim.run(DURATION, progress=False)          # still usable
+    assert sim.step == round(DURATION / DT)
+
+
+def a_second_run_continues_the_first(name):
+    whole = _fresh(name)
+    whole.run(DURATION, progress=False)
+    split = _fresh(name)
+    split.run(DURATION / 2, progress=False)
+    if not backend(name).capabilities.continues:
+        with pytest.raises(ModelError):
+            split.run(DURATION / 2, progress=False)
+        return
+    split.run(DURATION / 2, progress=False)
+    np.testing.assert_array_equal(_spikes(whole.result()), _spikes(split.result()))
+    np.testing.assert_array_equal(whole.result().traces["cells.v"].values,
+                                  split.result().traces["cells.v"].values)
+
+
+def the_same_seed_gives_the_same_result(name):
+    a, b = _fresh(name), _fresh(name)
+    a.run(DURATION, progress=False)
+    b.run(DURATION, progress=False)
+    np.testing.assert_array_equal(_spikes(a.result()), _spikes(b.result()))
+
+
+def a_progress_bar_changes_nothing(name):
+    quiet, shown = _fresh(name), _fresh(name)
+    quiet.run(DURATION, progress=False)
+    shown.run(DURATION, progress=True)
+    np.testing.assert_array_equal(_spikes(quiet.result()), _spikes(shown.result()))
+
+
+def spikes_as_numba_where_promised(name):
+    """Numba's spikes exactly where the capabilities promise them, else the same
+    activity within a quarter (fixed point and float32 drift)."""
+    ref = simulation(network(name), "numba")
+    ref.run(DURATION, progress=False)
+    sim = _fresh(name)
+    sim.run(DURATION, progress=False)
+    a, b = _spikes(ref.result()), _spikes(sim.result())
+    if backend(name).capabilities.spikes_as_numba:
+        np.testing.assert_array_equal(a, b)
+    else:
+        assert abs(len(b) - len(a)) <= 0.25 * len(a), (len(a), len(b))
+
+
+def state_between_runs_as_declared(name):
+    sim = _fresh(name)
+    sim.run(DURATION / 2, progress=False)
+    if not backend(name).capabilities.continues:
+        with pytest.raises(ModelError):
+            sim.get("cells", "v")
+        return
+    v = sim.get("cells", "v")
+    assert v.shape == (10,) and np.all(np.isfinite(v))
+    new = v - np.linspace(0, 1e-3 if runs_if_curr_exp(name) else 0.1, 10)
+    sim.set("cells", "v", new)
+    np.testing.assert_allclose(sim.get("cells", "v"), new, rtol=1e-6, atol=1e-9)
+    with pytest.raises(ModelError):
+        sim.set("cells", "v", np.zeros(3))
+    with pytest.raises(ModelError):
+        sim.get("cells", "no_such_variable")
+    sim.run(DURATION / 2, progress=False)
+    assert sim.step == round(DURATION / DT)
+
+
+def offers_its_dtypes_and_refuses_others(name):
+    for dtype in backend(name).capabilities.dtypes:
+        sim = _fresh(name, dtype=dtype)
+        sim.run(DURATION / 4, progress=False)
+        assert dtype in str(sim.result().meta["options"]["dtype"])
+    with pytest.raises(ModelError, match="float16"):
+        _fresh(name, dtype="float16")
+
+
+def plasticity_as_declared(name):
+    net = network(name, plastic=True)
+    if not backend(name).capabilities.plasticity:
+        with pytest.raises(ModelError):
+            simulation(net, name)
+        return
+    sim = simulation(net, name)
+    if not backend(name).capabilities.continues:       # no state to read: the spikes tell
+        sim.run(DURATION, progress=False)
+        ref = simulation(network(name, plastic=True), "numba")
+        ref.run(DURATION, progress=False)
+        np.testing.assert_array_equal(_spikes(ref.result()), _spikes(sim.result()))
+        return
+    before = sim.get("feed", "w")
+    sim.run(DURATION, progress=False)
+    after = sim.get("feed", "w")
+    assert np.abs(after - before).max() > 0.05 * np.abs(before).max()
+    if backend(name).capabilities.spikes_as_numba:
+        ref = simulation(network(name, plastic=True), "numba")
+        ref.run(DURATION, progress=False)
+        np.testing.assert_allclose(after, ref.get("feed", "w"), rtol=1e-9, atol=1e-15)
+
+
+CHECKS = [runs_and_reports_provenance, refuses_bad_runs_before_any_work, a_second_run_continues_the_first,
+          the_same_seed_gives_the_same_result, a_progress_bar_changes_nothing, spikes_as_numba_where_promised,
+          state_between_runs_as_declared, offers_its_dtypes_and_refuses_others, plasticity_as_declared]
