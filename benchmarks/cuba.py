@@ -50,7 +50,7 @@ import statistics
 import subprocess
 import sys
 
-from spikemem.cli import DTYPES
+from spikemem.cli.common import DTYPES
 
 DEFAULT_SIMULATORS = "numba,numba-threads,brian2-cython,brian2-cpp"
 BASELINE = "numba"

@@ -1,3 +1,4 @@
+import importlib.util
 import os
 import sys
 
@@ -10,9 +11,10 @@ sys.setrecursionlimit(10000)
 
 # pytest-xdist runs one worker per core; torch's own worker threads on top of
 # that oversubscribe the cores, and its OpenMP barriers then spin for
-# milliseconds per operation.
-import torch  # noqa: E402
-torch.set_num_threads(1)
+# milliseconds per operation. (A core-only install has no torch.)
+if importlib.util.find_spec("torch") is not None:
+    import torch
+    torch.set_num_threads(1)
 
 
 @pytest.fixture

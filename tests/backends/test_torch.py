@@ -21,6 +21,8 @@ from spikemem.plasticity import oja
 
 F64 = {"dtype": "float64", "device": "cpu"}
 
+pytestmark = pytest.mark.torch
+
 
 def _same_spikes(a, b, pop, dt, at_least=50):
     sa, sb = spike_set(a.spikes[pop], dt), spike_set(b.spikes[pop], dt)

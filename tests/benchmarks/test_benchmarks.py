@@ -4,7 +4,7 @@ import pathlib
 
 import pytest
 
-_path = pathlib.Path(__file__).resolve().parent.parent / "benchmarks" / "cuba.py"
+_path = pathlib.Path(__file__).resolve().parents[2] / "benchmarks" / "cuba.py"
 _spec = importlib.util.spec_from_file_location("cuba_benchmark", _path)
 cuba_benchmark = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(cuba_benchmark)
