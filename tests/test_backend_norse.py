@@ -5,7 +5,7 @@ import pytest
 from spikemem.backends import simulate, simulation
 from spikemem.connectors import AllToAll, FromMatrix, OneToOne
 from spikemem.errors import ModelError
-from spikemem.hardware.nir import export_nir, spikes_from_raster
+from spikemem.interop.nir import export_nir, spikes_from_raster
 from spikemem.network import Network
 from spikemem.neurons import IF, LI, LIF, CubaLIF, IF_curr_exp
 from spikemem.plasticity import stdp

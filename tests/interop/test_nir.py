@@ -1,4 +1,4 @@
-"""NIR export and import (spikemem.hardware.nir), checked against real consumers.
+"""NIR export and import (spikemem.interop.nir), checked against real consumers (the torch extra).
 
 Consumers: norse (``norse.torch.from_nir``) and snntorch
 (``snntorch.import_nir.import_from_nir``). Their output at step n is
@@ -9,19 +9,25 @@ import dataclasses
 import os
 
 import h5py
-import nir
 import numpy as np
 import pytest
-import torch
 
 from spikemem.backends import simulate
 from spikemem.connectors import AllToAll, FromList, FromMatrix, OneToOne
 from spikemem.errors import ModelError
-from spikemem.hardware.nir import (CONVENTION, export_nir, import_nir, population_names, read_nir,
-                                   spikes_from_raster, step_lags, to_raster, write_nir)
 from spikemem.network import Network
 from spikemem.neurons import IF, LI, LIF, CubaLIF, IF_cond_exp, IF_curr_exp, Izhikevich
 from spikemem.plasticity import stdp
+
+# the torch extra: skipped, not failed, where it is not installed
+nir = pytest.importorskip("nir")
+torch = pytest.importorskip("torch")
+pytest.importorskip("norse")
+pytest.importorskip("snntorch")
+from spikemem.interop.nir import (CONVENTION, export_nir, import_nir, population_names, read_nir,  # noqa: E402
+                                  spikes_from_raster, step_lags, to_raster, write_nir)
+
+pytestmark = pytest.mark.torch
 
 DT = 1e-4                 # snntorch's importer integrates at this dt, whatever the graph says
 BRAILLE = os.path.join(os.path.dirname(__import__("norse").__file__), "torch", "utils", "test", "braille.nir")
@@ -308,7 +314,7 @@ def test_export_refuses_every_offender_at_once(tmp_path):
 
 
 def test_write_is_atomic(tmp_path, monkeypatch):
-    import spikemem.hardware.nir as hw
+    import spikemem.interop.nir.export as hw
     path = tmp_path / "g.nir"
     path.write_bytes(b"old")
 
@@ -462,7 +468,7 @@ def test_import_gives_a_fresh_network_and_names():
 
 def test_reading_is_shielded_from_the_hdf5_library(tmp_path, monkeypatch):
     """A crash or a hang of the HDF5 library on a hostile file happens in the child process."""
-    import spikemem.hardware.nir as hw
+    import spikemem.interop.nir.read as hw
     path = write_graph(tmp_path / "g.nir", small_graph())
     monkeypatch.setattr(hw, "_SCAN", "import os; os.abort()")
     with pytest.raises(ModelError, match="HDF5 library failed"):
