@@ -2,15 +2,15 @@
 
     python benchmarks/hardware_emulation.py [--n 4000] [--duration 1.0] [--target spinnaker|loihi|both]
 
-SpiNNaker (``spikemem.hardware.spinnaker_emulator``, s16.15): two
+SpiNNaker (``spikemem.hardware.spinnaker.emulator``, s16.15): two
 measurements, each split by ``decomposition`` into ``total`` (numba vs
 the emulator), ``algorithm`` (numba vs the emulator's float64 twin: sPyNNaker's
 step, unrounded) and ``rounding`` (the twin vs the emulator):
 
-* CUBA (``models/cuba.cuba_curr_exp``: ``--n`` neurons, dt 0.1 ms, ``--duration``
+* CUBA (``spikemem.models.cuba.network.cuba_curr_exp``: ``--n`` neurons, dt 0.1 ms, ``--duration``
   seconds): spikes on each side, shared, the first differing step and the
   rate ratio (emulated / reference) per population;
-* the CA3 memory's functional experiment (``models/ca3_experiments``): whether
+* the CA3 memory's functional experiment (``spikemem.models.ca3_cam.experiments``): whether
   every decoded answer equals numba's, then spikes shared, missing and extra.
 
 Loihi (``spikemem.hardware.loihi``): CUBA as IF_curr_exp with tau_syn_I = 5 ms
@@ -27,11 +27,13 @@ import time
 from brian2 import ms
 
 from spikemem.analysis import spike_set
-from spikemem.hardware import loihi
-from spikemem.hardware import spinnaker_emulator as se
+from spikemem.hardware.spinnaker import emulator as se
 from spikemem.hardware.target import compare_spikes, error_table
-from spikemem.models import ca3_experiments as experiments
-from spikemem.models.cuba import cuba_curr_exp
+from spikemem.models.ca3_cam import experiments as experiments
+from spikemem.models.cuba.network import cuba_curr_exp
+from spikemem.targets import TARGETS
+
+loihi = TARGETS.get("loihi")
 
 
 def summary(distance: dict) -> str:

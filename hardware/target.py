@@ -1,18 +1,12 @@
-"""The vocabulary every hardware target shares: constraint violations, resource
-tables, emulation reports, and the comparison of fixed-point spikes with float64.
+"""The vocabulary every hardware target shares: constraint violations, quantisation
+errors, resource tables, emulation reports, and the comparison of fixed-point
+spikes with float64.
 
-A target (``spikemem.hardware.spinnaker``, ``spikemem.hardware.loihi``) offers the
-same five verbs on a spikemem ``Network``::
-
-    check(network)              -> list[Violation]   every constraint it breaks
-    quantize(network)           -> the target's numbers + QuantizationError rows
-    map(network)                -> Resources          cores, chips, per population
-    export(network, path, ...)  -> the artefacts written (atomic)
-    emulate(network, duration)  -> Emulation          target arithmetic vs float64
-
-Like Lava's tagged process models, one definition has a float implementation
-(the numba engine) and a fixed-point one chosen by the target; the emulation
-report says how far apart their spikes are instead of hiding it.
+A target is a ``spikemem.targets.Target`` (check, quantize, map, export,
+emulate), registered by its package here. Like Lava's tagged process models,
+one definition has a float implementation (the numba engine) and a fixed-point
+one chosen by the target; the emulation report says how far apart their spikes
+are instead of hiding it.
 """
 from __future__ import annotations
 
@@ -153,18 +147,6 @@ class Emulation:
 
     def to_dict(self) -> dict:
         return {"target": self.target, "identical": self.identical, "distance": _jsonable(self.distance)}
-
-
-#: target name -> its module; each has NAME, BACKEND (its emulator's backend name)
-#: and the five verbs as functions
-TARGETS = {"spinnaker": "spikemem.hardware.spinnaker", "loihi": "spikemem.hardware.loihi"}
-
-
-def get_target(name: str):
-    """The module of target ``name``."""
-    if name not in TARGETS:
-        raise ModelError(f"unknown target '{name}'; choose one of {', '.join(sorted(TARGETS))}")
-    return importlib.import_module(TARGETS[name])
 
 
 def emulate_with(target: str, backend: str, network, duration, **options) -> Emulation:

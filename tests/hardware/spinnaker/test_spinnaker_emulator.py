@@ -1,22 +1,27 @@
 """The SpiNNaker s16.15 emulator: its arithmetic against plain-integer closed
-forms and sPyNNaker's own host code, its spikes against numba, state between
-runs, refusals, and the CA3 memory on it."""
+forms, its spikes against numba, state between runs, refusals, and the CA3
+memory on it."""
 import math
 
 import numpy as np
 import pytest
 from brian2 import ms, mV, nA, nF
 
-from spikemem.backends import BACKENDS, simulation
+from spikemem.backends import simulation
 from spikemem.connectors import AllToAll, FixedProbability, FromList, OneToOne
 from spikemem.distributions import Uniform
 from spikemem.errors import ModelError
-from spikemem.hardware import spinnaker_emulator as se
+from spikemem.hardware.spinnaker.emulator import SpiNNakerSimulation, ca3_functional, decomposition
+from spikemem.hardware.spinnaker.weights import weight_scaling
 from spikemem.hardware.target import Emulation, QuantizationError, compare_spikes
 from spikemem.network import Network
 from spikemem.neurons import IF_curr_exp, Izhikevich
 from spikemem.plasticity import spinnaker_stdp, stdp
 from spikemem.results import Result, SpikeTrain
+from spikemem.targets import TARGETS
+
+spinnaker = TARGETS.get("spinnaker")
+
 
 ONE = 1 << 15
 
@@ -30,7 +35,6 @@ def shared(distance):
     return same / sum(d["reference"] for d in distance.values())
 
 
-# ----------------------------------------------------------------- closed forms
 def test_membrane_under_constant_i_offset_is_the_integer_recurrence():
     """v, spikes and refractoriness of one neuron equal sPyNNaker's LIF
     recurrence written out here with Python integers (s16.15, truncating
@@ -81,17 +85,18 @@ def test_weight_scaling_shift_resolution_and_quantisation():
     net.population("pow2", 1, IF_curr_exp())
     net.connect("src", "post", AllToAll(), weight=3 * nA, name="all_exc")          # W = 10 x 3 nA
     net.connect("src", "post", FromList([[k, k] for k in range(3)]), weight=-0.3 * nA, receptor="inh", name="one_inh")
-    net.connect("src", "pow2", FromList([[k, 0] for k in range(4)]), weight=2 * nA, name="four")         # W = 4 x 2 = 2**3
-    ws = se.weight_scaling(net)
+    net.connect("src", "pow2", FromList([[k, 0] for k in range(4)]), weight=2 * nA, name="four")   # W = 4 x 2 = 2**3
+    ws = weight_scaling(net)
     exc, inh, pow2 = ws[("post", "exc")], ws[("post", "inh")], ws[("pow2", "exc")]
     assert (exc["estimate"], exc["shift"], exc["resolution_nA"]) == ("max", 5, 2.0 ** -10)
     assert exc["max_weight_nA"] == 65535 * 2.0 ** -10
-    assert np.all(exc["projections"]["all_exc"]["w16"] == 3072) and exc["projections"]["all_exc"]["max_error_nA"] < 1e-12
+    all_exc = exc["projections"]["all_exc"]
+    assert np.all(all_exc["w16"] == 3072) and all_exc["max_error_nA"] < 1e-12
     assert (inh["shift"], inh["resolution_nA"]) == (0, 2.0 ** -15)
     assert np.all(inh["projections"]["one_inh"]["w16"] == 9830)                   # rint(0.3 * 2**15)
     np.testing.assert_allclose(inh["projections"]["one_inh"]["w"], -9830 * 2.0 ** -15 * 1e-9)
     assert pow2["shift"] == 4
-    q = se.quantize(net)
+    q = spinnaker.quantize(net)
     rows = {(e.where, e.parameter): e for e in q.errors}
     assert all(isinstance(e, QuantizationError) for e in q.errors)
     worst = rows[("projection 'one_inh'", "w (worst synapse)")]
@@ -105,26 +110,6 @@ def test_weight_scaling_shift_resolution_and_quantisation():
     assert rows[("population 'post'", "tau_refrac - dt (T_refract steps)")].quantized == 0
 
 
-def test_host_side_numbers_match_spynnaker():
-    """S1615 encoding, STDP lookup tables and the Poisson ring-buffer bound
-    equal the installed sPyNNaker's own functions."""
-    pytest.importorskip("spynnaker")
-    from unittest import mock
-    from spinn_front_end_common.interface.ds import DataType
-    from spynnaker.pyNN.data import SpynnakerDataView
-    from spynnaker.pyNN.models.neuron.plasticity.stdp.common import get_exp_lut_array
-    from spynnaker.pyNN.models.neuron.population_vertex import _Stats
-    for x in (-65.0, 0.1, 0.3, 20.0, 1.45, -0.000015):
-        assert se.s1615(x) == DataType.S1615.encode_as_int(x)
-    for dt, tau in ((1.0, 3.0), (0.1, 20.0), (1.0, 16.8)):
-        lut = get_exp_lut_array(dt, tau).view(np.uint16)
-        np.testing.assert_array_equal(se._exp_lut(dt, tau), lut[2:2 + lut[0]])
-    with mock.patch.object(SpynnakerDataView, "get_simulation_time_step_per_s", return_value=1e4):
-        expected = _Stats._ring_buffer_expected_upper_bound(0.8, 0.3, 30.0, 50, 5.0)
-    assert se._upper_bound(0.8, 0.3, 30.0, 50, 1e-4, 5.0) == pytest.approx(expected, rel=1e-12)
-
-
-# ----------------------------------------------------------------- against numba
 def feedforward(seed=2, n_in=20, n=40, dt=1 * ms, duration=2.0, tau_refrac=2 * ms):
     """Spike-source array -> a -> b, random weights, every synapse its own
     delay of 1..15 steps, plus inhibition from the sources onto b."""
@@ -150,7 +135,7 @@ def feedforward(seed=2, n_in=20, n=40, dt=1 * ms, duration=2.0, tau_refrac=2 * m
 @pytest.fixture(scope="module")
 def ff_runs():
     net = feedforward()
-    return net, se.decomposition(net, 2.0), se.emulate(net, 2.0)
+    return net, decomposition(net, 2.0), spinnaker.emulate(net, 2.0)
 
 
 def test_spikes_close_to_numba_and_only_rounding_apart_from_the_float_twin(ff_runs):
@@ -207,7 +192,8 @@ def spynnaker_pair_stdp(pre, post, w, a_plus, a_minus, w_min, w_max, tau_plus, t
 
 def stdp_net(a_plus, a_minus):
     net = Network(dt=1 * ms)
-    net.spike_source("pre", 2, [[10 * ms, 30 * ms, 50 * ms, 70 * ms, 90 * ms], [20 * ms, 40 * ms, 45 * ms, 47 * ms, 95 * ms]])
+    net.spike_source("pre", 2, [[10 * ms, 30 * ms, 50 * ms, 70 * ms, 90 * ms],
+                                [20 * ms, 40 * ms, 45 * ms, 47 * ms, 95 * ms]])
     net.spike_source("drive", 1, [[12 * ms, 31 * ms, 49 * ms, 72 * ms, 89 * ms, 91 * ms]])
     net.population("post", 1, IF_curr_exp(tau_refrac=1 * ms, tau_syn_E=0.5 * ms, tau_m=4 * ms))
     net.connect("drive", "post", OneToOne(), weight=60 * nA)
@@ -232,7 +218,7 @@ def test_stdp_weights_follow_spynnakers_rule(a_plus, a_minus):
     assert post == [13, 32, 50, 73, 90, 92]             # the drive, one step later
     out = {}
     for arithmetic in ("fixed", "float64"):
-        sim = se.SpiNNakerSimulation(net.build(), arithmetic=arithmetic)
+        sim = SpiNNakerSimulation(net.build(), arithmetic=arithmetic)
         sim.run(0.12)
         assert np.rint(sim.result().spikes["post"].times * 1e3).astype(int).tolist() == post
         out[arithmetic] = sim.get("plastic", "w")
@@ -241,7 +227,7 @@ def test_stdp_weights_follow_spynnakers_rule(a_plus, a_minus):
                          for p in pre]) * 1e-9
     assert np.abs(expected - 1e-9).max() > 0.3e-9                      # it learned
     np.testing.assert_allclose(out["float64"], expected, rtol=0, atol=1e-18)
-    step = se.weight_scaling(net)[("post", "exc")]["resolution_nA"] * 1e-9
+    step = weight_scaling(net)[("post", "exc")]["resolution_nA"] * 1e-9
     np.testing.assert_allclose(out["fixed"], expected, rtol=0, atol=4 * step)
     w_numba = ref.get("plastic", "w")
     if a_plus < 0.5:
@@ -250,7 +236,6 @@ def test_stdp_weights_follow_spynnakers_rule(a_plus, a_minus):
         assert np.abs(w_numba - expected).max() > 0.1e-9
 
 
-# ----------------------------------------------------------------- state between runs
 def plastic_net():
     net = Network(dt=1 * ms, seed=4)
     rng = np.random.default_rng(4)
@@ -283,7 +268,7 @@ def test_chunked_runs_equal_one_run_and_state_round_trips():
     parts.set("out", "v", -60.1 * mV)
     np.testing.assert_allclose(parts.get("out", "v"), -60.1e-3, atol=2 ** -15 * 1e-3)
     parts.set("static", "w", 2.5 * nA)
-    res = se.weight_scaling(plastic_net())[("out", "exc")]["resolution_nA"] * 1e-9
+    res = weight_scaling(plastic_net())[("out", "exc")]["resolution_nA"] * 1e-9
     np.testing.assert_allclose(parts.get("static", "w"), 2.5e-9, atol=res / 2)
     parts.set("out", "isyn_inh", -0.25 * nA)
     np.testing.assert_allclose(parts.get("out", "isyn_inh"), -0.25e-9, atol=1e-13)
@@ -295,11 +280,6 @@ def test_chunked_runs_equal_one_run_and_state_round_trips():
     parts.run(0.05)
 
 
-def test_backend_registered():
-    assert BACKENDS["spinnaker"] == ("spikemem.hardware.spinnaker_emulator", "SpiNNakerSimulation", {})
-
-
-# ----------------------------------------------------------------- refusals
 def test_unsupported_pieces_are_all_listed_before_any_work():
     net = Network(dt=1 * ms)
     net.spike_source("src", 2, [[1 * ms], [2 * ms]])
@@ -320,17 +300,16 @@ def test_unsupported_pieces_are_all_listed_before_any_work():
     with pytest.raises(ModelError, match="arithmetic must be"):
         simulation(feedforward(), "spinnaker", arithmetic="float32")
     with pytest.raises(ModelError, match="Network"):
-        se.emulate(net.build(), 1.0)
+        spinnaker.emulate(net.build(), 1.0)
 
 
-# ----------------------------------------------------------------- CA3 on the emulator
 def test_ca3_functional_experiment_decodes_as_on_numba():
     """Every operation of the CA3 functional experiment answers the same on the
     emulator as on numba, and the rounding changes no spike (the float64 twin
     gives identical spikes). Learning is nearly binary: numba's rule clips
     once (w = 0 or 6 nA), the board clips after each term, so a depression
     after the clip to w_max leaves some learned weights a little below 6 nA."""
-    from spikemem.models import ca3_experiments as experiments
+    from spikemem.models.ca3_cam import experiments as experiments
     ref_mem, ref_rows, _ = experiments.experiment("functional", "numba")
     mem, rows, _ = experiments.experiment("functional", "spinnaker")
     assert [(r["answer_cues"], r["answer_content"], r["latency_steps"]) for r in rows] == \
@@ -339,7 +318,7 @@ def test_ca3_functional_experiment_decodes_as_on_numba():
     assert mem.stored() == ref_mem.stored()
     for w in mem.weights().values():
         assert np.all((w >= 5.5) | (w <= 0.5)) and np.any(w == 6.0)    # w_max exactly representable
-    twin, _ = se.ca3_functional(arithmetic="float64")
+    twin, _ = ca3_functional(arithmetic="float64")
     for pop, train in mem.result.spikes.items():
         np.testing.assert_array_equal(train.times, twin.result.spikes[pop].times)
         np.testing.assert_array_equal(train.ids, twin.result.spikes[pop].ids)

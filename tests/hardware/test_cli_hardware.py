@@ -1,8 +1,12 @@
-"""The hardware commands: ``spikemem check|quantize|map|emulate --target`` and ``export pynn``."""
+"""The hardware commands on SpiNNaker: ``spikemem check|map --target spinnaker`` (the hardware extra)."""
 import json
-import os
+
+import pytest
 
 from spikemem.cli import main
+
+pytestmark = pytest.mark.hardware
+pytest.importorskip("spynnaker")
 
 
 def run_cli(*argv):
@@ -15,7 +19,6 @@ def test_check_exit_status_and_json(capsys):
     assert run_cli("check", "cuba", "--n", 100, "--target", "spinnaker", "--json") == 1
     data = json.loads(capsys.readouterr().out)
     assert data["ok"] is False and {v["where"] for v in data["violations"]} >= {"population 'exc'", "population 'inh'"}
-    assert run_cli("check", "ca3-cam", "--target", "truenorth") == 2          # argparse refuses
     assert run_cli("check", "no-such-model", "--target", "spinnaker") == 2
 
 
@@ -25,13 +28,3 @@ def test_map_spinnaker_json(capsys):
     rows = {r["population"]: r for r in data["rows"]}
     assert rows["exc"]["neurons"] == 240 and rows["exc"]["neuron_cores"] == 1
     assert data["totals"]["cores"] >= 2
-
-
-def test_export_pynn(tmp_path, capsys):
-    out = tmp_path / "exp"
-    assert run_cli("export", "pynn", "ca3-cam", "-o", out, "--duration", 0.05) == 0
-    assert sorted(os.listdir(out)) == ["README.txt", "model.json", "network.npz", "run.py"]
-    assert run_cli("export", "pynn", "ca3-cam", "-o", out, "--duration", 0.05) == 2      # not empty
-    assert "not empty" in capsys.readouterr().err
-    assert run_cli("export", "pynn", "cuba", "--n", 100, "-o", tmp_path / "c", "--duration", 0.05) == 2
-    assert sorted(os.listdir(tmp_path)) == ["exp"]            # the refused export wrote nothing

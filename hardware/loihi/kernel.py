@@ -1,61 +1,24 @@
-"""Bit-accurate emulation of a quantised Loihi network (see ``hardware/loihi.py``).
-
-One numba kernel (``cache=True``) advances every compartment, synapse and
-learning trace of a ``LoihiNetwork`` in integers, step by step, in the order of
-brian2-loihi's schedule (start, synapses, groups, thresholds, resets, end):
-
-1. arrivals: every spike emitted ``D`` steps ago reaches its synapses; the
-   current weight ``w_act`` is added to the post compartment's input, and a
-   plastic synapse sets its pre event ``x0 = 1`` and its pre trace
-   ``x1 = min(x1 + impulse, 127)``;
-2. post events of plastic synapses: the post neurons that fired in the previous
-   step set ``y0 = 1`` and ``y1 = min(y1 + impulse, 127)`` (the back-propagating
-   spike takes one step, as brian2-loihi's post pathway does);
-3. compartments: ``u = decay(u, decay_u) + input`` (24-bit, wraps), then, unless
-   refractory, ``v = decay(v, decay_v) + u + bias`` (24-bit, saturates);
-   spike when ``v > vth_mant << 6``, then ``v = 0`` and refractory for
-   ``refractory - 1`` steps (``v`` held, and the bias -- i_offset and the
-   drive of a rest above or below the reset -- not added, as in Lava's
-   refractory LIF and as spikemem clamps v at v_reset);
-4. spike sources put this step's spikes in the history ring;
-5. learning: where ``x0`` or ``y0``,
-   ``dw = A+ * x1 * y0 - A- * y1 * x0 + A- * impulse_y * x0 * y0`` (the last
-   term takes a post spike of this very step out of the depression) is
-   rounded away from zero and added to the weight mantissa, clipped to the sign
-   mode's range; then every trace decays, ``x1 = int(x1 * (1 - 1/tau)) + up``,
-   and ``x0 = y0 = 0``. ``up`` is stochastic rounding (1 with probability
-   equal to the fraction) decided, as brian2-loihi decides it ("constant over
-   dt", in its 'before_start' slot), from the trace at the *start* of the step,
-   before this step's impulse: in a step with an event, the integer part is
-   that of the new value and the rounding bit that of the old one;
-6. recording.
-
-``decay(x, d) = x - sign(x) * ceil(|x| * d / 4096)`` -- truncation of
-``x * (4096 - d) / 4096`` towards zero, as in brian2-loihi and in Lava's
-bit-accurate LIF (whose ``du`` is this ``decay_u - 1``).
-
-Random numbers: stochastic rounding draws from a splitmix64 stream seeded with
-the network seed (``Emulator.rng``); ``rounding="fixed"`` compares every
-fraction with 0.5 instead, which is what brian2-loihi computes when its
-``rand()`` is pinned to 0.5 -- the mode used to cross-validate learning bit
-for bit. Poisson sources are drawn on the host (as Loihi's host or embedded
-cores would send them) with numpy's MT19937 seeded like the numba backend, so
-both backends see the same Poisson spikes.
+"""Loihi 1's compartments, synapses and learning traces in integers: the
+``Emulator`` holds a quantised network's state and one numba kernel
+(``cache=True``) advances it step by step in brian2-loihi's schedule (the step
+order, rounding and random numbers: docs/targets/loihi.md, "The emulator").
 """
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
 
-U_MAX = (1 << 23) - 1            # 24-bit signed state
-V_LIMIT = (1 << 23) - 1          # v saturates at +-(2**23 - 1) (Lava's bit-accurate LIF)
-W_ACT_LIMIT = (1 << 21) - (1 << 6)   # largest |w_act| (brian2-loihi: 21 bits, 6 low bits zero)
-TRACE_MAX = 127                  # 7-bit traces
+from .formats import STATE_MAX, TRACE_MAX, W_ACT_LIMIT, w_act_array
+
+U_MAX = STATE_MAX                # 24-bit signed u (wraps around)
+V_LIMIT = STATE_MAX              # v saturates at +-(2**23 - 1) (Lava's bit-accurate LIF)
 NEVER = -(1 << 40)               # "last spike" of a neuron that never fired
 
 
 @njit(cache=True, inline="always")
 def _decay(x, d):
+    """``x - sign(x) ceil(|x| d / 4096)``: ``x (4096 - d) / 4096`` truncated towards zero, as in
+    brian2-loihi and in Lava's bit-accurate LIF (whose ``du`` is this ``decay_u - 1``)."""
     if x >= 0:
         return x - ((x * d + 4095) >> 12)
     return x + ((-x * d + 4095) >> 12)
@@ -71,13 +34,6 @@ def _w_act(mant, exp):
     if w < -W_ACT_LIMIT:
         return -W_ACT_LIMIT
     return w
-
-
-def w_act_array(mant, exp) -> np.ndarray:
-    """``_w_act`` over an array of mantissas (numpy)."""
-    mant = np.asarray(mant, np.int64)
-    w = (mant << exp) if exp >= 0 else (mant >> -exp)
-    return np.clip(w << 6, -W_ACT_LIMIT, W_ACT_LIMIT)
 
 
 @njit(cache=True, inline="always")

@@ -1,5 +1,5 @@
 """Hardware commands of the CLI: ``check``, ``quantize``, ``map``, ``emulate`` on a
-target (``--target spinnaker|loihi``, ``spikemem.hardware``) and ``export pynn|nir``.
+registered target (``--target``, ``spikemem.targets.TARGETS``) and ``export pynn|nir``.
 
 ``check`` exits with status 1 when the network breaks a constraint (each one is
 printed), 0 when it passes; request errors exit with 2 as everywhere else.
@@ -10,9 +10,7 @@ from __future__ import annotations
 import json
 import os
 
-from .cli import EXPERIMENT_MODELS, CLIError, _check_duration, load_target
-
-TARGET_NAMES = ("spinnaker", "loihi")
+from .common import CLIError, _check_duration, experiment_model, load_target
 
 
 def _network(args):
@@ -20,8 +18,8 @@ def _network(args):
 
 
 def _target(args):
-    from .hardware.target import get_target
-    return get_target(args.target)
+    from ..targets import TARGETS
+    return TARGETS.get(args.target)
 
 
 def _print(args, data: dict, text: str) -> None:
@@ -38,10 +36,9 @@ def cmd_check(args) -> int:
 
 
 def cmd_quantize(args) -> int:
-    from .hardware.target import error_table
     q = _target(args).quantize(_network(args))
     _print(args, {"target": args.target, "model": args.model, "errors": [e.to_dict() for e in q.errors]},
-           error_table(q.errors))
+           q.error_table())
     return 0
 
 
@@ -55,14 +52,16 @@ def cmd_map(args) -> int:
 
 def cmd_emulate(args) -> int:
     target = _target(args)
-    if args.model in EXPERIMENT_MODELS:      # the memory's functional experiment, answer by answer
+    model = experiment_model(args.model)
+    if model is not None and model.compare_backends:   # the model's own experiment, answer by answer
+        from ..registry import load_object
         if args.duration is not None:
             raise CLIError(f"--duration does not apply to '{args.model}' (its experiment sets its own)")
-        from .models.ca3_experiments import compare_backends
-        data = compare_backends("functional", target.BACKEND)
-        lines = [f"{args.target}: functional experiment: {data['same_answers']}/{data['operations']} "
+        experiment = model.experiments[0]
+        data = load_object(model.compare_backends)(experiment, target.backend)
+        lines = [f"{args.target}: {experiment} experiment: {data['same_answers']}/{data['operations']} "
                  f"decoded answers as on numba"] + [f"  op {d['op']} {d['kind']} {d['input']}: numba {d['numba']}, "
-                                                    f"{args.target} {d[target.BACKEND]}" for d in data["differ"]]
+                                                    f"{args.target} {d[target.backend]}" for d in data["differ"]]
         distance = data["spikes"]
     else:
         network = _network(args)
@@ -90,11 +89,11 @@ def cmd_export(args) -> int:
             _target(args).export(network, out)
             print(f"nir: wrote {out} with {args.target}'s quantised parameters")
             return 0
-        from .hardware.nir import write_nir
+        from ..interop.nir import write_nir
         graph = write_nir(network, out)
         print(f"nir: wrote {out}: {len(graph.nodes)} nodes, {len(graph.edges)} edges, dt = {network.dt:g} s")
         return 0
-    from .hardware.pynn import export_pynn
+    from ..interop.pynn import export_pynn
     network = _network(args)
     duration = _check_duration(args.duration, network.dt)
     folder = export_pynn(network, out, duration, force=args.force)
@@ -109,7 +108,11 @@ def _model_options(p, what="network size, for models that take one"):
 
 
 def add_parsers(sub) -> None:
-    """The hardware subcommands, added to ``spikemem``'s parser."""
+    """The hardware subcommands, added to ``spikemem``'s parser; ``--target`` lists the
+    registered targets (registering imports no engine, so ``--help`` stays fast)."""
+    from ..targets import TARGETS
+    targets = TARGETS.entries()
+    target_help = "hardware target: " + "; ".join(f"{t.name}: {t.summary}" for t in targets)
     verbs = {
         "check": (cmd_check, "list every constraint of a hardware target the network breaks",
                   "Check the network against a target's limits (cell and synapse types, time step, "
@@ -128,7 +131,7 @@ def add_parsers(sub) -> None:
     for name, (func, help_, desc) in verbs.items():
         p = sub.add_parser(name, help=help_, description=desc)
         _model_options(p)
-        p.add_argument("--target", required=True, choices=TARGET_NAMES, help="hardware target")
+        p.add_argument("--target", required=True, choices=[t.name for t in targets], help=target_help)
         p.add_argument("--json", action="store_true", help="print one JSON object")
         if name == "emulate":
             p.add_argument("--duration", type=float, default=None, metavar="S",
@@ -145,17 +148,18 @@ def add_parsers(sub) -> None:
                     "cannot carry (plasticity, conductance synapses, non-NIR neuron models, "
                     "refractoriness, per-synapse delays, Poisson sources, current inputs) are "
                     "refused with every offender listed. The discretisation convention is in the "
-                    "graph's metadata and in spikemem.hardware.nir. --target loihi writes Loihi's "
+                    "graph's metadata and in spikemem.interop.nir. --target loihi writes Loihi's "
                     "quantised parameters instead.")
     _model_options(nir_cmd)
     nir_cmd.add_argument("-o", "--output", required=True, metavar="FILE", help="the NIR file to write")
+    # (Loihi's export is the one that writes NIR; SpiNNaker's is a PyNN folder)
     nir_cmd.add_argument("--target", default=None, choices=("loihi",), help="quantise for this target first")
     nir_cmd.add_argument("--force", action="store_true", help="replace FILE if it exists")
     nir_cmd.set_defaults(func=cmd_export)
     pynn_cmd = formats.add_parser(
         "pynn", help="a standalone PyNN script (NEST or SpiNNaker)",
         description="Write a folder with run.py, model.json and network.npz; 'python run.py --simulator "
-                    "nest|spinnaker' runs it and writes spikes.npz. Atomic; see spikemem.hardware.pynn.")
+                    "nest|spinnaker' runs it and writes spikes.npz. Atomic; see spikemem.interop.pynn.")
     _model_options(pynn_cmd)
     pynn_cmd.add_argument("-o", "--output", required=True, metavar="DIR", help="the folder to write")
     pynn_cmd.add_argument("--duration", type=float, required=True, metavar="S", help="simulated time in seconds")

@@ -1,0 +1,45 @@
+"""The Loihi target: current-based LIF networks in Loihi 1's fixed-point formats.
+
+One module per concern: ``check`` (what Loihi refuses), ``quantize`` (the
+integers; one pass also finds the refusals), ``mapping`` (cores and chips),
+``export`` (NIR with the integers), ``kernel`` and ``emulator`` (the
+bit-accurate emulator, backend ``"loihi"``), ``brian2_loihi`` (the
+cross-check). The derivation and the measurements are in
+docs/targets/loihi.md. Registering imports none of them.
+"""
+from spikemem.backends import Backend, Capabilities, register
+from spikemem.targets import Target, register_target
+
+
+class Loihi(Target):
+    name = "loihi"
+    backend = "loihi"
+    summary = "Loihi 1: 24-bit compartments, 8-bit weights, pair STDP; bit-accurate emulator, NIR export"
+
+    def check(self, network, **options) -> list:
+        from .quantize import check         # (one pass finds the refusals and the integers)
+        return check(network, **options)
+
+    def quantize(self, network, **options):
+        from .quantize import quantize
+        return quantize(network, **options)
+
+    def map(self, network, **options):
+        from .mapping import map_network
+        return map_network(network, **options)
+
+    def export(self, network, path, **options) -> str:
+        from .export import export
+        return export(network, path, **options)
+
+    def emulate(self, network, duration, **options):
+        from .emulator import emulate
+        return emulate(network, duration, **options)
+
+
+register_target(Loihi())
+# integer state (24-bit u and v), read and written in SI floats
+register(Backend("loihi", "spikemem.hardware.loihi.emulator:LoihiSimulation",
+                 Capabilities(dtypes=("int24",), plasticity=True, spikes_as_numba=False, templates=("IF_curr_exp",),
+                              emulates="loihi"),
+                 summary="Loihi 1's fixed-point arithmetic, bit for bit as brian2-loihi"))

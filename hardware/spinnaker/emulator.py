@@ -1,0 +1,327 @@
+"""The SpiNNaker emulator as a spikemem backend (``"spinnaker"``): sPyNNaker
+1!7.4.1's neuron core running an exported ``run.py``, in its integers; ``emulate``
+and ``decomposition`` compare it with the float64 numba run."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from spikemem.errors import ModelError
+from spikemem.network import BuiltNetwork, BuiltPopulation
+from spikemem.simulation import Simulation
+
+from ..target import Emulation, compare_spikes, emulate_with
+from .supported import is_static, require_emulable, stdp_spec
+from .formats import LIF_PARAMS, MS, MV, NA, ONE, RECEPTORS, STATE, STDP_ONE, SYNAPSE_TYPE, exp_lut, s1615
+from .kernel import MAX_POST_EVENTS, run_ticks
+from .quantize import neuron_constants
+from .weights import weight_scaling
+
+FACTOR = {"v": MV, "isyn_exc": NA, "isyn_inh": -NA, "i_offset": NA}  # SI -> mV / nA (inh held positive)
+CONSTS = ("v_rest", "v_reset", "v_thresh", "R", "exp_TC", "exc_decay", "inh_decay", "exc_init", "inh_init")
+SPIKE_BUFFER = 1 << 16
+
+
+class SpiNNakerSimulation(Simulation):
+    """sPyNNaker 7.4.1's neuron core running spikemem.interop.pynn's run.py, in
+    integers (backend "spinnaker").
+
+    ``arithmetic``: "fixed" (the core's integers) or "float64" (the same
+    algorithm and step order in float64, unrounded weights and tables: what
+    is left of the difference to numba is the algorithm, not the rounding).
+    State between runs is kept; ``get`` / ``set`` read and write v, isyn_exc,
+    isyn_inh, i_offset, the LIF parameters and the weights ``w`` in SI units
+    (quantised on the way in).
+    """
+
+    name = "spinnaker"
+    packages = ("numba",)
+    chunk_steps = 2000
+
+    def __init__(self, built: BuiltNetwork, arithmetic: str = "fixed", dtype: str = "s16.15"):
+        if arithmetic not in ("fixed", "float64"):
+            raise ModelError(f"spinnaker emulator: arithmetic must be 'fixed' or 'float64', got {arithmetic!r}")
+        if dtype != "s16.15":           # (the board's state type; arithmetic="float64" is the unrounded twin)
+            raise ModelError(f"spinnaker backend: dtype {dtype!r} is not offered; the core holds s16.15 "
+                             f"(dtype 's16.15'; arithmetic='float64' runs the algorithm unrounded)")
+        require_emulable(built)
+        t0 = time.perf_counter()
+        self.built, self.arithmetic, self.step = built, arithmetic, 0
+        fixed = arithmetic == "fixed"
+        dtype = np.int64 if fixed else np.float64
+        self._unit = float(ONE) if fixed else 1.0       # state units per mV / nA
+        neurons = [p for p in built.populations.values() if p.kind == "neuron"]
+        sources = [p for p in built.populations.values() if p.kind == "spikes"]
+        starts = np.cumsum([0] + [p.size for p in neurons + sources])
+        self.offset = {p.name: int(o) for p, o in zip(neurons + sources, starts)}
+        self.N, self.G = int(starts[len(neurons)]), int(starts[-1])
+        # neuron state (rows of STATE, isyn_inh positive as the core holds it) and constants
+        self.params = {p.name: dict(p.params) for p in neurons}
+        self.X = np.zeros((len(STATE), self.N), dtype)
+        self.C = np.zeros((len(CONSTS), self.N), dtype)
+        self.T_refract, self.timer = np.zeros(self.N, np.int64), np.zeros(self.N, np.int64)
+        for pop in neurons:
+            for var, row in STATE.items():
+                self.X[row, self._slice(pop.name)] = self._state(pop.init[var] * FACTOR[var],
+                                                                 f"population '{pop.name}' {var}")
+            self._derive(pop)
+        # synapses, spike sources, recording
+        self.scaling = weight_scaling(built)
+        self.shift = np.zeros((2, self.N), np.int64)
+        for (post, receptor), entry in self.scaling.items():
+            self.shift[RECEPTORS.index(receptor), self._slice(post)] = entry["shift"]
+        self._build_synapses()
+        self._source_spikes = {p.name: (p.spike_steps.astype(np.int64), p.spike_ids.astype(np.int64))
+                               for p in sources}
+        self._merge_sources()
+        self._spikes = {name: ([], []) for name in built.spike_monitors}
+        self._states = [[] for _ in built.state_monitors]
+        self._setup_monitors()
+        self.spiked = np.zeros(max(self.G, 1), np.int64)
+        cap = max(self.G, SPIKE_BUFFER)
+        self.sp_step, self.sp_gid, self.sp_n = np.zeros(cap, np.int64), np.zeros(cap, np.int64), np.zeros(1, np.int64)
+        self.timings = {"build_s": time.perf_counter() - t0, "run_s": 0.0}
+
+    def _slice(self, name):
+        o = self.offset[name]
+        return slice(o, o + self.built.populations[name].size)
+
+    def _state(self, x, where):
+        """A value in mV / nA as the core holds it (s16.15, or float64)."""
+        return s1615(x, where) if self.arithmetic == "fixed" else np.asarray(x, np.float64)
+
+    def _derive(self, pop: BuiltPopulation):
+        """(Re)compute a population's constants from its SI parameters."""
+        view = BuiltPopulation(pop.name, pop.size, pop.kind, pop.model, pop.parsed, self.params[pop.name],
+                               pop.init, pop.refractory)
+        c = neuron_constants(view, self.built.dt, self.arithmetic == "fixed")
+        sl = self._slice(pop.name)
+        self.C[:, sl] = [c[k] for k in CONSTS]
+        self.T_refract[sl] = c["T_refract"]
+
+    def _build_synapses(self):
+        """Every synapse in rows by presynaptic neuron (CSR over neurons and
+        sources), a projection's synapses in their order within a row."""
+        built, fixed = self.built, self.arithmetic == "fixed"
+        cols = {k: [] for k in ("pre", "post", "type", "delay", "w", "rule", "row")}
+        self._proj_index = {}           # name -> [positions in the rows, sign, resolution (A), max weight (A)]
+        rules, rule_ids, self.post_rule = [], {}, np.full(self.N, -1, np.int64)
+        n_rows = 0
+        for bpj in built.projections:
+            n, r = bpj.i.size, SYNAPSE_TYPE[bpj.target]
+            entry = self.scaling.get((bpj.post, RECEPTORS[r]))
+            if not fixed:
+                w, res, w_max = np.abs(np.asarray(bpj.w, np.float64)) * NA, 1.0 / NA, np.inf
+            elif n:
+                w = entry["projections"][bpj.name]["w16"].astype(np.int64)
+                res, w_max = entry["resolution_nA"] / NA, entry["max_weight_nA"] / NA
+            else:
+                w, res, w_max = np.zeros(0, np.int64), 0.0, 0.0
+            rid, rows = -1, np.full(n, -1, np.int64)
+            if n and not is_static(bpj):
+                spec = stdp_spec(bpj)
+                rid = rule_ids.setdefault(tuple(sorted(spec.items())), len(rules))
+                if rid == len(rules):
+                    rules.append(self._rule(spec))
+                self.post_rule[self._slice(bpj.post)] = rid
+                rows = n_rows + bpj.i.astype(np.int64)         # a row per pre neuron and projection
+                n_rows += built.populations[bpj.pre].size
+            for k, v in (("pre", self.offset[bpj.pre] + bpj.i), ("post", self.offset[bpj.post] + bpj.j),
+                         ("type", np.full(n, r)), ("delay", bpj.delay), ("w", w), ("rule", np.full(n, rid)),
+                         ("row", rows)):
+                cols[k].append(np.asarray(v, np.int64 if k != "w" else w.dtype))
+            self._proj_index[bpj.name] = [None, -1.0 if r else 1.0, res, w_max]
+        cols = {k: np.concatenate(v) if v else np.zeros(0, np.int64) for k, v in cols.items()}
+        order = np.argsort(cols["pre"], kind="stable")
+        pos, start = np.empty_like(order), 0
+        pos[order] = np.arange(order.size)
+        for bpj in built.projections:
+            self._proj_index[bpj.name][0] = pos[start:start + bpj.i.size]
+            start += bpj.i.size
+        self.indptr = np.zeros(self.G + 1, np.int64)
+        np.cumsum(np.bincount(cols["pre"], minlength=self.G), out=self.indptr[1:])
+        self.syn_post, self.syn_type, self.syn_delay, self.syn_rule, self.syn_row = (
+            cols[k][order] for k in ("post", "type", "delay", "rule", "row"))
+        dtype = self.X.dtype
+        self.syn_w = cols["w"][order].astype(dtype)
+        self.pre_time, self.pre_trace = np.zeros(max(n_rows, 1), np.int64), np.zeros(max(n_rows, 1), dtype)
+        self.ph_count = np.zeros(self.N, np.int64)
+        self.ph_time = np.zeros((self.N, MAX_POST_EVENTS), np.int64)
+        self.ph_trace = np.zeros((self.N, MAX_POST_EVENTS), dtype)
+        nr, size = max(len(rules), 1), max([len(t) for r in rules for t in r[:2]] + [1])
+        self.lutp, self.lutm = np.zeros((nr, size), dtype), np.zeros((nr, size), dtype)
+        self.rule_c = np.zeros((nr, 4), dtype)
+        for k, (lutp, lutm, consts) in enumerate(rules):
+            self.lutp[k, :len(lutp)], self.lutm[k, :len(lutm)], self.rule_c[k] = lutp, lutm, consts
+        self.RL = int(cols["delay"].max(initial=1)) + 1
+        self.ring = np.zeros((2, self.N, self.RL), dtype)
+
+    def _rule(self, spec: dict):
+        """(LUT+, LUT-, [A+, A-, w_min, w_max]) as the core holds them for the
+        STDPMechanism run.py builds on SpiNNaker: A = A * w_max, in nA."""
+        dt_ms = self.built.dt * MS
+        consts = [spec["A_plus"] * spec["w_max"], spec["A_minus"] * spec["w_max"], spec["w_min"], spec["w_max"]]
+        taus = (spec["tau_plus"], spec["tau_minus"])
+        if self.arithmetic == "float64":
+            return [np.exp(-np.arange(exp_lut(dt_ms, tau).size) * dt_ms / tau) for tau in taus] + [consts]
+        return [exp_lut(dt_ms, tau) for tau in taus] + [[int(s1615(x, "STDP parameter")) for x in consts]]
+
+    def _merge_sources(self):
+        steps, gids = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+        for name, (s, i) in self._source_spikes.items():
+            keep = s >= self.step
+            steps.append(s[keep])
+            gids.append(self.offset[name] + i[keep])
+        steps, gids = np.concatenate(steps), np.concatenate(gids)
+        order = np.lexsort((gids, steps))
+        self.src_step, self.src_gid, self.src_ptr = steps[order], gids[order], np.zeros(1, np.int64)
+
+    def _setup_monitors(self):
+        gid, var, self.rec_lo, self.rec_hi = [], [], [], []
+        for mon in self.built.state_monitors:
+            self.rec_lo.append(len(gid))
+            for v in mon.variables:
+                gid += (self.offset[mon.population] + np.asarray(mon.ids, np.int64)).tolist()
+                var += [STATE[v]] * len(mon.ids)
+            self.rec_hi.append(len(gid))
+        self.rec_gid, self.rec_var, self.rec_lo, self.rec_hi = (
+            np.asarray(x, np.int64) for x in (gid, var, self.rec_lo, self.rec_hi))
+        self.rec_every = np.asarray([mon.every for mon in self.built.state_monitors], np.int64)
+        self.rec_cnt = np.zeros(len(self.rec_every), np.int64)
+        self.rec_scale = 1.0 / (np.array([FACTOR[v] for v in STATE]) * self._unit)
+
+    # --- the run loop's hooks
+    def _prepare_run(self, n_steps, **options):
+        super()._prepare_run(n_steps, **options)
+        end = self.step + n_steps
+        n_rec = np.zeros(len(self.rec_every), np.int64)      # records of this run per monitor
+        for k, every in enumerate(self.rec_every):
+            first = -(-self.step // every) * every           # the first recorded step from now on
+            n_rec[k] = max(0, -(-(end - first) // every))
+        self.rec_offs = np.concatenate([[0], np.cumsum(n_rec * (self.rec_hi - self.rec_lo))]).astype(np.int64)
+        self.rec_buf = np.zeros(int(self.rec_offs[-1]))
+        self.rec_cnt[:] = 0
+        self._rec_taken = np.zeros_like(self.rec_cnt)       # records already moved to _states
+
+    def _advance(self, stop, report):
+        return int(run_ticks(
+            self.step, stop, self.RL, STDP_ONE if self.arithmetic == "fixed" else 1.0,
+            self.X, self.C, self.T_refract, self.timer, self.shift, self.ring,
+            self.post_rule, self.ph_count, self.ph_time, self.ph_trace,
+            self.src_step, self.src_gid, self.src_ptr, self.indptr, self.syn_post, self.syn_type,
+            self.syn_delay, self.syn_w, self.syn_rule, self.syn_row, self.pre_time, self.pre_trace,
+            self.lutp, self.lutm, self.rule_c, self.spiked, self.sp_step, self.sp_gid, self.sp_n,
+            self.rec_every, self.rec_lo, self.rec_hi, self.rec_gid, self.rec_var, self.rec_scale,
+            self.rec_offs, self.rec_cnt, self.rec_buf))
+
+    def _flush(self):
+        self._flush_spikes()
+        for k, mon in enumerate(self.built.state_monitors):
+            shape = (len(mon.variables), len(mon.ids))
+            lo, hi, width = int(self._rec_taken[k]), int(self.rec_cnt[k]), shape[0] * shape[1]
+            if hi > lo:
+                start = self.rec_offs[k]
+                self._states[k].append(self.rec_buf[start + lo * width:start + hi * width].reshape(hi - lo, *shape))
+                self._rec_taken[k] = hi
+
+    def _flush_spikes(self):
+        n = int(self.sp_n[0])
+        steps, gids = self.sp_step[:n], self.sp_gid[:n]
+        for name in self.built.spike_monitors:
+            o, size = self.offset[name], self.built.populations[name].size
+            sel = (gids >= o) & (gids < o + size)
+            self._spikes[name][0].append(steps[sel].copy())
+            self._spikes[name][1].append(gids[sel] - o)
+        self.sp_n[0] = 0
+
+    def _recorded(self, **which):
+        return self._spike_trains(self._spikes), self._traces(self._states)
+
+    def _result_meta(self, **which):
+        return {"target": "spinnaker", "arithmetic": self.arithmetic,
+                "ring_buffer_shifts": {f"{post}.{rec}": e["shift"] for (post, rec), e in self.scaling.items()}}
+
+    # --- state between runs (checked by Simulation)
+    def _get(self, owner, var):
+        if isinstance(owner, BuiltPopulation):
+            if var in STATE:
+                return self.X[STATE[var], self._slice(owner.name)] / self._unit / FACTOR[var]
+            factor = dict(LIF_PARAMS)[var]
+            return self._state(np.asarray(self.params[owner.name][var], float) * factor, var) / self._unit / factor
+        if var != "w":
+            raise ModelError(f"projection '{owner.name}': the SpiNNaker emulator keeps only the weight 'w' "
+                             f"(sPyNNaker's STDP traces live per neuron, not as '{var}')")
+        pos, sign, res, _ = self._proj_index[owner.name]
+        return sign * self.syn_w[pos] * res
+
+    def _set(self, owner, var, values):
+        if isinstance(owner, BuiltPopulation):
+            if var in STATE:
+                self.X[STATE[var], self._slice(owner.name)] = self._state(
+                    np.asarray(values) * FACTOR[var], f"'{owner.name}'.{var}")
+                return
+            old = self.params[owner.name][var]
+            self.params[owner.name][var] = values
+            try:
+                self._derive(owner)
+            except ModelError:
+                self.params[owner.name][var] = old
+                raise
+            return
+        if var != "w":
+            raise ModelError(f"projection '{owner.name}': only 'w' can be set on the SpiNNaker emulator")
+        pos, sign, res, w_max = self._proj_index[owner.name]
+        w = np.asarray(values, float)
+        if np.any(sign * w < 0):
+            raise ModelError(f"'{owner.name}'.w: weights must be {'<= 0' if sign < 0 else '>= 0'} "
+                             f"(the synapse type gives the sign on SpiNNaker)")
+        if np.any(np.abs(w) > w_max * (1 + 1e-12)):
+            raise ModelError(f"'{owner.name}'.w: {np.abs(w).max()} A exceeds the largest weight the "
+                             f"ring-buffer shift chosen at build time can hold ({w_max} A)")
+        if self.arithmetic == "fixed":
+            self.syn_w[pos] = np.rint(np.abs(w) / res).astype(np.int64) if res else 0
+        else:
+            self.syn_w[pos] = np.abs(w) * NA
+
+    def _set_spikes(self, pop, steps, ids):
+        self._source_spikes[pop.name] = (np.asarray(steps, np.int64), np.asarray(ids, np.int64))
+        self._merge_sources()
+
+
+def emulate(network, duration, **options) -> Emulation:
+    """Run ``network`` for ``duration`` seconds on the emulator and on the
+    numba engine (float64) and compare their spikes step for step (alignment
+    0: both label a spike with the step its membrane crossed, docs/targets/spinnaker.md).
+    ``options`` go to ``SpiNNakerSimulation``."""
+    return emulate_with("spinnaker", "spinnaker", network, duration, **options)
+
+
+def decomposition(network, duration, **options) -> dict:
+    """Where the emulator parts from numba, in two steps: ``algorithm``
+    compares numba (float64, exact integration) with the emulator's float64
+    twin (sPyNNaker's step, refractoriness and threshold, no rounding);
+    ``rounding`` compares that twin with the fixed-point emulator. Each is
+    ``compare_spikes`` per population; ``total`` is numba against the emulator."""
+    em = emulate(network, duration, **options)
+    twin = SpiNNakerSimulation(network.build(), **{**options, "arithmetic": "float64"})
+    twin.run(em.result.meta["duration"], progress=False)
+    twin = twin.result()
+    dt = em.result.meta["dt"]
+    return {"total": em.distance, "algorithm": compare_spikes(em.reference, twin, dt),
+            "rounding": compare_spikes(twin, em.result, dt)}
+
+
+def ca3_functional(**options):
+    """The CA3 functional experiment (``spikemem.models.ca3_cam.experiments``) on the
+    emulator with ``options``; returns (memory, [(cues, content) per operation])."""
+    from spikemem.models.ca3_cam import experiments
+    from spikemem.models.ca3_cam.network import CA3Memory
+    mem = CA3Memory(5, 10, backend="spinnaker")
+    if options:
+        mem.sim = SpiNNakerSimulation(mem.network.build(), **options)
+    answers = []
+    for kind, arg in experiments.FUNCTIONAL:
+        answer = mem.learn(*arg) if kind == "learn" else getattr(mem, kind)(arg)
+        answers.append((sorted(answer.cues), sorted(answer.content)))
+    return mem, answers

@@ -1,0 +1,108 @@
+"""What the s16.15 emulator implements: IF_curr_exp populations, spike-source
+arrays, static projections and the additive pair rules, each refusal listed
+in full before any work starts (``quantize`` and the backend read the same)."""
+from __future__ import annotations
+
+import numpy as np
+
+from spikemem.errors import ModelError
+from spikemem.interop import pynn
+from spikemem.network import BuiltNetwork, BuiltProjection
+from spikemem.neurons import IF_curr_exp
+
+from .formats import NA, STATE, SYNAPSE_TYPE
+
+
+#: the additive pair rules spikemem.interop.pynn exports (name -> (template, weight dependence, A map))
+RULES = {name: rule for name, rule in pynn.STDP_RULES.items() if rule[1] == "AdditiveWeightDependence"}
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split())
+
+
+def rule_of(bpj: BuiltProjection):
+    """The ``RULES`` entry a projection was built from, or None."""
+    for rule in RULES.values():
+        model = rule[0]
+        if (_norm(bpj.plastic_pre) == _norm(model.on_pre) and _norm(bpj.on_post) == _norm(model.on_post)
+                and _norm(bpj.equations) == _norm(model.equations_for("amp"))):
+            return rule
+    return None
+
+
+def is_static(bpj: BuiltProjection) -> bool:
+    return not bpj.plastic_pre and not bpj.on_post and _norm(bpj.equations) in ("w : amp", "w : weight")
+
+
+def stdp_spec(bpj: BuiltProjection) -> dict:
+    """The STDPMechanism parameters run.py gets from spikemem.interop.pynn (ms, nA;
+    A as exported, a fraction of w_max)."""
+    spec, why = pynn.stdp_spec(bpj, rule_of(bpj), NA)
+    if why:
+        raise ModelError(why)
+    return spec
+
+
+def emulator_problems(built: BuiltNetwork) -> list:
+    """Every reason the emulator cannot run ``built`` (empty: it can)."""
+    bad, rules = [], {}
+    template = IF_curr_exp()
+    for name, pop in built.populations.items():
+        where = f"population '{name}'"
+        if pop.kind == "poisson":
+            bad.append(f"{where}: Poisson sources are not emulated (give a spike-source array)")
+        elif pop.kind == "neuron" and (pop.model.name != "IF_curr_exp" or not pop.model.same_dynamics(template)):
+            bad.append(f"{where}: neuron model '{pop.model.name}' is not the IF_curr_exp template "
+                       f"(the emulator implements sPyNNaker's LIF with exponential current synapses)")
+    bad += [f"current input on '{inp.population}' ('{inp.variable}'): only a constant i_offset is "
+            f"emulated (give the population i_offset instead)" for inp in built.inputs]
+    bad += [f"state monitor on '{mon.population}': '{var}' is not emulated (record {sorted(STATE)})"
+            for mon in built.state_monitors for var in mon.variables if var not in STATE]
+    for bpj in built.projections:
+        where = f"projection '{bpj.name}'"
+        post = built.populations[bpj.post]
+        if post.kind != "neuron" or post.model.name != "IF_curr_exp":
+            continue            # reported with the population
+        if bpj.target not in SYNAPSE_TYPE:
+            bad.append(f"{where}: drives '{bpj.target}', not a synapse type (isyn_exc, isyn_inh)")
+            continue
+        if bpj.on_pre != f"{bpj.target}_post += w":
+            bad.append(f"{where}: custom on_pre={bpj.on_pre!r} (SpiNNaker adds the weight)")
+            continue
+        w = np.asarray(bpj.w, float)
+        inh = bpj.target == "isyn_inh"
+        if w.size and (np.any(w > 0) if inh else np.any(w < 0)):
+            bad.append(f"{where}: {'positive' if inh else 'negative'} weights on the "
+                       f"{'inhibitory' if inh else 'excitatory'} synapse type (SpiNNaker stores |w|; "
+                       f"the synapse type gives the sign)")
+        if is_static(bpj):
+            continue
+        if rule_of(bpj) is None:
+            bad.append(f"{where}: synapse model is neither static nor one of {sorted(RULES)}")
+            continue
+        if inh:
+            bad.append(f"{where}: plastic inhibitory projections are not emulated")
+            continue
+        try:
+            spec = stdp_spec(bpj)
+        except ModelError as e:
+            bad.append(f"{where}: {e}")
+            continue
+        if spec["w_min"] < 0 or spec["w_max"] < spec["w_min"]:
+            bad.append(f"{where}: STDP needs 0 <= w_min <= w_max (weights are unsigned), got "
+                       f"[{spec['w_min']}, {spec['w_max']}] nA")
+        # sPyNNaker merges the plastic projections into one post population into one rule
+        if rules.setdefault(bpj.post, spec) != spec:
+            bad.append(f"{where}: the plastic projections into '{bpj.post}' have different rules or "
+                       f"parameters (sPyNNaker needs one rule per population)")
+    return bad
+
+
+def require_emulable(built: BuiltNetwork) -> BuiltNetwork:
+    """``built``, or one ModelError listing every part the emulator cannot run."""
+    bad = emulator_problems(built)
+    if bad:
+        raise ModelError(f"the SpiNNaker emulator cannot run {len(bad)} part(s) of the network:\n  - "
+                         + "\n  - ".join(bad))
+    return built
