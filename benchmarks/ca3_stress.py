@@ -25,15 +25,18 @@ def main():
     print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['n']} | {r['m']} | {r['contents']} | {r['backend']} | {r['exact_recall_by_cue']:.2f} | "
-              f"{r['content_precision']:.2f} | {r['content_recall']:.2f} | {r['steps_per_op']} | {r['wall_ms_per_op']:.1f} |")
+              f"{r['content_precision']:.2f} | {r['content_recall']:.2f} | {r['steps_per_op']} | "
+              f"{r['wall_ms_per_op']:.1f} |")
     table = ann_comparison()
     print()
-    print("| memory | exact by cue | content precision | content recall | overwrite: new recalled | overwrite: others intact | capacity (2/4/8/16 memories) | ops/s |")
+    print("| memory | exact by cue | content precision | content recall | overwrite: new recalled "
+          "| overwrite: others intact | capacity (2/4/8/16 memories) | ops/s |")
     print("|---|---|---|---|---|---|---|---|")
     for name, t in table.items():
         cap = "/".join(f"{v:.2f}" for v in t["capacity"].values())
         print(f"| {name} | {t['exact_recall_by_cue']:.2f} | {t['content_precision']:.2f} | {t['content_recall']:.2f} | "
-              f"{t['overwrite_new_content_recalled']} | {t['overwrite_others_intact']:.2f} | {cap} | {t['operations_per_second']:.0f} |")
+              f"{t['overwrite_new_content_recalled']} | {t['overwrite_others_intact']:.2f} | {cap} "
+              f"| {t['operations_per_second']:.0f} |")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"stress": rows, "ann": table}, f, indent=1)

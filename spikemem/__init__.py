@@ -33,7 +33,7 @@ _API = {
     "FromMatrix": "connectors", "DistanceKernel": "connectors",
     "Uniform": "distributions", "Normal": "distributions",
     # running
-    "simulate": "backends", "simulation": "backends", "BACKENDS": "backends", "Simulation": "simulation",
+    "simulate": "backends", "simulation": "backends", "BACKENDS": "backends", "Simulation": "backends.contract",
     # results
     "Result": "results", "SpikeTrain": "results", "Trace": "results",
     # errors

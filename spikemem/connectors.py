@@ -153,9 +153,9 @@ class DistanceKernel(Connector):
     of i -> j is ``kernel(x_j - x_i - shift_i)`` where ``shift`` is an optional
     per-presynaptic offset (n_pre x ndim; the grid-cell attractor shifts each
     neuron's outgoing kernel along its preferred direction). Kernels:
-    ``gaussian``: amplitude * exp(-|x|^2 / (2 sigma^2));
-    ``dog``: a * exp(-gamma |x|^2) - exp(-beta |x|^2) (difference of Gaussians).
-    Distances wrap around when ``periodic``. Synapses with |w| <= cutoff are dropped.
+    ``gaussian``: ``amplitude * exp(-|x|^2 / (2 sigma^2))``;
+    ``dog``: ``a * exp(-gamma |x|^2) - exp(-beta |x|^2)`` (difference of Gaussians).
+    Distances wrap around when ``periodic``. Synapses with ``|w| <= cutoff`` are dropped.
     """
     shape: tuple = (1,)
     kernel: str = "gaussian"

@@ -7,19 +7,19 @@ postpones only the current); spikes in the same step count as pre-before-post.
 ``spinnaker_stdp`` adds sPyNNaker's one-step back-propagation delay to the
 post spikes and defers every change to the next presynaptic spike.
 
-==========================  ===================================================
-``stdp``                    pair STDP; additive or multiplicative weight
-                            dependence; all-to-all or nearest-neighbour
-                            pairing; optional sPyNNaker scaling of A by w_max
-``spinnaker_stdp``          sPyNNaker's own pair STDP: updates deferred to
-                            the next presynaptic spike, summed, clipped once
-``triplet_stdp``            Pfister and Gerstner (2006), all-to-all or nearest
-``diehl_cook_stdp``         the triplet variant of Diehl and Cook (2015); pair
-                            it with ``IF_cond_exp(adaptive=True)`` (theta) and
-                            ``normalize_weights`` between examples
-``hebbian``, ``anti_hebbian``, ``oja``   rate rules (clock-driven) between
-                            rate units, delivering through a summed variable
-==========================  ===================================================
+========================================  ===================================================
+``stdp``                                  pair STDP; additive or multiplicative weight
+                                          dependence; all-to-all or nearest-neighbour
+                                          pairing; optional sPyNNaker scaling of A by w_max
+``spinnaker_stdp``                        sPyNNaker's own pair STDP: updates deferred to
+                                          the next presynaptic spike, summed, clipped once
+``triplet_stdp``                          Pfister and Gerstner (2006), all-to-all or nearest
+``diehl_cook_stdp``                       the triplet variant of Diehl and Cook (2015); pair
+                                          it with ``IF_cond_exp(adaptive=True)`` (theta) and
+                                          ``normalize_weights`` between examples
+``hebbian``, ``anti_hebbian``, ``oja``    rate rules (clock-driven) between
+                                          rate units, delivering through a summed variable
+========================================  ===================================================
 
 One pair moves a weight by ``A_plus * exp(-lag/tau_plus)`` (post after pre)
 or ``-A_minus * exp(-lag/tau_minus)`` (post before pre), clipped to

@@ -34,7 +34,8 @@ def test_connectors_make_the_synapses_they_promise():
     assert abs(big.i.size / 90000 - 0.2) < 0.01
     fl = _one_projection(FromList([(0, 1, 2e-9, 3e-4), (2, 0, 1e-9, 1e-4)]), weight=None)
     assert list(fl.delay) == [3, 1] and list(fl.w) == [2e-9, 1e-9]
-    w = np.zeros((6, 6)); w[1, 2] = 5e-9
+    w = np.zeros((6, 6))
+    w[1, 2] = 5e-9
     fm = _one_projection(FromMatrix(w), weight=None)
     assert (fm.i.tolist(), fm.j.tolist(), fm.w.tolist()) == ([1], [2], [5e-9])
 
@@ -42,7 +43,8 @@ def test_connectors_make_the_synapses_they_promise():
 def test_distance_kernel_on_a_periodic_ring():
     p = _one_projection(DistanceKernel(shape=(8,), kernel="gaussian", params={"sigma": 1.0}),
                         8, 8, weight=None)
-    w = np.zeros((8, 8)); w[p.i, p.j] = p.w
+    w = np.zeros((8, 8))
+    w[p.i, p.j] = p.w
     assert w[0, 0] == pytest.approx(1.0)
     assert w[0, 1] == pytest.approx(w[0, 7])      # wraps around
     assert w[0, 1] > w[0, 2] > w[0, 4]
@@ -62,8 +64,10 @@ def test_network_file_round_trip_rebuilds_identically(tmp_path):
 
 
 def test_brian2_quantities_and_si_numbers_are_the_same():
-    a = Network(dt=0.1 * ms); a.population("x", 3, IF_curr_exp(tau_m=10 * ms), init={"v": -60 * mV})
-    b = Network(dt=1e-4); b.population("x", 3, IF_curr_exp(tau_m=0.01), init={"v": -0.06})
+    a = Network(dt=0.1 * ms)
+    a.population("x", 3, IF_curr_exp(tau_m=10 * ms), init={"v": -60 * mV})
+    b = Network(dt=1e-4)
+    b.population("x", 3, IF_curr_exp(tau_m=0.01), init={"v": -0.06})
     assert a.hash() == b.hash()
 
 

@@ -9,7 +9,7 @@ from brian2 import amp
 
 from spikemem.errors import ModelError
 from spikemem.network import BuiltPopulation, BuiltProjection
-from spikemem.simulation import Simulation
+from spikemem.backends.contract import Simulation
 
 from ..target import Emulation, emulate_with, violations_error
 from .formats import HEADROOM_BITS, STATE_MAX, W_MANT

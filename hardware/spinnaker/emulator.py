@@ -9,7 +9,7 @@ import numpy as np
 
 from spikemem.errors import ModelError
 from spikemem.network import BuiltNetwork, BuiltPopulation
-from spikemem.simulation import Simulation
+from spikemem.backends.contract import Simulation
 
 from ..target import Emulation, compare_spikes, emulate_with
 from .supported import is_static, require_emulable, stdp_spec

@@ -13,7 +13,8 @@ from spikemem.backends import backend, simulation
 from spikemem.connectors import FromMatrix
 from spikemem.errors import ModelError
 from spikemem.network import Network
-from spikemem.neurons import CubaLIF, IF_curr_exp
+from spikemem.interop.nir import CubaLIF
+from spikemem.neurons import IF_curr_exp
 from spikemem.plasticity import stdp
 
 DT = 1e-3

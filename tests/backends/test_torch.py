@@ -2,7 +2,6 @@
 training through surrogate spikes, and bad input."""
 import numpy as np
 import pytest
-import torch
 from brian2 import ms, mV, nA, pA
 
 from spikemem.analysis import mean_rate, spike_set
@@ -14,14 +13,17 @@ from spikemem.models.ca3_cam.experiments import FUNCTIONAL, run_script
 from spikemem.models.cuba.network import cuba
 from spikemem.network import Network
 from spikemem.neurons import AdEx, IF_curr_exp, Izhikevich
+from spikemem.plasticity import oja
 
 from networks import if_curr_exp_network
 from test_plasticity import diehl_cook_network, plastic_network, rate_network
-from spikemem.plasticity import oja
+
+# the torch extra: deselect with -m "not torch"; not collected where it is missing
+torch = pytest.importorskip("torch")
+pytest.importorskip("snntorch")
+pytestmark = pytest.mark.torch
 
 F64 = {"dtype": "float64", "device": "cpu"}
-
-pytestmark = pytest.mark.torch
 
 
 def _same_spikes(a, b, pop, dt, at_least=50):
@@ -86,7 +88,8 @@ def test_plastic_network_same_spikes_and_weights():
 
 
 def test_diehl_cook_and_rate_rule_agree():
-    for make, proj, steps in ((diehl_cook_network, "plastic", 0.2), (lambda: rate_network(oja(eta=5.0, alpha=2.0)), "rate", 0.2)):
+    for make, proj, steps in ((diehl_cook_network, "plastic", 0.2),
+                              (lambda: rate_network(oja(eta=5.0, alpha=2.0)), "rate", 0.2)):
         a = simulation(make(), "numba")
         b = simulation(make(), "torch", **F64)
         w0 = a.get(proj, "w")

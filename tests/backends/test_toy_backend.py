@@ -15,7 +15,7 @@ from spikemem.backends import BACKENDS, Backend, Capabilities, register
 from spikemem.errors import ModelError
 from spikemem.network import BuiltPopulation
 from spikemem.neurons import IF_curr_exp
-from spikemem.simulation import Simulation
+from spikemem.backends.contract import Simulation
 
 from backends.conformance import CHECKS
 

@@ -205,9 +205,9 @@ def test_network_file_round_trip(tmp_path):
 
 def test_export_nir(tmp_path, capsys):
     from spikemem.connectors import AllToAll
-    from spikemem.hardware.nir import read_nir
+    from spikemem.interop.nir import read_nir
     from spikemem.network import Network
-    from spikemem.neurons import LIF
+    from spikemem.interop.nir import LIF
     net = Network(dt=1e-3)
     net.spike_source("s", 2, [[1e-3], []])
     net.population("l", 3, LIF(tau=5e-3))

@@ -16,7 +16,8 @@ from spikemem.backends import simulate
 from spikemem.connectors import AllToAll, FromList, FromMatrix, OneToOne
 from spikemem.errors import ModelError
 from spikemem.network import Network
-from spikemem.neurons import IF, LI, LIF, CubaLIF, IF_cond_exp, IF_curr_exp, Izhikevich
+from spikemem.interop.nir.neurons import IF, LI, LIF, CubaLIF
+from spikemem.neurons import IF_cond_exp, IF_curr_exp, Izhikevich
 from spikemem.plasticity import stdp
 
 # the torch extra: skipped, not failed, where it is not installed

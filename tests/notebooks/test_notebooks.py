@@ -66,7 +66,12 @@ def test_notebook_is_stored_without_outputs(path):
     assert not dirty, f"{path.name}: cells {dirty} carry outputs; clear them before committing"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+#: notebooks that need an extra (the hardware one runs sPyNNaker's mapping and brian2-loihi)
+EXTRAS = {"hardware.ipynb": pytest.mark.hardware}
+
+
+@pytest.mark.parametrize("path", [pytest.param(p, id=p.name, marks=[EXTRAS[p.name]] if p.name in EXTRAS else [])
+                                  for p in NOTEBOOKS])
 def test_notebook_executes(path, tmp_path):
     nb = nbformat.read(path, as_version=4)
     workdir = tmp_path / "cwd"

@@ -27,7 +27,7 @@ from brian2.units.fundamentalunits import get_unit
 from ...errors import ModelError
 from ...lowering import float_dtype, lower, prepare
 from ...network import BuiltPopulation
-from ...simulation import Simulation
+from ..contract import Simulation
 from ...results import SpikeTrain, Trace
 
 TARGETS = ("numpy", "cython", "cpp_standalone")

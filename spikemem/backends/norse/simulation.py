@@ -1,14 +1,14 @@
 """The norse backend: a NIR-expressible network run by norse's neuron cells.
 
-The network goes through NIR: ``spikemem.hardware.nir.graph_from_built``
+The network goes through NIR: ``spikemem.interop.nir.graph_from_built``
 exports it (refusing, with every offender listed, what NIR cannot carry) and
 ``norse.torch.from_nir`` turns each node into its norse module -- a
 ``torch.nn.Linear`` per Affine, ``LIFBoxCell`` / ``IAFCell`` / norse's CubaLIF
 module per neuron node. This backend then steps those modules in spikemem's
-order (see architecture.md): the Linear of a projection with delay d reads the
+order (see the architecture page of the docs): the Linear of a projection with delay d reads the
 presynaptic spikes of d steps ago, all neuron cells update, spikes are
 recorded. So its spikes are the numba engine's, step for step, not shifted by
-the lag a same-step NIR consumer has (``spikemem.hardware.nir.step_lags``).
+the lag a same-step NIR consumer has (``spikemem.interop.nir.step_lags``).
 
 ``from_nir`` departs from NIR's equations in a few places (nir 1.0.8, norse
 1.1.0); the backend corrects the modules it receives, not norse's dynamics:
@@ -39,7 +39,7 @@ import numpy as np
 
 from ...errors import ModelError
 from ...network import BuiltPopulation
-from ...simulation import Simulation
+from ..contract import Simulation
 
 STATE = {"LIF": ("v",), "IF": ("v",), "LI": ("v",), "CubaLIF": ("v", "i_syn")}
 

@@ -432,7 +432,8 @@ class Assembler:
         # Brian2 skips writes to variables flagged "(unless refractory)" of a
         # refractory postsynaptic neuron; so does the engine.
         guards = {codeobj.variables[s.var].conditional_write for s in vector
-                  if s.var in codeobj.variables and getattr(codeobj.variables[s.var], "conditional_write", None) is not None}
+                  if s.var in codeobj.variables
+                  and getattr(codeobj.variables[s.var], "conditional_write", None) is not None}
         if guards:
             cond = " and ".join(self.array(g, "_j") for g in guards)
             body = [f"{ind}if {cond}:"] + ["    " + b for b in body]

@@ -12,7 +12,7 @@ from numba import _helperlib
 from ...errors import ModelError
 from ...lowering import float_dtype, lower, prepare
 from ...network import BuiltPopulation
-from ...simulation import Simulation
+from ..contract import Simulation
 from . import engine
 
 CHUNK_STEPS = 2000   # steps per kernel call when a progress bar is shown

@@ -574,7 +574,8 @@ class TorchNetwork(nn.Module):
         store = self.state[pc.key]
         for var, value in written.items():
             value = torch.as_tensor(value, dtype=store[var].dtype, device=self.device)
-            store[var] = torch.where(active, value, store[var]) if active is not None else value.expand_as(store[var]).clone()
+            store[var] = (torch.where(active, value, store[var]) if active is not None
+                          else value.expand_as(store[var]).clone())
         for (side, var, guard), value in increments.items():
             P = self.state[pc.post if side == "post" else pc.pre]
             value = torch.as_tensor(value, dtype=self.dtype, device=self.device).expand(shape)

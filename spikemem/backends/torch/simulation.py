@@ -15,7 +15,7 @@ from ...errors import ModelError
 from ...lowering import lower, prepare
 from ...network import BuiltPopulation
 from ...results import SpikeTrain
-from ...simulation import Simulation, _si
+from ..contract import Simulation, _si
 from .engine import TorchNetwork
 
 CHUNK_STEPS = 1000     # steps per chunk: source input is multiplied through per chunk

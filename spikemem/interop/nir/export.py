@@ -10,7 +10,7 @@ import numpy as np
 from spikemem import __version__
 from spikemem.errors import ModelError
 from spikemem.network import BuiltNetwork, Network
-from spikemem.neurons import NIR_TEMPLATES
+from .neurons import NIR_TEMPLATES
 from spikemem.results import atomic_write
 
 from .convention import CONVENTION, FORMS, problems_error, step_lags

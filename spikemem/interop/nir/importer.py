@@ -14,7 +14,7 @@ import numpy as np
 from spikemem.connectors import FromMatrix
 from spikemem.errors import ModelError
 from spikemem.network import Network
-from spikemem.neurons import NIR_TEMPLATES
+from .neurons import NIR_TEMPLATES
 
 from .convention import FORMS, IMPORTED, LEGACY_RESETS, LINEAR, lags, problems_error
 from .names import Names

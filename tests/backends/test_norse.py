@@ -5,10 +5,18 @@ import pytest
 from spikemem.backends import simulate, simulation
 from spikemem.connectors import AllToAll, FromMatrix, OneToOne
 from spikemem.errors import ModelError
-from spikemem.interop.nir import export_nir, spikes_from_raster
+from spikemem.interop.nir.neurons import IF, LI, LIF, CubaLIF
 from spikemem.network import Network
-from spikemem.neurons import IF, LI, LIF, CubaLIF, IF_curr_exp
+from spikemem.neurons import IF_curr_exp
 from spikemem.plasticity import stdp
+
+# the torch extra: deselect with -m "not torch"; not collected where it is missing
+pytest.importorskip("torch")
+pytest.importorskip("norse")
+pytest.importorskip("nir")
+from spikemem.interop.nir import export_nir, spikes_from_raster  # noqa: E402
+
+pytestmark = pytest.mark.torch
 
 DT, STEPS = 1e-3, 300
 

@@ -15,10 +15,10 @@ from importlib.metadata import PackageNotFoundError, version
 import numpy as np
 from brian2 import Quantity, second
 
-from .errors import ModelError
-from .network import BuiltNetwork, BuiltPopulation, BuiltProjection
-from .progress import progress as _progress
-from .units import to_si
+from ..errors import ModelError
+from ..network import BuiltNetwork, BuiltPopulation, BuiltProjection
+from ..progress import progress as _progress
+from ..units import to_si
 
 
 def _version(package: str) -> str | None:
@@ -153,7 +153,7 @@ class Simulation:
         """What produced the results: versions, backend and its options, seed, network, timings."""
         import brian2
 
-        from . import __version__
+        from .. import __version__
         versions = {"spikemem": __version__, "numpy": np.__version__, "brian2": brian2.__version__}
         for package in self.packages:
             versions[package] = _version(package)
@@ -164,14 +164,14 @@ class Simulation:
 
     def result(self, **which):
         """Spike trains, traces and the provenance record of everything run so far."""
-        from .results import Result
+        from ..results import Result
         spikes, traces = self._recorded(**which)
         return Result(spikes, traces, {**self.provenance(), **self._result_meta(**which)})
 
     # --- shared
     def _spike_trains(self, recorded) -> dict:
         """Result spike trains from {population: (list of step arrays, list of id arrays)}."""
-        from .results import SpikeTrain
+        from ..results import SpikeTrain
         out = {}
         for name, (steps, ids) in recorded.items():
             steps = np.concatenate(steps) if steps else np.zeros(0, np.int64)
@@ -183,7 +183,7 @@ class Simulation:
         """Result traces from one (records, variables, neurons) array per state monitor,
         or an empty list where a monitor recorded nothing."""
         from brian2.units.fundamentalunits import get_unit
-        from .results import Trace
+        from ..results import Trace
         traces = {}
         for mon, parts in zip(self.built.state_monitors, buffers):
             buf = np.concatenate(parts) if len(parts) else np.zeros((0, len(mon.variables), len(mon.ids)))
@@ -238,7 +238,8 @@ class Simulation:
         shared = shared or (isinstance(owner, BuiltProjection) and var in owner.namespace)
         if shared:
             if np.ndim(v):
-                raise ModelError(f"{where} is shared by every {'neuron' if isinstance(owner, BuiltPopulation) else 'synapse'}; "
+                every = "neuron" if isinstance(owner, BuiltPopulation) else "synapse"
+                raise ModelError(f"{where} is shared by every {every}; "
                                  f"give one number, got shape {np.shape(v)}")
             self._set(owner, var, float(v))
             return
