@@ -8,7 +8,8 @@ against the set semantics, steps and wall time per operation on each backend;
 then CA3 vs classical and modern Hopfield networks.
 """
 import argparse
-import json
+
+from record import write_run_set
 
 from spikemem.models.ca3_cam.experiments import ann_comparison, scaled_stress
 
@@ -17,7 +18,9 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="sizes 8 and 16 only")
     parser.add_argument("--backends", nargs="+", default=["numba", "brian2-numpy"])
-    parser.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
+    parser.add_argument("--out", metavar="PREFIX",
+                        help="also write the run sets as JSON for the docs: PREFIX-<backend>.json per backend, "
+                             "PREFIX-ann.json")
     args = parser.parse_args()
     sizes = ((8, 8), (16, 16)) if args.quick else ((16, 16), (32, 32), (64, 64), (128, 128))
     rows = scaled_stress(sizes, backends=args.backends)
@@ -37,9 +40,11 @@ def main():
         print(f"| {name} | {t['exact_recall_by_cue']:.2f} | {t['content_precision']:.2f} | {t['content_recall']:.2f} | "
               f"{t['overwrite_new_content_recalled']} | {t['overwrite_others_intact']:.2f} | {cap} "
               f"| {t['operations_per_second']:.0f} |")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"stress": rows, "ann": table}, f, indent=1)
+    if args.out:
+        for backend in args.backends:
+            write_run_set(f"{args.out}-{backend}.json", "ca3_stress", [r for r in rows if r["backend"] == backend])
+        write_run_set(f"{args.out}-ann.json", "ca3_stress.ann_comparison",
+                      [{"memory": name, **t} for name, t in table.items()])
 
 
 if __name__ == "__main__":

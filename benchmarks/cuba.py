@@ -40,6 +40,10 @@ a failed simulator gives a row with "error"), then one row of ratios:
 * ``rate_ratio``: numba's mean rate / the simulator's mean rate (1: same activity);
 * ``numba_bytes_per_synapse``: numba engine static synapse storage per synapse.
 
+``--out FILE`` also writes the run set as the documentation's performance page
+reads it (``benchmarks/record.py``): one row per round with each simulator's
+run_s and its ratio to numba's.
+
 Exit status: 0 if every simulator ran, 1 otherwise.
 """
 from __future__ import annotations
@@ -49,6 +53,8 @@ import json
 import statistics
 import subprocess
 import sys
+
+from record import write_run_set
 
 from spikemem.cli.common import DTYPES
 
@@ -122,6 +128,27 @@ def median_by_round(by_round: list[dict]) -> dict:
             for name in sorted(names) if any(r.get(name) is not None for r in by_round)}
 
 
+def run_set_rows(rows: list[dict], by_round: list[dict], repeat: int) -> list[dict]:
+    """One row per round: each simulator's run_s and its run_speedup over numba."""
+    out = []
+    for k, speedup in enumerate(by_round):
+        this_round = [r for r in rows if r.get("round", 1) == k + 1 and "error" not in r]
+        out.append({"round": k + 1, "run_s": {r["simulator"]: r["run_s"] for r in this_round},
+                    "run_speedup": speedup})
+    return out
+
+
+def _label(argv) -> str:
+    """The options that set the run's conditions (the docs' table label)."""
+    words, kept = iter(sys.argv[1:] if argv is None else list(argv)), []
+    for word in words:
+        if word == "--out":
+            next(words, None)
+        elif not word.startswith("--out="):
+            kept.append(word)
+    return " ".join(kept) or "(defaults)"
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -137,6 +164,7 @@ def main(argv=None) -> int:
                    help="floating-point type of every simulator's state (default: float64)")
     p.add_argument("--repeat", type=int, default=1, help="rounds over the simulators (default 1)")
     p.add_argument("--timeout", type=float, default=3600.0, help="seconds per simulator (default 3600)")
+    p.add_argument("--out", metavar="FILE", help="also write the run set as JSON for the docs")
     args = p.parse_args(argv)
     if args.repeat < 1:
         p.error(f"--repeat must be at least 1, got {args.repeat}")
@@ -162,6 +190,12 @@ def main(argv=None) -> int:
         summary["run_speedup_by_round"] = by_round
         summary["run_speedup_median"] = median_by_round(by_round)
     print(json.dumps(summary), flush=True)
+    if args.out:
+        write_run_set(args.out, "cuba", run_set_rows(rows, by_round, args.repeat), label=_label(argv),
+                      n=args.n, duration_s=args.duration,
+                      spikes={r["simulator"]: r.get("spikes") for r in fastest(rows)},
+                      run_speedup_median=summary.get("run_speedup_median"),
+                      numba_bytes_per_synapse=summary.get("numba_bytes_per_synapse"))
     return 0 if all("error" not in r for r in rows) else 1
 
 

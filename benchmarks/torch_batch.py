@@ -22,6 +22,7 @@ import time
 
 import numpy as np
 import torch
+from record import write_run_set
 
 from spikemem.analysis import spike_set
 from spikemem.backends import simulation
@@ -92,20 +93,26 @@ def main():
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     ap.add_argument("--dtype", default="float32")
     ap.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    ap.add_argument("--out", metavar="FILE", help="also write the rows as JSON for the docs")
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    for row in agree(min(args.n, 1000), 1.0):
+    agreement = list(agree(min(args.n, 1000), 1.0))
+    for row in agreement:
         print(json.dumps(row))
     v0 = initial_v(args.n, args.trials, seed=7)
     t_numba, s_numba = run_numba(args.n, args.trials, args.duration, v0)
     t_torch, s_torch, modes = run_torch(args.n, args.trials, args.duration, v0, args.device, args.dtype)
     common = {"n": args.n, "trials": args.trials, "duration_s": args.duration}
-    print(json.dumps({"engine": "numba", "sequential": True, "run_s": round(t_numba, 3), "spikes": s_numba, **common}))
-    print(json.dumps({"engine": "torch", "device": args.device, "dtype": args.dtype, "weights": modes,
-                      "threads": torch.get_num_threads(),
-                      "run_s": round(t_torch, 3), "spikes": s_torch, **common}))
-    print(json.dumps({"ratios": True, "numba_over_torch": round(t_numba / t_torch, 2)}))
+    rows = [{"engine": "numba", "sequential": True, "run_s": round(t_numba, 3), "spikes": s_numba, **common},
+            {"engine": "torch", "device": args.device, "dtype": args.dtype, "weights": modes,
+             "threads": torch.get_num_threads(), "run_s": round(t_torch, 3), "spikes": s_torch, **common}]
+    for row in rows:
+        print(json.dumps(row))
+    ratio = round(t_numba / t_torch, 2)
+    print(json.dumps({"ratios": True, "numba_over_torch": ratio}))
+    if args.out:
+        write_run_set(args.out, "torch_batch", rows, numba_over_torch=ratio, agreement=agreement)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ import statistics
 import time
 
 import torch
+from record import write_run_set
 
 BETA = 0.9
 
@@ -113,10 +114,14 @@ def bench(n, steps, batch, device, repeats):
                         "snntorch": lambda: run_snntorch((fc, lif), x),
                         "norse": lambda: run_norse((fc, cell), x)}, device, repeats).items())
     base = rows[0][1]
+    out = []
     for name, seconds in rows:
-        print(json.dumps({"framework": name, "n": n, "steps": steps, "batch": batch, "device": str(device),
-                          "seconds": round(seconds, 4)}))
+        row = {"framework": name, "n": n, "steps": steps, "batch": batch, "device": str(device),
+               "seconds": round(seconds, 4)}
+        print(json.dumps(row))
+        out.append({**row, "time_over_spikemem": round(seconds / base, 2)})
     print(json.dumps({"ratios": True, "n": n, "time_over_spikemem": {name: round(s / base, 2) for name, s in rows}}))
+    return out
 
 
 def main():
@@ -126,10 +131,12 @@ def main():
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    ap.add_argument("--out", metavar="FILE", help="also write the rows as JSON for the docs")
     args = ap.parse_args()
     device = torch.device(args.device)
-    for n in args.n:
-        bench(n, args.steps, args.batch, device, args.repeats)
+    rows = [row for n in args.n for row in bench(n, args.steps, args.batch, device, args.repeats)]
+    if args.out:
+        write_run_set(args.out, "torch_layer", rows)
 
 
 if __name__ == "__main__":

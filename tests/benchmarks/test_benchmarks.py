@@ -1,5 +1,6 @@
 """benchmarks/cuba.py's bookkeeping: fastest runs and ratios (the runs themselves are benchmarks)."""
 import importlib.util
+import json
 import pathlib
 
 import pytest
@@ -36,3 +37,16 @@ def test_repeat_must_be_positive(capsys):
     with pytest.raises(SystemExit):
         cuba_benchmark.main(["--repeat", "0"])
     assert "--repeat must be at least 1" in capsys.readouterr().err
+
+
+def test_out_writes_the_run_set_the_docs_render(tmp_path, capsys):
+    path = tmp_path / "cuba.json"
+    assert cuba_benchmark.main(["--quick", "--simulators", "numba,brian2-numpy", "--out", str(path)]) == 0
+    data = json.loads(path.read_text())
+    assert data["benchmark"] == "cuba" and data["label"] == "--quick --simulators numba,brian2-numpy"
+    assert data["machine"] and data["date"] and data["command"].startswith("python ")
+    (row,) = data["rows"]
+    assert set(row["run_s"]) == {"numba", "brian2-numpy"} and row["run_s"]["numba"] > 0
+    assert row["run_speedup"]["brian2-numpy"] == pytest.approx(row["run_s"]["brian2-numpy"] / row["run_s"]["numba"])
+    assert data["spikes"]["numba"] == data["spikes"]["brian2-numpy"] > 0
+    assert list(tmp_path.iterdir()) == [path]          # written atomically: no temporary file left
