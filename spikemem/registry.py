@@ -8,6 +8,8 @@ imports them by name.
 from __future__ import annotations
 
 import importlib
+import pkgutil
+import warnings
 from importlib.metadata import entry_points
 
 from .errors import ModelError
@@ -17,13 +19,25 @@ _plugins_loaded = False
 
 
 def load_plugins() -> None:
-    """Import every package named in the ``spikemem.plugins`` entry-point group, once."""
+    """Load every entry of the ``spikemem.plugins`` entry-point group, once. A
+    plugin that fails to load is reported and left out; the others still load."""
     global _plugins_loaded
     if _plugins_loaded:
         return
-    _plugins_loaded = True
     for ep in entry_points(group=PLUGIN_GROUP):
-        importlib.import_module(ep.value)
+        try:
+            ep.load()
+        except Exception as e:
+            warnings.warn(f"spikemem plugin '{ep.name}' ({ep.value}) failed to load and is left out: {e}",
+                          RuntimeWarning, stacklevel=2)
+    _plugins_loaded = True
+
+
+def import_subpackages(package: str, path) -> None:
+    """Import every subpackage of ``package`` (``path``: its ``__path__``): each registers its entries."""
+    for module in pkgutil.iter_modules(path):
+        if module.ispkg:
+            importlib.import_module(f"{package}.{module.name}")
 
 
 def load_object(path: str):
@@ -35,9 +49,10 @@ def load_object(path: str):
 class Registry:
     """Named entries of one kind (each with a ``name`` attribute)."""
 
-    def __init__(self, kind: str, packages: tuple = ()):
+    def __init__(self, kind: str, load=None):
         self.kind = kind
-        self._packages = packages       # imported before the first look-up: their entries register
+        self._load_own = load           # called before the first look-up: the built-in entries register
+        self._loaded = False
         self._entries: dict = {}
 
     def register(self, entry):
@@ -50,8 +65,10 @@ class Registry:
         self._entries.pop(name, None)
 
     def _load(self) -> None:
-        for package in self._packages:
-            importlib.import_module(package)
+        if not self._loaded:
+            self._loaded = True
+            if self._load_own is not None:
+                self._load_own()
         load_plugins()
 
     def get(self, name: str):

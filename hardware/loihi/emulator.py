@@ -2,7 +2,6 @@
 spikes beside the float64 numba run of the same network."""
 from __future__ import annotations
 
-import time
 
 import numpy as np
 from brian2 import amp
@@ -46,14 +45,15 @@ class LoihiSimulation(Simulation):
 
     def __init__(self, built, rounding: str = "stochastic", trace_impulse: int = 64,
                  headroom_bits: int = HEADROOM_BITS, dtype: str = "int24"):
-        t0 = time.perf_counter()
         if dtype != "int24":            # (the one state type, offered as every backend offers its own)
             raise ModelError(f"loihi backend: dtype {dtype!r} is not offered; Loihi's state is 24-bit "
                              f"integers (dtype 'int24')")
+        super().__init__(built, rounding=rounding, trace_impulse=trace_impulse, headroom_bits=headroom_bits,
+                         dtype=dtype)
         plan = Plan(built, trace_impulse, headroom_bits)
         if plan.violations:
             raise violations_error("loihi", plan.violations)
-        self.built, self.lnet, self.step = built, plan.lnet, 0
+        self.lnet = plan.lnet
         self._probe = {}                     # population -> compartments probed for state monitors
         comps = []
         self.emulator = Emulator(self.lnet, rounding=rounding)
@@ -62,7 +62,7 @@ class LoihiSimulation(Simulation):
             self._probe[id(mon)] = np.arange(len(comps), len(comps) + c.size)
             comps.extend(c.tolist())
         self.emulator.probe_comp = np.asarray(comps, np.int64)
-        self.timings = {"build_s": time.perf_counter() - t0, "run_s": 0.0}
+        self._built()
 
     @property
     def overflows(self) -> dict:

@@ -3,7 +3,6 @@
 and ``decomposition`` compare it with the float64 numba run."""
 from __future__ import annotations
 
-import time
 
 import numpy as np
 
@@ -46,8 +45,8 @@ class SpiNNakerSimulation(Simulation):
             raise ModelError(f"spinnaker backend: dtype {dtype!r} is not offered; the core holds s16.15 "
                              f"(dtype 's16.15'; arithmetic='float64' runs the algorithm unrounded)")
         require_emulable(built)
-        t0 = time.perf_counter()
-        self.built, self.arithmetic, self.step = built, arithmetic, 0
+        super().__init__(built, arithmetic=arithmetic, dtype=dtype)
+        self.arithmetic = arithmetic
         fixed = arithmetic == "fixed"
         dtype = np.int64 if fixed else np.float64
         self._unit = float(ONE) if fixed else 1.0       # state units per mV / nA
@@ -81,7 +80,7 @@ class SpiNNakerSimulation(Simulation):
         self.spiked = np.zeros(max(self.G, 1), np.int64)
         cap = max(self.G, SPIKE_BUFFER)
         self.sp_step, self.sp_gid, self.sp_n = np.zeros(cap, np.int64), np.zeros(cap, np.int64), np.zeros(1, np.int64)
-        self.timings = {"build_s": time.perf_counter() - t0, "run_s": 0.0}
+        self._built()
 
     def _slice(self, name):
         o = self.offset[name]

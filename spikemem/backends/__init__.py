@@ -8,11 +8,10 @@ read their capabilities; none imports an engine directly.
 """
 from __future__ import annotations
 
-import pkgutil
 from dataclasses import dataclass, field
 
 from ..errors import ModelError
-from ..registry import Registry, load_object
+from ..registry import Registry, import_subpackages, load_object
 
 
 @dataclass(frozen=True)
@@ -46,14 +45,16 @@ class Backend:
     summary: str = ""
 
     def simulation_class(self):
-        return load_object(self.simulation)
+        """The simulation class; a ModelError naming the extra where a package it needs is missing."""
+        try:
+            return load_object(self.simulation)
+        except ImportError as e:
+            extra = f"; install spikemem's '{self.capabilities.extra}' extra: pip install " \
+                    f"'spikemem[{self.capabilities.extra}]'" if self.capabilities.extra else ""
+            raise ModelError(f"backend '{self.name}' cannot load: {e}{extra}") from e
 
 
-def _backend_packages() -> tuple:
-    return tuple(f"{__name__}.{m.name}" for m in pkgutil.iter_modules(__path__) if m.ispkg)
-
-
-BACKENDS = Registry("backend", _backend_packages())
+BACKENDS = Registry("backend", load=lambda: import_subpackages(__name__, __path__))
 register = BACKENDS.register
 
 
@@ -66,9 +67,8 @@ def simulation(network, backend: str = "numba", **options):
     """Build ``network`` on ``backend``; all validation happens here, before any run."""
     entry = BACKENDS.get(backend)
     built = network.build()
-    options = {**entry.options, **options}
-    sim = entry.simulation_class()(built, **options)
-    sim.options = options
+    sim = entry.simulation_class()(built, **{**entry.options, **options})
+    sim.registered_as = entry.name
     return sim
 
 

@@ -57,11 +57,22 @@ class Simulation:
 
     built: BuiltNetwork
     step: int = 0                       # steps simulated so far
-    name: str = "?"                     # the backend's name, as results report it
+    name: str = "?"                     # the engine's name, as results report it
+    registered_as: str | None = None    # the name it was asked for by (``brian2-cpp``, ``torch-float64``)
     packages: tuple = ()                # packages whose versions the provenance records
-    options: dict = {}                  # the options the simulation was built with
     chunk_steps: int | None = None      # steps per ``_advance`` while a progress bar is shown
-    timings: dict
+
+    def __init__(self, built: BuiltNetwork, **options):
+        """Every backend's constructor starts here: the network, the options it
+        was built with (the provenance records them) and the build clock, which
+        ``_built()`` stops at the constructor's end."""
+        self.built = built
+        self.options = options
+        self.timings = {"build_s": 0.0, "run_s": 0.0}
+        self._build_started = time.perf_counter()
+
+    def _built(self) -> None:
+        self.timings["build_s"] = time.perf_counter() - self._build_started
 
     # --- implemented by each backend
     def _prepare_run(self, n_steps: int, **options) -> None:
@@ -133,7 +144,11 @@ class Simulation:
             chunk = self.chunk_steps if bar.enabled and self.chunk_steps else n_steps
             while self.step < end:
                 stop = min(end, self.step + chunk)
+                before = self.step
                 reached = self._advance(stop, report)
+                if not before < reached <= stop:
+                    raise RuntimeError(f"{self.name} backend: _advance from step {before} towards {stop} "
+                                       f"returned step {reached}")
                 self.step = reached
                 report(reached)
                 if reached < stop:
@@ -158,7 +173,8 @@ class Simulation:
         for package in self.packages:
             versions[package] = _version(package)
         dt = self.built.dt
-        return {"backend": self.name, "options": _plain(self.options), "versions": versions,
+        return {"backend": self.name, "registered_as": self.registered_as, "options": _plain(self.options),
+                "versions": versions,
                 "seed": self.built.seed, "dt": dt, "duration": self.step * dt,
                 "network_hash": self.built.hash, "timings": dict(self.timings)}
 

@@ -29,8 +29,7 @@ def _check_duration(duration: float, dt: float | None = None) -> float:
 
 def _check_backend(backend: str) -> None:
     from ..backends import BACKENDS
-    if backend not in BACKENDS:
-        raise CLIError(f"unknown backend '{backend}'; choose one of {', '.join(BACKENDS.names())}")
+    BACKENDS.get(backend)           # a ModelError listing the backends
 
 
 def experiment_model(name: str):

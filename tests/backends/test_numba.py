@@ -51,14 +51,18 @@ def test_delay_acts_exactly_d_steps_later():
 
 def test_full_spike_buffers_are_emptied_without_losing_spikes(monkeypatch):
     import spikemem.backends.numba.simulation as nb
-    big = simulation(cuba(n=500), "numba")
+    big = simulation(cuba(n=500, record_state=True), "numba")
     big.run(0.3)
     monkeypatch.setattr(nb, "SPIKE_BUFFER", 500)       # forces many hand-backs
-    small = simulation(cuba(n=500), "numba")
+    small = simulation(cuba(n=500, record_state=True), "numba")
     small.run(0.3)
     a, b = big.result().spikes["exc"], small.result().spikes["exc"]
     assert a.count() > 3 * 400        # several buffers of max(400, 500) spikes
     np.testing.assert_array_equal(spike_set(a, 1e-4), spike_set(b, 1e-4))
+    # the state monitors are emptied at each hand-back too, and lose nothing
+    key = next(k for k in big.result().traces if k.endswith(".v"))
+    np.testing.assert_array_equal(big.result().traces[key].values, small.result().traces[key].values)
+    assert big.result().traces[key].values.shape[0] == 3000
 
 
 # ------------------------------------------------------------------ threads

@@ -133,11 +133,9 @@ class Brian2Simulation(Simulation):
         if target not in TARGETS:
             raise ModelError(f"brian2 backend: unknown target {target!r}; choose one of {list(TARGETS)}")
         self.dtype = float_dtype(dtype, "brian2")
-        t0 = time.perf_counter()
-        self.built = built
+        super().__init__(built, target=target, strict_float=strict_float, dtype=np.dtype(self.dtype).name)
         self.target = target
         self.strict_float = bool(strict_float)
-        self.step = 0                      # simulated time steps so far
         self._collected = None              # cpp_standalone: the data read back
         self._last_counts = None            # runtime: spike counts of the last step run
         self.objects = None
@@ -151,7 +149,7 @@ class Brian2Simulation(Simulation):
             # is active (in run); check the model now with the same objects on numpy.
             with brian2_settings("numpy", False, built.dt, self.dtype):
                 prepare(_rewound(lower(built, self.dtype)), "numpy")
-        self.timings = {"build_s": time.perf_counter() - t0, "run_s": 0.0}
+        self._built()
 
     # ------------------------------------------------------- state between runs
     def _object(self, owner):

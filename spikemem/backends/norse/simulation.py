@@ -33,7 +33,6 @@ are fixed once the modules are built (``set`` of one raises ModelError).
 """
 from __future__ import annotations
 
-import time
 
 import numpy as np
 
@@ -129,12 +128,11 @@ class NorseSimulation(Simulation):
     def __init__(self, built, dtype="float64"):
         import torch
         from spikemem.interop.nir import graph_from_built
-        t0 = time.perf_counter()
         if str(dtype) not in ("float64", "float32", "torch.float64", "torch.float32"):
             raise ModelError(f"norse backend: dtype {dtype!r} is not supported (float64 or float32)")
+        super().__init__(built, dtype=str(dtype).replace("torch.", ""))
         self.torch = torch
         self.dtype = torch.float64 if "64" in str(dtype) else torch.float32
-        self.built = built
         graph = graph_from_built(built)                 # ModelError listing every offender
         self._check_monitors()
         tensor = lambda a: torch.tensor(np.array(a, dtype=float), dtype=self.dtype)
@@ -162,10 +160,9 @@ class NorseSimulation(Simulation):
                         for name, d in depth.items()}
         self.sources = {name: [pop.spike_steps, pop.spike_ids, 0] for name, pop in built.populations.items()
                         if pop.kind == "spikes"}
-        self.step = 0
         self._spikes = {name: ([], []) for name in built.spike_monitors}
         self._states = [[] for _ in built.state_monitors]
-        self.timings = {"build_s": time.perf_counter() - t0, "run_s": 0.0}
+        self._built()
 
     def _check_monitors(self):
         problems = []

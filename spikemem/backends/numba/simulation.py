@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 from contextlib import contextmanager
 
 import numpy as np
@@ -57,8 +56,7 @@ class NumbaSimulation(Simulation):
             raise ModelError(f"numba backend: threads must be a whole number >= 1 or 'auto', got {threads!r}")
         if not isinstance(strict_float, (bool, np.bool_)):
             raise ModelError(f"numba backend: strict_float must be True or False, got {strict_float!r}")
-        t0 = time.perf_counter()
-        self.built = built
+        super().__init__(built, dtype=np.dtype(dtype).name, threads=threads, strict_float=strict_float)
         self.objects = lower(built, dtype)
         prepare(self.objects, "numpy")     # Brian2's checks; fills the abstract code
         self.strict_float = bool(strict_float)
@@ -72,7 +70,6 @@ class NumbaSimulation(Simulation):
         self.module = engine.load(self.source)
         self.args = kernel.args
         self.values = kernel.values
-        self.step = 0
         self._spikes = {name: ([], []) for name in built.spike_monitors}
         self._states = [[] for _ in built.state_monitors]
         self._random = _helperlib.rnd_get_state(_helperlib.rnd_get_np_state_ptr())  # until seeded
@@ -80,7 +77,7 @@ class NumbaSimulation(Simulation):
             self.module.seed(built.seed)
         # compile (or load from numba's cache) now, so that run_s times the simulation only
         self.module.run(0, 0, 0, *[self.values[a] for a in self.args])
-        self.timings = {"build_s": time.perf_counter() - t0, "run_s": 0.0}
+        self._built()
 
     # --- random numbers: a stream of its own
     # The kernel draws with numba's np.random, whose state is one per thread

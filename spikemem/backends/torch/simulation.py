@@ -6,7 +6,6 @@ is the ``nn.Module`` (``TorchNetwork``) for training: its ``weights`` are
 """
 from __future__ import annotations
 
-import time
 
 import numpy as np
 import torch
@@ -45,15 +44,15 @@ class TorchSimulation(Simulation):
             torch.empty(0, device=device)
         except (RuntimeError, AssertionError) as e:
             raise ModelError(f"torch backend: device {device!r} is not usable: {e}") from None
-        t0 = time.perf_counter()
-        self.built = built
+        super().__init__(built, batch=batch, device=str(device), dtype=dtype, weights=weights, surrogate=surrogate,
+                         surrogate_scale=surrogate_scale, trial_params=trial_params)
         self.objects = lower(built)
         prepare(self.objects, "numpy")      # Brian2's checks; fills the abstract code
         self.module = TorchNetwork(built, self.objects, batch=batch, device=device, dtype=DTYPES[dtype],
                                    weights=weights, surrogate=surrogate, surrogate_scale=surrogate_scale,
                                    trial_params=trial_params)
         self._record = self._empty_record()
-        self.timings = {"build_s": time.perf_counter() - t0, "run_s": 0.0}
+        self._built()
 
     def _empty_record(self):
         return {"spikes": {name: [] for name in self.built.spike_monitors},
