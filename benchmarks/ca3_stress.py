@@ -2,7 +2,7 @@
 
     python benchmarks/ca3_stress.py [--quick] [--backends numba brian2-numpy]
 
-Prints two markdown tables (the ones in the README): per size and content
+Prints two markdown tables (the docs' CA3 page renders them from --out): per size and content
 kind, exact recall by cue, precision / recall of one-bit recall by content
 against the set semantics, steps and wall time per operation on each backend;
 then CA3 vs classical and modern Hopfield networks.

@@ -56,7 +56,7 @@ import sys
 
 from record import write_run_set
 
-from spikemem.cli.common import DTYPES
+from spikemem.lowering import FLOAT_DTYPES
 
 DEFAULT_SIMULATORS = "numba,numba-threads,brian2-cython,brian2-cpp"
 BASELINE = "numba"
@@ -160,7 +160,7 @@ def main(argv=None) -> int:
     p.add_argument("--quick", action="store_true", help="n=1000, duration 0.5 s (smoke test)")
     p.add_argument("--fast-math", action="store_true",
                    help="fast-math floating point in numba and Brian2's C++ (default: IEEE-strict)")
-    p.add_argument("--dtype", choices=DTYPES, default=None,
+    p.add_argument("--dtype", choices=list(FLOAT_DTYPES), default=None,
                    help="floating-point type of every simulator's state (default: float64)")
     p.add_argument("--repeat", type=int, default=1, help="rounds over the simulators (default 1)")
     p.add_argument("--timeout", type=float, default=3600.0, help="seconds per simulator (default 3600)")

@@ -1,7 +1,7 @@
 """ANN counterparts of the CA3 content-addressable memory: two Hopfield networks.
 
 Both store the same cue+content patterns as the spiking memory (see
-``shared/specs/ca3_cam.md``) and share its API (``learn``, ``recall_by_cue``,
+``docs/models/ca3-cam.md``) and share its API (``learn``, ``recall_by_cue``,
 ``recall_by_content``, ``stored``). A memory is one vector of length
 ``n_cues + n_content``: the cue part one-hot, the content part the set bits,
 coded bipolar (+1 set, -1 not set).

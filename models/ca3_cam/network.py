@@ -7,7 +7,7 @@ updates deferred to the next presynaptic spike, summed, clipped once, A
 scaled by w_max): a pairing moves a weight by up to 36 nA, the clip to
 [0, 6] nA makes it binary.
 
-Two measured departures from the paper (see the README): plasticity stays on
+Two measured departures from the paper (docs/models/ca3-cam.md): plasticity stays on
 during every operation and the traces (tau 3 ms) of one operation still pair
 with the spikes of the next if it comes 10 steps later, so every operation
 here occupies ``OPERATION_STEPS`` = 20 steps (the answer still appears 5-6
@@ -20,7 +20,7 @@ Recall by cue gates the stored content to the output through ContCond;
 recall by content returns the fragment and every cue that shares at least
 one bit with it. Timing at dt = 1 ms: every hop takes its synaptic delay, a
 6 nA input fires its target on the next step. The parameters are those of
-the paper's published configuration (see the model specification).
+the paper's published configuration (docs/models/ca3-cam.md).
 """
 from __future__ import annotations
 

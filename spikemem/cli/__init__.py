@@ -23,20 +23,19 @@ import argparse
 import sys
 
 from . import bench, hardware, run
-from .common import PROG, CLIError
+from .common import PROG, CLIError, catalogue
 
 
 def build_parser() -> argparse.ArgumentParser:
     from .. import __version__
-    from ..backends import BACKENDS
-    backends = ", ".join(BACKENDS.names())
     parser = argparse.ArgumentParser(
-        prog=PROG, description="Spiking networks defined once, simulated by several backends.")
+        prog=PROG, description="Spiking networks defined once, simulated by several backends.",
+        epilog=catalogue(), formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    run.add_parser(sub, backends)
-    bench.add_parser(sub, backends)
+    run.add_parser(sub)
+    bench.add_parser(sub)
     hardware.add_parsers(sub)             # check, quantize, map, emulate, export
     return parser
 
@@ -61,7 +60,3 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())

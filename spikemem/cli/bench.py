@@ -1,10 +1,11 @@
 """``spikemem bench``: one benchmark row (timings, spikes, memory) of a model on a backend."""
 from __future__ import annotations
 
+import argparse
 import json
 
-from .common import (DTYPES, CLIError, _check_backend, _check_duration, _dtype_option, _model_network, _threads,
-                     require_capability)
+from .common import (CLIError, add_backend_options, catalogue, _check_backend, _check_duration, _dtype_option,
+                     _model_network, _threads, require_capability)
 
 
 def benchmark_models() -> list:
@@ -80,16 +81,16 @@ def cmd_bench(args) -> int:
     return 0
 
 
-def add_parser(sub, backends: str) -> None:
+def add_parser(sub) -> None:
 
     bench = sub.add_parser(
         "bench", help="run a benchmark network once and print timings",
         description="Run a benchmark network once on one backend and print one row: "
                     "simulator, N, synapses, bio_s, build_s (includes code generation, "
-                    "compilation or cache load), run_s, spikes, mean_rate_hz.")
-    bench.add_argument("model", metavar="MODEL", help="benchmark network (cuba)")
-    bench.add_argument("--backend", default="numba", metavar="NAME",
-                       help=f"simulator: {backends} (default: numba)")
+                    "compilation or cache load), run_s, spikes, mean_rate_hz.",
+        epilog=catalogue(), formatter_class=argparse.RawDescriptionHelpFormatter)
+    bench.add_argument("model", metavar="MODEL",
+                       help=f"a benchmark model: {', '.join(benchmark_models())}")
     bench.add_argument("--duration", type=float, default=1.0, metavar="S",
                        help="simulated time in seconds (default: 1.0)")
     bench.add_argument("--n", type=int, default=4000, metavar="N", help="number of neurons (default: 4000)")
@@ -102,6 +103,5 @@ def add_parser(sub, backends: str) -> None:
     bench.add_argument("--fast-math", action="store_true",
                        help="numba and compiled brian2 targets with fast-math floating point, as Brian2's "
                             "default C++ flags (default: IEEE-strict, so that the two agree bit for bit)")
-    bench.add_argument("--dtype", choices=DTYPES, default=None,
-                       help="floating-point type of the state, where the backend offers it (default: the backend's)")
+    add_backend_options(bench)
     bench.set_defaults(func=cmd_bench)

@@ -113,8 +113,34 @@ def _threads(text: str):
         raise argparse.ArgumentTypeError(f"expected a whole number or 'auto', got {text!r}") from None
 
 
-#: ``lowering.FLOAT_DTYPES``' names, written out so that ``--help`` does not import brian2
-DTYPES = ("float64", "float32")
+def simulators_first() -> list:
+    """The registered backends, the hardware emulators last."""
+    from ..backends import BACKENDS
+    return sorted(BACKENDS.entries(), key=lambda b: b.capabilities.emulates is not None)
+
+
+def dtype_choices() -> list:
+    """Every state type some registered backend offers (``--dtype``'s choices)."""
+    return list(dict.fromkeys(d for b in simulators_first() for d in b.capabilities.dtypes))
+
+
+def catalogue() -> str:
+    """The registered models and backends, for the commands' help."""
+    from ..zoo import MODELS
+    lines = ["models:"]
+    for m in MODELS.entries():
+        experiments = f" (experiments: {', '.join(m.experiments)})" if m.experiments else ""
+        lines.append(f"  {m.name:15s} {m.summary}{experiments}")
+    lines += ["", "backends:"] + [f"  {b.name:15s} {b.summary}" for b in simulators_first()]
+    return "\n".join(lines)
+
+
+def add_backend_options(parser) -> None:
+    """--backend and --dtype, as run and bench take them."""
+    parser.add_argument("--backend", default="numba", metavar="NAME",
+                        help="the backend that simulates (listed below; default: numba)")
+    parser.add_argument("--dtype", choices=dtype_choices(), default=None,
+                        help="type of the state, where the backend offers it (default: the backend's)")
 
 
 def backends_with(capability: str) -> list:

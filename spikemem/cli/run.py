@@ -1,11 +1,12 @@
 """``spikemem run``: simulate a model or network file and write results, plots and metrics."""
 from __future__ import annotations
 
+import argparse
 import json
 import os
 
-from .common import (DTYPES, CLIError, _check_backend, _check_duration, _check_out_dir, _dtype_option, _finite,
-                     experiment_model, experiment_models, load_target, staged_dir)
+from .common import (CLIError, _check_backend, _check_duration, _check_out_dir, _dtype_option, _finite,
+                     add_backend_options, catalogue, experiment_model, experiment_models, load_target, staged_dir)
 
 
 def population_metrics(result, duration: float) -> dict:
@@ -87,23 +88,22 @@ def cmd_run_experiment(args, model) -> int:
     return 0
 
 
-def add_parser(sub, backends: str) -> None:
+def add_parser(sub) -> None:
     run = sub.add_parser(
         "run", help="simulate a model or network file and write results, plots and metrics",
-        description="Simulate a model from the zoo (e.g. 'cuba') or a network JSON file "
-                    "(written by Network.save) and write result.h5, raster.png, rate.png, "
-                    "traces.png (if any traces) and metrics.json into DIR.")
+        description="Simulate a model from the zoo or a network JSON file (written by Network.save) "
+                    "and write result.h5, raster.png, rate.png, traces.png (if any traces) and "
+                    "metrics.json into DIR; a model whose main job is an experiment writes its report.",
+        epilog=catalogue(), formatter_class=argparse.RawDescriptionHelpFormatter)
     run.add_argument("target", metavar="MODEL|NETWORK_FILE",
-                     help="model name (e.g. cuba) or path to a network JSON file")
-    run.add_argument("--backend", default="numba", metavar="NAME",
-                     help=f"simulator: {backends} (default: numba)")
+                     help="a model (listed below) or a network JSON file")
     run.add_argument("--duration", type=float, default=None, metavar="S",
                      help="simulated time in seconds (default: 1.0)")
     run.add_argument("--out", default=None, metavar="DIR",
                      help="output directory (default: out/<model>)")
     run.add_argument("--experiment", default=None, metavar="NAME",
-                     help="for models whose main job is a scripted experiment (ca3-cam: functional, "
-                          "stress or map; the first is the default)")
+                     help="for a model whose main job is a scripted experiment: which one "
+                          "(listed below; default: its first)")
     run.add_argument("--seed", type=int, default=None, metavar="N",
                      help="random seed (default: the model's / file's)")
     run.add_argument("--n", type=int, default=None, metavar="N",
@@ -112,6 +112,5 @@ def add_parser(sub, backends: str) -> None:
                      help="replace DIR even if it exists and is not empty")
     run.add_argument("--no-progress", action="store_true",
                      help="never show a progress bar (default: only on a terminal)")
-    run.add_argument("--dtype", choices=DTYPES, default=None,
-                     help="floating-point type of the state, where the backend offers it (default: the backend's)")
+    add_backend_options(run)
     run.set_defaults(func=cmd_run)

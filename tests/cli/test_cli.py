@@ -173,9 +173,8 @@ def test_bench_fast_math(capsys):
 
 
 def test_bench_dtype(capsys):
-    from spikemem.cli.common import DTYPES
-    from spikemem.lowering import FLOAT_DTYPES
-    assert DTYPES == tuple(FLOAT_DTYPES)
+    from spikemem.cli.common import dtype_choices
+    assert {"float64", "float32", "int24", "s16.15"} <= set(dtype_choices())
     assert run_cli("bench", "cuba", "--n", N, "--duration", "0.02", "--json") == 0
     assert json.loads(capsys.readouterr().out)["dtype"] == "float64"
     assert run_cli("bench", "cuba", "--n", N, "--duration", "0.02", "--dtype", "float32", "--json") == 0
@@ -203,6 +202,7 @@ def test_network_file_round_trip(tmp_path):
     assert not (tmp_path / "out2").exists()
 
 
+@pytest.mark.torch
 def test_export_nir(tmp_path, capsys):
     from spikemem.connectors import AllToAll
     from spikemem.interop.nir import read_nir
@@ -227,3 +227,16 @@ def test_export_nir(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "population 'exc'" in err and "population 'inh'" in err
     assert sorted(os.listdir(tmp_path)) == ["net.json", "net.nir"]
+
+
+def test_help_lists_what_the_registries_hold(capsys):
+    from spikemem.backends import BACKENDS
+    from spikemem.zoo import MODELS, Model, register_model
+    register_model(Model("toy-model", "spikemem.models.cuba.network:cuba", summary="registered by a test"))
+    try:
+        assert run_cli("run", "--help") == 0
+        out = capsys.readouterr().out
+        assert all(name in out for name in [*MODELS.names(), *BACKENDS.names()])
+        assert "registered by a test" in out and "functional, stress, map" in out
+    finally:
+        MODELS.unregister("toy-model")
