@@ -26,12 +26,11 @@ import time
 
 from brian2 import ms
 
-from spikemem.analysis import spike_set
+from spikemem.analysis import compare_spikes, spike_set
 from spikemem.hardware.spinnaker import emulator as se
-from spikemem.hardware.target import compare_spikes, error_table
 from spikemem.models.ca3_cam import experiments as experiments
 from spikemem.models.cuba.network import cuba_curr_exp
-from spikemem.targets import TARGETS
+from spikemem.targets import TARGETS, error_table
 
 loihi = TARGETS.get("loihi")
 
@@ -59,8 +58,8 @@ def cuba(n: int, duration: float):
 def ca3():
     ref_mem, ref_rows, _ = experiments.experiment("functional", "numba")
     reference = [(r["answer_cues"], r["answer_content"]) for r in ref_rows]
-    mem, answers = se.ca3_functional()
-    twin, _ = se.ca3_functional(arithmetic="float64")
+    mem, answers = experiments.ca3_functional("spinnaker")
+    twin, _ = experiments.ca3_functional("spinnaker", arithmetic="float64")
     differ = [(k, experiments.FUNCTIONAL[k], reference[k], a) for k, a in enumerate(answers) if a != reference[k]]
     print(f"CA3 functional experiment: {len(answers) - len(differ)}/{len(answers)} answers equal numba's"
           + "".join(f"\n  op {k} {op}: numba {r}, emulator {a}" for k, op, r, a in differ))

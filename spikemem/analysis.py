@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from spikemem.results import SpikeTrain
+from spikemem.results import Result, SpikeTrain
 
 
 def mean_rate(train: SpikeTrain, duration: float) -> float:
@@ -69,3 +69,26 @@ def spike_set(train: SpikeTrain, dt: float) -> np.ndarray:
     steps = np.rint(train.times / dt).astype(np.int64)
     order = np.lexsort((train.ids, steps))
     return np.column_stack((steps[order], train.ids[order])).astype(np.int64, copy=False)
+
+
+def compare_spikes(reference: Result, other: Result, dt: float) -> dict:
+    """Per population: how far ``other``'s spikes are from ``reference``'s.
+
+    ``same`` counts (step, neuron) pairs present in both; ``missing`` are only in
+    the reference, ``extra`` only in ``other``; ``first_difference_step`` is the
+    earliest step at which they differ (None when identical); ``rate_ratio`` is
+    the spike-count ratio other/reference. Populations missing from ``other`` are
+    left out.
+    """
+    out = {}
+    for name in reference.spikes:
+        if name not in other.spikes:
+            continue
+        a, b = spike_set(reference.spikes[name], dt), spike_set(other.spikes[name], dt)
+        sa, sb = set(map(tuple, a.tolist())), set(map(tuple, b.tolist()))
+        diff = sa ^ sb
+        out[name] = {"reference": len(a), "emulated": len(b), "same": len(sa & sb),
+                     "missing": len(sa - sb), "extra": len(sb - sa),
+                     "first_difference_step": min(s for s, _ in diff) if diff else None,
+                     "rate_ratio": (len(b) / len(a)) if len(a) else (None if len(b) else 1.0)}
+    return out

@@ -3,8 +3,8 @@ import math
 import numpy as np
 import pytest
 
-from spikemem.analysis import cv_isi, mean_rate, population_rate, spike_set
-from spikemem.results import SpikeTrain
+from spikemem.analysis import compare_spikes, cv_isi, mean_rate, population_rate, spike_set
+from spikemem.results import Result, SpikeTrain
 
 
 def regular_train(n=10, rate=20.0, duration=2.0):
@@ -90,3 +90,17 @@ def test_spike_set_compares_backends():
     assert np.array_equal(spike_set(a, 1e-4), spike_set(b, 1e-4))
     assert not np.array_equal(spike_set(a, 1e-4), spike_set(c, 1e-4))
     assert spike_set(SpikeTrain([], [], 1), 1e-4).shape == (0, 2)
+
+
+def test_compare_spikes_counts_shared_missing_and_extra():
+    dt = 1e-3
+    reference = Result({"a": SpikeTrain([0.001, 0.002, 0.005], [0, 1, 0], 2), "b": SpikeTrain([], [], 1),
+                        "only_reference": SpikeTrain([0.001], [0], 1)})
+    other = Result({"a": SpikeTrain([0.0021, 0.001, 0.006, 0.007], [1, 0, 0, 1], 2), "b": SpikeTrain([], [], 1)})
+    d = compare_spikes(reference, other, dt)
+    assert set(d) == {"a", "b"}                       # a population only the reference has is left out
+    assert d["a"] == {"reference": 3, "emulated": 4, "same": 2, "missing": 1, "extra": 2,
+                      "first_difference_step": 5, "rate_ratio": 4 / 3}
+    assert d["b"] == {"reference": 0, "emulated": 0, "same": 0, "missing": 0, "extra": 0,
+                      "first_difference_step": None, "rate_ratio": 1.0}
+    assert compare_spikes(other, reference, dt)["a"]["missing"] == 2

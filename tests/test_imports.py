@@ -1,5 +1,6 @@
 """The layers import one way: no module imports a module that imports it back
-(directly or through others), and the core never imports the zoo or the targets."""
+(directly or through others), the core never imports the zoo or the targets, and
+the zoo and the targets never import each other."""
 import ast
 import pathlib
 
@@ -90,6 +91,20 @@ def test_the_core_never_imports_the_zoo_or_the_targets():
                  for name, targets in _graph().items()
                  if not name.startswith(("spikemem.models", "spikemem.hardware"))}
     assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_the_zoo_and_the_targets_never_import_each_other():
+    """A model runs on a target through the backend registry, and a target reads any
+    network: neither names the other (their shared vocabulary is the core's)."""
+    sides = {"spikemem.models": "spikemem.hardware", "spikemem.hardware": "spikemem.models"}
+    offenders = {}
+    for name, targets in _graph().items():
+        for side, other in sides.items():
+            if name == side or name.startswith(side + "."):
+                found = sorted(t for t in targets if t == other or t.startswith(other + "."))
+                if found:
+                    offenders[name] = found
+    assert offenders == {}
 
 
 def test_the_cycle_finder_finds_a_cycle():

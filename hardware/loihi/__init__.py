@@ -10,34 +10,14 @@ docs/targets/loihi.md. Registering imports none of them.
 from spikemem.backends import Backend, Capabilities, register
 from spikemem.targets import Target, register_target
 
-
-class Loihi(Target):
-    name = "loihi"
-    backend = "loihi"
-    summary = "Loihi 1: 24-bit compartments, 8-bit weights, pair STDP; bit-accurate emulator, NIR export"
-
-    def check(self, network, **options) -> list:
-        from .quantize import check         # (one pass finds the refusals and the integers)
-        return check(network, **options)
-
-    def quantize(self, network, **options):
-        from .quantize import quantize
-        return quantize(network, **options)
-
-    def map(self, network, **options):
-        from .mapping import map_network
-        return map_network(network, **options)
-
-    def export(self, network, path, **options) -> str:
-        from .export import export
-        return export(network, path, **options)
-
-    def emulate(self, network, duration, **options):
-        from .emulator import emulate
-        return emulate(network, duration, **options)
-
-
-register_target(Loihi())
+register_target(Target(
+    "loihi", backend="loihi", export_format="nir",
+    summary="Loihi 1: 24-bit compartments, 8-bit weights, pair STDP; bit-accurate emulator, NIR export",
+    checker=f"{__name__}.quantize:check",           # (one pass finds the refusals and the integers)
+    quantizer=f"{__name__}.quantize:quantize",
+    mapper=f"{__name__}.mapping:map_network",
+    exporter=f"{__name__}.export:export",           # a NIR file
+    emulator=f"{__name__}.emulator:emulate"))
 # integer state (24-bit u and v), read and written in SI floats
 register(Backend("loihi", "spikemem.hardware.loihi.emulator:LoihiSimulation",
                  Capabilities(dtypes=("int24",), plasticity=True, spikes_as_numba=False, templates=("IF_curr_exp",),

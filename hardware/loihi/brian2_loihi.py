@@ -6,7 +6,7 @@ import numpy as np
 
 from spikemem.errors import ModelError
 
-from ..target import require
+from ..common import require
 from .kernel import Emulator
 from .network import LoihiNetwork
 

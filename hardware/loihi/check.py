@@ -13,8 +13,8 @@ import numpy as np
 
 from spikemem.neurons import IF_curr_exp
 from spikemem.plasticity import spinnaker_stdp, stdp
+from spikemem.targets import Violation
 
-from ..target import Violation
 from .formats import DELAY_MAX, REFRACTORY_MAX
 
 #: accepted synapse models: (on_pre, on_post) statements of the templates -> rule name

@@ -9,8 +9,9 @@ from brian2 import amp
 from spikemem.errors import ModelError
 from spikemem.network import BuiltPopulation, BuiltProjection
 from spikemem.backends.contract import Simulation
+from spikemem.targets import Emulation, violations_error
 
-from ..target import Emulation, emulate_with, violations_error
+from ..common import emulate_with
 from .formats import HEADROOM_BITS, STATE_MAX, W_MANT
 from .kernel import Emulator
 from .quantize import Plan

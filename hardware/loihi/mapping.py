@@ -5,7 +5,9 @@ import math
 
 import numpy as np
 
-from ..target import Resources, built_network
+from spikemem.targets import Resources
+
+from ..common import built_network
 
 # Loihi 1 (Davies et al. 2018); Loihi 2 from Intel's Loihi 2 brief (2021)
 CORES_PER_CHIP = 128

@@ -6,8 +6,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..target import error_table
-
 
 @dataclass
 class LoihiLearning:
@@ -83,7 +81,3 @@ class LoihiNetwork:
     spike_monitors: list
     errors: list = field(default_factory=list)      # QuantizationError rows
     notes: list = field(default_factory=list)
-
-    def error_table(self) -> str:
-        """The quantisation errors as a Markdown table."""
-        return error_table(self.errors)

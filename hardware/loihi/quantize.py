@@ -13,8 +13,9 @@ import numpy as np
 
 from spikemem.errors import ModelError
 from spikemem.network import BuiltNetwork, BuiltPopulation, BuiltProjection
+from spikemem.targets import QuantizationError, Violation, violations_error
 
-from ..target import QuantizationError, Violation, built_network, violations_error
+from ..common import built_network
 from . import check as rules
 from .formats import (BIAS_EXP_MAX, BIAS_MANT_MAX, DECAY_ONE, DECAY_U_MAX, DECAY_V_MAX, HEADROOM_BITS,
                       INPUT_UNITS, RULE_EXP_MAX, RULE_EXP_MIN, RULE_MANT_MAX, STATE_MAX, TRACE_MAX,

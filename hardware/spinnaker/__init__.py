@@ -11,34 +11,14 @@ docs/targets/spinnaker.md. Registering imports none of them.
 from spikemem.backends import Backend, Capabilities, register
 from spikemem.targets import Target, register_target
 
-
-class SpiNNaker(Target):
-    name = "spinnaker"
-    backend = "spinnaker"
-    summary = "SpiNNaker (sPyNNaker 7): PyNN export, mapping on a virtual board, s16.15 emulator"
-
-    def check(self, network, **options) -> list:
-        from .check import check
-        return check(network, **options)
-
-    def quantize(self, network, **options):
-        from .quantize import quantize
-        return quantize(network, **options)
-
-    def map(self, network, **options):
-        from .mapping import map_network
-        return map_network(network, **options)
-
-    def export(self, network, path, **options) -> str:
-        from .export import export
-        return export(network, path, **options)
-
-    def emulate(self, network, duration, **options):
-        from .emulator import emulate
-        return emulate(network, duration, **options)
-
-
-register_target(SpiNNaker())
+register_target(Target(
+    "spinnaker", backend="spinnaker", export_format="pynn",
+    summary="SpiNNaker (sPyNNaker 7): PyNN export, mapping on a virtual board, s16.15 emulator",
+    checker=f"{__name__}.check:check",
+    quantizer=f"{__name__}.quantize:quantize",
+    mapper=f"{__name__}.mapping:map_network",
+    exporter=f"{__name__}.export:export",           # a PyNN script folder; takes duration=
+    emulator=f"{__name__}.emulator:emulate"))
 # s16.15 state (arithmetic="float64" runs the same algorithm unrounded)
 register(Backend("spinnaker", "spikemem.hardware.spinnaker.emulator:SpiNNakerSimulation",
                  Capabilities(dtypes=("s16.15",), plasticity=True, spikes_as_numba=False, templates=("IF_curr_exp",),

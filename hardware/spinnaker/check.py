@@ -17,8 +17,9 @@ import numpy as np
 from spikemem.errors import ModelError
 from spikemem.interop import pynn
 from spikemem.network import Network
+from spikemem.targets import Violation
 
-from ..target import Violation, require
+from ..common import require
 from .formats import RECEPTORS
 from .weights import weight_scaling
 

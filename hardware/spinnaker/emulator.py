@@ -9,8 +9,10 @@ import numpy as np
 from spikemem.errors import ModelError
 from spikemem.network import BuiltNetwork, BuiltPopulation
 from spikemem.backends.contract import Simulation
+from spikemem.analysis import compare_spikes
+from spikemem.targets import Emulation
 
-from ..target import Emulation, compare_spikes, emulate_with
+from ..common import emulate_with
 from .supported import is_static, require_emulable, stdp_spec
 from .formats import LIF_PARAMS, MS, MV, NA, ONE, RECEPTORS, STATE, STDP_ONE, SYNAPSE_TYPE, exp_lut, s1615
 from .kernel import MAX_POST_EVENTS, run_ticks
@@ -309,18 +311,3 @@ def decomposition(network, duration, **options) -> dict:
     dt = em.result.meta["dt"]
     return {"total": em.distance, "algorithm": compare_spikes(em.reference, twin, dt),
             "rounding": compare_spikes(twin, em.result, dt)}
-
-
-def ca3_functional(**options):
-    """The CA3 functional experiment (``spikemem.models.ca3_cam.experiments``) on the
-    emulator with ``options``; returns (memory, [(cues, content) per operation])."""
-    from spikemem.models.ca3_cam import experiments
-    from spikemem.models.ca3_cam.network import CA3Memory
-    mem = CA3Memory(5, 10, backend="spinnaker")
-    if options:
-        mem.sim = SpiNNakerSimulation(mem.network.build(), **options)
-    answers = []
-    for kind, arg in experiments.FUNCTIONAL:
-        answer = mem.learn(*arg) if kind == "learn" else getattr(mem, kind)(arg)
-        answers.append((sorted(answer.cues), sorted(answer.content)))
-    return mem, answers

@@ -15,8 +15,8 @@ from importlib.resources import files
 from spikemem.errors import ModelError
 from spikemem.interop.pynn import export_pynn
 from spikemem.network import Network
+from spikemem.targets import Resources, violations_error
 
-from ..target import Resources, violations_error
 from .check import check
 
 MAP_TIMEOUT_S = 600

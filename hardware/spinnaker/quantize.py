@@ -9,8 +9,9 @@ import numpy as np
 
 from spikemem.errors import ModelError
 from spikemem.network import BuiltPopulation
+from spikemem.targets import QuantizationError
 
-from ..target import QuantizationError, built_network, error_table
+from ..common import built_network
 from .supported import require_emulable
 from .formats import (LIF_PARAMS, MS, MV, NA, ONE, RECEPTORS, U032, ceil_accum, expk, expulr, kdivk,
                       s1615)
@@ -64,10 +65,6 @@ class SpiNNakerQuantization:
     populations: dict
     weights: dict
     errors: list = field(default_factory=list)
-
-    def error_table(self) -> str:
-        """The quantisation errors as a Markdown table."""
-        return error_table(self.errors)
 
 
 def quantize(network) -> SpiNNakerQuantization:

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from ..target import built_network
+from ..common import built_network
 from .supported import is_static, rule_of, stdp_spec
 from .formats import NA, RECEPTORS, SYNAPSE_TYPE
 

@@ -15,6 +15,9 @@ import time
 
 import numpy as np
 
+from spikemem.analysis import compare_spikes
+from spikemem.backends import simulation
+
 from .network import DT, CA3Memory, OPERATION_STEPS
 from .hopfield import ClassicalHopfield, ModernHopfield
 from .compare import expected_cues, random_contents
@@ -64,9 +67,12 @@ def map_script():
 
 
 # --------------------------------------------------------------- running
-def run_script(ops, n_cues, n_content, backend="numba"):
-    """Run ``ops`` on a fresh memory; returns (memory, rows, weights after each learn)."""
+def run_script(ops, n_cues, n_content, backend="numba", **options):
+    """Run ``ops`` on a fresh memory (its simulation built with ``options``, if
+    any); returns (memory, rows, weights after each learn)."""
     mem = CA3Memory(n_cues, n_content, backend=backend)
+    if options:
+        mem.sim = simulation(mem.network, backend, **options)
     stored: dict = {}
     rows, snapshots = [], []
     for kind, arg in ops:
@@ -89,6 +95,14 @@ def run_script(ops, n_cues, n_content, backend="numba"):
                      "correct": (answer.cues, answer.content) == expected,
                      "latency_steps": answer.latency, "wall_s": op.wall_s})
     return mem, rows, snapshots
+
+
+def ca3_functional(backend: str, **options):
+    """The functional experiment on ``backend``, its simulation built with
+    ``options`` (an emulator's ``arithmetic="float64"`` twin, say); returns
+    (memory, [(cues, content) per operation])."""
+    mem, rows, _ = run_script(FUNCTIONAL, 5, 10, backend, **options)
+    return mem, [(r["answer_cues"], r["answer_content"]) for r in rows]
 
 
 def _fmt(arg):
@@ -124,7 +138,6 @@ def main_job(name: str, backend: str, folder: str) -> list:
 def compare_backends(name: str, backend: str, reference: str = "numba") -> dict:
     """Experiment ``name`` on ``backend`` beside ``reference``: the operations whose
     decoded answers differ, and how far the output rasters are apart."""
-    from spikemem.hardware.target import compare_spikes
     ref_mem, ref_rows, _ = experiment(name, reference)
     mem, rows, _ = experiment(name, backend)
     differ = [{"op": a["op"], "kind": a["kind"], "input": a["input"],

@@ -1,5 +1,6 @@
 """Hardware commands of the CLI: ``check``, ``quantize``, ``map``, ``emulate`` on a
-registered target (``--target``, ``spikemem.targets.TARGETS``) and ``export pynn|nir``.
+registered target (``--target``, ``spikemem.targets.TARGETS``) and ``export pynn|nir``
+(``--target``: the targets whose ``export_format`` is that format).
 
 ``check`` exits with status 1 when the network breaks a constraint (each one is
 printed), 0 when it passes; request errors exit with 2 as everywhere else.
@@ -36,9 +37,10 @@ def cmd_check(args) -> int:
 
 
 def cmd_quantize(args) -> int:
+    from ..targets import error_table
     q = _target(args).quantize(_network(args))
     _print(args, {"target": args.target, "model": args.model, "errors": [e.to_dict() for e in q.errors]},
-           q.error_table())
+           error_table(q.errors))
     return 0
 
 
@@ -77,7 +79,8 @@ def cmd_emulate(args) -> int:
 
 
 def cmd_export(args) -> int:
-    """``export nir|pynn``: refusals (ModelError) come before any file work."""
+    """``export nir|pynn``, written by the format's writer or, with ``--target``, by
+    the target's ``export``: refusals (ModelError) come before any file work."""
     out = args.output
     if args.format == "nir":
         if os.path.isdir(out):
@@ -96,23 +99,31 @@ def cmd_export(args) -> int:
     from ..interop.pynn import export_pynn
     network = _network(args)
     duration = _check_duration(args.duration, network.dt)
-    folder = export_pynn(network, out, duration, force=args.force)
+    if args.target:
+        folder = _target(args).export(network, out, duration=duration, force=args.force)
+    else:
+        folder = export_pynn(network, out, duration, force=args.force)
     print(f"pynn: wrote {folder}; run it with: python {os.path.join(folder, 'run.py')} --simulator nest|spinnaker")
     return 0
 
 
-def _model_options(p, what="network size, for models that take one"):
-    p.add_argument("model", metavar="MODEL|NETWORK_FILE", help="model name (e.g. ca3-cam) or a network JSON file")
+def _model_options(p, models: list, what="network size, for models that take one"):
+    p.add_argument("model", metavar="MODEL|NETWORK_FILE",
+                   help=f"model name ({', '.join(m.name for m in models)}) or a network JSON file")
     p.add_argument("--seed", type=int, default=None, metavar="N", help="random seed (default: the model's / file's)")
     p.add_argument("--n", type=int, default=None, metavar="N", help=what)
 
 
 def add_parsers(sub) -> None:
     """The hardware subcommands, added to ``spikemem``'s parser; ``--target`` lists the
-    registered targets (registering imports no engine, so ``--help`` stays fast)."""
+    registered targets and the help names the registered models (registering imports
+    no engine, so ``--help`` stays fast)."""
     from ..targets import TARGETS
-    targets = TARGETS.entries()
+    from ..zoo import MODELS
+    targets, models = TARGETS.entries(), MODELS.entries()
     target_help = "hardware target: " + "; ".join(f"{t.name}: {t.summary}" for t in targets)
+    own = "".join(f" For {m.name}: its {m.experiments[0]} experiment, answer by answer." for m in models
+                  if m.compare_backends and m.experiments)
     verbs = {
         "check": (cmd_check, "list every constraint of a hardware target the network breaks",
                   "Check the network against a target's limits (cell and synapse types, time step, "
@@ -126,11 +137,11 @@ def add_parsers(sub) -> None:
                 "fan-in, fan-out and synapse memory."),
         "emulate": (cmd_emulate, "run with the target's arithmetic and compare with float64",
                     "Run the network with the target's fixed-point arithmetic and report how far its spikes "
-                    "are from the float64 numba run. For ca3-cam: the functional experiment, answer by answer."),
+                    "are from the float64 numba run." + own),
     }
     for name, (func, help_, desc) in verbs.items():
         p = sub.add_parser(name, help=help_, description=desc)
-        _model_options(p)
+        _model_options(p, models)
         p.add_argument("--target", required=True, choices=[t.name for t in targets], help=target_help)
         p.add_argument("--json", action="store_true", help="print one JSON object")
         if name == "emulate":
@@ -142,26 +153,41 @@ def add_parsers(sub) -> None:
                             description="Write a model or network file in an exchange format.")
     formats = export.add_subparsers(dest="format", metavar="FORMAT")
     formats.required = True
+    exporting = {f: [t.name for t in targets if t.export_format == f] for f in ("nir", "pynn")}
     nir_cmd = formats.add_parser(
         "nir", help="a NIR graph (HDF5) for norse, snntorch, Lava and other NIR tools",
         description="Write the network as a NIR graph (HDF5), atomically. Networks with parts NIR "
                     "cannot carry (plasticity, conductance synapses, non-NIR neuron models, "
                     "refractoriness, per-synapse delays, Poisson sources, current inputs) are "
                     "refused with every offender listed. The discretisation convention is in the "
-                    "graph's metadata and in spikemem.interop.nir. --target loihi writes Loihi's "
-                    "quantised parameters instead.")
-    _model_options(nir_cmd)
+                    "graph's metadata and in spikemem.interop.nir."
+                    + _target_export_note(exporting["nir"], "quantised parameters instead"))
+    _model_options(nir_cmd, models)
     nir_cmd.add_argument("-o", "--output", required=True, metavar="FILE", help="the NIR file to write")
-    # (Loihi's export is the one that writes NIR; SpiNNaker's is a PyNN folder)
-    nir_cmd.add_argument("--target", default=None, choices=("loihi",), help="quantise for this target first")
+    _export_target(nir_cmd, exporting["nir"], "quantise for this target first")
     nir_cmd.add_argument("--force", action="store_true", help="replace FILE if it exists")
     nir_cmd.set_defaults(func=cmd_export)
     pynn_cmd = formats.add_parser(
         "pynn", help="a standalone PyNN script (NEST or SpiNNaker)",
         description="Write a folder with run.py, model.json and network.npz; 'python run.py --simulator "
-                    "nest|spinnaker' runs it and writes spikes.npz. Atomic; see spikemem.interop.pynn.")
-    _model_options(pynn_cmd)
+                    "nest|spinnaker' runs it and writes spikes.npz. Atomic; see spikemem.interop.pynn."
+                    + _target_export_note(exporting["pynn"], "script, once the network passes its checks"))
+    _model_options(pynn_cmd, models)
     pynn_cmd.add_argument("-o", "--output", required=True, metavar="DIR", help="the folder to write")
     pynn_cmd.add_argument("--duration", type=float, required=True, metavar="S", help="simulated time in seconds")
+    _export_target(pynn_cmd, exporting["pynn"], "refuse what this target cannot run (its check) first")
     pynn_cmd.add_argument("--force", action="store_true", help="replace DIR if it is not empty")
-    pynn_cmd.set_defaults(func=cmd_export, target=None)
+    pynn_cmd.set_defaults(func=cmd_export)
+
+
+def _target_export_note(names: list, what: str) -> str:
+    """The sentence of an export format's description that names the targets exporting to it."""
+    return f" --target {'|'.join(names)} writes that target's {what}." if names else ""
+
+
+def _export_target(parser, names: list, help_: str) -> None:
+    """``--target`` for an export format: the registered targets whose ``export_format`` it is."""
+    if names:
+        parser.add_argument("--target", default=None, choices=names, help=help_)
+    else:
+        parser.set_defaults(target=None)

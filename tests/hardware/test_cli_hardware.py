@@ -1,5 +1,7 @@
-"""The hardware commands on SpiNNaker: ``spikemem check|map --target spinnaker`` (the hardware extra)."""
+"""The hardware commands on SpiNNaker: ``spikemem check|map --target spinnaker`` and
+``export pynn --target spinnaker`` (the hardware extra)."""
 import json
+import os
 
 import pytest
 
@@ -28,3 +30,14 @@ def test_map_spinnaker_json(capsys):
     rows = {r["population"]: r for r in data["rows"]}
     assert rows["exc"]["neurons"] == 240 and rows["exc"]["neuron_cores"] == 1
     assert data["totals"]["cores"] >= 2
+
+
+def test_export_pynn_for_spinnaker_checks_first(tmp_path, capsys):
+    out = tmp_path / "exp"
+    assert run_cli("export", "pynn", "ca3-cam", "-o", out, "--duration", 0.05, "--target", "spinnaker") == 0
+    assert sorted(os.listdir(out)) == ["README.txt", "model.json", "network.npz", "run.py"]
+    capsys.readouterr()
+    assert run_cli("export", "pynn", "cuba", "--n", 100, "-o", tmp_path / "c", "--duration", 0.05,
+                   "--target", "spinnaker") == 2
+    assert "constraint(s) of spinnaker" in capsys.readouterr().err
+    assert sorted(os.listdir(tmp_path)) == ["exp"]            # the refused export wrote nothing

@@ -14,6 +14,19 @@ def test_target_choices_come_from_the_registry(capsys):
     assert run_cli("check", "ca3-cam", "--target", "truenorth") == 2          # argparse refuses
     err = capsys.readouterr().err
     assert "'loihi'" in err and "'spinnaker'" in err
+    # each export format offers the targets that export to it
+    assert run_cli("export", "nir", "ca3-cam", "-o", "x.nir", "--target", "spinnaker") == 2
+    assert "invalid choice: 'spinnaker' (choose from 'loihi')" in capsys.readouterr().err
+    assert run_cli("export", "pynn", "ca3-cam", "-o", "x", "--duration", 0.1, "--target", "loihi") == 2
+    assert "invalid choice: 'loihi' (choose from 'spinnaker')" in capsys.readouterr().err
+
+
+def test_help_names_the_registered_models(capsys):
+    from spikemem.zoo import MODELS
+    assert run_cli("emulate", "--help") == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert all(name in out for name in MODELS.names())
+    assert "For ca3-cam: its functional experiment, answer by answer." in out
 
 
 def test_loihi_check_quantize_map_emulate(capsys):

@@ -1,4 +1,6 @@
-"""The targets and their emulator backends register themselves without importing an engine."""
+"""The targets and their emulator backends register themselves without importing an engine;
+a target is data: one ``register_target(Target(...))``."""
+import dataclasses
 import subprocess
 import sys
 
@@ -6,7 +8,10 @@ import pytest
 
 from spikemem.backends import BACKENDS
 from spikemem.errors import ModelError
-from spikemem.targets import TARGETS, Target
+from spikemem.registry import load_object
+from spikemem.targets import TARGETS, Target, register_target
+
+VERBS = {"check": "checker", "quantize": "quantizer", "map": "mapper", "export": "exporter", "emulate": "emulator"}
 
 
 def test_targets_and_their_backends_are_registered():
@@ -21,6 +26,33 @@ def test_targets_and_their_backends_are_registered():
         assert entry.simulation_class().name == target.backend
     with pytest.raises(ModelError, match="loihi"):
         TARGETS.get("truenorth")
+    assert {t.name: t.export_format for t in TARGETS.entries()}.items() >= {"loihi": "nir", "spinnaker": "pynn"}.items()
+
+
+def test_each_verb_is_a_function_named_by_its_string():
+    for target in TARGETS.entries():
+        assert dataclasses.is_dataclass(target)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            target.name = "other"
+        for verb, field in VERBS.items():
+            assert callable(getattr(target, verb)) and callable(load_object(getattr(target, field)))
+
+
+def test_a_target_is_one_registration(capsys):
+    """A target registered with its verbs' "module:function" names is offered by the
+    CLI at once, its export under its format only."""
+    from spikemem.cli import main
+    loihi = TARGETS.get("loihi")
+    register_target(dataclasses.replace(loihi, name="toychip", summary="registered by a test"))
+    try:
+        assert main(["check", "ca3-cam", "--target", "toychip"]) == 0
+        assert "toychip: 'ca3-cam' passes every check" in capsys.readouterr().out
+        assert main(["export", "nir", "--help"]) == 0
+        assert "--target {loihi,toychip}" in capsys.readouterr().out
+        assert main(["export", "pynn", "ca3-cam", "-o", "x", "--duration", "0.1", "--target", "toychip"]) == 2
+        assert "invalid choice: 'toychip'" in capsys.readouterr().err
+    finally:
+        TARGETS.unregister("toychip")
 
 
 def test_registering_imports_no_engine():

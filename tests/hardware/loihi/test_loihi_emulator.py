@@ -3,12 +3,11 @@ import numpy as np
 import pytest
 from brian2 import mV, ms, nA
 
-from spikemem.analysis import spike_set
+from spikemem.analysis import compare_spikes, spike_set
 from spikemem.backends import simulate, simulation
 from spikemem.connectors import AllToAll, FromList
 from spikemem.errors import ModelError
 from spikemem.hardware.loihi.brian2_loihi import run_emulator
-from spikemem.hardware.target import compare_spikes
 from spikemem.models.cuba.network import cuba_curr_exp
 from spikemem.network import Network
 from spikemem.targets import TARGETS

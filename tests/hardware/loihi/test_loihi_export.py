@@ -18,6 +18,15 @@ nir = pytest.importorskip("nir")
 loihi = TARGETS.get("loihi")
 
 
+def test_cli_export_nir_for_loihi(tmp_path, capsys):
+    from spikemem.cli import main
+    path = tmp_path / "ca3.nir"
+    assert main(["export", "nir", "ca3-cam", "-o", str(path), "--target", "loihi"]) == 0
+    assert "with loihi's quantised parameters" in capsys.readouterr().out
+    assert "spikemem.loihi" in nir.read(str(path)).nodes["CueCue"].metadata
+    assert main(["export", "nir", "ca3-cam", "-o", str(path), "--target", "loihi"]) == 2     # exists
+
+
 def test_export_writes_nir_with_the_integers(tmp_path):
     from spikemem.models.ca3_cam.network import ca3_network
     path = tmp_path / "ca3_loihi.nir"

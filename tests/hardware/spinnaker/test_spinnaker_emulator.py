@@ -7,18 +7,18 @@ import numpy as np
 import pytest
 from brian2 import ms, mV, nA, nF
 
+from spikemem.analysis import compare_spikes
 from spikemem.backends import simulation
 from spikemem.connectors import AllToAll, FixedProbability, FromList, OneToOne
 from spikemem.distributions import Uniform
 from spikemem.errors import ModelError
-from spikemem.hardware.spinnaker.emulator import SpiNNakerSimulation, ca3_functional, decomposition
+from spikemem.hardware.spinnaker.emulator import SpiNNakerSimulation, decomposition
 from spikemem.hardware.spinnaker.weights import weight_scaling
-from spikemem.hardware.target import Emulation, QuantizationError, compare_spikes
 from spikemem.network import Network
 from spikemem.neurons import IF_curr_exp, Izhikevich
 from spikemem.plasticity import spinnaker_stdp, stdp
 from spikemem.results import Result, SpikeTrain
-from spikemem.targets import TARGETS
+from spikemem.targets import TARGETS, Emulation, QuantizationError
 
 spinnaker = TARGETS.get("spinnaker")
 
@@ -318,7 +318,7 @@ def test_ca3_functional_experiment_decodes_as_on_numba():
     assert mem.stored() == ref_mem.stored()
     for w in mem.weights().values():
         assert np.all((w >= 5.5) | (w <= 0.5)) and np.any(w == 6.0)    # w_max exactly representable
-    twin, _ = ca3_functional(arithmetic="float64")
+    twin, _ = experiments.ca3_functional("spinnaker", arithmetic="float64")
     for pop, train in mem.result.spikes.items():
         np.testing.assert_array_equal(train.times, twin.result.spikes[pop].times)
         np.testing.assert_array_equal(train.ids, twin.result.spikes[pop].ids)

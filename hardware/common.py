@@ -1,0 +1,50 @@
+"""What the hardware targets share beyond the interface: a target's input
+network, the emulation beside float64, and optional packages.
+
+The interface and the vocabulary its verbs return (``Violation``,
+``QuantizationError``, ``Resources``, ``Emulation``) are the core's,
+``spikemem.targets``; the spike distance is ``spikemem.analysis.compare_spikes``.
+Like Lava's tagged process models, one definition has a float implementation
+(the numba engine) and a fixed-point one chosen by the target; the emulation
+report says how far apart their spikes are instead of hiding it.
+"""
+from __future__ import annotations
+
+import importlib
+
+from spikemem.analysis import compare_spikes
+from spikemem.errors import ModelError
+from spikemem.network import BuiltNetwork, Network
+from spikemem.targets import Emulation
+
+
+def built_network(network) -> BuiltNetwork:
+    """A target's input: a Network (built here) or an already built one."""
+    if isinstance(network, BuiltNetwork):
+        return network
+    if isinstance(network, Network):
+        return network.build()
+    raise ModelError(f"expected a spikemem Network, got {type(network).__name__}")
+
+
+def emulate_with(target: str, backend: str, network, duration, **options) -> Emulation:
+    """Run ``network`` on a target's emulator (the simulation ``backend``, built
+    with ``options``; all its checks come first) and on the numba engine in
+    float64, and compare their spikes step for step."""
+    from spikemem.backends import simulate, simulation
+    if not isinstance(network, Network):
+        raise ModelError(f"emulate needs a spikemem Network, got {type(network).__name__}")
+    sim = simulation(network, backend, **options)
+    reference = simulate(network, duration, "numba", progress=False)
+    sim.run(duration, progress=False)
+    result = sim.result()
+    return Emulation(target, result, reference, compare_spikes(reference, result, sim.built.dt))
+
+
+def require(module: str, extra: str = "hardware"):
+    """Import an optional package, or say which extra installs it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as e:
+        raise ModelError(f"'{module}' is not installed; install spikemem's '{extra}' extra: "
+                         f"pip install 'spikemem[{extra}]'") from e
