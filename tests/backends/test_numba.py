@@ -105,6 +105,45 @@ def test_threads_do_not_change_the_result():
         _same_result(results[0], results[2])
 
 
+def _sized_network(size):
+    """A spike source onto ``size`` neurons that excite each other (delivery
+    across threads' ranges), every neuron's v recorded."""
+    from brian2 import ms, nA
+    from spikemem.connectors import AllToAll, FixedProbability
+    from spikemem.network import Network
+    from spikemem.neurons import IF_curr_exp
+    rng = np.random.default_rng(size)
+    net = Network(dt=1e-3, seed=size)
+    net.spike_source("inp", 4, [np.sort(rng.choice(np.arange(1, 60), 8, replace=False)) * 1e-3 for _ in range(4)])
+    net.population("cells", size, IF_curr_exp(tau_refrac=2 * ms))
+    net.connect("inp", "cells", AllToAll(), weight=4 * nA, receptor="exc")
+    net.connect("cells", "cells", FixedProbability(0.3), weight=0.5 * nA, receptor="exc", delay=2e-3)
+    net.record_spikes("cells")
+    net.record_state("cells", "v")
+    return net
+
+
+#: sizes around every place where two or three threads' ranges change: a
+#: thread with no neurons at all (up to 64 on two threads, 128 on three), and
+#: ranges that end inside a 64-neuron scan block
+THREAD_RANGE_SIZES = (1, 2, 3, 10, 31, 32, 33, 63, 64, 65, 100, 127, 128, 129, 191, 192, 193, 255, 256, 257, 300)
+
+
+@pytest.mark.parametrize("size", THREAD_RANGE_SIZES)
+def test_one_two_and_three_threads_agree_for_any_population_size(size):
+    results = []
+    for threads in (1, 2, 3):
+        sim = simulation(_sized_network(size), "numba", threads=threads)
+        sim.run(0.08, progress=False)
+        results.append(sim.result())
+        assert results[-1].meta["threads"] == threads
+    assert results[0].spikes["cells"].count() >= size        # every neuron fires
+    for other in results[1:]:
+        np.testing.assert_array_equal(results[0].spikes["cells"].times, other.spikes["cells"].times)
+        np.testing.assert_array_equal(results[0].spikes["cells"].ids, other.spikes["cells"].ids)
+        np.testing.assert_array_equal(results[0].traces["cells.v"].values, other.traces["cells.v"].values)
+
+
 def test_each_simulation_draws_its_own_random_stream():
     """Poisson draws depend on the network's seed alone: not on another
     simulation built or run in between, nor on numba code the user runs."""
@@ -376,3 +415,9 @@ def test_not_refractory_is_stored_only_where_something_reads_it():
     assert results[0].count() > 40
     np.testing.assert_array_equal(results[0].times, results[1].times)
     np.testing.assert_array_equal(results[0].ids, results[1].ids)
+
+
+def test_more_threads_than_cores_are_warned_about(monkeypatch):
+    monkeypatch.setattr(engine, "available_cores", lambda: 2)
+    with pytest.warns(RuntimeWarning, match="threads=3 on 2 core"):
+        simulation(_sized_network(10), "numba", threads=3)

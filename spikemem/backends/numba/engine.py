@@ -583,8 +583,12 @@ class Assembler:
         # a non-zero word's bytes (CUBA: about 2 spikes per 4000 neurons and step)
         inner = ind + "        "
         any_word = " | ".join(f"_words[_w0 + np.uint64({k})]" for k in range(BLOCK // 8))
+        # A range starts on a block boundary, or at the population's end where a
+        # thread has no neurons: rounding its start up keeps that thread out of
+        # the last block, which another thread owns.
         lines += [f"        _words = {flags}.view(np.uint64)",
-                  f"        for _b in range(np.uint64(_lo // {BLOCK}), np.uint64((_hi + {BLOCK - 1}) // {BLOCK})):",
+                  f"        for _b in range(np.uint64((_lo + {BLOCK - 1}) // {BLOCK}), "
+                  f"np.uint64((_hi + {BLOCK - 1}) // {BLOCK})):",
                   f"            _w0 = _b * np.uint64({BLOCK // 8})",
                   f"            if ({any_word}) == 0:",
                   "                continue",

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import threading
+import warnings
 from contextlib import contextmanager
 
 import numpy as np
@@ -54,6 +55,12 @@ class NumbaSimulation(Simulation):
         if threads != "auto" and (isinstance(threads, bool) or not isinstance(threads, (int, np.integer))
                                   or threads < 1):
             raise ModelError(f"numba backend: threads must be a whole number >= 1 or 'auto', got {threads!r}")
+        if threads != "auto" and threads > engine.available_cores():
+            # the threads wait for each other every step; more of them than cores
+            # take turns on the cores instead, and the run slows by orders of magnitude
+            warnings.warn(f"numba backend: threads={threads} on {engine.available_cores()} core(s): the threads "
+                          f"wait for each other every step and will run far slower than on one thread",
+                          RuntimeWarning, stacklevel=3)
         if not isinstance(strict_float, (bool, np.bool_)):
             raise ModelError(f"numba backend: strict_float must be True or False, got {strict_float!r}")
         super().__init__(built, dtype=np.dtype(dtype).name, threads=threads, strict_float=strict_float)
