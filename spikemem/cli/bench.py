@@ -4,7 +4,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from .common import (CLIError, add_backend_options, catalogue, _check_backend, _check_duration, _dtype_option,
+from ..backends import backend as registered_backend
+from .common import (CLIError, add_backend_options, catalogue, _check_duration, _dtype_option,
                      _model_network, _threads, require_capability)
 
 
@@ -13,9 +14,8 @@ def benchmark_models() -> list:
     return [m.name for m in MODELS.entries() if m.benchmark]
 
 
-def synapse_count(sim, network) -> int:
-    built = getattr(sim, "built", None) or network.build()
-    return int(sum(len(p.i) for p in built.projections))
+def synapse_count(sim) -> int:
+    return int(sum(len(p.i) for p in sim.built.projections))
 
 
 def bench_row(model: str, backend: str, duration: float, n: int, seed: int = 0,
@@ -23,7 +23,7 @@ def bench_row(model: str, backend: str, duration: float, n: int, seed: int = 0,
     """Run ``model`` once on ``backend`` and return one benchmark row."""
     from ..backends import simulation
 
-    _check_backend(backend)
+    registered_backend(backend)         # a ModelError listing the backends
     if model not in benchmark_models():
         raise CLIError(f"'{model}' is not a benchmark model; choose one of {', '.join(benchmark_models())}")
     if memory:
@@ -47,7 +47,7 @@ def bench_row(model: str, backend: str, duration: float, n: int, seed: int = 0,
     row = {
         "simulator": backend,
         "N": n_neurons,
-        "synapses": synapse_count(sim, network),
+        "synapses": synapse_count(sim),
         "bio_s": duration,
         "build_s": float(sim.timings["build_s"]),
         "run_s": float(sim.timings["run_s"]),

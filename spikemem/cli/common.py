@@ -27,11 +27,6 @@ def _check_duration(duration: float, dt: float | None = None) -> float:
     return duration
 
 
-def _check_backend(backend: str) -> None:
-    from ..backends import BACKENDS
-    BACKENDS.get(backend)           # a ModelError listing the backends
-
-
 def experiment_model(name: str):
     """The registered model ``name`` if its main job is a scripted experiment, else None."""
     from ..zoo import MODELS

@@ -5,7 +5,8 @@ import argparse
 import json
 import os
 
-from .common import (CLIError, _check_backend, _check_duration, _check_out_dir, _dtype_option, _finite,
+from ..backends import backend as registered_backend
+from .common import (CLIError, _check_duration, _check_out_dir, _dtype_option, _finite,
                      add_backend_options, catalogue, experiment_model, experiment_models, load_target, staged_dir)
 
 
@@ -24,7 +25,7 @@ def cmd_run(args) -> int:
     from ..backends import simulation
     from .. import plot
 
-    _check_backend(args.backend)
+    registered_backend(args.backend)    # a ModelError listing the backends
     model = experiment_model(args.target)
     if model is not None:
         return cmd_run_experiment(args, model)
