@@ -12,7 +12,7 @@ post spikes and defers every change to the next presynaptic spike.
                                           dependence; all-to-all or nearest-neighbour
                                           pairing; optional sPyNNaker scaling of A by w_max
 ``spinnaker_stdp``                        sPyNNaker's own pair STDP: updates deferred to
-                                          the next presynaptic spike, summed, clipped once
+                                          the next presynaptic spike, clipped per term
 ``triplet_stdp``                          Pfister and Gerstner (2006), all-to-all or nearest
 ``diehl_cook_stdp``                       the triplet variant of Diehl and Cook (2015); pair
                                           it with ``IF_cond_exp(adaptive=True)`` (theta) and
@@ -88,54 +88,58 @@ def _pair_equations(a_unit: str) -> str:
         """
 
 
-def spinnaker_stdp(tau_plus=20 * ms, tau_minus=20 * ms, A_plus=0.01, A_minus=0.012, w_min=0.0, w_max=1.0):
-    """Pair STDP as sPyNNaker 6 computes it (``STDPMechanism`` with
-    ``SpikePairRule`` and ``AdditiveWeightDependence``), for projections with
-    a delay of one time step.
+def spinnaker_stdp(tau_plus=20 * ms, tau_minus=20 * ms, A_plus=0.01, A_minus=0.012, w_min=0.0, w_max=1.0,
+                   binary_threshold: float | None = None):
+    """Pair STDP as sPyNNaker 7 computes it on the board (``STDPMechanism``
+    with ``SpikePairRule`` and ``AdditiveWeightDependence``), for projections
+    with a delay of one time step.
 
     sPyNNaker changes a weight only when it processes a presynaptic spike
-    (``synapse_dynamics_stdp_mad_impl.c``): it then applies, in one sum, the
-    potentiation of every postsynaptic spike since the previous presynaptic
-    spike and the depression of this presynaptic spike, and clips once
-    (``weight_additive_one_term_impl.h``); the spike is delivered with the
-    new weight. A postsynaptic spike reaches the synapse one step late (the
-    back-propagated dendritic delay), so a pre spike at step s and a post spike
-    at step p form a pair with lag ``p + 1 - s``: a post spike in the same step
-    as the pre spike or after it potentiates, one earlier depresses, except
-    that a post spike in the step just before (lag 0) cancels the whole
-    depression of that pre spike. All-to-all pairing; A is a fraction of
-    w_max, so a pair moves the weight by ``A * w_max * exp(-|lag|/tau)``.
+    (``synapse_dynamics_stdp_mad_impl.c``): it then applies the potentiation
+    of every postsynaptic spike since the previous presynaptic spike, each
+    term clipped at w_max, then the depression of this presynaptic spike,
+    clipped at w_min (``weight_additive_one_term_impl.h``); the spike is
+    delivered with the new weight. A postsynaptic spike reaches the synapse
+    one step late (the back-propagated dendritic delay), so a pre spike at
+    step s and a post spike at step p form a pair with lag ``p + 1 - s``: a
+    post spike in the same step as the pre spike or after it potentiates,
+    one earlier depresses, and one in the step just before (lag 0) depresses
+    fully (``timing_pair_impl.h`` applies exp(0) = 1). All-to-all pairing; A
+    is a fraction of w_max, so a pair moves the weight by
+    ``A * w_max * exp(-|lag|/tau)`` (run.py hands sPyNNaker 7 ``A * w_max``,
+    the weight units it reads A in).
 
-    Exactly:  at a pre spike, ``w = clip(w + A_plus*w_max*P - A_minus*w_max*D)``
-    with P the sum over post spikes since the previous pre spike of the pre
-    trace one step after them, and D the post trace one step before this pre
-    spike, or 0 if the post neuron fired then (``timing_pair_impl.h`` counts
-    only lags > 0). Not modelled: sPyNNaker's 16-bit fixed point, its lookup
-    tables for exp and its history of at most 16 post spikes per neuron. On a
-    longer delay the rule still shifts post spikes by one step and the current
-    arrives with the weight of its arrival, whereas sPyNNaker makes the whole
-    delay dendritic (post spikes shifted by the delay).
+    Exactly: at a pre spike, ``w = clip(min(w + A_plus*w_max*P, w_max) -
+    A_minus*w_max*D, w_min, w_max)`` with P the sum over post spikes since the
+    previous pre spike of the pre trace one step after them, and D the post
+    trace one step before this pre spike. Not modelled: sPyNNaker's 16-bit
+    fixed point, its lookup tables for exp (0 from a lag of 24 time constants'
+    worth of steps) and its history of at most 15 post spikes per neuron. On
+    a longer delay the rule still shifts post spikes by one step and the
+    current arrives with the weight of its arrival, whereas sPyNNaker makes the
+    whole delay dendritic (post spikes shifted by the delay).
+
+    ``binary_threshold`` (not sPyNNaker's): a two-state synapse. After every
+    update the weight settles to w_max if it reached ``binary_threshold`` of
+    [w_min, w_max], else to w_min, so partial updates (a single pairing, the
+    remainder a forgotten association leaves) never add up.
     """
+    params = dict(tau_plus=tau_plus, tau_minus=tau_minus, A_plus=A_plus, A_minus=A_minus, w_min=w_min, w_max=w_max)
+    equations, settle, name = _pair_equations("1") + "pending : 1\n", "", "spinnaker_stdp"
+    if binary_threshold is not None:
+        if not 0 < binary_threshold <= 1:
+            raise ModelError(f"binary_threshold must be in (0, 1], got {binary_threshold!r}")
+        params["theta"] = float(binary_threshold)
+        equations += "theta : 1 (constant)\n"
+        settle = "w = w_min + (w_max - w_min)*int(w >= w_min + theta*(w_max - w_min))\n"
+        name = "spinnaker_stdp_binary"
+    # pending: potentiation (in trace units) waiting for the next pre spike
     return SynapseModel(
-        name="spinnaker_stdp",
-        equations=_pair_equations("1") + """
-        pending : 1
-        tpost : second
-        """,
-        # pending: potentiation (in trace units) waiting for the next pre spike;
-        # tpost: the last post spike, to drop the depression of a lag of 0
-        on_pre="""
-        w = clip(w + A_plus*w_max*pending - A_minus*w_max*apost*exp(dt/tau_minus)*int(t - tpost > 1.5*dt), w_min, w_max)
-        pending = 0
-        apre += 1
-        """,
-        on_post="""
-        pending += apre*exp(-dt/tau_plus)
-        apost += 1
-        tpost = t
-        """,
-        params=dict(tau_plus=tau_plus, tau_minus=tau_minus, A_plus=A_plus, A_minus=A_minus,
-                    w_min=w_min, w_max=w_max))
+        name=name, equations=equations,
+        on_pre="w = clip(clip(w + A_plus*w_max*pending, w_min, w_max) - A_minus*w_max*apost*exp(dt/tau_minus), "
+               "w_min, w_max)\n" + settle + "pending = 0\napre += 1\n",
+        on_post="pending += apre*exp(-dt/tau_plus)\napost += 1\n",
+        params=params)
 
 
 def triplet_stdp(pairing: str = "all", tau_plus=16.8 * ms, tau_minus=33.7 * ms, tau_x=101 * ms,

@@ -455,9 +455,9 @@ TP, TM, AP, AM = 30.0, 40.0, 0.1 * W_MAX, 0.15 * W_MAX
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_spinnaker_stdp_closed_form(backend):
     pre = [[100, 160],      # 0: two posts between two pres: their sum, applied at the second pre
-           [100, 125],      # 1: potentiation beyond w_max and depression, summed, then clipped once
+           [100, 125],      # 1: potentiation clipped at w_max, then the depression
            [100, 160],      # 2: depression below w_min
-           [100, 150],      # 3: a post one step before the pre (lag 0) cancels the whole depression
+           [100, 150],      # 3: a post one step before the pre (lag 0) depresses fully
            [100, 140],      # 4: a post in the same step as the pre potentiates
            [100],           # 5: a post after the last pre waits
            [100, 150]]      # 6: a post before the first pre depresses at both pres
@@ -476,15 +476,15 @@ def test_spinnaker_stdp_closed_form(backend):
 
     expected = [
         w0[0] + AP * (e(104 - 100, TP) + e(131 - 100, TP)) - AM * (e(159 - 130, TM) + e(159 - 103, TM)),
-        w0[1] + AP * (e(101 - 100, TP) + e(123 - 100, TP)) - AM * (1 + e(122 - 100, TM)) * e(124 - 122, TM),
+        W_MAX - AM * (1 + e(122 - 100, TM)) * e(124 - 122, TM),
         0.0,
-        w0[3] + AP * (e(121 - 100, TP) + e(150 - 100, TP)),
+        w0[3] + AP * (e(121 - 100, TP) + e(150 - 100, TP)) - AM * (1 + e(149 - 120, TM)),
         w0[4] + AP * e(101 - 100, TP) - AM * e(139 - 100, TM),
         w0[5],
         w0[6] - AM * (e(99 - 80, TM) + e(149 - 80, TM)),
     ]
     np.testing.assert_allclose(w, expected, rtol=1e-12, atol=0)
-    assert w0[1] + AP * (e(1, TP) + e(23, TP)) > W_MAX, "synapse 1 must exceed w_max before the depression"
+    assert w0[1] + AP * (e(1, TP) + e(23, TP)) > W_MAX, "synapse 1 must reach w_max before the depression"
     assert w0[2] + AP * e(41, TP) - AM * e(19, TM) < 0, "synapse 2 must fall below w_min"
     # weights change at presynaptic spikes only: by step 124 only synapse 6 (post
     # before its first pre) has changed, although most posts have fired
@@ -503,7 +503,8 @@ def spinnaker_reference(pre, post, w, n_steps, w_min=0.0, w_max=W_MAX):
     post_events.h, timing_pair_impl.h, weight_additive_one_term_impl.h): at each
     pre spike, the post events in the window (last pre - 1, this pre - 1] with
     the previous pre trace, then the depression of the last post event if its
-    delayed time is before this pre spike; one clip."""
+    delayed time is at or before this pre spike (lag 0: exp(0)); the
+    potentiation clipped at w_max, then the depression at w_min."""
     last_pre, r = 0, 0.0                   # sPyNNaker's initial pre history
     posts, o = [], []                      # post event times and their traces
     for s in [s for s in pre if s < n_steps]:
@@ -513,10 +514,8 @@ def spinnaker_reference(pre, post, w, n_steps, w_min=0.0, w_max=W_MAX):
                 posts.append(p)
         window = [p for p in posts if last_pre - 1 < p <= s - 1]
         potentiation = sum(r * np.exp(-(p + 1 - last_pre) / TP) for p in window)
-        depression = 0.0
-        if posts and s - (posts[-1] + 1) > 0:
-            depression = o[-1] * np.exp(-(s - 1 - posts[-1]) / TM)
-        w = min(max(w + AP * potentiation - AM * depression, w_min), w_max)
+        depression = o[-1] * np.exp(-(s - 1 - posts[-1]) / TM) if posts else 0.0
+        w = max(min(w + AP * potentiation, w_max) - AM * depression, w_min)
         r, last_pre = r * np.exp(-(s - last_pre) / TP) + 1.0, s
     return w
 
@@ -541,5 +540,36 @@ def test_spinnaker_stdp_network_identical_on_both_backends():
     (a, wa), (b, wb) = (_plastic_trajectory(backend, chunks=4, chunk=0.05, synapse=syn, max_plastic_delay=1)
                         for backend in BACKENDS)
     _assert_same_trajectories(a, wa, b, wb)
-    for var in ("apre", "apost", "pending", "tpost"):
+    for var in ("apre", "apost", "pending"):
         assert_same_state(a.get("plastic", var), b.get("plastic", var), err_msg=var)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_spinnaker_stdp_two_state_settles_every_update_to_a_bound(backend):
+    """binary_threshold 0.5: after every update (at each pre spike) the weight
+    becomes w_max if it is at least half the range, else w_min; partial
+    updates do not add up across pre spikes."""
+    pre = [[100, 160, 220], [100, 160], [100, 125]]
+    post = [[103, 163], [140], [100, 122]]
+    w0 = np.array([0.3, 0.7, 0.5]) * W_MAX
+    net = pairing_network(pre, post, spinnaker_stdp(**SPINN, binary_threshold=0.5), w0=w0)
+    w, _ = run_pairs(net, backend, post, 240)
+
+    def e(steps, tau):
+        return np.exp(-steps / tau)
+
+    # 0: 0.3 settles to 0 at the first pre; each later pre adds AP e(-4/30) ~ 0.09 w_max: still 0
+    # (the analog rule would have reached 0.3 + 2 x 0.09 = 0.48, then 0.57 with a third pairing)
+    assert AP * e(4, TP) < 0.5 * W_MAX and w[0] == 0.0
+    # 1: 0.7 settles to w_max; the depression AM e(-19/40) ~ 0.09 w_max leaves it above half: w_max
+    assert w[1] == W_MAX
+    # 2: 0.5 settles to w_max; at 125 the potentiation is clipped at w_max, the depression
+    # AM (1 + e(-22/40)) e(-2/40) ~ 0.22 w_max leaves 0.78: w_max (the analog rule: 0.42, lost)
+    assert W_MAX - AM * (1 + e(22, TM)) * e(2, TM) >= 0.5 * W_MAX and w[2] == W_MAX
+    assert spinnaker_reference(pre[2], post[2], w0[2], 240) < 0.5 * W_MAX
+
+
+@pytest.mark.parametrize("threshold", [0, -0.1, 1.5])
+def test_spinnaker_stdp_refuses_a_threshold_outside_the_range(threshold):
+    with pytest.raises(ModelError, match="binary_threshold"):
+        spinnaker_stdp(binary_threshold=threshold)

@@ -88,8 +88,8 @@ def _stdp_update(t, last_pre_time, last_pre_trace, d, w16, shift, j, ph_count, p
         if since > 0:
             w = min(_i32(w + _mul_af(a2p, _mul11(last_pre_trace, _lut(lutp, since)))), wmax)
         prev_time, prev_trace, valid = ph_time[j, e], ph_trace[j, e], True
-    since = t - (prev_time + d)
-    if valid and since != 0:                  # depression by the last post spike
+    if valid:                                 # depression by the last post spike (lag 0: exp(0))
+        since = t - (prev_time + d)
         w = max(_i32(w - _mul_af(a2m, _mul11(prev_trace, _lut(lutm, since)))), wmin)
     return _w_out(w, shift)                   # weight_get_final
 

@@ -147,3 +147,41 @@ def ops_per_second(memory: AssociativeMemory, contents: Contents, rounds: int = 
             memory.recall_by_cue(cue)
     elapsed = time.perf_counter() - start
     return 2 * len(contents) * rounds / max(elapsed, 1e-12)
+
+
+def random_workload(n_cues: int, n_content: int, density: float, n_operations: int, rng: np.random.Generator,
+                    learn_fraction: float = 0.3, max_fragment: int = 3) -> list:
+    """A random mix of learns (new cues and overwrites of used ones), recalls by
+    cue and recalls by fragments of 1..``max_fragment`` bits, as an operation
+    script (``("learn", (cue, bits))``, ``("recall_by_cue", cue)``,
+    ``("recall_by_content", bits)``). Every content has ``round(density *
+    n_content)`` bits (at least one); recalls start once a cue is stored."""
+    n_cues, n_content = check_size("n_cues", n_cues), check_size("n_content", n_content)
+    n_operations = check_size("n_operations", n_operations)
+    if not 0 < density <= 1:
+        raise ModelError(f"density must be in (0, 1], got {density!r}")
+    k = max(1, round(density * n_content))
+    used, ops = set(), []
+    for _ in range(n_operations):
+        draw = rng.random()
+        if not used or draw < learn_fraction:
+            cue = int(rng.integers(n_cues))
+            used.add(cue)
+            ops.append(("learn", (cue, frozenset(int(b) for b in rng.choice(n_content, k, replace=False)))))
+        elif draw < (1 + learn_fraction) / 2:
+            ops.append(("recall_by_cue", int(rng.choice(sorted(used)))))
+        else:
+            size = int(rng.integers(1, max_fragment + 1))
+            ops.append(("recall_by_content", frozenset(int(b) for b in rng.choice(n_content, size, replace=False))))
+    return ops
+
+
+def expected_answer(stored: dict, kind: str, arg) -> tuple[frozenset, frozenset]:
+    """The set-semantics answer (cues, content) to an operation, given the latest
+    content of each cue in ``stored`` (learns answer with their own cue and content)."""
+    if kind == "learn":
+        cue, bits = arg
+        return frozenset({cue}), frozenset(bits)
+    if kind == "recall_by_cue":
+        return frozenset({arg}), frozenset(stored.get(arg, ()))
+    return frozenset(c for c, bits in stored.items() if bits & frozenset(arg)), frozenset(arg)

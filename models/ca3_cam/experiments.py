@@ -16,11 +16,10 @@ import time
 import numpy as np
 
 from spikemem.analysis import compare_spikes
-from spikemem.backends import simulation
 
-from .network import DT, CA3Memory, OPERATION_STEPS
+from .network import DT, CA3Memory
 from .hopfield import ClassicalHopfield, ModernHopfield
-from .compare import expected_cues, random_contents
+from .compare import expected_answer, expected_cues, random_contents, random_workload
 
 EXPERIMENTS = ("functional", "stress", "map")
 
@@ -36,11 +35,14 @@ FUNCTIONAL = [
 ]
 
 MAP_STATES = ("unknown", "start", "goal", "free", "path", "obstacle")
-MAP_GRID = ["SPPF",
-            "OOPF",
-            "FOPP",
-            "FFOG"]
-_MAP_CODE = {"S": "start", "G": "goal", "F": "free", "P": "path", "O": "obstacle", "?": "unknown"}
+#: the paper's 4x4 map (the authors' script), one state index per cell, row by row
+MAP_GRID = [[0, 5, 1, 3],
+            [0, 3, 4, 5],
+            [0, 5, 4, 3],
+            [2, 4, 4, 3]]
+#: its queries: the route (start, goal and path at once), the free cells, the obstacles, the unknown
+MAP_QUERIES = [{1, 2, 4}, {3}, {5}, {0}]
+MAP_OPERATION_STEPS = 7       # the paper's map stores a cell every 7 ms
 
 
 def stress_script(n_cues=5, n_content=10):
@@ -58,41 +60,45 @@ def stress_script(n_cues=5, n_content=10):
 
 
 def map_script():
-    """The 4x4 grid map: 16 cells, each storing its state flag; then one recall
-    by content per state returns every cell in that state."""
-    cells = [_MAP_CODE[ch] for row in MAP_GRID for ch in row]
-    ops = [("learn", (c, {MAP_STATES.index(s)})) for c, s in enumerate(cells)]
-    ops += [("recall_by_content", {k}) for k in range(len(MAP_STATES))]
-    return ops
+    """The paper's 4x4 grid map: 16 cells, each storing its state flag; then the
+    queries by content, each returning every cell in one of the queried states."""
+    cells = [state for row in MAP_GRID for state in row]
+    return [("learn", (c, {s})) for c, s in enumerate(cells)] + [("recall_by_content", q) for q in MAP_QUERIES]
 
 
 # --------------------------------------------------------------- running
-def run_script(ops, n_cues, n_content, backend="numba", **options):
-    """Run ``ops`` on a fresh memory (its simulation built with ``options``, if
-    any); returns (memory, rows, weights after each learn)."""
-    mem = CA3Memory(n_cues, n_content, backend=backend)
-    if options:
-        mem.sim = simulation(mem.network, backend, **options)
+def run_script(ops, n_cues, n_content, backend="numba", memory: dict | None = None, **options):
+    """Run ``ops`` on a fresh memory (``CA3Memory`` with the fields in ``memory``,
+    e.g. operation_steps; its simulation built with ``options``, if any);
+    returns (memory, rows, weights after each learn).
+
+    A recall is correct when it answers exactly as the set semantics expect
+    (``compare.expected_answer``). A learn is correct when the output shows its
+    cue and new content, and nothing else but the content it overwrites: on
+    the board, as here, the old content fires once while it is forgotten
+    (``forgotten`` in the row)."""
+    mem = CA3Memory(n_cues, n_content, backend=backend, options=options, **(memory or {}))
     stored: dict = {}
     rows, snapshots = [], []
     for kind, arg in ops:
+        expected = expected_answer(stored, kind, arg)
+        answer = getattr(mem, kind)(*arg) if kind == "learn" else getattr(mem, kind)(arg)
+        got = (answer.cues, answer.content)
+        forgotten = frozenset()
         if kind == "learn":
             cue, bits = arg
-            answer = mem.learn(cue, bits)
+            forgotten = answer.content - frozenset(bits)
+            correct = (got[0] == expected[0] and expected[1] <= got[1]
+                       and forgotten <= stored.get(cue, frozenset()))
             stored[cue] = frozenset(bits)
-            expected = (frozenset({cue}), frozenset(bits))
             snapshots.append((len(rows), mem.weights()))
-        elif kind == "recall_by_cue":
-            answer = mem.recall_by_cue(arg)
-            expected = (frozenset({arg}), stored.get(arg, frozenset()))
         else:
-            answer = mem.recall_by_content(arg)
-            expected = (frozenset(c for c, bits in stored.items() if bits & set(arg)), frozenset(arg))
+            correct = got == expected
         op = mem.operations[-1]
         rows.append({"op": len(rows), "kind": kind, "input": _fmt(arg), "start_step": op.start,
                      "answer_cues": sorted(answer.cues), "answer_content": sorted(answer.content),
                      "expected_cues": sorted(expected[0]), "expected_content": sorted(expected[1]),
-                     "correct": (answer.cues, answer.content) == expected,
+                     "forgotten": sorted(forgotten), "correct": correct,
                      "latency_steps": answer.latency, "wall_s": op.wall_s})
     return mem, rows, snapshots
 
@@ -117,7 +123,8 @@ def experiment(name: str, backend="numba"):
     if name == "stress":
         return run_script(stress_script(5, 10), 5, 10, backend)
     if name == "map":
-        return run_script(map_script(), 16, len(MAP_STATES), backend)
+        return run_script(map_script(), 16, len(MAP_STATES), backend,
+                          memory={"operation_steps": MAP_OPERATION_STEPS})
     raise ValueError(f"unknown experiment {name!r}; choose one of {EXPERIMENTS}")
 
 
@@ -129,10 +136,12 @@ def main_job(name: str, backend: str, folder: str) -> list:
     width = max(len(r["input"]) for r in rows)
     lines = [f"{r['op']:3d} {r['kind']:18s} {r['input']:{width}s} -> cues {r['answer_cues']} "
              f"content {r['answer_content']} ({r['latency_steps']} steps)"
+             + (f"   forgets {r['forgotten']}" if r["forgotten"] else "")
              + ("" if r["correct"] else f"   expected cues {r['expected_cues']} content {r['expected_content']}")
              for r in rows]
+    forgotten = sum(len(r["forgotten"]) for r in rows)
     return lines + [f"{backend}: {name}: {data['correct']}/{data['operations']} operations as the set "
-                    f"semantics expect"]
+                    f"semantics expect, {mem.operation_steps} steps each; {forgotten} overwritten bits forgotten"]
 
 
 def compare_backends(name: str, backend: str, reference: str = "numba") -> dict:
@@ -160,7 +169,7 @@ def metrics(rows, mem) -> dict:
                              "mean_wall_s": float(np.mean([r["wall_s"] for r in sel]))}
     return {"n_cues": mem.n_cues, "n_content": mem.n_content, "backend": mem.backend,
             "operations": len(rows), "correct": sum(r["correct"] for r in rows),
-            "steps_per_operation": OPERATION_STEPS, "by_kind": by_kind,
+            "steps_per_operation": mem.operation_steps, "by_kind": by_kind,
             "simulated_steps": int(mem.sim.step)}
 
 
@@ -212,38 +221,76 @@ def write_report(out_dir, mem, rows, snapshots, extra: dict | None = None):
 
 
 # --------------------------------------------------------------- scaled stress
+#: the two-state synapses' threshold the stress sweep and the workloads compare with the board's circuit
+BINARY_THRESHOLD = 0.8
+
+
 def scaled_stress(sizes=((16, 16), (32, 32), (64, 64), (128, 128)), backends=("numba",),
-                  k_overlap=3, n_fragments=16, seed=0):
+                  k_overlap=3, n_fragments=16, binary_thresholds=(None, BINARY_THRESHOLD), seed=0):
     """Random contents, orthogonal (one private bit per cue, so n <= m) and
-    overlapping (``k_overlap`` random bits per cue). Per configuration: exact
-    recall by cue, precision / recall of single-bit recall by content against
-    the set semantics, steps and wall time per operation."""
+    overlapping (``k_overlap`` random bits per cue), on the board's circuit
+    (``binary_threshold`` None) and with two-state synapses. Per configuration
+    and round (the first fill, then an overwrite of every cue with new
+    contents of the same kind): exact recall by cue, precision / recall of
+    single-bit recall by content against the set semantics, steps and wall
+    time per operation."""
     rng = np.random.default_rng(seed)
     rows = []
     for n, m in sizes:
         for kind in ("orthogonal", "overlapping"):
             k = 1 if kind == "orthogonal" else k_overlap
-            contents = random_contents(n, m, k, rng, orthogonal=(kind == "orthogonal"))
+            rounds = [random_contents(n, m, k, rng, orthogonal=(kind == "orthogonal")) for _ in range(2)]
             fragments = [{int(b)} for b in rng.choice(m, size=min(n_fragments, m), replace=False)]
             for backend in backends:
-                mem = CA3Memory(n, m, backend=backend)
-                for c, bits in enumerate(contents):
-                    mem.learn(c, bits)
-                exact = np.mean([_exact(mem.recall_by_cue(c), c, bits) for c, bits in enumerate(contents)])
-                precision, recall = [], []
-                for frag in fragments:
-                    got = mem.recall_by_content(frag).cues
-                    want = expected_cues(contents, frag)
-                    precision.append(len(got & want) / len(got) if got else 1.0)
-                    recall.append(len(got & want) / len(want) if want else 1.0)
-                walls = [op.wall_s for op in mem.operations]
-                rows.append({"n": n, "m": m, "contents": kind, "backend": backend,
-                             "exact_recall_by_cue": float(exact),
-                             "content_precision": float(np.mean(precision)),
-                             "content_recall": float(np.mean(recall)),
-                             "steps_per_op": OPERATION_STEPS,
-                             "wall_ms_per_op": 1e3 * float(np.mean(walls))})
+                for threshold in binary_thresholds:
+                    mem = CA3Memory(n, m, backend=backend, binary_threshold=threshold)
+                    for name, contents in zip(("fill", "overwrite"), rounds):
+                        for c, bits in enumerate(contents):
+                            mem.learn(c, bits)
+                        exact = np.mean([_exact(mem.recall_by_cue(c), c, bits) for c, bits in enumerate(contents)])
+                        precision, recall = _fragment_scores(mem, contents, fragments)
+                        walls = [op.wall_s for op in mem.operations]
+                        rows.append({"n": n, "m": m, "contents": kind, "round": name, "backend": backend,
+                                     "synapses": _synapses(threshold), "exact_recall_by_cue": float(exact),
+                                     "content_precision": precision, "content_recall": recall,
+                                     "steps_per_op": mem.operation_steps,
+                                     "wall_ms_per_op": 1e3 * float(np.mean(walls))})
     return rows
+
+
+def workloads(sizes=((48, 48, 0.15), (128, 128, 0.2)), n_operations=400, backend="numba",
+              binary_thresholds=(None, BINARY_THRESHOLD), seed=0):
+    """Long random workloads (``compare.random_workload``: interleaved learns,
+    overwrites, recalls by cue and by fragments of 1-3 bits) on the board's
+    circuit and with two-state synapses: per configuration, the recalls that
+    break the set semantics."""
+    rows = []
+    for n, m, density in sizes:
+        ops = random_workload(n, m, density, n_operations, np.random.default_rng(seed))
+        for threshold in binary_thresholds:
+            mem, results, _ = run_script(ops, n, m, backend, memory={"binary_threshold": threshold})
+            row = {"n": n, "m": m, "density": density, "operations": len(results), "backend": backend,
+                   "synapses": _synapses(threshold), "steps_per_op": mem.operation_steps}
+            for kind in ("learn", "recall_by_cue", "recall_by_content"):
+                sel = [r for r in results if r["kind"] == kind]
+                row[kind] = len(sel)
+                row[f"{kind}_wrong"] = sum(not r["correct"] for r in sel)
+            rows.append(row)
+    return rows
+
+
+def _synapses(threshold) -> str:
+    return "board" if threshold is None else f"two-state {threshold:g}"
+
+
+def _fragment_scores(mem, contents, fragments) -> tuple[float, float]:
+    precision, recall = [], []
+    for frag in fragments:
+        got = mem.recall_by_content(frag).cues
+        want = expected_cues(contents, frag)
+        precision.append(len(got & want) / len(got) if got else 1.0)
+        recall.append(len(got & want) / len(want) if want else 1.0)
+    return float(np.mean(precision)), float(np.mean(recall))
 
 
 def _exact(answer, cue, bits) -> bool:
@@ -259,6 +306,8 @@ def ann_comparison(n_cues=8, n_content=16, k_bits=3, capacity_counts=(2, 4, 8, 1
     operations per second."""
     rng = np.random.default_rng(seed)
     factories = {"ca3": lambda n_cues, n_content: CA3Memory(n_cues, n_content, backend=backend),
+                 "ca3_two_state": lambda n_cues, n_content: CA3Memory(n_cues, n_content, backend=backend,
+                                                                      binary_threshold=BINARY_THRESHOLD),
                  "classical_hopfield": ClassicalHopfield, "modern_hopfield": ModernHopfield}
     contents = random_contents(n_cues, n_content, k_bits, rng)
     fragments = [{b} for b in range(n_content)]
@@ -269,11 +318,7 @@ def ann_comparison(n_cues=8, n_content=16, k_bits=3, capacity_counts=(2, 4, 8, 1
         for c, bits in enumerate(contents):
             mem.learn(c, bits)
         exact = np.mean([_exact(mem.recall_by_cue(c), c, bits) for c, bits in enumerate(contents)])
-        prec, rec = [], []
-        for frag in fragments:
-            got, want = mem.recall_by_content(frag).cues, expected_cues(contents, frag)
-            prec.append(len(got & want) / len(got) if got else 1.0)
-            rec.append(len(got & want) / len(want) if want else 1.0)
+        precision, recall = _fragment_scores(mem, contents, fragments)
         n_ops = len(contents) * 2 + len(fragments)
         ops = n_ops / (time.perf_counter() - t0)
         new = set(range(n_content)) - set(contents[0])
@@ -289,8 +334,8 @@ def ann_comparison(n_cues=8, n_content=16, k_bits=3, capacity_counts=(2, 4, 8, 1
                 fresh.learn(c, bits)
             capacity.append(float(np.mean([_exact(fresh.recall_by_cue(c), c, bits)
                                            for c, bits in enumerate(cap_contents)])))
-        table[name] = {"exact_recall_by_cue": float(exact), "content_precision": float(np.mean(prec)),
-                       "content_recall": float(np.mean(rec)),
+        table[name] = {"exact_recall_by_cue": float(exact), "content_precision": precision,
+                       "content_recall": recall,
                        "overwrite_new_content_recalled": after.content == frozenset(new),
                        "overwrite_others_intact": float(others),
                        "capacity": dict(zip(map(str, capacity_counts), capacity)),

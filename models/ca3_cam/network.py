@@ -41,7 +41,8 @@ from .recall import Recall, check_content, check_cue, check_size
 
 DT = 1 * ms
 LEARN_INPUT_STEPS = 3       # cue and content held on the input layer for 3 steps
-OPERATION_STEPS = 20        # every operation; the STDP traces must fade before the next
+OPERATION_STEPS = 10        # every operation, as in the paper's functional experiment
+MIN_OPERATION_STEPS = 7     # a recall's answer reaches the output layer 5 or 6 steps after its input
 
 SLOW = dict(cm=0.27 * nF, tau_m=3.0 * ms)       # relays, content, merge and output layers
 FAST = dict(cm=0.14 * nF, tau_m=0.5 * ms)       # CueCont, ContCond and its interneuron
@@ -49,9 +50,10 @@ COMMON = dict(tau_refrac=1.0 * ms, tau_syn_E=0.3 * ms, tau_syn_I=0.3 * ms,
               v_rest=-60 * mV, v_reset=-60 * mV, v_thresh=-57 * mV)
 W = 6 * nA                  # the weight that fires a target on the next step
 
-#: The plastic projections' rule, sPyNNaker's pair STDP (paper: tau 3 ms,
-#: A+ = A- = 6 (x w_max), w in [0, 6] nA); the projections' one-step delay is its domain.
-CA3_STDP = dict(tau_plus=3 * ms, tau_minus=3 * ms, A_plus=6.0, A_minus=6.0, w_min=0 * nA, w_max=6 * nA)
+#: The plastic projections' rule, sPyNNaker's pair STDP (the authors' script: tau 3 ms,
+#: A+ = A- = 6, w in [0, 6] nA). sPyNNaker 7 reads an additive A in nA, so a pair moves a
+#: weight by up to 6 nA = 1 x w_max: spikemem's A (a fraction of w_max) is 1.
+CA3_STDP = dict(tau_plus=3 * ms, tau_minus=3 * ms, A_plus=1.0, A_minus=1.0, w_min=0 * nA, w_max=6 * nA)
 
 #: (pre, post, connector, receptor, weight, delay in steps); weights in units of W
 STATIC = [
@@ -71,9 +73,12 @@ STATIC = [
 PLASTIC = {"cue_to_content": ("CueCue", "ContCue"), "content_to_cue": ("ContCont", "CueCont")}
 
 
-def ca3_network(n_cues: int = 5, n_content: int = 10, seed: int = 0) -> Network:
+def ca3_network(n_cues: int = 5, n_content: int = 10, seed: int = 0,
+                binary_threshold: float | None = None) -> Network:
     """The memory's circuit; the input layer 'IL' is a spike source without spikes
-    (operations give it spikes while the simulation runs)."""
+    (operations give it spikes while the simulation runs). ``binary_threshold``:
+    two-state plastic synapses (``spinnaker_stdp``), not the paper's; None is
+    the circuit as the board runs it."""
     n = check_size("n_cues", n_cues)
     m = check_size("n_content", n_content)
     net = Network(dt=DT, seed=seed)
@@ -95,9 +100,9 @@ def ca3_network(n_cues: int = 5, n_content: int = 10, seed: int = 0) -> Network:
         w = (m if scale == "m" else scale) * W
         net.connect(pre, post, connectors[conn], weight=-w if receptor == "inh" else w,
                     delay=delay * step, receptor=receptor, name=f"{pre}_to_{post}_{receptor}")
+    rule = spinnaker_stdp(**CA3_STDP, binary_threshold=binary_threshold)
     for name, (pre, post) in PLASTIC.items():
-        net.connect(pre, post, AllToAll(), weight=0 * nA, delay=step, synapse=spinnaker_stdp(**CA3_STDP),
-                    name=name)
+        net.connect(pre, post, AllToAll(), weight=0 * nA, delay=step, synapse=rule, name=name)
     net.connect("MergeCue", "OL", _from_list(range(n), range(n)), weight=W, delay=step, name="MergeCue_to_OL")
     net.connect("MergeCont", "OL", _from_list(range(m), range(n, n + m)), weight=W, delay=step,
                 name="MergeCont_to_OL")
@@ -136,13 +141,20 @@ class CA3Memory:
     n_content: int = 10
     backend: str = "numba"
     seed: int = 0
+    options: dict = field(default_factory=dict)     # the backend's simulation options
+    binary_threshold: float | None = None           # two-state synapses (ca3_network)
+    operation_steps: int = OPERATION_STEPS
     operations: list = field(default_factory=list)
 
     def __post_init__(self):
         self.n_cues = check_size("n_cues", self.n_cues)
         self.n_content = check_size("n_content", self.n_content)
-        self.network = ca3_network(self.n_cues, self.n_content, self.seed)
-        self.sim = simulation(self.network, self.backend)
+        steps = self.operation_steps
+        if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < MIN_OPERATION_STEPS:
+            raise ModelError(f"operation_steps must be an integer >= {MIN_OPERATION_STEPS} (the answer arrives "
+                             f"up to 6 steps after the input), got {steps!r}")
+        self.network = ca3_network(self.n_cues, self.n_content, self.seed, self.binary_threshold)
+        self.sim = simulation(self.network, self.backend, **self.options)
 
     # --- operations
     def learn(self, cue, content_bits, start=None) -> Recall:
@@ -161,7 +173,7 @@ class CA3Memory:
         return self._operate("recall_by_content", None, bits, ids, 1, start)
 
     def _operate(self, kind, cue, bits, ids, input_steps, start) -> Recall:
-        steps = OPERATION_STEPS
+        steps = self.operation_steps
         now = self.sim.step
         if start is None:
             start = now
