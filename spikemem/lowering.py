@@ -70,8 +70,11 @@ def _neuron_group(pop: BuiltPopulation, dt, dtype):
     namespace = {k: _q(v, pop.parsed.dims[k]) for k, v in pop.params.items() if np.ndim(v) == 0}
     kw = dict(threshold=m.threshold, reset=m.reset, method=m.method, namespace=namespace,
               name=pop.name, dtype=dtype)
-    if pop.refractory > 0:
-        kw["refractory"] = pop.refractory * second
+    if pop.refractory_steps > 0:
+        # Brian2 holds a neuron while timestep(t - lastspike) < timestep(refractory),
+        # i.e. one step fewer than its refractory period: one more step makes it
+        # hold exactly refractory_steps, whatever the model's counting
+        kw["refractory"] = (pop.refractory_steps + 1) * dt * second
     try:
         group = b2.NeuronGroup(pop.size, shared_equations(pop), **kw)
     except Exception as e:

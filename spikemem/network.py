@@ -21,7 +21,7 @@ from . import connectors as _conn
 from . import distributions as _dist
 from .equations import parse, resolve_params, ParsedModel
 from .errors import ModelError
-from .neurons import NeuronModel
+from .neurons import NeuronModel, held_steps
 from .synapses import STATIC, SynapseModel
 from .units import plain, to_si
 
@@ -106,7 +106,10 @@ class BuiltPopulation:
     parsed: ParsedModel | None = None
     params: dict = field(default_factory=dict)      # shared floats or per-neuron arrays
     init: dict = field(default_factory=dict)        # state variable -> float64 array
-    refractory: float = 0.0
+    refractory: float = 0.0                         # seconds, as the model gives it
+    # steps held after the spike step (the model's counting at dt): what every
+    # backend and target derives its refractoriness from
+    refractory_steps: int = 0
     spike_steps: np.ndarray | None = None           # spike sources, sorted by (step, id)
     spike_ids: np.ndarray | None = None
     rate: np.ndarray | None = None                  # Poisson sources, Hz per neuron
@@ -347,7 +350,8 @@ class Network:
                         f"({np.broadcast_to(np.asarray(params[a], float), same.shape)[same].flat[0]:g} s"
                         f"{'' if same.ndim == 0 else ' for some neurons'}); the exact solution divides by "
                         f"their difference: make them differ (e.g. by 1 us) or choose method='euler'")
-        return BuiltPopulation(pop.name, pop.size, "neuron", model, parsed, params, init, refractory)
+        return BuiltPopulation(pop.name, pop.size, "neuron", model, parsed, params, init, refractory,
+                               held_steps(refractory, model.refractory_counting, self.dt))
 
     def _build_projection(self, proj: Projection, pops, rng) -> BuiltProjection:
         where = f"projection '{proj.name}'"

@@ -23,14 +23,50 @@ Templates (defaults in SI, PyNN's names and defaults where PyNN has the model):
 ``RateUnit``       tau dr/dt = -r + gain * max(I, 0); no spikes; driven by
                    currents or by rate projections into ``I``.
 =================  ==========================================================
+
+Refractoriness: ``refractory_counting`` says how a model's refractory period
+becomes whole steps (``held_steps``): the steps after its spike step in which
+a neuron cannot fire and its ``(unless refractory)`` variables are held (the
+templates' synaptic currents keep decaying and receiving input). ``"pynn"``,
+the counting of ``IF_curr_exp`` and ``IF_cond_exp`` (``tau_refrac``), holds
+ceil(refractory/dt) steps, as PyNN, NEST and sPyNNaker do; ``"brian2"``, that
+of every other model, is Brian2's test ``timestep(t - lastspike) <
+timestep(refractory)``: floor(refractory/dt) - 1 steps, so 1 ms at dt = 1 ms
+holds none. The PyNN templates take ``refractory_counting="brian2"`` for
+Brian2's meaning.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from brian2 import mV, ms, nA, nF, nS, pF, Hz
 
+from .errors import ModelError
 from .units import plain
+
+#: how a refractory period counts in steps (``held_steps``)
+REFRACTORY_COUNTINGS = ("brian2", "pynn")
+
+#: a period within this fraction of a step of a whole number of steps is that
+#: number (Brian2's ``timestep`` margin): 2 ms / 0.1 ms = 20.000000000000004 is 20
+STEP_TOLERANCE = 1e-3
+
+
+def held_steps(refractory: float, counting: str, dt: float) -> int:
+    """The steps a neuron is held after the step of its spike, for a refractory
+    period of ``refractory`` seconds under ``counting`` at time step ``dt``:
+    ``"brian2"`` floor(refractory/dt) - 1 (Brian2 integrates again once
+    ``timestep(t - lastspike) >= timestep(refractory)``), at least 0;
+    ``"pynn"`` ceil(refractory/dt) (sPyNNaker's ``T_refract``, NEST's
+    refractory counts). Every backend and target derives its refractoriness
+    from this number (``BuiltPopulation.refractory_steps``)."""
+    steps = refractory / dt
+    if counting == "brian2":
+        return max(math.floor(steps + STEP_TOLERANCE) - 1, 0)
+    if counting == "pynn":
+        return max(math.ceil(steps - STEP_TOLERANCE), 0)
+    raise ModelError(f"refractory_counting {counting!r} is not one of {list(REFRACTORY_COUNTINGS)}")
 
 
 @dataclass(frozen=True)
@@ -47,11 +83,20 @@ class NeuronModel:
     # pairs of parameters that must differ under exact integration: its solution
     # divides by their difference (e.g. tau_m - tau_syn_E), equal values give inf/NaN
     distinct: tuple = ()
+    # how ``refractory`` counts in steps, one of REFRACTORY_COUNTINGS (see held_steps):
+    # "pynn" for PyNN's cell types, "brian2" for equations written for Brian2
+    refractory_counting: str = "brian2"
+
+    def __post_init__(self):
+        if self.refractory_counting not in REFRACTORY_COUNTINGS:
+            raise ModelError(f"neuron model '{self.name}': refractory_counting {self.refractory_counting!r} "
+                             f"is not one of {list(REFRACTORY_COUNTINGS)}")
 
     def same_dynamics(self, other: "NeuronModel") -> bool:
         """The same equations, threshold, reset, integration method and
         receptors: ``other`` with, at most, other parameters, initial values
-        or refractory period (how hardware targets recognise a template)."""
+        or refractory period and its counting (how hardware targets
+        recognise a template)."""
         return (self.equations == other.equations and self.threshold == other.threshold
                 and self.reset == other.reset and self.method == other.method
                 and dict(self.receptors) == dict(other.receptors))
@@ -63,7 +108,8 @@ class NeuronModel:
                 "params": {k: to_spec(plain(v)) for k, v in self.params.items()},
                 "receptors": dict(self.receptors),
                 "init": {k: to_spec(plain(v)) for k, v in self.init.items()}, "name": self.name,
-                "distinct": [list(p) for p in self.distinct]}
+                "distinct": [list(p) for p in self.distinct],
+                "refractory_counting": self.refractory_counting}
 
     @classmethod
     def from_spec(cls, spec: dict) -> "NeuronModel":
@@ -73,6 +119,8 @@ class NeuronModel:
         spec["params"] = {k: from_spec(v) for k, v in spec["params"].items()}
         spec["init"] = {k: from_spec(v) for k, v in spec["init"].items()}
         spec["distinct"] = tuple(tuple(p) for p in spec.get("distinct", ()))
+        # specs written before the field existed meant Brian2's counting everywhere
+        spec.setdefault("refractory_counting", "brian2")
         return cls(**spec)
 
 
@@ -82,7 +130,10 @@ def _pynn_names(params):
         params["c_m"] = params.pop("cm")
 
 
-def IF_curr_exp(**params) -> NeuronModel:
+def IF_curr_exp(refractory_counting: str = "pynn", **params) -> NeuronModel:
+    """PyNN's IF_curr_exp; ``tau_refrac`` holds v for ceil(tau_refrac/dt)
+    steps after a spike, as in PyNN (``refractory_counting="brian2"``:
+    Brian2's reading, see ``held_steps``)."""
     defaults = dict(c_m=1 * nF, tau_m=20 * ms, tau_syn_E=5 * ms, tau_syn_I=5 * ms,
                     v_rest=-65 * mV, v_reset=-65 * mV, v_thresh=-50 * mV, i_offset=0 * nA)
     refractory = params.pop("tau_refrac", 0.1 * ms)
@@ -103,12 +154,14 @@ def IF_curr_exp(**params) -> NeuronModel:
         i_offset : amp
         """,
         threshold="v > v_thresh", reset="v = v_reset", refractory=refractory, method="exact",
-        distinct=(("tau_m", "tau_syn_E"), ("tau_m", "tau_syn_I")),
+        distinct=(("tau_m", "tau_syn_E"), ("tau_m", "tau_syn_I")), refractory_counting=refractory_counting,
         params={**defaults, **params}, receptors={"exc": "isyn_exc", "inh": "isyn_inh"},
         init={"v": defaults["v_rest"] if "v_rest" not in params else params["v_rest"]})
 
 
-def IF_cond_exp(adaptive: bool = False, **params) -> NeuronModel:
+def IF_cond_exp(adaptive: bool = False, refractory_counting: str = "pynn", **params) -> NeuronModel:
+    """PyNN's IF_cond_exp (with ``adaptive``, a moving threshold);
+    ``tau_refrac`` and ``refractory_counting`` as in ``IF_curr_exp``."""
     defaults = dict(c_m=1 * nF, tau_m=20 * ms, tau_syn_E=5 * ms, tau_syn_I=5 * ms,
                     e_rev_E=0 * mV, e_rev_I=-70 * mV, v_rest=-65 * mV, v_reset=-65 * mV,
                     v_thresh=-50 * mV, i_offset=0 * nA)
@@ -143,7 +196,8 @@ def IF_cond_exp(adaptive: bool = False, **params) -> NeuronModel:
     return NeuronModel(name="IF_cond_exp_adaptive" if adaptive else "IF_cond_exp",
                        equations=eqs, threshold=threshold, reset=reset, refractory=refractory,
                        method="euler", params={**defaults, **params},
-                       receptors={"exc": "gsyn_exc", "inh": "gsyn_inh"}, init=init)
+                       receptors={"exc": "gsyn_exc", "inh": "gsyn_inh"}, init=init,
+                       refractory_counting=refractory_counting)
 
 
 def Izhikevich(**params) -> NeuronModel:

@@ -7,8 +7,6 @@ vanish or overflow, learning rates) are found while quantising, so the
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from spikemem.neurons import IF_curr_exp
@@ -60,8 +58,11 @@ def model_violation(pop):
                      "(or a spike source)")
 
 
-def refractory_steps(pop, dt) -> int:
-    return int(math.floor(pop.refractory / dt + 1e-3))
+def loihi_refractory(pop) -> int:
+    """Loihi's refractory delay of a population: a compartment integrates again
+    once ``t - last_spike >= refractory``, so it holds v for refractory - 1 steps
+    after its spike; one more than the held steps every backend uses."""
+    return pop.refractory_steps + 1
 
 
 def receptors(pop, built) -> set:
@@ -88,10 +89,10 @@ def neuron_violations(pop, built) -> list:
         if np.any(pop.init[var] != 0):
             out.append(Violation(where, f"initial {var}", f"{np.max(np.abs(pop.init[var])):g} A", 0,
                                  "start the synaptic currents at 0 (Loihi's u starts empty)"))
-    steps = refractory_steps(pop, built.dt)
-    if steps > REFRACTORY_MAX:
-        out.append(Violation(where, "refractory period", f"{steps} steps ({pop.refractory:g} s)",
-                             f"{REFRACTORY_MAX} steps", "shorten the refractory period or use a larger dt"))
+    if loihi_refractory(pop) > REFRACTORY_MAX:
+        out.append(Violation(where, "refractory period",
+                             f"{pop.refractory_steps} held steps ({pop.refractory:g} s)",
+                             f"{REFRACTORY_MAX - 1} held steps", "shorten the refractory period or use a larger dt"))
     if {"isyn_exc", "isyn_inh"} <= receptors(pop, built) and np.any(p["tau_syn_E"] != p["tau_syn_I"]):
         out.append(Violation(where, "tau_syn_E != tau_syn_I",
                              f"{np.max(p['tau_syn_E']):g} s / {np.max(p['tau_syn_I']):g} s",

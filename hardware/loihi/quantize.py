@@ -145,9 +145,7 @@ class Plan:
                 ok = False
         if not ok:
             return
-        # refractory 0 and 1 step both hold v for no step (Brian2's and Loihi's counting)
-        p.update(tau_s=tau_s, decay_u=decay_u, decay_v=decay_v,
-                 refractory=max(rules.refractory_steps(pop, dt), 1),
+        p.update(tau_s=tau_s, decay_u=decay_u, decay_v=decay_v, refractory=rules.loihi_refractory(pop),
                  k=_gain(dt, p["tau_m"], tau_s, p["c_m"]), kb=p["tau_m"] * decay_v / DECAY_ONE / p["c_m"])
         # Loihi's v = 0 is v_reset; the leak towards v_rest is the leak towards 0 plus a constant
         # drive of (1 - a')(v_rest - v_reset) volts per step, a' the 12-bit decay, so that the

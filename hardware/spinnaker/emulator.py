@@ -3,6 +3,7 @@
 and ``decomposition`` compare it with the float64 numba run."""
 from __future__ import annotations
 
+import dataclasses
 
 import numpy as np
 
@@ -94,8 +95,7 @@ class SpiNNakerSimulation(Simulation):
 
     def _derive(self, pop: BuiltPopulation):
         """(Re)compute a population's constants from its SI parameters."""
-        view = BuiltPopulation(pop.name, pop.size, pop.kind, pop.model, pop.parsed, self.params[pop.name],
-                               pop.init, pop.refractory)
+        view = dataclasses.replace(pop, params=self.params[pop.name])
         c = neuron_constants(view, self.built.dt, self.arithmetic == "fixed")
         sl = self._slice(pop.name)
         self.C[:, sl] = [c[k] for k in CONSTS]

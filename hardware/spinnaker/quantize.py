@@ -20,11 +20,13 @@ from .weights import weight_scaling
 
 def neuron_constants(pop: BuiltPopulation, dt: float, fixed: bool = True) -> dict:
     """What sPyNNaker's core holds for a population, one value per neuron: the
-    parameters run.py passes (tau_refrac - dt) as the host writes them (S1615)
-    and what neuron_model_initialise / decay_and_init derive from them.
+    parameters run.py passes (tau_refrac = refractory_steps * dt) as the host
+    writes them (S1615) and what neuron_model_initialise / decay_and_init
+    derive from them.
     ``fixed=False``: the same unrounded, in float64 (the ``arithmetic="float64"`` twin)."""
     n, where = pop.size, f"population '{pop.name}'"
-    tau_refrac = max(pop.refractory * MS - dt * MS, 0.0)          # run.py, on NEST and SpiNNaker
+    # the PyNN export's tau_refrac: sPyNNaker holds ceil(tau_refrac/ts) = refractory_steps steps
+    tau_refrac = pop.refractory_steps * dt * MS
     if fixed:
         ts = int(s1615(dt * MS, "time step"))
         enc, div, exp_k, exp_ulr, ceil = s1615, kdivk, expk, expulr, ceil_accum
@@ -71,9 +73,9 @@ def quantize(network) -> SpiNNakerQuantization:
     """sPyNNaker's numbers for ``network`` and a ``QuantizationError`` per
     parameter (the neuron with the largest error where values differ):
     time constants and v parameters as S1615, exp_TC (s16.15), the synaptic
-    decay and init factors (u0.32), R_membrane, T_refract (from run.py's
-    tau_refrac - dt), and per projection the worst and the mean weight after
-    16-bit scaling."""
+    decay and init factors (u0.32), R_membrane, T_refract (the steps held
+    after a spike, from the exported tau_refrac), and per projection the
+    worst and the mean weight after 16-bit scaling."""
     built = require_emulable(built_network(network))
     dt = built.dt
     pops, errors = {}, []
@@ -97,7 +99,7 @@ def quantize(network) -> SpiNNakerQuantization:
                 ("R", "R_membrane", ONE, 1e-6, "ohm"), ("exp_TC", "exp_TC (s16.15)", ONE, 1, ""),
                 *((f"{syn}_{k}", f"{syn}_{k} (u0.32)", U032, 1, "") for syn in RECEPTORS for k in ("decay", "init"))):
             row(where, label, exact[key] / si, c[key] / scale / si, unit)
-        row(where, "tau_refrac - dt (T_refract steps)", max(pop.refractory - dt, 0.0), c["T_refract"] * dt, "s")
+        row(where, "held steps (T_refract)", np.full(pop.size, pop.refractory_steps), c["T_refract"], "steps")
         row(where, "v (initial)", pop.init["v"], s1615(pop.init["v"] * MV) / ONE / MV, "V")
         row(where, "i_offset", pop.init["i_offset"], s1615(pop.init["i_offset"] * NA) / ONE / NA, "A")
     weights = weight_scaling(built)

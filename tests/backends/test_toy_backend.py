@@ -2,10 +2,9 @@
 and held to the same conformance checks as the real ones.
 
 The toy runs IF_curr_exp networks in numpy with the exact per-step propagators
-(PyNN's refractoriness: held for ceil(tau_refrac/dt) steps), spike sources,
+(held for the population's refractory_steps after a spike), spike sources,
 delays and spike and state monitors; it refuses everything else by name.
 """
-import math
 
 import numpy as np
 import pytest
@@ -74,7 +73,7 @@ class ToySimulation(Simulation):
                 s["v"][held] = v[held]
                 spiking = np.flatnonzero((s["v"] > pop.params["v_thresh"]) & ~held)
                 s["v"][spiking] = pop.params["v_reset"]
-                self.refractory_until[name][spiking] = n + math.ceil(round(pop.refractory / built.dt, 9))
+                self.refractory_until[name][spiking] = n + pop.refractory_steps
                 fired[name] = spiking
             for proj in built.projections:
                 hit = np.isin(proj.i, fired[proj.pre])

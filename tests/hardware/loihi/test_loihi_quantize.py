@@ -14,7 +14,8 @@ def test_quantize_uses_loihi_formats_and_reports_every_error():
     neurons = [p for p in lnet.populations.values() if p.kind == "neuron"]
     for pop in neurons:
         assert np.all((1 <= pop.decay_u) & (pop.decay_u <= 4096)) and np.all(pop.decay_v <= 4095)
-        assert np.all((1 <= pop.vth_mant) & (pop.vth_mant < 2 ** 17)) and np.all(pop.refractory == 1)
+        assert np.all((1 <= pop.vth_mant) & (pop.vth_mant < 2 ** 17))
+        assert np.all(pop.refractory == 2)        # tau_refrac 1 ms at dt = 1 ms: one held step
     # the threshold distance takes 2**20 units unless the inputs need the room
     assert lnet.populations["CueCue"].vth_mant[0] == 2 ** 14
     assert lnet.populations["CueCont"].vth_mant[0] < 2 ** 10          # 8 inhibitory inputs of 60 nA

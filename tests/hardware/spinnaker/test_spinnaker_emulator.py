@@ -39,7 +39,7 @@ def test_membrane_under_constant_i_offset_is_the_integer_recurrence():
     """v, spikes and refractoriness of one neuron equal sPyNNaker's LIF
     recurrence written out here with Python integers (s16.15, truncating
     products, threshold >=, T_refract = ceil(tau_refrac / ts) of the
-    tau_refrac - dt run.py passes)."""
+    tau_refrac run.py passes)."""
     dt, steps = 0.1 * ms, 600
     net = Network(dt=dt)
     net.population("n", 1, IF_curr_exp(cm=0.5 * nF, tau_m=10 * ms, v_rest=-65 * mV, v_reset=-70 * mV,
@@ -51,7 +51,7 @@ def test_membrane_under_constant_i_offset_is_the_integer_recurrence():
     res = sim.result()
 
     ts = s1615(0.1)                                   # the time step, ms
-    tau, cm, refrac = s1615(10.0), s1615(0.5), s1615(2.0 - 0.1)
+    tau, cm, refrac = s1615(10.0), s1615(0.5), s1615(2.0)
     R = (tau << 15) // cm                             # kdivk truncates
     exp_tc = int(round(math.exp(-((ts << 15) // tau) / ONE) * ONE))
     t_ref = ((refrac << 15) // ts + ONE - 1) >> 15    # lif_ceil_accum
@@ -67,10 +67,10 @@ def test_membrane_under_constant_i_offset_is_the_integer_recurrence():
             v, timer = reset, t_ref
             spikes.append(step)
         trace.append(v)
-    assert t_ref == 19 and len(spikes) >= 3
+    assert t_ref == 20 and len(spikes) >= 3
     np.testing.assert_array_equal(np.rint(res.traces["n.v"].values[:, 0] * 1e3 * ONE).astype(np.int64), trace)
     np.testing.assert_array_equal(np.rint(res.spikes["n"].times / float(dt)).astype(int), spikes)
-    # numba (Brian2) holds v as many steps: the same spike steps
+    # numba holds v as many steps (ceil(tau_refrac/dt)): the same spike steps
     ref = simulation(net, "numba")
     ref.run(steps * float(dt))
     np.testing.assert_array_equal(np.rint(ref.result().spikes["n"].times / float(dt)).astype(int), spikes)
@@ -105,9 +105,9 @@ def test_weight_scaling_shift_resolution_and_quantisation():
     # the decay's argument dt/tau is truncated to s16.15 first: 6553/32768, not 0.2
     assert rows[("population 'post'", "exc_decay (u0.32)")].quantized == pytest.approx(
         math.exp(-6553 / ONE), abs=2.0 ** -32)
-    # run.py passes tau_refrac - dt, at least 0: 0.1 ms - 1 ms -> no held step
-    assert q.populations["post"]["T_refract"][0] == 0 and q.populations["post"]["ts"] == 32768
-    assert rows[("population 'post'", "tau_refrac - dt (T_refract steps)")].quantized == 0
+    # the default tau_refrac of 0.1 ms holds ceil(0.1 ms / 1 ms) = 1 step, as in sPyNNaker
+    assert q.populations["post"]["T_refract"][0] == 1 and q.populations["post"]["ts"] == 32768
+    assert rows[("population 'post'", "held steps (T_refract)")].quantized == 1
 
 
 def feedforward(seed=2, n_in=20, n=40, dt=1 * ms, duration=2.0, tau_refrac=2 * ms):
@@ -152,8 +152,8 @@ def test_spikes_close_to_numba_and_only_rounding_apart_from_the_float_twin(ff_ru
 
 def test_the_distance_detects_a_one_step_shift(ff_runs):
     """The check above could fail: alignment 0 is the best one, a one-step
-    shift loses most spikes, and one held step more (what the board did when
-    run.py passed tau_refrac unchanged) already costs more than 5 %."""
+    shift loses most spikes, and one held step more (tau_refrac 3 ms instead
+    of 2 ms) already costs more than 5 %."""
     net, d, em = ff_runs
     assert isinstance(em, Emulation) and em.target == "spinnaker" and not em.identical
     assert em.distance == d["total"]

@@ -61,8 +61,6 @@ def main():
             pops[name] = sim.Population(n, sim.SpikeSourcePoisson(rate=arr(p["rate"])), label=name)
         else:
             params = {k: arr(v) for k, v in p["params"].items()}
-            # NEST and sPyNNaker hold v for t_ref/dt steps after the spike step, spikemem one fewer
-            params["tau_refrac"] = max(params["tau_refrac"] - dt, 0.0)
             cell = getattr(sim, p["cell_type"])(**params)
             pops[name] = sim.Population(n, cell, label=name,
                                         initial_values={k: arr(v) for k, v in p["initial"].items()})
