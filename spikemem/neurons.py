@@ -130,18 +130,41 @@ def _pynn_names(params):
         params["c_m"] = params.pop("cm")
 
 
-def IF_curr_exp(refractory_counting: str = "pynn", **params) -> NeuronModel:
+#: how IF_curr_exp integrates: "exact" (the linear system solved exactly, as NEST does) or
+#: "spinnaker" (sPyNNaker's closed form, see IF_curr_exp)
+INTEGRATIONS = ("exact", "spinnaker")
+
+_CURRENT = {"exact": "(isyn_exc + isyn_inh + i_offset)/c_m",
+            # sPyNNaker adds a weight w to its current as w*(tau_syn/dt)*(1 - exp(-dt/tau_syn))
+            "spinnaker": "(isyn_exc*(tau_syn_E/dt)*(1 - exp(-dt/tau_syn_E))"
+                         " + isyn_inh*(tau_syn_I/dt)*(1 - exp(-dt/tau_syn_I)) + i_offset)/c_m"}
+
+
+def IF_curr_exp(refractory_counting: str = "pynn", integration: str = "exact", **params) -> NeuronModel:
     """PyNN's IF_curr_exp; ``tau_refrac`` holds v for ceil(tau_refrac/dt)
     steps after a spike, as in PyNN (``refractory_counting="brian2"``:
-    Brian2's reading, see ``held_steps``)."""
+    Brian2's reading, see ``held_steps``).
+
+    ``integration="exact"`` solves the linear equations exactly over each step
+    (NEST's iaf_psc_exp). ``"spinnaker"`` computes a step as sPyNNaker's
+    neuron core does: the synaptic currents are held at their value at the
+    start of the step while v follows its closed form, then they decay; a
+    weight w raises the held current by w*(tau_syn/dt)*(1 - exp(-dt/tau_syn))
+    (``isyn_exc`` holds the summed weights, the membrane sees them times that
+    factor); a neuron fires at v >= v_thresh. This is exponential Euler on
+    these equations; networks tuned on the board (the CA3 memory) need it
+    where a weight sits near the firing threshold."""
+    if integration not in INTEGRATIONS:
+        raise ModelError(f"IF_curr_exp: integration {integration!r} is not one of {list(INTEGRATIONS)}")
     defaults = dict(c_m=1 * nF, tau_m=20 * ms, tau_syn_E=5 * ms, tau_syn_I=5 * ms,
                     v_rest=-65 * mV, v_reset=-65 * mV, v_thresh=-50 * mV, i_offset=0 * nA)
     refractory = params.pop("tau_refrac", 0.1 * ms)
     _pynn_names(params)
+    exact = integration == "exact"
     return NeuronModel(
         name="IF_curr_exp",
-        equations="""
-        dv/dt = (v_rest - v)/tau_m + (isyn_exc + isyn_inh + i_offset)/c_m : volt (unless refractory)
+        equations=f"""
+        dv/dt = (v_rest - v)/tau_m + {_CURRENT[integration]} : volt (unless refractory)
         disyn_exc/dt = -isyn_exc/tau_syn_E : amp
         disyn_inh/dt = -isyn_inh/tau_syn_I : amp
         c_m : farad (constant)
@@ -153,10 +176,23 @@ def IF_curr_exp(refractory_counting: str = "pynn", **params) -> NeuronModel:
         v_thresh : volt (constant)
         i_offset : amp
         """,
-        threshold="v > v_thresh", reset="v = v_reset", refractory=refractory, method="exact",
-        distinct=(("tau_m", "tau_syn_E"), ("tau_m", "tau_syn_I")), refractory_counting=refractory_counting,
+        threshold="v > v_thresh" if exact else "v >= v_thresh", reset="v = v_reset", refractory=refractory,
+        method="exact" if exact else "exponential_euler",
+        distinct=(("tau_m", "tau_syn_E"), ("tau_m", "tau_syn_I")) if exact else (),
+        refractory_counting=refractory_counting,
         params={**defaults, **params}, receptors={"exc": "isyn_exc", "inh": "isyn_inh"},
         init={"v": defaults["v_rest"] if "v_rest" not in params else params["v_rest"]})
+
+
+def is_template(model: NeuronModel, name: str) -> bool:
+    """Whether ``model`` is the template ``name`` with, at most, other
+    parameters, initial values, refractory period or (IF_curr_exp) integration:
+    how targets and exporters recognise a template."""
+    if name not in TEMPLATES or model.name != name:
+        return False
+    variants = INTEGRATIONS if name == "IF_curr_exp" else ("exact",)
+    return any(model.same_dynamics(TEMPLATES[name](**({"integration": i} if name == "IF_curr_exp" else {})))
+               for i in variants)
 
 
 def IF_cond_exp(adaptive: bool = False, refractory_counting: str = "pynn", **params) -> NeuronModel:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from spikemem.neurons import IF_curr_exp
+from spikemem.neurons import is_template
 from spikemem.plasticity import spinnaker_stdp, stdp
 from spikemem.targets import Violation
 
@@ -51,7 +51,7 @@ def bias_inputs(built) -> tuple:
 
 def model_violation(pop):
     """The violation of a neuron model other than IF_curr_exp, or None."""
-    if pop.model.same_dynamics(IF_curr_exp()):
+    if is_template(pop.model, "IF_curr_exp"):
         return None
     return Violation(f"population '{pop.name}'", "neuron model", pop.model.name, "IF_curr_exp",
                      "Loihi's compartment is a current-based LIF: use spikemem.neurons.IF_curr_exp "

@@ -8,7 +8,7 @@ import numpy as np
 from spikemem.errors import ModelError
 from spikemem.interop import pynn
 from spikemem.network import BuiltNetwork, BuiltProjection
-from spikemem.neurons import IF_curr_exp
+from spikemem.neurons import is_template
 
 from .formats import NA, STATE, SYNAPSE_TYPE
 
@@ -47,12 +47,11 @@ def stdp_spec(bpj: BuiltProjection) -> dict:
 def emulator_problems(built: BuiltNetwork) -> list:
     """Every reason the emulator cannot run ``built`` (empty: it can)."""
     bad, rules = [], {}
-    template = IF_curr_exp()
     for name, pop in built.populations.items():
         where = f"population '{name}'"
         if pop.kind == "poisson":
             bad.append(f"{where}: Poisson sources are not emulated (give a spike-source array)")
-        elif pop.kind == "neuron" and (pop.model.name != "IF_curr_exp" or not pop.model.same_dynamics(template)):
+        elif pop.kind == "neuron" and not is_template(pop.model, "IF_curr_exp"):
             bad.append(f"{where}: neuron model '{pop.model.name}' is not the IF_curr_exp template "
                        f"(the emulator implements sPyNNaker's LIF with exponential current synapses)")
     bad += [f"current input on '{inp.population}' ('{inp.variable}'): only a constant i_offset is "

@@ -90,7 +90,7 @@ def ca3_network(n_cues: int = 5, n_content: int = 10, seed: int = 0,
         params = {**COMMON, **(FAST if name in fast else SLOW)}
         if name == "OL":
             params["v_thresh"] = -57.5 * mV
-        net.population(name, size, IF_curr_exp(**params), init={"v": -60 * mV})
+        net.population(name, size, IF_curr_exp(integration="spinnaker", **params), init={"v": -60 * mV})
     step = float(DT)
     net.connect("IL", "CueCue", _from_list(range(n), range(n)), weight=W, delay=step, name="IL_to_CueCue")
     net.connect("IL", "ContCue", _from_list(range(n, n + m), range(m)), weight=W, delay=step,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import re
 
 import numpy as np
 import sympy
@@ -46,11 +47,27 @@ class _Renderer(NodeRenderer):
         return f"{node.func.id}({args})"
 
 
+#: Brian2's exponential Euler divides by the refractory clamp (its B term) when an
+#: "(unless refractory)" variable's equation has it in every term
+_CLAMP_DIVISION = re.compile(r"\)\s*/\s*int\(not_refractory\)$")
+
+
 def statements(abstract_code: str, variables: dict, dtype=np.float64):
     """(scalar statements, vector statements) exactly as Brian2's generators get
     them; ``dtype``: the floating-point type of the values (Brian2's default
-    float type), which the statements' own ``dtype`` follows."""
-    return make_statements(abstract_code, variables, dtype, optimise=True)
+    float type), which the statements' own ``dtype`` follows.
+
+    One change: Brian2's exponential Euler computes ``A/B`` for an "(unless
+    refractory)" variable as ``(... * int(not_refractory)) / int(not_refractory)``,
+    0/0 for a refractory neuron. Brian2's own targets never use that value (they
+    write such variables only where not_refractory holds); the backends here
+    fold the flag into the update, so the division by the clamp is dropped:
+    the same value where the neuron is not refractory (x / 1 is x), and 0
+    where it is, which leaves the variable unchanged."""
+    scalar, vector = make_statements(abstract_code, variables, dtype, optimise=True)
+    for stmt in vector:
+        stmt.expr = _CLAMP_DIVISION.sub(")", stmt.expr)
+    return scalar, vector
 
 
 def is_float(stmt) -> bool:

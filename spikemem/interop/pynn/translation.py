@@ -38,7 +38,6 @@ CELL_TYPES = {
         weight_factor=US, weight_unit="uS", conductance=True),
 }
 
-_TEMPLATE_FACTORY = {"IF_curr_exp": _neurons.IF_curr_exp, "IF_cond_exp": _neurons.IF_cond_exp}
 
 
 def _stdp_rules():
@@ -120,7 +119,7 @@ def translation(network: Network, duration=None, built=None):
             continue
         model = bp.model
         entry = CELL_TYPES.get(model.name)
-        if entry is None or not model.same_dynamics(_TEMPLATE_FACTORY[model.name]()):
+        if entry is None or not _neurons.is_template(model, model.name):
             bad.append(f"{where}: neuron model '{model.name}' has no PyNN cell type "
                        f"(supported: unmodified templates {sorted(CELL_TYPES)})")
             continue
