@@ -36,7 +36,8 @@ def main():
     rows = scaled_stress(sizes, backends=args.backends)
     table(rows, [("n", "n", "{}"), ("m", "m", "{}"), ("contents", "contents", "{}"), ("round", "round", "{}"),
                  ("synapses", "synapses", "{}"), ("backend", "backend", "{}"),
-                 ("exact_recall_by_cue", "exact by cue", "{:.2f}"), ("content_precision", "content precision", "{:.2f}"),
+                 ("exact_recall_by_cue", "exact by cue", "{:.2f}"),
+                 ("content_precision", "content precision", "{:.2f}"),
                  ("content_recall", "content recall", "{:.2f}"), ("steps_per_op", "steps/op", "{}"),
                  ("wall_ms_per_op", "wall ms/op", "{:.1f}")])
     load = workloads(((16, 16, 0.2),), n_operations=100) if args.quick else workloads()
@@ -49,7 +50,8 @@ def main():
     ann_rows = [{"memory": name, **t, "capacity": "/".join(f"{v:.2f}" for v in t["capacity"].values())}
                 for name, t in ann.items()]
     table(ann_rows, [("memory", "memory", "{}"), ("exact_recall_by_cue", "exact by cue", "{:.2f}"),
-                     ("content_precision", "content precision", "{:.2f}"), ("content_recall", "content recall", "{:.2f}"),
+                     ("content_precision", "content precision", "{:.2f}"),
+                     ("content_recall", "content recall", "{:.2f}"),
                      ("overwrite_new_content_recalled", "overwrite: new recalled", "{}"),
                      ("overwrite_others_intact", "overwrite: others intact", "{:.2f}"),
                      ("capacity", "capacity (2/4/8/16 memories)", "{}"), ("operations_per_second", "ops/s", "{:.0f}")])

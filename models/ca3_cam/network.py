@@ -192,13 +192,16 @@ class CA3Memory:
         self.operations.append(op)
         return op.answer
 
-    def _decode(self, first, stop) -> Recall:
+    def _decode(self, start, stop) -> Recall:
+        """The output layer's spikes after ``start`` and before ``stop``: the
+        previous operation's last output can fall on ``start`` itself (a
+        learn's second output comes 7 steps after its input)."""
         out = self.sim.result().spikes["OL"]
         steps = np.rint(out.times / float(DT)).astype(np.int64)
-        sel = (steps >= first) & (steps < stop)
+        sel = (steps > start) & (steps < stop)
         steps, ids = steps[sel], out.ids[sel]
         n = self.n_cues
-        latency = int(max((steps[ids == k].min() for k in set(ids.tolist())), default=first) - first)
+        latency = int(max((steps[ids == k].min() for k in set(ids.tolist())), default=start) - start)
         return Recall(frozenset(int(k) for k in ids if k < n), frozenset(int(k) - n for k in ids if k >= n),
                       latency)
 
@@ -208,17 +211,34 @@ class CA3Memory:
         """The full record: every population's spikes so far."""
         return self.sim.result()
 
-    def weights(self) -> dict:
+    def weights(self, settled: bool = True) -> dict:
         """The two plastic weight matrices in nA, pre x post: 'cue_to_content'
-        (n x m) and 'content_to_cue' (m x n)."""
+        (n x m) and 'content_to_cue' (m x n). sPyNNaker applies a pairing's
+        potentiation at the presynaptic neuron's next spike, so a memory is
+        in the weights only once its cue (or content bit) fires again;
+        ``settled`` adds the potentiation waiting for that spike (clipped at
+        w_max), ``settled=False`` gives the weights as they stand (as does the
+        SpiNNaker emulator, which keeps sPyNNaker's spike histories instead)."""
+        w_max = float(CA3_STDP["w_max"] / nA)
         out = {}
         for name in PLASTIC:
             proj = self.sim.built_projection(name)
             size = (self.network.populations[proj.pre].size, self.network.populations[proj.post].size)
+            w = self.sim.get(name, "w") / float(nA)
+            if settled:
+                w = np.minimum(w + CA3_STDP["A_plus"] * w_max * self._pending(name), w_max)
+                if self.binary_threshold is not None:
+                    w = np.where(w >= self.binary_threshold * w_max, w_max, 0.0)
             mat = np.zeros(size)
-            mat[proj.i, proj.j] = self.sim.get(name, "w") / float(nA)
+            mat[proj.i, proj.j] = w
             out[name] = mat
         return out
+
+    def _pending(self, projection) -> np.ndarray | float:
+        try:
+            return self.sim.get(projection, "pending")
+        except ModelError:          # the SpiNNaker emulator keeps sPyNNaker's spike histories instead
+            return 0.0
 
     def stored(self) -> dict:
         """What the weights hold: cue -> content bits with a (near-)maximal weight."""

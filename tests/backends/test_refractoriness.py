@@ -50,7 +50,8 @@ def spike_steps(net, backend, options) -> list:
     (IF_curr_exp(tau_refrac=1.5 * ms), 3),                                # ceil(1.5) = 2 steps
     (IF_curr_exp(tau_refrac=1 * ms, refractory_counting="brian2"), 1),    # Brian2's: none
     (IF_curr_exp(tau_refrac=3 * ms, refractory_counting="brian2"), 3),    # Brian2's: 3 - 1
-], ids=["pynn-1ms", "pynn-2ms", "pynn-1.5ms", "brian2-1ms", "brian2-3ms"])
+    (IF_curr_exp(tau_refrac=1 * ms, integration="spinnaker"), 2),         # exponential Euler, held
+], ids=["pynn-1ms", "pynn-2ms", "pynn-1.5ms", "brian2-1ms", "brian2-3ms", "spinnaker-1ms"])
 def test_if_curr_exp_fires_once_per_held_steps_plus_one(backend, options, model, every):
     assert spike_steps(driven(model), backend, options) == list(range(1, STEPS, every))
 

@@ -299,22 +299,21 @@ def test_unsupported_pieces_are_all_listed_before_any_work():
         spinnaker.emulate(net.build(), 1.0)
 
 
-def test_ca3_functional_experiment_decodes_as_on_numba():
-    """Every operation of the CA3 functional experiment answers the same on the
-    emulator as on numba, and the rounding changes no spike (the float64 twin
-    gives identical spikes). Learning is nearly binary: numba's rule clips
-    once (w = 0 or 6 nA), the board clips after each term, so a depression
-    after the clip to w_max leaves some learned weights a little below 6 nA."""
+def test_ca3_functional_experiment_spike_for_spike_as_on_numba():
+    """The CA3 functional experiment gives every spike of every population in
+    the same step on the emulator, its float64 twin and numba (the network
+    integrates as the board does), and the same weights up to the emulator's
+    16-bit resolution."""
     from spikemem.models.ca3_cam import experiments as experiments
     ref_mem, ref_rows, _ = experiments.experiment("functional", "numba")
     mem, rows, _ = experiments.experiment("functional", "spinnaker")
-    assert [(r["answer_cues"], r["answer_content"], r["latency_steps"]) for r in rows] == \
-        [(r["answer_cues"], r["answer_content"], r["latency_steps"]) for r in ref_rows]
-    assert all(r["correct"] for r in rows[:9])
-    assert mem.stored() == ref_mem.stored()
-    for w in mem.weights().values():
-        assert np.all((w >= 5.5) | (w <= 0.5)) and np.any(w == 6.0)    # w_max exactly representable
     twin, _ = experiments.ca3_functional("spinnaker", arithmetic="float64")
-    for pop, train in mem.result.spikes.items():
-        np.testing.assert_array_equal(train.times, twin.result.spikes[pop].times)
-        np.testing.assert_array_equal(train.ids, twin.result.spikes[pop].ids)
+    assert all(r["correct"] for r in rows)
+    for other in (mem, twin):
+        for pop, train in ref_mem.result.spikes.items():
+            np.testing.assert_array_equal(np.rint(other.result.spikes[pop].times * 1e3), np.rint(train.times * 1e3))
+            np.testing.assert_array_equal(other.result.spikes[pop].ids, train.ids)
+    resolution = max(e["resolution_nA"] for e in weight_scaling(mem.network).values())
+    for name, w in mem.weights().items():
+        np.testing.assert_allclose(w, ref_mem.weights(settled=False)[name], rtol=0, atol=2 * resolution)
+        assert w.max() > 5.5                                        # it learned
