@@ -184,6 +184,11 @@ def IF_curr_exp(refractory_counting: str = "pynn", integration: str = "exact", *
         init={"v": defaults["v_rest"] if "v_rest" not in params else params["v_rest"]})
 
 
+def integration_of(model: NeuronModel) -> str:
+    """How an IF_curr_exp integrates (one of ``INTEGRATIONS``)."""
+    return next(i for i in INTEGRATIONS if model.same_dynamics(IF_curr_exp(integration=i)))
+
+
 def is_template(model: NeuronModel, name: str) -> bool:
     """Whether ``model`` is the template ``name`` with, at most, other
     parameters, initial values, refractory period or (IF_curr_exp) integration:

@@ -13,6 +13,7 @@ import numpy as np
 
 from spikemem.errors import ModelError
 from spikemem.network import BuiltNetwork, BuiltPopulation, BuiltProjection
+from spikemem.neurons import integration_of
 from spikemem.targets import QuantizationError, Violation, violations_error
 
 from ..common import built_network
@@ -54,10 +55,15 @@ def _per_neuron(value, n) -> np.ndarray:
     return np.array(np.broadcast_to(np.asarray(value, dtype=float), (n,)))
 
 
-def _gain(dt, tau_m, tau_s, c_m):
+def _gain(dt, tau_m, tau_s, c_m, integration="exact"):
     """k: volts added to v over one step per ampere of synaptic current present
-    at the step's start (exact integration of the two exponentials)."""
+    at the step's start: exact integration of the two exponentials, or (the
+    "spinnaker" IF_curr_exp) the current held over the step, scaled by
+    sPyNNaker's input factor tau_s/dt (1 - exp(-dt/tau_s)), which is Loihi's
+    own order of u and v."""
     a, b = np.exp(-dt / tau_m), np.exp(-dt / tau_s)
+    if integration == "spinnaker":
+        return tau_s / dt * (1 - b) * tau_m / c_m * (1 - a)
     same = np.isclose(tau_m, tau_s, rtol=1e-9, atol=0)
     diff = np.where(same, 1.0, tau_m - tau_s)
     return np.where(same, dt * a / c_m, tau_m * tau_s * (a - b) / (diff * c_m))
@@ -146,7 +152,7 @@ class Plan:
         if not ok:
             return
         p.update(tau_s=tau_s, decay_u=decay_u, decay_v=decay_v, refractory=rules.loihi_refractory(pop),
-                 k=_gain(dt, p["tau_m"], tau_s, p["c_m"]), kb=p["tau_m"] * decay_v / DECAY_ONE / p["c_m"])
+                 k=_gain(dt, p["tau_m"], tau_s, p["c_m"], integration_of(pop.model)), kb=p["tau_m"] * decay_v / DECAY_ONE / p["c_m"])
         # Loihi's v = 0 is v_reset; the leak towards v_rest is the leak towards 0 plus a constant
         # drive of (1 - a')(v_rest - v_reset) volts per step, a' the 12-bit decay, so that the
         # quantised neuron still comes to rest at v_rest (the error stays in tau_m alone); kb

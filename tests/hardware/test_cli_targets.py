@@ -41,7 +41,8 @@ def test_loihi_check_quantize_map_emulate(capsys):
     assert run_cli("map", "ca3-cam", "--target", "loihi", "--json") == 0
     assert json.loads(capsys.readouterr().out)["totals"]["chips"] == 1
     assert run_cli("emulate", "ca3-cam", "--target", "loihi") == 0           # the model's own experiment
-    assert "functional experiment: 13/13 decoded answers as on numba" in capsys.readouterr().out
+    # Loihi does not forget at the overwrite (tests/hardware/loihi/test_loihi_emulator.py, CA3_AGREE)
+    assert "functional experiment: 11/13 decoded answers as on numba" in capsys.readouterr().out
     assert run_cli("emulate", "ca3-cam", "--target", "loihi", "--duration", 0.1) == 2
 
 

@@ -182,13 +182,16 @@ def test_u_wraps_around_and_is_counted():
 
 
 #: operations of the functional experiment whose answers agree between the
-#: emulator and numba (measured: all 13, with identical rasters, at the
-#: network seed 0, which also seeds the stochastic rounding of the traces).
-#: Other seeds: op 6 (recall by content {3}) misses cue 0 in 6 of 12 seeds --
-#: a residual trace pairing of the previous operation depresses content 3 ->
-#: cue 0 by one trace quantum x A (0.56 nA) to 5.44 nA, below the 5.62 nA that
-#: fires CueCont in one step (numba: 5.87 nA).
-CA3_AGREE = set(range(13))
+#: emulator and numba (measured at the network seed 0, which also seeds the
+#: stochastic rounding of the traces): identical rasters up to the overwrite
+#: (op 9, cue 1 <- {4, 6} over {1, 3, 8}, from step 90). numba forgets there
+#: as the board does: sPyNNaker applies a pairing at the next presynaptic
+#: spike and depresses fully when the post spike came in the step before.
+#: Loihi's learning engine updates at its own epochs and has no such lag-0
+#: term, so the old bits stay at 6 nA: op 10 recalls cue 1 with {1, 3, 4, 6, 8}
+#: and op 12 (bit 8) still answers cue 1.
+CA3_AGREE = set(range(13)) - {10, 12}
+CA3_OVERWRITE_STEP = 90
 
 
 def test_ca3_functional_answers_match_numba():
@@ -198,7 +201,8 @@ def test_ca3_functional_answers_match_numba():
     agree = {r["op"] for r, g in zip(ref, got)
              if (r["answer_cues"], r["answer_content"]) == (g["answer_cues"], g["answer_content"])}
     assert agree == CA3_AGREE
-    assert sum(r["correct"] for r in got) == sum(r["correct"] for r in ref) == 10
+    assert sum(r["correct"] for r in ref) == 13 and sum(r["correct"] for r in got) == 11
     assert mem.sim.overflows == {"u_wraps": 0, "v_saturations": 0}
     distance = compare_spikes(ref_mem.result, mem.result, 1e-3)
-    assert all(d["same"] == d["reference"] == d["emulated"] for d in distance.values())
+    assert min(d["first_difference_step"] for d in distance.values()
+               if d["first_difference_step"] is not None) > CA3_OVERWRITE_STEP
