@@ -152,7 +152,8 @@ class Plan:
         if not ok:
             return
         p.update(tau_s=tau_s, decay_u=decay_u, decay_v=decay_v, refractory=rules.loihi_refractory(pop),
-                 k=_gain(dt, p["tau_m"], tau_s, p["c_m"], integration_of(pop.model)), kb=p["tau_m"] * decay_v / DECAY_ONE / p["c_m"])
+                 k=_gain(dt, p["tau_m"], tau_s, p["c_m"], integration_of(pop.model)),
+                 kb=p["tau_m"] * decay_v / DECAY_ONE / p["c_m"])
         # Loihi's v = 0 is v_reset; the leak towards v_rest is the leak towards 0 plus a constant
         # drive of (1 - a')(v_rest - v_reset) volts per step, a' the 12-bit decay, so that the
         # quantised neuron still comes to rest at v_rest (the error stays in tau_m alone); kb
