@@ -2,25 +2,22 @@
 
 ``n`` one-hot cues, ``m`` content bits. A memory is learned in one shot by
 pair STDP on two all-to-all projections (cue -> content and content -> cue),
-computed the way sPyNNaker computes it (``spikemem.plasticity.spinnaker_stdp``:
-updates deferred to the next presynaptic spike, summed, clipped once, A
-scaled by w_max): a pairing moves a weight by up to 36 nA, the clip to
-[0, 6] nA makes it binary.
+computed as sPyNNaker 7 computes it on the board
+(``spikemem.plasticity.spinnaker_stdp``: a pairing applied at the next
+presynaptic spike, a post spike in the step before a pre spike depressing
+fully); every population integrates as sPyNNaker's neuron core does
+(``IF_curr_exp(integration="spinnaker")``) and holds a neuron one step after
+its spike (tau_refrac = 1 ms). Built so, the network reproduces the authors'
+recordings from a SpiNNaker board spike for spike (``recordings``).
 
-Two measured departures from the paper (docs/models/ca3-cam.md): plasticity stays on
-during every operation and the traces (tau 3 ms) of one operation still pair
-with the spikes of the next if it comes 10 steps later, so every operation
-here occupies ``OPERATION_STEPS`` = 20 steps (the answer still appears 5-6
-steps after the input). And learning new content under a used cue adds it
-to the old content instead of replacing it: the old content neurons fire one
-step after the cue, a post-after-pre pairing that potentiates under
-sPyNNaker's rule as well.
-
+An operation takes ``OPERATION_STEPS`` = 10 steps, as in the paper; the
+answer reaches the output layer 5-6 steps after the input. Learning new
+content under a used cue forgets the old content: the old bits fire once,
+one step before the cue's second spike, and that pairing depresses them.
 Recall by cue gates the stored content to the output through ContCond;
 recall by content returns the fragment and every cue that shares at least
-one bit with it. Timing at dt = 1 ms: every hop takes its synaptic delay, a
-6 nA input fires its target on the next step. The parameters are those of
-the paper's published configuration (docs/models/ca3-cam.md).
+one bit with it. The parameters are those of the authors' published
+configuration (docs/models/ca3-cam.md).
 """
 from __future__ import annotations
 
