@@ -139,9 +139,9 @@ def main_job(name: str, backend: str, folder: str) -> list:
              + (f"   forgets {r['forgotten']}" if r["forgotten"] else "")
              + ("" if r["correct"] else f"   expected cues {r['expected_cues']} content {r['expected_content']}")
              for r in rows]
-    forgotten = sum(len(r["forgotten"]) for r in rows)
     return lines + [f"{backend}: {name}: {data['correct']}/{data['operations']} operations as the set "
-                    f"semantics expect, {mem.operation_steps} steps each; {forgotten} overwritten bits forgotten"]
+                    f"semantics expect, {mem.operation_steps} steps each; {data['forgotten_bits']} overwritten "
+                    f"bits forgotten"]
 
 
 def compare_backends(name: str, backend: str, reference: str = "numba") -> dict:
@@ -170,6 +170,7 @@ def metrics(rows, mem) -> dict:
     return {"n_cues": mem.n_cues, "n_content": mem.n_content, "backend": mem.backend,
             "operations": len(rows), "correct": sum(r["correct"] for r in rows),
             "steps_per_operation": mem.operation_steps, "by_kind": by_kind,
+            "forgotten_bits": sum(len(r["forgotten"]) for r in rows),
             "simulated_steps": int(mem.sim.step)}
 
 

@@ -136,6 +136,7 @@ def test_cli_main_job_writes_the_report(tmp_path, capsys):
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["experiment"] == "functional" and metrics["operations"] == len(experiments.FUNCTIONAL)
     assert metrics["correct"] == metrics["operations"] and metrics["steps_per_operation"] == 10
+    assert metrics["forgotten_bits"] == 3
     for name in ("raster.png", "weights.png", "operations.csv"):
         assert (out / name).stat().st_size > 0
     assert "recall_by_content" in capsys.readouterr().out
