@@ -12,6 +12,10 @@ Templates (defaults in SI, PyNN's names and defaults where PyNN has the model):
 ``IF_curr_exp``    LIF, exponentially decaying current synapses (PyNN
                    IF_curr_exp). Inhibitory weights are negative currents,
                    as in PyNN's current-based models.
+                   ``integration="exact"`` (default; NEST's exact
+                   solution, fires at v > v_thresh) or ``"spinnaker"``
+                   (sPyNNaker's step: current held over the step,
+                   exponential Euler, fires at v >= v_thresh).
 ``IF_cond_exp``    LIF, exponentially decaying conductances (PyNN
                    IF_cond_exp); ``adaptive=True`` adds a threshold that
                    jumps by ``delta_vt`` at each spike and relaxes to
@@ -140,7 +144,7 @@ _CURRENT = {"exact": "(isyn_exc + isyn_inh + i_offset)/c_m",
                          " + isyn_inh*(tau_syn_I/dt)*(1 - exp(-dt/tau_syn_I)) + i_offset)/c_m"}
 
 
-def IF_curr_exp(refractory_counting: str = "pynn", integration: str = "exact", **params) -> NeuronModel:
+def IF_curr_exp(*, refractory_counting: str = "pynn", integration: str = "exact", **params) -> NeuronModel:
     """PyNN's IF_curr_exp; ``tau_refrac`` holds v for ceil(tau_refrac/dt)
     steps after a spike, as in PyNN (``refractory_counting="brian2"``:
     Brian2's reading, see ``held_steps``).
@@ -184,9 +188,9 @@ def IF_curr_exp(refractory_counting: str = "pynn", integration: str = "exact", *
         init={"v": defaults["v_rest"] if "v_rest" not in params else params["v_rest"]})
 
 
-def integration_of(model: NeuronModel) -> str:
-    """How an IF_curr_exp integrates (one of ``INTEGRATIONS``)."""
-    return next(i for i in INTEGRATIONS if model.same_dynamics(IF_curr_exp(integration=i)))
+def integration_of(model: NeuronModel) -> str | None:
+    """How an IF_curr_exp integrates (one of ``INTEGRATIONS``); None for any other model."""
+    return next((i for i in INTEGRATIONS if model.same_dynamics(IF_curr_exp(integration=i))), None)
 
 
 def is_template(model: NeuronModel, name: str) -> bool:
@@ -195,12 +199,12 @@ def is_template(model: NeuronModel, name: str) -> bool:
     how targets and exporters recognise a template."""
     if name not in TEMPLATES or model.name != name:
         return False
-    variants = INTEGRATIONS if name == "IF_curr_exp" else ("exact",)
-    return any(model.same_dynamics(TEMPLATES[name](**({"integration": i} if name == "IF_curr_exp" else {})))
-               for i in variants)
+    if name == "IF_curr_exp":
+        return integration_of(model) is not None
+    return model.same_dynamics(TEMPLATES[name]())
 
 
-def IF_cond_exp(adaptive: bool = False, refractory_counting: str = "pynn", **params) -> NeuronModel:
+def IF_cond_exp(adaptive: bool = False, *, refractory_counting: str = "pynn", **params) -> NeuronModel:
     """PyNN's IF_cond_exp (with ``adaptive``, a moving threshold);
     ``tau_refrac`` and ``refractory_counting`` as in ``IF_curr_exp``."""
     defaults = dict(c_m=1 * nF, tau_m=20 * ms, tau_syn_E=5 * ms, tau_syn_I=5 * ms,

@@ -6,7 +6,7 @@ from brian2 import ms
 
 from spikemem.errors import ModelError
 from spikemem.neurons import (AdEx, IF_cond_exp, IF_curr_exp, Izhikevich, NeuronModel, REFRACTORY_COUNTINGS,
-                              held_steps)
+                              held_steps, integration_of, is_template)
 
 
 @pytest.mark.parametrize("refractory,dt,brian2,pynn", [
@@ -52,3 +52,12 @@ def test_an_unknown_counting_is_refused_with_the_choices():
         dataclasses.replace(AdEx(), refractory_counting="ceil")
     with pytest.raises(ModelError, match="'ceil'"):
         held_steps(1e-3, "ceil", 1e-3)
+
+
+def test_either_integration_is_the_template_and_a_bad_one_is_named():
+    assert is_template(IF_curr_exp(integration="spinnaker"), "IF_curr_exp")
+    assert is_template(IF_curr_exp(), "IF_curr_exp") and not is_template(IF_cond_exp(), "IF_curr_exp")
+    assert not IF_curr_exp(integration="spinnaker").same_dynamics(IF_curr_exp())
+    assert integration_of(IF_curr_exp(integration="spinnaker")) == "spinnaker" and integration_of(AdEx()) is None
+    with pytest.raises(ModelError, match="'euler'"):
+        IF_curr_exp(integration="euler")

@@ -83,6 +83,13 @@ def fragment_recall(memory: AssociativeMemory, contents: Contents,
     if len(fragments) == 0:
         raise ModelError("fragments is empty: nothing to recall")
     store(memory, contents)
+    return fragment_scores(memory, contents, fragments)
+
+
+def fragment_scores(memory: AssociativeMemory, contents: Contents,
+                    fragments: Sequence[Iterable[int]]) -> tuple[float, float]:
+    """Recall by each fragment from the memory as it is; mean (precision,
+    recall) of the cues against ``expected_cues`` (as ``fragment_recall``)."""
     precision, recall = [], []
     for fragment in fragments:
         fragment = list(fragment)
@@ -158,8 +165,13 @@ def random_workload(n_cues: int, n_content: int, density: float, n_operations: i
     n_content)`` bits (at least one); recalls start once a cue is stored."""
     n_cues, n_content = check_size("n_cues", n_cues), check_size("n_content", n_content)
     n_operations = check_size("n_operations", n_operations)
+    max_fragment = check_size("max_fragment", max_fragment)
     if not 0 < density <= 1:
         raise ModelError(f"density must be in (0, 1], got {density!r}")
+    if not 0 <= learn_fraction <= 1:
+        raise ModelError(f"learn_fraction must be in [0, 1], got {learn_fraction!r}")
+    if max_fragment > n_content:
+        raise ModelError(f"max_fragment {max_fragment} exceeds n_content {n_content}")
     k = max(1, round(density * n_content))
     used, ops = set(), []
     for _ in range(n_operations):

@@ -1,6 +1,14 @@
 """The CA3 memory's experiments (the paper's three, a scaled stress sweep, and
 the comparison with ANN associative memories) and the report they write.
 
+The scaled stress sweep (``scaled_stress``) fills every cue with random
+contents, recalls by cue and by one-bit fragments, then overwrites every cue
+with new contents and recalls again (rounds "fill" and "overwrite");
+``workloads`` runs long random workloads (``compare.random_workload``: learns
+of random cues, about half of them overwrites, recalls by cue and by
+fragments of 1-3 bits). Both run the board's circuit and two-state synapses
+(``binary_threshold``) side by side.
+
 Each experiment returns plain data; ``write_report`` turns a functional,
 stress or map run into a report folder: raster with the operations marked,
 the two plastic weight matrices after every learn, a table of operations
@@ -19,7 +27,7 @@ from spikemem.analysis import compare_spikes
 
 from .network import DT, CA3Memory
 from .hopfield import ClassicalHopfield, ModernHopfield
-from .compare import expected_answer, expected_cues, random_contents, random_workload
+from .compare import expected_answer, fragment_scores, random_contents, random_workload, recalls_exactly
 
 EXPERIMENTS = ("functional", "stress", "map")
 
@@ -248,8 +256,8 @@ def scaled_stress(sizes=((16, 16), (32, 32), (64, 64), (128, 128)), backends=("n
                     for name, contents in zip(("fill", "overwrite"), rounds):
                         for c, bits in enumerate(contents):
                             mem.learn(c, bits)
-                        exact = np.mean([_exact(mem.recall_by_cue(c), c, bits) for c, bits in enumerate(contents)])
-                        precision, recall = _fragment_scores(mem, contents, fragments)
+                        exact = np.mean([recalls_exactly(mem, c, bits) for c, bits in enumerate(contents)])
+                        precision, recall = fragment_scores(mem, contents, fragments)
                         walls = [op.wall_s for op in mem.operations]
                         rows.append({"n": n, "m": m, "contents": kind, "round": name, "backend": backend,
                                      "synapses": _synapses(threshold), "exact_recall_by_cue": float(exact),
@@ -284,20 +292,6 @@ def _synapses(threshold) -> str:
     return "board" if threshold is None else f"two-state {threshold:g}"
 
 
-def _fragment_scores(mem, contents, fragments) -> tuple[float, float]:
-    precision, recall = [], []
-    for frag in fragments:
-        got = mem.recall_by_content(frag).cues
-        want = expected_cues(contents, frag)
-        precision.append(len(got & want) / len(got) if got else 1.0)
-        recall.append(len(got & want) / len(want) if want else 1.0)
-    return float(np.mean(precision)), float(np.mean(recall))
-
-
-def _exact(answer, cue, bits) -> bool:
-    return answer.cues == {cue} and answer.content == frozenset(bits)
-
-
 # --------------------------------------------------------------- vs ANN
 def ann_comparison(n_cues=8, n_content=16, k_bits=3, capacity_counts=(2, 4, 8, 16), seed=0,
                    backend="numba"):
@@ -318,22 +312,22 @@ def ann_comparison(n_cues=8, n_content=16, k_bits=3, capacity_counts=(2, 4, 8, 1
         t0 = time.perf_counter()
         for c, bits in enumerate(contents):
             mem.learn(c, bits)
-        exact = np.mean([_exact(mem.recall_by_cue(c), c, bits) for c, bits in enumerate(contents)])
-        precision, recall = _fragment_scores(mem, contents, fragments)
+        exact = np.mean([recalls_exactly(mem, c, bits) for c, bits in enumerate(contents)])
+        precision, recall = fragment_scores(mem, contents, fragments)
         n_ops = len(contents) * 2 + len(fragments)
         ops = n_ops / (time.perf_counter() - t0)
         new = set(range(n_content)) - set(contents[0])
         new = set(sorted(new)[:k_bits])
         mem.learn(0, new)
         after = mem.recall_by_cue(0)
-        others = np.mean([_exact(mem.recall_by_cue(c), c, bits) for c, bits in enumerate(contents) if c != 0])
+        others = np.mean([recalls_exactly(mem, c, bits) for c, bits in enumerate(contents) if c != 0])
         capacity = []
         for count in capacity_counts:
             cap_contents = random_contents(count, n_content, k_bits, rng)
             fresh = make(n_cues=count, n_content=n_content)
             for c, bits in enumerate(cap_contents):
                 fresh.learn(c, bits)
-            capacity.append(float(np.mean([_exact(fresh.recall_by_cue(c), c, bits)
+            capacity.append(float(np.mean([recalls_exactly(fresh, c, bits)
                                            for c, bits in enumerate(cap_contents)])))
         table[name] = {"exact_recall_by_cue": float(exact), "content_precision": precision,
                        "content_recall": recall,

@@ -39,7 +39,8 @@ from .recall import Recall, check_content, check_cue, check_size
 DT = 1 * ms
 LEARN_INPUT_STEPS = 3       # cue and content held on the input layer for 3 steps
 OPERATION_STEPS = 10        # every operation, as in the paper's functional experiment
-MIN_OPERATION_STEPS = 7     # a recall's answer reaches the output layer 5 or 6 steps after its input
+MIN_OPERATION_STEPS = 7     # a recall answers 5-6 steps after its input; a learn's second output
+                            # (7 steps after) is left out below 8 steps, its first (5 steps) is decoded
 
 SLOW = dict(cm=0.27 * nF, tau_m=3.0 * ms)       # relays, content, merge and output layers
 FAST = dict(cm=0.14 * nF, tau_m=0.5 * ms)       # CueCont, ContCond and its interneuron
@@ -214,8 +215,10 @@ class CA3Memory:
         potentiation at the presynaptic neuron's next spike, so a memory is
         in the weights only once its cue (or content bit) fires again;
         ``settled`` adds the potentiation waiting for that spike (clipped at
-        w_max), ``settled=False`` gives the weights as they stand (as does the
-        SpiNNaker emulator, which keeps sPyNNaker's spike histories instead)."""
+        w_max; not the depression that spike may bring), ``settled=False``
+        gives the weights as they stand. The SpiNNaker emulator keeps
+        sPyNNaker's spike histories, not the pending potentiation: there
+        both give the weights as they stand."""
         w_max = float(CA3_STDP["w_max"] / nA)
         out = {}
         for name in PLASTIC:

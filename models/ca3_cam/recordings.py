@@ -3,13 +3,19 @@
 Two recordings ship with the model (``recordings/*.csv``, one row per step and
 population: ``t_ms,population,neurons``): the functional experiment (n = 5,
 m = 10, one operation every 10 ms) and the 4x4 state map (n = 16, m = 6, one
-learn every 7 ms). ``replay`` gives the recorded input spikes to
+learn every 7 ms). The functional recording is the authors' own 9-operation
+script, not ``experiments.FUNCTIONAL``: learn cue 0 <- {0, 1, 8, 9}, cue 4 <-
+{1, 5, 6}, cue 3 <- {4, 5, 6}; recall by cue 0; recall by content {6}, then
+{0, 4}; overwrite cue 3 <- {1, 3, 4, 8}; recall by cue 3; recall by content
+{6}. ``replay`` gives the recorded input spikes to
 ``ca3_network`` on any backend and compares every population's spikes with
 the board's, step by step.
 """
 from __future__ import annotations
 
 import csv
+import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +25,7 @@ from spikemem.backends import simulation
 from spikemem.errors import ModelError
 
 from .network import DT, ca3_network
+from .recall import check_size
 
 FOLDER = Path(__file__).parent / "recordings"
 
@@ -48,7 +55,7 @@ class Recording:
     n_cues: int
     n_content: int
     steps: int
-    operation_steps: int
+    operation_steps: int | None
     spikes: dict = field(repr=False)
 
     def span(self, population: str) -> tuple[str, int, int]:
@@ -74,19 +81,23 @@ def load_recording(source: str | Path, n_cues: int | None = None, n_content: int
     columns (then give its sizes and duration). Every row is checked before
     anything runs: a population the network lacks, a neuron id outside its
     population or a time that is not a whole step is a ModelError naming it."""
+    given = (n_cues, n_content, steps, operation_steps)
     if str(source) in RECORDINGS:
         name = str(source)
+        if given != (None,) * 4:
+            raise ModelError(f"recording {name!r} ships with its sizes and duration; give them for a CSV file only")
         file, n, m, duration, op_steps = RECORDINGS[name]
         path = FOLDER / file
     else:
         path = Path(source)
         name = path.stem
-        if None in (n_cues, n_content, steps):
+        if None in given[:3]:
             raise ModelError(f"recording {str(source)!r}: not one of {sorted(RECORDINGS)}; a CSV file needs "
                              f"n_cues, n_content and steps")
         if not path.is_file():
             raise ModelError(f"recording {str(source)!r}: no such file")
-        n, m, duration, op_steps = n_cues, n_content, steps, operation_steps or 0
+        n, m, duration = (check_size(k, v) for k, v in zip(("n_cues", "n_content", "steps"), given))
+        op_steps = None if operation_steps is None else check_size("operation_steps", operation_steps)
     rows: dict = {}
     with open(path, newline="") as f:
         reader = csv.DictReader(f)
@@ -94,6 +105,8 @@ def load_recording(source: str | Path, n_cues: int | None = None, n_content: int
             raise ModelError(f"{path.name}: columns must be t_ms,population,neurons, got {reader.fieldnames}")
         for line, row in enumerate(reader, start=2):
             where = f"{path.name} line {line}"
+            if None in row.values() or None in row:
+                raise ModelError(f"{where}: expected 3 fields (t_ms,population,neurons), got {list(row.values())}")
             pop = row["population"]
             if pop not in POPULATIONS:
                 raise ModelError(f"{where}: population {pop!r} is not in the CA3 network "
@@ -103,7 +116,9 @@ def load_recording(source: str | Path, n_cues: int | None = None, n_content: int
                 raise ModelError(f"{where}: t_ms {row['t_ms']} is outside the recording (0 to {duration - 1} ms)")
             size = {"n": n, "m": m}.get(POPULATIONS[pop][2], 1)
             for token in row["neurons"].split():
-                if not token.isdigit() or int(token) >= size:
+                if not re.fullmatch(r"[0-9]+", token):
+                    raise ModelError(f"{where}: {token!r} is not a neuron id")
+                if int(token) >= size:
                     raise ModelError(f"{where}: neuron id {token!r} is outside population {pop!r} "
                                      f"(ids 0..{size - 1})")
                 rows.setdefault(pop, []).append((step, int(token)))
@@ -115,7 +130,9 @@ def _whole_step(text: str, where: str) -> int:
     try:
         t = float(text)
     except ValueError:
-        raise ModelError(f"{where}: t_ms {text!r} is not a number") from None
+        t = math.nan
+    if not math.isfinite(t):
+        raise ModelError(f"{where}: t_ms {text!r} is not a number")
     step = t * 1e-3 / float(DT)
     if abs(step - round(step)) > 1e-9:
         raise ModelError(f"{where}: t_ms {text} is not a whole step (dt = {float(DT) * 1e3:g} ms)")

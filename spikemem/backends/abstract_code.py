@@ -17,6 +17,8 @@ from brian2.codegen.translation import make_statements
 from brian2.parsing.rendering import NodeRenderer, NumpyNodeRenderer
 from brian2.parsing.sympytools import str_to_sympy, sympy_to_str
 
+from ..errors import ModelError
+
 # Brian2's random functions, one number per loop item: how each backend draws them
 RANDOM_CALLS = {"rand": "np.random.random()", "randn": "np.random.standard_normal()"}
 
@@ -66,7 +68,11 @@ def statements(abstract_code: str, variables: dict, dtype=np.float64):
     where it is, which leaves the variable unchanged."""
     scalar, vector = make_statements(abstract_code, variables, dtype, optimise=True)
     for stmt in vector:
-        stmt.expr = _CLAMP_DIVISION.sub(")", stmt.expr)
+        if stmt.var.startswith("_BA_"):          # exponential Euler's A/B of one variable
+            stmt.expr = _CLAMP_DIVISION.sub(")", stmt.expr)
+        if re.search(r"/\s*int\(not_refractory\)", stmt.expr):
+            raise ModelError(f"{stmt.var} = {stmt.expr}: a division by the refractory clamp that is not "
+                             f"Brian2's exponential Euler form; integrate this model with another method")
     return scalar, vector
 
 

@@ -90,3 +90,38 @@ def test_cast_rounds_float_statements_and_coefficients_only():
     assert isinstance(got["v"], np.float32) and isinstance(got["ge"], np.float32)
     want = _execute(codegen.render(_statements(), {}, ""), {**env, "ge": 0.01, "v": -0.06})
     assert got["v"] == pytest.approx(want["v"], rel=1e-6)
+
+
+def _state_update(model, refractory=2e-3):
+    """The state updater's (abstract code, variables) of one population of ``model``."""
+    from spikemem.lowering import lower, prepare
+    from spikemem.network import Network
+    net = Network(dt=1e-3)
+    net.population("p", 1, model)
+    objects = lower(net.build())
+    prepare(objects)
+    updater = objects.groups["p"].state_updater
+    return updater.abstract_code, updater.codeobj.variables
+
+
+def test_the_exponential_euler_clamp_division_is_dropped_and_nothing_else():
+    """Brian2's exponential Euler divides A by the refractory clamp: 0/0 for a
+    refractory neuron. statements() drops that division in the _BA_ statement
+    only; with the clamp 0 the update then leaves v as it is."""
+    from brian2 import ms
+    from spikemem.neurons import IF_curr_exp
+    code, variables = _state_update(IF_curr_exp(integration="spinnaker", tau_refrac=2 * ms))
+    assert "/int(not_refractory)" in code.replace(" ", "")             # what Brian2 writes
+    _, vector = codegen.statements(code, variables)
+    ba = [s for s in vector if s.var.startswith("_BA_")]
+    assert ba and all("int(not_refractory)" in s.expr and not s.expr.rstrip().endswith("int(not_refractory)")
+                      for s in ba)
+    assert [s.var for s in vector if s.var in ("v", "isyn_exc")] == ["isyn_exc", "v"]
+
+
+def test_a_clamp_division_of_another_form_is_refused(monkeypatch):
+    from spikemem.errors import ModelError
+    stmt = Statement("x", "=", "(a * int(not_refractory)) / int(not_refractory) + 1", "", np.float64)
+    monkeypatch.setattr(codegen, "make_statements", lambda *args, **kw: ([], [stmt]))
+    with pytest.raises(ModelError, match="not Brian2's exponential Euler form"):
+        codegen.statements("", {})

@@ -5,13 +5,12 @@ from brian2 import mV, ms, nA, nF
 
 from spikemem.backends import simulation
 from spikemem.connectors import OneToOne
-from spikemem.errors import ModelError
 from spikemem.network import Network
-from spikemem.neurons import IF_cond_exp, IF_curr_exp, is_template
+from spikemem.neurons import IF_curr_exp
 
 ENGINES = [("numba", {}), ("brian2", {"target": "numpy"}),
            pytest.param("torch", {"dtype": "float64", "device": "cpu"}, marks=pytest.mark.torch),
-           pytest.param("spinnaker", {"arithmetic": "float64"}, marks=pytest.mark.hardware)]
+           ("spinnaker", {"arithmetic": "float64"})]
 PARAMS = dict(cm=0.27 * nF, tau_m=3 * ms, tau_syn_E=0.3 * ms, tau_syn_I=0.3 * ms, v_rest=-60 * mV,
               v_reset=-60 * mV, v_thresh=-50 * mV, tau_refrac=1 * ms)
 
@@ -44,11 +43,3 @@ def test_v_follows_the_cores_closed_form(backend, options):
     expected = closed_form({1: 2.0, 2: 2.0, 5: 2.0}, 10)
     assert 3 < np.ptp(expected) < 10                             # it moved, below threshold
     np.testing.assert_allclose(v, expected, rtol=1e-12, atol=1e-9)
-
-
-def test_either_integration_is_the_template_and_a_bad_one_is_named():
-    assert is_template(IF_curr_exp(integration="spinnaker"), "IF_curr_exp")
-    assert is_template(IF_curr_exp(), "IF_curr_exp") and not is_template(IF_cond_exp(), "IF_curr_exp")
-    assert not IF_curr_exp(integration="spinnaker").same_dynamics(IF_curr_exp())
-    with pytest.raises(ModelError, match="'euler'"):
-        IF_curr_exp(integration="euler")

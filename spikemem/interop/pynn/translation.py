@@ -39,7 +39,6 @@ CELL_TYPES = {
 }
 
 
-
 def _stdp_rules():
     """Synapse-model name -> (template, PyNN weight dependence, how A maps)."""
     rules = {}
@@ -54,7 +53,7 @@ def _stdp_rules():
 
 
 STDP_RULES = _stdp_rules()
-_STDP_VARS = ("apre", "apost", "pending", "tpost")
+_STDP_VARS = ("apre", "apost", "pending")
 
 
 @dataclass
