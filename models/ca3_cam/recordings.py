@@ -7,9 +7,9 @@ learn every 7 ms). The functional recording is the authors' own 9-operation
 script, not ``experiments.FUNCTIONAL``: learn cue 0 <- {0, 1, 8, 9}, cue 4 <-
 {1, 5, 6}, cue 3 <- {4, 5, 6}; recall by cue 0; recall by content {6}, then
 {0, 4}; overwrite cue 3 <- {1, 3, 4, 8}; recall by cue 3; recall by content
-{6}. ``replay`` gives the recorded input spikes to
-``ca3_network`` on any backend and compares every population's spikes with
-the board's, step by step.
+{6}. ``replay`` gives the recorded input spikes to ``ca3_network`` on any
+backend and compares every population's spikes with the board's, step by
+step.
 """
 from __future__ import annotations
 
