@@ -35,7 +35,7 @@ RECORDINGS = {
     "map": ("map.csv", 16, 6, 140, 7),
 }
 
-#: the recording's population names -> (network population, id offset, size as "n", "m", "n+m" or 1)
+#: the recording's population names -> (network population, id offset, size: "n", "m" or 1)
 POPULATIONS = {
     "INcue": ("IL", 0, "n"), "INcont": ("IL", "n", "m"),
     "CA3cueCueRecall": ("CueCue", 0, "n"), "CA3contCueRecall": ("ContCue", 0, "m"),
