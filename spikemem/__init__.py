@@ -13,6 +13,8 @@ Names are imported on first use, so that ``import spikemem`` (and the CLI's
 """
 import importlib
 
+from . import _brian2_quiet
+
 __version__ = "0.1.0"
 
 #: public name -> the module that defines it
@@ -63,3 +65,6 @@ def __getattr__(name):
 
 def __dir__():
     return __all__
+
+
+_brian2_quiet.install()     # brian2's excepthook and debug files stay out of the script

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import brian2 as b2
 from brian2 import Equations, second, Hz
-from brian2.equations.equations import PARAMETER
+from brian2.equations.equations import PARAMETER, SingleEquation
 from brian2.units.fundamentalunits import Quantity
 
 from .errors import ModelError
@@ -47,10 +47,17 @@ def _q(value, dim):
 
 
 def shared_equations(pop: BuiltPopulation) -> Equations:
-    """The population's equations with scalar parameters moved to the namespace."""
+    """The population's equations with scalar parameters moved to the namespace.
+    A population that holds no refractory step loses the "(unless refractory)"
+    flag: Brian2 ignores it without a refractory period, but warns."""
     eqs = pop.parsed.equations
-    return Equations([eq for name, eq in eqs.items()
-                      if not (eq.type == PARAMETER and name in pop.params and np.ndim(pop.params[name]) == 0)])
+    kept = [eq for name, eq in eqs.items()
+            if not (eq.type == PARAMETER and name in pop.params and np.ndim(pop.params[name]) == 0)]
+    if pop.refractory_steps == 0:
+        kept = [SingleEquation(eq.type, eq.varname, eq.dim, eq.var_type, eq.expr,
+                               [f for f in eq.flags if f != "unless refractory"])
+                if "unless refractory" in eq.flags else eq for eq in kept]
+    return Equations(kept)
 
 
 #: the floating-point types a CPU backend can store state in
