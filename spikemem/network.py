@@ -164,8 +164,8 @@ class Network:
         self.dt = to_si(dt, "Network dt", second.dim)
         if not self.dt > 0:
             raise ModelError(f"Network dt must be positive, got {self.dt}")
-        if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
-            raise ModelError(f"Network seed must be an integer, got {seed!r}")
+        if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+            raise ModelError(f"Network seed must be an integer >= 0, got {seed!r}")
         self.seed = int(seed)
         self.populations: dict[str, Population] = {}
         self.projections: list[Projection] = []
@@ -233,6 +233,9 @@ class Network:
         post = post.name if isinstance(post, Population) else post
         name = name or f"{pre}_to_{post}_{len(self.projections)}"
         self._check_name(name, {p.name for p in self.projections}, "projection")
+        if name in self.populations:
+            raise ModelError(f"projection '{name}': a population has that name; "
+                             f"give the projection another name=")
         for side, pop in (("pre", pre), ("post", post)):
             if pop not in self.populations:
                 raise ModelError(f"projection '{name}': unknown {side} population '{pop}'")
@@ -385,6 +388,12 @@ class Network:
         model = proj.synapse
         if proj.on_pre is not None:
             deliver = proj.on_pre
+        elif model.delivers(target):     # the model's on_pre delivers (see spikemem.synapses)
+            if n and steps.max() != 1:
+                raise ModelError(f"{where}: the synapse model '{model.name}' delivers in its own on_pre "
+                                 f"('{target}_post'), when the presynaptic neuron fires, so the projection "
+                                 f"takes a delay of one time step ({self.dt} s), got {d[steps.argmax()]} s")
+            deliver = ""
         else:     # a summed equation delivers by itself
             deliver = "" if syn["summed"] else f"{target}_post += w"
         return BuiltProjection(proj.name, proj.pre, proj.post, i, j, w, steps, target, deliver.strip(), wdim,

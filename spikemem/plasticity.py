@@ -234,6 +234,8 @@ def normalize_weights(sim, projection: str, total: float):
     (Diehl and Cook normalise like this before every example)."""
     w = sim.get(projection, "w")
     post = sim.built_projection(projection).j
+    if not post.size:       # no synapses: nothing to normalise
+        return
     sums = np.bincount(post, weights=w, minlength=post.max() + 1 if post.size else 0)
     factor = np.divide(total, sums, out=np.ones_like(sums), where=sums > 0)
     sim.set(projection, "w", w * factor[post])

@@ -11,9 +11,17 @@ The unit of the weight depends on what the projection drives (amperes for a
 current synapse, siemens for a conductance, 1 for a rate unit), so a template
 writes ``weight`` where that unit goes: ``w_max : weight (constant)``.
 
-Delivery is not part of the model: a projection delivers ``<target>_post += w``
-when the spike arrives (emission plus delay), with the weight of that moment,
-unless the projection states its own ``on_pre``. Models with a ``(summed)``
+Delivery: a projection delivers ``<target>_post += w`` when the spike arrives
+(emission plus delay), with the weight of that moment, unless the projection
+states its own ``on_pre`` or the model delivers by itself. A model delivers by
+itself when its ``on_pre`` writes the variable the projection drives (for
+``receptor="exc"`` of ``IF_curr_exp``: ``isyn_exc_post += U*x*w``, say, a
+Tsodyks-Markram synapse): that statement is then the projection's only
+delivery, so each spike arrives once. It runs with the rest of ``on_pre``, when
+the presynaptic neuron fires, which the neuron feels from the next step on, as
+it feels a delivery of one time step's delay; such a projection therefore takes
+a delay of one time step and refuses a longer one. (A projection that states
+its own ``on_pre`` keeps it, next to the model's.) Models with a ``(summed)``
 equation deliver through it instead.
 
 Timing of the model's statements (every backend): ``on_pre`` runs when the
@@ -38,6 +46,15 @@ _WEIGHT_UNIT = re.compile(r"(:\s*)weight\b")
 
 @dataclass(frozen=True)
 class SynapseModel:
+    """Per-synapse equations and the statements run on spikes (see the module text).
+
+    Who delivers a spike: the projection (``<target>_post += w`` on arrival),
+    unless ``on_pre`` writes ``<target>_post`` itself (``delivers``): then that
+    statement is the only delivery, run when the presynaptic neuron fires, and
+    the projection takes a delay of one time step. No ``on_pre=""`` is needed
+    on ``connect``; an ``on_pre`` given there replaces the projection's delivery
+    only, and the model's statements run as well.
+    """
     equations: str = "w : weight"
     on_pre: str = ""
     on_post: str = ""
@@ -45,6 +62,12 @@ class SynapseModel:
     init: dict = field(default_factory=dict)      # default initial values of synaptic variables
     method: str = "exact"
     name: str = "static"
+
+    def delivers(self, target: str) -> bool:
+        """Whether ``on_pre`` writes ``<target>_post`` (``=``, ``+=``, ``-=``, ...):
+        the model then delivers the spike itself, instead of the projection."""
+        return re.search(rf"(?:^|;)\s*{re.escape(target)}_post\s*(?:[-+*/%]|\*\*|//)?=(?!=)",
+                         self.on_pre, re.MULTILINE) is not None
 
     def equations_for(self, weight_unit: str) -> str:
         """The equations with ``weight`` replaced by the unit of the driven variable."""

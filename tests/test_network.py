@@ -179,3 +179,29 @@ def test_spike_monitors_need_a_threshold_and_record_once():
     result.run(0.05)
     steps = np.rint(result.result().spikes["lif"].times / 1e-4)
     assert steps.size and np.unique(steps).size == steps.size / 2      # both neurons, each spike once
+
+
+@pytest.mark.parametrize("seed", [-1, -(2 ** 40), np.int64(-3), 1.5, "7", True])
+def test_a_negative_or_non_integer_seed_is_refused_at_once(seed):
+    with pytest.raises(ModelError, match=r"seed.*" + repr(seed).replace("(", r"\(").replace(")", r"\)")):
+        Network(seed=seed)
+
+
+def test_a_negative_seed_in_a_network_file_is_refused(tmp_path):
+    net = Network(seed=3)
+    net.population("a", 2, IF_curr_exp())
+    spec = net.spec()
+    spec["seed"] = -5
+    p = tmp_path / "net.json"
+    p.write_text(json.dumps(spec))
+    with pytest.raises(ModelError, match="seed.*-5"):
+        Network.load(p)
+
+
+def test_a_projection_named_like_a_population_is_refused():
+    net = Network()
+    net.population("a", 3, IF_curr_exp())
+    net.population("b", 3, IF_curr_exp())
+    with pytest.raises(ModelError, match="projection 'b'.*population"):
+        net.connect("a", "b", AllToAll(), weight=1e-9, name="b")
+    assert not net.projections

@@ -573,3 +573,16 @@ def test_spinnaker_stdp_two_state_settles_every_update_to_a_bound(backend):
 def test_spinnaker_stdp_refuses_a_threshold_outside_the_range(threshold):
     with pytest.raises(ModelError, match="binary_threshold"):
         spinnaker_stdp(binary_threshold=threshold)
+
+
+@pytest.mark.parametrize("backend", ["numba", "brian2-numpy"])
+def test_normalize_weights_on_a_projection_without_synapses_changes_nothing(backend):
+    net = Network(dt=DT)
+    net.spike_source("inp", 3, [[], [], []])
+    net.population("out", 3, IF_curr_exp())
+    net.connect("inp", "out", FixedProbability(0.0), weight=1 * nA,
+                synapse=stdp(w_max=10 * nA, A_plus=0.1 * nA, A_minus=0.1 * nA), name="plastic")
+    sim = simulation(net, backend)
+    normalize_weights(sim, "plastic", 1e-9)
+    assert sim.get("plastic", "w").size == 0
+    sim.run(10 * DT)
