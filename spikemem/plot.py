@@ -21,6 +21,60 @@ def _new_axes(ax: Axes | None) -> Axes:
     return ax if ax is not None else Figure(figsize=(8, 4), layout="constrained").add_subplot()
 
 
+#: SI unit -> (display unit, factor) used to scale traces to readable magnitudes.
+_DISPLAY_UNITS = {
+    "V": ("mV", 1e3),
+    "A": ("nA", 1e9),
+    "S": ("nS", 1e9),
+    "s": ("ms", 1e3),
+    "F": ("pF", 1e12),
+    "ohm": ("Mohm", 1e-6),
+}
+
+
+def _display_unit(unit: str) -> tuple[str, float]:
+    """Display unit and scale factor for a trace stored in SI ``unit``."""
+    return _DISPLAY_UNITS.get(unit, (unit, 1.0))
+
+
+def _duration(result: Result | None, trains: dict) -> float | None:
+    """Span of the run: ``meta["duration"]`` where recorded, else the last spike (None if none)."""
+    if result is not None and result.meta.get("duration") is not None:
+        duration = float(result.meta["duration"])
+        if duration > 0:
+            return duration
+    last = [float(t.times.max()) for t in trains.values() if t.count()]
+    return max(last) if last and max(last) > 0 else None
+
+
+def _format_seconds(t: float) -> str:
+    return f"{t * 1e3:g} ms" if t < 1 else f"{t:g} s"
+
+
+def describe(result: Result) -> str:
+    """Short title: model, backend, number of neurons, duration (those that are known)."""
+    meta = result.meta
+    parts = []
+    model = meta.get("model") or meta.get("network")
+    if isinstance(model, str) and model:
+        parts.append(model)
+    if isinstance(meta.get("backend"), str) and meta["backend"]:
+        parts.append(meta["backend"])
+    if result.spikes:
+        parts.append(f"N={sum(t.n for t in result.spikes.values())}")
+    if meta.get("duration") is not None:
+        parts.append(_format_seconds(float(meta["duration"])))
+    return ", ".join(parts)
+
+
+def _set_title(ax: Axes, result: Result | None) -> None:
+    # Never overwrite a title the caller has already set on a given axes.
+    if result is not None and not ax.get_title():
+        title = describe(result)
+        if title:
+            ax.set_title(title, fontsize="medium")
+
+
 def _thin(n_total: int, budget: int) -> np.ndarray:
     """Evenly spaced indices keeping at most ``budget`` of ``n_total`` points (deterministic)."""
     if n_total <= budget:
@@ -33,8 +87,12 @@ def raster(
     ax: Axes | None = None,
     populations: list[str] | None = None,
     max_points: int = 200_000,
+    duration: float | None = None,
 ) -> Axes:
     """Spike raster; populations are stacked vertically, one colour each.
+
+    The time axis spans the whole run, 0 to ``duration`` (default: the result's
+    ``meta["duration"]``, else the last spike), not just the interval holding spikes.
 
     At most ``max_points`` spikes are drawn in total (thinned evenly, proportionally to
     each population's share) because scatter plots of millions of points are slow to
@@ -42,8 +100,10 @@ def raster(
     """
     if isinstance(result_or_train, SpikeTrain):
         trains = {"spikes": result_or_train}
+        result = None
     else:
         trains = result_or_train.spikes
+        result = result_or_train
     names = list(trains) if populations is None else list(populations)
     missing = [p for p in names if p not in trains]
     if missing:
@@ -68,8 +128,12 @@ def raster(
             ax.axhline(offset - 0.5, color="0.8", linewidth=0.5)
     ax.set_yticks(ticks, labels)
     ax.set_ylim(-0.5, max(offset, 1) - 0.5)
+    span = float(duration) if duration is not None else _duration(result, {p: trains[p] for p in names})
+    if span is not None and span > 0:
+        ax.set_xlim(0.0, span)
     ax.set_xlabel("time (s)")
     ax.set_ylabel("neuron")
+    _set_title(ax, result)
     return ax
 
 
@@ -84,32 +148,73 @@ def population_rate(result: Result, bin_size: float = 5e-3, ax: Axes | None = No
     for i, (pop, train) in enumerate(result.spikes.items()):
         centres, rate = analysis.population_rate(train, float(duration), bin_size)
         ax.plot(centres, rate, color=f"C{i}", label=pop)
+    ax.set_xlim(0.0, float(duration))
     ax.set_xlabel("time (s)")
     ax.set_ylabel("rate (Hz)")
+    _set_title(ax, result)
     if result.spikes:
         ax.legend(loc="upper right", fontsize="small")
     return ax
 
 
 def traces(result: Result, key: str | None = None, ax: Axes | None = None) -> Axes:
-    """Plot recorded state variables: the trace ``key`` ("population.variable"), or all."""
+    """Plot recorded state variables: the trace ``key`` ("population.variable"), or all.
+
+    Each physical quantity (unit) gets its own axes, stacked with a shared time axis,
+    values scaled to a readable unit (V -> mV, A -> nA, S -> nS) named in the y label:
+    on one axis, currents of ~1e-10 A would look like zero next to ~-0.065 V.
+    Returns the top axes; all of them are in ``returned_ax.figure.axes``. Where ``ax``
+    is given and several quantities are plotted, ``ax``'s grid cell is split into one
+    axes per quantity (``ax`` itself is reused as the top one).
+    """
     if key is not None and key not in result.traces:
         raise KeyError(f"no trace {key!r}; available: {sorted(result.traces)}")
     keys = [key] if key is not None else list(result.traces)
-    ax = _new_axes(ax)
-    n_lines = 0
+    groups: dict[str, list[str]] = {}
     for k in keys:
-        tr = result.traces[k]
-        for j, nid in enumerate(tr.ids):
-            ax.plot(tr.times, tr.values[:, j], linewidth=0.8, label=f"{k}[{nid}]")
-            n_lines += 1
-    ax.set_xlabel("time (s)")
-    units = sorted({result.traces[k].unit for k in keys if result.traces[k].unit})
-    ax.set_ylabel(f"value ({', '.join(units)})" if units else "value")
-    # Beyond a handful of lines a legend hides the data it is meant to explain.
-    if 0 < n_lines <= 10:
-        ax.legend(loc="upper right", fontsize="small")
-    return ax
+        groups.setdefault(result.traces[k].unit, []).append(k)
+    if not groups:
+        groups = {"": []}
+    axes = _stacked_axes(ax, len(groups))
+    for ax_i, (unit, group) in zip(axes, groups.items()):
+        shown, factor = _display_unit(unit)
+        n_lines = 0
+        for k in group:
+            tr = result.traces[k]
+            for j, nid in enumerate(tr.ids):
+                ax_i.plot(tr.times, tr.values[:, j] * factor, linewidth=0.8, label=f"{k}[{nid}]")
+                n_lines += 1
+        names = sorted({k.rsplit(".", 1)[-1] for k in group})
+        quantity = ", ".join(names) if names else "value"
+        ax_i.set_ylabel(f"{quantity} ({shown})" if shown else quantity)
+        # Beyond a handful of lines a legend hides the data it is meant to explain.
+        if 0 < n_lines <= 10:
+            ax_i.legend(loc="upper right", fontsize="small")
+        if ax_i is not axes[-1]:
+            ax_i.tick_params(labelbottom=False)
+    duration = result.meta.get("duration")
+    if duration is not None and float(duration) > 0:
+        for ax_i in axes:
+            ax_i.set_xlim(0.0, float(duration))
+    axes[-1].set_xlabel("time (s)")
+    _set_title(axes[0], result)
+    return axes[0]
+
+
+def _stacked_axes(ax: Axes | None, n: int) -> list[Axes]:
+    """``n`` axes stacked vertically with a shared x axis: a new figure, or ``ax``'s cell split."""
+    if ax is None:
+        fig = Figure(figsize=(8, 2.2 + 1.8 * n), layout="constrained")
+        first = fig.add_subplot(n, 1, 1)
+        return [first] + [fig.add_subplot(n, 1, i + 1, sharex=first) for i in range(1, n)]
+    if n == 1:
+        return [ax]
+    spec = ax.get_subplotspec()
+    if spec is None:
+        raise ValueError(f"{n} quantities need {n} axes: pass key=..., ax=None, or axes made with add_subplot")
+    cells = spec.subgridspec(n, 1)
+    ax.set_subplotspec(cells[0])
+    return [ax] + [ax.figure.add_subplot(cells[i], sharex=ax) for i in range(1, n)]
 
 
 def save_figure(fig: Figure, path: str | os.PathLike, dpi: int = 150) -> None:

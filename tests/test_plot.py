@@ -86,3 +86,69 @@ def test_save_figure_failure_leaves_nothing(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError):
         plot.save_figure(fig, tmp_path / "fig.png")
     assert os.listdir(tmp_path) == []
+
+
+# --- issue 21, item 9: readable figures -------------------------------------------
+
+
+@pytest.fixture
+def mixed():
+    """A 1 s run whose only spikes fall in the first 2 ms, with voltage and current traces."""
+    t = np.arange(1000) * 1e-3
+    v = Trace(t, [0, 1], np.column_stack([np.sin(t), np.cos(t)]) * 0.01 - 0.065, "V")
+    i = Trace(t, [0], (np.sin(20 * t) * 2e-10)[:, None], "A")
+    spikes = SpikeTrain(np.array([0.0005, 0.001, 0.002]), np.array([0, 1, 2]), 3)
+    meta = {"duration": 1.0, "backend": "numba", "model": "cuba"}
+    return Result(spikes={"exc": spikes}, traces={"exc.v": v, "exc.I": i}, meta=meta)
+
+
+def test_raster_time_axis_spans_the_run(mixed):
+    ax = plot.raster(mixed)
+    assert ax.get_xlim() == pytest.approx((0.0, 1.0))
+    assert plot.raster(mixed, duration=2.0).get_xlim() == pytest.approx((0.0, 2.0))
+
+
+def test_raster_without_duration_falls_back_to_the_data(mixed):
+    bare = Result(spikes=mixed.spikes, traces={}, meta={})
+    lo, hi = plot.raster(bare).get_xlim()
+    assert lo == 0.0 and hi == pytest.approx(0.002)
+    lo, hi = plot.raster(mixed.spikes["exc"]).get_xlim()
+    assert lo == 0.0 and hi == pytest.approx(0.002)
+
+
+def test_population_rate_time_axis_spans_the_run(mixed):
+    assert plot.population_rate(mixed, bin_size=0.1).get_xlim() == pytest.approx((0.0, 1.0))
+
+
+def test_traces_one_axis_per_quantity_scaled_to_readable_units(mixed):
+    ax = plot.traces(mixed)
+    axes = ax.figure.axes
+    assert len(axes) == 2
+    labels = [a.get_ylabel() for a in axes]
+    assert labels == ["v (mV)", "I (nA)"]
+    v_line, i_line = axes[0].lines[0], axes[1].lines[0]
+    assert np.max(np.abs(v_line.get_ydata())) == pytest.approx(65, abs=11)     # mV, not V
+    assert np.max(np.abs(i_line.get_ydata())) == pytest.approx(0.2, rel=0.01)  # nA, not A
+    assert len(axes[0].lines) == 2 and len(axes[1].lines) == 1
+    assert axes[-1].get_xlabel() == "time (s)"
+    assert all(a.get_xlim() == pytest.approx((0.0, 1.0)) for a in axes)
+
+
+def test_traces_split_a_given_axes_cell(mixed):
+    fig = Figure()
+    given = fig.add_subplot()
+    ax = plot.traces(mixed, ax=given)
+    assert ax is given and len(fig.axes) == 2
+    assert len(plot.traces(mixed, key="exc.I").figure.axes) == 1
+
+
+def test_titles_name_model_backend_size_and_duration(mixed):
+    for draw in (plot.raster, plot.population_rate, plot.traces):
+        title = draw(mixed).get_title()
+        assert title == "cuba, numba, N=3, 1 s"
+    assert plot.describe(Result(spikes={}, traces={}, meta={})) == ""
+    # a title the caller set is kept
+    fig = Figure()
+    ax = fig.add_subplot()
+    ax.set_title("mine")
+    assert plot.raster(mixed, ax=ax).get_title() == "mine"

@@ -206,15 +206,28 @@ def write_report(out_dir, mem, rows, snapshots, extra: dict | None = None):
     plt.close(fig)
 
     if snapshots:
-        fig, axes = plt.subplots(2, len(snapshots), figsize=(2.2 * len(snapshots) + 1, 5), squeeze=False)
+        # pre x post matrices in nA: rows = presynaptic neuron, columns = postsynaptic
+        from brian2 import nA
+        from .network import CA3_STDP
+        w_max = float(CA3_STDP["w_max"] / nA)
+        fig, axes = plt.subplots(2, len(snapshots), figsize=(2.2 * len(snapshots) + 2, 5.5),
+                                 squeeze=False, layout="constrained")
+        axis_names = {"cue_to_content": ("cue", "content bit"), "content_to_cue": ("content bit", "cue")}
         for k, (op, w) in enumerate(snapshots):
             for row, name in enumerate(("cue_to_content", "content_to_cue")):
                 ax = axes[row][k]
-                ax.imshow(w[name], vmin=0, vmax=6, cmap="viridis", aspect="auto")
+                image = ax.imshow(w[name], vmin=0, vmax=w_max, cmap="viridis", aspect="auto",
+                                  interpolation="nearest")
                 ax.set_title(f"after op {op}" if row == 0 else "", fontsize=8)
                 ax.set_xticks([]), ax.set_yticks([])
-            axes[0][0].set_ylabel("cue -> content")
-            axes[1][0].set_ylabel("content -> cue")
+                pre, post = axis_names[name]
+                ax.set_xlabel(f"post: {post}", fontsize=7)
+                if k == 0:
+                    ax.set_ylabel(f"{pre} -> {post}\npre: {pre}", fontsize=8)
+        fig.colorbar(image, ax=axes, label="weight (nA)", shrink=0.9)
+        meta = result.meta
+        fig.suptitle(f"CA3 plastic weights after each learn ({meta.get('backend', mem.backend)}, "
+                     f"{mem.n_cues} cues x {mem.n_content} content bits)", fontsize=10)
         save_figure(fig, os.path.join(out_dir, "weights.png"))
         plt.close(fig)
 

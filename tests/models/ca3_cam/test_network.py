@@ -143,3 +143,31 @@ def test_cli_main_job_writes_the_report(tmp_path, capsys):
     assert main(["run", "ca3-cam", "--experiment", "nope", "--out", str(tmp_path / "x")]) == 2
     assert main(["run", "cuba", "--experiment", "map", "--out", str(tmp_path / "y")]) == 2
     assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()
+
+
+def test_report_weight_figure_has_labelled_colour_bar_axes_and_title(functional, tmp_path, monkeypatch):
+    """Issue 21 item 9: weights.png says what its colours, rows and columns are."""
+    import os
+
+    from spikemem import plot
+    saved = {}
+    real_save = plot.save_figure
+
+    def capture(fig, path, **kw):
+        saved[os.path.basename(str(path))] = fig
+        real_save(fig, path, **kw)
+
+    monkeypatch.setattr(plot, "save_figure", capture)
+    mem, rows, snapshots = functional["numba"]
+    experiments.write_report(tmp_path, mem, rows, snapshots)
+    fig = saved["weights.png"]
+    images = [ax for ax in fig.axes if ax.images]
+    bars = [ax for ax in fig.axes if not ax.images]
+    assert len(images) == 2 * len(snapshots)
+    assert len(bars) == 1 and bars[0].get_ylabel() == "weight (nA)"
+    assert fig.get_suptitle().startswith("CA3 plastic weights")
+    labels = " ".join(ax.get_xlabel() + " " + ax.get_ylabel() for ax in images)
+    assert "post: content bit" in labels and "post: cue" in labels and "pre: cue" in labels
+    assert "pre: content bit" in labels
+    raster_ax = saved["raster.png"].axes[0]
+    assert raster_ax.get_xlim() == pytest.approx((0.0, mem.result.meta["duration"]))
