@@ -539,6 +539,9 @@ class Network:
                 net.spike_source(p["name"], p["size"], np.asarray(m["times"], float), m["ids"])
             elif m["kind"] == "poisson":
                 net.poisson_source(p["name"], p["size"], _dist.from_spec(m["rate"]))
+            elif m["kind"] != "neuron":
+                raise ModelError(f"population {p['name']!r}: unknown kind {m['kind']!r} "
+                                 f"(one of 'neuron', 'spikes', 'poisson')")
             else:
                 model = NeuronModel.from_spec({k: v for k, v in m.items() if k != "kind"})
                 net.population(p["name"], p["size"], model,
@@ -556,6 +559,9 @@ class Network:
         for m in spec["monitors"]:
             if m["kind"] == "spikes":
                 net.record_spikes(m["population"])
+            elif m["kind"] != "state":
+                raise ModelError(f"monitor of {m['population']!r}: unknown kind {m['kind']!r} "
+                                 f"(one of 'spikes', 'state')")
             else:
                 net.record_state(m["population"], m["variables"], m["ids"], m["every"])
         return net

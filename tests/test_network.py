@@ -205,3 +205,16 @@ def test_a_projection_named_like_a_population_is_refused():
     with pytest.raises(ModelError, match="projection 'b'.*population"):
         net.connect("a", "b", AllToAll(), weight=1e-9, name="b")
     assert not net.projections
+
+
+@pytest.mark.parametrize("where, kind", [("population", "alien"), ("monitor", "alien")])
+def test_an_unknown_kind_in_a_network_file_is_refused_by_name(tmp_path, where, kind):
+    net = Network(seed=3)
+    net.population("a", 2, IF_curr_exp())
+    net.record_spikes("a")
+    spec = net.spec()
+    (spec["populations"][0]["model"] if where == "population" else spec["monitors"][0])["kind"] = kind
+    p = tmp_path / "net.json"
+    p.write_text(json.dumps(spec))
+    with pytest.raises(ModelError, match=f"'a'.*unknown kind '{kind}'"):
+        Network.load(p)

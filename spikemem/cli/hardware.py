@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 
-from .common import CLIError, _check_duration, experiment_model, load_target
+from .common import CLIError, _check_duration, check_writable, experiment_model, load_target
 
 
 def _network(args):
@@ -87,6 +87,7 @@ def cmd_export(args) -> int:
             raise CLIError(f"-o '{out}' is a directory")
         if os.path.lexists(out) and not args.force:
             raise CLIError(f"'{out}' exists (use --force to replace it)")
+        check_writable(out, "-o", folder=False)
         network = _network(args)
         if args.target:
             _target(args).export(network, out)

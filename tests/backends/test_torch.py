@@ -236,6 +236,8 @@ def test_training_reaches_target_spike_counts():
     ({"trial_params": {"out.tau_m": [1e-3, 2e-3]}}, "expected 1 values"),
     ({"trial_params": {"out.v": [0.0]}}, "shared parameters"),
     ({"trial_params": {"tau_m": [0.01]}}, "population.variable"),
+    ({"surrogate": "nope"}, "unknown surrogate 'nope'.*atan, fast_sigmoid"),
+    ({"surrogate": 3}, "surrogate must be a name"),
 ])
 def test_bad_options_are_refused(options, message):
     with pytest.raises(ModelError, match=message):
@@ -274,3 +276,22 @@ def test_cli_runs_the_main_job_on_torch(tmp_path):
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["backend"] == "torch"
     assert (out / "raster.png").exists() and (out / "operations.csv").exists()
+
+
+def test_surrogate_by_name_trains():
+    module = simulation(_layer(), "torch", surrogate="fast_sigmoid").module
+    x = torch.zeros(50, 1, 15)
+    x[::5] = 1
+    module(50, inputs={"inp": x})["out"].sum().backward()
+    assert module.weights["feed"].grad is not None
+
+
+def test_nan_inputs_are_refused_by_name():
+    sim = simulation(_layer(), "torch")
+    x = np.zeros((10, 15))
+    x[3, 2] = np.nan
+    with pytest.raises(ModelError, match="'inp'.*NaN"):
+        sim.run(0.01, inputs={"inp": x})
+    with pytest.raises(ModelError, match="'inp'.*NaN"):
+        sim.module(10, inputs={"inp": torch.as_tensor(x)})
+    assert sim.step == 0 and sim.module.step == 0

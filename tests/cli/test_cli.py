@@ -240,3 +240,40 @@ def test_help_lists_what_the_registries_hold(capsys):
         assert "registered by a test" in out and "functional, stress, map" in out
     finally:
         MODELS.unregister("toy-model")
+
+
+# ---------------------------------------------------------------- output paths refused before the work
+def _no_simulation(monkeypatch):
+    import spikemem.backends as backends
+
+    def refuse(*a, **k):
+        raise AssertionError("the output path should be refused before any simulation")
+    monkeypatch.setattr(backends, "simulation", refuse)
+
+
+def test_run_refuses_an_out_below_a_file_before_simulating(tmp_path, capsys, monkeypatch):
+    (tmp_path / "afile").write_text("")
+    _no_simulation(monkeypatch)
+    out = tmp_path / "afile" / "sub"
+    assert run_cli("run", "cuba", "--n", N, "--duration", DURATION, "--out", out, "--no-progress") == 2
+    err = capsys.readouterr().err
+    assert err.startswith("spikemem: error: --out ") and str(out) in err and "afile" in err
+    assert os.listdir(tmp_path) == ["afile"]
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs /proc")
+def test_run_refuses_an_out_that_cannot_be_created_before_simulating(capsys, monkeypatch):
+    _no_simulation(monkeypatch)
+    assert run_cli("run", "cuba", "--n", N, "--duration", DURATION, "--out", "/proc/x", "--no-progress") == 2
+    err = capsys.readouterr().err
+    assert err.startswith("spikemem: error: --out '/proc/x'") and ".tmp-" not in err
+
+
+def test_export_nir_refuses_an_output_below_a_file(tmp_path, capsys):
+    (tmp_path / "afile").write_text("")
+    assert run_cli("export", "nir", "cuba", "-o", tmp_path / "afile" / "x.nir") == 2
+    err = capsys.readouterr().err
+    assert err.startswith("spikemem: error: -o ") and "afile" in err and "not a directory" in err
+    assert run_cli("export", "nir", "cuba", "-o", tmp_path / "nodir" / "x.nir") == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert os.listdir(tmp_path) == ["afile"]

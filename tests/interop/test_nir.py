@@ -538,3 +538,16 @@ def test_linear_chains_compose_into_one_projection():
         assert set(p.j) == set(rows)
     np.testing.assert_allclose(built.inputs[0].values[0], ab)    # the bias, switched on at lag 1
     assert built.inputs[0].steps.tolist() == [1] and built.inputs[0].variable == "bias"
+
+
+def test_write_nir_refuses_a_path_whose_folder_is_a_file_or_missing(tmp_path):
+    net = Network(dt=1e-3)
+    net.spike_source("s", 2, [[1e-3], []])
+    net.population("l", 3, LIF(tau=5e-3))
+    net.connect("s", "l", AllToAll(), weight=0.5, receptor="input")
+    (tmp_path / "afile").write_text("")
+    with pytest.raises(NotADirectoryError, match="afile.*is not a directory"):
+        write_nir(net, tmp_path / "afile" / "x.nir")
+    with pytest.raises(FileNotFoundError, match="nodir.*does not exist"):
+        write_nir(net, tmp_path / "nodir" / "x.nir")
+    assert sorted(os.listdir(tmp_path)) == ["afile"]

@@ -38,6 +38,8 @@ from .codegen import gather
 DENSE_LIMIT = 1 << 22          # synapse matrices up to this many entries are dense
 DENSE_FRACTION = 0.05          # ... as are those at least this full
 MODES = ("auto", "dense", "sparse", "synapses")
+SURROGATES = ("atan", "fast_sigmoid", "sigmoid", "triangular", "straight_through_estimator",
+              "spike_rate_escape")   # snntorch.surrogate's, by name, with their default settings
 INTERNAL = {"N", "_spikespace", "_synaptic_pre", "_synaptic_post", "delay", "_queue",
             "N_incoming", "N_outgoing"}
 
@@ -263,7 +265,7 @@ class TorchNetwork(nn.Module):
             raise ModelError(f"torch backend: batch must be an integer >= 1, got {batch!r}")
         self.built, self.batch, self.dt = built, int(batch), built.dt
         self.device, self.dtype = torch.device(device), dtype
-        self.surrogate = surrogate or snntorch.surrogate.atan()
+        self.surrogate = self._check_surrogate(surrogate)
         self.trial_params = self._check_trial_params(trial_params or {})
         modes = self._check_modes(weights)
         self.generator = torch.Generator(device=self.device)
@@ -302,6 +304,27 @@ class TorchNetwork(nn.Module):
             if mode not in MODES:
                 raise ModelError(f"torch backend: weights mode for '{name}' must be one of {MODES}, got {mode!r}")
         return weights
+
+    @staticmethod
+    def _check_surrogate(surrogate):
+        """None (atan), one of SURROGATES by name, or a callable such as an snntorch surrogate."""
+        if surrogate is None:
+            return snntorch.surrogate.atan()
+        if isinstance(surrogate, str):
+            if surrogate not in SURROGATES:
+                raise ModelError(f"torch backend: unknown surrogate {surrogate!r}; choose one of "
+                                 f"{', '.join(SURROGATES)} (or pass an snntorch surrogate)")
+            return getattr(snntorch.surrogate, surrogate)()
+        if not callable(surrogate):
+            raise ModelError(f"torch backend: surrogate must be a name ({', '.join(SURROGATES)}) or "
+                             f"a callable such as an snntorch surrogate, got {surrogate!r}")
+        return surrogate
+
+    @staticmethod
+    def check_input_values(name, x):
+        """Refuse spikes for source ``name`` that hold NaN (they would silently count as no spike)."""
+        if torch.is_floating_point(x) and bool(torch.isnan(x.detach()).any()):
+            raise ModelError(f"torch backend: inputs for '{name}' contain NaN")
 
     def _check_trial_params(self, trial_params):
         out = {}
@@ -395,6 +418,9 @@ class TorchNetwork(nn.Module):
         for name in outputs:
             if name not in self.built.populations:
                 raise ModelError(f"torch backend: unknown output population '{name}'")
+        for name, x in (inputs or {}).items():
+            if isinstance(x, torch.Tensor):
+                self.check_input_values(name, x)
         record = {"spikes": {name: [] for name in self.built.spike_monitors},
                   "states": [[] for _ in self.built.state_monitors]}
         return self.run_chunk(self.step, self.step + int(steps), dict(inputs or {}), outputs, record)

@@ -135,6 +135,7 @@ class TorchSimulation(Simulation):
             if tuple(x.shape) not in shapes:
                 raise ModelError(f"torch backend: inputs for '{name}' must have shape {shapes[0]} or "
                                  f"{shapes[1]} (steps, [trials,] neurons), got {tuple(x.shape)}")
+            self.module.check_input_values(name, x)
             out[name] = x
         return out
 

@@ -3,8 +3,10 @@ refused with every offender listed where NIR cannot carry it."""
 from __future__ import annotations
 
 import json
+import os
 
 import nir
+
 import numpy as np
 
 from spikemem import __version__
@@ -169,6 +171,11 @@ def export_nir(network: Network, dtype=np.float64, outputs=None) -> nir.NIRGraph
 def write_nir(network: Network, path, dtype=np.float64, outputs=None) -> nir.NIRGraph:
     """Write ``network`` as a NIR (HDF5) file, atomically (a temporary file in the same
     directory, then a rename), and return the graph written."""
+    folder = os.path.dirname(os.path.abspath(os.fspath(path)))
+    if not os.path.isdir(folder):      # before the export's work, naming the caller's path
+        error = NotADirectoryError if os.path.lexists(folder) else FileNotFoundError
+        raise error(f"cannot write '{os.fspath(path)}': its folder '{folder}' "
+                    f"{'is not a directory' if error is NotADirectoryError else 'does not exist'}")
     graph = export_nir(network, dtype, outputs)      # every refusal happens before the file is touched
     with atomic_write(path) as tmp:
         nir.write(tmp, graph)
