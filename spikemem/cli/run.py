@@ -7,7 +7,8 @@ import os
 
 from ..backends import backend as registered_backend
 from .common import (CLIError, _check_duration, _check_out_dir, _dtype_option, _finite,
-                     add_backend_options, catalogue, check_writable, experiment_model, experiment_models, load_target, staged_dir)
+                     add_backend_options, catalogue, check_writable, experiment_model, experiment_models,
+                     load_target, staged_dir)
 
 
 def population_metrics(result, duration: float) -> dict:
