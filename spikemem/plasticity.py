@@ -142,6 +142,17 @@ def spinnaker_stdp(tau_plus=20 * ms, tau_minus=20 * ms, A_plus=0.01, A_minus=0.0
         params=params)
 
 
+def spinnaker_stdp_potentiated(w, pending, A_plus, w_min, w_max, binary_threshold=None):
+    """``spinnaker_stdp``'s weight ``w`` once the potentiation ``pending`` (in
+    trace units) waiting for the next presynaptic spike is applied, as the
+    first clause of its ``on_pre`` applies it (and, with ``binary_threshold``,
+    settles it), before that spike's own depression; weights in any one unit."""
+    w = np.clip(w + A_plus * w_max * pending, w_min, w_max)
+    if binary_threshold is not None:
+        w = np.where(w >= w_min + binary_threshold * (w_max - w_min), w_max, w_min)
+    return w
+
+
 def triplet_stdp(pairing: str = "all", tau_plus=16.8 * ms, tau_minus=33.7 * ms, tau_x=101 * ms,
                  tau_y=125 * ms, A2_plus=5e-10, A3_plus=6.2e-3, A2_minus=7e-3, A3_minus=2.3e-4,
                  w_min=0.0, w_max=1.0):

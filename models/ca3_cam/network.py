@@ -32,7 +32,7 @@ from spikemem.connectors import AllToAll, FromList, OneToOne
 from spikemem.errors import ModelError
 from spikemem.network import Network
 from spikemem.neurons import IF_curr_exp
-from spikemem.plasticity import spinnaker_stdp
+from spikemem.plasticity import spinnaker_stdp, spinnaker_stdp_potentiated
 
 from .recall import Recall, check_content, check_cue, check_size
 
@@ -219,16 +219,15 @@ class CA3Memory:
         gives the weights as they stand. The SpiNNaker emulator keeps
         sPyNNaker's spike histories, not the pending potentiation: there
         both give the weights as they stand."""
-        w_max = float(CA3_STDP["w_max"] / nA)
         out = {}
         for name in PLASTIC:
             proj = self.sim.built_projection(name)
             size = (self.network.populations[proj.pre].size, self.network.populations[proj.post].size)
             w = self.sim.get(name, "w") / float(nA)
             if settled:
-                w = np.minimum(w + CA3_STDP["A_plus"] * w_max * self._pending(name), w_max)
-                if self.binary_threshold is not None:
-                    w = np.where(w >= self.binary_threshold * w_max, w_max, 0.0)
+                w = spinnaker_stdp_potentiated(w, self._pending(name), CA3_STDP["A_plus"],
+                                               float(CA3_STDP["w_min"] / nA), float(CA3_STDP["w_max"] / nA),
+                                               self.binary_threshold)
             mat = np.zeros(size)
             mat[proj.i, proj.j] = w
             out[name] = mat

@@ -85,6 +85,12 @@ def _is_nonempty_dir(path: str) -> bool:
         return any(True for _ in it)
 
 
+def check_out_dir(out: str, force: bool) -> None:
+    """Refuse, before any work, an ``--out`` folder that is taken or cannot be made."""
+    _check_out_dir(out, force)
+    check_writable(out, "--out", folder=True)
+
+
 def _check_out_dir(out: str, force: bool) -> None:
     if os.path.lexists(out) and not os.path.isdir(out):
         raise CLIError(f"--out '{out}' exists and is not a directory")

@@ -6,9 +6,8 @@ import json
 import os
 
 from ..backends import backend as registered_backend
-from .common import (CLIError, _check_duration, _check_out_dir, _dtype_option, _finite,
-                     add_backend_options, catalogue, check_writable, experiment_model, experiment_models,
-                     load_target, staged_dir)
+from .common import (CLIError, _check_duration, _dtype_option, _finite, add_backend_options, catalogue,
+                     check_out_dir, experiment_model, experiment_models, load_target, staged_dir)
 
 
 def population_metrics(result, duration: float) -> dict:
@@ -35,8 +34,7 @@ def cmd_run(args) -> int:
     args.duration = 1.0 if args.duration is None else args.duration
     args.out = args.out or os.path.join("out", os.path.splitext(os.path.basename(args.target))[0])
     _check_duration(args.duration)
-    _check_out_dir(args.out, args.force)
-    check_writable(args.out, "--out", folder=True)
+    check_out_dir(args.out, args.force)
     network = load_target(args.target, n=args.n, seed=args.seed)
     _check_duration(args.duration, network.dt)
     sim = simulation(network, args.backend, **_dtype_option(args.backend, args.dtype))   # all validation happens here
@@ -84,8 +82,7 @@ def cmd_run_experiment(args, model) -> int:
         if getattr(args, opt) is not None:
             raise CLIError(f"--{opt} does not apply to '{args.target}' (its experiments set their own)")
     out = args.out or os.path.join("out", f"{args.target}-{experiment}")
-    _check_out_dir(out, args.force)
-    check_writable(out, "--out", folder=True)
+    check_out_dir(out, args.force)
     with staged_dir(out, args.force) as tmp:
         lines = load_object(model.run_experiment)(experiment, args.backend, tmp)
     print("\n".join(lines) + f"; wrote {out}")
