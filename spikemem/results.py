@@ -95,6 +95,38 @@ def _current_umask() -> int:
     return mask
 
 
+def _nearest_existing(path: str) -> str:
+    """``path`` itself or its closest ancestor that exists."""
+    path = os.path.abspath(path)
+    while not os.path.lexists(path):
+        parent = os.path.dirname(path)
+        if parent == path:
+            break
+        path = parent
+    return path
+
+
+def unwritable(path: str | os.PathLike, folder: bool) -> str | None:
+    """Why the output ``path`` cannot be created, or None if it can.
+
+    ``folder``: ``path`` is an output folder (it and its missing parents get made);
+    else it is a file, whose folder must exist. Probes with a temporary folder that
+    is removed at once, so callers can refuse a bad path before any work."""
+    path = os.fspath(path)
+    parent = os.path.dirname(os.path.abspath(path))
+    if not folder and not os.path.isdir(parent):
+        what = "is not a directory" if os.path.lexists(parent) else "does not exist"
+        return f"its folder '{os.path.dirname(path) or '.'}' {what}"
+    base = _nearest_existing(parent)
+    if not os.path.isdir(base):
+        return f"cannot be created: '{base}' is a file, not a directory"
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".spikemem-probe-", dir=base))
+    except OSError as e:
+        return f"cannot be written: nothing can be created in '{base}' ({e.strerror or e})"
+    return None
+
+
 @contextlib.contextmanager
 def staged_dir(out: str | os.PathLike, check) -> Iterator[str]:
     """Yield a fresh temporary sibling folder of ``out``; on success it replaces ``out``.

@@ -98,37 +98,13 @@ def _check_out_dir(out: str, force: bool) -> None:
         raise CLIError(f"output directory '{out}' exists and is not empty (use --force to replace it)")
 
 
-def _nearest_existing(path: str) -> str:
-    """``path`` itself or its closest ancestor that exists."""
-    path = os.path.abspath(path)
-    while not os.path.lexists(path):
-        parent = os.path.dirname(path)
-        if parent == path:
-            break
-        path = parent
-    return path
-
-
 def check_writable(path: str, option: str, folder: bool) -> None:
     """Refuse, before any work, an output ``path`` (given as ``option``) that cannot be
-    created: a file on the way to it, or a place where nothing may be written.
-
-    ``folder``: ``path`` is an output folder (it and its missing parents get made);
-    else it is a file, whose folder must exist. Probes with a temporary folder
-    that is removed at once."""
-    import tempfile
-    parent = os.path.dirname(os.path.abspath(path))
-    if not folder and not os.path.isdir(parent):
-        what = "is not a directory" if os.path.lexists(parent) else "does not exist"
-        raise CLIError(f"{option} '{path}': its folder '{os.path.dirname(path) or '.'}' {what}")
-    base = _nearest_existing(parent)
-    if not os.path.isdir(base):
-        raise CLIError(f"{option} '{path}' cannot be created: '{base}' is a file, not a directory")
-    try:
-        os.rmdir(tempfile.mkdtemp(prefix=".spikemem-probe-", dir=base))
-    except OSError as e:
-        raise CLIError(f"{option} '{path}' cannot be written: nothing can be created in '{base}' "
-                       f"({e.strerror or e})") from None
+    created (see ``results.unwritable``)."""
+    from ..results import unwritable
+    problem = unwritable(path, folder)
+    if problem:
+        raise CLIError(f"{option} '{path}': {problem}")
 
 
 def staged_dir(out: str, force: bool):

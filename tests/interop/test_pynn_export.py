@@ -51,3 +51,11 @@ def test_target_folder_rules(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["out"]                  # no temp or old folder left
     spec = translate(net).spec
     assert [p["receptor"] for p in spec["projections"]] == ["excitatory", "inhibitory", "excitatory"]
+
+
+def test_a_folder_that_cannot_be_made_is_refused_by_name_before_translation(tmp_path):
+    (tmp_path / "afile").write_text("x")
+    net = small_network()
+    with pytest.raises(ModelError, match=r"afile/sub: cannot be created: '.*afile' is a file"):
+        export_pynn(net, tmp_path / "afile" / "sub", 0.01)
+    assert sorted(os.listdir(tmp_path)) == ["afile"]                # nothing half-written
