@@ -60,3 +60,53 @@ def resolve_params(parsed: ParsedModel, model, overrides: dict, n: int, where: s
                              f"got shape {np.shape(v)}")
         out[name] = v
     return out
+
+
+# names every neuron model may use besides its own: Brian2's clock, index and
+# refractoriness variables, with their dimensions
+_IMPLICIT = {"t": "second", "dt": "second", "lastspike": "second", "i": None, "N": None,
+             "not_refractory": None, "xi": "xi"}
+
+
+def check_neuron_model(parsed: ParsedModel, model, where: str) -> None:
+    """Every identifier declared and every unit consistent, in the equations, the
+    threshold and the reset, as Brian2 checks them when a simulation is built;
+    raised at ``Network.build()`` so that no backend starts first."""
+    from brian2 import second
+    from brian2.core.namespace import DEFAULT_CONSTANTS, DEFAULT_FUNCTIONS, DEFAULT_UNITS
+    from brian2.core.variables import Constant
+    from brian2.equations.unitcheck import check_dimensions, check_units_statements
+    from brian2.parsing.expressions import parse_expression_dimensions
+    from brian2.units.fundamentalunits import DIMENSIONLESS, get_dimensions
+    from brian2.utils.stringtools import get_identifiers
+
+    def constant(name, dim):
+        return Constant(name, value=1.0, dimensions=dim)
+
+    implicit = {"second": second.dim, "xi": second.dim ** -0.5, None: DIMENSIONLESS}
+    variables = {name: constant(name, dim) for name, dim in parsed.dims.items()}
+    variables.update({name: constant(name, implicit[dim]) for name, dim in _IMPLICIT.items()
+                      if name not in variables})
+    variables.update({name: constant(name, get_dimensions(value)) for name, value in DEFAULT_UNITS.items()})
+    variables.update({name: constant(name, DIMENSIONLESS) for name in DEFAULT_CONSTANTS})
+    variables.update(DEFAULT_FUNCTIONS)
+    texts = [str(eq.expr) for eq in parsed.equations.values() if eq.expr is not None]
+    texts += [model.threshold or "", model.reset or ""]
+    unknown = sorted({name for text in texts for name in get_identifiers(text)
+                      if name not in variables and not name.startswith("xi_")})
+    if unknown:
+        raise ModelError(f"{where}: undeclared identifier(s) {unknown} in the equations, threshold or "
+                         f"reset; declare them as parameters ('{unknown[0]} : <unit> (constant)') or use "
+                         f"a unit such as mV")
+    try:
+        for name, eq in parsed.equations.items():
+            if eq.expr is None:
+                continue
+            dim = eq.dim / second.dim if eq.type == DIFFERENTIAL_EQUATION else eq.dim
+            check_dimensions(str(eq.expr), dim, variables)
+        if model.threshold:
+            parse_expression_dimensions(model.threshold, variables)
+        if model.reset:
+            check_units_statements(model.reset, variables)
+    except Exception as e:       # brian2's DimensionMismatchError and parse errors
+        raise ModelError(f"{where}: {e}") from None

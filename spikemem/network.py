@@ -19,7 +19,7 @@ from brian2 import second, hertz
 
 from . import connectors as _conn
 from . import distributions as _dist
-from .equations import parse, resolve_params, ParsedModel
+from .equations import check_neuron_model, parse, resolve_params, ParsedModel
 from .errors import ModelError
 from .neurons import NeuronModel, held_steps
 from .synapses import STATIC, SynapseModel
@@ -321,6 +321,7 @@ class Network:
                                    rate=_dist.resolve(pop.model.rate, pop.size, rng, where + " rate"))
         model = pop.model
         parsed = parse(model, where)
+        check_neuron_model(parsed, model, where)
         params = resolve_params(parsed, model, pop.params, pop.size, where)
         init = {}
         given = {**model.init, **pop.init}

@@ -66,10 +66,25 @@ def backend(name: str) -> Backend:
 def simulation(network, backend: str = "numba", **options):
     """Build ``network`` on ``backend``; all validation happens here, before any run."""
     entry = BACKENDS.get(backend)
+    cls = entry.simulation_class()
+    _check_options(entry.name, cls, options)
     built = network.build()
-    sim = entry.simulation_class()(built, **{**entry.options, **options})
+    sim = cls(built, **{**entry.options, **options})
     sim.registered_as = entry.name
     return sim
+
+
+def _check_options(backend: str, cls, options: dict) -> None:
+    """Refuse, by name, an option the backend's simulation does not take."""
+    import inspect
+    parameters = inspect.signature(cls).parameters
+    if any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
+        return
+    accepted = [name for name, p in parameters.items() if p.kind is p.KEYWORD_ONLY
+                or (p.kind is p.POSITIONAL_OR_KEYWORD and name != "built")]
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        raise ModelError(f"backend '{backend}': unknown option(s) {unknown}; it takes {sorted(accepted)}")
 
 
 def simulate(network, duration, backend: str = "numba", progress=None, **options):
