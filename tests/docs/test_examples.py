@@ -6,6 +6,7 @@ The developer guide's blocks are skeletons of a new backend, model or target
 import os
 import pathlib
 import re
+import shlex
 import subprocess
 import sys
 
@@ -30,3 +31,16 @@ def test_example_runs_as_written(page, k, code, tmp_path):
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
                           timeout=600)
     assert done.returncode == 0, f"{page.relative_to(ROOT)} example {k}:\n{done.stderr[-3000:]}"
+
+
+def test_readme_command_lines_are_valid_commands():
+    """The README's command lines parse as written (running them is the CLI tests' job)."""
+    from spikemem.cli import build_parser
+    block = re.search(r"## Command line\n\n```\n(.*?)```", (ROOT / "README.md").read_text(), re.S).group(1)
+    lines = [line.split("#")[0].strip() for line in block.splitlines() if line.strip()]
+    assert len(lines) >= 5
+    parser = build_parser()
+    for line in lines:
+        words = shlex.split(line)
+        assert words[0] == "spikemem", line
+        parser.parse_args(words[1:])       # exits (fails the test) on anything argparse refuses
