@@ -23,6 +23,7 @@ from .weights import weight_scaling
 FACTOR = {"v": MV, "isyn_exc": NA, "isyn_inh": -NA, "i_offset": NA}  # SI -> mV / nA (inh held positive)
 CONSTS = ("v_rest", "v_reset", "v_thresh", "R", "exp_TC", "exc_decay", "inh_decay", "exc_init", "inh_init")
 SPIKE_BUFFER = 1 << 16
+POISSON_BLOCK = 4096        # steps of Poisson spikes drawn at a time (memory: steps x sources)
 
 
 class SpiNNakerSimulation(Simulation):
@@ -35,6 +36,13 @@ class SpiNNakerSimulation(Simulation):
     State between runs is kept; ``get`` / ``set`` read and write v, isyn_exc,
     isyn_inh, i_offset, the LIF parameters and the weights ``w`` in SI units
     (quantised on the way in).
+
+    Poisson sources (sPyNNaker's SpikeSourcePoisson) fire in a step with
+    probability rate*dt, at most once, as on numba, drawn from the network's
+    seed in blocks of steps ahead of the neurons: the same seed gives the same
+    spikes for any split of the run, but not numba's spikes (another random
+    stream); their statistics are the same. sPyNNaker's own generator differs
+    again, and its fast sources (rate*dt near 1) may send several spikes in one tick.
     """
 
     name = "spinnaker"
@@ -54,7 +62,7 @@ class SpiNNakerSimulation(Simulation):
         dtype = np.int64 if fixed else np.float64
         self._unit = float(ONE) if fixed else 1.0       # state units per mV / nA
         neurons = [p for p in built.populations.values() if p.kind == "neuron"]
-        sources = [p for p in built.populations.values() if p.kind == "spikes"]
+        sources = [p for p in built.populations.values() if p.kind in ("spikes", "poisson")]
         starts = np.cumsum([0] + [p.size for p in neurons + sources])
         self.offset = {p.name: int(o) for p, o in zip(neurons + sources, starts)}
         self.N, self.G = int(starts[len(neurons)]), int(starts[-1])
@@ -75,7 +83,11 @@ class SpiNNakerSimulation(Simulation):
             self.shift[RECEPTORS.index(receptor), self._slice(post)] = entry["shift"]
         self._build_synapses()
         self._source_spikes = {p.name: (p.spike_steps.astype(np.int64), p.spike_ids.astype(np.int64))
-                               for p in sources}
+                               for p in sources if p.kind == "spikes"}
+        self._poisson = {p.name: np.asarray(p.rate, np.float64) * built.dt for p in sources if p.kind == "poisson"}
+        # a stream per source, so that how the run is split does not interleave them differently
+        self._rng = {name: np.random.default_rng([built.seed, k]) for k, name in enumerate(self._poisson)}
+        self._drawn_until = 0           # Poisson spikes are drawn for the steps before this one
         self._merge_sources()
         self._spikes = {name: ([], []) for name in built.spike_monitors}
         self._states = [[] for _ in built.state_monitors]
@@ -205,7 +217,25 @@ class SpiNNakerSimulation(Simulation):
         self.rec_cnt[:] = 0
         self._rec_taken = np.zeros_like(self.rec_cnt)       # records already moved to _states
 
+    def _draw_poisson(self, stop):
+        """Poisson spikes for the steps from ``_drawn_until`` to ``stop`` (one uniform
+        per source neuron and step, in step order: the stream does not depend on the split)."""
+        if not self._poisson or stop <= self._drawn_until:
+            return
+        n = stop - self._drawn_until
+        for name, p in self._poisson.items():
+            steps, ids = np.nonzero(self._rng[name].random((n, p.size)) < p)
+            old_steps, old_ids = self._source_spikes.get(name, (np.zeros(0, np.int64), np.zeros(0, np.int64)))
+            keep = old_steps >= self.step
+            self._source_spikes[name] = (np.concatenate([old_steps[keep], self._drawn_until + steps]),
+                                         np.concatenate([old_ids[keep], ids]))
+        self._drawn_until = stop
+        self._merge_sources()
+
     def _advance(self, stop, report):
+        if self._poisson:           # spikes drawn a block ahead; a run stopped early keeps the rest
+            stop = min(stop, self.step + POISSON_BLOCK)
+            self._draw_poisson(max(stop, self._drawn_until))
         return int(run_ticks(
             self.step, stop, self.RL, STDP_ONE if self.arithmetic == "fixed" else 1.0,
             self.X, self.C, self.T_refract, self.timer, self.shift, self.ring,
