@@ -38,11 +38,12 @@ class SpiNNakerSimulation(Simulation):
     (quantised on the way in).
 
     Poisson sources (sPyNNaker's SpikeSourcePoisson) fire in a step with
-    probability rate*dt, at most once, as on numba, drawn from the network's
-    seed in blocks of steps ahead of the neurons: the same seed gives the same
-    spikes for any split of the run, but not numba's spikes (another random
-    stream); their statistics are the same. sPyNNaker's own generator differs
-    again, and its fast sources (rate*dt near 1) may send several spikes in one tick.
+    probability rate*dt, at most once, drawn as the numba engine draws them
+    (numpy's MT19937 from the network seed, a block of steps ahead of the
+    neurons): the same spikes as numba where nothing else draws random numbers,
+    for any split of the run. sPyNNaker's own generator gives other spikes of
+    the same statistics, and its fast sources (rate*dt near 1) may send
+    several spikes in one tick.
     """
 
     name = "spinnaker"
@@ -84,9 +85,11 @@ class SpiNNakerSimulation(Simulation):
         self._build_synapses()
         self._source_spikes = {p.name: (p.spike_steps.astype(np.int64), p.spike_ids.astype(np.int64))
                                for p in sources if p.kind == "spikes"}
-        self._poisson = {p.name: np.asarray(p.rate, np.float64) * built.dt for p in sources if p.kind == "poisson"}
-        # a stream per source, so that how the run is split does not interleave them differently
-        self._rng = {name: np.random.default_rng([built.seed, k]) for k, name in enumerate(self._poisson)}
+        # Poisson sources: one stream for all, numpy's MT19937 seeded as the numba engine seeds its own
+        self._poisson = [p for p in sources if p.kind == "poisson"]
+        self._rates_dt = np.concatenate([np.broadcast_to(p.rate, (p.size,)) * built.dt for p in self._poisson]
+                                        or [np.zeros(0)])
+        self._rng = np.random.RandomState(built.seed)
         self._drawn_until = 0           # Poisson spikes are drawn for the steps before this one
         self._merge_sources()
         self._spikes = {name: ([], []) for name in built.spike_monitors}
@@ -218,17 +221,20 @@ class SpiNNakerSimulation(Simulation):
         self._rec_taken = np.zeros_like(self.rec_cnt)       # records already moved to _states
 
     def _draw_poisson(self, stop):
-        """Poisson spikes for the steps from ``_drawn_until`` to ``stop`` (one uniform
-        per source neuron and step, in step order: the stream does not depend on the split)."""
+        """Poisson spikes for the steps from ``_drawn_until`` to ``stop``: per step one
+        uniform per Poisson neuron, sources in network order, as the numba kernel draws
+        them (so the same spikes where nothing else in the network draws), whatever the split."""
         if not self._poisson or stop <= self._drawn_until:
             return
-        n = stop - self._drawn_until
-        for name, p in self._poisson.items():
-            steps, ids = np.nonzero(self._rng[name].random((n, p.size)) < p)
-            old_steps, old_ids = self._source_spikes.get(name, (np.zeros(0, np.int64), np.zeros(0, np.int64)))
+        fired = self._rng.random_sample((stop - self._drawn_until, self._rates_dt.size)) < self._rates_dt
+        first = 0
+        for pop in self._poisson:
+            steps, ids = np.nonzero(fired[:, first:first + pop.size])
+            first += pop.size
+            old_steps, old_ids = self._source_spikes.get(pop.name, (np.zeros(0, np.int64),) * 2)
             keep = old_steps >= self.step
-            self._source_spikes[name] = (np.concatenate([old_steps[keep], self._drawn_until + steps]),
-                                         np.concatenate([old_ids[keep], ids]))
+            self._source_spikes[pop.name] = (np.concatenate([old_steps[keep], self._drawn_until + steps]),
+                                             np.concatenate([old_ids[keep], ids]))
         self._drawn_until = stop
         self._merge_sources()
 

@@ -343,9 +343,11 @@ def test_poisson_sources_fire_at_their_rates_and_drive_as_on_numba():
         n = net.populations[name].size
         expected = rate * 2.0 * n
         assert abs(emulated.spikes[name].count() - expected) < 4 * np.sqrt(expected), name
-        assert not np.array_equal(emulated.spikes[name].ids, reference.spikes[name].ids)   # another stream
+        # drawn as numba draws them: the same spikes
+        np.testing.assert_array_equal(emulated.spikes[name].times, reference.spikes[name].times, err_msg=name)
+        np.testing.assert_array_equal(emulated.spikes[name].ids, reference.spikes[name].ids, err_msg=name)
     lif, ref = emulated.spikes["lif"].count(), reference.spikes["lif"].count()
-    assert ref > 500 and abs(lif - ref) < 0.1 * ref
+    assert ref > 500 and abs(lif - ref) < 0.05 * ref           # the fixed point moves a few spikes
     # the seed fixes the spikes, however the run is split
     parts = simulation(net, "spinnaker")
     for _ in range(4):
