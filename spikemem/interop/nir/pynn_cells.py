@@ -3,7 +3,7 @@ CubaLIF export uses: the CubaLIF whose Euler step (the convention) is a given
 linear recurrence (the Loihi export writes Loihi's recurrence with it too).
 
 IF_curr_exp integrated exactly over a step of dt, with the weights X that
-arrive in the step added to the current first (spikemem's step order), is
+arrive in the step added to the current first (spikemem's step order), is::
 
     I' = a (I + X)
     v' = v_inf + b (v - v_inf) + c (I + X)
