@@ -150,3 +150,4 @@ def test_norse_runs_if_curr_exp_as_numba_does():
     sim = simulation(net, "norse")
     with pytest.raises(ModelError, match="'isyn_exc' of 'e' is not kept"):
         sim.get("e", "isyn_exc")
+    assert np.all(sim.get("e", "i_offset") == 0)

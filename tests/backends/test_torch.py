@@ -359,3 +359,15 @@ def test_dale_refuses_what_it_cannot_keep_by_name():
     net.connect("inp", "quiet", AllToAll(), weight=Normal(0, 1e-9), receptor="v", name="mixed")
     with pytest.raises(ModelError, match="projection 'mixed' onto 'v' starts with weights of both signs"):
         simulation(net, "torch", dale=True, **F64)
+
+
+def test_dale_signs_follow_pynns_convention():
+    from spikemem.backends.torch.dale import dale_signs
+    from spikemem.neurons import IF_cond_exp
+    net = dale_network()
+    net.population("cond", 1, IF_cond_exp())
+    net.connect("inp", "cond", AllToAll(), weight=1e-9, receptor="inh", name="g_inh")
+    net.connect("inp", "quiet", AllToAll(), weight=-1 * mV, receptor="v", name="kick")
+    names = ["exc", "drive", "inh", "g_inh", "kick"]
+    assert dale_signs(net.build(), True, names) == {"exc": 1, "drive": 1, "inh": -1, "g_inh": 1, "kick": -1}
+    assert dale_signs(net.build(), False, names) == {}

@@ -239,6 +239,8 @@ class NorseSimulation(Simulation):
                 return np.zeros(owner.size)
             if var in owner.params:
                 return owner.params[var]
+            if var == "i_offset":               # folded into the CubaLIF's v_leak: constant
+                return owner.init[var]
             raise ModelError(f"norse backend: '{var}' of '{owner.name}' is not kept: its IF_curr_exp runs as "
                              f"NIR's CubaLIF, whose one current is isyn_exc + isyn_inh; get 'v'")
         return self.w[owner.name] if var == "w" else owner.state.get(var, owner.namespace.get(var))
