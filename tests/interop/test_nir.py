@@ -556,14 +556,12 @@ def test_write_nir_refuses_a_path_whose_folder_is_a_file_or_missing(tmp_path):
 # ----------------------------------------------------------------- IF_curr_exp as CubaLIF
 def if_curr_exp_network(i_offset=0.0, dt=1e-4, steps=2000, seed=0):
     """IF_curr_exp populations (no refractoriness) driven by both receptors, one with i_offset."""
-    from spikemem.interop.nir.pynn_cells import v_leak
     rng = np.random.default_rng(seed)
     net = Network(dt=dt, seed=seed)
     net.spike_source("inp", 10, *spikes_from_raster(raster(steps, 10, 0.02, seed), dt))
     net.population("e", 20, IF_curr_exp(tau_refrac=0.0, tau_syn_E=3e-3, tau_syn_I=3e-3))
     out = IF_curr_exp(tau_refrac=0.0, tau_m=10e-3, c_m=0.5e-9, tau_syn_E=2e-3, i_offset=i_offset)
-    net.population("o", 5, out)
-    net.populations["o"].init["v"] = v_leak(net.build().populations["o"])     # NIR's start
+    net.population("o", 5, out, init={"v": -65e-3 + i_offset * 10e-3 / 0.5e-9})     # at v_leak: NIR's start
     net.connect("inp", "e", FromMatrix(rng.uniform(0, 4e-9, (10, 20))), receptor="exc")
     net.connect("e", "e", FromMatrix(-rng.uniform(0, 2e-9, (20, 20))), receptor="inh", delay=2 * dt)
     net.connect("e", "o", FromMatrix(rng.uniform(0, 1e-9, (20, 5))), receptor="exc", delay=3 * dt)
