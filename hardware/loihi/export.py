@@ -7,6 +7,7 @@ import json
 import numpy as np
 
 from spikemem.errors import ModelError
+from spikemem.interop.nir.pynn_cells import cubalif_of_recurrence
 
 from .formats import DECAY_ONE, HEADROOM_BITS, w_act_array
 from .quantize import quantize
@@ -44,11 +45,10 @@ def export(network, path, trace_impulse: int = 64, headroom_bits: int = HEADROOM
         meta = {"scale_units_per_volt": pop.scale, "decay_u": pop.decay_u.tolist(), "decay_v": pop.decay_v.tolist(),
                 "vth_mant": pop.vth_mant.tolist(), "bias_mant": pop.bias_mant.tolist(),
                 "bias_exp": pop.bias_exp.tolist(), "refractory_steps": pop.refractory.tolist()}
-        nodes[pop.name] = nir.CubaLIF(
-            tau_syn=dt * DECAY_ONE / du, tau_mem=dt * DECAY_ONE / dv, r=DECAY_ONE / dv,
-            v_leak=pop.v_reset + pop.drive * DECAY_ONE / dv,
-            v_threshold=pop.v_reset + (pop.vth_mant << 6) / pop.scale,
-            v_reset=pop.v_reset.copy(), w_in=DECAY_ONE / du, metadata={"spikemem.loihi": json.dumps(meta)})
+        nodes[pop.name] = nir.CubaLIF(**cubalif_of_recurrence(
+            dt, syn_leak=du / DECAY_ONE, syn_gain=1.0, mem_leak=dv / DECAY_ONE, mem_gain=1.0,
+            v_leak=pop.v_reset + pop.drive * DECAY_ONE / dv, v_threshold=pop.v_reset + (pop.vth_mant << 6) / pop.scale,
+            v_reset=pop.v_reset.copy()), metadata={"spikemem.loihi": json.dumps(meta)})
     for proj in lnet.projections:
         pre, post = lnet.populations[proj.pre], lnet.populations[proj.post]
         wv = w_act_array(proj.w_mant, proj.w_exp) / post.scale

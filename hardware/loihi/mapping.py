@@ -5,9 +5,10 @@ import math
 
 import numpy as np
 
-from spikemem.targets import Resources
+from spikemem.targets import Resources, violations_error
 
 from ..common import built_network
+from .quantize import check
 
 # Loihi 1 (Davies et al. 2018); Loihi 2 from Intel's Loihi 2 brief (2021)
 CORES_PER_CHIP = 128
@@ -28,8 +29,14 @@ def map_network(network) -> Resources:
     the sparse format), and output axons / 4096 (each neuron sends one axon to
     every core of every population it projects to). Input axons per core (4096)
     cannot be split away, so they are reported, not divided.
+
+    A network that ``check`` rejects occupies nothing on Loihi: it is refused
+    first (ModelError listing every violation), as sPyNNaker's mapping does.
     """
     built = built_network(network)
+    violations = check(built)
+    if violations:
+        raise violations_error("loihi", violations)
     rows, cores = [], {}
     syn_bits, syn_count, axons_in = {}, {}, {}
     for proj in built.projections:

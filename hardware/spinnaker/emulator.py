@@ -23,6 +23,7 @@ from .weights import weight_scaling
 FACTOR = {"v": MV, "isyn_exc": NA, "isyn_inh": -NA, "i_offset": NA}  # SI -> mV / nA (inh held positive)
 CONSTS = ("v_rest", "v_reset", "v_thresh", "R", "exp_TC", "exc_decay", "inh_decay", "exc_init", "inh_init")
 SPIKE_BUFFER = 1 << 16
+POISSON_BLOCK = 4096        # steps of Poisson spikes drawn at a time (memory: steps x sources)
 
 
 class SpiNNakerSimulation(Simulation):
@@ -35,6 +36,14 @@ class SpiNNakerSimulation(Simulation):
     State between runs is kept; ``get`` / ``set`` read and write v, isyn_exc,
     isyn_inh, i_offset, the LIF parameters and the weights ``w`` in SI units
     (quantised on the way in).
+
+    Poisson sources (sPyNNaker's SpikeSourcePoisson) fire in a step with
+    probability rate*dt, at most once, drawn as the numba engine draws them
+    (numpy's MT19937 from the network seed, a block of steps ahead of the
+    neurons): the same spikes as numba where nothing else draws random numbers,
+    for any split of the run. sPyNNaker's own generator gives other spikes of
+    the same statistics, and its fast sources (rate*dt near 1) may send
+    several spikes in one tick.
     """
 
     name = "spinnaker"
@@ -54,7 +63,7 @@ class SpiNNakerSimulation(Simulation):
         dtype = np.int64 if fixed else np.float64
         self._unit = float(ONE) if fixed else 1.0       # state units per mV / nA
         neurons = [p for p in built.populations.values() if p.kind == "neuron"]
-        sources = [p for p in built.populations.values() if p.kind == "spikes"]
+        sources = [p for p in built.populations.values() if p.kind in ("spikes", "poisson")]
         starts = np.cumsum([0] + [p.size for p in neurons + sources])
         self.offset = {p.name: int(o) for p, o in zip(neurons + sources, starts)}
         self.N, self.G = int(starts[len(neurons)]), int(starts[-1])
@@ -75,7 +84,13 @@ class SpiNNakerSimulation(Simulation):
             self.shift[RECEPTORS.index(receptor), self._slice(post)] = entry["shift"]
         self._build_synapses()
         self._source_spikes = {p.name: (p.spike_steps.astype(np.int64), p.spike_ids.astype(np.int64))
-                               for p in sources}
+                               for p in sources if p.kind == "spikes"}
+        # Poisson sources: one stream for all, numpy's MT19937 seeded as the numba engine seeds its own
+        self._poisson = [p for p in sources if p.kind == "poisson"]
+        self._rates_dt = np.concatenate([np.broadcast_to(p.rate, (p.size,)) * built.dt for p in self._poisson]
+                                        or [np.zeros(0)])
+        self._rng = np.random.RandomState(built.seed)
+        self._drawn_until = 0           # Poisson spikes are drawn for the steps before this one
         self._merge_sources()
         self._spikes = {name: ([], []) for name in built.spike_monitors}
         self._states = [[] for _ in built.state_monitors]
@@ -205,7 +220,28 @@ class SpiNNakerSimulation(Simulation):
         self.rec_cnt[:] = 0
         self._rec_taken = np.zeros_like(self.rec_cnt)       # records already moved to _states
 
+    def _draw_poisson(self, stop):
+        """Poisson spikes for the steps from ``_drawn_until`` to ``stop``: per step one
+        uniform per Poisson neuron, sources in network order, as the numba kernel draws
+        them (so the same spikes where nothing else in the network draws), whatever the split."""
+        if not self._poisson or stop <= self._drawn_until:
+            return
+        fired = self._rng.random_sample((stop - self._drawn_until, self._rates_dt.size)) < self._rates_dt
+        first = 0
+        for pop in self._poisson:
+            steps, ids = np.nonzero(fired[:, first:first + pop.size])
+            first += pop.size
+            old_steps, old_ids = self._source_spikes.get(pop.name, (np.zeros(0, np.int64),) * 2)
+            keep = old_steps >= self.step
+            self._source_spikes[pop.name] = (np.concatenate([old_steps[keep], self._drawn_until + steps]),
+                                             np.concatenate([old_ids[keep], ids]))
+        self._drawn_until = stop
+        self._merge_sources()
+
     def _advance(self, stop, report):
+        if self._poisson:           # spikes drawn a block ahead; a run stopped early keeps the rest
+            stop = min(stop, self.step + POISSON_BLOCK)
+            self._draw_poisson(max(stop, self._drawn_until))
         return int(run_ticks(
             self.step, stop, self.RL, STDP_ONE if self.arithmetic == "fixed" else 1.0,
             self.X, self.C, self.T_refract, self.timer, self.shift, self.ring,

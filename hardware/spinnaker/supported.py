@@ -1,5 +1,5 @@
 """What the s16.15 emulator implements: IF_curr_exp populations, spike-source
-arrays, static projections and the additive pair rules, each refusal listed
+arrays and Poisson sources, static projections and the additive pair rules, each refusal listed
 in full before any work starts (``quantize`` and the backend read the same)."""
 from __future__ import annotations
 
@@ -49,9 +49,7 @@ def emulator_problems(built: BuiltNetwork) -> list:
     bad, rules = [], {}
     for name, pop in built.populations.items():
         where = f"population '{name}'"
-        if pop.kind == "poisson":
-            bad.append(f"{where}: Poisson sources are not emulated (give a spike-source array)")
-        elif pop.kind == "neuron" and not is_template(pop.model, "IF_curr_exp"):
+        if pop.kind == "neuron" and not is_template(pop.model, "IF_curr_exp"):
             bad.append(f"{where}: neuron model '{pop.model.name}' is not the IF_curr_exp template "
                        f"(the emulator implements sPyNNaker's LIF with exponential current synapses)")
     bad += [f"current input on '{inp.population}' ('{inp.variable}'): only a constant i_offset is "

@@ -114,7 +114,7 @@ def test_refuses_what_nir_cannot_carry_listing_all():
     with pytest.raises(ModelError) as export_error:
         export_nir(net)
     assert str(norse_error.value) == str(export_error.value)
-    for words in ("'noise': Poisson", "'a': IF_curr_exp", "'learn': synapse model"):
+    for words in ("'noise': Poisson", "'a': refractory period", "'learn': synapse model"):
         assert words in str(norse_error.value)
 
 
@@ -132,3 +132,22 @@ def test_float32_runs():
     assert sim.result().meta["dtype"] == "torch.float32" and sim.get("lif", "v").dtype == np.float64
     with pytest.raises(ModelError, match="dtype"):
         simulation(feedforward(), "norse", dtype="int8")
+
+
+def test_norse_runs_if_curr_exp_as_numba_does():
+    rng = np.random.default_rng(1)
+    net = Network(dt=1e-4, seed=1)
+    net.spike_source("inp", 10, *spikes_from_raster(rng.random((2000, 10)) < 0.02, 1e-4))
+    net.population("e", 20, IF_curr_exp(tau_refrac=0.0, tau_syn_E=3e-3, tau_syn_I=3e-3))
+    net.connect("inp", "e", FromMatrix(rng.uniform(0, 4e-9, (10, 20))), receptor="exc")
+    net.connect("e", "e", FromMatrix(-rng.uniform(0, 2e-9, (20, 20))), receptor="inh", delay=2e-4)
+    net.record_spikes("e")
+    net.record_state("e", "v")
+    a, b = simulate(net, 0.2, "numba"), simulate(net, 0.2, "norse")
+    assert a.spikes["e"].count() > 100
+    same_spikes(a, b)
+    np.testing.assert_allclose(b.traces["e.v"].values, a.traces["e.v"].values, rtol=0, atol=1e-12)
+    sim = simulation(net, "norse")
+    with pytest.raises(ModelError, match="'isyn_exc' of 'e' is not kept"):
+        sim.get("e", "isyn_exc")
+    assert np.all(sim.get("e", "i_offset") == 0)

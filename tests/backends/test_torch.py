@@ -295,3 +295,79 @@ def test_nan_inputs_are_refused_by_name():
     with pytest.raises(ModelError, match="'inp'.*NaN"):
         sim.module(10, inputs={"inp": torch.as_tensor(x)})
     assert sim.step == 0 and sim.module.step == 0
+
+
+# ---------------------------------------------------------------- Dale's law
+def dale_network():
+    """One cell the loss wants silent (driven through 'exc') and one it wants loud (held down through 'inh')."""
+    net = Network(dt=1 * ms, seed=0)
+    net.spike_source("inp", 4, [[t * 1e-3 for t in range(2, 40, 3)]] * 4)
+    for pop in ("quiet", "loud"):
+        net.population(pop, 1, IF_curr_exp(tau_refrac=0 * ms), init={"v": -60 * mV})
+        net.record_spikes(pop)
+    net.connect("inp", "quiet", AllToAll(), weight=1 * nA, name="exc")
+    net.connect("inp", "loud", AllToAll(), weight=1 * nA, name="drive")
+    net.connect("inp", "loud", AllToAll(), weight=-1 * nA, receptor="inh", name="inh")
+    return net
+
+
+def _train(dale, steps=40):
+    """Adam steps on quiet's spikes minus loud's: the excitatory weights onto quiet are pushed
+    below 0 and the inhibitory ones onto loud above it; the extremes seen after any step."""
+    sim = simulation(dale_network(), "torch", dale=dale, **F64)
+    module = sim.module
+    opt = torch.optim.Adam(module.parameters(), lr=0.2e-9)
+    seen = {"exc": np.inf, "inh": -np.inf}
+    for _ in range(steps):
+        module.reset_state()
+        out = module(50)
+        loss = out["quiet"].sum() - out["loud"].sum()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if dale:
+            module.constrain_()
+        seen["exc"] = min(seen["exc"], module.weights["exc"].min().item())
+        seen["inh"] = max(seen["inh"], module.weights["inh"].max().item())
+    return sim, seen
+
+
+def test_dale_keeps_each_trained_weight_in_its_projections_sign():
+    _, free = _train(False)
+    assert free["exc"] < 0 and free["inh"] > 0            # without it, training flips both signs
+    sim, kept = _train(True)
+    assert kept["exc"] >= 0 and kept["inh"] <= 0
+    assert kept["exc"] == 0 and kept["inh"] == 0          # pushed to the bound, not past it
+    assert sim.get("exc", "w").min() >= 0 and sim.get("inh", "w").max() <= 0
+
+
+def test_dale_projects_before_a_run_the_user_forgot_to_constrain():
+    sim = simulation(dale_network(), "torch", dale=["exc"], **F64)
+    with torch.no_grad():
+        sim.module.weights["exc"].fill_(-1e-9)
+        sim.module.weights["inh"].fill_(1e-9)       # not named: left alone
+    sim.run(0.01, progress=False)
+    assert sim.get("exc", "w").max() == 0 and sim.get("inh", "w").min() == 1e-9
+
+
+def test_dale_refuses_what_it_cannot_keep_by_name():
+    with pytest.raises(ModelError, match=r"dale names \['nope'\]"):
+        simulation(dale_network(), "torch", dale=["nope"], **F64)
+    with pytest.raises(ModelError, match="dale must be True, False or a list"):
+        simulation(dale_network(), "torch", dale="exc", **F64)
+    net = dale_network()
+    net.connect("inp", "quiet", AllToAll(), weight=Normal(0, 1e-9), receptor="v", name="mixed")
+    with pytest.raises(ModelError, match="projection 'mixed' onto 'v' starts with weights of both signs"):
+        simulation(net, "torch", dale=True, **F64)
+
+
+def test_dale_signs_follow_pynns_convention():
+    from spikemem.backends.torch.dale import dale_signs
+    from spikemem.neurons import IF_cond_exp
+    net = dale_network()
+    net.population("cond", 1, IF_cond_exp())
+    net.connect("inp", "cond", AllToAll(), weight=1e-9, receptor="inh", name="g_inh")
+    net.connect("inp", "quiet", AllToAll(), weight=-1 * mV, receptor="v", name="kick")
+    names = ["exc", "drive", "inh", "g_inh", "kick"]
+    assert dale_signs(net.build(), True, names) == {"exc": 1, "drive": 1, "inh": -1, "g_inh": 1, "kick": -1}
+    assert dale_signs(net.build(), False, names) == {}

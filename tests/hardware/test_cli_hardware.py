@@ -41,3 +41,9 @@ def test_export_pynn_for_spinnaker_checks_first(tmp_path, capsys):
                    "--target", "spinnaker") == 2
     assert "constraint(s) of spinnaker" in capsys.readouterr().err
     assert sorted(os.listdir(tmp_path)) == ["exp"]            # the refused export wrote nothing
+
+
+def test_map_spinnaker_refuses_what_check_rejects(capsys):
+    assert run_cli("map", "cuba", "--n", 100, "--target", "spinnaker") == 2
+    captured = capsys.readouterr()
+    assert "population 'exc'" in captured.err and "cores" not in captured.out

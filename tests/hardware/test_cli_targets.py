@@ -55,3 +55,11 @@ def test_export_pynn(tmp_path, capsys):
     assert "not empty" in capsys.readouterr().err
     assert run_cli("export", "pynn", "cuba", "--n", 100, "-o", tmp_path / "c", "--duration", 0.05) == 2
     assert sorted(os.listdir(tmp_path)) == ["exp"]            # the refused export wrote nothing
+
+
+def test_loihi_map_refuses_what_check_rejects(capsys):
+    # cuba-curr-exp breaks Loihi's one-tau_syn rule: map says so instead of "fits: yes"
+    assert run_cli("map", "cuba-curr-exp", "--n", 100, "--target", "loihi") == 2
+    captured = capsys.readouterr()
+    assert "fits" not in captured.out
+    assert "population 'exc'" in captured.err and "tau_syn_E != tau_syn_I" in captured.err

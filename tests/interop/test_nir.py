@@ -306,7 +306,7 @@ def test_export_refuses_every_offender_at_once(tmp_path):
     with pytest.raises(ModelError) as e:
         write_nir(net, path)
     msg = str(e.value)
-    for words in ("'noise': Poisson", "'curr': IF_curr_exp", "'cond': IF_cond_exp", "'izh': Izhikevich",
+    for words in ("'noise': Poisson", "'curr': refractory period", "'cond': IF_cond_exp", "'izh': Izhikevich",
                   "'refr': refractory", "'custom': its equations", "'driven': current input",
                   "'plastic': synapse model", "'hetero': per-synapse delays"):
         assert words in msg, words
@@ -551,3 +551,58 @@ def test_write_nir_refuses_a_path_whose_folder_is_a_file_or_missing(tmp_path):
     with pytest.raises(FileNotFoundError, match="nodir.*does not exist"):
         write_nir(net, tmp_path / "nodir" / "x.nir")
     assert sorted(os.listdir(tmp_path)) == ["afile"]
+
+
+# ----------------------------------------------------------------- IF_curr_exp as CubaLIF
+def if_curr_exp_network(i_offset=0.0, dt=1e-4, steps=2000, seed=0):
+    """IF_curr_exp populations (no refractoriness) driven by both receptors, one with i_offset."""
+    rng = np.random.default_rng(seed)
+    net = Network(dt=dt, seed=seed)
+    net.spike_source("inp", 10, *spikes_from_raster(raster(steps, 10, 0.02, seed), dt))
+    net.population("e", 20, IF_curr_exp(tau_refrac=0.0, tau_syn_E=3e-3, tau_syn_I=3e-3))
+    out = IF_curr_exp(tau_refrac=0.0, tau_m=10e-3, c_m=0.5e-9, tau_syn_E=2e-3, i_offset=i_offset)
+    net.population("o", 5, out, init={"v": -65e-3 + i_offset * 10e-3 / 0.5e-9})     # at v_leak: NIR's start
+    net.connect("inp", "e", FromMatrix(rng.uniform(0, 4e-9, (10, 20))), receptor="exc")
+    net.connect("e", "e", FromMatrix(-rng.uniform(0, 2e-9, (20, 20))), receptor="inh", delay=2 * dt)
+    net.connect("e", "o", FromMatrix(rng.uniform(0, 1e-9, (20, 5))), receptor="exc", delay=3 * dt)
+    net.record_spikes("e")
+    net.record_spikes("o")
+    net.record_state("e", "v")
+    return net
+
+
+@pytest.mark.parametrize("i_offset", [0.0, 0.2e-9])
+def test_if_curr_exp_exports_as_cubalif_and_imports_to_the_same_spikes(i_offset):
+    net = if_curr_exp_network(i_offset)
+    graph = export_nir(net)
+    assert type(graph.nodes["e"]).__name__ == "CubaLIF"
+    np.testing.assert_allclose(graph.nodes["o"].v_leak, -65e-3 + i_offset * 10e-3 / 0.5e-9)
+    back = import_nir(graph, inputs={"inp": raster(2000, 10, 0.02, 0)})
+    back.record_spikes("e")
+    back.record_state("e", "v")
+    a, b = simulate(net, 0.2), simulate(back, 0.2)
+    for pop in ("e", "o"):
+        assert a.spikes[pop].count() > 20, pop
+        np.testing.assert_array_equal(a.spikes[pop].times, b.spikes[pop].times, err_msg=pop)
+        np.testing.assert_array_equal(a.spikes[pop].ids, b.spikes[pop].ids, err_msg=pop)
+    np.testing.assert_allclose(a.traces["e.v"].values, b.traces["e.v"].values, rtol=0, atol=1e-12)
+
+
+def test_if_curr_exp_without_a_cubalif_form_is_refused_by_name():
+    net = Network(dt=1e-4)
+    net.spike_source("src", 2, [[1e-3], []])
+    net.population("two_taus", 2, IF_curr_exp(tau_refrac=0.0, tau_syn_E=5e-3, tau_syn_I=10e-3))
+    net.population("one_tau", 2, IF_curr_exp(tau_refrac=0.0, tau_syn_E=5e-3, tau_syn_I=10e-3))
+    net.population("held", 2, IF_curr_exp(tau_refrac=2e-3))
+    net.population("board", 2, IF_curr_exp(tau_refrac=0.0, integration="spinnaker"))
+    net.population("offset", 2, IF_curr_exp(tau_refrac=0.0, i_offset=1e-9))
+    for pop in ("two_taus", "one_tau", "held", "board", "offset"):
+        net.connect("src", pop, AllToAll(), weight=1e-9, receptor="exc")
+    net.connect("src", "two_taus", AllToAll(), weight=-1e-9, receptor="inh")
+    with pytest.raises(ModelError) as e:
+        export_nir(net)
+    msg = str(e.value)
+    for words in ("'two_taus': tau_syn_E 0.005 s != tau_syn_I 0.01 s", "'held': refractory period 0.002 s",
+                  "'board': IF_curr_exp with integration 'spinnaker'", "'offset': initial v -0.065 V"):
+        assert words in msg, words
+    assert "'one_tau'" not in msg        # only its excitatory receptor is driven: tau_syn_E is the one

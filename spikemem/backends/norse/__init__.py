@@ -3,6 +3,6 @@ from .. import Backend, Capabilities, register
 
 register(Backend("norse", "spikemem.backends.norse.simulation:NorseSimulation",
                  Capabilities(dtypes=("float64", "float32"), plasticity=False,
-                              templates=("LIF", "CubaLIF", "IF", "LI"),
+                              templates=("LIF", "CubaLIF", "IF", "LI", "IF_curr_exp"),
                               extra="torch"),
                  summary="norse modules built from the network's NIR graph"))

@@ -33,6 +33,7 @@ are fixed once the modules are built (``set`` of one raises ModelError).
 """
 from __future__ import annotations
 
+import dataclasses
 
 import numpy as np
 
@@ -40,7 +41,8 @@ from ...errors import ModelError
 from ...network import BuiltPopulation
 from ..contract import Simulation
 
-STATE = {"LIF": ("v",), "IF": ("v",), "LI": ("v",), "CubaLIF": ("v", "i_syn")}
+STATE = {"LIF": ("v",), "IF": ("v",), "LI": ("v",), "CubaLIF": ("v", "i_syn"),
+         "IF_curr_exp": ("v",)}     # a CubaLIF whose one current is isyn_exc + isyn_inh: not kept apart
 
 
 def _norse_module(node, size_in, dt):
@@ -68,8 +70,11 @@ class _Cell:
         from norse.torch.functional.lif_box import LIFBoxFeedForwardState
         from norse.torch.functional.iaf import IAFFeedForwardState
         from norse.torch.functional.leaky_integrator_box import LIBoxState
-        self.kind, self.size, self.tensor = pop.model.name, pop.size, tensor
+        # the node's parameters: an IF_curr_exp population is exported as a CubaLIF node
+        self.kind, self.size, self.tensor = type(node).__name__, pop.size, tensor
         p = {k: (np.broadcast_to(v, (pop.size,)) if np.ndim(v) == 0 else v) for k, v in pop.params.items()}
+        if self.kind != "LI":               # LI's threshold is a node of its own
+            p = {f.name: np.asarray(getattr(node, f.name)) for f in dataclasses.fields(node) if f.name != "metadata"}
         v = tensor(pop.init["v"])
         self.threshold = None
         if self.kind == "LIF":
@@ -89,7 +94,8 @@ class _Cell:
             self.module.lif.p = _retyped(self.module.lif.p, tensor, tau_mem_inv=1 / p["tau_mem"],
                                          v_leak=p["v_leak"], v_th=p["v_threshold"], v_reset=p["v_reset"])
             self.gain = tensor(np.ones(pop.size))
-            self.state = (LIBoxState(v=tensor(pop.init["i_syn"])), LIFBoxFeedForwardState(v=v))
+            i_syn = pop.init["i_syn"] if "i_syn" in pop.init else pop.init["isyn_exc"] + pop.init["isyn_inh"]
+            self.state = (LIBoxState(v=tensor(i_syn)), LIFBoxFeedForwardState(v=v))
         else:                                            # LI: norse's from_nir maps none
             self.module = nt.LIBoxCell(nt.LIBoxParameters(tau_mem_inv=tensor(1 / p["tau"]),
                                                           v_leak=tensor(p["v_leak"])), dt=dt)
@@ -149,8 +155,8 @@ class NorseSimulation(Simulation):
             self.linears[proj.name] = module
         # The graph's Affine biases are the populations' bias variables, kept here so that a
         # bias onset (a current input on 'bias') switches them on at its step, as on numba.
-        self.bias = {name: tensor(pop.init["bias"]) for name, pop in built.populations.items()
-                     if pop.kind == "neuron"}
+        self.bias = {name: tensor(np.broadcast_to(pop.init.get("bias", 0.0), (pop.size,)))
+                     for name, pop in built.populations.items() if pop.kind == "neuron"}
         self.onsets = {inp.population: (int(inp.steps[0]), tensor(inp.values[0])) for inp in built.inputs}
         self.w = {p.name: np.array(p.w, dtype=float) for p in built.projections}
         depth = {}
@@ -231,7 +237,12 @@ class NorseSimulation(Simulation):
                 return self.bias[owner.name].numpy()
             if var == "x":                      # the input of a step: always 0 between steps
                 return np.zeros(owner.size)
-            return owner.params[var]
+            if var in owner.params:
+                return owner.params[var]
+            if var == "i_offset":               # folded into the CubaLIF's v_leak: constant
+                return owner.init[var]
+            raise ModelError(f"norse backend: '{var}' of '{owner.name}' is not kept: its IF_curr_exp runs as "
+                             f"NIR's CubaLIF, whose one current is isyn_exc + isyn_inh; get 'v'")
         return self.w[owner.name] if var == "w" else owner.state.get(var, owner.namespace.get(var))
 
     def _set(self, owner, var, values):

@@ -34,6 +34,7 @@ from ...lowering import neuron_runners
 from .. import abstract_code as ac
 from . import codegen
 from .codegen import gather
+from .dale import dale_signs, project_
 
 DENSE_LIMIT = 1 << 22          # synapse matrices up to this many entries are dense
 DENSE_FRACTION = 0.05          # ... as are those at least this full
@@ -259,7 +260,7 @@ class TorchNetwork(nn.Module):
     current state and returns the spikes (steps, trials, neurons) of ``outputs``."""
 
     def __init__(self, built, objects, batch=1, device="cpu", dtype=torch.float32, weights="auto",
-                 surrogate=None, surrogate_scale=None, trial_params=None):
+                 surrogate=None, surrogate_scale=None, trial_params=None, dale=False):
         super().__init__()
         if not isinstance(batch, (int, np.integer)) or isinstance(batch, bool) or batch < 1:
             raise ModelError(f"torch backend: batch must be an integer >= 1, got {batch!r}")
@@ -282,6 +283,7 @@ class TorchNetwork(nn.Module):
         for pc in self.projs:
             if not pc.plastic:
                 self.weights[pc.name] = nn.Parameter(self._tensor(pc.proj.w))
+        self.dale = dale_signs(built, dale, list(self.weights))     # {projection: +1 | -1} kept in sign
         self.scale = {}
         self.history = {name: 2 for name in built.populations}
         for pc in self.projs:
@@ -402,6 +404,12 @@ class TorchNetwork(nn.Module):
         self.sources = {name: (pop.spike_steps, pop.spike_ids) for name, pop in built.populations.items()
                         if pop.kind == "spikes"}
 
+    def constrain_(self):
+        """Clamp the weights that Dale's law keeps (``dale=``) back onto their sign:
+        call it after each optimiser step. Every run and forward starts with it too,
+        so no step runs with a weight of the wrong sign."""
+        project_(self.weights, self.dale)
+
     def synapse_state(self, pc):
         """The projection's per-synapse variables, the static weight included."""
         Q = self.state[pc.key]
@@ -480,6 +488,7 @@ class TorchNetwork(nn.Module):
         """Steps [s0, s1). Returns {population: spikes (steps, trials, neurons)} for
         ``outputs``; appends recorded data to ``record``."""
         built, B = self.built, self.batch
+        self.constrain_()
         src = {name: self.source_spikes(name, s0, s1, inputs) for name, pop in built.populations.items()
                if pop.kind != "neuron"}
         static = {pc.k: self._matrices(pc) for pc in self.projs if pc.fast_target and pc.mode != "synapses"}

@@ -3,6 +3,8 @@
 ``simulation(net, "torch", batch=64, device="cuda", dtype="float64")``; ``sim.module``
 is the ``nn.Module`` (``TorchNetwork``) for training: its ``weights`` are
 ``nn.Parameter``s and ``forward`` returns surrogate-differentiable spikes.
+``dale=True`` (or a list of projection names) keeps those weights in their
+projection's sign: ``sim.module.constrain_()`` after each optimiser step.
 """
 from __future__ import annotations
 
@@ -36,7 +38,7 @@ class TorchSimulation(Simulation):
     packages = ("torch", "snntorch")
 
     def __init__(self, built, batch=1, device=None, dtype="float32", weights="auto",
-                 surrogate=None, surrogate_scale=None, trial_params=None):
+                 surrogate=None, surrogate_scale=None, trial_params=None, dale=False):
         if dtype not in DTYPES:
             raise ModelError(f"torch backend: dtype must be one of {sorted(DTYPES)}, got {dtype!r}")
         device = device or default_device()
@@ -45,12 +47,12 @@ class TorchSimulation(Simulation):
         except (RuntimeError, AssertionError) as e:
             raise ModelError(f"torch backend: device {device!r} is not usable: {e}") from None
         super().__init__(built, batch=batch, device=str(device), dtype=dtype, weights=weights, surrogate=surrogate,
-                         surrogate_scale=surrogate_scale, trial_params=trial_params)
+                         surrogate_scale=surrogate_scale, trial_params=trial_params, dale=dale)
         self.objects = lower(built)
         prepare(self.objects, "numpy")      # Brian2's checks; fills the abstract code
         self.module = TorchNetwork(built, self.objects, batch=batch, device=device, dtype=DTYPES[dtype],
                                    weights=weights, surrogate=surrogate, surrogate_scale=surrogate_scale,
-                                   trial_params=trial_params)
+                                   trial_params=trial_params, dale=dale)
         self._record = self._empty_record()
         self._built()
 

@@ -12,11 +12,13 @@ import numpy as np
 from spikemem import __version__
 from spikemem.errors import ModelError
 from spikemem.network import BuiltNetwork, Network
+from spikemem.neurons import is_template
 from .neurons import NIR_TEMPLATES
 from spikemem.results import atomic_write
 
 from .convention import CONVENTION, FORMS, problems_error, step_lags
 from .names import Names
+from .pynn_cells import CUBALIF, if_curr_exp_as_cubalif, if_curr_exp_problems
 
 
 def nir_problems(built: BuiltNetwork) -> list:
@@ -28,7 +30,7 @@ def nir_problems(built: BuiltNetwork) -> list:
         if pop.kind == "poisson":
             problems.append(f"{where}: Poisson source (a NIR input carries given spikes only)")
         elif pop.kind == "neuron":
-            problems += [f"{where}: {why}" for why in _form_problems(pop)]
+            problems += [f"{where}: {why}" for why in _form_problems(pop, built)]
             if pop.model.name in FORMS and pop.name not in fed and np.any(_bias(built, pop)):
                 problems.append(f"{where}: a bias without an incoming projection (NIR carries biases in Affine nodes)")
     for name in dict.fromkeys(inp.population for inp in built.inputs if not _is_bias_onset(inp)):
@@ -39,15 +41,21 @@ def nir_problems(built: BuiltNetwork) -> list:
     return problems
 
 
-def _form_problems(pop) -> list:
+def _receptors(built, pop) -> set:
+    return {proj.target for proj in built.projections if proj.post == pop.name}
+
+
+def _form_problems(pop, built) -> list:
     model = pop.model
-    if model.name not in FORMS:
+    if model.name not in FORMS and not is_template(model, "IF_curr_exp"):
         return [f"{model.name} model is not a NIR neuron form (use LIF, CubaLIF, IF or LI "
-                f"from spikemem.neurons)"]
+                f"from spikemem.interop.nir, or IF_curr_exp)"]
     out = []
     if pop.refractory_steps > 0:     # a period that holds for no step is no refractoriness
         out.append(f"refractory period {pop.refractory} s, {pop.refractory_steps} held steps "
-                   f"(NIR neurons have none)")
+                   f"(NIR neurons have none; tau_refrac=0 has none)")
+    if model.name == "IF_curr_exp":
+        return out + if_curr_exp_problems(pop, _receptors(built, pop))
     template = NIR_TEMPLATES[model.name](**({"v_threshold": 0.0} if model.name == "LI" and model.threshold else {}))
     for part in ("equations", "threshold", "reset", "method"):
         if getattr(model, part) != getattr(template, part):
@@ -98,6 +106,10 @@ def graph_from_built(built: BuiltNetwork, dtype=np.float64, outputs=None) -> nir
         out_of[pop.name] = pop.name
         if pop.kind == "spikes":
             nodes[pop.name] = nir.Input(input_type={"input": np.array([pop.size])})
+            continue
+        if pop.model.name == "IF_curr_exp":
+            params = if_curr_exp_as_cubalif(pop, _receptors(built, pop), built.dt)
+            nodes[pop.name] = nir.CubaLIF(**{p: _per_neuron(params[p], pop.size, dtype) for p in CUBALIF})
             continue
         form = FORMS[pop.model.name]
         nodes[pop.name] = getattr(nir, form.name)(
