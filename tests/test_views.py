@@ -1,6 +1,8 @@
 """Population views (``pop[0:10]``), recording a subset of neurons, and delays
 rounded to whole steps: declarations that are lowered to ordinary built
 arrays, so every backend simulates them alike."""
+from importlib.util import find_spec
+
 import numpy as np
 import pytest
 from brian2 import ms, mV, nA
@@ -216,3 +218,26 @@ def test_random_delays_rounded_run_alike_on_every_backend(backend):
     ref = simulate(net, 50 * ms, "numba", progress=False)
     assert ref.spikes["cells"].count() > 10
     assert _spikes(ref) == _spikes(simulate(net, 50 * ms, backend, progress=False))
+
+
+@pytest.mark.hardware
+@pytest.mark.skipif(find_spec("pyNN") is None or find_spec("nest") is None, reason="needs PyNN and NEST")
+def test_subset_means_the_same_in_the_pynn_export(tmp_path):
+    """The exported script keeps a subset's neurons only, as the backends do."""
+    import subprocess
+    import sys
+
+    from spikemem.interop.pynn import export_pynn, read_spikes
+    from interop.networks import small_network
+    net = small_network()
+    net.monitors.clear()
+    net.record_spikes(net.populations["A"][3:20])
+    ref = simulate(net, 0.1, "numba", progress=False)
+    folder = export_pynn(net, tmp_path / "exp", 0.1)
+    p = subprocess.run([sys.executable, "run.py", "--simulator", "nest"], cwd=folder,
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr[-3000:]
+    got = read_spikes(folder).spikes["A"]
+    assert ref.spikes["A"].count() > 50
+    assert got.recorded.tolist() == list(range(3, 20))
+    assert _spikes(read_spikes(folder))["A"] == _spikes(ref)["A"]
