@@ -197,6 +197,10 @@ class BuiltPopulation:
     spike_ids: np.ndarray | None = None
     rate: np.ndarray | None = None                  # Poisson sources, Hz per neuron
 
+    def __repr__(self):
+        model = self.model.name if self.model is not None else self.kind
+        return f"<BuiltPopulation '{self.name}': {self.size} x {model}>"
+
 
 @dataclass
 class BuiltProjection:
@@ -217,6 +221,9 @@ class BuiltProjection:
     namespace: dict = field(default_factory=dict)   # shared constants (SI floats)
     state: dict = field(default_factory=dict)       # per-synapse parameters and initial values
     dims: dict = field(default_factory=dict)        # synaptic variable -> brian2 dimension
+
+    def __repr__(self):
+        return f"<BuiltProjection '{self.name}': {self.pre} -> {self.post}, {self.i.size:,} synapses onto {self.target}>"
 
 
 @dataclass
@@ -240,10 +247,28 @@ class BuiltNetwork:
     # population -> recorded neuron ids, for spike monitors of a subset only
     spike_ids: dict = field(default_factory=dict)
 
+    def __repr__(self):
+        from .describe import summary_line
+        line = summary_line(len(self.populations), sum(p.size for p in self.populations.values()),
+                            len(self.projections), self.dt, self.seed, sum(p.i.size for p in self.projections))
+        return f"<BuiltNetwork: {line}, hash {self.hash}>"
+
 
 # ----------------------------------------------------------------- the network
 class Network:
     """A spiking circuit defined once. Units: SI (see ``spikemem.units``)."""
+
+    def __repr__(self):
+        from .describe import summary_line
+        n = sum(p.size for p in self.populations.values())
+        return f"<Network: {summary_line(len(self.populations), n, len(self.projections), self.dt, self.seed)}>"
+
+    def describe(self) -> str:
+        """A text summary of the built network: populations with their parameters,
+        projections with synapse counts, weights and delays, inputs, monitors.
+        Builds the network (so it also validates it)."""
+        from .describe import describe
+        return describe(self, self.build())
 
     def __init__(self, dt=1e-4, seed: int = 0):
         self.dt = to_si(dt, "Network dt", second.dim)

@@ -73,9 +73,9 @@ class SpikeTrain:
         return self.n if self.recorded is None else int(self.recorded.size)
 
     def __repr__(self):
-        of = "" if self.recorded is None else f" of {self.n_recorded} recorded"
+        neurons = f"{self.n:,} neurons" if self.recorded is None else f"{self.n_recorded:,} of {self.n:,} neurons"
         span = f", {self.times.min():g} s to {self.times.max():g} s" if self.times.size else ""
-        return f"<SpikeTrain: {self.count():,} spikes from {self.n:,} neurons{of}{span}>"
+        return f"<SpikeTrain: {self.count():,} spikes of {neurons}{span}>"
 
     def count(self) -> int:
         """Total number of spikes."""
