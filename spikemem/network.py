@@ -223,7 +223,8 @@ class BuiltProjection:
     dims: dict = field(default_factory=dict)        # synaptic variable -> brian2 dimension
 
     def __repr__(self):
-        return f"<BuiltProjection '{self.name}': {self.pre} -> {self.post}, {self.i.size:,} synapses onto {self.target}>"
+        return (f"<BuiltProjection '{self.name}': {self.pre} -> {self.post}, "
+                f"{self.i.size:,} synapses onto {self.target}>")
 
 
 @dataclass

@@ -66,7 +66,8 @@ def test_reprs_are_short():
         text = repr(obj)
         assert "array(" not in text and "\n" not in text and len(text) < 160, text
     assert repr(built.projections[0]).startswith("<BuiltProjection 'feed': src -> exc, ")
-    assert repr(net.projections[1]) == "<Projection 'ei': exc -> inh, FixedProbability, receptor 'exc', synapse 'stdp_additive_all'>"
+    assert repr(net.projections[1]) == ("<Projection 'ei': exc -> inh, FixedProbability, receptor 'exc', "
+                                        "synapse 'stdp_additive_all'>")
 
 
 def test_result_reprs():
