@@ -139,7 +139,8 @@ def _projection(decl, proj, built) -> list:
         delay = (f"delays {milliseconds(proj.delay.min() * built.dt)} to {milliseconds(proj.delay.max() * built.dt)}"
                  f" ({proj.delay.min()} to {proj.delay.max()} steps)")
     rounded = "" if decl.delay_rounding is None else f", rounded ({decl.delay_rounding})"
-    lines.append(f"  {n:,} synapses, weight {quantity(proj.w, proj.weight_dim)}, {delay}{rounded}")
+    given = "" if decl.set_w is None else " (set_weights)"
+    lines.append(f"  {n:,} synapses, weight {quantity(proj.w, proj.weight_dim)}{given}, {delay}{rounded}")
     if decl.synapse.name != "static" or proj.namespace:
         consts = ", ".join(f"{k} = {quantity(v, proj.dims.get(k))}" for k, v in proj.namespace.items())
         lines.append(f"  synapse '{decl.synapse.name}'" + (f": {consts}" if consts else ""))

@@ -143,6 +143,10 @@ class Projection:
     pre_ids: np.ndarray | None = None  # a view's parent ids; None: the whole population
     post_ids: np.ndarray | None = None
     delay_rounding: str | None = None  # None: delays must be whole steps; or "round", "floor", "ceil"
+    # per-synapse weights that replace the drawn ones (set_weights), and the
+    # fingerprint of the synapses (i, j) they belong to
+    set_w: np.ndarray | None = None
+    set_w_synapses: str | None = None
 
     def __repr__(self):
         def side(name, ids):
@@ -412,6 +416,29 @@ class Network:
             raise ModelError(f"{what} on '{name}': ids selects no neurons")
         return name, (pop[ids] if view_ids is None else pop[view_ids][ids]).ids
 
+    def set_weights(self, projection, w=None):
+        """Replace the weights of a projection by ``w``, one value per synapse in
+        the built order (``net.build()``'s ``i`` / ``j``), e.g. weights trained on
+        the torch backend; or give ``{projection: w, ...}``. Everything else is
+        drawn as before, so the synapses are the same; a later ``build()`` refuses
+        the weights if the synapses have changed (another seed, size or connector)."""
+        weights = projection if isinstance(projection, dict) else {projection: w}
+        names = {p.name: p for p in self.projections}
+        for name in weights:
+            if name not in names:
+                raise ModelError(f"set_weights: unknown projection {name!r}; projections are {sorted(names)}")
+        built = {p.name: p for p in self.build().projections}
+        checked = {}
+        for name, values in weights.items():
+            b = built[name]
+            v = np.asarray(to_si(values, f"set_weights of projection '{name}'", b.weight_dim), dtype=float)
+            if v.shape != b.i.shape:
+                raise ModelError(f"set_weights of projection '{name}': expected one weight per synapse, "
+                                 f"shape ({b.i.size},), got shape {v.shape}")
+            checked[name] = (v.copy(), _synapses_fingerprint(b.i, b.j))
+        for name, (v, fingerprint) in checked.items():
+            names[name].set_w, names[name].set_w_synapses = v, fingerprint
+
     def record_spikes(self, population, ids=None):
         """Record the spikes of a population, a view, or its neurons ``ids``. The
         result keeps the population's neuron ids. Recording a population twice
@@ -528,6 +555,11 @@ class Network:
             w = np.asarray(w_conn, dtype=float)
         else:
             raise ModelError(f"{where}: no weight given and the connector defines none")
+        if proj.set_w is not None:      # drawn above all the same, so that later draws stay as they were
+            if _synapses_fingerprint(i, j) != proj.set_w_synapses:
+                raise ModelError(f"{where}: its synapses are not those its weights were set for "
+                                 f"(set_weights); the seed, a size or a connector has changed: set them again")
+            w = proj.set_w.copy()
         if proj.delay is not None:
             d = _dist.resolve(proj.delay, n, rng, f"{where} delay", second.dim)
         elif d_conn is not None:
@@ -640,6 +672,8 @@ class Network:
                     spec[key] = getattr(p, key).tolist()
             if p.delay_rounding is not None:
                 spec["delay_rounding"] = p.delay_rounding
+            if p.set_w is not None:
+                spec["set_weights"] = {"w": p.set_w.tolist(), "synapses": p.set_w_synapses}
             return spec
 
         def mon_spec(m):
@@ -723,6 +757,9 @@ class Network:
                         {k: _dist.from_spec(v) for k, v in p.get("params", {}).items()},
                         {k: _dist.from_spec(v) for k, v in p.get("init", {}).items()},
                         p.get("delay_rounding"))
+            if "set_weights" in p:
+                net.projections[-1].set_w = np.asarray(p["set_weights"]["w"], dtype=float)
+                net.projections[-1].set_w_synapses = p["set_weights"]["synapses"]
         for c in spec["inputs"]:
             net.current(c["population"], np.asarray(c["times"]), np.asarray(c["values"]), c["variable"])
         for m in spec["monitors"]:
@@ -734,6 +771,11 @@ class Network:
             else:
                 net.record_state(m["population"], m["variables"], m["ids"], m["every"])
         return net
+
+
+def _synapses_fingerprint(i, j) -> str:
+    ij = np.stack([np.asarray(i, np.int64), np.asarray(j, np.int64)])
+    return hashlib.sha256(ij.tobytes()).hexdigest()[:16]
 
 
 def _to_steps_round(times, dt) -> np.ndarray:
