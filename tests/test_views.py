@@ -241,3 +241,17 @@ def test_subset_means_the_same_in_the_pynn_export(tmp_path):
     assert ref.spikes["A"].count() > 50
     assert got.recorded.tolist() == list(range(3, 20))
     assert _spikes(read_spikes(folder))["A"] == _spikes(ref)["A"]
+
+
+@pytest.mark.parametrize("backend", ["spinnaker", "loihi", "brian2-numpy"])
+def test_subset_means_the_same_on_the_emulators(backend):
+    """A subset's spikes are exactly the whole population's spikes of those neurons."""
+    from hardware_networks import random_network
+    net = random_network(2)
+    whole = simulate(net, 0.2, backend, progress=False).spikes["exc"]
+    net.monitors = [m for m in net.monitors if getattr(m, "population", None) != "exc"]
+    net.record_spikes(net.populations["exc"][1::3])
+    part = simulate(net, 0.2, backend, progress=False).spikes["exc"]
+    keep = np.isin(whole.ids, part.recorded)
+    assert whole.count() > part.count() > 0 and part.recorded.tolist() == list(range(1, whole.n, 3))
+    assert np.array_equal(whole.ids[keep], part.ids) and np.array_equal(whole.times[keep], part.times)
