@@ -19,6 +19,7 @@ from brian2 import second, hertz
 
 from . import connectors as _conn
 from . import distributions as _dist
+from .describe import describe as _describe, summary_line
 from .equations import parse, resolve_params, ParsedModel
 from .errors import ModelError
 from .neurons import NeuronModel, held_steps
@@ -62,7 +63,7 @@ class Population:
         return f"<Population '{self.name}': {self.size} x {_model_name(self.model)}>"
 
 
-@dataclass(repr=False)
+@dataclass(repr=False, eq=False)
 class PopulationView:
     """Some neurons of a population, as PyNN's ``PopulationView``: ``pop[0:10]``,
     ``pop[[1, 5, 7]]``, ``pop[mask]``, ``pop[-1]``. ``ids`` are the parent's
@@ -253,7 +254,6 @@ class BuiltNetwork:
     spike_ids: dict = field(default_factory=dict)
 
     def __repr__(self):
-        from .describe import summary_line
         line = summary_line(len(self.populations), sum(p.size for p in self.populations.values()),
                             len(self.projections), self.dt, self.seed, sum(p.i.size for p in self.projections))
         return f"<BuiltNetwork: {line}, hash {self.hash}>"
@@ -262,18 +262,6 @@ class BuiltNetwork:
 # ----------------------------------------------------------------- the network
 class Network:
     """A spiking circuit defined once. Units: SI (see ``spikemem.units``)."""
-
-    def __repr__(self):
-        from .describe import summary_line
-        n = sum(p.size for p in self.populations.values())
-        return f"<Network: {summary_line(len(self.populations), n, len(self.projections), self.dt, self.seed)}>"
-
-    def describe(self) -> str:
-        """A text summary of the built network: populations with their parameters,
-        projections with synapse counts, weights and delays, inputs, monitors.
-        Builds the network (so it also validates it)."""
-        from .describe import describe
-        return describe(self, self.build())
 
     def __init__(self, dt=1e-4, seed: int = 0):
         self.dt = to_si(dt, "Network dt", second.dim)
@@ -286,6 +274,16 @@ class Network:
         self.projections: list[Projection] = []
         self.inputs: list[CurrentInput] = []
         self.monitors: list = []
+
+    def __repr__(self):
+        n = sum(p.size for p in self.populations.values())
+        return f"<Network: {summary_line(len(self.populations), n, len(self.projections), self.dt, self.seed)}>"
+
+    def describe(self) -> str:
+        """A text summary of the built network: populations with their parameters,
+        projections with synapse counts, weights and delays, inputs, monitors.
+        Builds the network (so it also validates it)."""
+        return _describe(self, self.build())
 
     # --- construction
     def _check_size(self, name, size):
@@ -383,6 +381,29 @@ class Network:
         self.projections.append(proj)
         return proj
 
+    def set_weights(self, projection, w=None):
+        """Replace the weights of a projection by ``w``, one value per synapse in
+        the built order (``net.build()``'s ``i`` / ``j``), e.g. weights trained on
+        the torch backend; or give ``{projection: w, ...}``. Everything else is
+        drawn as before, so the synapses are the same; a later ``build()`` refuses
+        the weights if the synapses have changed (another seed, size or connector)."""
+        weights = projection if isinstance(projection, dict) else {projection: w}
+        names = {p.name: p for p in self.projections}
+        for name in weights:
+            if name not in names:
+                raise ModelError(f"set_weights: unknown projection {name!r}; projections are {sorted(names)}")
+        built = {p.name: p for p in self.build().projections}
+        checked = {}
+        for name, values in weights.items():
+            b = built[name]
+            v = np.asarray(to_si(values, f"set_weights of projection '{name}'", b.weight_dim), dtype=float)
+            if v.shape != b.i.shape:
+                raise ModelError(f"set_weights of projection '{name}': expected one weight per synapse, "
+                                 f"shape ({b.i.size},), got shape {v.shape}")
+            checked[name] = (v.copy(), _synapses_fingerprint(b.i, b.j))
+        for name, (v, fingerprint) in checked.items():
+            names[name].set_w, names[name].set_w_synapses = v, fingerprint
+
     def current(self, population, times, values, variable="i_offset") -> CurrentInput:
         population, ids = self._target(population, "current input")
         if ids is not None:
@@ -416,29 +437,6 @@ class Network:
             raise ModelError(f"{what} on '{name}': ids selects no neurons")
         return name, (pop[ids] if view_ids is None else pop[view_ids][ids]).ids
 
-    def set_weights(self, projection, w=None):
-        """Replace the weights of a projection by ``w``, one value per synapse in
-        the built order (``net.build()``'s ``i`` / ``j``), e.g. weights trained on
-        the torch backend; or give ``{projection: w, ...}``. Everything else is
-        drawn as before, so the synapses are the same; a later ``build()`` refuses
-        the weights if the synapses have changed (another seed, size or connector)."""
-        weights = projection if isinstance(projection, dict) else {projection: w}
-        names = {p.name: p for p in self.projections}
-        for name in weights:
-            if name not in names:
-                raise ModelError(f"set_weights: unknown projection {name!r}; projections are {sorted(names)}")
-        built = {p.name: p for p in self.build().projections}
-        checked = {}
-        for name, values in weights.items():
-            b = built[name]
-            v = np.asarray(to_si(values, f"set_weights of projection '{name}'", b.weight_dim), dtype=float)
-            if v.shape != b.i.shape:
-                raise ModelError(f"set_weights of projection '{name}': expected one weight per synapse, "
-                                 f"shape ({b.i.size},), got shape {v.shape}")
-            checked[name] = (v.copy(), _synapses_fingerprint(b.i, b.j))
-        for name, (v, fingerprint) in checked.items():
-            names[name].set_w, names[name].set_w_synapses = v, fingerprint
-
     def record_spikes(self, population, ids=None):
         """Record the spikes of a population, a view, or its neurons ``ids``. The
         result keeps the population's neuron ids. Recording a population twice
@@ -471,7 +469,7 @@ class Network:
         pops = {name: self._build_population(p, rng) for name, p in self.populations.items()}
         projs = [self._build_projection(p, pops, rng) for p in self.projections]
         inputs = [self._build_input(inp, pops) for inp in self.inputs]
-        spike_mons = [m.population for m in self.monitors if isinstance(m, SpikeMonitor)]
+        spike_mons = list(dict.fromkeys(m.population for m in self.monitors if isinstance(m, SpikeMonitor)))
         spike_ids = {m.population: np.asarray(m.ids, np.int64) for m in self.monitors
                      if isinstance(m, SpikeMonitor) and m.ids is not None}
         for name in spike_mons:
