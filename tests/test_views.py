@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from brian2 import ms, mV, nA
 
+from spikemem.analysis import mean_rate, population_rate
 from spikemem.backends import simulate
 from spikemem.connectors import AllToAll, FixedProbability, FromList, OneToOne
 from spikemem.distributions import Uniform
@@ -154,6 +155,9 @@ def test_subset_survives_save_and_load(tmp_path):
     assert again.spikes["inh"].recorded is None
     rate = again.summary()["exc"]["mean_rate"]
     assert rate == pytest.approx(res.spikes["exc"].count() / (12 * 0.03))      # over the 12 recorded
+    assert mean_rate(again.spikes["exc"], 0.03) == pytest.approx(rate)
+    _, binned = population_rate(again.spikes["exc"], 0.03, 0.03)
+    assert binned[0] == pytest.approx(rate)
 
 
 def test_record_spikes_ids_out_of_range_is_refused():
