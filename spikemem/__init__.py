@@ -20,7 +20,7 @@ __version__ = "0.1.0"
 #: public name -> the module that defines it
 _API = {
     # networks
-    "Network": "network", "BuiltNetwork": "network",
+    "Network": "network", "BuiltNetwork": "network", "PopulationView": "network",
     # cell templates
     "NeuronModel": "neurons", "IF_curr_exp": "neurons", "IF_cond_exp": "neurons", "Izhikevich": "neurons",
     "AdEx": "neurons", "RateUnit": "neurons",

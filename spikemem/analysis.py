@@ -8,12 +8,12 @@ from spikemem.results import Result, SpikeTrain
 
 
 def mean_rate(train: SpikeTrain, duration: float) -> float:
-    """Mean firing rate per neuron in Hz; nan for an empty population."""
+    """Mean firing rate per recorded neuron in Hz; nan for an empty population."""
     if duration <= 0:
         raise ValueError(f"duration must be positive, got {duration}")
-    if train.n == 0:
+    if train.n_recorded == 0:
         return float("nan")
-    return train.count() / (train.n * float(duration))
+    return train.count() / (train.n_recorded * float(duration))
 
 
 def cv_isi(train: SpikeTrain) -> float:
@@ -42,7 +42,7 @@ def cv_isi(train: SpikeTrain) -> float:
 
 
 def population_rate(train: SpikeTrain, duration: float, bin_size: float) -> tuple[np.ndarray, np.ndarray]:
-    """Population-averaged rate (Hz per neuron) in bins of ``bin_size`` over [0, duration].
+    """Population-averaged rate (Hz per recorded neuron) in bins of ``bin_size`` over [0, duration].
 
     Returns ``(bin_centres, rate)``.  A final partial bin is normalised by its actual
     width so it is not biased low.
@@ -56,7 +56,7 @@ def population_rate(train: SpikeTrain, duration: float, bin_size: float) -> tupl
     widths = np.diff(edges)
     centres = edges[:-1] + widths / 2
     with np.errstate(invalid="ignore", divide="ignore"):
-        rate = counts / (train.n * widths)
+        rate = counts / (train.n_recorded * widths)
     return centres, rate
 
 

@@ -19,6 +19,7 @@ from brian2 import second, hertz
 
 from . import connectors as _conn
 from . import distributions as _dist
+from .describe import describe as _describe, summary_line
 from .equations import check_neuron_model, parse, resolve_params, ParsedModel
 from .errors import ModelError
 from .neurons import NeuronModel, held_steps
@@ -26,6 +27,7 @@ from .synapses import STATIC, SynapseModel
 from .units import plain, to_si
 
 FORMAT_VERSION = 1
+DELAY_ROUNDING = (None, "round", "floor", "ceil")
 
 
 # ----------------------------------------------------------------- declarations
@@ -54,8 +56,79 @@ class Population:
     def is_source(self) -> bool:
         return isinstance(self.model, (SpikeSource, PoissonSource))
 
+    def __getitem__(self, key) -> "PopulationView":
+        return PopulationView(self, _select(self, np.arange(self.size), key))
 
-@dataclass
+    def __repr__(self):
+        return f"<Population '{self.name}': {self.size} x {_model_name(self.model)}>"
+
+
+@dataclass(repr=False, eq=False)
+class PopulationView:
+    """Some neurons of a population, as PyNN's ``PopulationView``: ``pop[0:10]``,
+    ``pop[[1, 5, 7]]``, ``pop[mask]``, ``pop[-1]``. ``ids`` are the parent's
+    neuron ids, in the order given; the built network and the results speak of
+    those ids."""
+    population: Population
+    ids: np.ndarray
+
+    @property
+    def name(self) -> str:
+        return self.population.name
+
+    @property
+    def size(self) -> int:
+        return len(self.ids)
+
+    @property
+    def is_source(self) -> bool:
+        return self.population.is_source
+
+    def __getitem__(self, key) -> "PopulationView":
+        return PopulationView(self.population, _select(self.population, self.ids, key))
+
+    def __repr__(self):
+        return f"<PopulationView of '{self.name}': {self.size} of {self.population.size} neurons>"
+
+
+def _select(pop: Population, ids: np.ndarray, key) -> np.ndarray:
+    """The parent ids that ``key`` (an index, slice, index list or boolean mask)
+    picks out of ``ids``; refuses an index out of range, a repeated one, or none."""
+    where = f"view of population '{pop.name}'"
+    if isinstance(key, slice):
+        picked = ids[key]
+    else:
+        k = np.asarray(key)
+        if k.dtype == bool:
+            if k.shape != ids.shape:
+                raise ModelError(f"{where}: a boolean mask must have {ids.size} entries, got shape {k.shape}")
+            picked = ids[k]
+        elif np.issubdtype(k.dtype, np.integer) and k.ndim <= 1:
+            k = np.atleast_1d(k).astype(np.int64)
+            bad = (k < -ids.size) | (k >= ids.size)
+            if np.any(bad):
+                raise ModelError(f"{where}: index {k[bad][0]} is out of range for {ids.size} neurons")
+            picked = ids[k]
+        else:
+            raise ModelError(f"{where}: index with an integer, a slice, a list of integers or a "
+                             f"boolean mask, got {key!r}")
+    if picked.size == 0:
+        raise ModelError(f"{where}: {key!r} selects no neurons")
+    values, counts = np.unique(picked, return_counts=True)
+    if np.any(counts > 1):
+        raise ModelError(f"{where}: neuron {values[counts > 1][0]} is selected twice")
+    return picked.astype(np.int64)
+
+
+def _model_name(model) -> str:
+    if isinstance(model, SpikeSource):
+        return "SpikeSource"
+    if isinstance(model, PoissonSource):
+        return "PoissonSource"
+    return getattr(model, "name", type(model).__name__)
+
+
+@dataclass(repr=False)
 class Projection:
     name: str
     pre: str
@@ -68,6 +141,20 @@ class Projection:
     synapse: SynapseModel = STATIC     # per-synapse state and plasticity
     params: dict = field(default_factory=dict)   # overrides of the synapse model's parameters
     init: dict = field(default_factory=dict)     # initial values of synaptic variables
+    pre_ids: np.ndarray | None = None  # a view's parent ids; None: the whole population
+    post_ids: np.ndarray | None = None
+    delay_rounding: str | None = None  # None: delays must be whole steps; or "round", "floor", "ceil"
+    # per-synapse weights that replace the drawn ones (set_weights), and the
+    # fingerprint of the synapses (i, j) they belong to
+    set_w: np.ndarray | None = None
+    set_w_synapses: str | None = None
+
+    def __repr__(self):
+        def side(name, ids):
+            return name if ids is None else f"{name}[{len(ids)} neurons]"
+        return (f"<Projection '{self.name}': {side(self.pre, self.pre_ids)} -> {side(self.post, self.post_ids)}, "
+                f"{type(self.connector).__name__}, receptor '{self.receptor}'"
+                f"{'' if self.synapse is STATIC else ', synapse ' + repr(self.synapse.name)}>")
 
 
 @dataclass
@@ -86,6 +173,7 @@ class CurrentInput:
 @dataclass
 class SpikeMonitor:
     population: str
+    ids: object = None                 # None: every neuron; else the recorded ids, sorted
 
 
 @dataclass
@@ -114,6 +202,10 @@ class BuiltPopulation:
     spike_ids: np.ndarray | None = None
     rate: np.ndarray | None = None                  # Poisson sources, Hz per neuron
 
+    def __repr__(self):
+        model = self.model.name if self.model is not None else self.kind
+        return f"<BuiltPopulation '{self.name}': {self.size} x {model}>"
+
 
 @dataclass
 class BuiltProjection:
@@ -135,6 +227,10 @@ class BuiltProjection:
     state: dict = field(default_factory=dict)       # per-synapse parameters and initial values
     dims: dict = field(default_factory=dict)        # synaptic variable -> brian2 dimension
 
+    def __repr__(self):
+        return (f"<BuiltProjection '{self.name}': {self.pre} -> {self.post}, "
+                f"{self.i.size:,} synapses onto {self.target}>")
+
 
 @dataclass
 class BuiltInput:
@@ -154,6 +250,13 @@ class BuiltNetwork:
     spike_monitors: list
     state_monitors: list
     hash: str
+    # population -> recorded neuron ids, for spike monitors of a subset only
+    spike_ids: dict = field(default_factory=dict)
+
+    def __repr__(self):
+        line = summary_line(len(self.populations), sum(p.size for p in self.populations.values()),
+                            len(self.projections), self.dt, self.seed, sum(p.i.size for p in self.projections))
+        return f"<BuiltNetwork: {line}, hash {self.hash}>"
 
 
 # ----------------------------------------------------------------- the network
@@ -171,6 +274,16 @@ class Network:
         self.projections: list[Projection] = []
         self.inputs: list[CurrentInput] = []
         self.monitors: list = []
+
+    def __repr__(self):
+        n = sum(p.size for p in self.populations.values())
+        return f"<Network: {summary_line(len(self.populations), n, len(self.projections), self.dt, self.seed)}>"
+
+    def describe(self) -> str:
+        """A text summary of the built network: populations with their parameters,
+        projections with synapse counts, weights and delays, inputs, monitors.
+        Builds the network (so it also validates it)."""
+        return _describe(self, self.build())
 
     # --- construction
     def _check_size(self, name, size):
@@ -227,18 +340,35 @@ class Network:
         self.populations[name] = pop
         return pop
 
+    def _target(self, population, what):
+        """(population name, parent ids of a view or None) of a population, a view or a name."""
+        if isinstance(population, PopulationView):
+            if self.populations.get(population.name) is not population.population:
+                raise ModelError(f"{what}: the view's population '{population.name}' is not in this network")
+            return population.name, population.ids
+        name = population.name if isinstance(population, Population) else population
+        if name not in self.populations:
+            raise ModelError(f"{what}: unknown population {name!r}")
+        return name, None
+
     def connect(self, pre, post, connector, weight=None, delay=None, receptor="exc",
-                on_pre=None, name=None, synapse=None, params=None, init=None) -> Projection:
-        pre = pre.name if isinstance(pre, Population) else pre
-        post = post.name if isinstance(post, Population) else post
-        name = name or f"{pre}_to_{post}_{len(self.projections)}"
+                on_pre=None, name=None, synapse=None, params=None, init=None,
+                delay_rounding=None) -> Projection:
+        """Connect ``pre`` to ``post`` (populations, views or names). ``delay_rounding``:
+        None refuses a delay that is not a whole number of steps; "round" (to the
+        nearest step, as NEST), "floor" or "ceil" take it to a whole step."""
+        pre_name = pre.name if isinstance(pre, (Population, PopulationView)) else pre
+        post_name = post.name if isinstance(post, (Population, PopulationView)) else post
+        name = name or f"{pre_name}_to_{post_name}_{len(self.projections)}"
         self._check_name(name, {p.name for p in self.projections}, "projection")
         if name in self.populations:
             raise ModelError(f"projection '{name}': a population has that name; "
                              f"give the projection another name=")
-        for side, pop in (("pre", pre), ("post", post)):
-            if pop not in self.populations:
-                raise ModelError(f"projection '{name}': unknown {side} population '{pop}'")
+        pre, pre_ids = self._target(pre, f"projection '{name}' pre")
+        post, post_ids = self._target(post, f"projection '{name}' post")
+        if delay_rounding not in DELAY_ROUNDING:
+            raise ModelError(f"projection '{name}': delay_rounding must be one of {DELAY_ROUNDING}, "
+                             f"got {delay_rounding!r}")
         if self.populations[post].is_source:
             raise ModelError(f"projection '{name}': post population '{post}' is a spike source")
         if not isinstance(connector, _conn.Connector):
@@ -247,14 +377,40 @@ class Network:
         if not isinstance(synapse, SynapseModel):
             raise ModelError(f"projection '{name}': synapse must be a SynapseModel, got {synapse!r}")
         proj = Projection(name, pre, post, connector, weight, delay, receptor, on_pre, synapse,
-                          dict(params or {}), dict(init or {}))
+                          dict(params or {}), dict(init or {}), pre_ids, post_ids, delay_rounding)
         self.projections.append(proj)
         return proj
 
+    def set_weights(self, projection, w=None):
+        """Replace the weights of a projection by ``w``, one value per synapse in
+        the built order (``net.build()``'s ``i`` / ``j``), e.g. weights trained on
+        the torch backend; or give ``{projection: w, ...}``. Everything else is
+        drawn as before, so the synapses are the same; a later ``build()`` refuses
+        the weights if the synapses have changed (another seed, size or connector)."""
+        weights = projection if isinstance(projection, dict) else {projection: w}
+        names = {p.name: p for p in self.projections}
+        for name in weights:
+            if name not in names:
+                raise ModelError(f"set_weights: unknown projection {name!r}; projections are {sorted(names)}")
+        built = {p.name: p for p in self.build().projections}
+        checked = {}
+        for name, values in weights.items():
+            b = built[name]
+            v = np.asarray(to_si(values, f"set_weights of projection '{name}'", b.weight_dim), dtype=float)
+            if v.shape != b.i.shape:
+                raise ModelError(f"set_weights of projection '{name}': expected one weight per synapse, "
+                                 f"shape ({b.i.size},), got shape {v.shape}")
+            checked[name] = (v.copy(), _synapses_fingerprint(b.i, b.j))
+        for name, (v, fingerprint) in checked.items():
+            names[name].set_w, names[name].set_w_synapses = v, fingerprint
+
     def current(self, population, times, values, variable="i_offset") -> CurrentInput:
-        population = population.name if isinstance(population, Population) else population
-        if population not in self.populations:
-            raise ModelError(f"current input: unknown population '{population}'")
+        population, ids = self._target(population, "current input")
+        if ids is not None:
+            # an input sets its variable in every neuron of the population, on every backend
+            raise ModelError(f"current input on a view of '{population}': an input sets '{variable}' in "
+                             f"every neuron of its population; give the population and one value per "
+                             f"neuron (values of shape (times, {self.populations[population].size}))")
         inp = CurrentInput(population, np.atleast_1d(np.asarray(to_si(times, "current times"), float)),
                            np.asarray(values, dtype=float) if not hasattr(values, "dim") else values,
                            variable)
@@ -271,25 +427,38 @@ class Network:
             values.append(0.0 * np.asarray(amp))
         return self.current(population, np.asarray(times), np.asarray(values), variable)
 
-    def record_spikes(self, population):
-        population = population.name if isinstance(population, Population) else population
-        if population not in self.populations:
-            raise ModelError(f"spike monitor: unknown population '{population}'")
-        if any(isinstance(m, SpikeMonitor) and m.population == population for m in self.monitors):
-            return          # recording twice records once, as in PyNN
-        self.monitors.append(SpikeMonitor(population))
+    def _subset(self, population, ids, what):
+        """(name, parent ids or None): ``ids`` index the population, or the view if one is given."""
+        name, view_ids = self._target(population, what)
+        if ids is None:
+            return name, view_ids
+        pop = self.populations[name]
+        if isinstance(ids, (list, tuple)) and not ids:
+            raise ModelError(f"{what} on '{name}': ids selects no neurons")
+        return name, (pop[ids] if view_ids is None else pop[view_ids][ids]).ids
+
+    def record_spikes(self, population, ids=None):
+        """Record the spikes of a population, a view, or its neurons ``ids``. The
+        result keeps the population's neuron ids. Recording a population twice
+        records the union of the subsets, as in PyNN."""
+        population, ids = self._subset(population, ids, "spike monitor")
+        ids = None if ids is None else np.unique(ids)
+        for k, m in enumerate(self.monitors):
+            if isinstance(m, SpikeMonitor) and m.population == population:
+                union = None if m.ids is None or ids is None else np.union1d(m.ids, ids)
+                self.monitors[k] = SpikeMonitor(population, union)
+                return
+        self.monitors.append(SpikeMonitor(population, ids))
 
     def record_state(self, population, variables, ids=None, every: int = 1):
-        population = population.name if isinstance(population, Population) else population
-        if population not in self.populations:
-            raise ModelError(f"state monitor: unknown population '{population}'")
+        """Record ``variables`` of a population or a view (or its neurons ``ids``)
+        every ``every`` steps."""
+        population, ids = self._subset(population, ids, "state monitor")
         if isinstance(variables, str):
             variables = (variables,)
         if not isinstance(every, (int, np.integer)) or every < 1:
             raise ModelError(f"state monitor on '{population}': every must be an integer >= 1, got {every!r}")
-        self.monitors.append(StateMonitor(population, tuple(variables),
-                                          None if ids is None else np.asarray(ids, dtype=np.int64),
-                                          int(every)))
+        self.monitors.append(StateMonitor(population, tuple(variables), ids, int(every)))
 
     # --- instance
     def build(self) -> BuiltNetwork:
@@ -301,13 +470,16 @@ class Network:
         projs = [self._build_projection(p, pops, rng) for p in self.projections]
         inputs = [self._build_input(inp, pops) for inp in self.inputs]
         spike_mons = list(dict.fromkeys(m.population for m in self.monitors if isinstance(m, SpikeMonitor)))
+        spike_ids = {m.population: np.asarray(m.ids, np.int64) for m in self.monitors
+                     if isinstance(m, SpikeMonitor) and m.ids is not None}
         for name in spike_mons:
             if pops[name].kind == "neuron" and pops[name].model.threshold is None:
                 raise ModelError(f"spike monitor on '{name}': its model '{pops[name].model.name}' has no "
                                  f"threshold, so it never spikes")
         state_mons = [self._build_state_monitor(m, pops) for m in self.monitors
                       if isinstance(m, StateMonitor)]
-        return BuiltNetwork(self.dt, self.seed, pops, projs, inputs, spike_mons, state_mons, self.hash())
+        return BuiltNetwork(self.dt, self.seed, pops, projs, inputs, spike_mons, state_mons, self.hash(),
+                            spike_ids)
 
     def _build_population(self, pop: Population, rng) -> BuiltPopulation:
         where = f"population '{pop.name}'"
@@ -366,7 +538,13 @@ class Network:
         if target not in post.parsed.state:
             raise ModelError(f"{where}: '{proj.receptor}' is neither a receptor "
                              f"{sorted(post.model.receptors)} nor a state variable of '{post.name}'")
-        i, j, w_conn, d_conn = proj.connector.build(pre.size, post.size, rng, where)
+        n_pre = pre.size if proj.pre_ids is None else len(proj.pre_ids)
+        n_post = post.size if proj.post_ids is None else len(proj.post_ids)
+        i, j, w_conn, d_conn = proj.connector.build(n_pre, n_post, rng, where)
+        if proj.pre_ids is not None or proj.post_ids is not None:    # views: the parents' ids, re-sorted
+            i = i if proj.pre_ids is None else proj.pre_ids[i]
+            j = j if proj.post_ids is None else proj.post_ids[j]
+            i, j, w_conn, d_conn = _conn._sorted(i, j, w_conn, d_conn)
         n = len(i)
         syn = self._synapse_model(proj, post.parsed.dims[target], n, rng, where)
         wdim = syn["dims"]["w"]
@@ -376,13 +554,18 @@ class Network:
             w = np.asarray(w_conn, dtype=float)
         else:
             raise ModelError(f"{where}: no weight given and the connector defines none")
+        if proj.set_w is not None:      # drawn above all the same, so that later draws stay as they were
+            if _synapses_fingerprint(i, j) != proj.set_w_synapses:
+                raise ModelError(f"{where}: its synapses are not those its weights were set for "
+                                 f"(set_weights); the seed, a size or a connector has changed: set them again")
+            w = proj.set_w.copy()
         if proj.delay is not None:
             d = _dist.resolve(proj.delay, n, rng, f"{where} delay", second.dim)
         elif d_conn is not None:
             d = np.asarray(d_conn, dtype=float)
         else:
             d = np.full(n, self.dt)
-        steps = _to_steps_exact(d, self.dt, f"{where} delay")
+        steps = _delay_steps(d, self.dt, f"{where} delay", proj.delay_rounding)
         if n and steps.min() < 1:
             raise ModelError(f"{where}: delays must be at least one time step ({self.dt} s), "
                              f"got {d[steps.argmin()]} s")
@@ -475,22 +658,34 @@ class Network:
                     "params": {k: _dist.to_spec(plain(v)) for k, v in p.params.items()},
                     "init": {k: _dist.to_spec(plain(v)) for k, v in p.init.items()}}
 
+        def proj_spec(p: Projection):
+            spec = {"name": p.name, "pre": p.pre, "post": p.post,
+                    "connector": p.connector.spec(), "weight": _dist.to_spec(plain(p.weight)),
+                    "delay": _dist.to_spec(plain(p.delay)), "receptor": p.receptor,
+                    "on_pre": p.on_pre, "synapse": p.synapse.spec(),
+                    "params": {k: _dist.to_spec(plain(v)) for k, v in p.params.items()},
+                    "init": {k: _dist.to_spec(plain(v)) for k, v in p.init.items()}}
+            # keys only where used, so that networks without them keep their hash
+            for key in ("pre_ids", "post_ids"):
+                if getattr(p, key) is not None:
+                    spec[key] = getattr(p, key).tolist()
+            if p.delay_rounding is not None:
+                spec["delay_rounding"] = p.delay_rounding
+            if p.set_w is not None:
+                spec["set_weights"] = {"w": p.set_w.tolist(), "synapses": p.set_w_synapses}
+            return spec
+
         def mon_spec(m):
             if isinstance(m, SpikeMonitor):
-                return {"kind": "spikes", "population": m.population}
+                return {"kind": "spikes", "population": m.population,
+                        **({} if m.ids is None else {"ids": m.ids.tolist()})}
             return {"kind": "state", "population": m.population, "variables": list(m.variables),
                     "ids": None if m.ids is None else np.asarray(m.ids).tolist(), "every": m.every}
 
         return {
             "format": "spikemem-network", "version": FORMAT_VERSION, "dt": self.dt, "seed": self.seed,
             "populations": [pop_spec(p) for p in self.populations.values()],
-            "projections": [{"name": p.name, "pre": p.pre, "post": p.post,
-                             "connector": p.connector.spec(), "weight": _dist.to_spec(plain(p.weight)),
-                             "delay": _dist.to_spec(plain(p.delay)), "receptor": p.receptor,
-                             "on_pre": p.on_pre, "synapse": p.synapse.spec(),
-                             "params": {k: _dist.to_spec(plain(v)) for k, v in p.params.items()},
-                             "init": {k: _dist.to_spec(plain(v)) for k, v in p.init.items()}}
-                            for p in self.projections],
+            "projections": [proj_spec(p) for p in self.projections],
             "inputs": [{"population": c.population, "times": np.asarray(c.times).tolist(),
                         "values": np.asarray(plain(c.values)).tolist(), "variable": c.variable}
                        for c in self.inputs],
@@ -548,18 +743,27 @@ class Network:
                 net.population(p["name"], p["size"], model,
                                {k: _dist.from_spec(v) for k, v in p["params"].items()},
                                {k: _dist.from_spec(v) for k, v in p["init"].items()})
+        def side(p, key):
+            name = p[key]
+            ids = p.get(key + "_ids")
+            return name if ids is None or name not in net.populations else net.populations[name][ids]
+
         for p in spec["projections"]:
-            net.connect(p["pre"], p["post"], _conn.from_spec(p["connector"]),
+            net.connect(side(p, "pre"), side(p, "post"), _conn.from_spec(p["connector"]),
                         _dist.from_spec(p["weight"]), _dist.from_spec(p["delay"]),
                         p["receptor"], p["on_pre"], p["name"],
                         SynapseModel.from_spec(p["synapse"]) if "synapse" in p else None,
                         {k: _dist.from_spec(v) for k, v in p.get("params", {}).items()},
-                        {k: _dist.from_spec(v) for k, v in p.get("init", {}).items()})
+                        {k: _dist.from_spec(v) for k, v in p.get("init", {}).items()},
+                        p.get("delay_rounding"))
+            if "set_weights" in p:
+                net.projections[-1].set_w = np.asarray(p["set_weights"]["w"], dtype=float)
+                net.projections[-1].set_w_synapses = p["set_weights"]["synapses"]
         for c in spec["inputs"]:
             net.current(c["population"], np.asarray(c["times"]), np.asarray(c["values"]), c["variable"])
         for m in spec["monitors"]:
             if m["kind"] == "spikes":
-                net.record_spikes(m["population"])
+                net.record_spikes(m["population"], m.get("ids"))
             elif m["kind"] != "state":
                 raise ModelError(f"monitor of {m['population']!r}: unknown kind {m['kind']!r} "
                                  f"(one of 'spikes', 'state')")
@@ -568,15 +772,27 @@ class Network:
         return net
 
 
+def _synapses_fingerprint(i, j) -> str:
+    ij = np.stack([np.asarray(i, np.int64), np.asarray(j, np.int64)])
+    return hashlib.sha256(ij.tobytes()).hexdigest()[:16]
+
+
 def _to_steps_round(times, dt) -> np.ndarray:
     return np.rint(np.asarray(times, dtype=float) / dt).astype(np.int64)
 
 
-def _to_steps_exact(times, dt, where) -> np.ndarray:
+def _delay_steps(times, dt, where, rounding=None) -> np.ndarray:
+    """Delays in whole steps: exact (``rounding`` None), or rounded to the nearest
+    step (halves up, as NEST), down or up. Each compares with a tolerance of 1e-6
+    steps, since 0.3 ms / 0.1 ms is 2.9999999... and 0.15 ms / 0.1 ms 1.4999999..."""
     x = np.asarray(times, dtype=float) / dt
-    steps = np.rint(x)
-    bad = np.abs(x - steps) > 1e-6
-    if np.any(bad):
-        raise ModelError(f"{where}: {np.asarray(times)[bad][0]} s is not a whole number of "
-                         f"time steps (dt = {dt} s)")
+    if rounding is None:
+        steps = np.rint(x)
+        bad = np.abs(x - steps) > 1e-6
+        if np.any(bad):
+            raise ModelError(f"{where}: {np.asarray(times)[bad][0]} s is not a whole number of "
+                             f"time steps (dt = {dt} s); pass delay_rounding='round' to round delays "
+                             f"to the nearest step")
+    else:
+        steps = {"round": np.floor(x + 0.5 + 1e-6), "floor": np.floor(x + 1e-6), "ceil": np.ceil(x - 1e-6)}[rounding]
     return steps.astype(np.int64)

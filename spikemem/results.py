@@ -6,6 +6,7 @@ know which simulator produced the data.  On disk a result is one HDF5 file::
     /                      attrs: format="spikemem.result", format_version, meta (JSON)
     /spikes/<pop>/times    float64 seconds        attrs: n (population size)
     /spikes/<pop>/ids      int64 neuron index
+/spikes/<pop>/recorded int64 recorded neurons (only where a subset was recorded)
     /traces/<key>/times    float64 seconds, (T,)  attrs: unit
     /traces/<key>/ids      int64 recorded neurons, (k,)
     /traces/<key>/values   (T, k)
@@ -30,11 +31,16 @@ FORMAT_VERSION = 1
 
 @dataclass
 class SpikeTrain:
-    """Spikes of one population as parallel (time, neuron id) arrays."""
+    """Spikes of one population as parallel (time, neuron id) arrays.
+
+    ``n`` is the population's size and ids are the population's neuron ids;
+    ``recorded`` holds the ids that were recorded when only a subset was (None:
+    every neuron)."""
 
     times: np.ndarray
     ids: np.ndarray
     n: int
+    recorded: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         # Normalise dtypes so results from different backends compare and save identically.
@@ -48,13 +54,36 @@ class SpikeTrain:
         # An out-of-range id would silently grow bincount-based rate arrays.
         if self.ids.size and (self.ids.min() < 0 or self.ids.max() >= self.n):
             raise ValueError(f"neuron ids must lie in [0, {self.n}), got [{self.ids.min()}, {self.ids.max()}]")
+        if self.recorded is not None:
+            self.recorded = np.asarray(self.recorded, dtype=np.int64).reshape(-1)
+            if self.recorded.size and (self.recorded.min() < 0 or self.recorded.max() >= self.n):
+                raise ValueError(f"recorded ids must lie in [0, {self.n})")
+            if not np.all(np.isin(self.ids, self.recorded)):
+                raise ValueError("spike of a neuron that was not recorded")
+
+    def subset(self, ids) -> "SpikeTrain":
+        """The spikes of neurons ``ids`` only, which become the recorded neurons."""
+        ids = np.unique(np.asarray(ids, dtype=np.int64))
+        keep = np.isin(self.ids, ids)
+        return SpikeTrain(self.times[keep], self.ids[keep], self.n, ids)
+
+    @property
+    def n_recorded(self) -> int:
+        """How many neurons were recorded."""
+        return self.n if self.recorded is None else int(self.recorded.size)
+
+    def __repr__(self):
+        neurons = f"{self.n:,} neurons" if self.recorded is None else f"{self.n_recorded:,} of {self.n:,} neurons"
+        span = f", {self.times.min():g} s to {self.times.max():g} s" if self.times.size else ""
+        return f"<SpikeTrain: {self.count():,} spikes of {neurons}{span}>"
 
     def count(self) -> int:
         """Total number of spikes."""
         return int(self.times.size)
 
     def rates(self, duration: float) -> np.ndarray:
-        """Per-neuron firing rate in Hz over a recording of ``duration`` seconds."""
+        """Per-neuron firing rate in Hz over a recording of ``duration`` seconds
+        (indexed by neuron id; zero for neurons not recorded)."""
         if duration <= 0:
             raise ValueError(f"duration must be positive, got {duration}")
         return np.bincount(self.ids, minlength=self.n) / float(duration)
@@ -77,6 +106,11 @@ class Trace:
         expected = (self.times.size, self.ids.size)
         if self.values.shape != expected:
             raise ValueError(f"values has shape {self.values.shape}, expected (T, k) = {expected}")
+
+    def __repr__(self):
+        span = f", {self.times[0]:g} s to {self.times[-1]:g} s" if self.times.size else ""
+        unit = f" in {self.unit}" if self.unit else ""
+        return f"<Trace: {self.times.size:,} samples of {self.ids.size:,} neurons{unit}{span}>"
 
 
 def _json_default(obj):
@@ -206,6 +240,13 @@ class Result:
     traces: dict[str, Trace] = field(default_factory=dict)
     meta: dict = field(default_factory=dict)
 
+    def __repr__(self):
+        m = self.meta
+        duration = f", {m['duration']:g} s" if isinstance(m.get("duration"), (int, float)) else ""
+        spikes = ", ".join(f"{pop}: {t.count():,}" for pop, t in self.spikes.items()) or "none"
+        traces = f", {len(self.traces)} trace(s)" if self.traces else ""
+        return f"<Result of {m.get('backend', '?')}{duration}; spikes {spikes}{traces}>"
+
     def save(self, path: str | os.PathLike) -> None:
         """Write the result to ``path`` as HDF5, atomically (see :func:`atomic_write`)."""
         for pop in self.spikes:
@@ -226,6 +267,8 @@ class Result:
                     g.attrs["n"] = train.n
                     _write_array(g, "times", train.times)
                     _write_array(g, "ids", train.ids)
+                    if train.recorded is not None:
+                        _write_array(g, "recorded", train.recorded)
                 traces = f.create_group("traces")
                 for key, trace in self.traces.items():
                     g = traces.create_group(key)
@@ -267,7 +310,8 @@ class Result:
 
         meta = json.loads(f.attrs["meta"])
         spikes = {
-            pop: SpikeTrain(times=g["times"][()], ids=g["ids"][()], n=int(g.attrs["n"]))
+            pop: SpikeTrain(times=g["times"][()], ids=g["ids"][()], n=int(g.attrs["n"]),
+                            recorded=g["recorded"][()] if "recorded" in g else None)
             for pop, g in f["spikes"].items()
         }
         traces = {
@@ -284,6 +328,7 @@ class Result:
         out = {}
         for pop, train in self.spikes.items():
             count = train.count()
-            mean_rate = count / (train.n * duration) if train.n and duration > 0 else float("nan")
+            n = train.n_recorded
+            mean_rate = count / (n * duration) if n and duration > 0 else float("nan")
             out[pop] = {"count": count, "mean_rate": mean_rate}
         return out

@@ -182,6 +182,9 @@ class Simulation:
         """Spike trains, traces and the provenance record of everything run so far."""
         from ..results import Result
         spikes, traces = self._recorded(**which)
+        # a monitor of a subset: every backend records the population, the result keeps the subset
+        spikes = {name: train.subset(self.built.spike_ids[name]) if name in self.built.spike_ids else train
+                  for name, train in spikes.items()}
         return Result(spikes, traces, {**self.provenance(), **self._result_meta(**which)})
 
     # --- shared

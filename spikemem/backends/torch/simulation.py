@@ -122,6 +122,25 @@ class TorchSimulation(Simulation):
         old = state[var]
         state[var] = torch.as_tensor(v, dtype=old.dtype, device=old.device)
 
+    def weights(self) -> dict:
+        """The trainable weights, {projection: one value per synapse} in SI, in
+        the built synapse order (static projections with synapses)."""
+        return {name: w.detach().cpu().numpy().astype(np.float64) for name, w in self.module.weights.items()}
+
+    def to_network(self, network):
+        """Write the current trainable weights into ``network`` (the definition
+        this simulation was built from) with ``set_weights``, so that it runs
+        with them on any backend or target; returns ``network``."""
+        built = {p.name: p for p in network.build().projections}
+        weights = self.weights()
+        for name in weights:
+            mine, theirs = self.built_projection(name), built.get(name)
+            if theirs is None or not (np.array_equal(mine.i, theirs.i) and np.array_equal(mine.j, theirs.j)):
+                raise ModelError(f"to_network: projection '{name}' of the network has not the synapses "
+                                 f"this simulation was built with")
+        network.set_weights(weights)
+        return network
+
     def _set_spikes(self, pop, steps, ids):
         self.module.sources[pop.name] = (steps, ids)
 

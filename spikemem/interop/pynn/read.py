@@ -32,7 +32,7 @@ def read_spikes(path, align: bool = True) -> Result:
             times = np.asarray(data[f"{name}__times"], float) / MS
             if align and meta["simulator"] == "nest" and pop["kind"] == "neuron":
                 times = times - meta["dt_ms"] / MS
-            spikes[name] = SpikeTrain(times, data[f"{name}__ids"], pop["size"])
+            spikes[name] = SpikeTrain(times, data[f"{name}__ids"], pop["size"], pop.get("recorded"))
     meta = {"backend": f"pynn-{meta['simulator']}", "dt": meta["dt_ms"] / MS,
             "duration": meta["duration_ms"] / MS, "aligned": bool(align), **{
                 k: v for k, v in meta.items() if k not in ("populations",)}}

@@ -191,7 +191,8 @@ def translation(network: Network, duration=None, built=None):
     spec = {"format": "spikemem-pynn", "version": 1, "dt_ms": dt_ms, "seed": built.seed,
             "max_delay_ms": max(delays + [dt_ms]), "network_hash": built.hash,
             "duration_ms": None if duration is None else float(duration) * MS,
-            "populations": pops, "projections": projs, "record": list(built.spike_monitors)}
+            "populations": pops, "projections": projs, "record": list(built.spike_monitors),
+            "record_ids": {name: ids.tolist() for name, ids in built.spike_ids.items()}}
     return PyNNModel(spec, arrays), []
 
 

@@ -112,10 +112,14 @@ def main():
             ids.append(np.full(t.size, idx, dtype=np.int64))
         times = np.concatenate(times) if times else np.zeros(0)
         ids = np.concatenate(ids) if ids else np.zeros(0, np.int64)
+        recorded = spec.get("record_ids", {}).get(name)     # a subset: keep its neurons only
+        if recorded is not None:
+            keep = np.isin(ids, recorded)
+            times, ids = times[keep], ids[keep]
         order = np.lexsort((ids, times))
         out[name + "__times"], out[name + "__ids"] = times[order], ids[order]
         kind = next(p["kind"] for p in spec["populations"] if p["name"] == name)
-        meta_pops.append({"name": name, "size": pops[name].size, "kind": kind})
+        meta_pops.append({"name": name, "size": pops[name].size, "kind": kind, "recorded": recorded})
     sim.end()
     meta = {"simulator": args.simulator, "dt_ms": dt, "duration_ms": duration,
             "network_hash": spec["network_hash"], "populations": meta_pops}
