@@ -35,18 +35,24 @@ def small(**connect):
 
 
 def with_(edit):
-    """``small()`` after ``edit(net)``."""
-    net = small()
-    edit(net)
-    return net
+    """A thunk: ``small()`` after ``edit(net)`` (cases run at test time, not at collection)."""
+    def make():
+        net = small()
+        edit(net)
+        return net
+    return make
 
 
-def built(net):
-    return lambda: net.build()
+def built(make):
+    return lambda: make().build()
 
 
-def sim(net, backend="numba", **options):
-    return lambda: sm.simulation(net, backend, **options)
+def built_small(**connect):
+    return built(lambda: small(**connect))
+
+
+def sim(backend="numba", **options):
+    return lambda: sm.simulation(small(), backend, **options)
 
 
 def ran(action, backend="numba"):
@@ -67,7 +73,7 @@ API = [
     ("seed-bool", lambda: Network(seed=True), ModelError, "True"),
     ("population-name-not-identifier", lambda: Network().population("2cells", 3, IF_curr_exp()), ModelError,
      "2cells"),
-    ("population-name-taken", lambda: with_(lambda n: n.population("cells", 2, IF_curr_exp())), ModelError,
+    ("population-name-taken", with_(lambda n: n.population("cells", 2, IF_curr_exp())), ModelError,
      "'cells' already exists"),
     ("population-size-zero", lambda: Network().population("p", 0, IF_curr_exp()), ModelError, "got 0"),
     ("population-size-float", lambda: Network().population("p", 2.5, IF_curr_exp()), ModelError, "2.5"),
@@ -105,44 +111,44 @@ API = [
     ("poisson-rate-negative", lambda: Network().poisson_source("s", 2, -5 * Hz), ModelError, "rate"),
     ("poisson-rate-in-ms", lambda: Network().poisson_source("s", 2, 5 * ms), ModelError, "rate"),
     # --- projections
-    ("connect-unknown-pre", lambda: with_(lambda n: n.connect("nope", "cells", AllToAll(), 1 * nA)), ModelError,
+    ("connect-unknown-pre", with_(lambda n: n.connect("nope", "cells", AllToAll(), 1 * nA)), ModelError,
      "'nope'"),
-    ("connect-unknown-post", lambda: with_(lambda n: n.connect("src", "nope", AllToAll(), 1 * nA)), ModelError,
+    ("connect-unknown-post", with_(lambda n: n.connect("src", "nope", AllToAll(), 1 * nA)), ModelError,
      "'nope'"),
-    ("connect-into-source", lambda: with_(lambda n: n.connect("cells", "src", AllToAll(), 1 * nA)), ModelError,
+    ("connect-into-source", with_(lambda n: n.connect("cells", "src", AllToAll(), 1 * nA)), ModelError,
      "'src' is a spike source"),
-    ("connect-named-like-population", lambda: with_(lambda n: n.connect("src", "cells", AllToAll(), 1 * nA,
+    ("connect-named-like-population", with_(lambda n: n.connect("src", "cells", AllToAll(), 1 * nA,
                                                                         name="cells")), ModelError, "'cells'"),
-    ("connect-name-taken", lambda: with_(lambda n: n.connect("src", "cells", AllToAll(), 1 * nA, name="drive")),
+    ("connect-name-taken", with_(lambda n: n.connect("src", "cells", AllToAll(), 1 * nA, name="drive")),
      ModelError, "'drive' already exists"),
-    ("connector-not-a-connector", lambda: with_(lambda n: n.connect("src", "cells", "all", 1 * nA)), ModelError,
+    ("connector-not-a-connector", with_(lambda n: n.connect("src", "cells", "all", 1 * nA)), ModelError,
      "'all'"),
-    ("synapse-not-a-model", lambda: with_(lambda n: n.connect("src", "cells", AllToAll(), 1 * nA,
+    ("synapse-not-a-model", with_(lambda n: n.connect("src", "cells", AllToAll(), 1 * nA,
                                                               synapse="stdp")), ModelError, "'stdp'"),
-    ("receptor-unknown", built(small(receptor="gaba")), ModelError, "'gaba'"),
-    ("weight-missing", built(small(weight=None)), ModelError, "no weight given"),
-    ("weight-wrong-unit", built(small(weight=1 * ms)), ModelError, "weight"),
-    ("weight-array-length", built(small(weight=np.ones(5) * nA)), ModelError, "weight"),
-    ("delay-not-whole-steps", built(small(delay=0.25 * ms)), ModelError, "0.00025"),
-    ("delay-below-one-step", built(small(delay=0 * ms)), ModelError, "at least one time step"),
-    ("delay-in-volts", built(small(delay=1 * mV)), ModelError, "delay"),
-    ("synapse-unknown-initial-variable", built(small(synapse=stdp(w_max=2 * nA), init={"zz": 0})), ModelError,
+    ("receptor-unknown", built_small(receptor="gaba"), ModelError, "'gaba'"),
+    ("weight-missing", built_small(weight=None), ModelError, "no weight given"),
+    ("weight-wrong-unit", built_small(weight=1 * ms), ModelError, "weight"),
+    ("weight-array-length", built_small(weight=np.ones(5) * nA), ModelError, "weight"),
+    ("delay-not-whole-steps", built_small(delay=0.25 * ms), ModelError, "0.00025"),
+    ("delay-below-one-step", built_small(delay=0 * ms), ModelError, "at least one time step"),
+    ("delay-in-volts", built_small(delay=1 * mV), ModelError, "delay"),
+    ("synapse-unknown-initial-variable", built_small(synapse=stdp(w_max=2 * nA), init={"zz": 0}), ModelError,
      "'zz'"),
-    ("delivering-synapse-with-delay", built(small(synapse=sm.SynapseModel(
-        "w : amp", on_pre="isyn_exc_post += w"), delay=2 * ms, receptor="exc")), ModelError, "0.002"),
+    ("delivering-synapse-with-delay", built_small(synapse=sm.SynapseModel(
+        "w : amp", on_pre="isyn_exc_post += w"), delay=2 * ms, receptor="exc"), ModelError, "0.002"),
     # --- connectors and distributions
-    ("probability-above-one", built(small(connector=FixedProbability(1.5))), ModelError, "1.5"),
-    ("probability-negative", built(small(connector=FixedProbability(-0.1))), ModelError, "-0.1"),
-    ("fixed-number-too-large", built(small(connector=FixedNumberPre(7))), ModelError, "7"),
-    ("from-list-id-out-of-range", built(small(connector=FromList([(0, 9, 1e-9)]))), ModelError, "9"),
-    ("one-to-one-size-mismatch", built(small(connector=OneToOne())), ModelError, "OneToOne"),
-    ("from-matrix-shape", built(small(connector=FromMatrix(np.ones((4, 4))))), ModelError, "(4, 4)"),
-    ("distance-kernel-grid-mismatch", built(small(connector=DistanceKernel(shape=(2,)))), ModelError,
+    ("probability-above-one", built_small(connector=FixedProbability(1.5)), ModelError, "1.5"),
+    ("probability-negative", built_small(connector=FixedProbability(-0.1)), ModelError, "-0.1"),
+    ("fixed-number-too-large", built_small(connector=FixedNumberPre(7)), ModelError, "7"),
+    ("from-list-id-out-of-range", built_small(connector=FromList([(0, 9, 1e-9)])), ModelError, "9"),
+    ("one-to-one-size-mismatch", built_small(connector=OneToOne()), ModelError, "OneToOne"),
+    ("from-matrix-shape", built_small(connector=FromMatrix(np.ones((4, 4)))), ModelError, "(4, 4)"),
+    ("distance-kernel-grid-mismatch", built_small(connector=DistanceKernel(shape=(2,))), ModelError,
      "grid (2,) has 2 cells"),
     ("uniform-reversed", lambda: Uniform(2 * nA, 1 * nA), ModelError, "Uniform"),
     ("normal-negative-sd", lambda: Normal(1 * nA, -1 * nA), ModelError, "Normal"),
     # --- inputs and monitors
-    ("current-unknown-population", lambda: with_(lambda n: n.step_current("nope", 1 * nA, 1 * ms)), ModelError,
+    ("current-unknown-population", with_(lambda n: n.step_current("nope", 1 * nA, 1 * ms)), ModelError,
      "'nope'"),
     ("current-unknown-variable", built(with_(lambda n: n.step_current("cells", 1 * nA, 1 * ms, variable="w"))),
      ModelError, "'w'"),
@@ -150,19 +156,25 @@ API = [
      "(2, 5)"),
     ("current-times-not-increasing", built(with_(lambda n: n.current("cells", [1e-3, 1e-3], [0.0, 1e-9]))),
      ModelError, "times must increase"),
-    ("record-unknown-population", lambda: with_(lambda n: n.record_spikes("nope")), ModelError, "'nope'"),
+    ("record-unknown-population", with_(lambda n: n.record_spikes("nope")), ModelError, "'nope'"),
     ("record-unknown-variable", built(with_(lambda n: n.record_state("cells", "vv"))), ModelError, "'vv'"),
-    ("record-every-zero", lambda: with_(lambda n: n.record_state("cells", "v", every=0)), ModelError, "0"),
+    ("record-every-zero", with_(lambda n: n.record_state("cells", "v", every=0)), ModelError, "0"),
     ("record-ids-out-of-range", built(with_(lambda n: n.record_state("cells", "v", ids=[0, 3]))), ModelError,
-     "[0, 3)"),
+     "index 3 is out of range"),
+    ("view-index-out-of-range", with_(lambda n: n.populations["cells"][5]), ModelError, "index 5"),
+    ("connect-view-of-other-network", with_(lambda n: n.connect(small().populations["src"][0:1], "cells",
+                                                                 AllToAll(), 1 * nA)), ModelError, "src"),
+    ("delay-rounding-unknown", built_small(delay=0.25 * ms, delay_rounding="up"), ModelError, "'up'"),
+    ("set-weights-wrong-length", built(with_(lambda n: n.set_weights("drive", np.ones(2) * nA))), ModelError,
+     "drive"),
     ("record-spikes-of-thresholdless", built(with_(lambda n: (n.population("rate", 2, RateUnit()),
                                                               n.record_spikes("rate")))), ModelError, "'rate'"),
     # --- simulations
-    ("backend-unknown", sim(small(), "nest"), ModelError, "'nest'"),
-    ("option-unknown", sim(small(), threadz=2), ModelError, "threadz"),
-    ("threads-zero", sim(small(), threads=0), ModelError, "0"),
-    ("torch-dtype-unknown", sim(small(), "torch", dtype="float8"), ModelError, "float8"),
-    ("torch-surrogate-unknown", sim(small(), "torch", surrogate="nope"), ModelError, "'nope'"),
+    ("backend-unknown", sim("nest"), ModelError, "'nest'"),
+    ("option-unknown", sim(threadz=2), ModelError, "threadz"),
+    ("threads-zero", sim(threads=0), ModelError, "0"),
+    ("torch-dtype-unknown", sim("torch", dtype="float8"), ModelError, "float8"),
+    ("torch-surrogate-unknown", sim("torch", surrogate="nope"), ModelError, "'nope'"),
     ("duration-negative", lambda: sm.simulate(small(), -1 * ms), ModelError, "-0.001"),
     ("run-duration-in-volts", ran(lambda s: s.run(1 * mV)), ModelError, "duration"),
     ("set-unknown-variable", ran(lambda s: s.set("cells", "vv", 0.0)), ModelError, "'vv'"),
