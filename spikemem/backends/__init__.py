@@ -63,23 +63,40 @@ def backend(name: str) -> Backend:
     return BACKENDS.get(name)
 
 
-def simulation(network, backend: str = "numba", **options):
-    """Build ``network`` on ``backend``; all validation happens here, before any run."""
+def simulation(network, backend: str = "numba", progress=None, check_memory=None, **options):
+    """Build ``network`` on ``backend``; all validation happens here, before any run.
+
+    ``progress``: None shows the compilation and run progress on a terminal or in a
+    notebook only, True / False force it (``spikemem.progress``). ``check_memory``:
+    False builds even what the memory estimate says cannot fit (``spikemem.sizing``;
+    None: unless ``SPIKEMEM_CHECK_MEMORY=0``)."""
+    from .. import progress as _progress, sizing
     entry = BACKENDS.get(backend)
+    check = sizing.checking(check_memory)
+    if check:      # before build(): drawing the synapses is what would run out of memory
+        sizing.check(sizing.estimate(network, None, entry.name, options.get("dtype")),
+                     f"network on '{entry.name}'")
     built = network.build()
-    sim = entry.simulation_class()(built, **{**entry.options, **options})
+    with _progress.default(progress):
+        sim = entry.simulation_class()(built, **{**entry.options, **options})
     sim.registered_as = entry.name
+    sim.check_memory = check_memory
+    sim.progress = progress
     return sim
 
 
-def simulate(network, duration, backend: str = "numba", progress=None, **options):
+def simulate(network, duration, backend: str = "numba", progress=None, check_memory=None, **options):
     """Build, run for ``duration`` seconds and return the ``Result``."""
     from brian2 import second
 
+    from .. import sizing
     from ..units import to_si
     duration = to_si(duration, "duration", second.dim)
     if not duration > 0:
         raise ModelError(f"duration must be positive, got {duration}")
-    sim = simulation(network, backend, **options)
+    if sizing.checking(check_memory):     # the recordings too, before anything is built
+        sizing.check(sizing.estimate(network, duration, BACKENDS.get(backend).name, options.get("dtype")),
+                     f"a run of {duration:g} s on '{backend}'")
+    sim = simulation(network, backend, progress=progress, check_memory=check_memory, **options)
     sim.run(duration, progress=progress)
     return sim.result()
