@@ -121,12 +121,9 @@ def _family(backend: str) -> str:
 
 
 def _itemsize(backend: str, dtype) -> int:
+    """Bytes of the state type: ``dtype``, else the backend's default (float32 on torch)."""
     if dtype is None:
-        from .backends import backend as registered
-        try:
-            dtype = registered(backend).capabilities.dtypes[0]
-        except ModelError:
-            dtype = "float64"
+        dtype = "float32" if backend == "torch" else "float64"
     return 4 if str(dtype) == "float32" else 8
 
 

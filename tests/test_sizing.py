@@ -118,6 +118,6 @@ def test_cli_refuses_cuba_of_two_million_neurons_quickly(capsys, machine_of, tmp
     assert main(["run", "cuba", "--n", "2000000", "--out", str(tmp_path / "out")]) == 2
     assert time.perf_counter() - t0 < 5.0
     err = capsys.readouterr().err
-    assert err.startswith("spikemem: error: network on 'numba' needs about")
+    assert err.startswith("spikemem: error: 'cuba' for 1 s on 'numba' needs about")
     assert "projection 'exc_exc' (51,200,000,000 synapses, 1,600,000 x 1,600,000)" in err
     assert not (tmp_path / "out").exists()

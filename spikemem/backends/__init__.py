@@ -74,7 +74,7 @@ def simulation(network, backend: str = "numba", progress=None, check_memory=None
     entry = BACKENDS.get(backend)
     check = sizing.checking(check_memory)
     if check:      # before build(): drawing the synapses is what would run out of memory
-        sizing.check(sizing.estimate(network, None, entry.name, options.get("dtype")),
+        sizing.check(sizing.estimate(network, None, entry.name, {**entry.options, **options}.get("dtype")),
                      f"network on '{entry.name}'")
     built = network.build()
     with _progress.default(progress):
@@ -95,7 +95,8 @@ def simulate(network, duration, backend: str = "numba", progress=None, check_mem
     if not duration > 0:
         raise ModelError(f"duration must be positive, got {duration}")
     if sizing.checking(check_memory):     # the recordings too, before anything is built
-        sizing.check(sizing.estimate(network, duration, BACKENDS.get(backend).name, options.get("dtype")),
+        entry = BACKENDS.get(backend)
+        sizing.check(sizing.estimate(network, duration, entry.name, {**entry.options, **options}.get("dtype")),
                      f"a run of {duration:g} s on '{backend}'")
     sim = simulation(network, backend, progress=progress, check_memory=check_memory, **options)
     sim.run(duration, progress=progress)
