@@ -95,7 +95,15 @@ def available_memory() -> int | None:
 
 def expected_synapses(connector, n_pre: int, n_post: int) -> int:
     """Synapses ``connector`` is expected to draw between populations of these sizes
-    (an unknown connector: at most every pair)."""
+    (an unknown connector: at most every pair; a malformed one: none, for
+    ``build`` to name what is wrong with it)."""
+    try:
+        return max(0, _expected_synapses(connector, n_pre, n_post))
+    except (TypeError, ValueError):
+        return 0
+
+
+def _expected_synapses(connector, n_pre: int, n_post: int) -> int:
     if isinstance(connector, _conn.OneToOne):
         return n_pre
     if isinstance(connector, _conn.FixedProbability):

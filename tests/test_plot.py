@@ -211,3 +211,11 @@ def test_difference_raster_needs_a_time_step():
     with pytest.raises(ValueError, match="dt > 0"):
         plot.difference_raster(a, b)
     assert plot.difference_raster(a, b, dt=1e-3).get_legend() is not None
+
+
+def test_ipython_formats_the_returned_axes_and_figures_as_images(result):
+    formatters = pytest.importorskip("IPython.core.formatters")
+    display = formatters.DisplayFormatter()
+    for value in (plot.raster(result), plot.population_rate(result), plot.show(result)):
+        data, _ = display.format(value)
+        assert data["image/png"].startswith(PNG)

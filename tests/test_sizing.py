@@ -116,8 +116,16 @@ def test_cli_refuses_cuba_of_two_million_neurons_quickly(capsys, machine_of, tmp
     machine_of(64 * GiB)
     t0 = time.perf_counter()
     assert main(["run", "cuba", "--n", "2000000", "--out", str(tmp_path / "out")]) == 2
-    assert time.perf_counter() - t0 < 5.0
+    assert time.perf_counter() - t0 < 20.0       # (imports included, on a loaded machine)
     err = capsys.readouterr().err
     assert err.startswith("spikemem: error: 'cuba' for 1 s on 'numba' needs about")
     assert "projection 'exc_exc' (51,200,000,000 synapses, 1,600,000 x 1,600,000)" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_malformed_connector_is_left_for_build_to_name():
+    for connector in (FixedProbability("half"), FixedNumberPre(-3)):
+        net = Network()
+        net.population("a", 10, IF_curr_exp())
+        net.connect("a", "a", connector, weight=0.1e-9, name="odd")
+        assert sizing.estimate(net).synapses == 0        # no error of the estimate's own
