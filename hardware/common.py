@@ -24,9 +24,11 @@ def built_network(network) -> BuiltNetwork:
         return network
     if isinstance(network, Network):
         from spikemem import sizing
+        from spikemem.progress import status
         if sizing.checking(None):      # drawing the synapses is what would run out of memory
             sizing.check(sizing.estimate(network))
-        return network.build()
+        with status("building the network"):      # (shown where it takes a while: a large map)
+            return network.build()
     raise ModelError(f"expected a spikemem Network, got {type(network).__name__}")
 
 

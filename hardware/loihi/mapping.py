@@ -5,7 +5,6 @@ import math
 
 import numpy as np
 
-from spikemem.progress import status
 from spikemem.targets import Resources
 
 from ..common import built_network
@@ -30,8 +29,7 @@ def map_network(network) -> Resources:
     every core of every population it projects to). Input axons per core (4096)
     cannot be split away, so they are reported, not divided.
     """
-    with status("loihi: building the network to map it"):
-        built = built_network(network)
+    built = built_network(network)
     rows, cores = [], {}
     syn_bits, syn_count, axons_in = {}, {}, {}
     for proj in built.projections:

@@ -64,24 +64,31 @@ def backend(name: str) -> Backend:
 
 
 def simulation(network, backend: str = "numba", progress=None, check_memory=None, **options):
-    """Build ``network`` on ``backend``; all validation happens here, before any run.
+    """Build ``network`` on ``backend`` (``_simulation``), once the memory estimate
+    says it fits.
 
     ``progress``: None shows the compilation and run progress on a terminal or in a
     notebook only, True / False force it (``spikemem.progress``). ``check_memory``:
     False builds even what the memory estimate says cannot fit (``spikemem.sizing``;
     None: unless ``SPIKEMEM_CHECK_MEMORY=0``)."""
     from .. import progress as _progress, sizing
-    entry = BACKENDS.get(backend)
-    check = sizing.checking(check_memory)
-    if check:      # before build(): drawing the synapses is what would run out of memory
+    if sizing.checking(check_memory):      # before build(): drawing the synapses is what runs out
+        entry = BACKENDS.get(backend)
         sizing.check(sizing.estimate(network, None, entry.name, {**entry.options, **options}.get("dtype")),
                      f"network on '{entry.name}'")
-    built = network.build()
     with _progress.default(progress):
-        sim = entry.simulation_class()(built, **{**entry.options, **options})
-    sim.registered_as = entry.name
+        sim = _simulation(network, backend, **options)
     sim.check_memory = check_memory
     sim.progress = progress
+    return sim
+
+
+def _simulation(network, backend: str = "numba", **options):
+    """Build ``network`` on ``backend``; all validation happens here, before any run."""
+    entry = BACKENDS.get(backend)
+    built = network.build()
+    sim = entry.simulation_class()(built, **{**entry.options, **options})
+    sim.registered_as = entry.name
     return sim
 
 
