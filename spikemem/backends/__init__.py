@@ -92,12 +92,15 @@ def _simulation(network, backend: str = "numba", **options):
     return sim
 
 
-def simulate(network, duration, backend: str = "numba", progress=None, check_memory=None, **options):
-    """Build, run for ``duration`` seconds and return the ``Result``."""
+def simulate(network, duration, backend: str = "numba", progress=None, **options):
+    """Build, run for ``duration`` seconds and return the ``Result``; ``progress``
+    and ``check_memory`` (an option here) as for ``simulation``, which also checks
+    the monitors' recordings for ``duration``."""
     from brian2 import second
 
     from .. import sizing
     from ..units import to_si
+    check_memory = options.pop("check_memory", None)
     duration = to_si(duration, "duration", second.dim)
     if not duration > 0:
         raise ModelError(f"duration must be positive, got {duration}")
