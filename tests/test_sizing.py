@@ -129,3 +129,13 @@ def test_a_malformed_connector_is_left_for_build_to_name():
         net.population("a", 10, IF_curr_exp())
         net.connect("a", "a", connector, weight=0.1e-9, name="odd")
         assert sizing.estimate(net).synapses == 0        # no error of the estimate's own
+
+
+def test_cli_run_that_fits_shows_its_size_where_progress_is_shown(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("SPIKEMEM_PROGRESS", "1")
+    assert main(["run", "cuba", "--n", "100", "--duration", "0.01", "--out", str(tmp_path / "a")]) == 0
+    err = capsys.readouterr().err
+    assert "cuba: 100 neurons, 200 synapses, about " in err and "100/100" in err     # size, then the steps
+    assert main(["run", "cuba", "--n", "100", "--duration", "0.01", "--out", str(tmp_path / "b"),
+                 "--no-progress"]) == 0
+    assert capsys.readouterr().err == ""
