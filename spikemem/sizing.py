@@ -149,6 +149,11 @@ def _max_delay_steps(proj, dt: float) -> int:
     return max(1, int(round(d / dt)))
 
 
+def _count(ids, size: int) -> int:
+    """Neurons a view or a monitor covers: its ids, or the whole population."""
+    return size if ids is None else int(np.size(ids))
+
+
 def _monitor_parts(monitors, sizes: dict, n_steps: int, dt: float) -> list:
     """What the monitors record over ``n_steps``: ``monitors`` are the declared
     ``SpikeMonitor`` / ``StateMonitor`` objects, or a population's name for a
@@ -157,7 +162,7 @@ def _monitor_parts(monitors, sizes: dict, n_steps: int, dt: float) -> list:
     parts = []
     for m in monitors:
         if isinstance(m, StateMonitor):
-            n = sizes[m.population] if m.ids is None else int(np.size(m.ids))
+            n = _count(m.ids, sizes[m.population])
             records = -(-n_steps // m.every)
             every = "every step" if m.every == 1 else f"every {m.every} steps"
             parts.append(Part(f"state monitor on '{m.population}' ({', '.join(m.variables)}, {every}, "
@@ -165,8 +170,9 @@ def _monitor_parts(monitors, sizes: dict, n_steps: int, dt: float) -> list:
                               records * n * len(m.variables) * 8))
         else:
             name = getattr(m, "population", m)
-            spikes = sizes[name] * ASSUMED_RATE_HZ * n_steps * dt
-            parts.append(Part(f"spike monitor on '{name}' ({sizes[name]:,} neurons at "
+            n = _count(getattr(m, "ids", None), sizes[name])
+            spikes = n * ASSUMED_RATE_HZ * n_steps * dt
+            parts.append(Part(f"spike monitor on '{name}' ({n:,} neurons at "
                               f"{ASSUMED_RATE_HZ:g} Hz for {n_steps * dt:g} s)", int(spikes * 12)))
     return parts
 
@@ -188,7 +194,9 @@ def estimate(network, duration=None, backend: str = "numba", dtype=None) -> Esti
             parts.append(Part(f"population '{name}' ({pop.size:,} neurons x {n_vars} variables)",
                               pop.size * (NEURON_BYTES + n_vars * (8 + itemsize))))
     for proj in network.projections:
-        n_pre, n_post = sizes[proj.pre], sizes[proj.post]
+        # a population view (``pop[0:10]``) connects its neurons only
+        n_pre = _count(getattr(proj, "pre_ids", None), sizes[proj.pre])
+        n_post = _count(getattr(proj, "post_ids", None), sizes[proj.post])
         n = expected_synapses(proj.connector, n_pre, n_post)
         synapses += n
         n_vars = _variables(proj.synapse.equations)      # the weight and any plastic state
