@@ -5,7 +5,8 @@ By default a bar is shown on an interactive terminal and in a Jupyter notebook
 installed), never in CI logs, batch jobs and pipes, where the carriage-return
 redraws of a bar turn into thousands of junk lines. ``enabled=True`` /
 ``False`` force it; ``default(False)`` turns every bar inside a block off
-(the CLI's ``--no-progress``), and so does ``SPIKEMEM_PROGRESS=0``.
+(the CLI's ``--no-progress``), and so does ``SPIKEMEM_PROGRESS=0``;
+``shown()`` says what applies where it is called.
 
 ``progress(total, desc)`` counts steps; ``status(desc)`` is a phase without
 steps (compiling a kernel, a mapping tool's run): one line with the elapsed
@@ -43,7 +44,7 @@ def _stderr_is_terminal() -> bool:
     return bool(isatty and isatty())
 
 
-def enabled(explicit: bool | None = None) -> bool:
+def shown(explicit: bool | None = None) -> bool:
     """Whether to draw: ``explicit`` if given, else the innermost ``default()``, else
     ``SPIKEMEM_PROGRESS``, else a terminal or a notebook."""
     for choice in (explicit, _DEFAULT.get()):
@@ -86,7 +87,7 @@ class Progress:
 
     def __init__(self, total_steps: int | None, desc: str, enabled: bool | None = None,
                  unit: str = "step", **bar_options) -> None:
-        self.enabled = globals()["enabled"](enabled)
+        self.enabled = shown(enabled)
         self._bar = (
             _bar_class()(total=None if total_steps is None else int(total_steps), desc=desc, unit=unit,
                          file=sys.stderr, dynamic_ncols=True, **bar_options)
@@ -111,7 +112,7 @@ class Progress:
 
 
 def progress(total_steps: int, desc: str, enabled: bool | None = None, unit: str = "step") -> Progress:
-    """Return a :class:`Progress` for ``total_steps`` steps (see ``enabled`` for the default)."""
+    """Return a :class:`Progress` for ``total_steps`` steps (see ``shown`` for the default)."""
     return Progress(total_steps, desc, enabled, unit)
 
 

@@ -57,17 +57,17 @@ def _fake_ipython(monkeypatch, shell_class_name):
 
 
 def test_notebook_kernel_detected(monkeypatch):
-    from spikemem.progress import enabled, in_notebook
+    from spikemem.progress import in_notebook, shown
     monkeypatch.delenv("SPIKEMEM_PROGRESS", raising=False)
     _fake_ipython(monkeypatch, "ZMQInteractiveShell")
-    assert in_notebook() and enabled()          # no terminal, but a notebook shows bars
+    assert in_notebook() and shown()          # no terminal, but a notebook shows bars
 
 
 def test_terminal_ipython_and_plain_python_are_not_notebooks(monkeypatch):
-    from spikemem.progress import enabled, in_notebook
+    from spikemem.progress import in_notebook, shown
     monkeypatch.delenv("SPIKEMEM_PROGRESS", raising=False)
     _fake_ipython(monkeypatch, "TerminalInteractiveShell")
-    assert not in_notebook() and not enabled()  # pytest's stderr is no terminal either
+    assert not in_notebook() and not shown()  # pytest's stderr is no terminal either
     monkeypatch.delitem(sys.modules, "IPython")
     assert not in_notebook()
 

@@ -42,7 +42,7 @@ def cmd_run(args) -> int:
     entry = registered_backend(args.backend)
     estimate = sizing.estimate(network, args.duration, entry.name, {**entry.options, **dtype}.get("dtype"))
     sizing.check(estimate, f"'{args.target}' for {args.duration:g} s on '{args.backend}'")
-    if progress.enabled():
+    if progress.shown():
         print(f"{args.target}: {estimate.neurons:,} neurons, {estimate.synapses:,} synapses, about "
               f"{sizing.format_bytes(estimate.total)} of memory", file=sys.stderr)
     sim = simulation(network, args.backend, **dtype)   # all validation happens here
