@@ -142,3 +142,31 @@ def test_ca3_experiment_shows_one_bar_over_its_operations(monkeypatch):
     run_script([("learn", (0, {1})), ("recall_by_cue", 0)], 2, 3)
     text = fake.getvalue()
     assert "CA3 memory on numba" in text and "2/2" in text
+
+
+def test_emulation_shows_both_runs_steps(monkeypatch):
+    from spikemem.models.cuba.network import cuba_curr_exp
+    from spikemem.targets import TARGETS
+    fake = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", fake)
+    monkeypatch.setenv("SPIKEMEM_PROGRESS", "1")
+    TARGETS.get("spinnaker").emulate(cuba_curr_exp(n=50), 0.01)
+    text = fake.getvalue()
+    assert "numba: 100%" in text and "spinnaker: 100%" in text and "100/100" in text
+
+
+def test_mapping_builds_under_a_status_line(monkeypatch):
+    import contextlib
+    from brian2 import ms
+    from spikemem import progress as progress_module
+    from spikemem.models.cuba.network import cuba_curr_exp
+    from spikemem.targets import TARGETS
+    phases = []
+
+    @contextlib.contextmanager
+    def recording(desc, enabled=None, delay=0.5):
+        phases.append(desc)
+        yield
+    monkeypatch.setattr(progress_module, "status", recording)
+    TARGETS.get("loihi").map(cuba_curr_exp(n=100, tau_syn_I=5 * ms))
+    assert phases == ["building the network"]
