@@ -23,7 +23,12 @@ def built_network(network) -> BuiltNetwork:
     if isinstance(network, BuiltNetwork):
         return network
     if isinstance(network, Network):
-        return network.build()
+        from spikemem import sizing
+        from spikemem.progress import status
+        if sizing.checking(None):      # drawing the synapses is what would run out of memory
+            sizing.check(sizing.estimate(network))
+        with status("building the network"):      # (shown where it takes a while: a large map)
+            return network.build()
     raise ModelError(f"expected a spikemem Network, got {type(network).__name__}")
 
 
@@ -35,8 +40,9 @@ def emulate_with(target: str, backend: str, network, duration, **options) -> Emu
     if not isinstance(network, Network):
         raise ModelError(f"emulate needs a spikemem Network, got {type(network).__name__}")
     sim = simulation(network, backend, **options)
-    reference = simulate(network, duration, "numba", progress=False)
-    sim.run(duration, progress=False)
+    # progress on a terminal or in a notebook (spikemem.progress): an emulation runs for minutes
+    reference = simulate(network, duration, "numba")
+    sim.run(duration)
     result = sim.result()
     return Emulation(target, result, reference, compare_spikes(reference, result, sim.built.dt))
 

@@ -36,6 +36,7 @@ _API = {
     "Uniform": "distributions", "Normal": "distributions",
     # running
     "simulate": "backends", "simulation": "backends", "BACKENDS": "backends", "Simulation": "backends.contract",
+    "estimate": "sizing",
     # results
     "Result": "results", "SpikeTrain": "results", "Trace": "results",
     # errors

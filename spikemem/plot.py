@@ -2,11 +2,19 @@
 
 Figures are built with :class:`matplotlib.figure.Figure` directly rather than pyplot,
 so plotting works headless (no display, no global figure registry to leak memory in
-long parameter sweeps) and never changes the user's pyplot state.
+long parameter sweeps) and never changes the user's pyplot state. pyplot's registry
+is also what a notebook draws from, so the figures and axes made here render
+themselves instead (``_repr_png_``): the value of a notebook cell ending in
+``sm.plot.raster(result)`` or ``sm.plot.show(result)`` is shown as the figure.
+
+``figures(result)`` are the figures ``spikemem run --out`` and ``spikemem plot``
+write; ``difference_raster(a, b)`` sets two runs of one network side by side,
+spike for spike (an emulation against its float64 reference).
 """
 
 from __future__ import annotations
 
+import io
 import os
 
 import numpy as np
@@ -17,8 +25,32 @@ from spikemem import analysis
 from spikemem.results import Result, SpikeTrain, atomic_write
 
 
+def _png(fig: Figure) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    return buf.getvalue()
+
+
+class InlineFigure(Figure):
+    """A figure a notebook shows when it is a cell's value."""
+
+    def _repr_png_(self) -> bytes:
+        return _png(self)
+
+
+class InlineAxes(Axes):
+    """Axes a notebook shows, as their whole figure, when they are a cell's value."""
+
+    def _repr_png_(self) -> bytes:
+        return _png(self.figure)
+
+
+def _figure(**options) -> Figure:
+    return InlineFigure(layout="constrained", **options)
+
+
 def _new_axes(ax: Axes | None) -> Axes:
-    return ax if ax is not None else Figure(figsize=(8, 4), layout="constrained").add_subplot()
+    return ax if ax is not None else _figure(figsize=(8, 4)).add_subplot(axes_class=InlineAxes)
 
 
 #: SI unit -> (display unit, factor) used to scale traces to readable magnitudes.
@@ -204,9 +236,9 @@ def traces(result: Result, key: str | None = None, ax: Axes | None = None) -> Ax
 def _stacked_axes(ax: Axes | None, n: int) -> list[Axes]:
     """``n`` axes stacked vertically with a shared x axis: a new figure, or ``ax``'s cell split."""
     if ax is None:
-        fig = Figure(figsize=(8, 2.2 + 1.8 * n), layout="constrained")
-        first = fig.add_subplot(n, 1, 1)
-        return [first] + [fig.add_subplot(n, 1, i + 1, sharex=first) for i in range(1, n)]
+        fig = _figure(figsize=(8, 2.2 + 1.8 * n))
+        first = fig.add_subplot(n, 1, 1, axes_class=InlineAxes)
+        return [first] + [fig.add_subplot(n, 1, i + 1, sharex=first, axes_class=InlineAxes) for i in range(1, n)]
     if n == 1:
         return [ax]
     spec = ax.get_subplotspec()
@@ -222,3 +254,86 @@ def save_figure(fig: Figure, path: str | os.PathLike, dpi: int = 150) -> None:
     with atomic_write(path) as tmp:
         # Format must be explicit: the temp file's ".tmp" suffix would not imply PNG.
         fig.savefig(tmp, format="png", dpi=dpi)
+
+
+def figures(result: Result) -> dict[str, Figure]:
+    """The quick-look figures of ``result`` by file stem: ``raster`` and ``rate`` where
+    spikes were recorded, ``traces`` where states were (none for neither)."""
+    out = {}
+    if result.spikes:
+        out["raster"] = raster(result).figure
+        out["rate"] = population_rate(result).figure
+    if result.traces:
+        out["traces"] = traces(result).figure
+    return out
+
+
+def save_figures(result: Result, folder: str | os.PathLike) -> list[str]:
+    """Write ``figures(result)`` into ``folder`` as ``<name>.png``; return the paths."""
+    paths = []
+    for name, fig in figures(result).items():
+        paths.append(os.path.join(folder, f"{name}.png"))
+        save_figure(fig, paths[-1])
+    return paths
+
+
+def show(result: Result) -> Figure:
+    """One figure with everything ``result`` recorded (raster, rate, traces), for a
+    notebook cell or ``fig.savefig``."""
+    rows = (["raster", "rate"] if result.spikes else []) + (["traces"] if result.traces else [])
+    if not rows:
+        raise ValueError("the result holds no spikes and no traces: nothing to plot")
+    heights = {"raster": 3.0, "rate": 1.6, "traces": 1.8 * len({t.unit for t in result.traces.values()})}
+    fig = _figure(figsize=(8, 1.0 + sum(heights[r] for r in rows)))
+    cells = fig.add_gridspec(len(rows), 1, height_ratios=[heights[r] for r in rows])
+    drawn = {"raster": raster, "rate": population_rate, "traces": traces}
+    for k, row in enumerate(rows):
+        ax = drawn[row](result, ax=fig.add_subplot(cells[k]))
+        if k:
+            ax.set_title("")        # the title once, on top
+    return fig
+
+
+def difference_raster(a: Result, b: Result, dt: float | None = None, labels: tuple = ("a", "b"),
+                      ax: Axes | None = None, duration: float | None = None) -> Axes:
+    """Two runs of one network spike for spike: spikes in both (grey), only in ``a``,
+    only in ``b``, in three colours with their counts in the legend.
+
+    Spikes match on (time step, neuron), times rounded to ``dt`` (default ``a``'s
+    ``meta["dt"]``), as ``analysis.compare_spikes`` counts them: the legend's counts
+    are its ``same``, ``missing`` and ``extra`` summed over the populations both
+    runs recorded, which are stacked as in ``raster``."""
+    dt = a.meta.get("dt") if dt is None else dt
+    if dt is None or not float(dt) > 0:
+        raise ValueError(f"difference_raster: a time step dt > 0 is needed to match spikes, got {dt!r}")
+    names = [p for p in a.spikes if p in b.spikes]
+    ax = _new_axes(ax)
+    kinds = {"both": ([], "0.5", 8.0), f"only {labels[0]}": ([], "C3", 14.0),
+             f"only {labels[1]}": ([], "C0", 14.0)}
+    offset, ticks = 0, []
+    for name in names:
+        sa, sb = analysis.spike_set(a.spikes[name], dt), analysis.spike_set(b.spikes[name], dt)
+        n = max(a.spikes[name].n, b.spikes[name].n)
+        ka, kb = sa[:, 0] * n + sa[:, 1], sb[:, 0] * n + sb[:, 1]       # one integer per (step, neuron)
+        for (points, _, _), keys in zip(kinds.values(), (np.intersect1d(ka, kb), np.setdiff1d(ka, kb),
+                                                        np.setdiff1d(kb, ka))):
+            points.append(np.column_stack((keys // n * dt, keys % n + offset)))
+        ticks.append((offset + n / 2, name))
+        offset += n
+        ax.axhline(offset - 0.5, color="0.85", linewidth=0.5)
+    for label, (points, colour, size) in kinds.items():
+        xy = np.concatenate(points) if points else np.zeros((0, 2))
+        ax.scatter(xy[:, 0], xy[:, 1], s=size, marker="|", linewidths=0.9, color=colour,
+                   label=f"{label} ({len(xy):,})", rasterized=True)
+    if ticks:
+        ax.set_yticks([t for t, _ in ticks], [name for _, name in ticks])
+    ax.set_ylim(-0.5, max(offset, 1) - 0.5)
+    span = duration if duration is not None else _duration(a, {**a.spikes, **b.spikes})
+    if span:
+        ax.set_xlim(0.0, float(span))
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("neuron")
+    ax.legend(loc="upper right", fontsize="small", markerscale=1.5)
+    if not ax.get_title():
+        ax.set_title(f"{labels[0]} vs {labels[1]}: spikes in both and in one only", fontsize="medium")
+    return ax

@@ -152,3 +152,70 @@ def test_titles_name_model_backend_size_and_duration(mixed):
     ax = fig.add_subplot()
     ax.set_title("mine")
     assert plot.raster(mixed, ax=ax).get_title() == "mine"
+
+
+# --- inline display in notebooks, the run's figure set, the difference raster
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def test_figures_and_axes_render_themselves_in_a_notebook(result):
+    # IPython shows the value of a cell through _repr_png_ where pyplot does not manage the figure
+    assert plot.raster(result)._repr_png_().startswith(PNG)
+    assert plot.traces(result)._repr_png_().startswith(PNG)
+    fig = plot.show(result)
+    assert fig._repr_png_().startswith(PNG)
+    assert len(fig.axes) == 3          # raster, rate and one axes for the volts
+    assert [ax.get_title() for ax in fig.axes].count("") == 2      # one title, on top
+
+
+def test_figures_are_what_the_result_recorded(result, tmp_path):
+    assert list(plot.figures(result)) == ["raster", "rate", "traces"]
+    only_traces = Result(traces=result.traces, meta=result.meta)
+    assert list(plot.figures(only_traces)) == ["traces"]              # no empty raster or rate
+    assert plot.figures(Result(meta={"duration": 1.0})) == {}
+    paths = plot.save_figures(result, tmp_path)
+    assert sorted(os.listdir(tmp_path)) == ["raster.png", "rate.png", "traces.png"]
+    assert all(open(p, "rb").read(8) == PNG for p in paths)
+    with pytest.raises(ValueError, match="no spikes and no traces"):
+        plot.show(Result())
+
+
+def _pair():
+    """Two runs of one network that agree on part of their spikes (dt = 1 ms)."""
+    a = Result(spikes={"exc": SpikeTrain([0.001, 0.002, 0.003, 0.010], [0, 1, 2, 3], 5),
+                       "inh": SpikeTrain([0.004], [0], 2)}, meta={"dt": 1e-3, "duration": 0.02})
+    b = Result(spikes={"exc": SpikeTrain([0.001, 0.0021, 0.004, 0.011, 0.012], [0, 1, 2, 3, 4], 5),
+                       "inh": SpikeTrain([0.004, 0.005], [0, 1], 2)}, meta={"dt": 1e-3, "duration": 0.02})
+    return a, b
+
+
+def test_difference_raster_legend_counts_equal_the_computed_differences():
+    from spikemem.analysis import compare_spikes
+    a, b = _pair()
+    ax = plot.difference_raster(a, b, labels=("float64", "spinnaker"))
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    d = compare_spikes(a, b, 1e-3)
+    same, missing, extra = (sum(x[k] for x in d.values()) for k in ("same", "missing", "extra"))
+    assert (same, missing, extra) == (3, 2, 4)
+    assert legend == [f"both ({same})", f"only float64 ({missing})", f"only spinnaker ({extra})"]
+    # the points: inh's neuron 1 only in b, stacked above the 5 exc neurons, at 5 ms
+    only_b = ax.collections[2].get_offsets()
+    assert [0.005, 6.0] in only_b.tolist() and len(only_b) == extra
+    assert ax.get_xlim() == (0.0, 0.02)
+    assert ax._repr_png_().startswith(PNG)
+
+
+def test_difference_raster_needs_a_time_step():
+    a, b = _pair()
+    a.meta.pop("dt")
+    with pytest.raises(ValueError, match="dt > 0"):
+        plot.difference_raster(a, b)
+    assert plot.difference_raster(a, b, dt=1e-3).get_legend() is not None
+
+
+def test_ipython_formats_the_returned_axes_and_figures_as_images(result):
+    formatters = pytest.importorskip("IPython.core.formatters")
+    display = formatters.DisplayFormatter()
+    for value in (plot.raster(result), plot.population_rate(result), plot.show(result)):
+        data, _ = display.format(value)
+        assert data["image/png"].startswith(PNG)

@@ -15,6 +15,7 @@ from importlib.resources import files
 from spikemem.errors import ModelError
 from spikemem.interop.pynn import export_pynn
 from spikemem.network import Network
+from spikemem.progress import status
 from spikemem.targets import Resources, violations_error
 
 from .check import check
@@ -37,7 +38,8 @@ def map_network(network: Network, duration=None, neurons_per_core: int | None = 
     duration = 10 * built.dt if duration is None else duration
     with tempfile.TemporaryDirectory(prefix="spikemem-spinnaker-") as tmp:
         folder = export_pynn(network, os.path.join(tmp, "model"), duration)
-        placed = run_mapping(folder, neurons_per_core, keep)
+        with status("spinnaker: sPyNNaker placing the network on a virtual board"):
+            placed = run_mapping(folder, neurons_per_core, keep)
     return resources(placed, built)
 
 

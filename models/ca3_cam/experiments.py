@@ -24,6 +24,7 @@ import time
 import numpy as np
 
 from spikemem.analysis import compare_spikes
+from spikemem.progress import progress
 
 from .network import DT, CA3Memory
 from .hopfield import ClassicalHopfield, ModernHopfield
@@ -88,27 +89,34 @@ def run_script(ops, n_cues, n_content, backend="numba", memory: dict | None = No
     mem = CA3Memory(n_cues, n_content, backend=backend, options=options, **(memory or {}))
     stored: dict = {}
     rows, snapshots = [], []
-    for kind, arg in ops:
-        expected = expected_answer(stored, kind, arg)
-        answer = getattr(mem, kind)(*arg) if kind == "learn" else getattr(mem, kind)(arg)
-        got = (answer.cues, answer.content)
-        forgotten = frozenset()
-        if kind == "learn":
-            cue, bits = arg
-            forgotten = answer.content - frozenset(bits)
-            correct = (got[0] == expected[0] and expected[1] <= got[1]
-                       and forgotten <= stored.get(cue, frozenset()))
-            stored[cue] = frozenset(bits)
-            snapshots.append((len(rows), mem.weights()))
-        else:
-            correct = got == expected
-        op = mem.operations[-1]
-        rows.append({"op": len(rows), "kind": kind, "input": _fmt(arg), "start_step": op.start,
-                     "answer_cues": sorted(answer.cues), "answer_content": sorted(answer.content),
-                     "expected_cues": sorted(expected[0]), "expected_content": sorted(expected[1]),
-                     "forgotten": sorted(forgotten), "correct": correct,
-                     "latency_steps": answer.latency, "wall_s": op.wall_s})
+    with progress(len(ops), f"CA3 memory on {backend}", unit="op") as bar:
+        for kind, arg in ops:
+            _run_op(mem, stored, rows, snapshots, kind, arg)
+            bar.update()
     return mem, rows, snapshots
+
+
+def _run_op(mem, stored: dict, rows: list, snapshots: list, kind: str, arg) -> None:
+    """One operation of ``run_script``: its row (and weights after a learn) appended."""
+    expected = expected_answer(stored, kind, arg)
+    answer = getattr(mem, kind)(*arg) if kind == "learn" else getattr(mem, kind)(arg)
+    got = (answer.cues, answer.content)
+    forgotten = frozenset()
+    if kind == "learn":
+        cue, bits = arg
+        forgotten = answer.content - frozenset(bits)
+        correct = (got[0] == expected[0] and expected[1] <= got[1]
+                   and forgotten <= stored.get(cue, frozenset()))
+        stored[cue] = frozenset(bits)
+        snapshots.append((len(rows), mem.weights()))
+    else:
+        correct = got == expected
+    op = mem.operations[-1]
+    rows.append({"op": len(rows), "kind": kind, "input": _fmt(arg), "start_step": op.start,
+                 "answer_cues": sorted(answer.cues), "answer_content": sorted(answer.content),
+                 "expected_cues": sorted(expected[0]), "expected_content": sorted(expected[1]),
+                 "forgotten": sorted(forgotten), "correct": correct,
+                 "latency_steps": answer.latency, "wall_s": op.wall_s})
 
 
 def ca3_functional(backend: str, **options):
@@ -258,26 +266,34 @@ def scaled_stress(sizes=((16, 16), (32, 32), (64, 64), (128, 128)), backends=("n
     time per operation."""
     rng = np.random.default_rng(seed)
     rows = []
-    for n, m in sizes:
-        for kind in ("orthogonal", "overlapping"):
-            k = 1 if kind == "orthogonal" else k_overlap
-            rounds = [random_contents(n, m, k, rng, orthogonal=(kind == "orthogonal")) for _ in range(2)]
-            fragments = [{int(b)} for b in rng.choice(m, size=min(n_fragments, m), replace=False)]
-            for backend in backends:
-                for threshold in binary_thresholds:
-                    mem = CA3Memory(n, m, backend=backend, binary_threshold=threshold)
-                    for name, contents in zip(("fill", "overwrite"), rounds):
-                        for c, bits in enumerate(contents):
-                            mem.learn(c, bits)
-                        exact = np.mean([recalls_exactly(mem, c, bits) for c, bits in enumerate(contents)])
-                        precision, recall = fragment_scores(mem, contents, fragments)
-                        walls = [op.wall_s for op in mem.operations]
-                        rows.append({"n": n, "m": m, "contents": kind, "round": name, "backend": backend,
-                                     "synapses": _synapses(threshold), "exact_recall_by_cue": float(exact),
-                                     "content_precision": precision, "content_recall": recall,
-                                     "steps_per_op": mem.operation_steps,
-                                     "wall_ms_per_op": 1e3 * float(np.mean(walls))})
+    with progress(len(sizes) * 2 * len(backends) * len(binary_thresholds) * 2, "CA3 scaled stress",
+                  unit="round") as bar:
+        for n, m in sizes:
+            _stress_size(n, m, rng, rows, bar, backends, k_overlap, n_fragments, binary_thresholds)
     return rows
+
+
+def _stress_size(n, m, rng, rows, bar, backends, k_overlap, n_fragments, binary_thresholds) -> None:
+    """``scaled_stress`` for one size: each round's row appended, ``bar`` moved on."""
+    for kind in ("orthogonal", "overlapping"):
+        k = 1 if kind == "orthogonal" else k_overlap
+        rounds = [random_contents(n, m, k, rng, orthogonal=(kind == "orthogonal")) for _ in range(2)]
+        fragments = [{int(b)} for b in rng.choice(m, size=min(n_fragments, m), replace=False)]
+        for backend in backends:
+            for threshold in binary_thresholds:
+                mem = CA3Memory(n, m, backend=backend, binary_threshold=threshold)
+                for name, contents in zip(("fill", "overwrite"), rounds):
+                    for c, bits in enumerate(contents):
+                        mem.learn(c, bits)
+                    exact = np.mean([recalls_exactly(mem, c, bits) for c, bits in enumerate(contents)])
+                    precision, recall = fragment_scores(mem, contents, fragments)
+                    walls = [op.wall_s for op in mem.operations]
+                    rows.append({"n": n, "m": m, "contents": kind, "round": name, "backend": backend,
+                                 "synapses": _synapses(threshold), "exact_recall_by_cue": float(exact),
+                                 "content_precision": precision, "content_recall": recall,
+                                 "steps_per_op": mem.operation_steps,
+                                 "wall_ms_per_op": 1e3 * float(np.mean(walls))})
+                    bar.update()
 
 
 def workloads(sizes=((48, 48, 0.15), (128, 128, 0.2)), n_operations=400, backend="numba",

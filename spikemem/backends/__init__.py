@@ -63,7 +63,27 @@ def backend(name: str) -> Backend:
     return BACKENDS.get(name)
 
 
-def simulation(network, backend: str = "numba", **options):
+def simulation(network, backend: str = "numba", progress=None, check_memory=None, **options):
+    """Build ``network`` on ``backend`` (``_simulation``), once the memory estimate
+    says it fits.
+
+    ``progress``: None shows the compilation and run progress on a terminal or in a
+    notebook only, True / False force it (``spikemem.progress``). ``check_memory``:
+    False builds even what the memory estimate says cannot fit (``spikemem.sizing``;
+    None: unless ``SPIKEMEM_CHECK_MEMORY=0``)."""
+    from .. import progress as _progress, sizing
+    if sizing.checking(check_memory):      # before build(): drawing the synapses is what runs out
+        entry = BACKENDS.get(backend)
+        sizing.check(sizing.estimate(network, None, entry.name, {**entry.options, **options}.get("dtype")),
+                     f"network on '{entry.name}'")
+    with _progress.default(progress):
+        sim = _simulation(network, backend, **options)
+    sim.check_memory = check_memory
+    sim.progress = progress
+    return sim
+
+
+def _simulation(network, backend: str = "numba", **options):
     """Build ``network`` on ``backend``; all validation happens here, before any run."""
     entry = BACKENDS.get(backend)
     cls = entry.simulation_class()
@@ -88,13 +108,21 @@ def _check_options(backend: str, cls, options: dict) -> None:
 
 
 def simulate(network, duration, backend: str = "numba", progress=None, **options):
-    """Build, run for ``duration`` seconds and return the ``Result``."""
+    """Build, run for ``duration`` seconds and return the ``Result``; ``progress``
+    and ``check_memory`` (an option here) as for ``simulation``, which also checks
+    the monitors' recordings for ``duration``."""
     from brian2 import second
 
+    from .. import sizing
     from ..units import to_si
+    check_memory = options.pop("check_memory", None)
     duration = to_si(duration, "duration", second.dim)
     if not duration > 0:
         raise ModelError(f"duration must be positive, got {duration}")
-    sim = simulation(network, backend, **options)
+    if sizing.checking(check_memory):     # the recordings too, before anything is built
+        entry = BACKENDS.get(backend)
+        sizing.check(sizing.estimate(network, duration, entry.name, {**entry.options, **options}.get("dtype")),
+                     f"a run of {duration:g} s on '{backend}'")
+    sim = simulation(network, backend, progress=progress, check_memory=check_memory, **options)
     sim.run(duration, progress=progress)
     return sim.result()

@@ -61,6 +61,8 @@ class Simulation:
     registered_as: str | None = None    # the name it was asked for by (``brian2-cpp``, ``torch-float64``)
     packages: tuple = ()                # packages whose versions the provenance records
     chunk_steps: int | None = None      # steps per ``_advance`` while a progress bar is shown
+    check_memory: bool | None = None    # refuse a run whose recordings cannot fit (``spikemem.sizing``)
+    progress: bool | None = None        # ``run``'s default for ``progress`` (set by ``simulation()``)
 
     def __init__(self, built: BuiltNetwork, **options):
         """Every backend's constructor starts here: the network, the options it
@@ -124,10 +126,16 @@ class Simulation:
     def run(self, duration, progress=None, **options) -> None:
         """Simulate ``duration`` more seconds, continuing from where the last run stopped.
 
-        ``progress``: None shows a bar on a terminal only, True / False force it.
-        ``options`` are the backend's per-run options (the torch backend's ``inputs``).
+        ``progress``: None shows a bar on a terminal or in a notebook only, True /
+        False force it. ``options`` are the backend's per-run options (the torch
+        backend's ``inputs``). A run whose monitors would record more than this
+        machine's available memory is refused first (``check_memory``).
         """
         n_steps = self.steps_for(duration)
+        from .. import sizing
+        if sizing.checking(self.check_memory):
+            sizing.check_run(self.built, n_steps, self.step)
+        progress = self.progress if progress is None else progress
         t0 = time.perf_counter()
         self._prepare_run(n_steps, **options)
         end = self.step + n_steps

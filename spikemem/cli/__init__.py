@@ -9,6 +9,14 @@ interrupted run leaves DIR as it was.
 ``spikemem export nir|pynn``, ``spikemem check|quantize|map|emulate --target
 spinnaker|loihi``: the hardware commands (``spikemem.cli.hardware``).
 
+``spikemem plot result.h5 -o DIR``: the figures of a saved result
+(``spikemem.cli.plot``).
+
+Progress (compilation, simulation steps, experiments, emulation, mapping) is
+shown on a terminal or in a notebook, never in a pipe; ``--no-progress`` turns
+it off. A network or recording that cannot fit in the memory available is
+refused before any work (``spikemem.sizing``).
+
 ``spikemem bench cuba --backend B`` runs Brian2's CUBA benchmark network once
 and prints one row of timings (``--json`` for machine-readable output).
 
@@ -22,7 +30,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import bench, hardware, run
+from . import bench, hardware, plot, run
 from .common import PROG, CLIError, catalogue
 
 
@@ -35,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     run.add_parser(sub)
+    plot.add_parser(sub)
     bench.add_parser(sub)
     hardware.add_parsers(sub)             # check, quantize, map, emulate, export
     return parser
@@ -53,8 +62,10 @@ def main(argv=None) -> int:
     except SystemExit as e:             # --help, --version, usage errors
         return e.code if isinstance(e.code, int) else (0 if e.code is None else 2)
     from ..errors import ModelError
+    from ..progress import default
     try:
-        return args.func(args)
+        with default(False if getattr(args, "no_progress", False) else None):
+            return args.func(args)
     except (ModelError, CLIError, FileNotFoundError) as e:
         return _error(e)
     except KeyboardInterrupt:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import os
 
-from .common import CLIError, _check_duration, check_writable, experiment_model, load_target
+from .common import (CLIError, _check_duration, check_out_dir, check_writable, experiment_model, load_target,
+                     staged_dir)
 
 
 def _network(args):
@@ -55,6 +56,11 @@ def cmd_map(args) -> int:
 def cmd_emulate(args) -> int:
     target = _target(args)
     model = experiment_model(args.model)
+    if args.out is not None:
+        if model is not None and model.compare_backends:
+            raise CLIError(f"--out applies to network emulations; '{args.model}' compares its experiment's "
+                           f"answers, which it prints")
+        check_out_dir(args.out, args.force)
     if model is not None and model.compare_backends:   # the model's own experiment, answer by answer
         from ..registry import load_object
         if args.duration is not None:
@@ -71,11 +77,28 @@ def cmd_emulate(args) -> int:
                                                       network.dt))
         data, distance = emu.to_dict(), emu.distance
         lines = [f"{args.target}: {'identical spikes' if emu.identical else 'spikes differ'} from float64"]
+        if args.out is not None:
+            _write_emulation(args, emu, data)
     for pop, d in distance.items():
         lines.append(f"  {pop:12s} float64 {d['reference']:7d}  {args.target} {d['emulated']:7d}  same {d['same']:7d}"
                      f"  first difference at step {d['first_difference_step']}")
+    if args.out is not None:
+        lines.append(f"wrote {args.out}")
     _print(args, data, "\n".join(lines))
     return 0
+
+
+def _write_emulation(args, emu, data: dict) -> None:
+    """``emulate --out``: both results, the difference raster and the report, atomically."""
+    from .. import plot
+    with staged_dir(args.out, args.force) as tmp:
+        emu.reference.save(os.path.join(tmp, "reference.h5"))
+        emu.result.save(os.path.join(tmp, "result.h5"))
+        ax = plot.difference_raster(emu.reference, emu.result, labels=("float64", args.target))
+        plot.save_figure(ax.figure, os.path.join(tmp, "difference.png"))
+        with open(os.path.join(tmp, "emulation.json"), "w") as f:
+            json.dump(data, f, indent=1)
+            f.write("\n")
 
 
 def cmd_export(args) -> int:
@@ -145,9 +168,15 @@ def add_parsers(sub) -> None:
         _model_options(p, models)
         p.add_argument("--target", required=True, choices=[t.name for t in targets], help=target_help)
         p.add_argument("--json", action="store_true", help="print one JSON object")
+        p.add_argument("--no-progress", action="store_true",
+                       help="never show progress (default: on a terminal or in a notebook)")
         if name == "emulate":
             p.add_argument("--duration", type=float, default=None, metavar="S",
                            help="simulated time in seconds (default: 1.0)")
+            p.add_argument("--out", default=None, metavar="DIR",
+                           help="also write both results (reference.h5, result.h5), difference.png (spikes "
+                                "in both runs, only in float64, only on the target) and emulation.json")
+            p.add_argument("--force", action="store_true", help="replace DIR even if it exists and is not empty")
         p.set_defaults(func=func)
 
     export = sub.add_parser("export", help="write a model or network file for another tool",

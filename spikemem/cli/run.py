@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 
 from ..backends import backend as registered_backend
 from .common import (CLIError, _check_duration, _dtype_option, _finite, add_backend_options, catalogue,
@@ -23,7 +24,7 @@ def population_metrics(result, duration: float) -> dict:
 # ----------------------------------------------------------------- commands
 def cmd_run(args) -> int:
     from ..backends import simulation
-    from .. import plot
+    from .. import plot, progress, sizing
 
     registered_backend(args.backend)    # a ModelError listing the backends
     model = experiment_model(args.target)
@@ -37,9 +38,15 @@ def cmd_run(args) -> int:
     check_out_dir(args.out, args.force)
     network = load_target(args.target, n=args.n, seed=args.seed)
     _check_duration(args.duration, network.dt)
-    sim = simulation(network, args.backend, **_dtype_option(args.backend, args.dtype))   # all validation happens here
-    progress = False if args.no_progress else None
-    sim.run(args.duration, progress=progress)
+    dtype = _dtype_option(args.backend, args.dtype)
+    entry = registered_backend(args.backend)
+    estimate = sizing.estimate(network, args.duration, entry.name, {**entry.options, **dtype}.get("dtype"))
+    sizing.check(estimate, f"'{args.target}' for {args.duration:g} s on '{args.backend}'")
+    if progress.shown():
+        print(f"{args.target}: {estimate.neurons:,} neurons, {estimate.synapses:,} synapses, about "
+              f"{sizing.format_bytes(estimate.total)} of memory", file=sys.stderr)
+    sim = simulation(network, args.backend, **dtype)   # all validation happens here
+    sim.run(args.duration)
     result = sim.result()
     result.meta.setdefault("duration", args.duration)
     duration = float(result.meta["duration"])
@@ -56,10 +63,7 @@ def cmd_run(args) -> int:
     }
     with staged_dir(args.out, args.force) as tmp:
         result.save(os.path.join(tmp, "result.h5"))
-        plot.save_figure(plot.raster(result).figure, os.path.join(tmp, "raster.png"))
-        plot.save_figure(plot.population_rate(result).figure, os.path.join(tmp, "rate.png"))
-        if result.traces:
-            plot.save_figure(plot.traces(result).figure, os.path.join(tmp, "traces.png"))
+        plot.save_figures(result, tmp)
         with open(os.path.join(tmp, "metrics.json"), "w") as f:
             json.dump(metrics, f, indent=1)
             f.write("\n")
@@ -112,6 +116,6 @@ def add_parser(sub) -> None:
     run.add_argument("--force", action="store_true",
                      help="replace DIR even if it exists and is not empty")
     run.add_argument("--no-progress", action="store_true",
-                     help="never show a progress bar (default: only on a terminal)")
+                     help="never show progress (default: on a terminal or in a notebook)")
     add_backend_options(run)
     run.set_defaults(func=cmd_run)

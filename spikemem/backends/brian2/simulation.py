@@ -27,6 +27,7 @@ from brian2.units.fundamentalunits import get_unit
 from ...errors import ModelError
 from ...lowering import float_dtype, lower, prepare
 from ...network import BuiltPopulation
+from ...progress import status
 from ..contract import Simulation
 from ...results import SpikeTrain, Trace
 
@@ -141,7 +142,8 @@ class Brian2Simulation(Simulation):
         self.objects = None
         self.network = None
         if target in RUNTIME_TARGETS:
-            with brian2_settings(target, self.strict_float, built.dt, self.dtype):
+            with brian2_settings(target, self.strict_float, built.dt, self.dtype), \
+                    status(f"brian2-{target}: generating and compiling code"):
                 self.objects = lower(built, self.dtype)
                 self.network = prepare(_rewound(self.objects), target)
         else:

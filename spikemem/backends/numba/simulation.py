@@ -12,6 +12,7 @@ from numba import _helperlib
 from ...errors import ModelError
 from ...lowering import float_dtype, lower, prepare
 from ...network import BuiltPopulation
+from ...progress import status
 from ..contract import Simulation
 from . import engine
 
@@ -83,7 +84,8 @@ class NumbaSimulation(Simulation):
         with self._own_random_state():
             self.module.seed(built.seed)
         # compile (or load from numba's cache) now, so that run_s times the simulation only
-        self.module.run(0, 0, 0, *[self.values[a] for a in self.args])
+        with status(f"numba: compiling the kernel ({sum(p.size for p in built.populations.values()):,} neurons)"):
+            self.module.run(0, 0, 0, *[self.values[a] for a in self.args])
         self._built()
 
     # --- random numbers: a stream of its own

@@ -1,0 +1,141 @@
+"""The memory estimate (spikemem.sizing) and the refusals it drives, before any work."""
+import time
+
+import pytest
+
+from spikemem import sizing
+from spikemem.backends import simulate, simulation
+from spikemem.cli import main
+from spikemem.connectors import AllToAll, FixedNumberPre, FixedProbability, FromList, OneToOne
+from spikemem.errors import ModelError
+from spikemem.network import Network
+from spikemem.neurons import IF_curr_exp
+
+GiB = 1 << 30
+
+
+@pytest.fixture
+def machine_of(monkeypatch):
+    """Pretend this machine has ``n`` bytes available."""
+    def set_available(n):
+        monkeypatch.setattr(sizing, "available_memory", lambda: n)
+    return set_available
+
+
+def small_network(n=10):
+    net = Network()
+    net.population("a", n, IF_curr_exp())
+    net.connect("a", "a", FixedProbability(0.5), weight=0.1e-9)
+    return net
+
+
+def test_expected_synapses_per_connector():
+    assert sizing.expected_synapses(FixedProbability(0.1), 100, 200) == 2000
+    assert sizing.expected_synapses(AllToAll(), 30, 40) == 1200
+    assert sizing.expected_synapses(OneToOne(), 50, 50) == 50
+    assert sizing.expected_synapses(FixedNumberPre(5), 100, 40) == 200
+    assert sizing.expected_synapses(FromList([(0, 1), (1, 2), (2, 0)]), 3, 3) == 3
+
+
+def test_estimate_matches_the_built_network_and_reads_well():
+    net = small_network(200)
+    est = sizing.estimate(net)
+    built = len(net.build().projections[0].i)
+    assert abs(est.synapses - built) < 0.05 * built          # p * n^2 = 20,000
+    assert est.neurons == 200 and est.total == sum(p.bytes for p in est.parts)
+    text = repr(est)
+    assert text.startswith("Estimate: 200 neurons, 20,000 synapses") and "projection 'a_to_a_0'" in text
+
+
+def test_estimate_prices_monitors_by_duration():
+    net = small_network(100)
+    net.record_state("a", ("v", "isyn_exc"), every=2)
+    part = next(p for p in sizing.estimate(net, 1.0).parts if p.what.startswith("state monitor"))
+    # 10,000 steps of 0.1 ms, every 2nd recorded: 5,000 records x 100 neurons x 2 variables x 8 bytes
+    assert part.bytes == 5000 * 100 * 2 * 8
+    assert "v, isyn_exc, every 2 steps, 100 neurons x 5,000 records" in part.what
+    assert not any(p.what.startswith("state monitor") for p in sizing.estimate(net).parts)
+
+
+def test_network_that_cannot_fit_is_refused_by_name_in_well_under_a_second(machine_of, monkeypatch):
+    machine_of(16 * GiB)
+    net = Network()
+    net.population("big", 2_000_000, IF_curr_exp())
+    net.connect("big", "big", AllToAll(), weight=0.1e-9, name="dense")
+    monkeypatch.setattr(Network, "build", lambda self: pytest.fail("built before the memory check"))
+    t0 = time.perf_counter()
+    with pytest.raises(sizing.InsufficientMemory) as e:
+        simulation(net, "numba")
+    assert time.perf_counter() - t0 < 1.0
+    assert isinstance(e.value, ModelError)
+    msg = str(e.value)
+    assert "projection 'dense' (4,000,000,000,000 synapses" in msg and "16.0 GiB" in msg
+    assert "check_memory=False" in msg
+
+
+def test_monitor_that_cannot_fit_is_refused_before_allocation(machine_of):
+    net = small_network(1000)
+    net.record_state("a", "v")
+    sim = simulation(net, "numba")
+    machine_of(1 * GiB)
+    t0 = time.perf_counter()
+    with pytest.raises(sizing.InsufficientMemory) as e:
+        sim.run(1000.0)         # 10,000,000 steps x 1,000 neurons x 8 bytes = 80 GB
+    assert time.perf_counter() - t0 < 1.0
+    assert "state monitor on 'a' (v, every step, 1,000 neurons x 10,000,000 records) needs 74.5 GiB" in str(e.value)
+    assert sim.step == 0 and sim.values["st0__buf"].nbytes < 1e6     # nothing allocated, nothing run
+    sim.run(1e-3)               # a run that fits still runs
+    assert sim.step == 10
+
+
+def test_simulate_refuses_the_recording_before_building(machine_of, monkeypatch):
+    machine_of(1 * GiB)
+    net = small_network(1000)
+    net.record_state("a", "v")
+    monkeypatch.setattr(Network, "build", lambda self: pytest.fail("built before the memory check"))
+    with pytest.raises(ModelError, match="state monitor on 'a'"):
+        simulate(net, 1000.0)
+
+
+def test_check_memory_false_and_the_environment_variable_override(machine_of, monkeypatch):
+    machine_of(1)
+    with pytest.raises(sizing.InsufficientMemory):
+        simulation(small_network(), "numba")
+    sim = simulation(small_network(), "numba", check_memory=False)
+    sim.run(1e-3)
+    monkeypatch.setenv(sizing.ENV, "0")
+    simulate(small_network(), 1e-3)
+
+
+def test_available_memory_is_known_on_this_machine():
+    available = sizing.available_memory()
+    assert available is None or (isinstance(available, int) and available > 0)
+
+
+def test_cli_refuses_cuba_of_two_million_neurons_quickly(capsys, machine_of, tmp_path):
+    machine_of(64 * GiB)
+    t0 = time.perf_counter()
+    assert main(["run", "cuba", "--n", "2000000", "--out", str(tmp_path / "out")]) == 2
+    assert time.perf_counter() - t0 < 20.0       # (imports included, on a loaded machine)
+    err = capsys.readouterr().err
+    assert err.startswith("spikemem: error: 'cuba' for 1 s on 'numba' needs about")
+    assert "projection 'exc_exc' (51,200,000,000 synapses, 1,600,000 x 1,600,000)" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_malformed_connector_is_left_for_build_to_name():
+    for connector in (FixedProbability("half"), FixedNumberPre(-3)):
+        net = Network()
+        net.population("a", 10, IF_curr_exp())
+        net.connect("a", "a", connector, weight=0.1e-9, name="odd")
+        assert sizing.estimate(net).synapses == 0        # no error of the estimate's own
+
+
+def test_cli_run_that_fits_shows_its_size_where_progress_is_shown(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("SPIKEMEM_PROGRESS", "1")
+    assert main(["run", "cuba", "--n", "100", "--duration", "0.01", "--out", str(tmp_path / "a")]) == 0
+    err = capsys.readouterr().err
+    assert "cuba: 100 neurons, 200 synapses, about " in err and "100/100" in err     # size, then the steps
+    assert main(["run", "cuba", "--n", "100", "--duration", "0.01", "--out", str(tmp_path / "b"),
+                 "--no-progress"]) == 0
+    assert capsys.readouterr().err == ""
