@@ -415,8 +415,8 @@ class Network:
             deliver = ""
         else:     # a summed equation delivers by itself
             deliver = "" if syn["summed"] else f"{target}_post += w"
-        if proj.on_pre is None:       # a delivery of its own may give the weight any sign
-            self._check_sign(proj, post, target, w, syn, where)
+        if proj.on_pre is None or proj.on_pre.strip() == f"{target}_post += w":
+            self._check_sign(proj, post, target, w, syn, where)     # a delivery of its own may take any sign
         return BuiltProjection(proj.name, proj.pre, proj.post, i, j, w, steps, target, deliver.strip(), wdim,
                                syn["equations"], model.on_pre.strip(), model.on_post.strip(), model.method,
                                syn["namespace"], syn["state"], syn["dims"])

@@ -28,6 +28,11 @@ Templates (defaults in SI, PyNN's names and defaults where PyNN has the model):
                    currents or by rate projections into ``I``.
 =================  ==========================================================
 
+Checked at build for the templates (``template_of``): the parameters in
+``POSITIVE`` must be > 0, and weights take PyNN's sign (``SIGNS``): >= 0 on
+excitatory receptors and on conductances, <= 0 on the inhibitory current of
+the current-based templates. A model of one's own declares neither.
+
 Refractoriness: ``refractory_counting`` says how a model's refractory period
 becomes whole steps (``held_steps``): the steps after its spike step in which
 a neuron cannot fire and its ``(unless refractory)`` variables are held (the

@@ -52,7 +52,7 @@ def test_weights_that_vanish_or_plastic_rules_out_of_range_are_violations():
     net = Network(dt=1 * ms)
     net.spike_source("src", 2, [[0.001], [0.002]])
     net.population("p", 2, cell())
-    net.connect("src", "p", AllToAll(), weight=0.1 * nA, name="plastic_inh", receptor="inh",
+    net.connect("src", "p", AllToAll(), weight=-0.1 * nA, name="plastic_inh", receptor="inh",
                 synapse=stdp(w_min=-1 * nA, w_max=0 * nA))
     assert ("projection 'plastic_inh'", "plastic receptor") in {(v.where, v.what) for v in loihi.check(net)}
 
