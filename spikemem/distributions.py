@@ -44,23 +44,31 @@ class Uniform:
 
 @dataclass(frozen=True)
 class Normal:
+    """Normal values; with ``low`` and/or ``high``, clipped to them (PyNN's
+    ``normal_clipped_to_boundary``: a weight that keeps its receptor's sign)."""
     mean: float
     std: float
+    low: float | None = None
+    high: float | None = None
     dim: object = field(default=None, compare=False, repr=False)
 
     def __post_init__(self):
-        object.__setattr__(self, "dim", _common_dim("Normal", mean=self.mean, std=self.std))
-        object.__setattr__(self, "mean", to_si(self.mean, "Normal.mean"))
-        object.__setattr__(self, "std", to_si(self.std, "Normal.std"))
+        given = {k: getattr(self, k) for k in ("mean", "std", "low", "high") if getattr(self, k) is not None}
+        object.__setattr__(self, "dim", _common_dim("Normal", **given))
+        for k in given:
+            object.__setattr__(self, k, to_si(given[k], f"Normal.{k}"))
         if self.std < 0:
             raise ModelError(f"Normal: std must be >= 0, got {self.std}")
+        if self.low is not None and self.high is not None and self.high < self.low:
+            raise ModelError(f"Normal: high ({self.high}) < low ({self.low})")
 
     def sample(self, rng, n):
-        return rng.normal(self.mean, self.std, n)
+        x = rng.normal(self.mean, self.std, n)
+        return x if self.low is None and self.high is None else np.clip(x, self.low, self.high)
 
 
 DISTRIBUTIONS = {"Uniform": Uniform, "Normal": Normal}
-_FIELDS = {"Uniform": ("low", "high"), "Normal": ("mean", "std")}
+_FIELDS = {"Uniform": ("low", "high"), "Normal": ("mean", "std", "low", "high")}
 
 
 def resolve(value, n: int, rng, where: str, dim=None) -> np.ndarray:
@@ -83,7 +91,7 @@ def to_spec(value):
     """JSON-friendly description of a value (used by network files)."""
     if isinstance(value, (Uniform, Normal)):
         name = type(value).__name__
-        return {"dist": name, **{k: getattr(value, k) for k in _FIELDS[name]}}
+        return {"dist": name, **{k: getattr(value, k) for k in _FIELDS[name] if getattr(value, k) is not None}}
     if isinstance(value, InWeightUnits):
         return {"in_weight_units": value.value}
     if isinstance(value, np.ndarray):

@@ -20,7 +20,7 @@ def test_check_names_every_offender_and_refuses_before_work():
     found = {(v.where, v.what) for v in loihi.check(net)}
     assert {("population 'izh'", "neuron model"), ("population 'reset_high'", "v_thresh - v_reset"),
             ("population 'two_taus'", "tau_syn_E != tau_syn_I"), ("projection 'too_slow'", "delay"),
-            ("projection 'negative_exc'", "weight sign"), ("projection 'triplet'", "synapse model"),
+            ("projection 'triplet'", "synapse model"),
             ("population 'ok'", "current input"), ("population 'ok'", "recorded variables"),
             ("population 'long_refractory'", "refractory period")} <= found
     for v in loihi.check(net):
