@@ -297,3 +297,15 @@ def test_custom_models_custom_deliveries_have_no_sign_rule():
     net = lif_net()
     net.connect("src", "cell", OneToOne(), weight=1 * nA, receptor="inh", on_pre="isyn_inh_post -= w")
     net.build()
+
+
+def test_a_clipped_normal_keeps_the_receptors_sign_and_the_random_stream():
+    d = Normal(0.8 * nA, 0.3 * nA, low=0 * nA)
+    x = d.sample(np.random.default_rng(3), 10000)
+    np.testing.assert_array_equal(x, np.clip(Normal(0.8 * nA, 0.3 * nA).sample(np.random.default_rng(3), 10000),
+                                             0, None))
+    assert x.min() == 0
+    with pytest.raises(ModelError, match=r"Normal: high \(1e-09\) < low \(2e-09\)"):
+        Normal(1 * nA, 1 * nA, low=2 * nA, high=1 * nA)
+    with pytest.raises(ModelError, match=r"Normal\(.*low=-1. \* mvolt\).*different units"):
+        Normal(1 * nA, 1 * nA, low=-1 * mV)
