@@ -44,6 +44,10 @@ PLAUSIBLE = {second.dim: (1.0, "s", "ms"), volt.dim: (1.0, "V", "mV"), amp.dim: 
 #: a time step at or beyond this is implausible (0.1 meant as ms is 0.1 s)
 PLAUSIBLE_DT = 1e-2
 
+#: an implausible value at least this large looks like a number written in ms,
+#: mV, nA, ... (the warning then suggests that unit)
+HABITUAL = 1e-3
+
 
 def to_si(value, where: str, dim=None):
     """Return ``value`` as a float or float64 array in SI units.
@@ -103,8 +107,10 @@ def check_magnitude(value, where: str, dim, limit: float | None = None):
         return
     worst = float(v.flat[np.argmax(np.abs(v))])
     if abs(worst) > at or (dim is second.dim and abs(worst) >= at):
-        warnings.warn(f"{where} = {worst:g} {symbol}; did you mean {worst:g}*{meant}? "
-                      f"(bare numbers are SI)", UnitWarning, stacklevel=3)
+        # a number like 2 or -50 was probably written in the habitual unit; 2e-6 A was not
+        hint = f"did you mean {worst:g}*{meant}? " if abs(worst) >= HABITUAL else ""
+        warnings.warn(f"{where} = {worst:g} {symbol}, implausibly large; {hint}(bare numbers are SI)",
+                      UnitWarning, stacklevel=3)
 
 
 @dataclass(frozen=True)
