@@ -430,23 +430,23 @@ class Network:
             return
         rule = "<= 0" if sign < 0 else ">= 0"
         if sign < 0:
-            why = f"(PyNN's convention: inhibitory weights of the current-based '{post.model.name}' are negative)"
+            why = f"inhibitory weights of the current-based '{post.model.name}' are negative"
         elif target.startswith("gsyn"):
-            why = f"(PyNN's convention: the conductances of '{post.model.name}' are never negative)"
+            why = f"the conductances of '{post.model.name}' are never negative"
         else:
-            why = "(PyNN's convention: inhibition goes to receptor 'inh' with negative weights)"
-        wrong = sign * np.asarray(w) < 0
-        if np.any(wrong):
+            why = "inhibition goes to receptor 'inh' with negative weights"
+        wrong = np.asarray(w)[sign * np.asarray(w) < 0]
+        if wrong.size:
             raise ModelError(f"{where}: weights on receptor '{proj.receptor}' ('{target}') must be {rule}, "
-                             f"got {w[wrong][0]:g} ({int(wrong.sum())} of {w.size}) {why}")
-        # a plastic weight stays within [w_min, w_max]: the bound on the wrong side must respect the sign
+                             f"got {wrong[0]:g} ({wrong.size} of {np.size(w)}) (PyNN's convention: {why})")
+        # a plastic weight stays within [w_min, w_max]: the bound on the wrong side must keep the sign
         bound = "w_max" if sign < 0 else "w_min"
-        values = syn["namespace"].get(bound, syn["state"].get(bound))
-        if values is not None and np.any(sign * np.asarray(values) < 0):
-            bad = np.asarray(values)[sign * np.asarray(values) < 0].flat[0] if np.ndim(values) else values
+        values = np.asarray(syn["namespace"].get(bound, syn["state"].get(bound, np.zeros(0))))
+        wrong = values[sign * values < 0]
+        if wrong.size:
             raise ModelError(f"{where}: the synapse model's {bound} on receptor '{proj.receptor}' "
-                             f"('{target}') must be {rule}, got {bad:g}, so plastic weights keep "
-                             f"the receptor's sign {why}")
+                             f"('{target}') must be {rule}, got {wrong.flat[0]:g}, so that plastic weights "
+                             f"keep the receptor's sign (PyNN's convention: {why})")
 
     @staticmethod
     def _synapse_model(proj: Projection, target_dim, n, rng, where) -> dict:
