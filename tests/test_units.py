@@ -146,6 +146,11 @@ def test_weights_delays_conductances_and_currents_of_implausible_size_warn():
     net = Network()
     net.population("cell", 1, IF_curr_exp(), init={"v": -65})
     warns(net.build, "initial value of 'v' = -65 V", "-65*mV")
+    net = lif_net()
+    net.connect("src", "cell", OneToOne(), weight=2000 * nA, name="forcing")
+    with pytest.warns(UnitWarning, match=r"'forcing' weight = 2e-06 A, implausibly large; \(bare") as record:
+        net.build()
+    assert "did you mean" not in str(record[0].message)      # 2e-06 was not written in nA
 
 
 def test_bare_stdp_bounds_in_amperes_warn():
