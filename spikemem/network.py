@@ -21,7 +21,7 @@ from . import connectors as _conn
 from . import distributions as _dist
 from .equations import parse, resolve_params, ParsedModel
 from .errors import ModelError
-from .neurons import POSITIVE, SIGNS, NeuronModel, held_steps, template_of
+from .neurons import POSITIVE, NeuronModel, held_steps, template_of, weight_sign
 from .synapses import STATIC, SynapseModel
 from .units import PLAUSIBLE_DT, Quantity, check_magnitude, dim_of, keep_units, plain, to_si
 
@@ -424,8 +424,9 @@ class Network:
     @staticmethod
     def _check_sign(proj: Projection, post: BuiltPopulation, target, w, syn, where):
         """PyNN's sign convention on a template's receptors (``neurons.SIGNS``):
-        the weights, and a plastic rule's bounds, take the receptor's sign."""
-        sign = SIGNS.get(template_of(post.model), {}).get(target)
+        the weights, and a plastic rule's bounds, take the receptor's sign
+        (``Simulation.set`` holds written weights to it as well)."""
+        sign = weight_sign(post.model, target)
         if sign is None:
             return
         rule = "<= 0" if sign < 0 else ">= 0"

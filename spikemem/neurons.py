@@ -340,6 +340,13 @@ SIGNS = {"IF_curr_exp": _CURRENT_SIGNS, "Izhikevich": _CURRENT_SIGNS, "AdEx": _C
          "IF_cond_exp": _CONDUCTANCE_SIGNS, "IF_cond_exp_adaptive": _CONDUCTANCE_SIGNS}
 
 
+def weight_sign(model: NeuronModel, target: str) -> int | None:
+    """The sign (1 or -1) weights into ``target`` of ``model`` take by PyNN's
+    convention (``SIGNS``); None where there is no rule (custom models, other
+    variables)."""
+    return SIGNS.get(template_of(model), {}).get(target)
+
+
 def template_of(model: NeuronModel) -> str | None:
     """The template ``model`` is (its name, ``IF_cond_exp_adaptive`` included),
     with any parameters; None for a custom model."""

@@ -314,3 +314,15 @@ def test_a_clipped_normal_keeps_the_receptors_sign_and_the_random_stream():
         Normal(1 * nA, 1 * nA, low=2 * nA, high=1 * nA)
     with pytest.raises(ModelError, match=r"Normal\(.*low=-1. \* mvolt\).*different units"):
         Normal(1 * nA, 1 * nA, low=-1 * mV)
+
+
+@pytest.mark.parametrize("backend", ["numba", "brian2-numpy"])
+def test_weights_written_into_a_simulation_keep_the_receptors_sign(backend):
+    from spikemem.backends import simulation
+    net = lif_net()
+    net.connect("src", "cell", OneToOne(), weight=-1 * nA, receptor="inh", name="inh")
+    sim = simulation(net, backend)
+    with pytest.raises(ModelError, match=r"'inh'.w: weights into 'isyn_inh' must be <= 0 .*got 2e-09"):
+        sim.set("inh", "w", [-1 * nA, 2 * nA])
+    sim.set("inh", "w", [-1 * nA, -2 * nA])
+    np.testing.assert_allclose(sim.get("inh", "w"), [-1e-9, -2e-9])
