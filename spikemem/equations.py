@@ -55,11 +55,11 @@ def resolve_params(parsed: ParsedModel, model, overrides: dict, n: int, where: s
         raise ModelError(f"{where}: missing parameter(s) {missing}")
     out = {}
     for name, v in values.items():
-        at = f"{where} parameter '{name}'"
+        at, written = f"{where} parameter '{name}'", v
         if isinstance(v, InWeightUnits):
             v = v.si(parsed.dims[name], at)
         v = to_si(v, at, parsed.dims[name])
-        check_magnitude(v, at, parsed.dims[name])
+        check_magnitude(v, at, parsed.dims[name], written)
         if np.ndim(v) and np.size(v) != n:
             raise ModelError(f"{where} parameter '{name}': expected a scalar or {n} values, "
                              f"got shape {np.shape(v)}")

@@ -164,7 +164,7 @@ class Network:
         self.dt = to_si(dt, "Network dt", second.dim)
         if not self.dt > 0:
             raise ModelError(f"Network dt must be positive, got {self.dt}")
-        check_magnitude(self.dt, "Network dt", second.dim, PLAUSIBLE_DT)
+        check_magnitude(self.dt, "Network dt", second.dim, dt, PLAUSIBLE_DT)
         if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
             raise ModelError(f"Network seed must be an integer >= 0, got {seed!r}")
         self.seed = int(seed)
@@ -348,14 +348,14 @@ class Network:
             else:
                 init[var] = _dist.resolve(given.get(var, 0.0), pop.size, rng,
                                           f"{where} initial value of '{var}'", parsed.dims[var])
-                check_magnitude(init[var], f"{where} initial value of '{var}'", parsed.dims[var])
+                check_magnitude(init[var], f"{where} initial value of '{var}'", parsed.dims[var], given.get(var))
         refractory = model.refractory
         if isinstance(refractory, str):
             raise ModelError(f"{where}: refractory conditions as strings are not supported; give a duration")
         refractory = to_si(refractory, f"{where} refractory period", second.dim)
         if refractory < 0:
             raise ModelError(f"{where}: refractory period must be >= 0, got {refractory}")
-        check_magnitude(refractory, f"{where} refractory period", second.dim)
+        check_magnitude(refractory, f"{where} refractory period", second.dim, model.refractory)
         if model.threshold is None and model.reset is not None:
             raise ModelError(f"{where}: a reset needs a threshold")
         for var, target in model.receptors.items():
@@ -392,10 +392,10 @@ class Network:
             w = np.asarray(w_conn, dtype=float)
         else:
             raise ModelError(f"{where}: no weight given and the connector defines none")
-        check_magnitude(w, f"{where} weight", wdim)
+        check_magnitude(w, f"{where} weight", wdim, proj.weight)
         if proj.delay is not None:
             d = _dist.resolve(proj.delay, n, rng, f"{where} delay", second.dim)
-            check_magnitude(d, f"{where} delay", second.dim)
+            check_magnitude(d, f"{where} delay", second.dim, proj.delay)
         elif d_conn is not None:
             d = np.asarray(d_conn, dtype=float)
         else:
@@ -486,7 +486,7 @@ class Network:
             raise ModelError(f"{where}: '{inp.variable}' is not a state variable of the population")
         dim = pop.parsed.dims[inp.variable]
         values = to_si(inp.values, f"{where} values", dim)
-        check_magnitude(values, f"{where} values", dim)
+        check_magnitude(values, f"{where} values", dim, inp.values)
         values = np.asarray(values, dtype=float)
         if values.ndim == 1:
             values = np.repeat(values[:, None], pop.size, axis=1)

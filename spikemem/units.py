@@ -8,8 +8,9 @@ quantities keep their unit (``[5*ms, 20*ms]``); mixing units in one list is an
 error.
 
 A bare number written in PyNN's or Brian2's habitual unit (``tau_refrac=2``
-meaning 2 ms) is 2 s here. Values at or beyond these SI magnitudes raise a
-``UnitWarning`` naming the parameter and the value it probably meant:
+meaning 2 ms) is 2 s here. Bare numbers at or beyond these SI magnitudes
+raise a ``UnitWarning`` naming the parameter and the value it probably meant
+(a value written with a unit, ``4000*ms``, means what it says):
 
 ===========  ==============================================  =========  ========
 dimension    role                                            warns at   meant
@@ -94,11 +95,22 @@ def dim_of(value):
     return get_dimensions(value) if isinstance(value, Quantity) else None
 
 
-def check_magnitude(value, where: str, dim, limit: float | None = None):
+def has_unit(value) -> bool:
+    """Whether ``value`` was written with a unit: a quantity, a list holding
+    quantities, a distribution in units, or a template's ``InWeightUnits``."""
+    if isinstance(value, (Quantity, InWeightUnits)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(has_unit(v) for v in value)
+    return getattr(value, "dim", None) is not None and not isinstance(value, np.ndarray)
+
+
+def check_magnitude(value, where: str, dim, written=None, limit: float | None = None):
     """Warn (``UnitWarning``) when the SI ``value`` (a number or array) of
     dimension ``dim`` is implausible for it (see the module table; ``limit``
-    overrides its magnitude)."""
-    if dim not in PLAUSIBLE:
+    overrides its magnitude) and was ``written`` as a bare number: a value
+    written with its unit (``4000*ms``) means what it says."""
+    if dim not in PLAUSIBLE or has_unit(written):
         return
     at, symbol, meant = PLAUSIBLE[dim]
     at = at if limit is None else limit

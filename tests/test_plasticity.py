@@ -26,9 +26,6 @@ from spikemem.neurons import IF_cond_exp, IF_curr_exp, RateUnit
 from spikemem.plasticity import (anti_hebbian, diehl_cook_stdp, hebbian, normalize_weights, oja,
                                  spinnaker_stdp, stdp, triplet_stdp)
 
-# the forcing current (2 uA, see above) is meant: it fires a post neuron within one step
-pytestmark = pytest.mark.filterwarnings("ignore:projection 'forcing' weight:spikemem.errors.UnitWarning")
-
 DT = 1e-4
 BACKENDS = ["numba", "brian2-numpy"]
 

@@ -19,8 +19,6 @@ from spikemem.plasticity import stdp
 from test_plasticity import NUMPY_RTOL, assert_same_state
 
 DT = 1e-4
-# the kicks (2 uA) are meant: they fire a cell within one step
-pytestmark = pytest.mark.filterwarnings("ignore:projection 'kicks' weight:spikemem.errors.UnitWarning")
 BACKENDS = ["numba", "brian2-numpy"]
 CHUNK_ENDS = [100 * k for k in range(1, 10)]     # ends of 10 ms chunks, in steps
 KICKS = [99, 299, 599]                           # cell 0 is forced to fire in a chunk's last step

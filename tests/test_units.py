@@ -147,7 +147,7 @@ def test_weights_delays_conductances_and_currents_of_implausible_size_warn():
     net.population("cell", 1, IF_curr_exp(), init={"v": -65})
     warns(net.build, "initial value of 'v' = -65 V", "-65*mV")
     net = lif_net()
-    net.connect("src", "cell", OneToOne(), weight=2000 * nA, name="forcing")
+    net.connect("src", "cell", OneToOne(), weight=2e-6, name="forcing")
     with pytest.warns(UnitWarning, match=r"'forcing' weight = 2e-06 A, implausibly large; \(bare") as record:
         net.build()
     assert "did you mean" not in str(record[0].message)      # 2e-06 was not written in nA
@@ -157,6 +157,15 @@ def test_bare_stdp_bounds_in_amperes_warn():
     net = lif_net()
     net.connect("src", "cell", OneToOne(), weight=1 * nA, synapse=stdp(w_max=1.0), name="plastic")
     warns(net.build, "projection 'plastic' synapse model parameter 'w_max' = 1 A", "1*nA")
+
+
+def test_values_written_with_their_unit_mean_what_they_say():
+    net = lif_net(IF_curr_exp(tau_syn_E=4000 * ms, tau_refrac=2000 * ms))
+    net.connect("src", "cell", OneToOne(), weight=2000 * nA, delay=1500 * ms)
+    net.step_current("cell", 3000 * nA, 1 * ms)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UnitWarning)
+        net.build()
 
 
 def test_plausible_values_do_not_warn():
