@@ -40,7 +40,7 @@ _API = {
     # results
     "Result": "results", "SpikeTrain": "results", "Trace": "results",
     # errors
-    "ModelError": "errors",
+    "ModelError": "errors", "UnitWarning": "errors",
 }
 #: Brian2's units, the model language's (``sm.ms``, ``sm.mV``, ``sm.nA``, ...)
 _UNITS = ("second", "ms", "us", "Hz", "volt", "mV", "amp", "nA", "pA", "farad", "nF", "pF",

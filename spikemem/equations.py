@@ -13,7 +13,7 @@ from brian2 import Equations
 from brian2.equations.equations import DIFFERENTIAL_EQUATION, PARAMETER
 
 from .errors import ModelError
-from .units import to_si
+from .units import InWeightUnits, check_magnitude, to_si
 
 
 @dataclass
@@ -42,7 +42,8 @@ def parse(model, where: str) -> ParsedModel:
 
 
 def resolve_params(parsed: ParsedModel, model, overrides: dict, n: int, where: str) -> dict:
-    """Parameter name -> float (shared) or array of n (per neuron), in SI."""
+    """Parameter name -> float (shared) or array of n (per neuron), in SI;
+    a ``UnitWarning`` for a magnitude implausible for the parameter's unit."""
     values = {**model.params, **overrides}
     declared = set(parsed.constants) | {k for k in parsed.state
                                         if parsed.equations[k].type == PARAMETER}
@@ -54,7 +55,11 @@ def resolve_params(parsed: ParsedModel, model, overrides: dict, n: int, where: s
         raise ModelError(f"{where}: missing parameter(s) {missing}")
     out = {}
     for name, v in values.items():
-        v = to_si(v, f"{where} parameter '{name}'", parsed.dims[name])
+        at, written = f"{where} parameter '{name}'", v
+        if isinstance(v, InWeightUnits):
+            v = v.si(parsed.dims[name], at)
+        v = to_si(v, at, parsed.dims[name])
+        check_magnitude(v, at, parsed.dims[name], written)
         if np.ndim(v) and np.size(v) != n:
             raise ModelError(f"{where} parameter '{name}': expected a scalar or {n} values, "
                              f"got shape {np.shape(v)}")

@@ -22,9 +22,9 @@ from . import distributions as _dist
 from .describe import describe as _describe, summary_line
 from .equations import check_neuron_model, parse, resolve_params, ParsedModel
 from .errors import ModelError
-from .neurons import NeuronModel, held_steps
+from .neurons import POSITIVE, NeuronModel, held_steps, template_of, weight_sign
 from .synapses import STATIC, SynapseModel
-from .units import plain, to_si
+from .units import PLAUSIBLE_DT, Quantity, check_magnitude, dim_of, keep_units, plain, to_si
 
 FORMAT_VERSION = 1
 DELAY_ROUNDING = (None, "round", "floor", "ceil")
@@ -267,6 +267,7 @@ class Network:
         self.dt = to_si(dt, "Network dt", second.dim)
         if not self.dt > 0:
             raise ModelError(f"Network dt must be positive, got {self.dt}")
+        check_magnitude(self.dt, "Network dt", second.dim, dt, PLAUSIBLE_DT)
         if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
             raise ModelError(f"Network seed must be an integer >= 0, got {seed!r}")
         self.seed = int(seed)
@@ -316,8 +317,8 @@ class Network:
             if len(times) != size:
                 raise ModelError(f"population '{name}': {len(times)} spike lists for {size} neurons")
             ids = np.concatenate([np.full(len(t), k) for k, t in enumerate(times)]) if size else []
-            times = np.concatenate([to_si(np.asarray(t, float), f"population '{name}' spike times")
-                                    for t in times]) if size else []
+            times = np.concatenate([np.atleast_1d(to_si(t, f"population '{name}' spike times of neuron {k}",
+                                                        second.dim)) for k, t in enumerate(times)])
         times = np.atleast_1d(to_si(times, f"population '{name}' spike times", second.dim)).astype(float)
         ids = np.asarray(ids, dtype=np.int64).ravel()
         if times.shape != ids.shape:
@@ -411,21 +412,30 @@ class Network:
             raise ModelError(f"current input on a view of '{population}': an input sets '{variable}' in "
                              f"every neuron of its population; give the population and one value per "
                              f"neuron (values of shape (times, {self.populations[population].size}))")
-        inp = CurrentInput(population, np.atleast_1d(np.asarray(to_si(times, "current times"), float)),
-                           np.asarray(values, dtype=float) if not hasattr(values, "dim") else values,
-                           variable)
+        where = f"current input on '{population}'"
+        times = np.atleast_1d(np.asarray(to_si(times, f"{where} times", second.dim), float))
+        # values keep their unit until build() checks it against the driven variable's
+        if isinstance(values, (list, tuple)):
+            values = keep_units(values, f"{where} values")
+        if dim_of(values) is None:
+            values = np.asarray(to_si(values, f"{where} values"), dtype=float)
+        inp = CurrentInput(population, times, values, variable)
         self.inputs.append(inp)
         return inp
 
     def step_current(self, population, amplitude, start, stop=None, variable="i_offset"):
         """Constant ``amplitude`` from ``start`` to ``stop`` (seconds), zero otherwise."""
-        amp = to_si(amplitude, f"step current on '{population}'")
-        times = [0.0, to_si(start, "step current start")]
+        where = f"step current on '{population}'"
+        amp = to_si(amplitude, f"{where} amplitude")
+        times = [0.0, to_si(start, f"{where} start", second.dim)]
         values = [0.0 * np.asarray(amp), amp]
         if stop is not None:
-            times.append(to_si(stop, "step current stop"))
+            times.append(to_si(stop, f"{where} stop", second.dim))
             values.append(0.0 * np.asarray(amp))
-        return self.current(population, np.asarray(times), np.asarray(values), variable)
+        values = np.asarray(values)
+        if dim_of(amplitude) is not None:      # keep the unit for build() to check
+            values = Quantity(values, dim=dim_of(amplitude))
+        return self.current(population, np.asarray(times), values, variable)
 
     def _subset(self, population, ids, what):
         """(name, parent ids or None): ``ids`` index the population, or the view if one is given."""
@@ -490,11 +500,16 @@ class Network:
                                    spike_ids=pop.model.ids[order])
         if isinstance(pop.model, PoissonSource):
             return BuiltPopulation(pop.name, pop.size, "poisson",
-                                   rate=_dist.resolve(pop.model.rate, pop.size, rng, where + " rate"))
+                                   rate=_dist.resolve(pop.model.rate, pop.size, rng, where + " rate", hertz.dim))
         model = pop.model
         parsed = parse(model, where)
         check_neuron_model(parsed, model, where)
         params = resolve_params(parsed, model, pop.params, pop.size, where)
+        for name in POSITIVE.get(template_of(model), ()):
+            v = np.asarray(params[name])
+            if np.any(v <= 0):
+                raise ModelError(f"{where} parameter '{name}' must be > 0, got {v[v <= 0].flat[0]:g}"
+                                 f"{'' if v.ndim == 0 else ' for some neurons'}")
         init = {}
         given = {**model.init, **pop.init}
         for var in given:
@@ -506,12 +521,14 @@ class Network:
             else:
                 init[var] = _dist.resolve(given.get(var, 0.0), pop.size, rng,
                                           f"{where} initial value of '{var}'", parsed.dims[var])
+                check_magnitude(init[var], f"{where} initial value of '{var}'", parsed.dims[var], given.get(var))
         refractory = model.refractory
         if isinstance(refractory, str):
             raise ModelError(f"{where}: refractory conditions as strings are not supported; give a duration")
         refractory = to_si(refractory, f"{where} refractory period", second.dim)
         if refractory < 0:
             raise ModelError(f"{where}: refractory period must be >= 0, got {refractory}")
+        check_magnitude(refractory, f"{where} refractory period", second.dim, model.refractory)
         if model.threshold is None and model.reset is not None:
             raise ModelError(f"{where}: a reset needs a threshold")
         for var, target in model.receptors.items():
@@ -554,6 +571,7 @@ class Network:
             w = np.asarray(w_conn, dtype=float)
         else:
             raise ModelError(f"{where}: no weight given and the connector defines none")
+        check_magnitude(w, f"{where} weight", wdim, proj.weight)
         if proj.set_w is not None:      # drawn above all the same, so that later draws stay as they were
             if _synapses_fingerprint(i, j) != proj.set_w_synapses:
                 raise ModelError(f"{where}: its synapses are not those its weights were set for "
@@ -561,6 +579,7 @@ class Network:
             w = proj.set_w.copy()
         if proj.delay is not None:
             d = _dist.resolve(proj.delay, n, rng, f"{where} delay", second.dim)
+            check_magnitude(d, f"{where} delay", second.dim, proj.delay)
         elif d_conn is not None:
             d = np.asarray(d_conn, dtype=float)
         else:
@@ -580,9 +599,39 @@ class Network:
             deliver = ""
         else:     # a summed equation delivers by itself
             deliver = "" if syn["summed"] else f"{target}_post += w"
+        if proj.on_pre is None or proj.on_pre.strip() == f"{target}_post += w":
+            self._check_sign(proj, post, target, w, syn, where)     # a delivery of its own may take any sign
         return BuiltProjection(proj.name, proj.pre, proj.post, i, j, w, steps, target, deliver.strip(), wdim,
                                syn["equations"], model.on_pre.strip(), model.on_post.strip(), model.method,
                                syn["namespace"], syn["state"], syn["dims"])
+
+    @staticmethod
+    def _check_sign(proj: Projection, post: BuiltPopulation, target, w, syn, where):
+        """PyNN's sign convention on a template's receptors (``neurons.SIGNS``):
+        the weights, and a plastic rule's bounds, take the receptor's sign
+        (``Simulation.set`` holds written weights to it as well)."""
+        sign = weight_sign(post.model, target)
+        if sign is None:
+            return
+        rule = "<= 0" if sign < 0 else ">= 0"
+        if sign < 0:
+            why = f"inhibitory weights of the current-based '{post.model.name}' are negative"
+        elif target.startswith("gsyn"):
+            why = f"the conductances of '{post.model.name}' are never negative"
+        else:
+            why = "inhibition goes to receptor 'inh' with negative weights"
+        wrong = np.asarray(w)[sign * np.asarray(w) < 0]
+        if wrong.size:
+            raise ModelError(f"{where}: weights on receptor '{proj.receptor}' ('{target}') must be {rule}, "
+                             f"got {wrong[0]:g} ({wrong.size} of {np.size(w)}) (PyNN's convention: {why})")
+        # a plastic weight stays within [w_min, w_max]: the bound on the wrong side must keep the sign
+        bound = "w_max" if sign < 0 else "w_min"
+        values = np.asarray(syn["namespace"].get(bound, syn["state"].get(bound, np.zeros(0))))
+        wrong = values[sign * values < 0]
+        if wrong.size:
+            raise ModelError(f"{where}: the synapse model's {bound} on receptor '{proj.receptor}' "
+                             f"('{target}') must be {rule}, got {wrong.flat[0]:g}, so that plastic weights "
+                             f"keep the receptor's sign (PyNN's convention: {why})")
 
     @staticmethod
     def _synapse_model(proj: Projection, target_dim, n, rng, where) -> dict:
@@ -621,6 +670,7 @@ class Network:
             raise ModelError(f"{where}: '{inp.variable}' is not a state variable of the population")
         dim = pop.parsed.dims[inp.variable]
         values = to_si(inp.values, f"{where} values", dim)
+        check_magnitude(values, f"{where} values", dim, inp.values)
         values = np.asarray(values, dtype=float)
         if values.ndim == 1:
             values = np.repeat(values[:, None], pop.size, axis=1)

@@ -28,6 +28,11 @@ Templates (defaults in SI, PyNN's names and defaults where PyNN has the model):
                    currents or by rate projections into ``I``.
 =================  ==========================================================
 
+Checked at build for the templates (``template_of``): the parameters in
+``POSITIVE`` must be > 0, and weights take PyNN's sign (``SIGNS``): >= 0 on
+excitatory receptors and on conductances, <= 0 on the inhibitory current of
+the current-based templates. A model of one's own declares neither.
+
 Refractoriness: ``refractory_counting`` says how a model's refractory period
 becomes whole steps (``held_steps``): the steps after its spike step in which
 a neuron cannot fire and its ``(unless refractory)`` variables are held (the
@@ -315,3 +320,36 @@ def RateUnit(**params) -> NeuronModel:
 
 
 TEMPLATES = {f.__name__: f for f in (IF_curr_exp, IF_cond_exp, Izhikevich, AdEx, RateUnit)}
+
+_TAU_SYN = ("tau_syn_E", "tau_syn_I")
+_LIF = ("c_m", "tau_m") + _TAU_SYN
+
+#: the parameters a template divides by or takes as a time constant: zero or a
+#: negative value gives inf, NaN or a growing solution, so they must be > 0
+POSITIVE = {"IF_curr_exp": _LIF, "IF_cond_exp": _LIF, "IF_cond_exp_adaptive": _LIF + ("tau_vt",),
+            "Izhikevich": _TAU_SYN, "AdEx": ("C", "g_L", "delta_T", "tau_w") + _TAU_SYN, "RateUnit": ("tau",)}
+
+_CURRENT_SIGNS = {"isyn_exc": 1, "isyn_inh": -1}
+_CONDUCTANCE_SIGNS = {"gsyn_exc": 1, "gsyn_inh": 1}
+
+#: PyNN's sign convention: the sign of the weights into a template's receptor
+#: variables. Current-based templates add isyn_inh to the membrane, so
+#: inhibitory weights are <= 0; conductances are >= 0 on both receptors (the
+#: reversal potential gives the sign). Custom models have no rule.
+SIGNS = {"IF_curr_exp": _CURRENT_SIGNS, "Izhikevich": _CURRENT_SIGNS, "AdEx": _CURRENT_SIGNS,
+         "IF_cond_exp": _CONDUCTANCE_SIGNS, "IF_cond_exp_adaptive": _CONDUCTANCE_SIGNS}
+
+
+def weight_sign(model: NeuronModel, target: str) -> int | None:
+    """The sign (1 or -1) weights into ``target`` of ``model`` take by PyNN's
+    convention (``SIGNS``); None where there is no rule (custom models, other
+    variables)."""
+    return SIGNS.get(template_of(model), {}).get(target)
+
+
+def template_of(model: NeuronModel) -> str | None:
+    """The template ``model`` is (its name, ``IF_cond_exp_adaptive`` included),
+    with any parameters; None for a custom model."""
+    if model.name == "IF_cond_exp_adaptive":
+        return model.name if model.same_dynamics(IF_cond_exp(adaptive=True)) else None
+    return model.name if is_template(model, model.name) else None

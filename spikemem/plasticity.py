@@ -25,6 +25,15 @@ One pair moves a weight by ``A_plus * exp(-lag/tau_plus)`` (post after pre)
 or ``-A_minus * exp(-lag/tau_minus)`` (post before pre), clipped to
 ``[w_min, w_max]``; multiplicative dependence scales potentiation by
 ``(w_max - w)`` and depression by ``(w - w_min)``.
+
+Units: a parameter in units of the weight (``w_max``, the additive rule's
+``A_plus``) takes the projection's weight unit. Its default is PyNN's number in
+PyNN's unit of that weight (``InWeightUnits``): ``stdp()`` has w_max = 1 nA on
+a current synapse, 1 uS on a conductance, 1 on a dimensionless weight. A bare
+number given here is SI (``w_max=1`` is 1 A). On the inhibitory receptor of a
+current-based template the weights are negative (PyNN's sign convention,
+checked at build): give ``w_min <= w <= w_max <= 0``; potentiation then moves
+a weight towards ``w_max``, weaker inhibition.
 """
 from __future__ import annotations
 
@@ -33,6 +42,7 @@ from brian2 import ms
 
 from .errors import ModelError
 from .synapses import SynapseModel
+from .units import InWeightUnits, to_si
 
 _TRACE_OP = {"all": "+=", "nearest": "="}
 
@@ -43,16 +53,31 @@ def _pairing(pairing: str) -> str:
     return _TRACE_OP[pairing]
 
 
+def _positive(rule: str, **taus):
+    """Refuse time constants <= 0 (a trace would grow instead of decaying)."""
+    for name, tau in taus.items():
+        v = to_si(tau, f"{rule} {name}", ms.dim)
+        if np.any(np.asarray(v) <= 0):
+            raise ModelError(f"{rule}: {name} must be > 0, got {tau!r}")
+
+
 def stdp(weight_dependence: str = "additive", pairing: str = "all", scale_by_w_max: bool = False,
-         tau_plus=20 * ms, tau_minus=20 * ms, A_plus=0.01, A_minus=0.012, w_min=0.0, w_max=1.0):
+         tau_plus=20 * ms, tau_minus=20 * ms, A_plus=None, A_minus=None, w_min=0.0,
+         w_max=InWeightUnits(1.0)):
     """Pair STDP (PyNN ``STDPMechanism`` with ``SpikePairRule``).
 
     ``weight_dependence``: "additive" (A in units of the weight) or
     "multiplicative" (A dimensionless). ``scale_by_w_max``: sPyNNaker's
     convention for the additive rule, where A is a fraction of w_max
-    (dimensionless) and a pair moves the weight by ``A * w_max``.
+    (dimensionless) and a pair moves the weight by ``A * w_max``. Defaults:
+    PyNN's A_plus = 0.01, A_minus = 0.012 (in PyNN's weight unit for the
+    additive rule, see the module text) and w_max = 1 in PyNN's weight unit.
     """
     op = _pairing(pairing)
+    _positive("stdp", tau_plus=tau_plus, tau_minus=tau_minus)
+    in_weight = weight_dependence == "additive" and not scale_by_w_max
+    A_plus = (InWeightUnits(0.01) if in_weight else 0.01) if A_plus is None else A_plus
+    A_minus = (InWeightUnits(0.012) if in_weight else 0.012) if A_minus is None else A_minus
     if weight_dependence == "additive":
         a_unit = "1" if scale_by_w_max else "weight"
         scale = "*w_max" if scale_by_w_max else ""
@@ -88,8 +113,8 @@ def _pair_equations(a_unit: str) -> str:
         """
 
 
-def spinnaker_stdp(tau_plus=20 * ms, tau_minus=20 * ms, A_plus=0.01, A_minus=0.012, w_min=0.0, w_max=1.0,
-                   binary_threshold: float | None = None):
+def spinnaker_stdp(tau_plus=20 * ms, tau_minus=20 * ms, A_plus=0.01, A_minus=0.012, w_min=0.0,
+                   w_max=InWeightUnits(1.0), binary_threshold: float | None = None):
     """Pair STDP as sPyNNaker 7 computes it on the board (``STDPMechanism``
     with ``SpikePairRule`` and ``AdditiveWeightDependence``), for projections
     with a delay of one time step.
@@ -124,6 +149,7 @@ def spinnaker_stdp(tau_plus=20 * ms, tau_minus=20 * ms, A_plus=0.01, A_minus=0.0
     [w_min, w_max], else to w_min, so partial updates (a single pairing, the
     remainder a forgotten association leaves) never add up.
     """
+    _positive("spinnaker_stdp", tau_plus=tau_plus, tau_minus=tau_minus)
     params = dict(tau_plus=tau_plus, tau_minus=tau_minus, A_plus=A_plus, A_minus=A_minus, w_min=w_min, w_max=w_max)
     equations, settle, name = _pair_equations("1") + "pending : 1\n", "", "spinnaker_stdp"
     if binary_threshold is not None:
@@ -154,12 +180,15 @@ def spinnaker_stdp_potentiated(w, pending, A_plus, w_min, w_max, binary_threshol
 
 
 def triplet_stdp(pairing: str = "all", tau_plus=16.8 * ms, tau_minus=33.7 * ms, tau_x=101 * ms,
-                 tau_y=125 * ms, A2_plus=5e-10, A3_plus=6.2e-3, A2_minus=7e-3, A3_minus=2.3e-4,
-                 w_min=0.0, w_max=1.0):
+                 tau_y=125 * ms, A2_plus=InWeightUnits(5e-10), A3_plus=InWeightUnits(6.2e-3),
+                 A2_minus=InWeightUnits(7e-3), A3_minus=InWeightUnits(2.3e-4), w_min=0.0,
+                 w_max=InWeightUnits(1.0)):
     """Triplet STDP (Pfister and Gerstner 2006); defaults: their all-to-all
-    visual-cortex fit. Amplitudes are in units of the weight. The triplet
-    terms use the slow traces from *before* the current spike."""
+    visual-cortex fit, for w_max = 1 in PyNN's weight unit. Amplitudes are in
+    units of the weight. The triplet terms use the slow traces from *before*
+    the current spike."""
     op = _pairing(pairing)
+    _positive("triplet_stdp", tau_plus=tau_plus, tau_minus=tau_minus, tau_x=tau_x, tau_y=tau_y)
     return SynapseModel(
         name=f"triplet_stdp_{pairing}",
         equations="""
@@ -186,11 +215,13 @@ def triplet_stdp(pairing: str = "all", tau_plus=16.8 * ms, tau_minus=33.7 * ms, 
                     w_min=w_min, w_max=w_max))
 
 
-def diehl_cook_stdp(nu_pre=1e-4, nu_post=1e-2, tau_pre=20 * ms, tau_post1=20 * ms,
-                    tau_post2=40 * ms, w_max=1.0):
+def diehl_cook_stdp(nu_pre=InWeightUnits(1e-4), nu_post=InWeightUnits(1e-2), tau_pre=20 * ms,
+                    tau_post1=20 * ms, tau_post2=40 * ms, w_max=InWeightUnits(1.0)):
     """The learning rule of Diehl and Cook (2015): nearest-spike traces set to 1,
     depression ``nu_pre * post1`` at each pre spike, potentiation
-    ``nu_post * pre * post2`` (post2 from before this spike) at each post spike."""
+    ``nu_post * pre * post2`` (post2 from before this spike) at each post spike;
+    nu_pre, nu_post and w_max in units of the weight (defaults in PyNN's)."""
+    _positive("diehl_cook_stdp", tau_pre=tau_pre, tau_post1=tau_post1, tau_post2=tau_post2)
     return SynapseModel(
         name="diehl_cook_stdp",
         equations="""

@@ -70,7 +70,6 @@ def bad_network():
     net.population("long_refractory", 3, cell(tau_refrac=100 * ms))
     net.population("ok", 3, cell())
     net.connect("src", "ok", AllToAll(), weight=1 * nA, delay=64 * ms, name="too_slow")
-    net.connect("src", "ok", AllToAll(), weight=-1 * nA, name="negative_exc")
     net.connect("src", "two_taus", AllToAll(), weight=1 * nA, name="e2")
     net.connect("src", "two_taus", AllToAll(), weight=-1 * nA, receptor="inh", name="i2")
     net.connect("src", "ok", AllToAll(), weight=1 * nA, synapse=triplet_stdp(w_max=2 * nA), name="triplet")

@@ -20,10 +20,10 @@ def if_curr_exp_network(seed=3, n=120, n_in=40, duration=1.0, dt=0.1 * ms):
     net.population("cells", n, IF_curr_exp(tau_refrac=2 * ms, tau_syn_E=3 * ms, tau_syn_I=6 * ms),
                    init={"v": Normal(-60 * mV, 4 * mV)})
     step = float(dt)
-    net.connect("inp", "cells", FixedProbability(0.3), weight=Normal(0.8 * nA, 0.3 * nA),
+    net.connect("inp", "cells", FixedProbability(0.3), weight=Normal(0.8 * nA, 0.3 * nA, low=0 * nA),
                 delay=None, receptor="exc", name="feed")
     net.connect("cells", "cells", FixedProbability(0.1, allow_self=False),
-                weight=Normal(-0.6 * nA, 0.2 * nA), receptor="inh", name="recurrent_inh")
+                weight=Normal(-0.6 * nA, 0.2 * nA, high=0 * nA), receptor="inh", name="recurrent_inh")
     net.connect("cells", "cells", AllToAll(allow_self=False), weight=0.05 * nA,
                 receptor="exc", name="recurrent_exc")
     # heterogeneous delays: whole steps between 1 and 30

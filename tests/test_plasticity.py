@@ -11,6 +11,8 @@ neuron with a huge, fast current one step before the wanted firing step, so
 the post neuron fires exactly then and nowhere else. The plastic weights are
 too small to change that (the tests check the spike steps).
 """
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from brian2 import ms, mV, nA, nS
@@ -54,7 +56,9 @@ def pairing_network(pre_steps, post_steps, synapse, delay=1, w0=0.5 * nA, params
     net = Network(dt=DT, seed=1)
     net.spike_source("pre", n, [[s * DT for s in steps] for steps in pre_steps])
     net.spike_source("drive", n, [[(s - 1) * DT for s in steps] for steps in post_steps])
-    net.population("post", n, IF_curr_exp(tau_refrac=2 * ms, tau_syn_E=0.1 * ms))
+    # a copy of IF_curr_exp under another name, so no PyNN sign rule: its inhibitory current only
+    # shows when the plastic weights arrive, and the positive weights keep the rules' closed forms
+    net.population("post", n, replace(IF_curr_exp(tau_refrac=2 * ms, tau_syn_E=0.1 * ms), name="probe"))
     net.connect("drive", "post", OneToOne(), weight=2000 * nA, name="forcing")
     net.connect("pre", "post", OneToOne(), weight=w0, delay=delay * DT, synapse=synapse,
                 params=params, receptor="inh", name="plastic")

@@ -76,7 +76,7 @@ def test_trained_torch_weights_run_on_numba():
     torch = pytest.importorskip("torch")
     net = network()
     original = simulate(net, 50 * ms, "numba", progress=False)
-    sim = simulation(net, "torch", dtype="float64", device="cpu")
+    sim = simulation(net, "torch", dtype="float64", device="cpu", dale=True)   # weights keep PyNN's signs
     opt = torch.optim.Adam(sim.module.parameters(), lr=2e-10)
     for _ in range(3):                                   # drive every cell towards 5 spikes
         sim.module.reset_state()
@@ -85,6 +85,7 @@ def test_trained_torch_weights_run_on_numba():
         opt.zero_grad()
         loss.backward()
         opt.step()
+        sim.module.constrain_()
     trained = sim.weights()
     assert sorted(trained) == ["feed", "rec"]
     assert not np.allclose(trained["feed"], net.build().projections[0].w, rtol=1e-3, atol=0)

@@ -139,16 +139,11 @@ def delivery_violation(proj):
 
 
 def projection_violations(proj) -> list:
-    """Delays beyond Loihi's 6 bits, and weights of the wrong sign for the receptor."""
+    """Delays beyond Loihi's 6 bits. (Weights of the wrong sign for the receptor,
+    which Loihi's sign mode could not hold, are refused by ``Network.build``.)"""
     where, out = f"projection '{proj.name}'", []
     if proj.delay.size and proj.delay.max() - 1 > DELAY_MAX:
         out.append(Violation(where, "delay", f"{int(proj.delay.max())} steps", f"{DELAY_MAX + 1} steps",
                              "Loihi 1's synaptic delay is 6 bits: shorten the delay, use a larger dt, or "
                              "relay the spikes through a chain of neurons"))
-    wrong = proj.w < 0 if proj.target == "isyn_exc" else proj.w > 0
-    if np.any(wrong):
-        out.append(Violation(where, "weight sign", f"{int(wrong.sum())} weight(s) of the wrong sign "
-                             f"(e.g. {proj.w[wrong][0]:g} A)", "exc >= 0, inh <= 0",
-                             "Loihi's sign mode makes a synapse group excitatory or inhibitory: send "
-                             "negative weights to receptor 'inh' and positive ones to 'exc'"))
     return out

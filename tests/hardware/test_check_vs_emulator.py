@@ -50,12 +50,6 @@ def izhikevich():
     return net
 
 
-def negative_exc():
-    net = small()
-    net.connect("src", "p", OneToOne(), weight=-1 * nA, name="neg")
-    return net
-
-
 def two_taus():
     net = small(cell(tau_syn_I=8 * ms))
     net.connect("src", "p", OneToOne(), weight=-1 * nA, receptor="inh")
@@ -74,7 +68,7 @@ NETWORKS = {"random": lambda: random_network(0), "plastic": lambda: random_netwo
             "bad": bad_network, "delay_20": lambda: delay_network(20), "delay_200": lambda: delay_network(200),
             "poisson": poisson, "step_current": step_current, "isyn_monitor": isyn_monitor,
             "izhikevich": izhikevich, "board_cell": lambda: small(IF_curr_exp(integration="spinnaker")),
-            "i_offset": lambda: small(cell(i_offset=0.2 * nA)), "negative_exc": negative_exc,
+            "i_offset": lambda: small(cell(i_offset=0.2 * nA)),
             "two_taus": two_taus, "fine_step": fine_step,
             "reset_below_rest": lambda: reset_below_rest([-49e-3, -55e-3])}
 #: the SpiNNaker emulator records state; the board's PyNN export records spikes only

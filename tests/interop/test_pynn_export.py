@@ -22,7 +22,6 @@ def test_unsupported_pieces_are_all_listed(tmp_path):
     net.connect("s", "izh", OneToOne(), weight=1.0)
     net.connect("s", "lif", AllToAll(), weight=1 * nA, synapse=triplet_stdp(w_max=1e-9), name="trip")
     net.connect("s", "lif", OneToOne(), weight=1 * nA, on_pre="v_post += 1*mV", name="custom")
-    net.connect("s", "lif", OneToOne(), weight=-1 * nA, name="neg_exc")
     net.connect("s", "lif", OneToOne(), weight=1 * nA, synapse=stdp(pairing="nearest", w_max=1e-9),
                 name="nearest")
     net.step_current("lif", 1 * nA, 5 * ms)
@@ -32,7 +31,7 @@ def test_unsupported_pieces_are_all_listed(tmp_path):
         export_pynn(net, target, 0.01)
     msg = str(err.value)
     for piece in ("population 'izh'", "projection 's_to_izh_0'", "projection 'trip'", "projection 'custom'",
-                  "projection 'neg_exc'", "projection 'nearest'", "current input on 'lif'",
+                  "projection 'nearest'", "current input on 'lif'",
                   "state monitor on 'lif'"):
         assert piece in msg, piece
     assert not target.exists() and os.listdir(tmp_path) == []     # nothing written, no temp folder

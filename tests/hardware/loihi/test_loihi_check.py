@@ -20,7 +20,7 @@ def test_check_names_every_offender_and_refuses_before_work():
     found = {(v.where, v.what) for v in loihi.check(net)}
     assert {("population 'izh'", "neuron model"), ("population 'reset_high'", "v_thresh - v_reset"),
             ("population 'two_taus'", "tau_syn_E != tau_syn_I"), ("projection 'too_slow'", "delay"),
-            ("projection 'negative_exc'", "weight sign"), ("projection 'triplet'", "synapse model"),
+            ("projection 'triplet'", "synapse model"),
             ("population 'ok'", "current input"), ("population 'ok'", "recorded variables"),
             ("population 'long_refractory'", "refractory period")} <= found
     for v in loihi.check(net):
@@ -52,7 +52,7 @@ def test_weights_that_vanish_or_plastic_rules_out_of_range_are_violations():
     net = Network(dt=1 * ms)
     net.spike_source("src", 2, [[0.001], [0.002]])
     net.population("p", 2, cell())
-    net.connect("src", "p", AllToAll(), weight=0.1 * nA, name="plastic_inh", receptor="inh",
+    net.connect("src", "p", AllToAll(), weight=-0.1 * nA, name="plastic_inh", receptor="inh",
                 synapse=stdp(w_min=-1 * nA, w_max=0 * nA))
     assert ("projection 'plastic_inh'", "plastic receptor") in {(v.where, v.what) for v in loihi.check(net)}
 
