@@ -132,9 +132,10 @@ def test_delay_in_steps_moves_the_current_jump(delays):
     assert trace.unit == "A"
     for c, d in enumerate(delays):
         nonzero = np.flatnonzero(trace.values[:, c])
-        assert nonzero[0] == t_spike + d          # spike at step n acts at step n + d
-        # delivered before the update, so the first sample has decayed for one step
-        assert trace.values[t_spike + d, c] == pytest.approx(w * np.exp(-DT / 5e-3), rel=1e-12)
+        # spike at step n acts at step n + d, after that step's record (the
+        # state at its start) and before its update: the next record has decayed
+        assert nonzero[0] == t_spike + d + 1
+        assert trace.values[t_spike + d + 1, c] == pytest.approx(w * np.exp(-DT / 5e-3), rel=1e-12)
 
 
 # ---------------------------------------------------------------- continuation

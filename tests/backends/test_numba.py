@@ -44,9 +44,10 @@ def test_delay_acts_exactly_d_steps_later():
     sim.run(3e-3)
     trace = sim.result().traces["cell.isyn_exc"].values[:, 0]
     first = int(np.flatnonzero(trace > 0)[0])
-    # Delivered at the start of step 17, then decays during that step's update.
-    assert first == 17
-    assert trace[17] == np.exp(-0.1 / 5) * 1e-9 or abs(trace[17] - np.exp(-0.02) * 1e-9) < 1e-21
+    # Delivered at the start of step 17, after that step's record (the state
+    # at t = 17 dt), then decays during its update: the record of step 18.
+    assert first == 18
+    assert trace[18] == np.exp(-0.1 / 5) * 1e-9 or abs(trace[18] - np.exp(-0.02) * 1e-9) < 1e-21
 
 
 def test_full_spike_buffers_are_emptied_without_losing_spikes(monkeypatch):
