@@ -122,7 +122,7 @@ def spiking_network(seed):
         rule = RULES[int(rng.integers(len(RULES)))] if receptor == "exc" else "static"
         if rule == "depressing" and (template in CONDUCTANCE):
             rule = "static"
-        scale = 1.0 if pre == "inp" else 0.3
+        scale = 3.0 if pre == "inp" else 0.3
         sign = -1.0 if receptor == "inh" and template not in CONDUCTANCE else 1.0
         synapse = _rule(rule, hi * unit, unit)
         name = f"p{k}"
