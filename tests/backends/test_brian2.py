@@ -99,12 +99,12 @@ def test_lif_step_current_spikes_at_analytic_times(lif_built, target):
     assert np.all(np.abs(isi - (TAU_REFRAC + t_cross)) <= 2 * DT)
     assert np.all(spikes.ids == 0) and spikes.n == 1
 
-    # Exact integration: the sample at t (recorded at 'end' of step t/dt, i.e.
-    # after that step's update) is v at t + dt.
+    # Exact integration: the sample at t (recorded at the start of step t/dt,
+    # as Brian2's StateMonitor records) is v at t.
     trace = res.traces["p.v"]
     assert trace.unit == "V" and trace.values.shape == (1000, 1)
     k = np.arange(int(round(T_ON / DT)), int(round(spikes.times[0] / DT)))
-    expected = V_REST + ri * (1 - np.exp(-((k + 1) * DT - T_ON) / TAU_M))
+    expected = V_REST + ri * (1 - np.exp(-(k * DT - T_ON) / TAU_M))
     np.testing.assert_allclose(trace.values[k, 0], expected, rtol=0, atol=1e-12)
     assert np.all(trace.values[:int(round(T_ON / DT)), 0] == V_REST)
 
