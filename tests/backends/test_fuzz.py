@@ -4,9 +4,9 @@ Each seed draws a small network: neuron templates, connectors, plasticity
 rules, per-synapse delays of 1-40 steps, driven by spike-source arrays (a
 Poisson source draws from each backend's own stream), and runs it twice with
 ``set``, ``set_spikes`` and ``normalize_weights`` in between. numba and
-torch-float64 (CPU) must agree bit for bit in spikes, traces and final state;
-numba and brian2-cython in spikes. A few seeds run by default, more under
-``-m slow``.
+torch-float64 (CPU, per-synapse delivery) must agree bit for bit in spikes,
+traces and final state; numba and brian2-cython in spikes. A few seeds run
+by default, more under ``-m slow``.
 """
 import numpy as np
 import pytest
@@ -139,8 +139,12 @@ def spiking_network(seed):
     return net, changes
 
 
+#: per-synapse delivery: the torch backend's delivery in numba's order
+OPTIONS = {"torch-float64": {"weights": "synapses"}}
+
+
 def _run(net, changes, backend):
-    sim = simulation(net, backend)
+    sim = simulation(net, backend, **OPTIONS.get(backend, {}))
     sim.run(RUN, progress=False)
     pop, values = changes["v"]
     sim.set(pop, "v", values)
@@ -207,7 +211,7 @@ def test_random_spiking_networks_brian2_cython_spikes_are_numbas(seed):
 def test_rate_rules_torch_float64_and_brian2_cython_are_numba_bit_for_bit(seed):
     results = {}
     for backend in ("numba", "torch-float64", "brian2-cython"):
-        sim = simulation(rate_network(seed), backend)
+        sim = simulation(rate_network(seed), backend, **OPTIONS.get(backend, {}))
         sim.run(50 * ms, progress=False)
         sim.set("x", "i_offset", np.linspace(0.2, 0.8, 5))
         sim.run(50 * ms, progress=False)
@@ -233,7 +237,7 @@ def test_izhikevich_with_delays_torch_adds_in_numbas_order():
     net.record_spikes("cells")
     net.record_state("cells", "isyn_exc", ids=range(20))
     a = simulation(net, "numba")
-    b = simulation(net, "torch-float64")
+    b = simulation(net, "torch-float64", weights="synapses")
     for sim in (a, b):
         sim.run(0.3, progress=False)
     ra, rb = a.result(), b.result()

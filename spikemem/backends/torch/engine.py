@@ -181,9 +181,8 @@ class ProjectionCode:
         if mode == "auto":
             entries = self.n_pre * self.n_post
             dense = entries <= DENSE_LIMIT or proj.i.size >= DENSE_FRACTION * entries
-            # many distinct delays: one gather beats a matrix product per delay;
-            # float64 on the CPU is the reference: numba's order of additions
-            per_synapse = self.plastic or len(self.groups) > 2 or engine.exact_order
+            # many distinct delays: one gather beats a matrix product per delay
+            per_synapse = self.plastic or len(self.groups) > 2
             mode = "synapses" if per_synapse else ("dense" if dense else "sparse")
         if self.plastic and mode != "synapses":
             raise ModelError(f"projection '{proj.name}': a plastic projection delivers per synapse; "
@@ -273,9 +272,6 @@ class TorchNetwork(nn.Module):
             raise ModelError(f"torch backend: batch must be an integer >= 1, got {batch!r}")
         self.built, self.batch, self.dt = built, int(batch), built.dt
         self.device, self.dtype = torch.device(device), dtype
-        # float64 on the CPU: sums in the numba engine's order (per-synapse
-        # delivery), so that the spikes are numba's bit for bit
-        self.exact_order = dtype == torch.float64 and self.device.type == "cpu"
         self.surrogate = self._check_surrogate(surrogate)
         self.trial_params = self._check_trial_params(trial_params or {})
         modes = self._check_modes(weights)
