@@ -62,12 +62,12 @@ def _connector(rng, kind, n_pre, n_post):
 
 CONNECTORS = ["OneToOne", "AllToAll", "FixedProbability", "FixedNumberPre", "FixedNumberPost", "FromList",
               "FromMatrix", "DistanceKernel"]
-#: spike-timing rules (A in units of the weight, scaled by ``unit``)
+#: spike-timing rules, and a model that delivers in its own on_pre
 RULES = ["static", "stdp_additive", "stdp_multiplicative", "spinnaker_stdp", "triplet_stdp", "diehl_cook_stdp",
          "depressing"]
 
 
-def _rule(name, w_max, unit):
+def _rule(name, w_max):
     """The rule's synapse model, or None for a static projection."""
     if name == "stdp_additive":
         return stdp(A_plus=0.05 * w_max, A_minus=0.06 * w_max, w_max=w_max)
@@ -124,7 +124,7 @@ def spiking_network(seed):
             rule = "static"
         scale = 3.0 if pre == "inp" else 0.3
         sign = -1.0 if receptor == "inh" and template not in CONDUCTANCE else 1.0
-        synapse = _rule(rule, hi * unit, unit)
+        synapse = _rule(rule, hi * unit)
         name = f"p{k}"
         net.connect(pre, post, connector, weight=sign * scale * float(rng.uniform(lo, hi)) * unit,
                     receptor=receptor, synapse=synapse, name=name)
