@@ -10,7 +10,9 @@ Schedule (shared by every backend, see docs/developer/architecture.md): inputs a
 synaptic delivery 'before_groups', state update 'groups', 'thresholds',
 'resets'; then 'after_resets' the clock-driven synaptic equations and the
 synapse models' on_pre and on_post statements for this step's spikes (see
-``spikemem.synapses``); recording at 'end'. Delivery before the update means a spike emitted
+``spikemem.synapses``); spikes recorded at the threshold, states at 'start'
+after the inputs (Brian2's default: the record of step k is the state at
+t = k * dt, the first one the initial state). Delivery before the update means a spike emitted
 at step n with a delay of d steps acts at step n + d; Brian2 pushes a spike
 into its queue one step after the threshold, so its delay is (d - 1) * dt.
 """
@@ -33,6 +35,7 @@ class Brian2Objects:
     groups: dict = field(default_factory=dict)        # population name -> group
     synapses: list = field(default_factory=list)      # in projection order
     inputs: list = field(default_factory=list)        # run_regularly objects
+    input_tables: list = field(default_factory=list)  # their values: (steps, neurons) SI arrays
     spike_monitors: dict = field(default_factory=dict)
     state_monitors: list = field(default_factory=list)
     namespaces: dict = field(default_factory=dict)    # population name -> shared constants
@@ -183,19 +186,27 @@ def _objects(built: BuiltNetwork, dtype) -> Brian2Objects:
             table[start:] = inp.values[s]
         # Before the first change the variable keeps its initial value.
         table[:int(inp.steps[0])] = built.populations[inp.population].init[inp.variable]
-        dim = group.variables[inp.variable].dim
-        ta = b2.TimedArray(_q(table, dim), dt=built.dt * second, name=f"input_{k}_values")
-        group.namespace[f"input_{k}_values"] = ta
+        set_input_table(group, k, inp.variable, table, built.dt)
         op = group.run_regularly(f"{inp.variable} = input_{k}_values(t, i)", when="start",
                                  order=k, name=f"input_{k}")
         out.inputs.append(op)
+        out.input_tables.append(table)
     for name in built.spike_monitors:
         out.spike_monitors[name] = b2.SpikeMonitor(out.groups[name], name=f"spikemon_{name}")
     for k, m in enumerate(built.state_monitors):
         out.state_monitors.append(b2.StateMonitor(out.groups[m.population], list(m.variables),
                                                   record=m.ids, dt=m.every * built.dt * second,
-                                                  when="end", name=f"statemon_{k}"))
+                                                  when="start", order=len(built.inputs),
+                                                  name=f"statemon_{k}"))
     return out
+
+
+def set_input_table(group, k: int, variable: str, table: np.ndarray, dt: float):
+    """Input ``k``'s values (SI), one row per step from step 0 (the last row
+    holds on), as the TimedArray its run_regularly reads every step."""
+    dim = group.variables[variable].dim
+    group.namespace[f"input_{k}_values"] = b2.TimedArray(_q(table, dim), dt=dt * second,
+                                                         name=f"input_{k}_values")
 
 
 def prepare(objects: Brian2Objects, target: str = "numpy") -> b2.Network:

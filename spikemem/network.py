@@ -468,6 +468,12 @@ class Network:
             variables = (variables,)
         if not isinstance(every, (int, np.integer)) or every < 1:
             raise ModelError(f"state monitor on '{population}': every must be an integer >= 1, got {every!r}")
+        for m in self.monitors:       # a result holds one trace per population and variable
+            again = [v for v in variables if isinstance(m, StateMonitor) and m.population == population
+                     and v in m.variables]
+            if again:
+                raise ModelError(f"state monitor on '{population}': {again[0]!r} is already recorded; "
+                                 f"record it once, with every neuron wanted in ids=")
         self.monitors.append(StateMonitor(population, tuple(variables), ids, int(every)))
 
     # --- instance

@@ -94,10 +94,11 @@ def test_pair_stdp_closed_form_over_lags(backend, delay):
     post = [[100 + L] for L in LAGS]
     syn = stdp(tau_plus=2 * ms, tau_minus=3 * ms, A_plus=0.1 * nA, A_minus=0.12 * nA, w_max=1 * nA)
     w, sim = run_pairs(pairing_network(pre, post, syn, delay=delay, w0=0.5 * nA), backend, post, 200)
-    # the delay postpones the current only: it reaches the post neurons at step 100 + delay
+    # the delay postpones the current only: it reaches the post neurons at step
+    # 100 + delay, the record of the next step's start
     isyn = sim.result().traces["post.isyn_inh"].values
     first = np.argmax(isyn != 0, axis=0)
-    np.testing.assert_array_equal(first, 100 + delay)
+    np.testing.assert_array_equal(first, 101 + delay)
     L = np.asarray(LAGS, float)
     expected = np.where(L >= 0, w0 + A_plus * np.exp(-L * DT / tau_plus),
                         w0 - A_minus * np.exp(L * DT / tau_minus))
@@ -498,8 +499,8 @@ def test_spinnaker_stdp_closed_form(backend):
     # each pre spike is delivered (one step later) with the weight it has just set
     isyn = sim.result().traces["post.isyn_inh"].values
     decay = np.exp(-DT / 5e-3)                   # IF_curr_exp's default tau_syn_I
-    np.testing.assert_allclose(isyn[161, 0] / decay - isyn[160, 0], w[0], rtol=1e-9)
-    np.testing.assert_allclose(isyn[101, 0] / decay - isyn[100, 0], w0[0], rtol=1e-9)
+    np.testing.assert_allclose(isyn[162, 0] / decay - isyn[161, 0], w[0], rtol=1e-9)
+    np.testing.assert_allclose(isyn[102, 0] / decay - isyn[101, 0], w0[0], rtol=1e-9)
 
 
 def spinnaker_reference(pre, post, w, n_steps, w_min=0.0, w_max=W_MAX):

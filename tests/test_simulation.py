@@ -292,11 +292,12 @@ def relay_network(delays=(1, 4, 9)):
 
 
 def _arrivals(sim):
-    """(step, cell) where a cell's current jumps up (a spike arrives)."""
+    """(step, cell) where a cell's current jumps up (a spike arrives): the record
+    after the arrival, that of the next step's start."""
     isyn = sim.result().traces["cells.isyn_exc"].values
     prev = np.vstack([np.zeros((1, isyn.shape[1])), isyn[:-1]])
     steps, cells = np.nonzero(isyn > prev)
-    return sorted(zip(steps.tolist(), cells.tolist()))
+    return sorted(zip((steps - 1).tolist(), cells.tolist()))
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

@@ -43,9 +43,10 @@ def test_a_model_delivering_in_its_own_on_pre_delivers_once(backend):
     isyn = sim.result().traces["post.isyn_exc"].values
     # one delivery of U*x*w with x = 1: the current jumps by U*W, not U*W + W
     assert isyn[:, 0].max() == pytest.approx(float(U * W), rel=1e-12)
-    # the neuron feels it as it feels one delivery of one step's delay: from step 11 on
-    # the two currents are the same (the model's on_pre runs in the spike step itself)
-    np.testing.assert_allclose(isyn[11:, 0], isyn[11:, 1], rtol=1e-12)
+    # the neuron feels it as it feels one delivery of one step's delay: from the
+    # record of step 12 on the two currents are the same (the model's on_pre runs
+    # in the spike step itself, the delivery before step 11's update)
+    np.testing.assert_allclose(isyn[12:, 0], isyn[12:, 1], rtol=1e-12)
     assert sim.get("model", "x")[0] == pytest.approx(1 - U, rel=1e-3)
 
 

@@ -63,6 +63,7 @@ class LoihiSimulation(Simulation):
             self._probe[id(mon)] = np.arange(len(comps), len(comps) + c.size)
             comps.extend(c.tolist())
         self.emulator.probe_comp = np.asarray(comps, np.int64)
+        self._starts = {}                    # step -> probed v when an _advance began there
         self._built()
 
     @property
@@ -71,13 +72,27 @@ class LoihiSimulation(Simulation):
 
     # --- the run loop's hooks
     def _advance(self, stop, report):
+        self._starts[self.step] = self.emulator.v[self.emulator.probe_comp].copy()
         self.emulator.run(stop - self.step)        # empties its own spike buffer as it goes
         return self.emulator.step
+
+    def _probed_at_step_starts(self):
+        """Probed v (steps, compartments) at the start of each step, as Brian2
+        records: the probe after the step before, or where a run began (after a
+        ``set`` perhaps), the state it began with."""
+        after, _ = self.emulator.probe_table()
+        if not after.shape[0]:
+            return after
+        start = np.concatenate([after[:1], after[:-1]])
+        for step, v in self._starts.items():
+            if step < start.shape[0]:
+                start[step] = v
+        return start
 
     def _recorded(self, **which):
         table = self.emulator.spike_table()
         spikes = self._spike_trains({name: ([steps], [ids]) for name, (steps, ids) in table.items()})
-        v_all, _ = self.emulator.probe_table()
+        v_all = self._probed_at_step_starts()
         buffers = []
         for mon in self.built.state_monitors:
             pop = self.lnet.populations[mon.population]

@@ -108,6 +108,13 @@ def run_ticks(s0, s1, RL, one, X, C, Tref, timer, shift, ring, post_rule, ph_cou
     for step in range(s0, s1):
         if sp_n[0] + G > sp_step.shape[0]:
             return step
+        # 0. state recording at the tick's start (as sPyNNaker and Brian2), SI units
+        for m in range(rec_every.shape[0]):
+            if step % rec_every[m] == 0:
+                base = rec_off[m] + rec_cnt[m] * (rec_hi[m] - rec_lo[m])
+                for e in range(rec_lo[m], rec_hi[m]):
+                    rec_buf[base + e - rec_lo[m]] = X[rec_var[e], rec_gid[e]] * rec_scale[rec_var[e]]
+                rec_cnt[m] += 1
         slot = step % RL
         # 1. ring buffers of this tick -> synaptic inputs
         for n in range(N):
@@ -168,14 +175,8 @@ def run_ticks(s0, s1, RL, one, X, C, Tref, timer, shift, ring, post_rule, ph_cou
                     syn_w[s] = w
                 k2 = (step + d) % RL
                 ring[r, j, k2] = _sat16(ring[r, j, k2] + w)
-        # 5. recording (end of the step, after reset and decay), SI units
+        # 5. spike recording
         for q in range(nsp):
             sp_step[sp_n[0]], sp_gid[sp_n[0]] = step, spiked[q]
             sp_n[0] += 1
-        for m in range(rec_every.shape[0]):
-            if step % rec_every[m] == 0:
-                base = rec_off[m] + rec_cnt[m] * (rec_hi[m] - rec_lo[m])
-                for e in range(rec_lo[m], rec_hi[m]):
-                    rec_buf[base + e - rec_lo[m]] = X[rec_var[e], rec_gid[e]] * rec_scale[rec_var[e]]
-                rec_cnt[m] += 1
     return s1

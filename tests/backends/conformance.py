@@ -105,6 +105,33 @@ def a_second_run_continues_the_first(name):
                                   split.result().traces["cells.v"].values)
 
 
+def records_states_as_brian2(name):
+    """Record k of a state monitor is the state at the start of step k (t = k * dt,
+    Brian2's StateMonitor): the first is the initial state, the first of a
+    second run the state that run starts from (after a ``set``); every record
+    is numba's where the backend promises numba's spikes."""
+    exact = backend(name).capabilities.spikes_as_numba
+    tol = dict(rtol=1e-12, atol=0) if exact else dict(rtol=0, atol=1e-4)     # fixed point: 0.1 mV
+    steps = round(DURATION / DT) // 2
+    v0 = network(name).build().populations["cells"].init["v"]
+    sim, ref = _fresh(name), simulation(network(name), "numba")
+    for s in (sim, ref):
+        s.run(DURATION / 2, progress=False)
+    if backend(name).capabilities.continues:
+        new = sim.get("cells", "v") - np.linspace(0, 1e-3 if runs_if_curr_exp(name) else 0.1, 10)
+        for s in (sim, ref):
+            s.set("cells", "v", new)
+            s.run(DURATION / 2, progress=False)
+        trace = sim.result().traces["cells.v"]
+        np.testing.assert_allclose(trace.values[steps], new, **tol)
+    trace = sim.result().traces["cells.v"]
+    np.testing.assert_allclose(trace.values[0], v0, **tol)
+    np.testing.assert_allclose(trace.times, np.arange(trace.values.shape[0]) * DT, rtol=1e-12)
+    if exact:
+        np.testing.assert_allclose(trace.values, ref.result().traces["cells.v"].values[:len(trace.values)],
+                                   **tol)
+
+
 def the_same_seed_gives_the_same_result(name):
     a, b = _fresh(name), _fresh(name)
     a.run(DURATION, progress=False)
@@ -207,6 +234,6 @@ def plasticity_as_declared(name):
 
 
 CHECKS = [runs_and_reports_provenance, refuses_bad_runs_before_any_work, a_second_run_continues_the_first,
-          the_same_seed_gives_the_same_result, a_progress_bar_and_its_chunks_change_nothing,
+          records_states_as_brian2, the_same_seed_gives_the_same_result, a_progress_bar_and_its_chunks_change_nothing,
           spikes_as_numba_where_promised, state_between_runs_as_declared, offers_its_dtypes_and_refuses_others,
           plasticity_as_declared, trials_as_declared]

@@ -99,12 +99,12 @@ def test_lif_step_current_spikes_at_analytic_times(lif_built, target):
     assert np.all(np.abs(isi - (TAU_REFRAC + t_cross)) <= 2 * DT)
     assert np.all(spikes.ids == 0) and spikes.n == 1
 
-    # Exact integration: the sample at t (recorded at 'end' of step t/dt, i.e.
-    # after that step's update) is v at t + dt.
+    # Exact integration: the sample at t (recorded at the start of step t/dt,
+    # as Brian2's StateMonitor records) is v at t.
     trace = res.traces["p.v"]
     assert trace.unit == "V" and trace.values.shape == (1000, 1)
     k = np.arange(int(round(T_ON / DT)), int(round(spikes.times[0] / DT)))
-    expected = V_REST + ri * (1 - np.exp(-((k + 1) * DT - T_ON) / TAU_M))
+    expected = V_REST + ri * (1 - np.exp(-(k * DT - T_ON) / TAU_M))
     np.testing.assert_allclose(trace.values[k, 0], expected, rtol=0, atol=1e-12)
     assert np.all(trace.values[:int(round(T_ON / DT)), 0] == V_REST)
 
@@ -132,9 +132,10 @@ def test_delay_in_steps_moves_the_current_jump(delays):
     assert trace.unit == "A"
     for c, d in enumerate(delays):
         nonzero = np.flatnonzero(trace.values[:, c])
-        assert nonzero[0] == t_spike + d          # spike at step n acts at step n + d
-        # delivered before the update, so the first sample has decayed for one step
-        assert trace.values[t_spike + d, c] == pytest.approx(w * np.exp(-DT / 5e-3), rel=1e-12)
+        # spike at step n acts at step n + d, after that step's record (the
+        # state at its start) and before its update: the next record has decayed
+        assert nonzero[0] == t_spike + d + 1
+        assert trace.values[t_spike + d + 1, c] == pytest.approx(w * np.exp(-DT / 5e-3), rel=1e-12)
 
 
 # ---------------------------------------------------------------- continuation

@@ -18,15 +18,15 @@ PARAMS = dict(cm=0.27 * nF, tau_m=3 * ms, tau_syn_E=0.3 * ms, tau_syn_I=0.3 * ms
 def closed_form(weights, steps, dt=1.0, cm=0.27, tau_m=3.0, tau_syn=0.3, v_rest=-60.0):
     """sPyNNaker's step in plain floats (ms, nF, nA, mV): the input of a step
     joins the current times tau_syn/dt (1 - exp(-dt/tau_syn)), v follows with
-    the current held, then the current decays; v after every step."""
+    the current held, then the current decays; v at the start of every step."""
     init, decay, exp_tc = tau_syn / dt * (1 - np.exp(-dt / tau_syn)), np.exp(-dt / tau_syn), np.exp(-dt / tau_m)
     v, i, out = v_rest, 0.0, []
     for step in range(steps):
+        out.append(v)
         i += weights.get(step, 0.0) * init
         alpha = i * tau_m / cm + v_rest
         v = alpha - exp_tc * (alpha - v)
         i *= decay
-        out.append(v)
     return np.array(out)
 
 

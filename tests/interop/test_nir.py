@@ -138,6 +138,7 @@ def test_euler_template_steps():
     v, vc, i, resets = 0.1, 0.0, 0.0, [0, 0]
     want_v, want_vc, want_i = [], [], []
     for n in range(steps):
+        want_v.append(v), want_vc.append(vc), want_i.append(i)      # recorded at the step's start
         v += dt / 4e-3 * (0.1 - v + 2.0 * (x[n] + 0.05))
         if v > 0.6:
             v, resets[0] = -0.1, resets[0] + 1
@@ -145,7 +146,6 @@ def test_euler_template_steps():
         vc += dt / 5e-3 * (0.0 - vc + 3.0 * i)          # the updated current
         if vc > 0.5:
             vc, resets[1] = 0.0, resets[1] + 1
-        want_v.append(v), want_vc.append(vc), want_i.append(i)
     np.testing.assert_allclose(res.traces["lif.v"].values[:, 0], want_v, atol=1e-12)
     np.testing.assert_allclose(res.traces["cuba.v"].values[:, 0], want_vc, atol=1e-12)
     np.testing.assert_allclose(res.traces["cuba.i_syn"].values[:, 0], want_i, atol=1e-12)

@@ -25,7 +25,7 @@ from brian2.devices.device import get_device, reset_device, set_device
 from brian2.units.fundamentalunits import get_unit
 
 from ...errors import ModelError
-from ...lowering import float_dtype, lower, prepare
+from ...lowering import float_dtype, lower, prepare, set_input_table
 from ...network import BuiltPopulation
 from ...progress import status
 from ..contract import Simulation
@@ -177,6 +177,25 @@ class Brian2Simulation(Simulation):
                 if isinstance(obj.namespace[var], b2.Quantity) else values
         elif obj.active:
             obj.variables[var].set_value(values)
+            if isinstance(owner, BuiltPopulation):
+                self._hold_until_next_change(owner, var, values)
+
+    def _hold_until_next_change(self, pop, var, values):
+        """A set() of a variable that a current input drives holds until the
+        input's next scheduled change (PyNN's semantics, and the numba and torch
+        engines'): the input's table, which Brian2 reads every step, takes the
+        new values up to that change."""
+        for k, inp in enumerate(self.built.inputs):
+            if inp.population != pop.name or inp.variable != var:
+                continue
+            table = self.objects.input_tables[k]
+            later = inp.steps[inp.steps >= self.step]
+            end = int(later[0]) if later.size else max(table.shape[0], self.step + 1)
+            if end > table.shape[0]:        # past the last change: the new values hold on
+                table = np.concatenate([table, np.repeat(table[-1:], end - table.shape[0], 0)])
+            table[self.step:end] = values
+            self.objects.input_tables[k] = table
+            set_input_table(self.objects.groups[pop.name], k, var, table, self.built.dt)
 
     def _set_spikes(self, pop, steps, ids):
         if self.target == "cpp_standalone":

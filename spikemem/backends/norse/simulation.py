@@ -198,6 +198,11 @@ class NorseSimulation(Simulation):
         for name, (step, values) in self.onsets.items():     # at its step, as the numba engine does
             if step == n:
                 self.bias[name] = values.clone()
+        # states at the step's start, after its inputs (Brian2's StateMonitor)
+        for k, mon in enumerate(built.state_monitors):
+            if n % mon.every == 0:
+                cell = self.cells[mon.population]
+                self._states[k].append(np.stack([cell.get(v).numpy()[mon.ids] for v in mon.variables]))
         currents = {name: self.bias[name].clone() for name in self.cells}
         for proj in built.projections:
             d = int(proj.delay[0]) if proj.delay.size else 1
@@ -213,10 +218,6 @@ class NorseSimulation(Simulation):
             fired = np.flatnonzero(spikes[name].numpy() > 0)
             steps.append(np.full(fired.size, n, np.int64))
             ids.append(fired)
-        for k, mon in enumerate(built.state_monitors):
-            if n % mon.every == 0:
-                cell = self.cells[mon.population]
-                self._states[k].append(np.stack([cell.get(v).numpy()[mon.ids] for v in mon.variables]))
         self.step += 1
 
     def _running(self):

@@ -3,7 +3,8 @@
 The kernel source is assembled from Brian2's statements (see abstract_code.py)
 in the shared step order: inputs, synaptic delivery, summed variables, state
 update + threshold + reset, spike sources, then the synapse models
-(clock-driven equations, on_pre, on_post for this step's spikes), recording.
+(clock-driven equations, on_pre, on_post for this step's spikes), recording
+of spikes (states are recorded at the step's start, after the inputs).
 Synapses are CSR by presynaptic neuron: a 2-byte target (4-byte above 65536
 neurons), an 8-byte weight (4-byte in float32; one number for all where
 the weights are all the same and nothing changes them, see ``one_value``),
@@ -715,11 +716,10 @@ class Assembler:
                 f"                    {count}[_slot, 0] += 1"]
         self.k.body += lines
 
-    def monitors(self):
-        """Each thread records its own neurons: spikes into its own buffer (row
-        ``_tid``), states into its own columns. A thread whose spike buffer might
-        not hold another step asks for a stop (``_stop``); the caller empties
-        the buffers and calls again."""
+    def spike_monitors(self):
+        """Each thread records its own neurons' spikes into its own buffer (row
+        ``_tid``). A thread whose spike buffer might not hold another step asks
+        for a stop (``_stop``); the caller empties the buffers and calls again."""
         lines = ["        _stop = False"]
         for name in self.built.spike_monitors:
             hist, count, bounds = f"{name}__hist", f"{name}__hcount", f"{name}___range"
@@ -738,6 +738,13 @@ class Assembler:
                 f"        {m}__n[_tid, 0] = _n",
                 f"        if _n + {bounds}[_tid + 1] - _base > {m}__step.shape[1]:",
                 "            _stop = True"]
+        self.k.body += lines
+
+    def state_monitors(self):
+        """Each thread records its own neurons' states into its own columns, at
+        the start of the step (after its inputs), as Brian2's StateMonitor: the
+        record of step k is the state at t = k * dt."""
+        lines = []
         for k, mon in enumerate(self.built.state_monitors):
             group = self.objects.groups[mon.population]
             v = f"st{k}"
@@ -782,6 +789,7 @@ class Assembler:
         # each ring's slot of this step, once per step (a modulo costs tens of cycles)
         self.k.body += [f"        _now_{name} = step % {name}__hist.shape[0]" for name in self.built.populations]
         self.inputs()
+        self.state_monitors()
         for kp, proj, syn in pairs:
             if proj.on_pre:
                 self.delivery(kp, proj, syn)
@@ -803,7 +811,7 @@ class Assembler:
         for kp, proj, syn in pairs:
             if proj.on_post:
                 self.postsynaptic(kp, proj, syn)
-        self.monitors()
+        self.spike_monitors()
         self.step_end()
         self._drop_unread_flags()
         return self.k

@@ -163,6 +163,13 @@ class ProjectionCode:
         self.groups = [(int(d), torch.as_tensor(np.flatnonzero(delays == d), device=dev))
                        for d in np.unique(delays)]
         self.lag = torch.as_tensor(delays, device=dev)
+        # The numba engine's (and Brian2's) order of a step's arriving events:
+        # longest delay first, then by presynaptic neuron, then synapse order.
+        # Per-synapse delivery adds them onto the target in this order, one at
+        # a time, so that in float64 each sum rounds as numba's does.
+        order = np.lexsort((np.arange(proj.i.size), proj.i, -delays))
+        self.order = torch.as_tensor(order, device=dev)
+        self.J_ordered = self.J[self.order]
         # every pair, in (pre, post) order: the weights are the dense matrix itself
         n_pairs = self.n_pre * self.n_post
         self.full = (len(self.groups) == 1 and proj.i.size == n_pairs and
@@ -505,6 +512,11 @@ class TorchNetwork(nn.Module):
         for step in range(s0, s1):
             t = step * self.dt
             self._inputs(step)
+            # states at the step's start, after its inputs (Brian2's StateMonitor)
+            for k, mon in enumerate(built.state_monitors):
+                if step % mon.every == 0:
+                    P, ids = self.state[mon.population], self.monitor_ids[k]
+                    record["states"][k].append(torch.stack([gather(P[v], ids).detach() for v in mon.variables], 1))
             for pc in self.projs:
                 if pc.proj.on_pre:
                     self._deliver(pc, step, s0, static.get(pc.k), ahead)
@@ -542,10 +554,6 @@ class TorchNetwork(nn.Module):
                 out[name].append(self._now(name, step))
             for name in mon_spikes:
                 mon_spikes[name].append(self._now(name, step).detach() > 0)
-            for k, mon in enumerate(built.state_monitors):
-                if step % mon.every == 0:
-                    P, ids = self.state[mon.population], self.monitor_ids[k]
-                    record["states"][k].append(torch.stack([gather(P[v], ids).detach() for v in mon.variables], 1))
         self.step = s1
         for name, steps in mon_spikes.items():
             idx = torch.stack(steps).nonzero().cpu().numpy()
@@ -567,7 +575,7 @@ class TorchNetwork(nn.Module):
         P = self.state[pc.post]
         ring = self.ring[pc.pre]
         if pc.fast_target is None:
-            self._event(pc, pc.deliver, self._arrived(pc, step) > 0, step * self.dt, step)
+            self._event(pc, pc.deliver, self._arrived(pc, step) > 0, step * self.dt, step, ordered=True)
             return
         total = None
         if matrices is not None:
@@ -578,9 +586,13 @@ class TorchNetwork(nn.Module):
                     part = self._product(ring[(step - d) % len(ring)], m)
                 total = part if total is None else total + part
         else:
-            x = self._arrived(pc, step) * self.synapse_state(pc)["w"]
-            zero = torch.zeros(self.batch, pc.n_post, dtype=self.dtype, device=self.device)
-            total = zero.index_add(1, pc.J, x)
+            # each arriving weight onto the target in the engine's order (a
+            # synapse without a spike adds 0.0, which changes nothing)
+            x = (self._arrived(pc, step) * self.synapse_state(pc)["w"])[:, pc.order]
+            if pc.guard:
+                x = x * gather(P["not_refractory"], pc.J_ordered)
+            P[pc.fast_target] = P[pc.fast_target].index_add(1, pc.J_ordered, x)
+            return
         if pc.guard:
             total = total * P["not_refractory"]
         P[pc.fast_target] = P[pc.fast_target] + total
@@ -600,9 +612,10 @@ class TorchNetwork(nn.Module):
         zero = torch.zeros(self.batch, pc.n_post, dtype=self.dtype, device=self.device)
         self.state[pc.post][target] = zero.index_add(1, pc.J, value)
 
-    def _event(self, pc, fn, active, t, step):
+    def _event(self, pc, fn, active, t, step, ordered=False):
         """Run synaptic code ``fn``; where ``active`` (trials, synapses) is given,
-        only those synapses change."""
+        only those synapses change. ``ordered``: add the increments in delivery
+        order (``ProjectionCode.order``), else in synapse order."""
         Q = self.synapse_state(pc)
         shape = (self.batch, pc.I.numel())
         written, increments = fn(Q, self.state[pc.pre], self.state[pc.post], pc.I, pc.J, t, step, shape)
@@ -617,6 +630,8 @@ class TorchNetwork(nn.Module):
             if active is not None:
                 value = torch.where(active, value, 0.0)
             idx = pc.J if side == "post" else pc.I
+            if ordered:
+                value, idx = value[:, pc.order], idx[pc.order]
             if guard:
                 value = value * gather(P["not_refractory"], idx)
             P[var] = P[var].index_add(1, idx, value)

@@ -58,6 +58,7 @@ def test_membrane_under_constant_i_offset_is_the_integer_recurrence():
     v, rest, reset, thresh, i_off = s1615(-65), s1615(-65), s1615(-70), s1615(-52), s1615(1.45)
     timer, trace, spikes = 0, [], []
     for step in range(steps):
+        trace.append(v)                               # recorded at the tick's start
         if timer <= 0:
             alpha = ((i_off * R) >> 15) + rest
             v = alpha - ((exp_tc * (alpha - v)) >> 15)
@@ -66,7 +67,6 @@ def test_membrane_under_constant_i_offset_is_the_integer_recurrence():
         if v >= thresh:
             v, timer = reset, t_ref
             spikes.append(step)
-        trace.append(v)
     assert t_ref == 20 and len(spikes) >= 3
     np.testing.assert_array_equal(np.rint(res.traces["n.v"].values[:, 0] * 1e3 * ONE).astype(np.int64), trace)
     np.testing.assert_array_equal(np.rint(res.spikes["n"].times / float(dt)).astype(int), spikes)
