@@ -226,6 +226,9 @@ class BuiltProjection:
     namespace: dict = field(default_factory=dict)   # shared constants (SI floats)
     state: dict = field(default_factory=dict)       # per-synapse parameters and initial values
     dims: dict = field(default_factory=dict)        # synaptic variable -> brian2 dimension
+    # PyNN's sign its weights keep (+1: >= 0, -1: <= 0; neurons.SIGNS), None where no
+    # rule applies: decided here once for build(), Simulation.set and Dale's law
+    sign: int | None = None
 
     def __repr__(self):
         return (f"<BuiltProjection '{self.name}': {self.pre} -> {self.post}, "
@@ -605,18 +608,19 @@ class Network:
             deliver = ""
         else:     # a summed equation delivers by itself
             deliver = "" if syn["summed"] else f"{target}_post += w"
-        if proj.on_pre is None or proj.on_pre.strip() == f"{target}_post += w":
-            self._check_sign(proj, post, target, w, syn, where)     # a delivery of its own may take any sign
+        # a delivery written in connect(on_pre=...) may take any sign
+        ruled = proj.on_pre is None or proj.on_pre.strip() == f"{target}_post += w"
+        sign = weight_sign(post.model, target) if ruled else None
+        self._check_sign(proj, post, target, sign, w, syn, where)
         return BuiltProjection(proj.name, proj.pre, proj.post, i, j, w, steps, target, deliver.strip(), wdim,
                                syn["equations"], model.on_pre.strip(), model.on_post.strip(), model.method,
-                               syn["namespace"], syn["state"], syn["dims"])
+                               syn["namespace"], syn["state"], syn["dims"], sign)
 
     @staticmethod
-    def _check_sign(proj: Projection, post: BuiltPopulation, target, w, syn, where):
+    def _check_sign(proj: Projection, post: BuiltPopulation, target, sign, w, syn, where):
         """PyNN's sign convention on a template's receptors (``neurons.SIGNS``):
         the weights, and a plastic rule's bounds, take the receptor's sign
         (``Simulation.set`` holds written weights to it as well)."""
-        sign = weight_sign(post.model, target)
         if sign is None:
             return
         rule = "<= 0" if sign < 0 else ">= 0"

@@ -309,8 +309,10 @@ def test_custom_models_custom_deliveries_have_no_sign_rule():
     net.connect("src", "cell", OneToOne(), weight=1 * nA, receptor="inh")
     net.build()
     net = lif_net()
-    net.connect("src", "cell", OneToOne(), weight=1 * nA, receptor="inh", on_pre="isyn_inh_post -= w")
-    net.build()
+    net.connect("src", "cell", OneToOne(), weight=1 * nA, receptor="inh", on_pre="isyn_inh_post -= w", name="own")
+    assert net.build().projections[0].sign is None
+    from spikemem.backends import simulation
+    simulation(net, "numba").set("own", "w", 2 * nA)      # set() follows build(): no rule here either
 
 
 def test_a_clipped_normal_keeps_the_receptors_sign_and_the_random_stream():

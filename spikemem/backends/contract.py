@@ -17,7 +17,6 @@ from brian2 import Quantity, second
 
 from ..errors import ModelError
 from ..network import BuiltNetwork, BuiltPopulation, BuiltProjection
-from ..neurons import weight_sign
 from ..progress import progress as _progress
 from ..units import to_si
 
@@ -274,11 +273,11 @@ class Simulation:
         v = np.broadcast_to(np.asarray(v, dtype=np.float64), (size,)) if np.ndim(v) == 0 else np.asarray(v, np.float64)
         if v.shape != (size,):
             raise ModelError(f"{where}: expected a scalar or {size} values, got shape {v.shape}")
-        if isinstance(owner, BuiltProjection) and var == "w" and owner.on_pre in ("", f"{owner.target}_post += w"):
-            sign = weight_sign(self.built.populations[owner.post].model, owner.target)   # as build() holds them
-            if sign is not None and np.any(sign * v < 0):
-                raise ModelError(f"{where}: weights into '{owner.target}' must be {'<= 0' if sign < 0 else '>= 0'} "
-                                 f"(PyNN's sign convention), got {v[sign * v < 0][0]:g}")
+        if isinstance(owner, BuiltProjection) and var == "w" and owner.sign is not None:    # as build() holds them
+            wrong = v[owner.sign * v < 0]
+            if wrong.size:
+                raise ModelError(f"{where}: weights into '{owner.target}' must be "
+                                 f"{'<= 0' if owner.sign < 0 else '>= 0'} (PyNN's sign convention), got {wrong[0]:g}")
         self._set(owner, var, v.copy())
 
     def set_spikes(self, population: str, times, ids):

@@ -1,27 +1,23 @@
 """Dale's law for torch training: each trainable weight keeps its projection's sign.
 
-The sign is PyNN's convention: a conductance is >= 0; a current on receptor
-'exc' is >= 0 and on 'inh' <= 0; a projection onto any other receptor or
-variable keeps the sign its initial weights share. Training projects the
-weights back onto that sign (``TorchNetwork.constrain_``) instead of
-reparametrising them, so ``module.weights`` stay the weights themselves.
+The sign is the one ``Network.build()`` holds the projection to (PyNN's
+convention, ``BuiltProjection.sign``); a projection without that rule keeps
+the sign its initial weights share. Training projects the weights back onto
+that sign (``TorchNetwork.constrain_``) instead of reparametrising them, so
+``module.weights`` stay the weights themselves.
 """
 from __future__ import annotations
 
 import numpy as np
 import torch
-from brian2 import amp, siemens
 
 from ...errors import ModelError
 
 
-def _sign(proj, post) -> int:
+def _sign(proj) -> int:
     """+1 (w >= 0) or -1 (w <= 0) for one projection; ModelError where it has none."""
-    if proj.weight_dim == siemens.dim:
-        return 1
-    receptor = next((name for name, var in post.model.receptors.items() if var == proj.target), None)
-    if proj.weight_dim == amp.dim and receptor in ("exc", "inh"):
-        return 1 if receptor == "exc" else -1
+    if proj.sign is not None:
+        return proj.sign
     if np.all(proj.w >= 0):
         return 1
     if np.all(proj.w <= 0):
@@ -47,13 +43,7 @@ def dale_signs(built, dale, trainable) -> dict:
             raise ModelError(f"torch backend: dale names {unknown}, which are not trainable (static) "
                              f"projections; these are {sorted(trainable)}")
     projs = {p.name: p for p in built.projections}
-    signs = {name: _sign(projs[name], built.populations[projs[name].post]) for name in names}
-    wrong = {name: int(np.sum(projs[name].w * s < 0)) for name, s in signs.items()}
-    wrong = {name: k for name, k in wrong.items() if k}
-    if wrong:
-        raise ModelError("Dale's law: initial weights of the wrong sign: " + ", ".join(
-            f"projection '{n}' has {k} ({'>= 0' if signs[n] > 0 else '<= 0'} required)" for n, k in wrong.items()))
-    return signs
+    return {name: _sign(projs[name]) for name in names}     # build() has held the initial weights to it
 
 
 def project_(weights, signs: dict) -> None:
