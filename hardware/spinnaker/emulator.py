@@ -309,10 +309,7 @@ class SpiNNakerSimulation(Simulation):
         if var != "w":
             raise ModelError(f"projection '{owner.name}': only 'w' can be set on the SpiNNaker emulator")
         pos, sign, res, w_max = self._proj_index[owner.name]
-        w = np.asarray(values, float)
-        if np.any(sign * w < 0):
-            raise ModelError(f"'{owner.name}'.w: weights must be {'<= 0' if sign < 0 else '>= 0'} "
-                             f"(the synapse type gives the sign on SpiNNaker)")
+        w = np.asarray(values, float)       # Simulation.set has held it to the synapse type's sign
         if np.any(np.abs(w) > w_max * (1 + 1e-12)):
             raise ModelError(f"'{owner.name}'.w: {np.abs(w).max()} A exceeds the largest weight the "
                              f"ring-buffer shift chosen at build time can hold ({w_max} A)")

@@ -3,8 +3,6 @@ arrays and Poisson sources, static projections and the additive pair rules, each
 in full before any work starts (``quantize`` and the backend read the same)."""
 from __future__ import annotations
 
-import numpy as np
-
 from spikemem.errors import ModelError
 from spikemem.interop import pynn
 from spikemem.network import BuiltNetwork, BuiltProjection
@@ -67,12 +65,7 @@ def emulator_problems(built: BuiltNetwork) -> list:
         if bpj.on_pre != f"{bpj.target}_post += w":
             bad.append(f"{where}: custom on_pre={bpj.on_pre!r} (SpiNNaker adds the weight)")
             continue
-        w = np.asarray(bpj.w, float)
-        inh = bpj.target == "isyn_inh"
-        if w.size and (np.any(w > 0) if inh else np.any(w < 0)):
-            bad.append(f"{where}: {'positive' if inh else 'negative'} weights on the "
-                       f"{'inhibitory' if inh else 'excitatory'} synapse type (SpiNNaker stores |w|; "
-                       f"the synapse type gives the sign)")
+        inh = bpj.target == "isyn_inh"      # build() has held the weights to its sign
         if is_static(bpj):
             continue
         if rule_of(bpj) is None:
@@ -86,7 +79,7 @@ def emulator_problems(built: BuiltNetwork) -> list:
         except ModelError as e:
             bad.append(f"{where}: {e}")
             continue
-        if spec["w_min"] < 0 or spec["w_max"] < spec["w_min"]:
+        if spec["w_max"] < spec["w_min"]:      # w_min >= 0: build() holds the bounds to the sign
             bad.append(f"{where}: STDP needs 0 <= w_min <= w_max (weights are unsigned), got "
                        f"[{spec['w_min']}, {spec['w_max']}] nA")
         # sPyNNaker merges the plastic projections into one post population into one rule

@@ -171,13 +171,6 @@ def translation(network: Network, duration=None, built=None):
             if receptor == "inhibitory":
                 bad.append(f"{where}: plastic inhibitory projections are not exported")
                 continue
-        # signs: current-based inh weights negative, everything else positive
-        negative = receptor == "inhibitory" and not entry["conductance"]
-        if w.size and (np.any(w > 0) if negative else np.any(w < 0)):
-            bad.append(f"{where}: {'positive' if negative else 'negative'} weights on the {receptor} "
-                       f"receptor of a {'current' if not entry['conductance'] else 'conductance'}-based "
-                       f"cell cannot be expressed in PyNN")
-            continue
         arrays[f"proj{k}__i"] = bpj.i.astype(np.int64)
         arrays[f"proj{k}__j"] = bpj.j.astype(np.int64)
         arrays[f"proj{k}__w"] = w * entry["weight_factor"]
