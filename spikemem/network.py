@@ -99,6 +99,8 @@ def _select(pop: Population, ids: np.ndarray, key) -> np.ndarray:
         picked = ids[key]
     else:
         k = np.asarray(key)
+        if k.size == 0 and k.dtype != bool:
+            k = k.astype(np.int64)          # an empty list is float to numpy
         if k.dtype == bool:
             if k.shape != ids.shape:
                 raise ModelError(f"{where}: a boolean mask must have {ids.size} entries, got shape {k.shape}")
@@ -386,27 +388,37 @@ class Network:
         return proj
 
     def set_weights(self, projection, w=None):
-        """Replace the weights of a projection by ``w``, one value per synapse in
-        the built order (``net.build()``'s ``i`` / ``j``), e.g. weights trained on
-        the torch backend; or give ``{projection: w, ...}``. Everything else is
-        drawn as before, so the synapses are the same; a later ``build()`` refuses
-        the weights if the synapses have changed (another seed, size or connector)."""
-        weights = projection if isinstance(projection, dict) else {projection: w}
+        """Replace the weights of a projection (or its name) by ``w``, one value per
+        synapse in the built order (``net.build()``'s ``i`` / ``j``), e.g. weights
+        trained on the torch backend; or give ``{projection: w, ...}``; ``w=None``
+        goes back to the declared weights. Everything else is drawn as before, so
+        the synapses are the same; a later ``build()`` refuses the weights if the
+        synapses have changed (another seed, size or connector)."""
+        given = projection.items() if isinstance(projection, dict) else [(projection, w)]
+        weights = {p.name if isinstance(p, Projection) else p: v for p, v in given}
         names = {p.name: p for p in self.projections}
         for name in weights:
             if name not in names:
                 raise ModelError(f"set_weights: unknown projection {name!r}; projections are {sorted(names)}")
-        built = {p.name: p for p in self.build().projections}
-        checked = {}
-        for name, values in weights.items():
-            b = built[name]
-            v = np.asarray(to_si(values, f"set_weights of projection '{name}'", b.weight_dim), dtype=float)
-            if v.shape != b.i.shape:
-                raise ModelError(f"set_weights of projection '{name}': expected one weight per synapse, "
-                                 f"shape ({b.i.size},), got shape {v.shape}")
-            checked[name] = (v.copy(), _synapses_fingerprint(b.i, b.j))
-        for name, (v, fingerprint) in checked.items():
-            names[name].set_w, names[name].set_w_synapses = v, fingerprint
+        old = {name: (names[name].set_w, names[name].set_w_synapses) for name in weights}
+        try:
+            for name in weights:        # the synapses come from the declaration, not from stale weights
+                names[name].set_w = names[name].set_w_synapses = None
+            built = {p.name: p for p in self.build().projections}
+            for name, values in weights.items():
+                if values is None:
+                    continue
+                b = built[name]
+                v = np.asarray(to_si(values, f"set_weights of projection '{name}'", b.weight_dim), dtype=float)
+                if v.shape != b.i.shape:
+                    raise ModelError(f"set_weights of projection '{name}': expected one weight per synapse, "
+                                     f"shape ({b.i.size},), got shape {v.shape}")
+                names[name].set_w, names[name].set_w_synapses = v.copy(), _synapses_fingerprint(b.i, b.j)
+            self.build()                # the new weights checked as any weights are (signs, magnitudes)
+        except BaseException:
+            for name, (values, fingerprint) in old.items():
+                names[name].set_w, names[name].set_w_synapses = values, fingerprint
+            raise
 
     def current(self, population, times, values, variable="i_offset") -> CurrentInput:
         population, ids = self._target(population, "current input")
@@ -428,7 +440,8 @@ class Network:
 
     def step_current(self, population, amplitude, start, stop=None, variable="i_offset"):
         """Constant ``amplitude`` from ``start`` to ``stop`` (seconds), zero otherwise."""
-        where = f"step current on '{population}'"
+        name = population.name if isinstance(population, (Population, PopulationView)) else population
+        where = f"step current on '{name}'"
         amp = to_si(amplitude, f"{where} amplitude")
         times = [0.0, to_si(start, f"{where} start", second.dim)]
         values = [0.0 * np.asarray(amp), amp]
@@ -471,6 +484,9 @@ class Network:
             variables = (variables,)
         if not isinstance(every, (int, np.integer)) or every < 1:
             raise ModelError(f"state monitor on '{population}': every must be an integer >= 1, got {every!r}")
+        repeated = sorted({v for v in variables if list(variables).count(v) > 1})
+        if repeated:
+            raise ModelError(f"state monitor on '{population}': {repeated[0]!r} is named twice")
         for m in self.monitors:       # a result holds one trace per population and variable
             again = [v for v in variables if isinstance(m, StateMonitor) and m.population == population
                      and v in m.variables]
@@ -582,7 +598,7 @@ class Network:
             raise ModelError(f"{where}: no weight given and the connector defines none")
         check_magnitude(w, f"{where} weight", wdim, proj.weight)
         if proj.set_w is not None:      # drawn above all the same, so that later draws stay as they were
-            if _synapses_fingerprint(i, j) != proj.set_w_synapses:
+            if proj.set_w.shape != i.shape or _synapses_fingerprint(i, j) != proj.set_w_synapses:
                 raise ModelError(f"{where}: its synapses are not those its weights were set for "
                                  f"(set_weights); the seed, a size or a connector has changed: set them again")
             w = proj.set_w.copy()
@@ -783,7 +799,7 @@ class Network:
                              f"(this spikemem reads {FORMAT_VERSION})")
         try:
             return cls.from_spec(spec)
-        except (KeyError, TypeError) as e:
+        except (KeyError, TypeError, ValueError) as e:
             raise ModelError(f"{path}: malformed network file ({e!r})") from None
 
     @classmethod

@@ -70,6 +70,11 @@ def test_set_weights_refusals_name_the_projection():
     net.seed = 4                                          # other synapses now
     with pytest.raises(ModelError, match="projection 'feed': its synapses are not those its weights were set for"):
         net.build()
+    n = len(net.set_weights("feed", None) or net.build().projections[0].i)   # back to the declared weights
+    with pytest.raises(ModelError, match=r"projection 'feed': weights on receptor 'exc' .* must be >= 0, got -1e-09"):
+        net.set_weights(net.projections[0], np.full(n, -1e-9))             # checked as build() checks weights
+    net.set_weights(net.projections[0], np.full(n, 2e-9))                  # the projection itself, or its name
+    assert np.all(net.build().projections[0].w == 2e-9)
 
 
 def test_trained_torch_weights_run_on_numba():

@@ -138,7 +138,11 @@ class TorchSimulation(Simulation):
             if theirs is None or not (np.array_equal(mine.i, theirs.i) and np.array_equal(mine.j, theirs.j)):
                 raise ModelError(f"to_network: projection '{name}' of the network has not the synapses "
                                  f"this simulation was built with")
-        network.set_weights(weights)
+        try:
+            network.set_weights(weights)
+        except ModelError as e:
+            hint = "" if self.options.get("dale") else " (train with dale=True to keep each weight's sign)"
+            raise ModelError(f"to_network: {e}{hint}") from None
         return network
 
     def _set_spikes(self, pop, steps, ids):
