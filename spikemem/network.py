@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -773,17 +771,10 @@ class Network:
 
     def save(self, path):
         """Write the definition as JSON (atomically: temp file, then rename)."""
+        from .results import atomic_write
         text = json.dumps(self.spec(), indent=1)
-        directory = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w") as f:
-                f.write(text)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.remove(tmp)
-            raise
+        with atomic_write(path) as tmp, open(tmp, "w") as f:
+            f.write(text)
 
     @classmethod
     def load(cls, path) -> "Network":

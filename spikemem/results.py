@@ -25,6 +25,8 @@ from typing import Iterator
 import h5py
 import numpy as np
 
+from .errors import ModelError
+
 FORMAT_NAME = "spikemem.result"
 FORMAT_VERSION = 1
 
@@ -200,6 +202,9 @@ def atomic_write(path: str | os.PathLike) -> Iterator[str]:
     an existing ``path`` is left untouched.
     """
     path = os.fspath(path)
+    problem = "is a directory" if os.path.isdir(path) else unwritable(path, folder=False)
+    if problem:         # named now, not as the temporary file's failure
+        raise ModelError(f"'{path}': {problem}")
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(suffix=".tmp", prefix="." + os.path.basename(path) + ".", dir=directory)
     os.close(fd)

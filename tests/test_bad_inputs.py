@@ -190,6 +190,8 @@ API = [
     ("set-spikes-of-neurons", ran(lambda s: s.set_spikes("cells", [1e-3], [0])), ModelError, "'cells'"),
     ("get-unknown-variable", ran(lambda s: s.get("cells", "vv")), ModelError, "'vv'"),
     # --- files
+    ("save-into-missing-folder", lambda: small().save("/nonexistent/net.json"), ModelError, "'/nonexistent'"),
+    ("save-onto-a-folder", lambda: small().save("/"), ModelError, "'/': is a directory"),
     ("result-missing-file", lambda: Result.load("/nonexistent/r.h5"), OSError, "/nonexistent/r.h5"),
 ]
 
