@@ -1,5 +1,7 @@
 """The torch backend: same spikes as the numba engine in float64, batches,
 training through surrogate spikes, and bad input."""
+import math
+
 import numpy as np
 import pytest
 from brian2 import ms, mV, nA, pA
@@ -371,3 +373,13 @@ def test_dale_signs_follow_pynns_convention():
     names = ["exc", "drive", "inh", "g_inh", "kick"]
     assert dale_signs(net.build(), True, names) == {"exc": 1, "drive": 1, "inh": -1, "g_inh": 1, "kick": -1}
     assert dale_signs(net.build(), False, names) == {}
+
+
+def test_c_library_functions_take_tensors_of_any_rank_and_pass_torchs_gradient():
+    from spikemem.backends.torch.codegen import _unary
+    exp = _unary("exp")
+    x = torch.tensor(0.5, dtype=torch.float64, requires_grad=True)     # 0-d, as a shared value is
+    y = exp(x)
+    y.backward()
+    assert y.item() == math.exp(0.5) and x.grad.item() == pytest.approx(math.exp(0.5))
+    assert exp(torch.tensor([[0.1, 2.0]], dtype=torch.float64)).tolist() == [[math.exp(0.1), math.exp(2.0)]]

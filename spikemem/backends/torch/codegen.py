@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import math
 
+import numpy as np
 import torch
 
 from .. import abstract_code as ac
@@ -40,7 +41,7 @@ class _Libm(torch.autograd.Function):
     def forward(ctx, x, name):
         ctx.save_for_backward(x)
         ctx.name = name
-        return torch.from_numpy(_libm_ufunc(name)(x.detach().numpy()))
+        return torch.from_numpy(np.asarray(_libm_ufunc(name)(x.detach().numpy())))     # 0-d gives a scalar
 
     @staticmethod
     def backward(ctx, grad):
