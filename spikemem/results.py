@@ -163,6 +163,20 @@ def unwritable(path: str | os.PathLike, folder: bool) -> str | None:
     return None
 
 
+def output_problem(path: str | os.PathLike, folder: bool, force: bool, force_name: str = "force=True") -> str | None:
+    """Why ``path`` may not be written as an output folder (``folder``) or file, or
+    None: it is the other kind, it is taken (a file, a non-empty folder) while
+    ``force`` is off (``force_name`` says how to turn it on), or it cannot be
+    created (``unwritable``)."""
+    path = os.fspath(path)
+    if os.path.lexists(path):
+        if os.path.isdir(path) != folder:
+            return "exists and is not a directory" if folder else "is a directory"
+        if not force and not (folder and not os.listdir(path)):
+            return f"exists{' and is not empty' if folder else ''} ({force_name} replaces it)"
+    return unwritable(path, folder)
+
+
 @contextlib.contextmanager
 def staged_dir(out: str | os.PathLike, check) -> Iterator[str]:
     """Yield a fresh temporary sibling folder of ``out``; on success it replaces ``out``.
@@ -202,7 +216,7 @@ def atomic_write(path: str | os.PathLike) -> Iterator[str]:
     an existing ``path`` is left untouched.
     """
     path = os.fspath(path)
-    problem = "is a directory" if os.path.isdir(path) else unwritable(path, folder=False)
+    problem = output_problem(path, folder=False, force=True)
     if problem:         # named now, not as the temporary file's failure
         raise ModelError(f"'{path}': {problem}")
     directory = os.path.dirname(os.path.abspath(path))

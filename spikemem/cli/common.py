@@ -80,37 +80,23 @@ def load_target(target: str, n=None, seed=None):
                    f"models: {', '.join(MODELS.names())}")
 
 
-def _is_nonempty_dir(path: str) -> bool:
-    with os.scandir(path) as it:
-        return any(True for _ in it)
+def check_output(path: str, option: str, folder: bool, force: bool) -> None:
+    """Refuse, before any work, an output ``path`` (given as ``option``) that is
+    taken or cannot be made (``results.output_problem``)."""
+    from ..results import output_problem
+    problem = output_problem(path, folder, force, "--force")
+    if problem:
+        raise CLIError(f"{option} '{path}': {problem}")
 
 
 def check_out_dir(out: str, force: bool) -> None:
-    """Refuse, before any work, an ``--out`` folder that is taken or cannot be made."""
-    _check_out_dir(out, force)
-    check_writable(out, "--out", folder=True)
-
-
-def _check_out_dir(out: str, force: bool) -> None:
-    if os.path.lexists(out) and not os.path.isdir(out):
-        raise CLIError(f"--out '{out}' exists and is not a directory")
-    if os.path.isdir(out) and not force and _is_nonempty_dir(out):
-        raise CLIError(f"output directory '{out}' exists and is not empty (use --force to replace it)")
-
-
-def check_writable(path: str, option: str, folder: bool) -> None:
-    """Refuse, before any work, an output ``path`` (given as ``option``) that cannot be
-    created (see ``results.unwritable``)."""
-    from ..results import unwritable
-    problem = unwritable(path, folder)
-    if problem:
-        raise CLIError(f"{option} '{path}': {problem}")
+    check_output(out, "--out", folder=True, force=force)
 
 
 def staged_dir(out: str, force: bool):
     """``results.staged_dir`` for an output folder given on the command line."""
     from ..results import staged_dir as _staged
-    return _staged(out, lambda path: _check_out_dir(path, force))
+    return _staged(out, lambda path: check_out_dir(path, force))
 
 
 

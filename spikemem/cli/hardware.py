@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 
-from .common import (CLIError, _check_duration, check_out_dir, check_writable, experiment_model, load_target,
+from .common import (CLIError, _check_duration, check_out_dir, check_output, experiment_model, load_target,
                      staged_dir)
 
 
@@ -106,11 +106,7 @@ def cmd_export(args) -> int:
     the target's ``export``: refusals (ModelError) come before any file work."""
     out = args.output
     if args.format == "nir":
-        if os.path.isdir(out):
-            raise CLIError(f"-o '{out}' is a directory")
-        if os.path.lexists(out) and not args.force:
-            raise CLIError(f"'{out}' exists (use --force to replace it)")
-        check_writable(out, "-o", folder=False)
+        check_output(out, "-o", folder=False, force=args.force)
         network = _network(args)
         if args.target:
             _target(args).export(network, out)

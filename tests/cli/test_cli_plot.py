@@ -92,6 +92,6 @@ def test_emulate_out_refused_before_the_work(tmp_path, capsys):
     afile = tmp_path / "afile"
     afile.write_text("")
     assert run_cli("emulate", "cuba-curr-exp", "--target", "spinnaker", "--n", 100, "--out", afile) == 2
-    assert f"--out '{afile}' exists and is not a directory" in capsys.readouterr().err
+    assert f"--out '{afile}': exists and is not a directory" in capsys.readouterr().err
     assert run_cli("emulate", "ca3-cam", "--target", "spinnaker", "--out", tmp_path / "x") == 2
     assert "--out applies to network emulations" in capsys.readouterr().err

@@ -546,9 +546,9 @@ def test_write_nir_refuses_a_path_whose_folder_is_a_file_or_missing(tmp_path):
     net.population("l", 3, LIF(tau=5e-3))
     net.connect("s", "l", AllToAll(), weight=0.5, receptor="input")
     (tmp_path / "afile").write_text("")
-    with pytest.raises(NotADirectoryError, match="afile.*is not a directory"):
+    with pytest.raises(ModelError, match="afile.*is not a directory"):
         write_nir(net, tmp_path / "afile" / "x.nir")
-    with pytest.raises(FileNotFoundError, match="nodir.*does not exist"):
+    with pytest.raises(ModelError, match="nodir.*does not exist"):
         write_nir(net, tmp_path / "nodir" / "x.nir")
     assert sorted(os.listdir(tmp_path)) == ["afile"]
 

@@ -14,7 +14,7 @@ from spikemem.errors import ModelError
 from spikemem.network import BuiltNetwork, Network
 from spikemem.neurons import is_template
 from .neurons import NIR_TEMPLATES
-from spikemem.results import atomic_write
+from spikemem.results import atomic_write, output_problem
 
 from .convention import CONVENTION, FORMS, problems_error, step_lags
 from .names import Names
@@ -183,11 +183,9 @@ def export_nir(network: Network, dtype=np.float64, outputs=None) -> nir.NIRGraph
 def write_nir(network: Network, path, dtype=np.float64, outputs=None) -> nir.NIRGraph:
     """Write ``network`` as a NIR (HDF5) file, atomically (a temporary file in the same
     directory, then a rename), and return the graph written."""
-    folder = os.path.dirname(os.path.abspath(os.fspath(path)))
-    if not os.path.isdir(folder):      # before the export's work, naming the caller's path
-        error = NotADirectoryError if os.path.lexists(folder) else FileNotFoundError
-        raise error(f"cannot write '{os.fspath(path)}': its folder '{folder}' "
-                    f"{'is not a directory' if error is NotADirectoryError else 'does not exist'}")
+    problem = output_problem(path, folder=False, force=True)
+    if problem:      # before the export's work, naming the caller's path
+        raise ModelError(f"cannot write '{os.fspath(path)}': {problem}")
     graph = export_nir(network, dtype, outputs)      # every refusal happens before the file is touched
     with atomic_write(path) as tmp:
         nir.write(tmp, graph)

@@ -10,7 +10,7 @@ import numpy as np
 
 from spikemem.errors import ModelError
 from spikemem.network import Network
-from spikemem.results import staged_dir, unwritable
+from spikemem.results import output_problem, staged_dir
 
 from .translation import translate
 
@@ -44,14 +44,9 @@ def export_pynn(network: Network, directory, duration, force: bool = False) -> s
 
 
 def _check_folder(directory: str, force: bool) -> None:
-    problem = unwritable(directory, folder=True)
+    problem = output_problem(directory, folder=True, force=force)
     if problem:
         raise ModelError(f"{directory}: {problem}")
-    if os.path.exists(directory):
-        if not os.path.isdir(directory):
-            raise ModelError(f"{directory}: exists and is not a folder")
-        if os.listdir(directory) and not force:
-            raise ModelError(f"{directory}: folder is not empty (use force=True to replace it)")
 
 
 def _template(name: str) -> str:
