@@ -6,7 +6,7 @@ know which simulator produced the data.  On disk a result is one HDF5 file::
     /                      attrs: format="spikemem.result", format_version, meta (JSON)
     /spikes/<pop>/times    float64 seconds        attrs: n (population size)
     /spikes/<pop>/ids      int64 neuron index
-/spikes/<pop>/recorded int64 recorded neurons (only where a subset was recorded)
+    /spikes/<pop>/recorded int64 recorded neurons (only where a subset was recorded)
     /traces/<key>/times    float64 seconds, (T,)  attrs: unit
     /traces/<key>/ids      int64 recorded neurons, (k,)
     /traces/<key>/values   (T, k)
