@@ -33,10 +33,13 @@ def test_example_runs_as_written(page, k, code, tmp_path):
     assert done.returncode == 0, f"{page.relative_to(ROOT)} example {k}:\n{done.stderr[-3000:]}"
 
 
-def test_readme_command_lines_are_valid_commands():
-    """The README's command lines parse as written (running them is the CLI tests' job)."""
+@pytest.mark.parametrize("page, heading", [("README.md", "## Command line"), ("docs/guide/cli.md", "")])
+def test_command_lines_are_valid_commands(page, heading):
+    """The command lines of the README and the CLI guide parse as written (running
+    them is the CLI tests' job)."""
     from spikemem.cli import build_parser
-    block = re.search(r"## Command line\n\n```\n(.*?)```", (ROOT / "README.md").read_text(), re.S).group(1)
+    text = (ROOT / page).read_text()
+    block = re.search(re.escape(heading) + r"[^`]*```\n(spikemem .*?)```", text, re.S).group(1)
     lines = [line.split("#")[0].strip() for line in block.splitlines() if line.strip()]
     assert len(lines) >= 5
     parser = build_parser()
