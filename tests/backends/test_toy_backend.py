@@ -61,6 +61,10 @@ class ToySimulation(Simulation):
         built, depth = self.built, next(iter(self.arriving.values())).shape[0]
         while self.step < stop:
             n = self.step
+            for k, mon in enumerate(built.state_monitors):      # the state at the step's start, as Brian2
+                if n % mon.every == 0:
+                    s = self.state[mon.population]
+                    self._states[k].append(np.stack([s[v][mon.ids] for v in mon.variables])[None])
             fired = {name: ids[steps == n] for name, (steps, ids) in self.sources.items()}
             for name, s in self.state.items():
                 pop, slot = built.populations[name], self.arriving[name][n % depth]
@@ -83,10 +87,6 @@ class ToySimulation(Simulation):
             for name, (steps, ids) in self._spikes.items():
                 steps.append(np.full(fired[name].size, n))
                 ids.append(fired[name])
-            for k, mon in enumerate(built.state_monitors):
-                if n % mon.every == 0:
-                    s = self.state[mon.population]
-                    self._states[k].append(np.stack([s[v][mon.ids] for v in mon.variables])[None])
             self.step += 1
         return stop
 
