@@ -18,15 +18,16 @@ from spikemem.network import BuiltNetwork, Network
 from spikemem.targets import Emulation
 
 
-def built_network(network) -> BuiltNetwork:
-    """A target's input: a Network (built here) or an already built one."""
+def built_network(network, check_memory=None) -> BuiltNetwork:
+    """A target's input: a Network (built here, once the memory estimate says it
+    fits; ``check_memory`` as for ``simulation()``) or an already built one."""
     if isinstance(network, BuiltNetwork):
         return network
     if isinstance(network, Network):
         from spikemem import sizing
         from spikemem.progress import status
-        if sizing.checking(None):      # drawing the synapses is what would run out of memory
-            sizing.check(sizing.estimate(network))
+        # drawing the synapses is what would run out of memory
+        sizing.require(network, None, "numba", None, check_memory)
         with status("building the network"):      # (shown where it takes a while: a large map)
             return network.build()
     raise ModelError(f"expected a spikemem Network, got {type(network).__name__}")

@@ -135,7 +135,7 @@ class Simulation:
         n_steps = self.steps_for(duration)
         from .. import sizing
         if sizing.checking(self.check_memory):
-            sizing.check_run(self.built, n_steps, self.step)
+            sizing.check_run(self.built, n_steps, self.step, getattr(self, "batch", 1))
         progress = self.progress if progress is None else progress
         t0 = time.perf_counter()
         self._prepare_run(n_steps, **options)

@@ -39,13 +39,14 @@ def cmd_run(args) -> int:
     network = load_target(args.target, n=args.n, seed=args.seed)
     _check_duration(args.duration, network.dt)
     dtype = _dtype_option(args.backend, args.dtype)
-    entry = registered_backend(args.backend)
-    estimate = sizing.estimate(network, args.duration, entry.name, {**entry.options, **dtype}.get("dtype"))
-    sizing.check(estimate, f"'{args.target}' for {args.duration:g} s on '{args.backend}'")
-    if progress.shown():
+    check_memory = False if args.no_memory_check else None     # None: the environment decides
+    estimate = sizing.require(network, args.duration, args.backend, dtype, check_memory,
+                              f"'{args.target}' for {args.duration:g} s on '{args.backend}'")
+    if estimate is not None and progress.shown():
         print(f"{args.target}: {estimate.neurons:,} neurons, {estimate.synapses:,} synapses, about "
               f"{sizing.format_bytes(estimate.total)} of memory", file=sys.stderr)
-    sim = simulation(network, args.backend, **dtype)   # all validation happens here
+    # all other validation happens here; the memory, recordings included, was checked above
+    sim = simulation(network, args.backend, check_memory=False, **dtype)
     sim.run(args.duration)
     result = sim.result()
     result.meta.setdefault("duration", args.duration)
@@ -117,5 +118,8 @@ def add_parser(sub) -> None:
                      help="replace DIR even if it exists and is not empty")
     run.add_argument("--no-progress", action="store_true",
                      help="never show progress (default: on a terminal or in a notebook)")
+    run.add_argument("--no-memory-check", action="store_true",
+                     help="run even what the memory estimate says cannot fit "
+                          "(as SPIKEMEM_CHECK_MEMORY=0 does)")
     add_backend_options(run)
     run.set_defaults(func=cmd_run)
