@@ -37,6 +37,17 @@ from brian2 import amp, farad, second, siemens, volt
 
 from .errors import ModelError, UnitWarning
 
+#: SI unit symbol -> (unit shown, factor): the readable units that describe() and
+#: the figures both use, PyNN's where it has one (capacitance in nF)
+DISPLAY = {"V": ("mV", 1e3), "A": ("nA", 1e9), "S": ("nS", 1e9), "s": ("ms", 1e3), "F": ("nF", 1e9),
+           "ohm": ("Mohm", 1e-6)}
+
+
+def display_unit(unit: str) -> tuple[str, float]:
+    """The unit a value stored in SI ``unit`` is shown in, and the factor to it."""
+    return DISPLAY.get(unit, (unit, 1.0))
+
+
 #: dimension -> (SI magnitude from which a value is implausible, SI unit symbol,
 #: the unit it was probably meant in); see the table above
 PLAUSIBLE = {second.dim: (1.0, "s", "ms"), volt.dim: (1.0, "V", "mV"), amp.dim: (1e-6, "A", "nA"),
