@@ -253,10 +253,11 @@ def figures(result: Result) -> dict[str, Figure]:
     return out
 
 
-def save_figures(result: Result, folder: str | os.PathLike) -> list[str]:
-    """Write ``figures(result)`` into ``folder`` as ``<name>.png``; return the paths."""
+def save_figures(result: Result, folder: str | os.PathLike, drawn: dict | None = None) -> list[str]:
+    """Write ``figures(result)`` (or ``drawn``, those figures already made) into
+    ``folder`` as ``<name>.png``; return the paths."""
     paths = []
-    for name, fig in figures(result).items():
+    for name, fig in (figures(result) if drawn is None else drawn).items():
         paths.append(os.path.join(folder, f"{name}.png"))
         save_figure(fig, paths[-1])
     return paths
