@@ -371,3 +371,16 @@ def test_dale_signs_follow_pynns_convention():
     names = ["exc", "drive", "inh", "g_inh", "kick"]
     assert dale_signs(net.build(), True, names) == {"exc": 1, "drive": 1, "inh": -1, "g_inh": 1, "kick": -1}
     assert dale_signs(net.build(), False, names) == {}
+
+
+def test_spikes_of_a_subset_monitor_are_its_neurons_only_as_in_the_result():
+    net = Network(dt=0.1 * ms)
+    cells = net.population("cells", 20, IF_curr_exp(i_offset=2 * nA))
+    net.record_spikes(cells[5:8])
+    sim = simulation(net, "torch", batch=2)
+    sim.run(20 * ms)
+    rows = sim.spikes("cells")
+    assert len(rows) and set(rows[:, 2]) == {5, 6, 7} and set(rows[:, 1]) == {0, 1}
+    train = sim.result(trial=1).spikes["cells"]
+    first = rows[rows[:, 1] == 1]
+    assert np.array_equal(first[:, 2], train.ids) and np.allclose(first[:, 0] * 1e-4, train.times)
