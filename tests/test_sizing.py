@@ -226,3 +226,12 @@ def test_the_hardware_targets_take_check_memory(machine_of, monkeypatch):
     assert built_network(small_network(), check_memory=False).populations["a"].size == 10
     monkeypatch.setenv(sizing.ENV, "0")
     assert built_network(small_network()).populations["a"].size == 10
+
+
+def test_an_emulation_takes_check_memory_for_both_of_its_runs(machine_of):
+    from spikemem.hardware.common import emulate_with
+    machine_of(1)
+    with pytest.raises(sizing.InsufficientMemory):
+        emulate_with("spinnaker", "spinnaker", small_network(), 1e-3)
+    em = emulate_with("spinnaker", "spinnaker", small_network(), 1e-3, check_memory=False)
+    assert em.reference.meta["duration"] == pytest.approx(1e-3)
