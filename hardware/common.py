@@ -24,10 +24,10 @@ def built_network(network, check_memory=None) -> BuiltNetwork:
     if isinstance(network, BuiltNetwork):
         return network
     if isinstance(network, Network):
-        from spikemem import sizing
+        from spikemem.backends import require_memory
         from spikemem.progress import status
         # drawing the synapses is what would run out of memory
-        sizing.require(network, None, "numba", None, check_memory)
+        require_memory(network, None, "numba", None, check_memory)
         with status("building the network"):      # (shown where it takes a while: a large map)
             return network.build()
     raise ModelError(f"expected a spikemem Network, got {type(network).__name__}")

@@ -5,8 +5,9 @@ expected to draw (``p * n_pre * n_post`` for ``FixedProbability``, the list's
 length for ``FromList``, ...) and prices the parts that grow with the network:
 the built synapse arrays and the backend's copy of them, the neurons' state,
 the delay buffers and, given a duration, what the monitors will record.
-``require`` is the one gate every entry point (``simulation()``, ``simulate()``,
-``spikemem run``, the hardware targets) passes before building, and
+``spikemem.backends.require_memory`` is the one gate every entry point
+(``simulation()``, ``simulate()``, ``spikemem run``, the hardware targets)
+passes before building, and
 ``Simulation.run`` calls ``check_run`` before recording: each refuses, by
 name, a part that cannot fit in the memory this machine has available, before
 anything is allocated; ``check_memory=False`` (``--no-memory-check``) or the
@@ -241,29 +242,6 @@ def checking(check_memory) -> bool:
     if check_memory is not None:
         return bool(check_memory)
     return os.environ.get(ENV, "1").strip().lower() not in ("0", "false", "no", "off")
-
-
-def require(network, duration=None, backend: str = "numba", options=None, check_memory=None,
-            what: str | None = None) -> Estimate | None:
-    """Refuse by name (``check``) ``network`` on ``backend`` with its ``options``
-    (``dtype``, ``batch``), and ``duration`` seconds of its recordings if given,
-    where it cannot fit; the estimate, or None where ``check_memory`` / the
-    environment (``checking``) turns the check off. The one gate before
-    building: every entry point calls this, not ``check`` with its own estimate."""
-    if not checking(check_memory):
-        return None
-    from .backends import BACKENDS
-    from .units import to_si
-    entry = BACKENDS.get(backend)
-    options = {**entry.options, **(options or {})}
-    if duration is not None:
-        duration = float(to_si(duration, "duration"))
-    est = estimate(network, duration, entry.name, options.get("dtype"), options.get("batch", 1))
-    if what is None:
-        what = f"the network on '{entry.name}'" if duration is None else \
-            f"a run of {duration:g} s on '{entry.name}'"
-    check(est, what)
-    return est
 
 
 def check(est: Estimate, what: str = "the network") -> None:

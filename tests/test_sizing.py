@@ -4,7 +4,7 @@ import time
 import pytest
 
 from spikemem import sizing
-from spikemem.backends import simulate, simulation
+from spikemem.backends import require_memory, simulate, simulation
 from spikemem.cli import main
 from spikemem.connectors import AllToAll, FixedNumberPre, FixedProbability, FromList, OneToOne
 from spikemem.errors import ModelError
@@ -186,7 +186,7 @@ def test_torch_batch_multiplies_state_and_recordings():
     net.record_state("a", "v")
     net.record_spikes("a")
     one = {p.what.split(" (")[0]: p.bytes for p in sizing.estimate(net, 0.1, "torch").parts}
-    four = sizing.require(net, 0.1, "torch", {"batch": 4})
+    four = require_memory(net, 0.1, "torch", {"batch": 4})
     parts = {p.what.split(" (")[0]: p for p in four.parts}
     for what in ("population 'a'", "state monitor on 'a'", "spike monitor on 'a'", "delay buffer of 'a_to_a_0'"):
         assert parts[what].bytes == 4 * one[what] and "4 trials" in parts[what].what

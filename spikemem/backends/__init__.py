@@ -65,7 +65,7 @@ def backend(name: str) -> Backend:
 
 def simulation(network, backend: str = "numba", progress=None, check_memory=None, **options):
     """Build ``network`` on ``backend``: its options are checked first, then the
-    memory estimate (``spikemem.sizing.require``), then the network is built.
+    memory estimate (``require_memory``), then the network is built.
 
     ``progress``: None shows the compilation and run progress on a terminal or in a
     notebook only, True / False force it (``spikemem.progress``). ``check_memory``:
@@ -77,13 +77,13 @@ def simulation(network, backend: str = "numba", progress=None, check_memory=None
 
 def _build(network, backend: str, duration, progress, check_memory, options: dict):
     """``simulation()``, with the recordings of ``duration`` seconds in the estimate."""
-    from .. import progress as _progress, sizing
+    from .. import progress as _progress
     entry = BACKENDS.get(backend)
     cls = entry.simulation_class()
     # a misspelled option is named as such, not priced (or refused) as memory
     _check_options(entry.name, cls, options)
     # before build(): drawing the synapses is what runs out
-    sizing.require(network, duration, entry.name, options, check_memory)
+    require_memory(network, duration, entry.name, options, check_memory)
     with _progress.default(progress):
         built = network.build()
         sim = cls(built, **{**entry.options, **options})
@@ -91,6 +91,30 @@ def _build(network, backend: str, duration, progress, check_memory, options: dic
     sim.check_memory = check_memory
     sim.progress = progress
     return sim
+
+
+def require_memory(network, duration=None, backend: str = "numba", options=None, check_memory=None,
+                   what: str | None = None):
+    """Refuse by name (``sizing.check``) ``network`` on ``backend`` with its
+    ``options`` (``dtype``, ``batch``), and ``duration`` seconds of its recordings
+    if given, where it cannot fit; the ``sizing.Estimate``, or None where
+    ``check_memory`` / the environment (``sizing.checking``) turns the check off.
+    The one gate before building: every entry point calls this, not
+    ``sizing.check`` with an estimate of its own."""
+    from .. import sizing
+    from ..units import to_si
+    if not sizing.checking(check_memory):
+        return None
+    entry = BACKENDS.get(backend)
+    options = {**entry.options, **(options or {})}
+    if duration is not None:
+        duration = float(to_si(duration, "duration"))
+    est = sizing.estimate(network, duration, entry.name, options.get("dtype"), options.get("batch", 1))
+    if what is None:
+        what = f"the network on '{entry.name}'" if duration is None else \
+            f"a run of {duration:g} s on '{entry.name}'"
+    sizing.check(est, what)
+    return est
 
 
 def _check_options(backend: str, cls, options: dict) -> None:

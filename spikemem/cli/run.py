@@ -23,7 +23,7 @@ def population_metrics(result, duration: float) -> dict:
 
 # ----------------------------------------------------------------- commands
 def cmd_run(args) -> int:
-    from ..backends import simulation
+    from ..backends import require_memory, simulation
     from .. import plot, progress, sizing
 
     registered_backend(args.backend)    # a ModelError listing the backends
@@ -40,7 +40,7 @@ def cmd_run(args) -> int:
     _check_duration(args.duration, network.dt)
     dtype = _dtype_option(args.backend, args.dtype)
     check_memory = False if args.no_memory_check else None     # None: the environment decides
-    estimate = sizing.require(network, args.duration, args.backend, dtype, check_memory,
+    estimate = require_memory(network, args.duration, args.backend, dtype, check_memory,
                               f"'{args.target}' for {args.duration:g} s on '{args.backend}'")
     if estimate is not None and progress.shown():
         print(f"{args.target}: {estimate.neurons:,} neurons, {estimate.synapses:,} synapses, about "
