@@ -1,4 +1,5 @@
 """The memory estimate (spikemem.sizing) and the refusals it drives, before any work."""
+import os
 import time
 
 import pytest
@@ -235,3 +236,17 @@ def test_an_emulation_takes_check_memory_for_both_of_its_runs(machine_of):
         emulate_with("spinnaker", "spinnaker", small_network(), 1e-3)
     em = emulate_with("spinnaker", "spinnaker", small_network(), 1e-3, check_memory=False)
     assert em.reference.meta["duration"] == pytest.approx(1e-3)
+
+
+def test_no_memory_check_reaches_an_experiments_own_simulations(monkeypatch, tmp_path):
+    import spikemem.registry
+    seen = []
+
+    def experiment(name, backend, out):
+        seen.append(sizing.checking(None))
+        return ["done"]
+    monkeypatch.setattr(spikemem.registry, "load_object", lambda path: experiment)
+    monkeypatch.delenv(sizing.ENV, raising=False)
+    assert main(["run", "ca3-cam", "--out", str(tmp_path / "a"), "--no-memory-check"]) == 0
+    assert main(["run", "ca3-cam", "--out", str(tmp_path / "b")]) == 0
+    assert seen == [False, True] and sizing.ENV not in os.environ      # restored

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -77,6 +78,25 @@ def cmd_run(args) -> int:
     return 0
 
 
+@contextlib.contextmanager
+def _memory_check(on: bool):
+    """--no-memory-check for an experiment, whose scripts build their own
+    simulations: the environment variable every memory gate reads, while it runs."""
+    from ..sizing import ENV
+    if on:
+        yield
+        return
+    before = os.environ.get(ENV)
+    os.environ[ENV] = "0"
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ[ENV]
+        else:
+            os.environ[ENV] = before
+
+
 def cmd_run_experiment(args, model) -> int:
     """A model whose main job is a scripted experiment (the CA3 memory)."""
     from ..registry import load_object
@@ -88,7 +108,7 @@ def cmd_run_experiment(args, model) -> int:
             raise CLIError(f"--{opt} does not apply to '{args.target}' (its experiments set their own)")
     out = args.out or os.path.join("out", f"{args.target}-{experiment}")
     check_out_dir(out, args.force)
-    with staged_dir(out, args.force) as tmp:
+    with staged_dir(out, args.force) as tmp, _memory_check(not args.no_memory_check):
         lines = load_object(model.run_experiment)(experiment, args.backend, tmp)
     print("\n".join(lines) + f"; wrote {out}")
     return 0
