@@ -250,3 +250,15 @@ def test_no_memory_check_reaches_an_experiments_own_simulations(monkeypatch, tmp
     assert main(["run", "ca3-cam", "--out", str(tmp_path / "a"), "--no-memory-check"]) == 0
     assert main(["run", "ca3-cam", "--out", str(tmp_path / "b")]) == 0
     assert seen == [False, True] and sizing.ENV not in os.environ      # restored
+
+
+def test_a_torch_run_prices_the_recordings_of_every_trial(monkeypatch):
+    pytest.importorskip("torch")
+    net = small_network(100)
+    net.record_spikes("a")
+    sim = simulation(net, "torch", batch=4)
+    seen = []
+    monkeypatch.setattr(sizing, "check", lambda e, what="": seen.append(e))
+    sim.run(1e-3)
+    one = _spike_part(sizing.estimate(net, 1e-3, "torch").parts)
+    assert _spike_part(seen[0].parts).bytes == 4 * one.bytes
