@@ -18,30 +18,33 @@ from spikemem.network import BuiltNetwork, Network
 from spikemem.targets import Emulation
 
 
-def built_network(network) -> BuiltNetwork:
-    """A target's input: a Network (built here) or an already built one."""
+def built_network(network, check_memory=None) -> BuiltNetwork:
+    """A target's input: a Network (built here, once the memory estimate says it
+    fits; ``check_memory`` as for ``simulation()``) or an already built one."""
     if isinstance(network, BuiltNetwork):
         return network
     if isinstance(network, Network):
-        from spikemem import sizing
+        from spikemem.backends import require_memory
         from spikemem.progress import status
-        if sizing.checking(None):      # drawing the synapses is what would run out of memory
-            sizing.check(sizing.estimate(network))
+        # drawing the synapses is what would run out of memory
+        require_memory(network, None, "numba", None, check_memory)
         with status("building the network"):      # (shown where it takes a while: a large map)
             return network.build()
     raise ModelError(f"expected a spikemem Network, got {type(network).__name__}")
 
 
-def emulate_with(target: str, backend: str, network, duration, **options) -> Emulation:
+def emulate_with(target: str, backend: str, network, duration, check_memory=None,
+                 **options) -> Emulation:
     """Run ``network`` on a target's emulator (the simulation ``backend``, built
     with ``options``; all its checks come first) and on the numba engine in
-    float64, and compare their spikes step for step."""
+    float64, and compare their spikes step for step; ``check_memory`` as for
+    ``simulation()``, for both."""
     from spikemem.backends import simulate, simulation
     if not isinstance(network, Network):
         raise ModelError(f"emulate needs a spikemem Network, got {type(network).__name__}")
-    sim = simulation(network, backend, **options)
+    sim = simulation(network, backend, check_memory=check_memory, **options)
     # progress on a terminal or in a notebook (spikemem.progress): an emulation runs for minutes
-    reference = simulate(network, duration, "numba")
+    reference = simulate(network, duration, "numba", check_memory=check_memory)
     sim.run(duration)
     result = sim.result()
     return Emulation(target, result, reference, compare_spikes(reference, result, sim.built.dt))

@@ -11,15 +11,14 @@ import numpy as np
 from brian2 import second
 from brian2.units.fundamentalunits import DIMENSIONLESS, get_unit
 
-#: SI unit -> (unit shown, factor)
-DISPLAY = {"V": ("mV", 1e3), "A": ("nA", 1e9), "S": ("nS", 1e9), "s": ("ms", 1e3), "F": ("nF", 1e9),
-           "ohm": ("Mohm", 1e-6)}
+from .units import display_unit
+
 
 
 def quantity(values, dim=None) -> str:
     """'1.2 nA' for one value (or values all alike); 'mean 1.2 nA (0.8 to 1.6)' otherwise."""
     unit = "" if dim is None or dim is DIMENSIONLESS or dim.is_dimensionless else str(get_unit(dim))
-    shown, factor = DISPLAY.get(unit, (unit, 1.0))
+    shown, factor = display_unit(unit)
     suffix = f" {shown}" if shown else ""
     v = np.asarray(values, dtype=float) * factor
     if v.size == 0:

@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 
 from spikemem import analysis
 from spikemem.results import Result, SpikeTrain, atomic_write
+from spikemem.units import display_unit
 
 
 def _png(fig: Figure) -> bytes:
@@ -53,22 +54,6 @@ def _new_axes(ax: Axes | None) -> Axes:
     return ax if ax is not None else _figure(figsize=(8, 4)).add_subplot(axes_class=InlineAxes)
 
 
-#: SI unit -> (display unit, factor) used to scale traces to readable magnitudes.
-_DISPLAY_UNITS = {
-    "V": ("mV", 1e3),
-    "A": ("nA", 1e9),
-    "S": ("nS", 1e9),
-    "s": ("ms", 1e3),
-    "F": ("pF", 1e12),
-    "ohm": ("Mohm", 1e-6),
-}
-
-
-def _display_unit(unit: str) -> tuple[str, float]:
-    """Display unit and scale factor for a trace stored in SI ``unit``."""
-    return _DISPLAY_UNITS.get(unit, (unit, 1.0))
-
-
 def _duration(result: Result | None, trains: dict) -> float | None:
     """Span of the run: ``meta["duration"]`` where recorded, else the last spike (None if none)."""
     if result is not None and result.meta.get("duration") is not None:
@@ -93,7 +78,7 @@ def describe(result: Result) -> str:
     if isinstance(meta.get("backend"), str) and meta["backend"]:
         parts.append(meta["backend"])
     if result.spikes:
-        parts.append(f"N={sum(t.n for t in result.spikes.values())}")
+        parts.append(f"N={sum(t.n_recorded for t in result.spikes.values())}")   # the neurons shown
     if meta.get("duration") is not None:
         parts.append(_format_seconds(float(meta["duration"])))
     return ", ".join(parts)
@@ -209,7 +194,7 @@ def traces(result: Result, key: str | None = None, ax: Axes | None = None) -> Ax
         groups = {"": []}
     axes = _stacked_axes(ax, len(groups))
     for ax_i, (unit, group) in zip(axes, groups.items()):
-        shown, factor = _display_unit(unit)
+        shown, factor = display_unit(unit)
         n_lines = 0
         for k in group:
             tr = result.traces[k]
@@ -268,10 +253,11 @@ def figures(result: Result) -> dict[str, Figure]:
     return out
 
 
-def save_figures(result: Result, folder: str | os.PathLike) -> list[str]:
-    """Write ``figures(result)`` into ``folder`` as ``<name>.png``; return the paths."""
+def save_figures(result: Result, folder: str | os.PathLike, drawn: dict | None = None) -> list[str]:
+    """Write ``figures(result)`` (or ``drawn``, those figures already made) into
+    ``folder`` as ``<name>.png``; return the paths."""
     paths = []
-    for name, fig in figures(result).items():
+    for name, fig in (figures(result) if drawn is None else drawn).items():
         paths.append(os.path.join(folder, f"{name}.png"))
         save_figure(fig, paths[-1])
     return paths

@@ -5,10 +5,13 @@ expected to draw (``p * n_pre * n_post`` for ``FixedProbability``, the list's
 length for ``FromList``, ...) and prices the parts that grow with the network:
 the built synapse arrays and the backend's copy of them, the neurons' state,
 the delay buffers and, given a duration, what the monitors will record.
-``simulation()`` and ``Simulation.run`` call ``check`` with it and refuse, by
+``spikemem.backends.require_memory`` is the one gate every entry point
+(``simulation()``, ``simulate()``, ``spikemem run``, the hardware targets)
+passes before building, and
+``Simulation.run`` calls ``check_run`` before recording: each refuses, by
 name, a part that cannot fit in the memory this machine has available, before
-they allocate anything; ``check_memory=False`` or the environment variable
-``SPIKEMEM_CHECK_MEMORY=0`` turns the refusal off.
+anything is allocated; ``check_memory=False`` (``--no-memory-check``) or the
+environment variable ``SPIKEMEM_CHECK_MEMORY=0`` turns the refusal off.
 
 The figures are estimates (a backend's own bookkeeping is left out), meant to
 tell 20 MiB from 700 GiB, not to budget the last byte.
@@ -154,35 +157,50 @@ def _count(ids, size: int) -> int:
     return size if ids is None else int(np.size(ids))
 
 
-def _monitor_parts(monitors, sizes: dict, n_steps: int, dt: float) -> list:
-    """What the monitors record over ``n_steps``: ``monitors`` are the declared
-    ``SpikeMonitor`` / ``StateMonitor`` objects, or a population's name for a
-    spike monitor (as a built network lists them)."""
+def _monitor_parts(monitors, sizes: dict, n_steps: int, dt: float, batch: int = 1) -> list:
+    """What the monitors record over ``n_steps`` in each of ``batch`` trials:
+    ``monitors`` are the declared ``SpikeMonitor`` / ``StateMonitor`` objects, or
+    a population's name for a spike monitor (as a built network lists them)."""
     from .network import StateMonitor
     parts = []
+    trials = f", {batch:,} trials" if batch > 1 else ""
     for m in monitors:
         if isinstance(m, StateMonitor):
             n = _count(m.ids, sizes[m.population])
             records = -(-n_steps // m.every)
             every = "every step" if m.every == 1 else f"every {m.every} steps"
             parts.append(Part(f"state monitor on '{m.population}' ({', '.join(m.variables)}, {every}, "
-                              f"{n:,} neurons x {records:,} records)",
-                              records * n * len(m.variables) * 8))
+                              f"{n:,} neurons x {records:,} records{trials})",
+                              batch * records * n * len(m.variables) * 8))
         else:
+            # every backend records the whole population, even for a subset
+            # monitor (Simulation.result() cuts it down), so that is what is held
             name = getattr(m, "population", m)
-            n = _count(getattr(m, "ids", None), sizes[name])
-            spikes = n * ASSUMED_RATE_HZ * n_steps * dt
+            n = sizes[name]
+            spikes = batch * n * ASSUMED_RATE_HZ * n_steps * dt
             parts.append(Part(f"spike monitor on '{name}' ({n:,} neurons at "
-                              f"{ASSUMED_RATE_HZ:g} Hz for {n_steps * dt:g} s)", int(spikes * 12)))
+                              f"{ASSUMED_RATE_HZ:g} Hz for {n_steps * dt:g} s{trials})", int(spikes * 12)))
     return parts
 
 
-def estimate(network, duration=None, backend: str = "numba", dtype=None) -> Estimate:
+def _batch(batch) -> int:
+    """Trials side by side (torch's ``batch``); a malformed one counts once, for
+    the backend to name."""
+    try:
+        return max(1, int(batch))
+    except (TypeError, ValueError):
+        return 1
+
+
+def estimate(network, duration=None, backend: str = "numba", dtype=None, batch: int = 1) -> Estimate:
     """The memory ``network`` needs on ``backend`` (its state type ``dtype``, default
-    the backend's); with ``duration`` (seconds), what its monitors record too.
+    the backend's; ``batch`` trials side by side, each with its own state and
+    recordings); with ``duration`` (seconds), what its monitors record too.
     Reads the declarations only: nothing is built or drawn."""
     from .units import to_si
     itemsize = _itemsize(backend, dtype)
+    batch = _batch(batch)
+    trials = f", {batch:,} trials" if batch > 1 else ""
     per_synapse = BACKEND_SYNAPSE_BYTES.get(_family(backend), 32)
     sizes = {name: p.size for name, p in network.populations.items()}
     parts, synapses = [], 0
@@ -191,8 +209,8 @@ def estimate(network, duration=None, backend: str = "numba", dtype=None) -> Esti
             parts.append(Part(f"population '{name}' ({pop.size:,} sources)", pop.size * NEURON_BYTES))
         else:
             n_vars = _variables(pop.model.equations)
-            parts.append(Part(f"population '{name}' ({pop.size:,} neurons x {n_vars} variables)",
-                              pop.size * (NEURON_BYTES + n_vars * (8 + itemsize))))
+            parts.append(Part(f"population '{name}' ({pop.size:,} neurons x {n_vars} variables{trials})",
+                              batch * pop.size * (NEURON_BYTES + n_vars * (8 + itemsize))))
     for proj in network.projections:
         # a population view (``pop[0:10]``) connects its neurons only
         n_pre = _count(getattr(proj, "pre_ids", None), sizes[proj.pre])
@@ -205,13 +223,16 @@ def estimate(network, duration=None, backend: str = "numba", dtype=None) -> Esti
         if isinstance(proj.connector, _conn.DistanceKernel):    # dense distances while building
             parts.append(Part(f"projection '{proj.name}' distance kernel ({n_pre:,} x {n_post:,} pairs)",
                               n_pre * n_post * (len(np.atleast_1d(proj.connector.shape)) + 2) * 8))
+        # the buffer is the target population's, whether or not the projection
+        # reaches all of it through a view
         delay_steps = _max_delay_steps(proj, network.dt)
         steps = f"{delay_steps} step" + ("s" if delay_steps > 1 else "")
-        parts.append(Part(f"delay buffer of '{proj.name}' ({steps} x {n_post:,} neurons)",
-                          (delay_steps + 1) * n_post * itemsize))
+        n_buffer = sizes[proj.post]
+        parts.append(Part(f"delay buffer of '{proj.name}' ({steps} x {n_buffer:,} neurons{trials})",
+                          batch * (delay_steps + 1) * n_buffer * itemsize))
     if duration is not None:
         n_steps = max(1, int(round(float(to_si(duration, "duration")) / network.dt)))
-        parts += _monitor_parts(network.monitors, sizes, n_steps, network.dt)
+        parts += _monitor_parts(network.monitors, sizes, n_steps, network.dt, batch)
     neurons = sum(sizes.values())
     return Estimate(neurons, synapses, tuple(p for p in parts if p.bytes > 0))
 
@@ -238,10 +259,11 @@ def check(est: Estimate, what: str = "the network") -> None:
         f"(or set {ENV}=0) to try anyway")
 
 
-def check_run(built, n_steps: int, step: int = 0) -> None:
-    """Refuse a run of ``n_steps`` whose monitors' recordings cannot fit."""
+def check_run(built, n_steps: int, step: int = 0, batch: int = 1) -> None:
+    """Refuse a run of ``n_steps`` (``batch`` trials) whose monitors' recordings cannot fit."""
     sizes = {name: p.size for name, p in built.populations.items()}
-    parts = _monitor_parts([*built.spike_monitors, *built.state_monitors], sizes, n_steps, built.dt)
+    parts = _monitor_parts([*built.spike_monitors, *built.state_monitors], sizes, n_steps, built.dt,
+                           _batch(batch))
     neurons = sum(sizes.values())
     check(Estimate(neurons, sum(p.i.size for p in built.projections), tuple(parts)),
           f"a run of {n_steps:,} steps (from step {step:,})")

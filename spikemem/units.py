@@ -35,7 +35,18 @@ from brian2.units.fundamentalunits import (DIMENSIONLESS, DimensionMismatchError
                                            get_dimensions, get_unit)
 from brian2 import amp, farad, second, siemens, volt
 
-from .errors import ModelError, UnitWarning
+from .errors import ModelError, UnitWarning, user_stacklevel
+
+#: SI unit symbol -> (unit shown, factor): the readable units that describe() and
+#: the figures both use, PyNN's where it has one (capacitance in nF)
+DISPLAY = {"V": ("mV", 1e3), "A": ("nA", 1e9), "S": ("nS", 1e9), "s": ("ms", 1e3), "F": ("nF", 1e9),
+           "ohm": ("Mohm", 1e-6)}
+
+
+def display_unit(unit: str) -> tuple[str, float]:
+    """The unit a value stored in SI ``unit`` is shown in, and the factor to it."""
+    return DISPLAY.get(unit, (unit, 1.0))
+
 
 #: dimension -> (SI magnitude from which a value is implausible, SI unit symbol,
 #: the unit it was probably meant in); see the table above
@@ -122,7 +133,7 @@ def check_magnitude(value, where: str, dim, written=None, limit: float | None = 
         # a number like 2 or -50 was probably written in the habitual unit; 2e-6 A was not
         hint = f"did you mean {worst:g}*{meant}? " if abs(worst) >= HABITUAL else ""
         warnings.warn(f"{where} = {worst:g} {symbol}, implausibly large; {hint}(bare numbers are SI)",
-                      UnitWarning, stacklevel=3)
+                      UnitWarning, stacklevel=user_stacklevel())
 
 
 @dataclass(frozen=True)

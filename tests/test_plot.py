@@ -219,3 +219,22 @@ def test_ipython_formats_the_returned_axes_and_figures_as_images(result):
     for value in (plot.raster(result), plot.population_rate(result), plot.show(result)):
         data, _ = display.format(value)
         assert data["image/png"].startswith(PNG)
+
+
+def test_the_title_counts_the_recorded_neurons_of_a_subset(mixed):
+    subset = Result(spikes={"exc": SpikeTrain(np.array([0.001]), np.array([4]), 100, recorded=[4, 7])},
+                    traces={}, meta={"duration": 1.0, "backend": "numba", "model": "cuba"})
+    assert plot.describe(subset) == "cuba, numba, N=2, 1 s"      # of a population of 100
+
+
+def test_figures_and_describe_show_units_alike():
+    from brian2 import farad
+
+    from spikemem import describe, units
+    assert not hasattr(plot, "_DISPLAY_UNITS") and not hasattr(describe, "DISPLAY")   # one table
+    for si, (shown, factor) in units.DISPLAY.items():
+        assert units.display_unit(si) == (shown, factor)
+    assert units.display_unit("F") == ("nF", 1e9) and describe.quantity(2e-10, farad.dim) == "0.2 nF"
+    cm = Trace(np.arange(3) * 1e-3, [0], np.full((3, 1), 2e-10), "F")
+    ax = plot.traces(Result(spikes={}, traces={"exc.cm": cm}, meta={}))
+    assert ax.get_ylabel() == "cm (nF)" and ax.lines[0].get_ydata()[0] == pytest.approx(0.2)

@@ -1,10 +1,11 @@
 """The memory estimate (spikemem.sizing) and the refusals it drives, before any work."""
+import os
 import time
 
 import pytest
 
 from spikemem import sizing
-from spikemem.backends import simulate, simulation
+from spikemem.backends import require_memory, simulate, simulation
 from spikemem.cli import main
 from spikemem.connectors import AllToAll, FixedNumberPre, FixedProbability, FromList, OneToOne
 from spikemem.errors import ModelError
@@ -139,3 +140,125 @@ def test_cli_run_that_fits_shows_its_size_where_progress_is_shown(capsys, monkey
     assert main(["run", "cuba", "--n", "100", "--duration", "0.01", "--out", str(tmp_path / "b"),
                  "--no-progress"]) == 0
     assert capsys.readouterr().err == ""
+
+
+def test_cli_run_honours_the_environment_variable_and_no_memory_check(machine_of, monkeypatch, tmp_path):
+    machine_of(1)
+    args = ["run", "cuba", "--n", "100", "--duration", "0.01", "--out"]
+    assert main([*args, str(tmp_path / "a")]) == 2                       # refused
+    assert main([*args, str(tmp_path / "b"), "--no-memory-check"]) == 0
+    monkeypatch.setenv(sizing.ENV, "0")
+    assert main([*args, str(tmp_path / "c")]) == 0
+
+
+def test_cli_run_estimates_once(monkeypatch, tmp_path):
+    calls = []
+    real = sizing.estimate
+    monkeypatch.setattr(sizing, "estimate", lambda *a, **k: calls.append(a) or real(*a, **k))
+    assert main(["run", "cuba", "--n", "100", "--duration", "0.01", "--out", str(tmp_path / "a")]) == 0
+    assert len(calls) == 1 and calls[0][1] == 0.01     # with the run's duration: the recordings too
+
+
+def test_simulate_estimates_once_with_the_duration(monkeypatch):
+    calls = []
+    real = sizing.estimate
+    monkeypatch.setattr(sizing, "estimate", lambda *a, **k: calls.append(a) or real(*a, **k))
+    simulate(small_network(), 1e-3)
+    assert len(calls) == 1 and calls[0][1] == 1e-3
+
+
+def _spike_part(parts):
+    return next(p for p in parts if p.what.startswith("spike monitor"))
+
+
+def test_a_subset_spike_monitor_is_priced_at_its_population_in_estimate_and_run(machine_of, monkeypatch):
+    net = small_network(1000)
+    net.record_spikes("a", ids=[1, 2, 3])
+    est = _spike_part(sizing.estimate(net, 1.0).parts)
+    assert "1,000 neurons" in est.what       # every backend records the population; result() cuts it down
+    seen = []
+    monkeypatch.setattr(sizing, "check", lambda e, what="": seen.append(e))
+    sizing.check_run(net.build(), 10_000)
+    assert _spike_part(seen[0].parts) == est
+
+
+def test_torch_batch_multiplies_state_and_recordings():
+    net = small_network(100)
+    net.record_state("a", "v")
+    net.record_spikes("a")
+    one = {p.what.split(" (")[0]: p.bytes for p in sizing.estimate(net, 0.1, "torch").parts}
+    four = require_memory(net, 0.1, "torch", {"batch": 4})
+    parts = {p.what.split(" (")[0]: p for p in four.parts}
+    for what in ("population 'a'", "state monitor on 'a'", "spike monitor on 'a'", "delay buffer of 'a_to_a_0'"):
+        assert parts[what].bytes == 4 * one[what] and "4 trials" in parts[what].what
+    assert parts["projection 'a_to_a_0'"].bytes == one["projection 'a_to_a_0'"]     # weights shared
+
+
+def test_the_delay_buffer_of_a_projection_from_a_view_is_the_whole_target_population():
+    net = Network()
+    a = net.population("a", 1000, IF_curr_exp())
+    net.connect(a[:10], a[:20], AllToAll(), weight=0.1e-9, name="v")
+    part = next(p for p in sizing.estimate(net).parts if p.what.startswith("delay buffer"))
+    assert part.what == "delay buffer of 'v' (1 step x 1,000 neurons)" and part.bytes == 2 * 1000 * 8
+
+
+def test_a_misspelled_option_is_named_before_the_memory_is_priced(machine_of, monkeypatch):
+    machine_of(1)
+    monkeypatch.setattr(Network, "build", lambda self: pytest.fail("built"))
+    for call in (lambda: simulation(small_network(), "numba", threds=2),
+                 lambda: simulate(small_network(), 1e-3, "numba", threds=2)):
+        with pytest.raises(ModelError, match=r"unknown option\(s\) \['threds'\]") as e:
+            call()
+        assert not isinstance(e.value, sizing.InsufficientMemory)
+
+
+def test_check_memory_is_a_named_parameter_of_simulation_and_simulate():
+    import inspect
+    for f in (simulation, simulate):
+        p = inspect.signature(f).parameters["check_memory"]
+        assert p.kind is p.POSITIONAL_OR_KEYWORD and p.default is None
+
+
+def test_the_hardware_targets_take_check_memory(machine_of, monkeypatch):
+    from spikemem.hardware.common import built_network
+    machine_of(1)
+    with pytest.raises(sizing.InsufficientMemory):
+        built_network(small_network())
+    assert built_network(small_network(), check_memory=False).populations["a"].size == 10
+    monkeypatch.setenv(sizing.ENV, "0")
+    assert built_network(small_network()).populations["a"].size == 10
+
+
+def test_an_emulation_takes_check_memory_for_both_of_its_runs(machine_of):
+    from spikemem.hardware.common import emulate_with
+    machine_of(1)
+    with pytest.raises(sizing.InsufficientMemory):
+        emulate_with("spinnaker", "spinnaker", small_network(), 1e-3)
+    em = emulate_with("spinnaker", "spinnaker", small_network(), 1e-3, check_memory=False)
+    assert em.reference.meta["duration"] == pytest.approx(1e-3)
+
+
+def test_no_memory_check_reaches_an_experiments_own_simulations(monkeypatch, tmp_path):
+    import spikemem.registry
+    seen = []
+
+    def experiment(name, backend, out):
+        seen.append(sizing.checking(None))
+        return ["done"]
+    monkeypatch.setattr(spikemem.registry, "load_object", lambda path: experiment)
+    monkeypatch.delenv(sizing.ENV, raising=False)
+    assert main(["run", "ca3-cam", "--out", str(tmp_path / "a"), "--no-memory-check"]) == 0
+    assert main(["run", "ca3-cam", "--out", str(tmp_path / "b")]) == 0
+    assert seen == [False, True] and sizing.ENV not in os.environ      # restored
+
+
+def test_a_torch_run_prices_the_recordings_of_every_trial(monkeypatch):
+    pytest.importorskip("torch")
+    net = small_network(100)
+    net.record_spikes("a")
+    sim = simulation(net, "torch", batch=4)
+    seen = []
+    monkeypatch.setattr(sizing, "check", lambda e, what="": seen.append(e))
+    sim.run(1e-3)
+    one = _spike_part(sizing.estimate(net, 1e-3, "torch").parts)
+    assert _spike_part(seen[0].parts).bytes == 4 * one.bytes

@@ -337,3 +337,20 @@ def test_weights_written_into_a_simulation_keep_the_receptors_sign(backend):
         sim.set("inh", "w", [-1 * nA, 2 * nA])
     sim.set("inh", "w", [-1 * nA, -2 * nA])
     np.testing.assert_allclose(sim.get("inh", "w"), [-1e-9, -2e-9])
+
+
+def test_a_unit_warning_points_at_the_users_line_not_inside_spikemem():
+    def recorded(call):
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            call()
+        found = [w for w in record if issubclass(w.category, UnitWarning)]
+        assert found
+        return {w.filename for w in found}
+
+    net = lif_net(model=IF_curr_exp(tau_refrac=2))                 # warned deep inside build()
+    assert recorded(net.build) == {__file__}
+    assert recorded(lambda: Network(dt=0.1)) == {__file__}
+    net = lif_net()
+    net.step_current("cell", 5.0, 0.001)
+    assert recorded(net.build) == {__file__}

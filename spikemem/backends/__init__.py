@@ -64,34 +64,57 @@ def backend(name: str) -> Backend:
 
 
 def simulation(network, backend: str = "numba", progress=None, check_memory=None, **options):
-    """Build ``network`` on ``backend`` (``_simulation``), once the memory estimate
-    says it fits.
+    """Build ``network`` on ``backend``: its options are checked first, then the
+    memory estimate (``require_memory``), then the network is built.
 
     ``progress``: None shows the compilation and run progress on a terminal or in a
     notebook only, True / False force it (``spikemem.progress``). ``check_memory``:
     False builds even what the memory estimate says cannot fit (``spikemem.sizing``;
-    None: unless ``SPIKEMEM_CHECK_MEMORY=0``)."""
-    from .. import progress as _progress, sizing
-    if sizing.checking(check_memory):      # before build(): drawing the synapses is what runs out
-        entry = BACKENDS.get(backend)
-        sizing.check(sizing.estimate(network, None, entry.name, {**entry.options, **options}.get("dtype")),
-                     f"network on '{entry.name}'")
+    None: unless ``SPIKEMEM_CHECK_MEMORY=0``); a run's recordings are checked
+    again by ``Simulation.run``."""
+    return _build(network, backend, None, progress, check_memory, options)
+
+
+def _build(network, backend: str, duration, progress, check_memory, options: dict):
+    """``simulation()``, with the recordings of ``duration`` seconds in the estimate."""
+    from .. import progress as _progress
+    entry = BACKENDS.get(backend)
+    cls = entry.simulation_class()
+    # a misspelled option is named as such, not priced (or refused) as memory
+    _check_options(entry.name, cls, options)
+    # before build(): drawing the synapses is what runs out
+    require_memory(network, duration, entry.name, options, check_memory)
     with _progress.default(progress):
-        sim = _simulation(network, backend, **options)
+        built = network.build()
+        sim = cls(built, **{**entry.options, **options})
+    sim.registered_as = entry.name
     sim.check_memory = check_memory
     sim.progress = progress
     return sim
 
 
-def _simulation(network, backend: str = "numba", **options):
-    """Build ``network`` on ``backend``; all validation happens here, before any run."""
+def require_memory(network, duration=None, backend: str = "numba", options=None, check_memory=None,
+                   what: str | None = None):
+    """Refuse by name (``sizing.check``) ``network`` on ``backend`` with its
+    ``options`` (``dtype``, ``batch``), and ``duration`` seconds of its recordings
+    if given, where it cannot fit; the ``sizing.Estimate``, or None where
+    ``check_memory`` / the environment (``sizing.checking``) turns the check off.
+    The one gate before building: every entry point calls this, not
+    ``sizing.check`` with an estimate of its own."""
+    from .. import sizing
+    from ..units import to_si
+    if not sizing.checking(check_memory):
+        return None
     entry = BACKENDS.get(backend)
-    cls = entry.simulation_class()
-    _check_options(entry.name, cls, options)
-    built = network.build()
-    sim = cls(built, **{**entry.options, **options})
-    sim.registered_as = entry.name
-    return sim
+    options = {**entry.options, **(options or {})}
+    if duration is not None:
+        duration = float(to_si(duration, "duration"))
+    est = sizing.estimate(network, duration, entry.name, options.get("dtype"), options.get("batch", 1))
+    if what is None:
+        what = f"the network on '{entry.name}'" if duration is None else \
+            f"a run of {duration:g} s on '{entry.name}'"
+    sizing.check(est, what)
+    return est
 
 
 def _check_options(backend: str, cls, options: dict) -> None:
@@ -107,22 +130,16 @@ def _check_options(backend: str, cls, options: dict) -> None:
         raise ModelError(f"backend '{backend}': unknown option(s) {unknown}; it takes {sorted(accepted)}")
 
 
-def simulate(network, duration, backend: str = "numba", progress=None, **options):
+def simulate(network, duration, backend: str = "numba", progress=None, check_memory=None, **options):
     """Build, run for ``duration`` seconds and return the ``Result``; ``progress``
-    and ``check_memory`` (an option here) as for ``simulation``, which also checks
-    the monitors' recordings for ``duration``."""
+    and ``check_memory`` as for ``simulation``, whose memory check here includes
+    the monitors' recordings for ``duration``, before anything is built."""
     from brian2 import second
 
-    from .. import sizing
     from ..units import to_si
-    check_memory = options.pop("check_memory", None)
     duration = to_si(duration, "duration", second.dim)
     if not duration > 0:
         raise ModelError(f"duration must be positive, got {duration}")
-    if sizing.checking(check_memory):     # the recordings too, before anything is built
-        entry = BACKENDS.get(backend)
-        sizing.check(sizing.estimate(network, duration, entry.name, {**entry.options, **options}.get("dtype")),
-                     f"a run of {duration:g} s on '{backend}'")
-    sim = simulation(network, backend, progress=progress, check_memory=check_memory, **options)
+    sim = _build(network, backend, duration, progress, check_memory, options)
     sim.run(duration, progress=progress)
     return sim.result()

@@ -134,7 +134,7 @@ class Simulation:
         n_steps = self.steps_for(duration)
         from .. import sizing
         if sizing.checking(self.check_memory):
-            sizing.check_run(self.built, n_steps, self.step)
+            sizing.check_run(self.built, n_steps, self.step, getattr(self, "batch", 1))
         progress = self.progress if progress is None else progress
         t0 = time.perf_counter()
         self._prepare_run(n_steps, **options)
@@ -190,12 +190,16 @@ class Simulation:
         """Spike trains, traces and the provenance record of everything run so far."""
         from ..results import Result
         spikes, traces = self._recorded(**which)
-        # a monitor of a subset: every backend records the population, the result keeps the subset
-        spikes = {name: train.subset(self.built.spike_ids[name]) if name in self.built.spike_ids else train
+        spikes = {name: train if (ids := self._spike_subset(name)) is None else train.subset(ids)
                   for name, train in spikes.items()}
         return Result(spikes, traces, {**self.provenance(), **self._result_meta(**which)})
 
     # --- shared
+    def _spike_subset(self, name: str):
+        """The neuron ids a monitor of a subset of ``name`` keeps (None: all of them):
+        every backend records the whole population; what is handed out keeps the subset."""
+        return self.built.spike_ids.get(name)
+
     def _spike_trains(self, recorded) -> dict:
         """Result spike trains from {population: (list of step arrays, list of id arrays)}."""
         from ..results import SpikeTrain

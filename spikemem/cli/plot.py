@@ -25,14 +25,15 @@ def cmd_plot(args) -> int:
     if args.out is not None:
         check_out_dir(args.out, args.force)
     result = _load(args.result)
-    if not plot.figures(result):
+    if not (result.spikes or result.traces):     # what plot.figures() draws from
         raise CLIError(f"'{args.result}' holds no spikes and no traces: nothing to plot")
+    drawn = plot.figures(result)        # once, for the files and the windows (a large raster is slow)
     if args.out is not None:
         with staged_dir(args.out, args.force) as tmp:
-            names = [os.path.basename(p) for p in plot.save_figures(result, tmp)]
+            names = [os.path.basename(p) for p in plot.save_figures(result, tmp, drawn)]
         print(f"plot: wrote {', '.join(names)} to {args.out}")
     if args.show:
-        _show(plot.figures(result))
+        _show(drawn)
     return 0
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -23,7 +24,7 @@ def population_metrics(result, duration: float) -> dict:
 
 # ----------------------------------------------------------------- commands
 def cmd_run(args) -> int:
-    from ..backends import simulation
+    from ..backends import require_memory, simulation
     from .. import plot, progress, sizing
 
     registered_backend(args.backend)    # a ModelError listing the backends
@@ -39,13 +40,14 @@ def cmd_run(args) -> int:
     network = load_target(args.target, n=args.n, seed=args.seed)
     _check_duration(args.duration, network.dt)
     dtype = _dtype_option(args.backend, args.dtype)
-    entry = registered_backend(args.backend)
-    estimate = sizing.estimate(network, args.duration, entry.name, {**entry.options, **dtype}.get("dtype"))
-    sizing.check(estimate, f"'{args.target}' for {args.duration:g} s on '{args.backend}'")
-    if progress.shown():
+    check_memory = False if args.no_memory_check else None     # None: the environment decides
+    estimate = require_memory(network, args.duration, args.backend, dtype, check_memory,
+                              f"'{args.target}' for {args.duration:g} s on '{args.backend}'")
+    if estimate is not None and progress.shown():
         print(f"{args.target}: {estimate.neurons:,} neurons, {estimate.synapses:,} synapses, about "
               f"{sizing.format_bytes(estimate.total)} of memory", file=sys.stderr)
-    sim = simulation(network, args.backend, **dtype)   # all validation happens here
+    # all other validation happens here; the memory, recordings included, was checked above
+    sim = simulation(network, args.backend, check_memory=False, **dtype)
     sim.run(args.duration)
     result = sim.result()
     result.meta.setdefault("duration", args.duration)
@@ -76,6 +78,25 @@ def cmd_run(args) -> int:
     return 0
 
 
+@contextlib.contextmanager
+def _memory_check(on: bool):
+    """--no-memory-check for an experiment, whose scripts build their own
+    simulations: the environment variable every memory gate reads, while it runs."""
+    from ..sizing import ENV
+    if on:
+        yield
+        return
+    before = os.environ.get(ENV)
+    os.environ[ENV] = "0"
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ[ENV]
+        else:
+            os.environ[ENV] = before
+
+
 def cmd_run_experiment(args, model) -> int:
     """A model whose main job is a scripted experiment (the CA3 memory)."""
     from ..registry import load_object
@@ -87,7 +108,7 @@ def cmd_run_experiment(args, model) -> int:
             raise CLIError(f"--{opt} does not apply to '{args.target}' (its experiments set their own)")
     out = args.out or os.path.join("out", f"{args.target}-{experiment}")
     check_out_dir(out, args.force)
-    with staged_dir(out, args.force) as tmp:
+    with staged_dir(out, args.force) as tmp, _memory_check(not args.no_memory_check):
         lines = load_object(model.run_experiment)(experiment, args.backend, tmp)
     print("\n".join(lines) + f"; wrote {out}")
     return 0
@@ -117,5 +138,8 @@ def add_parser(sub) -> None:
                      help="replace DIR even if it exists and is not empty")
     run.add_argument("--no-progress", action="store_true",
                      help="never show progress (default: on a terminal or in a notebook)")
+    run.add_argument("--no-memory-check", action="store_true",
+                     help="run even what the memory estimate says cannot fit "
+                          "(as SPIKEMEM_CHECK_MEMORY=0 does)")
     add_backend_options(run)
     run.set_defaults(func=cmd_run)

@@ -383,3 +383,16 @@ def test_c_library_functions_take_tensors_of_any_rank_and_pass_torchs_gradient()
     y.backward()
     assert y.item() == math.exp(0.5) and x.grad.item() == pytest.approx(math.exp(0.5))
     assert exp(torch.tensor([[0.1, 2.0]], dtype=torch.float64)).tolist() == [[math.exp(0.1), math.exp(2.0)]]
+
+
+def test_spikes_of_a_subset_monitor_are_its_neurons_only_as_in_the_result():
+    net = Network(dt=0.1 * ms)
+    cells = net.population("cells", 20, IF_curr_exp(i_offset=2 * nA))
+    net.record_spikes(cells[5:8])
+    sim = simulation(net, "torch", batch=2)
+    sim.run(20 * ms)
+    rows = sim.spikes("cells")
+    assert len(rows) and set(rows[:, 2]) == {5, 6, 7} and set(rows[:, 1]) == {0, 1}
+    train = sim.result(trial=1).spikes["cells"]
+    first = rows[rows[:, 1] == 1]
+    assert np.array_equal(first[:, 2], train.ids) and np.allclose(first[:, 0] * 1e-4, train.times)

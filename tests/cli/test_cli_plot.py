@@ -95,3 +95,15 @@ def test_emulate_out_refused_before_the_work(tmp_path, capsys):
     assert f"--out '{afile}': exists and is not a directory" in capsys.readouterr().err
     assert run_cli("emulate", "ca3-cam", "--target", "spinnaker", "--out", tmp_path / "x") == 2
     assert "--out applies to network emulations" in capsys.readouterr().err
+
+
+def test_plot_draws_each_figure_once_for_the_files_and_the_windows(saved, tmp_path, monkeypatch):
+    from spikemem import plot
+    from spikemem.cli import plot as cli_plot
+    drawn, shown = [], []
+    real = plot.figures
+    monkeypatch.setattr(plot, "figures", lambda result: drawn.append(1) or real(result))
+    monkeypatch.setattr(cli_plot, "_show", lambda figures: shown.append(figures))
+    assert run_cli("plot", saved, "-o", tmp_path / "out", "--show") == 0
+    assert len(drawn) == 1 and sorted(shown[0]) == ["raster", "rate", "traces"]
+    assert sorted(os.listdir(tmp_path / "out")) == ["raster.png", "rate.png", "traces.png"]

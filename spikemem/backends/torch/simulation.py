@@ -184,13 +184,16 @@ class TorchSimulation(Simulation):
         return stop
 
     def spikes(self, population: str) -> np.ndarray:
-        """(step, trial, neuron) of every recorded spike of ``population``, all trials."""
+        """(step, trial, neuron) of every recorded spike of ``population``, all trials
+        (of the monitor's neurons only, as ``result()`` keeps them)."""
         if population not in self._record["spikes"]:
             raise ModelError(f"spikes of '{population}' are not recorded; recorded: {sorted(self._record['spikes'])}")
         parts = self._record["spikes"][population]
         if not parts:
             return np.zeros((0, 3), np.int64)
-        return np.concatenate([np.stack(p, 1) for p in parts]).astype(np.int64)
+        rows = np.concatenate([np.stack(p, 1) for p in parts]).astype(np.int64)
+        subset = self._spike_subset(population)
+        return rows if subset is None else rows[np.isin(rows[:, 2], subset)]
 
     def result(self, trial: int = 0):
         """The result of trial ``trial`` (0 to batch - 1)."""
