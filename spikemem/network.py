@@ -457,8 +457,6 @@ class Network:
         if ids is None:
             return name, view_ids
         pop = self.populations[name]
-        if isinstance(ids, (list, tuple)) and not ids:
-            raise ModelError(f"{what} on '{name}': ids selects no neurons")
         return name, (pop[ids] if view_ids is None else pop[view_ids][ids]).ids
 
     def record_spikes(self, population, ids=None):
