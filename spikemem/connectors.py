@@ -34,6 +34,11 @@ class Connector:
         w, d = (wd + [None, None])[:2]
         return _sorted(np.asarray(i), np.asarray(j), w, d)
 
+    def expected_synapses(self, n_pre: int, n_post: int) -> int:
+        """How many synapses ``build`` is expected to draw, before drawing them
+        (``spikemem.sizing``): at most every pair, unless a connector knows better."""
+        return n_pre * n_post
+
     def spec(self) -> dict:
         return {"type": type(self).__name__, **{k: _jsonable(v) for k, v in asdict(self).items()}}
 
@@ -46,6 +51,9 @@ def _jsonable(v):
 
 @dataclass
 class OneToOne(Connector):
+    def expected_synapses(self, n_pre, n_post):
+        return n_pre
+
     def _pairs(self, n_pre, n_post, rng, where):
         if n_pre != n_post:
             raise ModelError(f"{where}: OneToOne needs equal sizes, got {n_pre} -> {n_post}")
@@ -66,6 +74,9 @@ class AllToAll(Connector):
 class FixedProbability(Connector):
     p: float
     allow_self: bool = True
+
+    def expected_synapses(self, n_pre, n_post):
+        return int(round(float(self.p) * n_pre * n_post))
 
     def _pairs(self, n_pre, n_post, rng, where):
         if not 0.0 <= self.p <= 1.0:
@@ -91,6 +102,9 @@ class FixedNumberPre(Connector):
     allow_self: bool = True
     with_replacement: bool = False
 
+    def expected_synapses(self, n_pre, n_post):
+        return int(self.n) * n_post
+
     def _pairs(self, n_pre, n_post, rng, where):
         i = [_choose(rng, n_pre, self.n, None if self.allow_self else post,
                      self.with_replacement, where, "n") for post in range(n_post)]
@@ -104,6 +118,9 @@ class FixedNumberPost(Connector):
     allow_self: bool = True
     with_replacement: bool = False
 
+    def expected_synapses(self, n_pre, n_post):
+        return int(self.n) * n_pre
+
     def _pairs(self, n_pre, n_post, rng, where):
         j = [_choose(rng, n_post, self.n, None if self.allow_self else pre,
                      self.with_replacement, where, "n") for pre in range(n_pre)]
@@ -114,6 +131,9 @@ class FixedNumberPost(Connector):
 class FromList(Connector):
     """Rows of (i, j), (i, j, w) or (i, j, w, delay_seconds)."""
     conn_list: list = field(default_factory=list)
+
+    def expected_synapses(self, n_pre, n_post):
+        return len(self.conn_list)
 
     def _pairs(self, n_pre, n_post, rng, where):
         a = np.asarray(self.conn_list, dtype=float)
@@ -136,6 +156,9 @@ class FromMatrix(Connector):
 
     def __post_init__(self):
         self.matrix = np.asarray(self.matrix, dtype=float)
+
+    def expected_synapses(self, n_pre, n_post):
+        return int(np.count_nonzero(self.matrix))
 
     def _pairs(self, n_pre, n_post, rng, where):
         if self.matrix.shape != (n_pre, n_post):

@@ -98,28 +98,12 @@ def available_memory() -> int | None:
 
 def expected_synapses(connector, n_pre: int, n_post: int) -> int:
     """Synapses ``connector`` is expected to draw between populations of these sizes
-    (an unknown connector: at most every pair; a malformed one: none, for
-    ``build`` to name what is wrong with it)."""
+    (``Connector.expected_synapses``; a malformed one: none, for ``build`` to name
+    what is wrong with it)."""
     try:
-        return max(0, _expected_synapses(connector, n_pre, n_post))
+        return max(0, connector.expected_synapses(n_pre, n_post))
     except (TypeError, ValueError):
         return 0
-
-
-def _expected_synapses(connector, n_pre: int, n_post: int) -> int:
-    if isinstance(connector, _conn.OneToOne):
-        return n_pre
-    if isinstance(connector, _conn.FixedProbability):
-        return int(round(float(connector.p) * n_pre * n_post))
-    if isinstance(connector, _conn.FixedNumberPre):
-        return int(connector.n) * n_post
-    if isinstance(connector, _conn.FixedNumberPost):
-        return int(connector.n) * n_pre
-    if isinstance(connector, _conn.FromList):
-        return len(connector.conn_list)
-    if isinstance(connector, _conn.FromMatrix):
-        return int(np.count_nonzero(connector.matrix))
-    return n_pre * n_post
 
 
 def _variables(equations: str) -> int:
