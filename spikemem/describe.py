@@ -14,7 +14,6 @@ from brian2.units.fundamentalunits import DIMENSIONLESS, get_unit
 from .units import display_unit
 
 
-
 def quantity(values, dim=None) -> str:
     """'1.2 nA' for one value (or values all alike); 'mean 1.2 nA (0.8 to 1.6)' otherwise."""
     unit = "" if dim is None or dim is DIMENSIONLESS or dim.is_dimensionless else str(get_unit(dim))
