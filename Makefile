@@ -12,7 +12,7 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml setup.py constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[test,torch,hardware,docs]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[test,torch,hardware,experiments,docs]'
 	touch $(STAMP)
 
 demo: venv
