@@ -207,20 +207,22 @@ def staged_dir(out: str | os.PathLike, check) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def atomic_write(path: str | os.PathLike) -> Iterator[str]:
+def atomic_write(path: str | os.PathLike, tag: str = "") -> Iterator[str]:
     """Yield a temporary path next to ``path``; on success move it onto ``path``.
 
     The temporary file lives in the same directory so ``os.replace`` is an atomic
     rename on the same filesystem: readers see either the old file or the complete
     new one, never a partial write.  On any failure the temporary file is removed and
-    an existing ``path`` is left untouched.
+    an existing ``path`` is left untouched. ``tag`` goes into the temporary
+    file's name (a writer that may be killed names itself, so that its leftovers
+    can be found).
     """
     path = os.fspath(path)
     problem = output_problem(path, folder=False, force=True)
     if problem:         # named now, not as the temporary file's failure
         raise ModelError(f"'{path}': {problem}")
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(suffix=".tmp", prefix="." + os.path.basename(path) + ".", dir=directory)
+    fd, tmp = tempfile.mkstemp(suffix=".tmp", prefix="." + os.path.basename(path) + tag + ".", dir=directory)
     os.close(fd)
     try:
         yield tmp
@@ -247,7 +249,8 @@ def _check_name(kind: str, name: str) -> None:
 
 def _write_array(group: h5py.Group, name: str, data: np.ndarray) -> None:
     # Compress non-empty arrays (spike times compress well); h5py rejects chunking empty ones.
-    kwargs = {"compression": "gzip", "compression_opts": 4, "shuffle": True} if data.size else {}
+    # (fletcher32: a checksum per chunk, so a damaged file fails to read instead of reading wrong)
+    kwargs = {"compression": "gzip", "compression_opts": 4, "shuffle": True, "fletcher32": True} if data.size else {}
     group.create_dataset(name, data=data, **kwargs)
 
 
@@ -268,33 +271,40 @@ class Result:
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the result to ``path`` as HDF5, atomically (see :func:`atomic_write`)."""
+        meta_json = self._checked_meta()
+
+        with atomic_write(path) as tmp:
+            with h5py.File(tmp, "w") as f:
+                self._to_h5(f, meta_json)
+
+    def _checked_meta(self) -> str:
+        """The meta as JSON, after checking names: a bad one fails before any file is created."""
         for pop in self.spikes:
             _check_name("population", pop)
         for key in self.traces:
             _check_name("trace", key)
-        # Serialise meta first so a non-JSON value fails before any file is created.
-        meta_json = json.dumps(self.meta, default=_json_default, sort_keys=True)
+        return json.dumps(self.meta, default=_json_default, sort_keys=True)
 
-        with atomic_write(path) as tmp:
-            with h5py.File(tmp, "w") as f:
-                f.attrs["format"] = FORMAT_NAME
-                f.attrs["format_version"] = FORMAT_VERSION
-                f.attrs["meta"] = meta_json
-                spikes = f.create_group("spikes")
-                for pop, train in self.spikes.items():
-                    g = spikes.create_group(pop)
-                    g.attrs["n"] = train.n
-                    _write_array(g, "times", train.times)
-                    _write_array(g, "ids", train.ids)
-                    if train.recorded is not None:
-                        _write_array(g, "recorded", train.recorded)
-                traces = f.create_group("traces")
-                for key, trace in self.traces.items():
-                    g = traces.create_group(key)
-                    g.attrs["unit"] = trace.unit
-                    _write_array(g, "times", trace.times)
-                    _write_array(g, "ids", trace.ids)
-                    _write_array(g, "values", trace.values)
+    def _to_h5(self, f: h5py.Group, meta_json: str) -> None:
+        """Write into an open file or group (names and meta checked by the caller)."""
+        f.attrs["format"] = FORMAT_NAME
+        f.attrs["format_version"] = FORMAT_VERSION
+        f.attrs["meta"] = meta_json
+        spikes = f.create_group("spikes")
+        for pop, train in self.spikes.items():
+            g = spikes.create_group(pop)
+            g.attrs["n"] = train.n
+            _write_array(g, "times", train.times)
+            _write_array(g, "ids", train.ids)
+            if train.recorded is not None:
+                _write_array(g, "recorded", train.recorded)
+        traces = f.create_group("traces")
+        for key, trace in self.traces.items():
+            g = traces.create_group(key)
+            g.attrs["unit"] = trace.unit
+            _write_array(g, "times", trace.times)
+            _write_array(g, "ids", trace.ids)
+            _write_array(g, "values", trace.values)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Result":
