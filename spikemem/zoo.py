@@ -23,6 +23,8 @@ class Model:
     ``compare_backends``: ``"module:function"`` called as ``f(experiment, backend)``;
     returns a dict with ``same_answers``, ``operations``, ``differ`` and ``spikes``.
     ``benchmark``: it is a benchmark network (``spikemem bench``).
+    ``sweep``: ``"module:object"``, the ``spikemem.experiments.Experiment`` that
+    ``spikemem sweep`` runs (its parameters are what can be swept).
     """
 
     name: str
@@ -32,6 +34,7 @@ class Model:
     run_experiment: str | None = None
     compare_backends: str | None = None
     benchmark: bool = False
+    sweep: str | None = None
 
     def factory(self):
         return load_object(self.network)

@@ -12,6 +12,8 @@ w*c_m/taum amperes.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 from brian2 import mV, ms, nF
 
 from spikemem.connectors import FixedProbability
@@ -43,9 +45,14 @@ def cuba_model(refractory=5 * ms) -> NeuronModel:
 WE, WI = (60 * 0.27 / 10) * mV, (-20 * 4.5 / 10) * mV      # jumps of ge, gi
 
 
-def cuba(n: int = 4000, p: float = 0.02, seed: int = 0, dt=0.1 * ms, record_state: bool = False) -> Network:
-    """The CUBA network; ``n`` neurons split 80/20 into populations 'exc' and 'inh'."""
-    return _cuba(cuba_model(), WE, WI, n, p, seed, dt, record_state)
+def cuba(n: int = 4000, p: float = 0.02, seed: int = 0, dt=0.1 * ms, record_state: bool = False,
+         tau_m=20 * ms, w_exc=WE, w_inh=WI) -> Network:
+    """The CUBA network; ``n`` neurons split 80/20 into populations 'exc' and 'inh'.
+    ``w_exc``, ``w_inh``: the jumps of ge and gi per spike."""
+    model = cuba_model()
+    if tau_m != model.params["taum"]:
+        model = replace(model, params={**model.params, "taum": tau_m})
+    return _cuba(model, w_exc, w_inh, n, p, seed, dt, record_state)
 
 
 def cuba_curr_exp(n: int = 4000, p: float = 0.02, seed: int = 0, dt=0.1 * ms,

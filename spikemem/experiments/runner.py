@@ -97,7 +97,9 @@ def plan(experiment, grid: dict, seeds, backends, dtype) -> tuple[dict, list[Poi
         raise ModelError("no backends given")
     from ..backends import backend as registered_backend
     for b in backends:
-        registered_backend(b)           # a ModelError listing the backends
+        offered = registered_backend(b).capabilities.dtypes       # a ModelError listing the backends
+        if dtype is not None and dtype not in offered:
+            raise ModelError(f"dtype '{dtype}' is not available for the backend '{b}' (it offers {', '.join(offered)})")
     checked = {}
     for name, values in grid.items():
         values = list(values) if isinstance(values, (list, tuple)) else [values]
