@@ -14,8 +14,9 @@ from .provenance import git_revision, versions
 def to_dataset(sweep):
     """One dimension per swept parameter (in the order given), then ``seed``,
     then ``backend`` when several were swept; one variable per metric (nan
-    where a point did not report it). Quantities are in SI, their unit in the
-    coordinate's ``units`` attribute."""
+    where a point did not report it; one named like a dimension is called
+    ``metric.<name>``). Quantities are in SI, their unit in the coordinate's
+    ``units`` attribute."""
     import xarray as xr
     experiment = sweep.experiment
     si = lambda name, value: experiment.params[name].si(value)
@@ -38,7 +39,9 @@ def to_dataset(sweep):
     attrs = {"experiment": experiment.name, "spikemem": versions()["spikemem"], "git_revision": git_revision() or "",
              "dtype": first.dtype or "",
              "fixed": json.dumps({k: v for k, v in first.params if k not in sweep.grid})}
-    return xr.Dataset({m: (list(axes), a) for m, a in data.items()}, coords=coords, attrs=attrs)
+    # a metric named like a dimension (``n`` measured while ``n`` is swept) keeps its value under "metric.n"
+    named = {(f"metric.{m}" if m in axes else m): a for m, a in data.items()}
+    return xr.Dataset({m: (list(axes), a) for m, a in named.items()}, coords=coords, attrs=attrs)
 
 
 def _values(values):

@@ -99,7 +99,7 @@ class Param:
                              + (f" with a unit of {dim_name(self.dim)}" if kind is Quantity else ""))
         number, unit = match.group("number"), match.group("unit")
         if unit:
-            u = getattr(allunits, unit, None) or getattr(stdunits, unit, None)
+            u = allunits.second if unit == "s" else getattr(allunits, unit, None) or getattr(stdunits, unit, None)
             if not isinstance(u, Quantity):
                 raise ModelError(f"{where}: unknown unit '{unit}' in '{text}'")
             return self.check(float(number) * u, where)
@@ -113,7 +113,7 @@ class Param:
         return self.check(float(number), where)
 
     def _example(self) -> str:
-        return str(get_unit(self.dim))
+        return str(self.default.get_best_unit())
 
 
 #: a number, then optionally a unit name (``10ms``, ``-0.9 mV``, ``2e-3*second``)

@@ -128,21 +128,16 @@ def stage_keys(experiment, point: Point) -> list[str]:
     return keys
 
 
-def compute(stages, point: Point, keys: list, start: int, upstream: Outcome | None) -> list[Outcome]:
-    """Run ``stages[start:]`` of one point (on a worker); each outcome with its provenance."""
-    out = []
+def compute(stage, chained: bool, point: Point, key: str, upstream: Outcome | None) -> Outcome:
+    """Run one stage of one point (on a worker); the outcome with its provenance."""
     plain = dict(point.params)
-    for index in range(start, len(stages)):
-        stage = stages[index]
-        own = {k: stage.params[k].from_si(plain[k]) for k in stage.params}
-        started, t0 = time.time(), time.perf_counter()
-        outcome = stage.call(upstream, own, point.seed, point.backend, point.dtype)
-        outcome.provenance = record(stage.name, stage.code, stage.name if len(stages) > 1 else None, keys[index],
-                                    {k: plain[k] for k in stage.params}, point.seed, point.backend, point.dtype, started,
-                                    time.perf_counter() - t0, outcome)
-        out.append(outcome)
-        upstream = outcome
-    return out
+    own = {k: stage.params[k].from_si(plain[k]) for k in stage.params}
+    started, t0 = time.time(), time.perf_counter()
+    outcome = stage.call(upstream, own, point.seed, point.backend, point.dtype)
+    outcome.provenance = record(stage.name, stage.code, stage.name if chained else None, key,
+                                {k: plain[k] for k in stage.params}, point.seed, point.backend, point.dtype,
+                                started, time.perf_counter() - t0, outcome)
+    return outcome
 
 
 def combined(stages, outcomes: list[Outcome]) -> Outcome:
@@ -191,57 +186,63 @@ def sweep(experiment, grid: dict | None = None, seeds=(0,), backends=("numba",),
     stages = experiment.stages
     result = Sweep(experiment, grid, list(seeds), list(backends), todo, {})
 
-    # what the cache holds: per point, the first stage to compute and the outcome before it
-    jobs = []
+    # every stage run once per key: what the cache holds is read, the rest is
+    # computed in order (a stage after the one it starts from), shared by the
+    # points that share it (one training, several tests)
+    keys = {point: stage_keys(experiment, point) for point in todo}
+    outcomes: dict = {}             # key -> Outcome
+    tasks: dict = {}                # key -> (stage index, point, upstream key)
     for point in todo:
-        keys = stage_keys(experiment, point)
-        done = []
-        if store is not None and not refresh:
-            for stage, key in zip(stages, keys):
+        for index, key in enumerate(keys[point]):
+            if key in outcomes or key in tasks:
+                continue
+            stage = stages[index]
+            loaded = None
+            if store is not None and not refresh:
                 try:
-                    outcome = store.load(stage.name, key)
+                    loaded = store.load(stage.name, key)
                 except CorruptEntry as e:
                     result.corrupt.append(store.path(stage.name, key))
                     say(f"cache entry {store.path(stage.name, key)} is damaged ({e}); computing it again")
                     store.discard(stage.name, key)
-                    outcome = None
-                if outcome is None:
-                    break
-                done.append(outcome)
-        result.cached += len(done)
-        if len(done) == len(stages):
-            result.outcomes[point] = combined(stages, done)
-        else:
-            jobs.append((point, keys, done))
+            if loaded is not None:
+                outcomes[key] = loaded
+                result.cached += 1
+            else:
+                tasks[key] = (index, point, keys[point][index - 1] if index else None)
 
-    failures = []
+    failed: dict = {}               # key -> (exception, traceback)
 
-    def finished(job, computed: list[Outcome]):
-        point, keys, done = job
-        for index, outcome in enumerate(computed, start=len(done)):
-            if store is not None:
-                store.store(stages[index].name, keys[index], outcome)
-        result.computed += len(computed)
-        result.outcomes[point] = combined(stages, done + computed)
+    def finished(key: str, outcome: Outcome) -> None:
+        index, point, _ = tasks[key]
+        if store is not None:
+            store.store(stages[index].name, key, outcome)
+        outcomes[key] = outcome
+        result.computed += 1
 
     from ..progress import progress as bar
-    with bar(len(jobs), experiment.name, enabled=progress if jobs else False, unit="run") as shown:
-        if not jobs:
-            pass
-        elif scheduler == IN_PROCESS:
-            for job in jobs:
-                point, keys, done = job
+    with bar(len(tasks), experiment.name, enabled=progress if tasks else False, unit="run") as shown:
+        if tasks and scheduler == IN_PROCESS:
+            for key, (index, point, up) in tasks.items():
                 try:
-                    finished(job, compute(stages, point, keys, len(done), done[-1] if done else None))
+                    if up in failed:
+                        raise failed[up][0]
+                    finished(key, compute(stages[index], len(stages) > 1, point, key, outcomes.get(up)))
                 except Exception as e:
-                    failures.append((point, e, traceback.format_exc()))
+                    failed[key] = (e, traceback.format_exc())
                 shown.update(1)
-        else:
-            _on_dask(stages, jobs, scheduler, workers, finished, failures, shown.update, say)
+        elif tasks:
+            _on_dask(stages, tasks, outcomes, scheduler, workers, finished, failed, shown.update, say)
+
+    broken = [p for p in todo if any(k in failed for k in keys[p])]
+    for point in todo:
+        if point not in broken:
+            result.outcomes[point] = combined(stages, [outcomes[k] for k in keys[point]])
     result.wall_s = time.perf_counter() - started
-    if failures:
-        point, error, trace = failures[0]
-        raise SweepFailed(f"{len(failures)} of {len(todo)} point(s) of '{experiment.name}' failed; the others are "
+    if broken:
+        point = broken[0]
+        error, trace = failed[next(k for k in keys[point] if k in failed)]
+        raise SweepFailed(f"{len(broken)} of {len(todo)} point(s) of '{experiment.name}' failed; the others are "
                           f"cached. The first, {point.label()}: {type(error).__name__}: {error}\n{trace}")
     return result
 
@@ -283,24 +284,26 @@ def close(client) -> None:
         cluster.close()
 
 
-def _on_dask(stages, jobs, scheduler, workers, finished, failures, update, say) -> None:
+def _on_dask(stages, tasks, outcomes, scheduler, workers, finished, failed, update, say) -> None:
+    """Submit every stage run, each after the one it starts from; store each as it arrives."""
     from distributed import as_completed
     client = client_for(scheduler, workers)
     futures = {}
     try:
         if client.dashboard_link and (scheduler is not None or _has_bokeh()):
             say(f"Dask dashboard: {client.dashboard_link}")
-        for job in jobs:
-            point, keys, done = job
-            future = client.submit(compute, stages, point, keys, len(done), done[-1] if done else None,
-                                   key=f"{stages[-1].name}-{keys[-1]}", pure=False)
-            futures[future] = job
+        submitted = {}
+        for key, (index, point, up) in tasks.items():
+            upstream = submitted[up] if up in submitted else outcomes.get(up)
+            submitted[key] = client.submit(compute, stages[index], len(stages) > 1, point, key, upstream,
+                                           key=f"{stages[index].name}-{key}", pure=False)
+            futures[submitted[key]] = key
         for future in as_completed(list(futures), loop=client.loop):
-            job = futures.pop(future)
+            key = futures.pop(future)
             try:
-                finished(job, future.result())
+                finished(key, future.result())
             except Exception as e:
-                failures.append((job[0], e, "".join(traceback.format_exception(e))))
+                failed[key] = (e, "".join(traceback.format_exception(e)))
             update(1)
     except BaseException:
         for future in futures:
