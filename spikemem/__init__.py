@@ -37,6 +37,8 @@ _API = {
     # running
     "simulate": "backends", "simulation": "backends", "BACKENDS": "backends", "Simulation": "backends.contract",
     "estimate": "sizing",
+    # experiments: parameters, seeds, cache, provenance, sweeps on Dask
+    "experiment": "experiments", "chain": "experiments", "sweep": "experiments", "Outcome": "experiments",
     # results
     "Result": "results", "SpikeTrain": "results", "Trace": "results",
     # errors
@@ -46,7 +48,7 @@ _API = {
 _UNITS = ("second", "ms", "us", "Hz", "volt", "mV", "amp", "nA", "pA", "farad", "nF", "pF",
           "siemens", "nS", "uS", "ohm", "Mohm")
 #: submodules reached as attributes (``sm.plot.raster``)
-_MODULES = ("plot", "analysis", "units", "backends", "targets", "zoo")
+_MODULES = ("plot", "analysis", "units", "backends", "targets", "zoo", "experiments")
 
 __all__ = sorted([*_API, *_MODULES, *_UNITS, "__version__"])
 

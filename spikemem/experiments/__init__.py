@@ -11,6 +11,7 @@ chained in stages, and swept over parameters, seeds and backends on Dask.
     s = sweep(rates, {"w": [0.25*mV, 0.5*mV]}, seeds=range(4))
     s.dataset()        # an xarray Dataset: w x seed
 """
+from . import checkpoint
 from .cache import Cache, CorruptEntry
 from .dataset import load as load_dataset
 from .dataset import save as save_dataset
@@ -19,4 +20,4 @@ from .params import Param, parse_seeds
 from .runner import IN_PROCESS, Sweep, SweepFailed, run, sweep
 
 __all__ = ["Cache", "Chain", "CorruptEntry", "Experiment", "IN_PROCESS", "Outcome", "Param", "Sweep", "SweepFailed",
-           "chain", "experiment", "load_dataset", "parse_seeds", "run", "save_dataset", "sweep"]
+           "chain", "checkpoint", "experiment", "load_dataset", "parse_seeds", "run", "save_dataset", "sweep"]
