@@ -11,8 +11,8 @@ a multiple of ``bin_size`` the final partial bin and its spikes are left out
 
 Times go to Elephant in seconds. A population's spikes become
 ``neo.SpikeTrain`` objects with one sort and no per-spike Python work
-(:func:`neo_trains`), and the per-neuron measures call Elephant on blocks of
-neurons rather than once per neuron, so a population of thousands of neurons
+(:func:`neo_trains`); the rate and ISI measures make a handful of Elephant
+calls rather than one per neuron, so a population of thousands of neurons
 takes milliseconds.
 """
 
