@@ -159,9 +159,10 @@ def population_rate(result: Result, bin_size: float = 5e-3, ax: Axes | None = No
     ax = _new_axes(ax)
     duration = result.meta.get("duration")
     if duration is None:
-        # Without a recorded duration the last spike is the best available bound.
-        last = [t.times.max() for t in result.spikes.values() if t.count()]
-        duration = max(last, default=0.0) or bin_size
+        # Without a recorded duration, whole bins up to just past the last spike, which
+        # would be left out of a partial bin or a bin that ends on it.
+        last = max((t.times.max() for t in result.spikes.values() if t.count()), default=0.0)
+        duration = (np.floor(last / bin_size) + 1) * bin_size
     for i, (pop, train) in enumerate(result.spikes.items()):
         centres, rate = analysis.population_rate(train, float(duration), bin_size)
         ax.plot(centres, rate, color=f"C{i}", label=pop)

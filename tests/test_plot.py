@@ -238,3 +238,11 @@ def test_figures_and_describe_show_units_alike():
     cm = Trace(np.arange(3) * 1e-3, [0], np.full((3, 1), 2e-10), "F")
     ax = plot.traces(Result(spikes={}, traces={"exc.cm": cm}, meta={}))
     assert ax.get_ylabel() == "cm (nF)" and ax.lines[0].get_ydata()[0] == pytest.approx(0.2)
+
+
+def test_population_rate_without_duration_counts_every_spike():
+    bare = Result(spikes={"a": SpikeTrain([0.001, 0.004, 0.010], [0, 1, 1], 2)}, traces={}, meta={})
+    ax = plot.population_rate(bare, bin_size=0.005)
+    centres, rate = ax.lines[0].get_data()
+    assert ax.get_xlim() == pytest.approx((0.0, 0.015))
+    assert rate.sum() * 0.005 * 2 == pytest.approx(3)      # rate x bin x neurons = spikes, the last one included
