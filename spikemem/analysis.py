@@ -152,7 +152,7 @@ def population_rate(train: SpikeTrain, duration: float, bin_size: float) -> tupl
     return hist.times.rescale(pq.s).magnitude + bin_size / 2, rate
 
 
-def correlation(train: SpikeTrain, bin_size: float, duration: float, ids=None) -> float:
+def correlation(train: SpikeTrain, duration: float, bin_size: float, ids=None) -> float:
     """Mean pairwise Pearson correlation of spike counts in bins of ``bin_size`` over [0, duration].
 
     Over the neurons ``ids`` (default: every recorded neuron) that spike at least

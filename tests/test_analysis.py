@@ -82,7 +82,7 @@ def test_correlation_matches_elephant(train):
     spiking = [st for st in slow_trains(train, 1.0) if len(st)]
     matrix = correlation_coefficient(BinnedSpikeTrain(spiking, bin_size=0.02 * pq.s))
     expected = matrix[~np.eye(len(spiking), dtype=bool)].mean()
-    assert correlation(train, 0.02, 1.0) == pytest.approx(expected, rel=1e-9)
+    assert correlation(train, 1.0, 0.02) == pytest.approx(expected, rel=1e-9)
 
 
 def test_fano_factor_matches_elephant(train):
@@ -110,7 +110,7 @@ def test_measures_refuse_bad_windows():
     with pytest.raises(ModelError, match="bin_size must be positive"):
         population_rate(st, 1.0, -0.01)
     with pytest.raises(ModelError, match="bin_size .* longer than duration"):
-        correlation(st, 2.0, 1.0)
+        correlation(st, 1.0, 2.0)
     with pytest.raises(ModelError, match="t_stop must be positive"):
         neo_trains(st, 0.0)
 
@@ -192,33 +192,33 @@ def phase_train(phases, period=0.02, duration=2.0):
 
 
 def test_correlation_identical_trains_is_one():
-    assert correlation(phase_train([0.003, 0.003]), 0.01, 2.0) == pytest.approx(1.0)
+    assert correlation(phase_train([0.003, 0.003]), 2.0, 0.01) == pytest.approx(1.0)
 
 
 def test_correlation_anti_phase_is_negative():
     # Bins of 10 ms: one neuron fires in the even bins, the other in the odd ones.
-    assert correlation(phase_train([0.003, 0.013]), 0.01, 2.0) == pytest.approx(-1.0)
+    assert correlation(phase_train([0.003, 0.013]), 2.0, 0.01) == pytest.approx(-1.0)
 
 
 def test_correlation_independent_poisson_near_zero():
     rng = np.random.default_rng(3)
     ids = rng.integers(0, 40, 40 * 20 * 10)
     st = SpikeTrain(rng.uniform(0.0, 10.0, ids.size), ids, 40)
-    assert abs(correlation(st, 0.01, 10.0)) < 0.01
+    assert abs(correlation(st, 10.0, 0.01)) < 0.01
 
 
 def test_correlation_over_chosen_ids():
     # Neurons 0 and 1 fire together, 2 in anti-phase; 3 is silent and so left out.
     st = phase_train([0.003, 0.003, 0.013])
     st = SpikeTrain(st.times, st.ids, 4)
-    assert correlation(st, 0.01, 2.0, ids=[0, 1, 3]) == pytest.approx(1.0)
-    assert correlation(st, 0.01, 2.0, ids=[1, 2]) == pytest.approx(-1.0)
-    assert correlation(st, 0.01, 2.0) == pytest.approx((1 - 1 - 1) / 3)
-    assert math.isnan(correlation(st, 0.01, 2.0, ids=[0, 3]))        # fewer than 2 neurons spike
+    assert correlation(st, 2.0, 0.01, ids=[0, 1, 3]) == pytest.approx(1.0)
+    assert correlation(st, 2.0, 0.01, ids=[1, 2]) == pytest.approx(-1.0)
+    assert correlation(st, 2.0, 0.01) == pytest.approx((1 - 1 - 1) / 3)
+    assert math.isnan(correlation(st, 2.0, 0.01, ids=[0, 3]))        # fewer than 2 neurons spike
     with pytest.raises(ModelError, match=r"neurons \[7\] were not recorded"):
-        correlation(st, 0.01, 2.0, ids=[0, 7])
+        correlation(st, 2.0, 0.01, ids=[0, 7])
     with pytest.raises(ModelError, match=r"neurons \[2\] were not recorded"):
-        correlation(st.subset([0, 1]), 0.01, 2.0, ids=[1, 2])
+        correlation(st.subset([0, 1]), 2.0, 0.01, ids=[1, 2])
 
 
 def test_fano_factor_closed_form():
