@@ -29,6 +29,7 @@ import quantities as pq
 
 from ..errors import ModelError
 from ..results import Result, SpikeTrain, Trace, _json_default, atomic_write
+from .per_neuron import per_neuron
 
 #: Neo IO class for each file suffix :func:`write_neo` and :func:`read_neo` accept.
 IOS = {".pkl": "PickleIO", ".mat": "NeoMatlabIO", ".nix": "NixIO"}
@@ -169,17 +170,9 @@ def _neuron_trains(pop: str, train: SpikeTrain, duration) -> list:
     """One neo.SpikeTrain per recorded neuron of ``train``, in neuron id order."""
     last = float(train.times.max()) if train.times.size else 0.0
     t_stop = last if duration is None else max(float(duration), last)
-    recorded = np.arange(train.n) if train.recorded is None else train.recorded
-    by_neuron = np.argsort(train.ids, kind="stable")            # keeps each neuron's spikes in their order
-    start = np.searchsorted(train.ids[by_neuron], recorded, side="left")
-    stop = np.searchsorted(train.ids[by_neuron], recorded, side="right")
-    out = []
-    for k, nid in enumerate(recorded):
-        index = by_neuron[start[k]:stop[k]]
-        out.append(neo.SpikeTrain(train.times[index], units=pq.s, t_start=0.0, t_stop=t_stop,
-                                  name=f"{pop}[{nid}]", population=pop, neuron_id=int(nid),
-                                  population_size=train.n, spikemem_index=index))
-    return out
+    return [neo.SpikeTrain(train.times[index], units=pq.s, t_start=0.0, t_stop=t_stop, name=f"{pop}[{nid}]",
+                           population=pop, neuron_id=nid, population_size=train.n, spikemem_index=index)
+            for nid, index in per_neuron(train)]
 
 
 def _signal(key: str, trace: Trace, unit, dt) -> neo.AnalogSignal:
@@ -262,8 +255,11 @@ def _traces(signals) -> dict[str, Trace]:
             ids = _ints(sig.annotations["neuron_ids"])
         else:
             ids = np.arange(sig.shape[1] if sig.ndim > 1 else 1)
-        unit = sig.annotations.get("spikemem_unit", sig.units.dimensionality.string)
-        unit = "" if unit == "dimensionless" else str(unit)
+        if "spikemem_unit" in sig.annotations:
+            unit = sig.annotations["spikemem_unit"]
+            unit = "" if np.size(unit) == 0 else str(unit)     # MATLAB files give "" back as an empty array
+        else:
+            unit = sig.units.dimensionality.string.replace("dimensionless", "")
         try:
             out[key] = Trace(times, ids, sig.magnitude.reshape(times.size, ids.size), unit)
         except ValueError as e:
