@@ -91,8 +91,8 @@ def from_neo(block: neo.Block | neo.Segment) -> Result:
         meta = json.loads(annotations["spikemem_meta"])
     else:
         meta = {"backend": "neo"}
-        stops = [float(x.t_stop.rescale(pq.s)) for x in segment.spiketrains] + \
-                [float(x.t_stop.rescale(pq.s)) for x in segment.analogsignals]
+        stops = [float(x.t_stop.rescale(pq.s)) for x in (*segment.spiketrains, *segment.analogsignals,
+                                                          *segment.irregularlysampledsignals)]
         if stops:
             meta["duration"] = max(stops)
     return Result(spikes, traces, meta)
@@ -108,7 +108,7 @@ def write_neo(result: Result, path: str | os.PathLike) -> None:
         if io_class is neo.io.NeoMatlabIO:
             # scipy would otherwise write to "<tmp>.mat" beside the temporary file
             io_class(tmp).write_block(block, appendmat=False)
-        elif io_class.__name__ == "NixIO":
+        elif io_class is neo.io.NixIO:
             with io_class(tmp, mode="ow") as io:
                 io.write_block(block)
         else:
@@ -122,7 +122,7 @@ def read_neo(path: str | os.PathLike) -> Result:
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"{path}: no such file")
-    if io_class.__name__ == "NixIO":
+    if io_class is neo.io.NixIO:
         with io_class(path, mode="ro") as io:
             blocks = io.read_all_blocks()
     elif io_class is neo.io.NeoMatlabIO:

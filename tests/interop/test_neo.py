@@ -106,7 +106,7 @@ def test_foreign_block_is_read_as_far_as_its_annotations_allow():
     assert np.allclose(signal.times, [0.0, 0.001, 0.002])
     assert np.array_equal(signal.values, np.arange(6.0).reshape(3, 2))
     assert result.traces["lfp"].unit == "nA" and np.array_equal(result.traces["lfp"].times, [0.0, 0.5, 2.0])
-    assert result.meta == {"backend": "neo", "duration": 0.05}
+    assert result.meta == {"backend": "neo", "duration": 2.0}      # the lfp outlasts the spike trains
 
 
 def test_a_segment_is_read_and_a_block_of_several_segments_refused():
