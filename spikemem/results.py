@@ -339,17 +339,6 @@ class Result:
         }
         return cls(spikes=spikes, traces=traces, meta=meta)
 
-    def to_neo(self):
-        """The result as a ``neo.Block`` (see :func:`spikemem.interop.neo.to_neo`)."""
-        from .interop.neo import to_neo
-        return to_neo(self)
-
-    @classmethod
-    def from_neo(cls, block) -> "Result":
-        """A result from a ``neo.Block`` or ``neo.Segment`` (see :func:`spikemem.interop.neo.from_neo`)."""
-        from .interop.neo import from_neo
-        return from_neo(block)
-
     def summary(self) -> dict:
         """Per-population spike count and mean rate (Hz per neuron) over meta["duration"]."""
         if "duration" not in self.meta:

@@ -21,9 +21,9 @@ def test_simulated_result_round_trips_exactly():
     assert_same(result, from_neo(to_neo(result)))
 
 
-def test_hand_made_result_round_trips_exactly_through_the_result_methods():
+def test_hand_made_result_round_trips_exactly():
     result = hand_made_result()
-    assert_same(result, Result.from_neo(result.to_neo()))
+    assert_same(result, from_neo(to_neo(result)))
 
 
 def test_block_has_a_spike_train_per_recorded_neuron():
