@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import sys
 import time
 import traceback
 import warnings
@@ -171,7 +172,8 @@ def sweep(experiment, grid: dict | None = None, seeds=(0,), backends=("numba",),
     ``cache``: a folder (default ``~/.cache/spikemem/experiments`` or
     ``SPIKEMEM_EXPERIMENT_CACHE``), or False to keep nothing; ``refresh``:
     compute every point anew. ``report``: called with lines worth showing
-    (the dashboard's address, damaged cache entries). Raises ``SweepFailed``
+    (the dashboard's address, damaged cache entries; default: printed to
+    stderr). Raises ``SweepFailed``
     after the other points are done when some raised.
     """
     started = time.perf_counter()
@@ -182,7 +184,7 @@ def sweep(experiment, grid: dict | None = None, seeds=(0,), backends=("numba",),
         raise ModelError(f"workers must be a whole number >= 1, got {workers!r}")
     if scheduler not in (None, IN_PROCESS):
         _check_address(scheduler)
-    say = report or (lambda line: None)
+    say = report or (lambda line: print(line, file=sys.stderr))
     stages = experiment.stages
     result = Sweep(experiment, grid, list(seeds), list(backends), todo, {})
 
