@@ -26,8 +26,11 @@ from brian2 import Equations, second, Hz
 from brian2.equations.equations import PARAMETER, SingleEquation
 from brian2.units.fundamentalunits import Quantity
 
+from . import state_update_cache
 from .errors import ModelError
 from .network import BuiltNetwork, BuiltPopulation, BuiltProjection
+
+state_update_cache.install()        # each new process reads the derivations of equations seen before
 
 
 @dataclass
