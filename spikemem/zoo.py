@@ -83,6 +83,7 @@ class NetworkActivity:
     def __init__(self, model: str):
         self.model = model
         self.__qualname__ = f"NetworkActivity[{model}]"
+        self.__signature__ = self.signature()       # what Experiment reads the declared parameters from
 
     def __repr__(self):
         return f"NetworkActivity({self.model!r})"
@@ -110,9 +111,8 @@ class NetworkActivity:
                              f"experiment (Model.sweep)")
         return out
 
-    @property
-    def __signature__(self):
-        # what Experiment reads its declared parameters from
+    def signature(self) -> inspect.Signature:
+        """``seed``, ``backend``, ``dtype``, then the parameters (their ``Param`` as default)."""
         from brian2 import second
 
         from .experiments import Param
