@@ -92,7 +92,7 @@ class NetworkActivity:
         return MODELS.get(self.model).factory()
 
     def options(self) -> dict:
-        """The factory's keyword options that can be parameters, as ``Param``s."""
+        """The factory's keyword options that can be parameters (name -> ``Param``)."""
         from .experiments import Param
         out = {}
         for p in inspect.signature(self.factory()).parameters.values():
