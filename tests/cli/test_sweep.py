@@ -1,6 +1,7 @@
 """``spikemem sweep``: CUBA at a tiny size, in this process, against the API's sweep."""
 import json
 import os
+import shutil
 
 import pytest
 import xarray as xr
@@ -119,3 +120,16 @@ def test_unwritable_cache_and_taken_out_dir_are_refused(tmp_path, capsys):
     assert run_cli("sweep", "cuba", "--cache", tmp_path / "cache", "--out", out) == 2
     assert "--out" in capsys.readouterr().err
     assert os.listdir(out) == ["keep.txt"] and not (tmp_path / "cache").exists()
+
+
+def test_a_damaged_cache_entry_is_reported_on_stderr_and_computed_again(swept, cache, tmp_path, capsys):
+    copy = tmp_path / "cache"
+    shutil.copytree(cache, copy)
+    entry = sorted(copy.rglob("*.h5"))[0]
+    entry.write_bytes(b"not an outcome")
+    out = tmp_path / "out"
+    assert run_cli("sweep", "cuba", *SETS, "--seeds", "0-1", "--scheduler", "in-process", "--cache", copy,
+                   "--out", out, "--no-progress") == 0
+    assert str(entry) in capsys.readouterr().err
+    assert counts(out) == {"points": 4, "computed": 1, "cached": 3, "damaged": 1}
+    xr.testing.assert_allclose(load_dataset(out / "metrics.nc"), load_dataset(swept / "metrics.nc"))
