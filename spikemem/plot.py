@@ -9,12 +9,15 @@ themselves instead (``_repr_png_``): the value of a notebook cell ending in
 
 ``figures(result)`` are the figures ``spikemem run --out`` and ``spikemem plot``
 write; ``difference_raster(a, b)`` sets two runs of one network side by side,
-spike for spike (an emulation against its float64 reference).
+spike for spike (an emulation against its float64 reference). ``sweep_figures(dataset)``
+are the figures of a parameter sweep (``spikemem sweep``): each metric against each
+swept parameter, mean and spread over seeds.
 """
 
 from __future__ import annotations
 
 import io
+import itertools
 import os
 
 import numpy as np
@@ -324,3 +327,66 @@ def difference_raster(a: Result, b: Result, dt: float | None = None, labels: tup
     if not ax.get_title():
         ax.set_title(f"{labels[0]} vs {labels[1]}: spikes in both and in one only", fontsize="medium")
     return ax
+
+
+#: the dimensions of a sweep's dataset that are no swept parameter
+SWEEP_DIMS = ("seed", "backend")
+
+
+def _format_value(value, unit: str) -> str:
+    shown, factor = display_unit(unit)
+    if isinstance(value, (float, np.floating)):
+        return f"{float(value) * factor:g}{' ' + shown if shown else ''}"
+    return str(value)
+
+
+def sweep_figures(dataset) -> dict[str, Figure]:
+    """The figures of a sweep's dataset (``Sweep.dataset()`` or a saved one) by file
+    stem: ``<metric>-vs-<parameter>`` for every metric and every swept parameter
+    with two or more values. Each shows the metric's mean over seeds against the
+    parameter (in the unit of ``spikemem.units.DISPLAY``), a band of one standard
+    deviation (ddof=1: none with one seed) around it, and one line per combination
+    of the other swept parameters' values (and backends)."""
+    out = {}
+    for metric in sorted(dataset.data_vars):
+        data = dataset[metric]
+        swept = [d for d in data.dims if d not in SWEEP_DIMS]
+        for x in swept:
+            if data.sizes[x] < 2:
+                continue
+            out[f"{metric}-vs-{x}"] = _sweep_figure(dataset, metric, x)
+    return out
+
+
+def _sweep_figure(dataset, metric: str, x: str) -> Figure:
+    data = dataset[metric]
+    seeds = data.sizes.get("seed", 1)
+    mean = data.mean("seed", skipna=True) if "seed" in data.dims else data
+    spread = data.std("seed", ddof=1, skipna=True) if "seed" in data.dims and seeds > 1 else None
+    unit = dataset[x].attrs.get("units", "")
+    shown, factor = display_unit(unit)
+    values = dataset[x].values
+    numeric = values.dtype.kind in "iuf"
+    xs = values * factor if numeric else np.arange(len(values))
+    others = [d for d in mean.dims if d != x and mean.sizes[d] > 1]
+    ax = _new_axes(None)
+    combos = list(itertools.product(*(range(mean.sizes[d]) for d in others)))
+    for i, combo in enumerate(combos):
+        at = dict(zip(others, combo))
+        line = mean.isel(at).squeeze().values.reshape(-1)      # dimensions of one value drop out
+        label = ", ".join(f"{d}={_format_value(dataset[d].values[k], dataset[d].attrs.get('units', ''))}"
+                          for d, k in at.items())
+        ax.plot(xs, line, marker="o", color=f"C{i % 10}", label=label or None)
+        if spread is not None:
+            sd = spread.isel(at).squeeze().values.reshape(-1)
+            ax.fill_between(xs, line - sd, line + sd, color=f"C{i % 10}", alpha=0.2, linewidth=0)
+    if not numeric:
+        ax.set_xticks(xs, [str(v) for v in values])
+    ax.set_xlabel(f"{x} ({shown})" if shown else x)
+    ax.set_ylabel(metric)
+    experiment = dataset.attrs.get("experiment", "")
+    band = f"mean ± std over {seeds} seeds" if spread is not None else "one seed"
+    ax.set_title(f"{experiment + ': ' if experiment else ''}{metric} against {x} ({band})", fontsize="medium")
+    if len(combos) > 1:
+        ax.legend(loc="best", fontsize="small")
+    return ax.figure

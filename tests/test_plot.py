@@ -246,3 +246,64 @@ def test_population_rate_without_duration_counts_every_spike():
     centres, rate = ax.lines[0].get_data()
     assert ax.get_xlim() == pytest.approx((0.0, 0.015))
     assert rate.sum() * 0.005 * 2 == pytest.approx(3)      # rate x bin x neurons = spikes, the last one included
+
+
+# ----------------------------------------------------------------- sweeps
+def sweep_dataset(seeds=3):
+    """A sweep's dataset as Sweep.dataset() lays it out: w (volts) x tau (seconds) x n (one value) x seed."""
+    import xarray as xr
+    rng = np.random.default_rng(5)
+    shape = (3, 2, 1, seeds)
+    coords = {"w": ("w", [0.001, 0.002, 0.004], {"units": "V"}), "tau": ("tau", [0.01, 0.02], {"units": "s"}),
+              "n": ("n", [100]), "seed": ("seed", list(range(seeds)))}
+    dims = ["w", "tau", "n", "seed"]
+    data = {"exc.rate_hz": (dims, rng.uniform(1, 20, shape)), "exc.cv_isi": (dims, rng.uniform(0, 1, shape))}
+    return xr.Dataset(data, coords=coords, attrs={"experiment": "toy"})
+
+
+def test_sweep_figures_one_per_metric_and_parameter_with_several_values():
+    figs = plot.sweep_figures(sweep_dataset())
+    # n has one value: nothing to plot against it
+    assert set(figs) == {f"{m}-vs-{p}" for m in ("exc.rate_hz", "exc.cv_isi") for p in ("w", "tau")}
+    assert all(isinstance(f, Figure) for f in figs.values())
+
+
+def test_sweep_figure_shows_mean_and_std_over_seeds_in_display_units():
+    ds = sweep_dataset()
+    ax = plot.sweep_figures(ds)["exc.rate_hz-vs-w"].axes[0]
+    assert ax.get_xlabel() == "w (mV)"
+    assert ax.get_ylabel() == "exc.rate_hz"
+    lines = ax.get_lines()
+    assert len(lines) == 2                          # one per value of tau
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["tau=10 ms", "tau=20 ms"]
+    data = ds["exc.rate_hz"].values[:, :, 0, :]     # w x tau x seed
+    for k, line in enumerate(lines):
+        np.testing.assert_allclose(line.get_xdata(), [1, 2, 4])
+        np.testing.assert_allclose(line.get_ydata(), data[:, k].mean(axis=1))
+    bands = ax.collections
+    assert len(bands) == 2
+    for k, band in enumerate(bands):
+        ys = band.get_paths()[0].vertices[:, 1]
+        mean, sd = data[:, k].mean(axis=1), data[:, k].std(axis=1, ddof=1)
+        np.testing.assert_allclose([ys.min(), ys.max()], [(mean - sd).min(), (mean + sd).max()])
+    assert "std over 3 seeds" in ax.get_title()
+
+
+def test_sweep_figure_with_one_seed_has_no_band_and_a_saved_dataset_plots_alike(tmp_path):
+    from spikemem.experiments import load_dataset, save_dataset
+    one = sweep_dataset(seeds=1)
+    ax = plot.sweep_figures(one)["exc.cv_isi-vs-tau"].axes[0]
+    assert not ax.collections and "one seed" in ax.get_title()
+    assert ax.get_xlabel() == "tau (ms)"
+    save_dataset(sweep_dataset(), tmp_path / "m.nc")
+    again = plot.sweep_figures(load_dataset(tmp_path / "m.nc"))["exc.rate_hz-vs-w"].axes[0]
+    assert again.get_xlabel() == "w (mV)" and len(again.get_lines()) == 2
+
+
+def test_sweep_figure_of_a_text_parameter_names_its_values():
+    import xarray as xr
+    ds = xr.Dataset({"r": (["method", "seed"], [[1.0, 2.0], [3.0, 5.0]])},
+                    coords={"method": ["euler", "exact"], "seed": [0, 1]})
+    ax = plot.sweep_figures(ds)["r-vs-method"].axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["euler", "exact"]
+    np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), [1.5, 4.0])

@@ -17,6 +17,11 @@ shown on a terminal or in a notebook, never in a pipe; ``--no-progress`` turns
 it off. A network or recording that cannot fit in the memory available is
 refused before any work (``spikemem.sizing``).
 
+``spikemem sweep MODEL --set NAME=V1,V2 --seeds 0-9 --out DIR`` runs the
+model's experiment at every combination of values, seeds and backends on Dask
+(each point cached) and writes the metrics as a dataset, their provenance and
+figures into DIR, atomically (``spikemem.cli.sweep``).
+
 ``spikemem bench cuba --backend B`` runs Brian2's CUBA benchmark network once
 and prints one row of timings (``--json`` for machine-readable output).
 
@@ -30,7 +35,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import bench, hardware, plot, run
+from . import bench, hardware, plot, run, sweep
 from .common import PROG, CLIError, catalogue
 
 
@@ -44,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
     run.add_parser(sub)
     plot.add_parser(sub)
+    sweep.add_parser(sub)
     bench.add_parser(sub)
     hardware.add_parsers(sub)             # check, quantize, map, emulate, export
     return parser
