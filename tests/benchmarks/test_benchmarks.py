@@ -68,16 +68,19 @@ def test_sweep_benchmark_writes_every_measurement(tmp_path, capsys):
     assert data["machine"] and data["date"] and data["command"].startswith("python ")
     assert (data["runs"], data["n"], data["workers"]) == (4, 200, 2)
     measures = [r["measure"] for r in data["rows"]]
-    assert measures == ["sequential, direct calls", "runner, in-process", "runner, Dask, 2 fresh workers",
-                        "runner, Dask, 2 warm workers", "runner, Dask, constant tasks (no cache)"]
-    assert all(r["wall_s"] > 0 and r["per_task_ms"] > 0 for r in data["rows"])
-    fresh, warm = data["rows"][2], data["rows"][3]
+    assert measures == ["sequential, direct calls", "runner, in-process", "Dask cluster start, 2 workers (not counted)",
+                        "runner, Dask, 2 fresh workers", "runner, Dask, 2 warm workers",
+                        "runner, Dask, constant tasks (no cache)"]
+    assert all(r["wall_s"] > 0 for r in data["rows"])
+    assert all(r["per_task_ms"] > 0 for k, r in enumerate(data["rows"]) if k != 2)
+    fresh, warm = data["rows"][3], data["rows"][4]
     assert fresh["speedup"] > 0 and warm["speedup"] > 0 and warm["ran_again"] is True
-    for key in ("cluster_start_s", "speedup_fresh", "speedup_warm", "overhead_ms", "dask_task_ms", "recompiled",
-                "goals", "met", "kernel_sources"):
-        assert key in data, key
+    summary = data["summary"]
+    for key in ("cluster_start_s", "speedup_fresh", "speedup_warm", "overhead_ms", "outside_task_ms", "dask_task_ms",
+                "recompiled", "goals", "met", "kernel_sources"):
+        assert key in summary, key
     # every task ran on one of the two workers, each reporting its kernels
-    workers = data["per_worker"]
+    workers = summary["per_worker"]
     assert 1 <= len(workers) <= 2 and sum(w["tasks"] for w in workers) == 4
     for w in workers:
         assert w["first_build_s"] > 0 and w["kernels"] >= 1 and isinstance(w["recompiled"], bool)
