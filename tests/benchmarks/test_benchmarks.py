@@ -1,4 +1,5 @@
-"""benchmarks/cuba.py's bookkeeping: fastest runs and ratios (the runs themselves are benchmarks)."""
+"""benchmarks/cuba.py's bookkeeping: fastest runs and ratios (the runs themselves are benchmarks); a tiny run of
+benchmarks/sweep.py that writes every field."""
 import importlib.util
 import json
 import pathlib
