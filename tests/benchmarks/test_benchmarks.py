@@ -1,4 +1,5 @@
-"""benchmarks/cuba.py's bookkeeping: fastest runs and ratios (the runs themselves are benchmarks)."""
+"""benchmarks/cuba.py's bookkeeping: fastest runs and ratios (the runs themselves are benchmarks); a tiny run of
+benchmarks/sweep.py that writes every field."""
 import importlib.util
 import json
 import pathlib
@@ -50,3 +51,38 @@ def test_out_writes_the_run_set_the_docs_render(tmp_path, capsys):
     assert row["run_speedup"]["brian2-numpy"] == pytest.approx(row["run_s"]["brian2-numpy"] / row["run_s"]["numba"])
     assert data["spikes"]["numba"] == data["spikes"]["brian2-numpy"] > 0
     assert list(tmp_path.iterdir()) == [path]          # written atomically: no temporary file left
+
+
+_sweep_path = pathlib.Path(__file__).resolve().parents[2] / "benchmarks" / "sweep.py"
+_sweep_spec = importlib.util.spec_from_file_location("sweep_benchmark", _sweep_path)
+sweep_benchmark = importlib.util.module_from_spec(_sweep_spec)
+_sweep_spec.loader.exec_module(sweep_benchmark)
+
+
+@pytest.mark.slow
+def test_sweep_benchmark_writes_every_measurement(tmp_path, capsys):
+    path = tmp_path / "sweep.json"
+    assert sweep_benchmark.main(["--runs", "4", "--n", "200", "--duration", "0.05", "--workers", "2",
+                                 "--json", str(path)]) == 0
+    data = json.loads(path.read_text())
+    assert data["benchmark"] == "sweep" and data["label"] == "--runs 4 --n 200 --duration 0.05 --workers 2"
+    assert data["machine"] and data["date"] and data["command"].startswith("python ")
+    assert (data["runs"], data["n"], data["workers"]) == (4, 200, 2)
+    measures = [r["measure"] for r in data["rows"]]
+    assert measures == ["sequential, direct calls", "runner, in-process", "Dask cluster start, 2 workers (not counted)",
+                        "runner, Dask, 2 fresh workers", "runner, Dask, 2 warm workers",
+                        "runner, Dask, constant tasks (no cache)"]
+    assert all(r["wall_s"] > 0 for r in data["rows"])
+    assert all(r["per_task_ms"] > 0 for k, r in enumerate(data["rows"]) if k != 2)
+    fresh, warm = data["rows"][3], data["rows"][4]
+    assert fresh["speedup"] > 0 and warm["speedup"] > 0 and warm["ran_again"] is True
+    summary = data["summary"]
+    for key in ("cluster_start_s", "speedup_fresh", "speedup_warm", "overhead_ms", "outside_task_ms", "dask_task_ms",
+                "recompiled", "goals", "met", "kernel_sources"):
+        assert key in summary, key
+    # every task ran on one of the two workers, each reporting its kernels
+    workers = summary["per_worker"]
+    assert 1 <= len(workers) <= 2 and sum(w["tasks"] for w in workers) == 4
+    for w in workers:
+        assert w["first_build_s"] > 0 and w["kernels"] >= 1 and isinstance(w["recompiled"], bool)
+    assert list(tmp_path.iterdir()) == [path]
