@@ -224,3 +224,10 @@ def compare_spikes(reference: Result, other: Result, dt: float) -> dict:
                      "first_difference_step": min(s for s, _ in diff) if diff else None,
                      "rate_ratio": (len(b) / len(a)) if len(a) else (None if len(b) else 1.0)}
     return out
+
+
+def activity(result: Result, duration: float) -> dict:
+    """Per recorded population: ``rate_hz`` (``mean_rate``) and ``cv_isi``, the
+    metrics a sweep of a network's activity reports."""
+    return {pop: {"rate_hz": mean_rate(train, duration), "cv_isi": cv_isi(train)}
+            for pop, train in result.spikes.items()}

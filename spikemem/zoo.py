@@ -61,11 +61,9 @@ class Model:
                                  f"not an experiment (made with @experiment or chain())")
             return declared
         activity = NetworkActivity(self.name)
-        generic = Experiment(activity, name=self.name,
-                             doc=f"Rate and CV of ISIs of each population of '{self.name}', simulated for "
-                                 f"`duration`.")
-        generic.code = activity.code()     # the factory's source counts too: a changed model is computed anew
-        return generic
+        # the factory's source counts too: a changed model is computed anew
+        return Experiment(activity, name=self.name, code=activity.code(),
+                          doc=f"Rate and CV of ISIs of each population of '{self.name}', simulated for `duration`.")
 
 
 class NetworkActivity:
@@ -141,10 +139,7 @@ class NetworkActivity:
         sim = simulation(network, backend, progress=False, **({"dtype": dtype} if dtype else {}))
         sim.run(duration)
         result = sim.result()
-        seconds = float(duration)
-        metrics = {pop: {"rate_hz": analysis.mean_rate(train, seconds), "cv_isi": analysis.cv_isi(train)}
-                   for pop, train in result.spikes.items()}
-        return Outcome(metrics, result)
+        return Outcome(analysis.activity(result, float(duration)), result)
 
 
 MODELS = Registry("model")

@@ -20,7 +20,4 @@ def activity(seed, backend, dtype, n=Param(4000, "neurons (80 % excitatory)"),
     sim = simulation(net, backend, progress=False, **({"dtype": dtype} if dtype else {}))
     sim.run(duration)
     result = sim.result()
-    seconds = float(duration)
-    metrics = {pop: {"rate_hz": analysis.mean_rate(train, seconds), "cv_isi": analysis.cv_isi(train)}
-               for pop, train in result.spikes.items()}
-    return Outcome(metrics, result)
+    return Outcome(analysis.activity(result, float(duration)), result)

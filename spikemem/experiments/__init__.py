@@ -1,5 +1,5 @@
 """Experiments: functions of declared parameters and a seed, run with provenance and a cache,
-chained in stages, and swept over parameters, seeds and backends on Dask.
+chained in stages, and swept over parameters, seeds and backends on Dask::
 
     from spikemem.experiments import experiment, sweep
 

@@ -43,7 +43,8 @@ def default_root() -> str:
     return os.environ.get(ENV) or os.path.join(os.path.expanduser("~"), ".cache", "spikemem", "experiments")
 
 
-def _canonical(value):
+def canonical(value):
+    """A parameter value as keys and dataset coordinates hold it."""
     # 12 significant digits: 0.02 s written as 20*ms or as 0.02 is one entry
     return float(f"{value:.12g}") if isinstance(value, float) else value
 
@@ -52,7 +53,7 @@ def entry_key(experiment: str, code: str, params: dict, seed: int, backend: str,
               upstream: str | None) -> str:
     from .provenance import versions
     spec = {"experiment": experiment, "code": code, "spikemem": versions()["spikemem"],
-            "params": {k: _canonical(v) for k, v in params.items()}, "seed": seed, "backend": backend,
+            "params": {k: canonical(v) for k, v in params.items()}, "seed": seed, "backend": backend,
             "dtype": dtype, "upstream": upstream}
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:32]
 

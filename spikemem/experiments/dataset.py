@@ -8,6 +8,7 @@ import numpy as np
 
 from ..errors import ModelError
 from ..results import atomic_write, output_problem, staged_dir
+from .cache import canonical
 from .provenance import git_revision, versions
 
 
@@ -19,7 +20,8 @@ def to_dataset(sweep):
     ``units`` attribute."""
     import xarray as xr
     experiment = sweep.experiment
-    si = lambda name, value: experiment.params[name].si(value)
+    # coordinates rounded as cache keys are (-4.5*mV is -0.0045, so .sel(w=-4.5e-3) finds it)
+    si = lambda name, value: canonical(experiment.params[name].si(value))
     axes = {name: list(dict.fromkeys(si(name, v) for v in _values(values))) for name, values in sweep.grid.items()}
     axes["seed"] = list(sweep.seeds)
     if len(sweep.backends) > 1:
@@ -29,7 +31,7 @@ def to_dataset(sweep):
     names = sorted({m for o in sweep.outcomes.values() for m in o.metrics})
     data = {m: np.full(shape, np.nan) for m in names}
     for point, outcome in sweep.outcomes.items():
-        at = {**dict(point.params), "seed": point.seed, "backend": point.backend}
+        at = {**{name: canonical(v) for name, v in point.params}, "seed": point.seed, "backend": point.backend}
         where = tuple(index[d][at[d]] for d in axes)
         for m, v in outcome.metrics.items():
             data[m][where] = v

@@ -82,11 +82,12 @@ def code_hash(fn) -> str:
 class Experiment:
     """A function of declared parameters and a seed (see the module's docstring)."""
 
-    def __init__(self, fn, name: str | None = None, doc: str | None = None):
+    def __init__(self, fn, name: str | None = None, doc: str | None = None, code: str | None = None):
+        """``code``: what stands for the function's source in cache keys (default: a digest of it)."""
         self.fn = fn
         self.name = name or fn.__name__.replace("_", "-")
         self.doc = doc if doc is not None else (inspect.getdoc(fn) or "").split("\n\n")[0]
-        self.code = code_hash(fn)
+        self.code = code or code_hash(fn)
         signature = inspect.signature(fn)
         params = list(signature.parameters.values())
         self.is_stage = bool(params) and params[0].default is inspect.Parameter.empty \
