@@ -81,7 +81,7 @@ def test_rerun_reads_every_point_from_the_cache(swept, cache, tmp_path, capsys):
 def test_list_shows_parameters_with_defaults_units_and_docs(capsys):
     assert run_cli("sweep", "cuba", "--list") == 0
     text = capsys.readouterr().out
-    for expected in ("tau_m", "20 ms", "membrane time constant", "w_inh", "-9 mV", "1 second"):
+    for expected in ("tau_m", "20 ms", "membrane time constant", "w_inh", "-9 mV", "1 s"):
         assert expected in text
     # a model without a declared experiment: its factory's options, and duration
     assert run_cli("sweep", "cuba-curr-exp", "--list") == 0
@@ -98,7 +98,7 @@ def test_list_shows_parameters_with_defaults_units_and_docs(capsys):
     (["cuba", "--seeds", "5-2"], "5-2"),
     (["cuba", "--backend", "nosuch"], "nosuch"),
     (["cuba", "--backend", "numba,"], "--backend"),
-    (["cuba", "--workers", "0"], "--workers"),
+    (["cuba", "--workers", "0"], "workers must be a whole number >= 1, got 0"),
     (["cuba", "--scheduler", "localhost"], "localhost"),
 ])
 def test_bad_input_exits_2_naming_it_and_writes_nothing(argv, named, tmp_path, capsys):
