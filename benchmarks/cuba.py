@@ -54,7 +54,7 @@ import statistics
 import subprocess
 import sys
 
-from record import write_run_set
+from record import label, write_run_set
 
 from spikemem.lowering import FLOAT_DTYPES
 
@@ -138,17 +138,6 @@ def run_set_rows(rows: list[dict], by_round: list[dict], repeat: int) -> list[di
     return out
 
 
-def _label(argv) -> str:
-    """The options that set the run's conditions (the docs' table label)."""
-    words, kept = iter(sys.argv[1:] if argv is None else list(argv)), []
-    for word in words:
-        if word == "--out":
-            next(words, None)
-        elif not word.startswith("--out="):
-            kept.append(word)
-    return " ".join(kept) or "(defaults)"
-
-
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -191,7 +180,7 @@ def main(argv=None) -> int:
         summary["run_speedup_median"] = median_by_round(by_round)
     print(json.dumps(summary), flush=True)
     if args.out:
-        write_run_set(args.out, "cuba", run_set_rows(rows, by_round, args.repeat), label=_label(argv),
+        write_run_set(args.out, "cuba", run_set_rows(rows, by_round, args.repeat), label=label(argv, "--out"),
                       n=args.n, duration_s=args.duration,
                       spikes={r["simulator"]: r.get("spikes") for r in fastest(rows)},
                       run_speedup_median=summary.get("run_speedup_median"),

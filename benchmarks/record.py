@@ -32,3 +32,15 @@ def write_run_set(path: str, benchmark: str, rows: list, **fields) -> None:
         with open(tmp, "w") as f:
             json.dump(data, f, indent=1)
             f.write("\n")
+
+
+def label(argv, output_option: str) -> str:
+    """The command-line options that set a run's conditions (the docs' table label):
+    ``argv`` (default ``sys.argv[1:]``) without ``output_option`` and its value."""
+    words, kept = iter(sys.argv[1:] if argv is None else list(argv)), []
+    for word in words:
+        if word == output_option:
+            next(words, None)
+        elif not word.startswith(output_option + "="):
+            kept.append(word)
+    return " ".join(kept) or "(defaults)"

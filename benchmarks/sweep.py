@@ -45,7 +45,7 @@ import tempfile
 import time
 
 from brian2 import second
-from record import write_run_set
+from record import label, write_run_set
 
 from spikemem.experiments import experiment, sweep
 from spikemem.experiments.runner import IN_PROCESS, client_for, close
@@ -109,17 +109,6 @@ def per_worker(result, probes: list[dict], shapes: int) -> list[dict]:
                      "loaded": sum(k["loaded"] for k in kernel.values()),
                      "recompiled": len(kernel) > shapes or any(k["signatures"] > 1 for k in kernel.values())})
     return rows
-
-
-def _label(argv) -> str:
-    """The options that set the run's conditions (the docs' table label)."""
-    words, kept = iter(sys.argv[1:] if argv is None else list(argv)), []
-    for word in words:
-        if word == "--json":
-            next(words, None)
-        elif not word.startswith("--json="):
-            kept.append(word)
-    return " ".join(kept) or "(defaults)"
 
 
 def main(argv=None) -> int:
@@ -207,7 +196,7 @@ def main(argv=None) -> int:
     if args.json:
         os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
         # the summary apart from the rows: the docs' table looks a column up in the file's top level too
-        write_run_set(args.json, "sweep", rows, label=_label(argv), **sizes, summary=summary)
+        write_run_set(args.json, "sweep", rows, label=label(argv, "--json"), **sizes, summary=summary)
     return 0
 
 
