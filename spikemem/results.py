@@ -248,9 +248,10 @@ def _check_name(kind: str, name: str) -> None:
 
 
 def _write_array(group: h5py.Group, name: str, data: np.ndarray) -> None:
-    # Compress non-empty arrays (spike times compress well); h5py rejects chunking empty ones.
+    # Compress non-empty arrays (spike times compress well); h5py rejects chunking empty and scalar ones.
     # (fletcher32: a checksum per chunk, so a damaged file fails to read instead of reading wrong)
-    kwargs = {"compression": "gzip", "compression_opts": 4, "shuffle": True, "fletcher32": True} if data.size else {}
+    chunked = data.size and data.ndim
+    kwargs = {"compression": "gzip", "compression_opts": 4, "shuffle": True, "fletcher32": True} if chunked else {}
     group.create_dataset(name, data=data, **kwargs)
 
 

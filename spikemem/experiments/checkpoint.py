@@ -13,7 +13,7 @@ NETWORK = "network_hash"
 def capture(sim, variables: dict) -> dict:
     """``{"name.var": array}`` for each population or projection ``name`` and its
     ``variables[name]`` (``{"feed": ["w"], "exc": ["theta"]}``), with the network's hash."""
-    state = {NETWORK: np.array(sim.built.hash)}
+    state = {NETWORK: np.bytes_(sim.built.hash)}      # bytes: what HDF5 stores as it is
     for name, names in variables.items():
         for var in [names] if isinstance(names, str) else names:
             state[f"{name}.{var}"] = sim.get(name, var)
@@ -26,7 +26,9 @@ def restore(sim, state: dict) -> None:
     taken = state.get(NETWORK)
     if taken is None:
         raise ModelError("this state is not a checkpoint (it names no network); make it with checkpoint.capture")
-    if str(taken) != sim.built.hash:
+    taken = np.asarray(taken).item()
+    taken = taken.decode() if isinstance(taken, bytes) else str(taken)
+    if taken != sim.built.hash:
         raise ModelError(f"the checkpoint was taken from network {taken}, not from this one ({sim.built.hash})")
     entries = []
     for key, values in state.items():

@@ -3,7 +3,7 @@ import pytest
 
 from spikemem.backends import simulation
 from spikemem.errors import ModelError
-from spikemem.experiments import checkpoint
+from spikemem.experiments import Cache, Outcome, checkpoint
 from spikemem.models.cuba.network import cuba
 
 
@@ -32,3 +32,14 @@ def test_a_checkpoint_of_another_network_is_refused():
     with pytest.raises(ModelError, match="no variable 'theta'"):
         checkpoint.restore(sim, {**state, "exc.theta": before})
     assert np.array_equal(other.get("exc", "v"), before)
+
+
+def test_a_checkpoint_goes_through_the_cache(tmp_path):
+    net = cuba(n=100, seed=2)
+    sim = simulation(net, "numba", progress=False)
+    sim.run(0.02)
+    cache = Cache(tmp_path)
+    cache.store("train", "k1", Outcome(state=checkpoint.capture(sim, {"exc_inh": "w"})))
+    back = simulation(net, "numba", progress=False)
+    checkpoint.restore(back, cache.load("train", "k1").state)
+    assert np.array_equal(back.get("exc_inh", "w"), sim.get("exc_inh", "w"))
