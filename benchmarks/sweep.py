@@ -48,7 +48,8 @@ from brian2 import second
 from record import label, write_run_set
 
 from spikemem.experiments import experiment, sweep
-from spikemem.experiments.runner import IN_PROCESS, client_for, close
+from spikemem.experiments.cluster import client_for, close
+from spikemem.experiments.runner import IN_PROCESS
 from spikemem.models.cuba.experiments import activity
 
 DEFAULT_JSON = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "sweep", "01-cuba.json")

@@ -16,7 +16,6 @@ import os
 import sys
 import time
 import traceback
-import warnings
 from dataclasses import dataclass, field
 
 from ..errors import ModelError
@@ -27,14 +26,6 @@ from .provenance import record
 #: the address of a running Dask scheduler to send sweeps to
 SCHEDULER_ENV = "SPIKEMEM_SCHEDULER"
 IN_PROCESS = "in-process"
-
-#: every worker runs one task at a time on one thread: numba, BLAS and torch
-#: are kept from starting threads of their own that would fight over the cores
-WORKER_ENV = {"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-              "OPENBLAS_NUM_THREADS": "1"}
-
-#: seconds to wait for a scheduler before giving up
-CONNECT_TIMEOUT_S = 5
 
 
 class SweepFailed(ModelError):
@@ -254,45 +245,15 @@ def _check_address(address: str) -> None:
         raise ModelError(f"scheduler address '{address}' is not an address like tcp://host:8786")
 
 
-def client_for(scheduler: str | None, workers: int | None):
-    """A Dask client: connected to ``scheduler``, or to a new local cluster (closed with the client)."""
-    from distributed import Client, LocalCluster
-    if scheduler is not None:
-        try:
-            return Client(scheduler, timeout=f"{CONNECT_TIMEOUT_S}s", set_as_default=False)
-        except (OSError, TimeoutError) as e:
-            raise ModelError(f"cannot reach the Dask scheduler at '{scheduler}' within {CONNECT_TIMEOUT_S} s: "
-                             f"{e}") from None
-    from ..backends.numba.engine import available_cores
-    dashboard = ":0" if _has_bokeh() else None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        cluster = LocalCluster(n_workers=workers or available_cores(), threads_per_worker=1, processes=True,
-                               dashboard_address=dashboard, env=WORKER_ENV, silence_logs=40)
-    client = Client(cluster, set_as_default=False)
-    client._spikemem_cluster = cluster      # closed with the client
-    return client
-
-
-def _has_bokeh() -> bool:
-    import importlib.util
-    return importlib.util.find_spec("bokeh") is not None
-
-
-def close(client) -> None:
-    cluster = getattr(client, "_spikemem_cluster", None)
-    client.close()
-    if cluster is not None:
-        cluster.close()
-
-
 def _on_dask(stages, tasks, outcomes, scheduler, workers, finished, failed, update, say) -> None:
     """Submit every stage run, each after the one it starts from; store each as it arrives."""
     from distributed import as_completed
+
+    from .cluster import client_for, close, has_bokeh
     client = client_for(scheduler, workers)
     futures = {}
     try:
-        if client.dashboard_link and (scheduler is not None or _has_bokeh()):
+        if client.dashboard_link and (scheduler is not None or has_bokeh()):
             say(f"Dask dashboard: {client.dashboard_link}")
         submitted = {}
         for key, (index, point, up) in tasks.items():

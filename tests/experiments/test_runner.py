@@ -209,7 +209,7 @@ def test_a_running_cluster_takes_the_same_sweep(tmp_path, dask_cluster):
 
 def test_the_scheduler_comes_from_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("SPIKEMEM_SCHEDULER", "tcp://127.0.0.1:9")
-    monkeypatch.setattr("spikemem.experiments.runner.CONNECT_TIMEOUT_S", 1)
+    monkeypatch.setattr("spikemem.experiments.cluster.CONNECT_TIMEOUT_S", 1)
     with pytest.raises(ModelError, match="tcp://127.0.0.1:9"):
         sweep(noisy, cache=tmp_path)
     assert np.isfinite(sweep(noisy, scheduler=IN_PROCESS, cache=tmp_path).outcomes.popitem()[1].metrics["value"])
@@ -217,3 +217,4 @@ def test_the_scheduler_comes_from_the_environment(tmp_path, monkeypatch):
 
 def test_toys_are_importable_by_workers():
     assert experiment_toys.__file__.startswith(TESTS)
+
