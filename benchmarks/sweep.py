@@ -19,7 +19,8 @@ The runs are ``spikemem.models.cuba.experiments:activity`` at seeds 0 .. runs-1
   task pays what a new process pays once (Brian2's derivation of the exact
   integration, loading the kernel);
 * Dask, warm workers: the same sweep again on the same workers (refresh, fresh
-  cache), the steady state of a long sweep;
+  cache), the steady state of a long sweep, then once more without a cache
+  (what writing the outcomes costs);
 * Dask's own cost per task: as many tasks of an experiment that returns a
   constant, through the runner on the cluster (no cache), wall / runs;
 * recompilation: from the fresh sweep's provenance, per worker (host, pid) the
@@ -158,6 +159,8 @@ def main(argv=None) -> int:
         with tempfile.TemporaryDirectory() as cache:
             warm = sweep(activity, grid, seeds=range(runs), scheduler=address, cache=cache, refresh=True,
                          progress=False)
+        # the same without writing the cache: what the cache's writes cost this process's share of the cores
+        uncached = sweep(activity, grid, seeds=range(runs), scheduler=address, cache=False, progress=False)
         # (d) tasks that do nothing: Dask's and the runner's own cost
         trivial = sweep(constant, {}, seeds=range(runs), scheduler=address, cache=False, progress=False)
         probes = list(client.run(kernels).values())
@@ -175,6 +178,7 @@ def main(argv=None) -> int:
         later_build_max_s={w["worker"]: w["later_build_max_s"] for w in workers},
         kernels={w["worker"]: w["kernels"] for w in workers})
     row(f"runner, Dask, {args.workers} warm workers", warm.wall_s, speedup=speedup_warm, ran_again=rerun)
+    row(f"runner, Dask, {args.workers} warm workers, no cache", uncached.wall_s, speedup=seq / uncached.wall_s)
     row("runner, Dask, constant tasks (no cache)", trivial.wall_s)
 
     recompiled = any(w["recompiled"] for w in workers)

@@ -11,6 +11,13 @@ from ..errors import ModelError
 WORKER_ENV = {"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
               "OPENBLAS_NUM_THREADS": "1"}
 
+#: a local cluster's workers and nannies wake up less: the statistical profiler
+#: samples every thread's stack every 10 ms (a simulation built in Python ran 7 %
+#: slower under it) and the monitors poll every 100-500 ms, each time taking the
+#: interpreter from the task (the dashboard's profile page stays empty)
+QUIET_WORKERS = {"distributed.worker.profile.enabled": False, "distributed.admin.system-monitor.interval": "5s",
+                 "distributed.worker.memory.monitor-interval": "5s"}
+
 #: seconds to wait for a scheduler before giving up
 CONNECT_TIMEOUT_S = 5
 
@@ -27,9 +34,7 @@ def client_for(scheduler: str | None, workers: int | None):
     import dask
     from ..backends.numba.engine import available_cores
     dashboard = ":0" if has_bokeh() else None
-    # (the workers' statistical profiler samples every thread's stack every 10 ms:
-    # a simulation built in Python ran 7 % slower under it)
-    with warnings.catch_warnings(), dask.config.set({"distributed.worker.profile.enabled": False}):
+    with warnings.catch_warnings(), dask.config.set(QUIET_WORKERS):
         warnings.simplefilter("ignore")
         cluster = LocalCluster(n_workers=workers or available_cores(), threads_per_worker=1, processes=True,
                                dashboard_address=dashboard, env=WORKER_ENV, silence_logs=40)
