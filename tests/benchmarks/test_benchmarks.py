@@ -71,7 +71,7 @@ def test_sweep_benchmark_writes_every_measurement(tmp_path, capsys):
     measures = [r["measure"] for r in data["rows"]]
     assert measures == ["sequential, direct calls", "runner, in-process", "Dask cluster start, 2 workers (not counted)",
                         "runner, Dask, 2 fresh workers", "runner, Dask, 2 warm workers",
-                        "runner, Dask, constant tasks (no cache)"]
+                        "runner, Dask, 2 warm workers, no cache", "runner, Dask, constant tasks (no cache)"]
     assert all(r["wall_s"] > 0 for r in data["rows"])
     assert all(r["per_task_ms"] > 0 for k, r in enumerate(data["rows"]) if k != 2)
     fresh, warm = data["rows"][3], data["rows"][4]
