@@ -163,3 +163,6 @@ class LoihiSimulation(Simulation):
 
     def _set_spikes(self, pop, steps, ids):
         self.emulator.set_spikes(pop.name, steps, ids)
+
+    def _set_rates(self, pop, rates):
+        self.emulator.set_rates(pop.name, rates)

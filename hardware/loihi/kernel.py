@@ -235,6 +235,7 @@ class Emulator:
         self.schedule = {p.name: (np.asarray(p.spike_steps, np.int64), np.asarray(p.spike_ids, np.int64))
                          for p in pops if p.kind == "spikes"}
         self.poisson = [p for p in pops if p.kind == "poisson"]
+        self.rates = {p.name: np.broadcast_to(p.rate, (p.size,)) for p in self.poisson}    # Hz, set_rates'
         self.poisson_rng = np.random.RandomState(lnet.seed)
         self.rec_gid = np.zeros(max(self.n_gid, 1), np.bool_)
         self.recorded = list(lnet.populations) if record == "all" else list(lnet.spike_monitors)
@@ -322,6 +323,10 @@ class Emulator:
     def set_spikes(self, name, steps, ids):
         self.schedule[name] = (np.asarray(steps, np.int64), np.asarray(ids, np.int64))
 
+    def set_rates(self, name, rates):
+        """Poisson source ``name`` fires at ``rates`` (Hz per neuron) from the next run on."""
+        self.rates[name] = np.asarray(rates, np.float64)
+
     def source_spikes(self, s0, s1):
         """Every source spike in steps [s0, s1), sorted by step (and global id).
         Poisson draws advance the host's random stream: call once per step range."""
@@ -331,7 +336,7 @@ class Emulator:
             steps.append(st[sel])
             gids.append(self.gid0[name] + ids[sel])
         if self.poisson:
-            rates = np.concatenate([np.broadcast_to(p.rate, (p.size,)) for p in self.poisson])
+            rates = np.concatenate([self.rates[p.name] for p in self.poisson])
             gid = np.concatenate([self.gid0[p.name] + np.arange(p.size) for p in self.poisson])
             draws = self.poisson_rng.random_sample((s1 - s0, rates.size)) < rates * self.lnet.dt
             k, m = np.nonzero(draws)

@@ -322,6 +322,13 @@ class SpiNNakerSimulation(Simulation):
         self._source_spikes[pop.name] = (np.asarray(steps, np.int64), np.asarray(ids, np.int64))
         self._merge_sources()
 
+    def _set_rates(self, pop, rates):
+        # between runs nothing is drawn ahead (a run draws up to its end), so the
+        # next draw, of the next step, is the first at the new rates
+        assert self._drawn_until == self.step, (self._drawn_until, self.step)
+        first = sum(p.size for p in self._poisson[:self._poisson.index(pop)])
+        self._rates_dt[first:first + pop.size] = rates * self.built.dt
+
 
 def emulate(network, duration, **options) -> Emulation:
     """Run ``network`` for ``duration`` seconds on the emulator and on the

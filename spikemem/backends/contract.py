@@ -2,23 +2,27 @@
 
 A simulation is stateful: ``run(duration)`` continues where the last run
 stopped, with membranes, traces, weights and spikes in flight kept. Between
-runs a user may read and write state (``get`` / ``set``) and give a spike
-source new spikes (``set_spikes``). Every check happens here, before the
+runs a user may read and write state (``get`` / ``set``), give a spike
+source new spikes (``set_spikes``) and a Poisson source new rates (``set_rates``). Every check happens here, before the
 backend touches anything, so a bad call leaves the simulation as it was.
 """
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import time
 from importlib.metadata import PackageNotFoundError, version
 
 import numpy as np
-from brian2 import Quantity, second
+from brian2 import Quantity, hertz, second
 
 from ..errors import ModelError
 from ..network import BuiltNetwork, BuiltPopulation, BuiltProjection
 from ..progress import progress as _progress
-from ..units import to_si
+from ..units import keep_units, to_si
+
+#: what each kind of built population is, as messages name it
+KINDS = {"neuron": "population of neurons", "spikes": "spike-source array", "poisson": "Poisson source"}
 
 
 def _version(package: str) -> str | None:
@@ -43,6 +47,19 @@ def _si(values, where, dim):
         except Exception as e:       # mixed units, or numbers mixed with quantities
             raise ModelError(f"{where}: {e}") from None
     return to_si(values, where, dim)
+
+
+def _first_not_finite(values) -> int | None:
+    """The flat index of the first NaN or inf among ``values`` (numbers or a
+    quantity); None where there is none, or where they are not numbers at all
+    (``to_si`` names that)."""
+    try:
+        flat = np.ravel(np.asarray(keep_units(values, "") if isinstance(values, (list, tuple)) else values,
+                                   dtype=float))
+    except Exception:
+        return None
+    bad = np.flatnonzero(~np.isfinite(flat))
+    return int(bad[0]) if bad.size else None
 
 
 class Simulation:
@@ -71,6 +88,7 @@ class Simulation:
         self.built = built
         self.options = options
         self.timings = {"build_s": 0.0, "run_s": 0.0}
+        self.rate_changes = []          # set_rates calls, for the provenance
         self._build_started = time.perf_counter()
 
     def _built(self) -> None:
@@ -110,6 +128,11 @@ class Simulation:
         raise NotImplementedError
 
     def _set_spikes(self, pop: BuiltPopulation, steps: np.ndarray, ids: np.ndarray):
+        raise NotImplementedError
+
+    def _set_rates(self, pop: BuiltPopulation, rates: np.ndarray):
+        """Fire ``pop``'s neurons at ``rates`` (Hz, one per neuron, a copy of
+        its own) from the next step on, the random stream going on where it is."""
         raise NotImplementedError
 
     # --- the run loop
@@ -184,7 +207,9 @@ class Simulation:
         return {"backend": self.name, "registered_as": self.registered_as, "options": _plain(self.options),
                 "versions": versions,
                 "seed": self.built.seed, "dt": dt, "duration": self.step * dt,
-                "network_hash": self.built.hash, "timings": dict(self.timings)}
+                "network_hash": self.built.hash, "timings": dict(self.timings),
+                # the hash is the definition's: it says which rates set_rates replaced, and when
+                **({"rate_changes": [dict(c) for c in self.rate_changes]} if self.rate_changes else {})}
 
     def result(self, **which):
         """Spike trains, traces and the provenance record of everything run so far."""
@@ -306,3 +331,31 @@ class Simulation:
         if steps.size > 1 and np.any((np.diff(steps) == 0) & (np.diff(ids) == 0)):
             raise ModelError(f"spikes of '{population}': a neuron spikes twice in one time step")
         self._set_spikes(pop, steps, ids)
+
+    def set_rates(self, population: str, rates):
+        """Fire Poisson source ``population`` at ``rates`` from the next step on:
+        one rate or one per neuron, in Hz (a Brian2 quantity or bare numbers).
+        The random stream goes on where it is (it is not seeded again). The
+        network definition, and other simulations built from it, keep their rates."""
+        pop = self.built.populations.get(population)
+        if pop is None:
+            raise ModelError(f"no population named '{population}'; populations are {sorted(self.built.populations)}")
+        if pop.kind != "poisson":
+            raise ModelError(f"population '{population}' is a {KINDS[pop.kind]}, not a Poisson source: "
+                             f"only Poisson sources have rates"
+                             + ("; give a spike-source array new spikes with set_spikes" if pop.kind == "spikes"
+                                else ""))
+        where = f"rates of '{population}'"
+        bad = _first_not_finite(rates)
+        if bad is not None:
+            raise ModelError(f"{where}: the rate of neuron {bad} is not finite")
+        r = _si(rates, where, hertz.dim)
+        r = np.full(pop.size, r) if np.ndim(r) == 0 else np.array(r, dtype=np.float64)
+        if r.shape != (pop.size,):
+            raise ModelError(f"{where}: expected one rate or {pop.size} (one per neuron), got shape {r.shape}")
+        negative = np.flatnonzero(r < 0)
+        if negative.size:
+            raise ModelError(f"{where}: the rate of neuron {negative[0]} is {r[negative[0]]:g} Hz; rates must be >= 0")
+        self._set_rates(pop, r)
+        self.rate_changes.append({"population": population, "t": self.t, "mean_hz": float(r.mean()),
+                                  "rates_sha256": hashlib.sha256(r.tobytes()).hexdigest()[:16]})

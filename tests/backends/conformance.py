@@ -6,7 +6,7 @@ A check reads the backend's ``Capabilities`` to know what it promises.
 """
 import numpy as np
 import pytest
-from brian2 import mV, ms, nA
+from brian2 import Hz, mV, ms, nA
 
 from spikemem.analysis import spike_set
 from spikemem.backends import backend, simulation
@@ -233,7 +233,61 @@ def plasticity_as_declared(name):
         np.testing.assert_allclose(after, ref.get("feed", "w"), rtol=1e-9, atol=1e-15)
 
 
+def poisson_network() -> Network:
+    """100 Poisson sources, silent until ``set_rates``, and a spike source beside them."""
+    net = Network(dt=DT, seed=7)
+    net.poisson_source("noise", 100, 0 * Hz)
+    net.spike_source("cue", 1, [[0.01]])
+    net.record_spikes("noise")
+    return net
+
+
+def poisson_rates_between_runs(name):
+    """``set_rates`` gives a Poisson source new rates from the next step on, every
+    value checked before anything changes; where the backend has no Poisson
+    sources the network is refused, and a backend that cannot continue refuses new rates."""
+    net = poisson_network()
+    if not backend(name).capabilities.poisson_sources:
+        with pytest.raises(ModelError, match="Poisson"):
+            simulation(net, name)
+        return
+    sim = simulation(net, name)
+    if not backend(name).capabilities.continues:
+        with pytest.raises(ModelError, match="once"):
+            sim.set_rates("noise", 200 * Hz)
+        return
+    nan, negative = np.full(100, 500.0), np.full(100, 500.0)
+    nan[7], negative[99] = np.nan, -1.0
+    for population, rates in [("nowhere", 500.0), ("cue", 500.0), ("noise", np.full(99, 500.0)),
+                              ("noise", 500 * mV), ("noise", nan), ("noise", negative)]:
+        with pytest.raises(ModelError, match=population):
+            sim.set_rates(population, rates)
+    sim.run(0.1, progress=False)                       # still silent: nothing was changed
+    sim.set_rates("noise", 200 * Hz)
+    sim.run(0.2, progress=False)
+    sim.set_rates("noise", np.repeat([0.0, 200.0], 50))
+    sim.run(0.2, progress=False)
+    train = sim.result().spikes["noise"]
+    steps = np.rint(train.times / DT)
+    assert np.all(steps >= 100)
+    # 100 x 200 Hz x 0.2 s: 4000 expected (standard deviation 63), then half of that from ids 50..99
+    assert 3500 < np.sum(steps < 300) < 4500
+    late = train.ids[steps >= 300]
+    assert 1700 < late.size < 2300 and late.min() >= 50
+    assert [c["t"] for c in sim.result().meta["rate_changes"]] == pytest.approx([0.1, 0.3])
+    # two simulations of one built network keep their own rates
+    built = net.build()
+    cls, options = backend(name).simulation_class(), backend(name).options
+    mine, other = cls(built, **options), cls(built, **options)
+    mine.set_rates("noise", 200 * Hz)
+    for s in (mine, other):
+        s.run(0.05, progress=False)
+    assert mine.result().spikes["noise"].count() > 500
+    assert other.result().spikes["noise"].count() == 0 and "rate_changes" not in other.result().meta
+    np.testing.assert_array_equal(built.populations["noise"].rate, 0.0)
+
+
 CHECKS = [runs_and_reports_provenance, refuses_bad_runs_before_any_work, a_second_run_continues_the_first,
           records_states_as_brian2, the_same_seed_gives_the_same_result, a_progress_bar_and_its_chunks_change_nothing,
           spikes_as_numba_where_promised, state_between_runs_as_declared, offers_its_dtypes_and_refuses_others,
-          plasticity_as_declared, trials_as_declared]
+          plasticity_as_declared, trials_as_declared, poisson_rates_between_runs]

@@ -113,7 +113,8 @@ class ToySimulation(Simulation):
 @pytest.fixture
 def toy():
     register(Backend("toy", f"{__name__}:ToySimulation",
-                     Capabilities(plasticity=False, spikes_as_numba=False, templates=("IF_curr_exp",))))
+                     Capabilities(plasticity=False, spikes_as_numba=False, poisson_sources=False,
+                                  templates=("IF_curr_exp",))))
     yield "toy"
     BACKENDS.unregister("toy")
 

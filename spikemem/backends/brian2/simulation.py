@@ -202,6 +202,13 @@ class Brian2Simulation(Simulation):
             raise ModelError("brian2-cpp_standalone runs once; give all spikes in the network definition")
         self.objects.groups[pop.name].set_spikes(ids, steps * self.built.dt * second, sorted=True)
 
+    def _set_rates(self, pop, rates):
+        if self.target == "cpp_standalone":
+            raise ModelError("brian2-cpp_standalone runs once, in one piece, and cannot change rates between "
+                             "runs; give the rates in the network definition, or use a runtime target "
+                             "(brian2-numpy, brian2-cython)")
+        self.objects.groups[pop.name].rates_ = rates       # the PoissonGroup's per-neuron rates
+
     # ------------------------------------------------------------------ running
     @property
     def name(self) -> str:

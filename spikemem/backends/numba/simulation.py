@@ -167,6 +167,10 @@ class NumbaSimulation(Simulation):
         self.values[f"{pop.name}__sid"] = ids.astype(np.int32)
         self.values[f"{pop.name}__sptr"] = np.zeros(1, np.int64)
 
+    def _set_rates(self, pop, rates):
+        # a kernel argument: the next call reads it; one draw per neuron and step goes on as before
+        self.values[f"{pop.name}__rate"] = rates
+
     def _prepare_buffers(self, n_steps):
         for k, mon in enumerate(self.built.state_monitors):
             first = -(-self.step // mon.every) * mon.every

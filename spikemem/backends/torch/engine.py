@@ -410,6 +410,8 @@ class TorchNetwork(nn.Module):
         self.input_ptr = [0] * len(built.inputs)
         self.sources = {name: (pop.spike_steps, pop.spike_ids) for name, pop in built.populations.items()
                         if pop.kind == "spikes"}
+        # this network's own (set_rates changes them, not the built network's)
+        self.rates = {name: pop.rate for name, pop in built.populations.items() if pop.kind == "poisson"}
 
     def constrain_(self):
         """Clamp the weights that Dale's law keeps (``dale=``) back onto their sign:
@@ -449,7 +451,7 @@ class TorchNetwork(nn.Module):
             x = inputs[name]
             return x.to(self.dtype) if x.dim() == 3 else x.to(self.dtype).unsqueeze(1).expand(T, B, pop.size)
         if pop.kind == "poisson":
-            p = self._tensor(pop.rate * self.dt)
+            p = self._tensor(self.rates[name] * self.dt)
             return (torch.rand((T, B, pop.size), generator=self.generator, device=self.device,
                                dtype=self.dtype) < p).to(self.dtype)
         steps, ids = self.sources[name]

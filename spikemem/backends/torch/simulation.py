@@ -148,6 +148,9 @@ class TorchSimulation(Simulation):
     def _set_spikes(self, pop, steps, ids):
         self.module.sources[pop.name] = (steps, ids)
 
+    def _set_rates(self, pop, rates):
+        self.module.rates[pop.name] = rates
+
     # --- running
     def _check_inputs(self, inputs, n_steps):
         out = {}
