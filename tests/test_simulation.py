@@ -1,4 +1,4 @@
-"""The stateful simulation API: run() continues, get/set/set_spikes between runs.
+"""The stateful simulation API: run() continues, get/set/set_spikes/set_rates between runs.
 
 Every check runs on the numba engine and on brian2-numpy. Between those two,
 spikes are compared exactly and plastic state to NUMPY_RTOL (numpy's SIMD exp
@@ -6,7 +6,7 @@ differs from libm's in the last bit; see test_plasticity).
 """
 import numpy as np
 import pytest
-from brian2 import ms, mV, nA
+from brian2 import Hz, kHz, ms, mV, nA
 
 from spikemem.backends import simulation
 from spikemem.connectors import FixedProbability, FromList, OneToOne
@@ -250,6 +250,9 @@ def _bad_calls(n_syn):
         (lambda s: s.set_spikes("inp", [0.05 * nA], [3]), ["inp"]),       # not a time
         (lambda s: s.set_spikes("inp", [2e9 * nA], [3]), ["inp"]),        # 2 A is not 2 s
         (lambda s: s.built_projection("nowhere"), ["nowhere"]),
+        (lambda s: s.set_rates("nowhere", 10.0), ["nowhere"]),
+        (lambda s: s.set_rates("inp", 10.0), ["inp", "spike-source array", "not a Poisson source", "set_spikes"]),
+        (lambda s: s.set_rates("cells", 10.0), ["cells", "neurons", "not a Poisson source"]),
     ]
 
 
@@ -338,3 +341,52 @@ def test_set_spikes_before_the_first_run(backend):
     sim.set_spikes("src", [0.0, 1e-3], [0, 2])
     sim.run(0.005)
     assert _arrivals(sim) == [(1, 0), (19, 2)]
+
+
+# ------------------------------------------------------------ set_rates
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_set_rates_refuses_bad_rates_by_name_and_changes_nothing(backend):
+    net = network(poisson=True)
+    net.record_spikes("noise")
+    sim = simulation(net, backend)
+    sim.run(0.01)
+    nan, inf = np.full(10, 80.0), np.full(10, 80.0)
+    nan[3], inf[6] = np.nan, np.inf
+    for rates, words in [(np.full(9, 80.0), ["noise", "10", "(9,)"]), (np.full((10, 1), 80.0), ["noise", "(10, 1)"]),
+                         (80 * mV, ["noise", "Hz"]), ([80 * Hz, 80 * ms], ["noise"]),
+                         (nan, ["noise", "neuron 3", "finite"]), (inf * Hz, ["noise", "neuron 6", "finite"]),
+                         ([80 * Hz] * 4 + [-1 * Hz] * 6, ["noise", "neuron 4", ">= 0"]), ("fast", ["noise"])]:
+        with pytest.raises(ModelError) as info:
+            sim.set_rates("noise", rates)
+        for word in words:
+            assert word in str(info.value), (word, str(info.value))
+    sim.run(0.02)
+    # run after the other: Brian2's Poisson groups draw from a process-wide stream
+    twin = simulation(net, backend)
+    twin.run(0.03)
+    for pop in ("cells", "noise"):
+        np.testing.assert_array_equal(sim.result().spikes[pop].times, twin.result().spikes[pop].times)
+    assert "rate_changes" not in sim.result().meta
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_same_rates_again_change_nothing(backend):
+    """The random stream goes on through set_rates (it is not seeded again): the
+    network's own rates given again, as a quantity or in Hz, leave every spike where it was."""
+    net = network(poisson=True)
+    net.record_spikes("noise")
+    sim = simulation(net, backend)
+    sim.run(0.03)
+    sim.set_rates("noise", 0.08 * kHz)
+    sim.run(0.03)
+    sim.set_rates("noise", np.full(10, 80.0))
+    sim.run(0.04)
+    twin = simulation(net, backend)
+    twin.run(0.1)
+    for pop in ("noise", "cells"):
+        np.testing.assert_array_equal(sim.result().spikes[pop].times, twin.result().spikes[pop].times)
+        np.testing.assert_array_equal(sim.result().spikes[pop].ids, twin.result().spikes[pop].ids)
+    assert sim.result().spikes["noise"].count() > 50
+    changes = sim.result().meta["rate_changes"]
+    assert [(c["population"], c["mean_hz"]) for c in changes] == [("noise", 80.0)] * 2
+    assert [c["t"] for c in changes] == pytest.approx([0.03, 0.06])

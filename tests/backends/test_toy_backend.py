@@ -27,7 +27,9 @@ class ToySimulation(Simulation):
             raise ModelError(f"toy backend: dtype {dtype!r} is not offered (float64 only)")
         super().__init__(built, dtype=dtype)
         for pop in built.populations.values():
-            if pop.kind == "poisson" or (pop.kind == "neuron" and not pop.model.same_dynamics(IF_curr_exp())):
+            if pop.kind == "poisson":
+                raise ModelError(f"toy backend: population '{pop.name}' is a Poisson source, which it does not run")
+            if pop.kind == "neuron" and not pop.model.same_dynamics(IF_curr_exp()):
                 raise ModelError(f"toy backend: population '{pop.name}' is not IF_curr_exp or a spike source")
         for proj in built.projections:
             if proj.plastic_pre or proj.on_post:

@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 import pytest
-from brian2 import ms, mV, nA, nF
+from brian2 import Hz, ms, mV, nA, nF
 
 from spikemem.analysis import compare_spikes
 from spikemem.backends import simulation
@@ -355,3 +355,26 @@ def test_poisson_sources_fire_at_their_rates_and_drive_as_on_numba():
     for name in ("slow", "fast", "lif"):
         np.testing.assert_array_equal(parts.spikes[name].times, emulated.spikes[name].times, err_msg=name)
         np.testing.assert_array_equal(parts.spikes[name].ids, emulated.spikes[name].ids, err_msg=name)
+
+
+def test_new_poisson_rates_keep_the_numba_spikes():
+    """set_rates between runs: the stream goes on, so the emulator still draws numba's spikes."""
+    net = poisson_network()
+    emulated, reference = simulation(net, "spinnaker"), simulation(net, "numba")
+    for sim in (emulated, reference):
+        sim.run(0.3, progress=False)
+        sim.set_rates("slow", 60 * Hz)
+        sim.set_rates("fast", np.linspace(0.0, 400.0, 50))
+        sim.run(0.2, progress=False)
+        sim.set_rates("slow", 0.0)
+        sim.run(0.2, progress=False)
+    emulated, reference = emulated.result(), reference.result()
+    for name in ("slow", "fast"):
+        np.testing.assert_array_equal(emulated.spikes[name].times, reference.spikes[name].times, err_msg=name)
+        np.testing.assert_array_equal(emulated.spikes[name].ids, reference.spikes[name].ids, err_msg=name)
+    slow = emulated.spikes["slow"].times
+    # 200 sources: 20 Hz for 0.3 s (1200 expected), 60 Hz for 0.2 s (2400), then silent
+    assert 1000 < np.sum(slow < 0.3) < 1400 and 2100 < np.sum((slow >= 0.3) & (slow < 0.5)) < 2700
+    assert np.all(slow < 0.5)
+    fast = emulated.spikes["fast"]
+    assert np.all(fast.ids[fast.times >= 0.3] > 0)          # neuron 0 now at 0 Hz
