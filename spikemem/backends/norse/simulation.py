@@ -29,6 +29,8 @@ Supported: stateful ``run``, ``result`` (spike monitors; state monitors of
 ``v`` and CubaLIF's ``i_syn``), ``get`` of any variable, ``set`` of ``v``,
 ``i_syn``, ``bias`` and projection weights ``w``, ``set_spikes``. Parameters
 are fixed once the modules are built (``set`` of one raises ModelError).
+No Poisson sources (a NIR input carries given spikes only; the export names
+them), so no ``set_rates``.
 ``dtype`` "float64" (default; agrees with numba spike for spike) or "float32".
 """
 from __future__ import annotations
