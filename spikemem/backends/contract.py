@@ -3,8 +3,9 @@
 A simulation is stateful: ``run(duration)`` continues where the last run
 stopped, with membranes, traces, weights and spikes in flight kept. Between
 runs a user may read and write state (``get`` / ``set``), give a spike
-source new spikes (``set_spikes``) and a Poisson source new rates (``set_rates``). Every check happens here, before the
-backend touches anything, so a bad call leaves the simulation as it was.
+source new spikes (``set_spikes``) and a Poisson source new rates
+(``set_rates``). Every check happens here, before the backend touches
+anything, so a bad call leaves the simulation as it was.
 """
 from __future__ import annotations
 
@@ -80,6 +81,7 @@ class Simulation:
     chunk_steps: int | None = None      # steps per ``_advance`` while a progress bar is shown
     check_memory: bool | None = None    # refuse a run whose recordings cannot fit (``spikemem.sizing``)
     progress: bool | None = None        # ``run``'s default for ``progress`` (set by ``simulation()``)
+    rate_changes: tuple = ()            # what ``set_rates`` changed, and when (the provenance lists it)
 
     def __init__(self, built: BuiltNetwork, **options):
         """Every backend's constructor starts here: the network, the options it
@@ -88,7 +90,6 @@ class Simulation:
         self.built = built
         self.options = options
         self.timings = {"build_s": 0.0, "run_s": 0.0}
-        self.rate_changes = []          # set_rates calls, for the provenance
         self._build_started = time.perf_counter()
 
     def _built(self) -> None:
@@ -208,7 +209,7 @@ class Simulation:
                 "versions": versions,
                 "seed": self.built.seed, "dt": dt, "duration": self.step * dt,
                 "network_hash": self.built.hash, "timings": dict(self.timings),
-                # the hash is the definition's: it says which rates set_rates replaced, and when
+                # network_hash names the definition; rate_changes, which of its rates were replaced
                 **({"rate_changes": [dict(c) for c in self.rate_changes]} if self.rate_changes else {})}
 
     def result(self, **which):
@@ -341,10 +342,9 @@ class Simulation:
         if pop is None:
             raise ModelError(f"no population named '{population}'; populations are {sorted(self.built.populations)}")
         if pop.kind != "poisson":
+            hint = "; give it new spikes with set_spikes" if pop.kind == "spikes" else ""
             raise ModelError(f"population '{population}' is a {KINDS[pop.kind]}, not a Poisson source: "
-                             f"only Poisson sources have rates"
-                             + ("; give a spike-source array new spikes with set_spikes" if pop.kind == "spikes"
-                                else ""))
+                             f"only Poisson sources have rates{hint}")
         where = f"rates of '{population}'"
         bad = _first_not_finite(rates)
         if bad is not None:
@@ -357,5 +357,5 @@ class Simulation:
         if negative.size:
             raise ModelError(f"{where}: the rate of neuron {negative[0]} is {r[negative[0]]:g} Hz; rates must be >= 0")
         self._set_rates(pop, r)
-        self.rate_changes.append({"population": population, "t": self.t, "mean_hz": float(r.mean()),
-                                  "rates_sha256": hashlib.sha256(r.tobytes()).hexdigest()[:16]})
+        self.rate_changes = [*self.rate_changes, {"population": population, "t": self.t, "mean_hz": float(r.mean()),
+                                                  "rates_sha256": hashlib.sha256(r.tobytes()).hexdigest()[:16]}]
