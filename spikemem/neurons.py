@@ -19,7 +19,8 @@ Templates (defaults in SI, PyNN's names and defaults where PyNN has the model):
 ``IF_cond_exp``    LIF, exponentially decaying conductances (PyNN
                    IF_cond_exp); ``adaptive=True`` adds a threshold that
                    jumps by ``delta_vt`` at each spike and relaxes to
-                   ``v_thresh`` with ``tau_vt``.
+                   ``v_thresh`` with ``tau_vt``; both stop while its
+                   switch ``adapting`` is 0 (``Simulation.freeze``).
 ``Izhikevich``     Izhikevich (2003) with a, b, c, d; current synapses.
 ``AdEx``           adaptive exponential integrate-and-fire (Brette and
                    Gerstner 2005); current synapses. The adaptation

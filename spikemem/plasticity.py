@@ -26,6 +26,12 @@ or ``-A_minus * exp(-lag/tau_minus)`` (post before pre), clipped to
 ``[w_min, w_max]``; multiplicative dependence scales potentiation by
 ``(w_max - w)`` and depression by ``(w - w_min)``.
 
+Every rule multiplies each weight change by its shared switch ``plastic``
+(``SynapseModel.switch``): 1 (the default) learns, bit for bit as without the
+switch; 0 keeps the weights while spikes are delivered and traces run
+(``Simulation.freeze``). A clipped rule still clips a weight set outside
+``[w_min, w_max]``; the two-state synapse does not settle while frozen.
+
 Units: a parameter in units of the weight (``w_max``, the additive rule's
 ``A_plus``) takes the projection's weight unit. Its default is PyNN's number in
 PyNN's unit of that weight (``InWeightUnits``): ``stdp()`` has w_max = 1 nA on
