@@ -270,3 +270,29 @@ def test_freezing_what_has_no_switch_is_refused_before_anything_changes():
             with pytest.raises(ModelError, match=why):
                 call(name)
     assert sim.frozen("a")
+
+
+# ------------------------------------------------------------------ targets
+def test_pynn_exports_a_frozen_rule_as_a_static_synapse():
+    from spikemem.interop.pynn import translate
+    model = translate(emulator_network(EMULATED["stdp"](), frozen=("a",)))
+    synapses = {p["name"]: p["synapse"] for p in model.spec["projections"]}
+    assert synapses["a"] == {"type": "static"}
+    assert synapses["b"]["type"] == "stdp"
+
+
+def test_targets_refuse_a_switch_between_on_and_off():
+    """A switch of 0.5 (half the learning rate) runs on the simulators; PyNN,
+    SpiNNaker and Loihi learn or do not."""
+    from spikemem.hardware.loihi.quantize import check
+    from spikemem.interop.pynn import translate
+    net = Network(dt=1 * ms, seed=1)
+    net.spike_source("pre", 2, [[0.01], [0.02]])
+    net.population("post", 2, IF_curr_exp())
+    net.connect("pre", "post", AllToAll(), weight=0.5 * nA, synapse=EMULATED["stdp"](), params={"plastic": 0.5},
+                name="half")
+    with pytest.raises(ModelError, match="projection 'half': learning switch 'plastic' is \\[0.5\\]"):
+        translate(net)
+    with pytest.raises(ModelError, match="learning switch 'plastic' is \\[0.5\\]"):
+        simulation(net, "spinnaker")
+    assert any("plastic" in str(v) for v in check(net))
