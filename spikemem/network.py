@@ -229,6 +229,7 @@ class BuiltProjection:
     # PyNN's sign its weights keep (+1: >= 0, -1: <= 0; neurons.SIGNS), None where no
     # rule applies: decided here once for build(), Simulation.set and Dale's law
     sign: int | None = None
+    switch: str | None = None          # the synapse model's learning switch (Simulation.freeze)
 
     def __repr__(self):
         return (f"<BuiltProjection '{self.name}': {self.pre} -> {self.post}, "
@@ -626,7 +627,7 @@ class Network:
         self._check_sign(proj, post, target, sign, w, syn, where)
         return BuiltProjection(proj.name, proj.pre, proj.post, i, j, w, steps, target, deliver.strip(), wdim,
                                syn["equations"], model.on_pre.strip(), model.on_post.strip(), model.method,
-                               syn["namespace"], syn["state"], syn["dims"], sign)
+                               syn["namespace"], syn["state"], syn["dims"], sign, model.switch)
 
     @staticmethod
     def _check_sign(proj: Projection, post: BuiltPopulation, target, sign, w, syn, where):

@@ -19,7 +19,8 @@ Templates (defaults in SI, PyNN's names and defaults where PyNN has the model):
 ``IF_cond_exp``    LIF, exponentially decaying conductances (PyNN
                    IF_cond_exp); ``adaptive=True`` adds a threshold that
                    jumps by ``delta_vt`` at each spike and relaxes to
-                   ``v_thresh`` with ``tau_vt``.
+                   ``v_thresh`` with ``tau_vt``; both stop while its
+                   switch ``adapting`` is 0 (``Simulation.freeze``).
 ``Izhikevich``     Izhikevich (2003) with a, b, c, d; current synapses.
 ``AdEx``           adaptive exponential integrate-and-fire (Brette and
                    Gerstner 2005); current synapses. The adaptation
@@ -95,6 +96,9 @@ class NeuronModel:
     # how ``refractory`` counts in steps, one of REFRACTORY_COUNTINGS (see held_steps):
     # "pynn" for PyNN's cell types, "brian2" for equations written for Brian2
     refractory_counting: str = "brian2"
+    # the shared parameter that multiplies every change of an adaptive threshold
+    # (1 adapts, 0 holds it; ``Simulation.freeze``), None for a model without one
+    switch: str | None = None
 
     def __post_init__(self):
         if self.refractory_counting not in REFRACTORY_COUNTINGS:
@@ -118,7 +122,9 @@ class NeuronModel:
                 "receptors": dict(self.receptors),
                 "init": {k: to_spec(plain(v)) for k, v in self.init.items()}, "name": self.name,
                 "distinct": [list(p) for p in self.distinct],
-                "refractory_counting": self.refractory_counting}
+                "refractory_counting": self.refractory_counting,
+                # only where set: the specs (and hashes) of models without a switch stay as they were
+                **({"switch": self.switch} if self.switch else {})}
 
     @classmethod
     def from_spec(cls, spec: dict) -> "NeuronModel":
@@ -234,20 +240,22 @@ def IF_cond_exp(adaptive: bool = False, *, refractory_counting: str = "pynn", **
         """
     threshold, reset, init = "v > v_thresh", "v = v_reset", {}
     if adaptive:
-        defaults.update(tau_vt=50 * ms, delta_vt=1 * mV)
+        # adapting: 1 moves the threshold, 0 holds it (Simulation.freeze)
+        defaults.update(tau_vt=50 * ms, delta_vt=1 * mV, adapting=1.0)
         eqs += """
-        dvt/dt = (v_thresh - vt)/tau_vt : volt
+        dvt/dt = adapting*(v_thresh - vt)/tau_vt : volt
         tau_vt : second (constant)
         delta_vt : volt (constant)
+        adapting : 1 (constant)
         """
-        threshold, reset = "v > vt", "v = v_reset\nvt += delta_vt"
+        threshold, reset = "v > vt", "v = v_reset\nvt += adapting*delta_vt"
         init["vt"] = params.get("v_thresh", defaults["v_thresh"])
     init["v"] = params.get("v_rest", defaults["v_rest"])
     return NeuronModel(name="IF_cond_exp_adaptive" if adaptive else "IF_cond_exp",
                        equations=eqs, threshold=threshold, reset=reset, refractory=refractory,
                        method="euler", params={**defaults, **params},
                        receptors={"exc": "gsyn_exc", "inh": "gsyn_inh"}, init=init,
-                       refractory_counting=refractory_counting)
+                       refractory_counting=refractory_counting, switch="adapting" if adaptive else None)
 
 
 def Izhikevich(**params) -> NeuronModel:

@@ -26,6 +26,12 @@ or ``-A_minus * exp(-lag/tau_minus)`` (post before pre), clipped to
 ``[w_min, w_max]``; multiplicative dependence scales potentiation by
 ``(w_max - w)`` and depression by ``(w - w_min)``.
 
+Every rule multiplies each weight change by its shared switch ``plastic``
+(``SynapseModel.switch``): 1 (the default) learns, bit for bit as without the
+switch; 0 keeps the weights while spikes are delivered and traces run
+(``Simulation.freeze``). A clipped rule still clips a weight set outside
+``[w_min, w_max]``; the two-state synapse does not settle while frozen.
+
 Units: a parameter in units of the weight (``w_max``, the additive rule's
 ``A_plus``) takes the projection's weight unit. Its default is PyNN's number in
 PyNN's unit of that weight (``InWeightUnits``): ``stdp()`` has w_max = 1 nA on
@@ -92,10 +98,10 @@ def stdp(weight_dependence: str = "additive", pairing: str = "all", scale_by_w_m
     return SynapseModel(
         name=f"stdp_{weight_dependence}_{pairing}" + ("_wmax_scaled" if scale_by_w_max else ""),
         equations=_pair_equations(a_unit),
-        on_pre=f"apre {op} 1\nw = clip(w - {depress}, w_min, w_max)",
-        on_post=f"apost {op} 1\nw = clip(w + {potentiate}, w_min, w_max)",
+        on_pre=f"apre {op} 1\nw = clip(w - plastic*{depress}, w_min, w_max)",
+        on_post=f"apost {op} 1\nw = clip(w + plastic*{potentiate}, w_min, w_max)",
         params=dict(tau_plus=tau_plus, tau_minus=tau_minus, A_plus=A_plus, A_minus=A_minus,
-                    w_min=w_min, w_max=w_max))
+                    w_min=w_min, w_max=w_max, plastic=1.0), switch="plastic")
 
 
 def _pair_equations(a_unit: str) -> str:
@@ -110,6 +116,7 @@ def _pair_equations(a_unit: str) -> str:
         tau_minus : second (constant)
         dapre/dt = -apre/tau_plus : 1 (event-driven)
         dapost/dt = -apost/tau_minus : 1 (event-driven)
+        plastic : 1 (constant)
         """
 
 
@@ -150,22 +157,26 @@ def spinnaker_stdp(tau_plus=20 * ms, tau_minus=20 * ms, A_plus=0.01, A_minus=0.0
     remainder a forgotten association leaves) never add up.
     """
     _positive("spinnaker_stdp", tau_plus=tau_plus, tau_minus=tau_minus)
-    params = dict(tau_plus=tau_plus, tau_minus=tau_minus, A_plus=A_plus, A_minus=A_minus, w_min=w_min, w_max=w_max)
+    params = dict(tau_plus=tau_plus, tau_minus=tau_minus, A_plus=A_plus, A_minus=A_minus, w_min=w_min, w_max=w_max,
+                  plastic=1.0)
     equations, settle, name = _pair_equations("1") + "pending : 1\n", "", "spinnaker_stdp"
     if binary_threshold is not None:
         if not 0 < binary_threshold <= 1:
             raise ModelError(f"binary_threshold must be in (0, 1], got {binary_threshold!r}")
         params["theta"] = float(binary_threshold)
         equations += "theta : 1 (constant)\n"
-        settle = "w = w_min + (w_max - w_min)*int(w >= w_min + theta*(w_max - w_min))\n"
+        # the settling is a weight change too: a frozen synapse (plastic = 0) keeps its weight;
+        # selecting by int() keeps an unfrozen one's settled weight bit for bit
+        settle = ("w = w*int(plastic == 0) + int(plastic != 0)*(w_min + (w_max - w_min)*int(w >= w_min + "
+                  "theta*(w_max - w_min)))\n")
         name = "spinnaker_stdp_binary"
     # pending: potentiation (in trace units) waiting for the next pre spike
     return SynapseModel(
         name=name, equations=equations,
-        on_pre="w = clip(clip(w + A_plus*w_max*pending, w_min, w_max) - A_minus*w_max*apost*exp(dt/tau_minus), "
-               "w_min, w_max)\n" + settle + "pending = 0\napre += 1\n",
+        on_pre="w = clip(clip(w + plastic*A_plus*w_max*pending, w_min, w_max) "
+               "- plastic*A_minus*w_max*apost*exp(dt/tau_minus), w_min, w_max)\n" + settle + "pending = 0\napre += 1\n",
         on_post="pending += apre*exp(-dt/tau_plus)\napost += 1\n",
-        params=params)
+        params=params, switch="plastic")
 
 
 def spinnaker_stdp_potentiated(w, pending, A_plus, w_min, w_max, binary_threshold=None):
@@ -207,12 +218,13 @@ def triplet_stdp(pairing: str = "all", tau_plus=16.8 * ms, tau_minus=33.7 * ms, 
         dr2/dt = -r2/tau_x : 1 (event-driven)
         do1/dt = -o1/tau_minus : 1 (event-driven)
         do2/dt = -o2/tau_y : 1 (event-driven)
+        plastic : 1 (constant)
         """,
-        on_pre=f"w = clip(w - o1*(A2_minus + A3_minus*r2), w_min, w_max)\nr1 {op} 1\nr2 {op} 1",
-        on_post=f"w = clip(w + r1*(A2_plus + A3_plus*o2), w_min, w_max)\no1 {op} 1\no2 {op} 1",
+        on_pre=f"w = clip(w - plastic*o1*(A2_minus + A3_minus*r2), w_min, w_max)\nr1 {op} 1\nr2 {op} 1",
+        on_post=f"w = clip(w + plastic*r1*(A2_plus + A3_plus*o2), w_min, w_max)\no1 {op} 1\no2 {op} 1",
         params=dict(tau_plus=tau_plus, tau_minus=tau_minus, tau_x=tau_x, tau_y=tau_y,
                     A2_plus=A2_plus, A3_plus=A3_plus, A2_minus=A2_minus, A3_minus=A3_minus,
-                    w_min=w_min, w_max=w_max))
+                    w_min=w_min, w_max=w_max, plastic=1.0), switch="plastic")
 
 
 def diehl_cook_stdp(nu_pre=InWeightUnits(1e-4), nu_post=InWeightUnits(1e-2), tau_pre=20 * ms,
@@ -235,22 +247,23 @@ def diehl_cook_stdp(nu_pre=InWeightUnits(1e-4), nu_post=InWeightUnits(1e-2), tau
         dpre/dt = -pre/tau_pre : 1 (event-driven)
         dpost1/dt = -post1/tau_post1 : 1 (event-driven)
         dpost2/dt = -post2/tau_post2 : 1 (event-driven)
+        plastic : 1 (constant)
         """,
-        on_pre="pre = 1\nw = clip(w - nu_pre*post1, 0*w_max, w_max)",
-        on_post="w = clip(w + nu_post*pre*post2, 0*w_max, w_max)\npost1 = 1\npost2 = 1",
+        on_pre="pre = 1\nw = clip(w - plastic*nu_pre*post1, 0*w_max, w_max)",
+        on_post="w = clip(w + plastic*nu_post*pre*post2, 0*w_max, w_max)\npost1 = 1\npost2 = 1",
         params=dict(nu_pre=nu_pre, nu_post=nu_post, tau_pre=tau_pre, tau_post1=tau_post1,
-                    tau_post2=tau_post2, w_max=w_max))
+                    tau_post2=tau_post2, w_max=w_max, plastic=1.0), switch="plastic")
 
 
 def _rate_rule(name, dw, params, target, rate):
     return SynapseModel(
         name=name,
         equations=f"""
-        dw/dt = {dw} : 1 (clock-driven)
+        dw/dt = plastic*({dw}) : 1 (clock-driven)
         eta : 1/second (constant)
         {target}_post = w*{rate}_pre : 1 (summed)
-        """ + "".join(f"{k} : 1 (constant)\n" for k in params if k != "eta"),
-        params=params, method="euler")
+        """ + "".join(f"{k} : 1 (constant)\n" for k in params if k != "eta") + "plastic : 1 (constant)\n",
+        params={**params, "plastic": 1.0}, method="euler", switch="plastic")
 
 
 def hebbian(eta=0.01, target="I", rate="r"):

@@ -62,6 +62,9 @@ class SynapseModel:
     init: dict = field(default_factory=dict)      # default initial values of synaptic variables
     method: str = "exact"
     name: str = "static"
+    # the shared parameter that multiplies every weight change (1 learns, 0 keeps the
+    # weights; ``Simulation.freeze``), None for a model without one
+    switch: str | None = None
 
     def delivers(self, target: str) -> bool:
         """Whether ``on_pre`` writes ``<target>_post`` (``=``, ``+=``, ``-=``, ...):
@@ -78,7 +81,9 @@ class SynapseModel:
         return {"equations": self.equations, "on_pre": self.on_pre, "on_post": self.on_post,
                 "params": {k: to_spec(plain(v)) for k, v in self.params.items()},
                 "init": {k: to_spec(plain(v)) for k, v in self.init.items()},
-                "method": self.method, "name": self.name}
+                "method": self.method, "name": self.name,
+                # only where set: the specs (and hashes) of models without a switch stay as they were
+                **({"switch": self.switch} if self.switch else {})}
 
     @classmethod
     def from_spec(cls, spec: dict) -> "SynapseModel":

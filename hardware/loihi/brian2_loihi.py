@@ -89,7 +89,7 @@ def run_brian2_loihi(lnet: LoihiNetwork, steps: int, rounding: str = "fixed") ->
         for proj in lnet.projections:
             mode = b2l.synapse_sign_mode.EXCITATORY if proj.sign == "exc" else b2l.synapse_sign_mode.INHIBITORY
             rule = proj.learning
-            kw = {} if rule is None else dict(dw=rule.dw, imp_x1=rule.x_impulse, tau_x1=rule.x_tau,
+            kw = {} if rule is None or not rule.learns else dict(dw=rule.dw, imp_x1=rule.x_impulse, tau_x1=rule.x_tau,
                                               imp_y1=rule.y_impulse, tau_y1=rule.y_tau)
             parts = []
             for d in np.unique(proj.delay):

@@ -115,7 +115,8 @@ def learning_rule(proj) -> tuple:
                                 "Loihi's learning engine runs pair STDP here (dw = A+ x1 y0 - A- y1 x0); "
                                 "use one of the accepted rules")]
     ns, state = proj.namespace, proj.state
-    per_synapse = sorted(k for k in ("A_plus", "A_minus", "tau_plus", "tau_minus", "w_min", "w_max") if k in state)
+    per_synapse = sorted(k for k in ("A_plus", "A_minus", "tau_plus", "tau_minus", "w_min", "w_max", "plastic")
+                         if k in state)
     if per_synapse:
         return None, [Violation(where, "per-synapse rule parameters", per_synapse, "shared values",
                                 "Loihi's learning rule is one per projection: give these one value")]
@@ -123,6 +124,9 @@ def learning_rule(proj) -> tuple:
         return None, [Violation(where, "plastic receptor", proj.target, "isyn_exc",
                                 "plastic projections must be excitatory here (inhibitory sign mode "
                                 "learning is not mapped)")]
+    if ns.get("plastic", 1.0) not in (0.0, 1.0):
+        return None, [Violation(where, "learning switch 'plastic'", ns["plastic"], "1 or 0",
+                                "Loihi's learning engine runs the rule (1) or is off for the projection (0)")]
     if ns["w_min"] != 0 or not ns["w_max"] > 0:
         return None, [Violation(where, "weight bounds", f"[{ns['w_min']:g}, {ns['w_max']:g}] A", "[0, w_max > 0]",
                                 "Loihi clips learned excitatory weights at mantissa 0 and 255: use w_min = 0")]

@@ -128,6 +128,8 @@ class LoihiSimulation(Simulation):
                 raise ModelError(f"population '{owner.name}': Loihi keeps one current u per compartment; "
                                  f"read 'u' (both receptors) instead of '{var}'")
             return owner.params[var] if var in owner.params else owner.init[var]
+        if var == owner.switch and owner.name in em.rule_index:     # 1: learning, 0: frozen
+            return float(em.l_on[em.rule_index[owner.name]])
         if var != "w":
             if var in owner.namespace:
                 return owner.namespace[var]
@@ -146,6 +148,12 @@ class LoihiSimulation(Simulation):
             if np.any(np.abs(x) > STATE_MAX):
                 raise ModelError(f"'{owner.name}'.{var}: {np.max(np.abs(values)):g} is outside Loihi's 24-bit range")
             (em.v if var == "v" else em.u)[c0:c0 + pop.size] = x.astype(np.int64)
+            return
+        if isinstance(owner, BuiltProjection) and var == owner.switch and owner.name in em.rule_index:
+            if values not in (0.0, 1.0):
+                raise ModelError(f"'{owner.name}'.{var}: Loihi's learning engine runs the rule (1) or is off (0), "
+                                 f"got {values}")
+            em.l_on[em.rule_index[owner.name]] = int(values)
             return
         if isinstance(owner, BuiltProjection) and var == "w":
             proj = next(p for p in self.lnet.projections if p.name == owner.name)

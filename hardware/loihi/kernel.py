@@ -64,12 +64,13 @@ def run_steps(s0, s1,
               src_step, src_gid, src_ptr, hist, hcount, inp,
               indptr, syn_post, syn_delay, syn_wact, syn_pl, g_dmin, g_dmax, dmax,
               pl_syn, pl_proj, w_mant, x0, y0, x1, y1, x_up, y_up,
-              l_wexp, l_lo, l_hi, l_ap, l_am, l_ximp, l_yimp, l_xfac, l_yfac,
+              l_wexp, l_lo, l_hi, l_ap, l_am, l_ximp, l_yimp, l_xfac, l_yfac, l_on,
               post_ptr, post_pl, rng, fixed_r,
               rec_gid, sp_step, sp_gid, sp_n,
               probe_comp, probe_v, probe_u, probe_n, overflow):
     """Advance steps [s0, s1). Returns the step reached: less than s1 when the
-    spike buffer is full (the caller empties it and calls again)."""
+    spike buffer is full (the caller empties it and calls again). ``l_on``: 0 for a
+    frozen rule (its traces run on, its weights stay)."""
     n_comp = u.shape[0]
     ring = hist.shape[0]
     n_pl = pl_syn.shape[0]
@@ -142,7 +143,7 @@ def run_steps(s0, s1,
         # 5. learning, then trace decay
         for p in range(n_pl):
             lp = pl_proj[p]
-            if x0[p] != 0 or y0[p] != 0:
+            if l_on[lp] and (x0[p] != 0 or y0[p] != 0):
                 dw = (l_ap[lp] * x1[p] * y0[p] - l_am[lp] * y1[p] * x0[p]
                       + l_am[lp] * l_yimp[lp] * x0[p] * y0[p])
                 if dw != 0.0:
@@ -302,13 +303,15 @@ class Emulator:
         self.l_yimp = f(lambda e, r: r.y_impulse, np.int64)
         self.l_xfac = f(lambda e, r: 1.0 - 1.0 / r.x_tau, np.float64)
         self.l_yfac = f(lambda e, r: 1.0 - 1.0 / r.y_tau, np.float64)
+        self.l_on = f(lambda e, r: r.learns, np.int64)
         # projection -> (offset of its synapses in the plastic numbering) for reading weights
         self.static_mant = {p.name: np.asarray(p.w_mant, np.int64).copy() for p in lnet.projections
                             if p.learning is None}
         self.projection = {p.name: p for p in lnet.projections}
-        self.pl_offset, k = {}, 0
+        self.pl_offset, self.rule_index, k = {}, {}, 0
         for proj in lnet.projections:
             if proj.learning is not None:
+                self.rule_index[proj.name] = len(self.pl_offset)
                 self.pl_offset[proj.name] = k
                 k += proj.i.size
         # projection -> its synapses' positions in the CSR (for reading / writing w_act)
@@ -368,7 +371,7 @@ class Emulator:
                           self.pl_syn, self.pl_proj, self.w_mant, self.x0, self.y0, self.x1, self.y1,
                           self.x_up, self.y_up,
                           self.l_wexp, self.l_lo, self.l_hi, self.l_ap, self.l_am, self.l_ximp, self.l_yimp,
-                          self.l_xfac, self.l_yfac, self.post_ptr, self.post_pl, self.rng, self.fixed_r,
+                          self.l_xfac, self.l_yfac, self.l_on, self.post_ptr, self.post_pl, self.rng, self.fixed_r,
                           self.rec_gid, sp_step, sp_gid, sp_n,
                           self.probe_comp, probe_v, probe_u, probe_n, self.overflow)
             n = int(sp_n[0])

@@ -23,6 +23,7 @@ class LoihiLearning:
     y_tau: int
     w_lo: int = 0
     w_hi: int = 255
+    learns: bool = True              # False: frozen (spikemem's switch 'plastic' is 0), weights stay
 
     @property
     def dw(self) -> str:

@@ -336,4 +336,4 @@ class Plan:
             self._error_row(where, name, ns[name], -dt / math.log(1 - 1 / tau) if tau > 1 else 0.0, "s")
         self._error_row(where, "w_max", ns["w_max"], 255 * quantum, "A")
         (ap, ape), (am, ame) = coeffs
-        return LoihiLearning(rule, ap, ape, am, ame, imp, taus[0], imp, taus[1])
+        return LoihiLearning(rule, ap, ape, am, ame, imp, taus[0], imp, taus[1], learns=ns.get("plastic", 1.0) != 0)

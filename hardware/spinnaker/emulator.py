@@ -120,7 +120,7 @@ class SpiNNakerSimulation(Simulation):
         """Every synapse in rows by presynaptic neuron (CSR over neurons and
         sources), a projection's synapses in their order within a row."""
         built, fixed = self.built, self.arithmetic == "fixed"
-        cols = {k: [] for k in ("pre", "post", "type", "delay", "w", "rule", "row")}
+        cols = {k: [] for k in ("pre", "post", "type", "delay", "w", "rule", "row", "learns")}
         self._proj_index = {}           # name -> [positions in the rows, sign, resolution (A), max weight (A)]
         rules, rule_ids, self.post_rule = [], {}, np.full(self.N, -1, np.int64)
         n_rows = 0
@@ -134,7 +134,7 @@ class SpiNNakerSimulation(Simulation):
                 res, w_max = entry["resolution_nA"] / NA, entry["max_weight_nA"] / NA
             else:
                 w, res, w_max = np.zeros(0, np.int64), 0.0, 0.0
-            rid, rows = -1, np.full(n, -1, np.int64)
+            rid, rows, learns = -1, np.full(n, -1, np.int64), np.ones(n)
             if n and not is_static(bpj):
                 spec = stdp_spec(bpj)
                 rid = rule_ids.setdefault(tuple(sorted(spec.items())), len(rules))
@@ -143,9 +143,10 @@ class SpiNNakerSimulation(Simulation):
                 self.post_rule[self._slice(bpj.post)] = rid
                 rows = n_rows + bpj.i.astype(np.int64)         # a row per pre neuron and projection
                 n_rows += built.populations[bpj.pre].size
+                learns = bpj.namespace.get("plastic", bpj.state.get("plastic", 1.0))    # 0: frozen
             for k, v in (("pre", self.offset[bpj.pre] + bpj.i), ("post", self.offset[bpj.post] + bpj.j),
                          ("type", np.full(n, r)), ("delay", bpj.delay), ("w", w), ("rule", np.full(n, rid)),
-                         ("row", rows)):
+                         ("row", rows), ("learns", np.broadcast_to(learns, (n,)) != 0)):
                 cols[k].append(np.asarray(v, np.int64 if k != "w" else w.dtype))
             self._proj_index[bpj.name] = [None, -1.0 if r else 1.0, res, w_max]
         cols = {k: np.concatenate(v) if v else np.zeros(0, np.int64) for k, v in cols.items()}
@@ -157,8 +158,8 @@ class SpiNNakerSimulation(Simulation):
             start += bpj.i.size
         self.indptr = np.zeros(self.G + 1, np.int64)
         np.cumsum(np.bincount(cols["pre"], minlength=self.G), out=self.indptr[1:])
-        self.syn_post, self.syn_type, self.syn_delay, self.syn_rule, self.syn_row = (
-            cols[k][order] for k in ("post", "type", "delay", "rule", "row"))
+        self.syn_post, self.syn_type, self.syn_delay, self.syn_rule, self.syn_row, self.syn_learns = (
+            cols[k][order] for k in ("post", "type", "delay", "rule", "row", "learns"))
         dtype = self.X.dtype
         self.syn_w = cols["w"][order].astype(dtype)
         self.pre_time, self.pre_trace = np.zeros(max(n_rows, 1), np.int64), np.zeros(max(n_rows, 1), dtype)
@@ -247,7 +248,7 @@ class SpiNNakerSimulation(Simulation):
             self.X, self.C, self.T_refract, self.timer, self.shift, self.ring,
             self.post_rule, self.ph_count, self.ph_time, self.ph_trace,
             self.src_step, self.src_gid, self.src_ptr, self.indptr, self.syn_post, self.syn_type,
-            self.syn_delay, self.syn_w, self.syn_rule, self.syn_row, self.pre_time, self.pre_trace,
+            self.syn_delay, self.syn_w, self.syn_rule, self.syn_row, self.syn_learns, self.pre_time, self.pre_trace,
             self.lutp, self.lutm, self.rule_c, self.spiked, self.sp_step, self.sp_gid, self.sp_n,
             self.rec_every, self.rec_lo, self.rec_hi, self.rec_gid, self.rec_var, self.rec_scale,
             self.rec_offs, self.rec_cnt, self.rec_buf))
@@ -286,10 +287,12 @@ class SpiNNakerSimulation(Simulation):
                 return self.X[STATE[var], self._slice(owner.name)] / self._unit / FACTOR[var]
             factor = dict(LIF_PARAMS)[var]
             return self._state(np.asarray(self.params[owner.name][var], float) * factor, var) / self._unit / factor
+        pos, sign, res, _ = self._proj_index[owner.name]
+        if var == owner.switch:         # 1 where the rule runs, 0 where the weights are frozen
+            return self.syn_learns[pos].astype(float)
         if var != "w":
             raise ModelError(f"projection '{owner.name}': the SpiNNaker emulator keeps only the weight 'w' "
                              f"(sPyNNaker's STDP traces live per neuron, not as '{var}')")
-        pos, sign, res, _ = self._proj_index[owner.name]
         return sign * self.syn_w[pos] * res
 
     def _set(self, owner, var, values):
@@ -306,8 +309,16 @@ class SpiNNakerSimulation(Simulation):
                 self.params[owner.name][var] = old
                 raise
             return
+        if var == owner.switch:
+            values = np.asarray(values, float)
+            if not np.isin(values, (0.0, 1.0)).all():
+                raise ModelError(f"'{owner.name}'.{var}: the SpiNNaker emulator runs sPyNNaker's rule (1) or keeps "
+                                 f"the weights (0), got {np.unique(values).tolist()}")
+            self.syn_learns[self._proj_index[owner.name][0]] = values != 0
+            return
         if var != "w":
-            raise ModelError(f"projection '{owner.name}': only 'w' can be set on the SpiNNaker emulator")
+            raise ModelError(f"projection '{owner.name}': only 'w' (and a plastic projection's switch) can be set "
+                             f"on the SpiNNaker emulator")
         pos, sign, res, w_max = self._proj_index[owner.name]
         w = np.asarray(values, float)       # Simulation.set has held it to the synapse type's sign
         if np.any(np.abs(w) > w_max * (1 + 1e-12)):

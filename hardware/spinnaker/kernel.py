@@ -96,12 +96,13 @@ def _stdp_update(t, last_pre_time, last_pre_trace, d, w16, shift, j, ph_count, p
 
 @njit(cache=True, nogil=True)
 def run_ticks(s0, s1, RL, one, X, C, Tref, timer, shift, ring, post_rule, ph_count, ph_time, ph_trace,
-            src_step, src_gid, src_ptr, indptr, syn_post, syn_type, syn_delay, syn_w, syn_rule, syn_row,
+            src_step, src_gid, src_ptr, indptr, syn_post, syn_type, syn_delay, syn_w, syn_rule, syn_row, syn_learns,
             pre_time, pre_trace, lutp, lutm, rule_c, spiked, sp_step, sp_gid, sp_n,
             rec_every, rec_lo, rec_hi, rec_gid, rec_var, rec_scale, rec_off, rec_cnt, rec_buf):
     """Ticks s0..s1-1 of every neuron, source and synapse; returns the first
     tick not run (the spike buffer is full). ``X``: v, isyn_exc, isyn_inh
-    (positive), i_offset; ``C``: ``emulator.CONSTS``."""
+    (positive), i_offset; ``C``: ``emulator.CONSTS``; ``syn_learns``: 0 where a
+    plastic synapse is frozen (its pre history still moves, its weight does not)."""
     V, isyn, Ioff = X[0], X[1:3], X[3]
     Vrest, Vreset, Vth, R, expTC, sdecay, sinit = C[0], C[1], C[2], C[3], C[4], C[5:7], C[7:9]
     N, G = V.shape[0], indptr.shape[0] - 1
@@ -169,10 +170,11 @@ def run_ticks(s0, s1, RL, one, X, C, Tref, timer, shift, ring, post_rule, ph_cou
                         pre_time[row] = step
                         pre_trace[row] = _add_trace(step, lpt, lptr, lutp[rule], one)
                         last_row = row
-                    w = _stdp_update(step, lpt, lptr, d, w, shift[r, j], j, ph_count, ph_time, ph_trace,
-                                     lutp[rule], lutm[rule], rule_c[rule, 0], rule_c[rule, 1],
-                                     rule_c[rule, 2], rule_c[rule, 3])
-                    syn_w[s] = w
+                    if syn_learns[s]:
+                        w = _stdp_update(step, lpt, lptr, d, w, shift[r, j], j, ph_count, ph_time, ph_trace,
+                                         lutp[rule], lutm[rule], rule_c[rule, 0], rule_c[rule, 1],
+                                         rule_c[rule, 2], rule_c[rule, 3])
+                        syn_w[s] = w
                 k2 = (step + d) % RL
                 ring[r, j, k2] = _sat16(ring[r, j, k2] + w)
         # 5. spike recording

@@ -3,6 +3,8 @@ arrays and Poisson sources, static projections and the additive pair rules, each
 in full before any work starts (``quantize`` and the backend read the same)."""
 from __future__ import annotations
 
+import numpy as np
+
 from spikemem.errors import ModelError
 from spikemem.interop import pynn
 from spikemem.network import BuiltNetwork, BuiltProjection
@@ -79,6 +81,10 @@ def emulator_problems(built: BuiltNetwork) -> list:
         except ModelError as e:
             bad.append(f"{where}: {e}")
             continue
+        values = np.unique(np.asarray(bpj.namespace.get("plastic", bpj.state.get("plastic", 1.0)), float))
+        if not np.isin(values, (0.0, 1.0)).all():
+            bad.append(f"{where}: learning switch 'plastic' is {values.tolist()}; the emulator runs sPyNNaker's "
+                       f"rule (1) or keeps the weights (0)")
         if spec["w_max"] < spec["w_min"]:      # w_min >= 0: build() holds the bounds to the sign
             bad.append(f"{where}: STDP needs 0 <= w_min <= w_max (weights are unsigned), got "
                        f"[{spec['w_min']}, {spec['w_max']}] nA")

@@ -310,6 +310,39 @@ class Simulation:
                                  f"{'<= 0' if owner.sign < 0 else '>= 0'} (PyNN's sign convention), got {wrong[0]:g}")
         self._set(owner, var, v.copy())
 
+    # --- learning phases
+    def _switch(self, name: str) -> str:
+        """The parameter that switches the learning of projection ``name`` or the
+        adaptation of population ``name`` (``SynapseModel.switch``, ``NeuronModel.switch``)."""
+        pop = self.built.populations.get(name)
+        if pop is not None:
+            switch = pop.model.switch if pop.kind == "neuron" else None
+            what = f"population '{name}' ({pop.model.name if pop.model else pop.kind})"
+        elif name in {p.name for p in self.built.projections}:
+            proj = self.built_projection(name)
+            switch = proj.switch
+            what = f"projection '{name}'"
+        else:
+            raise ModelError(f"no population or projection named '{name}'")
+        if switch is None:
+            raise ModelError(f"{what} has nothing to freeze: its model has no learning switch "
+                             f"(plastic synapse templates and IF_cond_exp(adaptive=True) have one)")
+        return switch
+
+    def freeze(self, name: str) -> None:
+        """Stop the learning of projection ``name`` (its weights stay as they are;
+        spikes are still delivered, traces keep running) or the adaptation of
+        population ``name`` (its adaptive threshold stays where it is), from the next run on."""
+        self.set(name, self._switch(name), 0.0)
+
+    def unfreeze(self, name: str) -> None:
+        """Let projection or population ``name`` learn or adapt again."""
+        self.set(name, self._switch(name), 1.0)
+
+    def frozen(self, name: str) -> bool:
+        """Whether projection or population ``name`` is frozen (its switch is 0 everywhere)."""
+        return bool(np.all(self.get(name, self._switch(name)) == 0))
+
     def set_spikes(self, population: str, times, ids):
         """Replace the future spikes of spike source ``population``: ``times``
         (seconds, not before ``t``) for neurons ``ids``."""

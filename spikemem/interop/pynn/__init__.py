@@ -7,7 +7,7 @@ table, units, STDP amplitudes and NEST's timing: ``docs/interop/pynn.md``.
 """
 from .export import export_pynn
 from .read import read_spikes
-from .translation import CELL_TYPES, STDP_RULES, PyNNModel, stdp_spec, translate, translation
+from .translation import CELL_TYPES, STDP_RULES, PyNNModel, learning_switch, stdp_spec, translate, translation
 
-__all__ = ["CELL_TYPES", "STDP_RULES", "PyNNModel", "export_pynn", "read_spikes", "stdp_spec", "translate",
-           "translation"]
+__all__ = ["CELL_TYPES", "STDP_RULES", "PyNNModel", "export_pynn", "learning_switch", "read_spikes", "stdp_spec",
+           "translate", "translation"]

@@ -165,10 +165,13 @@ def translation(network: Network, duration=None, built=None):
                            f"(supported: static, {sorted(STDP_RULES)})")
                 continue
             synapse, why = stdp_spec(bpj, rule, entry["weight_factor"])
+            frozen, why = (None, why) if why else learning_switch(bpj)
             if why:
                 bad.append(f"{where}: {why}")
                 continue
-            if receptor == "inhibitory":
+            if frozen:      # its weights stay as they are: PyNN's static synapse
+                synapse = {"type": "static"}
+            elif receptor == "inhibitory":
                 bad.append(f"{where}: plastic inhibitory projections are not exported")
                 continue
         arrays[f"proj{k}__i"] = bpj.i.astype(np.int64)
@@ -187,6 +190,17 @@ def translation(network: Network, duration=None, built=None):
             "populations": pops, "projections": projs, "record": list(built.spike_monitors),
             "record_ids": {name: ids.tolist() for name, ids in built.spike_ids.items()}}
     return PyNNModel(spec, arrays), []
+
+
+def learning_switch(bpj):
+    """(whether a plastic projection is frozen, None), or (None, the reason it
+    cannot be exported): its switch ``plastic`` must be 1 (learning) or 0
+    (frozen) on every synapse, as PyNN's synapse is plastic or static."""
+    values = np.unique(np.asarray(bpj.namespace.get("plastic", bpj.state.get("plastic", 1.0)), float))
+    if values.size > 1 or (values.size and values[0] not in (0.0, 1.0)):
+        return None, (f"learning switch 'plastic' is {values.tolist()}; PyNN's synapse learns (1) or "
+                      f"not (0, exported static) on every synapse alike")
+    return bool(values.size and values[0] == 0.0), None
 
 
 def stdp_spec(bpj, rule, wf):
