@@ -48,7 +48,7 @@ _API = {
 _UNITS = ("second", "ms", "us", "Hz", "volt", "mV", "amp", "nA", "pA", "farad", "nF", "pF",
           "siemens", "nS", "uS", "ohm", "Mohm")
 #: submodules reached as attributes (``sm.plot.raster``)
-_MODULES = ("plot", "analysis", "units", "backends", "targets", "zoo", "experiments")
+_MODULES = ("plot", "analysis", "units", "backends", "targets", "zoo", "experiments", "encoding")
 
 __all__ = sorted([*_API, *_MODULES, *_UNITS, "__version__"])
 
