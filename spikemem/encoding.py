@@ -1,11 +1,12 @@
 """Images to Poisson rates: the preprocessing of spiking place recognition.
 
 An image becomes grayscale, is resized (``size`` x ``size``), patch-normalised
-(each ``patch`` x ``patch`` block of pixels to zero mean and unit standard
-deviation, clipped to [-1, 1]), rescaled to 0..255, and each pixel fires at
-``value * rate_per_level`` (the default, 1/4 Hz per level, gives at most about
-64 Hz). ``Simulation.set_rates`` gives the rates to a Poisson source, one
-input neuron per pixel in row-major order.
+(each pixel against the mean and standard deviation of the ``patch`` x
+``patch`` window centred on it, clipped to [-1, 1]), rescaled to whole grey
+levels 0..255, and each pixel fires at ``level * rate_per_level`` (the default,
+1/4 Hz per level, gives at most about 64 Hz), as the authors of spiking place
+recognition prepare their images. ``Simulation.set_rates`` gives the rates to
+a Poisson source, one input neuron per pixel in row-major order.
 """
 from __future__ import annotations
 
@@ -46,16 +47,18 @@ def resize(image: np.ndarray, size: int) -> np.ndarray:
 
 
 def patch_normalise(image: np.ndarray, patch: int = 7, where: str = "image") -> np.ndarray:
-    """Each non-overlapping ``patch`` x ``patch`` block to zero mean and unit standard
-    deviation (a flat block becomes 0), clipped to [-1, 1]."""
-    h, w = image.shape
-    if patch < 1 or h % patch or w % patch:
-        raise ModelError(f"{where}: a {h} x {w} image does not divide into {patch} x {patch} patches")
-    blocks = image.reshape(h // patch, patch, w // patch, patch)
-    mean = blocks.mean(axis=(1, 3), keepdims=True)
-    std = blocks.std(axis=(1, 3), keepdims=True)
-    normalised = np.divide(blocks - mean, std, out=np.zeros_like(blocks), where=std > 0)
-    return np.clip(normalised, -1.0, 1.0).reshape(h, w)
+    """Each pixel less the mean of the ``patch`` x ``patch`` window centred on it, over
+    the window's standard deviation, clipped to [-1, 1]; a window reaching past the
+    edge counts the pixels inside the image only, and a flat window gives 0."""
+    if isinstance(patch, bool) or not isinstance(patch, (int, np.integer)) or patch < 1 or patch % 2 == 0:
+        raise ModelError(f"{where}: the patch must be an odd whole number of pixels (centred on each), got {patch!r}")
+    half = patch // 2
+    padded = np.pad(image.astype(np.float64), half, constant_values=np.nan)
+    windows = np.lib.stride_tricks.sliding_window_view(padded, (patch, patch))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        normalised = (image - np.nanmean(windows, axis=(2, 3))) / np.nanstd(windows, axis=(2, 3))
+    normalised[np.isnan(normalised)] = 0.0         # 0/0: a flat window
+    return np.clip(normalised, -1.0, 1.0)
 
 
 def image_rates(image, size: int = 28, patch: int = 7, rate_per_level=RATE_PER_LEVEL,
@@ -63,13 +66,13 @@ def image_rates(image, size: int = 28, patch: int = 7, rate_per_level=RATE_PER_L
     """The Poisson rate (Hz) of each pixel, row-major: ``size * size`` values."""
     if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
         raise ModelError(f"{where}: size must be a whole number >= 1, got {size!r}")
-    if isinstance(patch, bool) or not isinstance(patch, (int, np.integer)) or patch < 1 or size % patch:
-        raise ModelError(f"{where}: a {size} x {size} image does not divide into {patch!r} x {patch!r} patches")
+    if isinstance(patch, bool) or not isinstance(patch, (int, np.integer)) or patch < 1 or patch % 2 == 0:
+        raise ModelError(f"{where}: the patch must be an odd whole number of pixels (centred on each), got {patch!r}")
     per_level = to_si(rate_per_level, f"{where}: rate_per_level", Hz.dim)
     if not np.isfinite(per_level) or per_level < 0:
         raise ModelError(f"{where}: rate_per_level must be >= 0 Hz, got {rate_per_level!r}")
     gray = grayscale(image, where)
     if gray.shape != (size, size):
         gray = resize(gray, size)
-    levels = (patch_normalise(gray, patch, where) + 1.0) * 127.5        # [-1, 1] -> [0, 255]
+    levels = np.floor((patch_normalise(gray, patch, where) + 1.0) * 127.5)     # [-1, 1] -> whole levels 0..255
     return (levels * per_level).reshape(-1)
