@@ -99,13 +99,13 @@ def cmd_sweep(args) -> int:
     backends = parse_backends(args.backend)
     if args.no_cache and args.cache is not None:
         raise CLIError("--cache and --no-cache contradict each other; give one")
-    cache_root = Cache(args.cache).root if not args.no_cache else None      # refuses an unwritable folder
+    cache = Cache(args.cache) if not args.no_cache else None      # refuses an unwritable folder
     out = args.out or os.path.join("out", f"{args.model}-sweep")
     check_out_dir(out, args.force)
 
     say = lambda line: print(line, file=sys.stderr)     # noqa: E731 - the dashboard's link, damaged entries
     sweep = run_sweep(experiment, grid, seeds=seeds, backends=backends, dtype=args.dtype, scheduler=args.scheduler,
-                      workers=args.workers, cache=cache_root if cache_root is not None else False,
+                      workers=args.workers, cache=cache if cache is not None else False,
                       refresh=args.refresh, progress=None, report=say)
     dataset = sweep.dataset()
     from .. import plot
@@ -114,7 +114,7 @@ def cmd_sweep(args) -> int:
     with staged_dir(out, args.force) as tmp:
         save_dataset(dataset, os.path.join(tmp, f"metrics.{args.format}"))
         with open(os.path.join(tmp, "provenance.json"), "w") as f:
-            json.dump(provenance(args, sweep, grid, cache_root), f, indent=1, default=_json_default)
+            json.dump(provenance(args, sweep, grid, cache and cache.root), f, indent=1, default=_json_default)
             f.write("\n")
         for name, fig in plot.sweep_figures(dataset).items():
             plot.save_figure(fig, os.path.join(tmp, f"{name}.png"))

@@ -91,9 +91,6 @@ class Cache:
     def path(self, experiment: str, key: str) -> str:
         return os.path.join(self.root, experiment, key[:2], key + ".h5")
 
-    def has(self, experiment: str, key: str) -> bool:
-        return os.path.exists(self.path(experiment, key))
-
     def load(self, experiment: str, key: str) -> Outcome | None:
         """The stored outcome, None if there is none; ``CorruptEntry`` if it cannot be read whole."""
         path = self.path(experiment, key)

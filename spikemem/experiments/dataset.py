@@ -22,7 +22,7 @@ def to_dataset(sweep):
     experiment = sweep.experiment
     # coordinates rounded as cache keys are (-4.5*mV is -0.0045, so .sel(w=-4.5e-3) finds it)
     si = lambda name, value: canonical(experiment.params[name].si(value))
-    axes = {name: list(dict.fromkeys(si(name, v) for v in _values(values))) for name, values in sweep.grid.items()}
+    axes = {name: list(dict.fromkeys(si(name, v) for v in values)) for name, values in sweep.grid.items()}
     axes["seed"] = list(sweep.seeds)
     if len(sweep.backends) > 1:
         axes["backend"] = list(sweep.backends)
@@ -44,10 +44,6 @@ def to_dataset(sweep):
     # a metric named like a dimension (``n`` measured while ``n`` is swept) keeps its value under "metric.n"
     named = {(f"metric.{m}" if m in axes else m): a for m, a in data.items()}
     return xr.Dataset({m: (list(axes), a) for m, a in named.items()}, coords=coords, attrs=attrs)
-
-
-def _values(values):
-    return list(values) if isinstance(values, (list, tuple)) else [values]
 
 
 def save(dataset, path: str | os.PathLike, force: bool = True) -> None:

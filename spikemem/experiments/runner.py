@@ -41,10 +41,6 @@ class Point:
     backend: str
     dtype: str | None
 
-    def values(self, experiment) -> dict:
-        """The parameters as the experiment takes them (quantities with their unit)."""
-        return {name: experiment.params[name].from_si(v) for name, v in self.params}
-
     def label(self) -> str:
         shown = ", ".join(f"{k}={v}" for k, v in self.params)
         return f"{shown + ', ' if shown else ''}seed={self.seed}, backend={self.backend}"
@@ -160,8 +156,8 @@ def sweep(experiment, grid: dict | None = None, seeds=(0,), backends=("numba",),
     ``scheduler``: None (or ``SPIKEMEM_SCHEDULER`` unset) starts a local Dask
     cluster of ``workers`` processes (default: one per core); an address
     (``tcp://host:8786``) uses a running cluster; ``"in-process"`` runs here.
-    ``cache``: a folder (default ``~/.cache/spikemem/experiments`` or
-    ``SPIKEMEM_EXPERIMENT_CACHE``), or False to keep nothing; ``refresh``:
+    ``cache``: a ``Cache`` or its folder (default ``~/.cache/spikemem/experiments``
+    or ``SPIKEMEM_EXPERIMENT_CACHE``), or False to keep nothing; ``refresh``:
     compute every point anew. ``report``: called with lines worth showing
     (the dashboard's address, damaged cache entries; default: printed to
     stderr). Raises ``SweepFailed``
@@ -169,7 +165,7 @@ def sweep(experiment, grid: dict | None = None, seeds=(0,), backends=("numba",),
     """
     started = time.perf_counter()
     grid, todo = plan(experiment, dict(grid or {}), seeds, backends, dtype)
-    store = None if cache is False else Cache(cache)
+    store = None if cache is False else cache if isinstance(cache, Cache) else Cache(cache)
     scheduler = scheduler if scheduler is not None else os.environ.get(SCHEDULER_ENV) or None
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
         raise ModelError(f"workers must be a whole number >= 1, got {workers!r}")
