@@ -10,6 +10,7 @@ import tempfile
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+SPYNNAKER_STATE = {"gsyn_exc": "isyn_exc", "gsyn_inh": "isyn_inh"}
 
 
 def main():
@@ -62,8 +63,11 @@ def main():
         else:
             params = {k: arr(v) for k, v in p["params"].items()}
             cell = getattr(sim, p["cell_type"])(**params)
-            pops[name] = sim.Population(n, cell, label=name,
-                                        initial_values={k: arr(v) for k, v in p["initial"].items()})
+            initial = {k: arr(v) for k, v in p["initial"].items()}
+            if args.simulator == "spinnaker":
+                # sPyNNaker names a conductance cell's synaptic state isyn_exc / isyn_inh
+                initial = {SPYNNAKER_STATE.get(k, k): v for k, v in initial.items()}
+            pops[name] = sim.Population(n, cell, label=name, initial_values=initial)
             if args.simulator == "spinnaker" and args.neurons_per_core:
                 pops[name].set_max_atoms_per_core(args.neurons_per_core)
     kinds = {p["name"]: p["kind"] for p in spec["populations"]}
