@@ -2,7 +2,7 @@
 
 The world is one long side view: a strip of distant hills, a row of objects
 (trees, buildings, poles) standing on the ground, and a textured ground. Place
-``p`` is the window of the strip that starts ``p * step`` columns along it, so
+``p`` is the window of the strip that starts ``p * step`` columns along it (a quarter of the frame), so
 neighbouring places overlap as consecutive frames of a train's camera do and are
 easy to confuse. Every random draw of the world comes from ``seed``, so the
 scenes are the same in every traverse; what changes between traverses is
