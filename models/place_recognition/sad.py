@@ -64,3 +64,20 @@ def place_scores(scores, reference_places) -> tuple[np.ndarray, np.ndarray]:
     order = np.argsort(column, kind="stable")
     starts = np.searchsorted(column[order], np.arange(len(ids)))
     return np.maximum.reduceat(scores[:, order], starts, axis=1), ids.astype(np.int64)
+
+
+def route_scores(route, traverse: str | None = None, size: int = 28, patch: int = 7):
+    """SAD place scores of a route's query traverse (or of ``traverse``, the
+    calibration one, say) against all its reference images.
+
+    Returns ``(scores, place_ids, query_places)``, ready for :mod:`.metrics`.
+    """
+    name = route.query if traverse is None else traverse
+    if name not in route.traverses:
+        raise ModelError(f"SAD: the route has no traverse {name!r}")
+    refs = [route.traverses[r] for r in route.reference]
+    ref_images = [image for t in refs for image in t.images]
+    ref_places = np.concatenate([t.places for t in refs])
+    query = route.traverses[name]
+    scores, ids = place_scores(sad_scores(ref_images, query.images, size, patch), ref_places)
+    return scores, ids, query.places

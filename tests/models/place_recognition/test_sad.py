@@ -5,7 +5,7 @@ import pytest
 from spikemem.errors import ModelError
 from spikemem.models.place_recognition.data import synthetic_route
 from spikemem.models.place_recognition.metrics import recall_at
-from spikemem.models.place_recognition.sad import place_scores, prepare, sad_scores
+from spikemem.models.place_recognition.sad import place_scores, prepare, route_scores, sad_scores
 
 
 def test_an_image_matches_itself_best():
@@ -43,15 +43,19 @@ def test_place_scores_take_the_best_image_of_each_place():
 def test_sad_recall_falls_with_difficulty():
     recalls = []
     for d in (0.0, 0.5, 1.0):
-        route = synthetic_route(40, d, seed=1)
-        ref = np.concatenate([route.traverses[r].images for r in route.reference])
-        ref_places = np.concatenate([route.traverses[r].places for r in route.reference])
-        query = route.traverses[route.query]
-        scores, ids = place_scores(sad_scores(ref, query.images), ref_places)
-        recalls.append(recall_at(scores, query.places, ids, ns=(1,))[1])
+        scores, ids, truth = route_scores(synthetic_route(40, d, seed=1))
+        recalls.append(recall_at(scores, truth, ids, ns=(1,))[1])
     assert recalls[0] == 1.0
     assert recalls[0] > recalls[1] > recalls[2]
     assert recalls[1] < 0.9
+
+
+def test_route_scores_of_the_calibration_traverse():
+    route = synthetic_route(10, 0.0, size=32)
+    scores, ids, truth = route_scores(route, "winter")
+    assert scores.shape == (10, 10) and ids.tolist() == truth.tolist() == list(range(10))
+    with pytest.raises(ModelError, match="no traverse 'autumn'"):
+        route_scores(route, "autumn")
 
 
 def test_bad_inputs_are_named():
