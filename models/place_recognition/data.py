@@ -44,12 +44,14 @@ class Traverse:
         places = np.asarray(self.places)
         if places.ndim != 1 or len(places) != len(images):
             raise ModelError(f"traverse {self.name!r}: {len(images)} images but places of shape {places.shape}")
-        if places.dtype.kind not in "iu":
-            whole = places.dtype.kind == "f" and np.all(np.isfinite(places)) and np.all(places == np.round(places))
-            if not whole:
-                bad = _first_not_whole(places)
-                raise ModelError(f"traverse {self.name!r}: the place of image {bad} is not a whole number "
-                                 f"({places[bad]!r})")
+        if places.dtype.kind not in "iuf":
+            raise ModelError(f"traverse {self.name!r}: places must be whole numbers, got dtype {places.dtype}")
+        if places.dtype.kind == "f":
+            bad = ~(np.isfinite(places) & (places == np.round(places)))
+            if bad.any():
+                i = int(np.argmax(bad))
+                raise ModelError(f"traverse {self.name!r}: the place of image {i} is not a whole number "
+                                 f"({places[i]!r})")
         object.__setattr__(self, "images", _frozen(images))
         object.__setattr__(self, "places", _frozen(places.astype(np.int64)))
 
@@ -200,14 +202,6 @@ def _which(i: int, labels) -> str:
 
 def _mode(a: np.ndarray) -> str:
     return "RGB" if a.ndim == 3 else "grayscale"
-
-
-def _first_not_whole(places: np.ndarray) -> int:
-    try:
-        bad = ~(np.isfinite(places) & (places == np.round(places)))
-    except TypeError:
-        return 0
-    return int(np.argmax(bad))
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:

@@ -39,10 +39,12 @@ def precision_recall(scores, query_places, place_ids) -> tuple[np.ndarray, np.nd
     scores, truth = _checked(scores, query_places, place_ids)
     best = scores.max(axis=1)
     correct = _rank(scores, truth) == 0
-    thresholds = np.unique(best)[::-1]
-    positives = best[None, :] >= thresholds[:, None]
-    true_positives = (positives & correct[None, :]).sum(axis=1)
-    return true_positives / positives.sum(axis=1), true_positives / len(best), thresholds
+    order = np.argsort(-best, kind="stable")
+    best, correct = best[order], correct[order]
+    # the last query of each run of equal best scores closes that threshold
+    last = np.flatnonzero(np.append(best[1:] != best[:-1], True))
+    true_positives = np.cumsum(correct)[last]
+    return true_positives / (last + 1), true_positives / len(best), best[last]
 
 
 def auc(precision, recall) -> float:

@@ -13,8 +13,8 @@ import numpy as np
 from spikemem.encoding import grayscale, patch_normalise, resize
 from spikemem.errors import ModelError
 
-# query rows per block: bounds the n_query x n_reference x pixels temporary
-_BLOCK = 64
+# bounds the queries x references x pixels temporary of one block (64 MiB of float32)
+_ELEMENTS = 1 << 24
 
 
 def prepare(images, size: int = 28, patch: int = 7, what: str = "images") -> np.ndarray:
@@ -36,12 +36,14 @@ def prepare(images, size: int = 28, patch: int = 7, what: str = "images") -> np.
 def sad_scores(reference_images, query_images, size: int = 28, patch: int = 7) -> np.ndarray:
     """``n_query x n_reference``: minus the mean absolute difference (grey levels)
     between each query and each reference image, both patch-normalised."""
-    ref = prepare(reference_images, size, patch, "reference image")
-    query = prepare(query_images, size, patch, "query image")
+    # grey levels are whole numbers 0..255: float32 holds them and their differences exactly
+    ref = prepare(reference_images, size, patch, "reference image").astype(np.float32)
+    query = prepare(query_images, size, patch, "query image").astype(np.float32)
     scores = np.empty((len(query), len(ref)))
-    for lo in range(0, len(query), _BLOCK):
-        block = query[lo:lo + _BLOCK, None, :]
-        scores[lo:lo + _BLOCK] = -np.abs(block - ref[None, :, :]).mean(axis=2)
+    block = max(1, _ELEMENTS // ref.size)
+    for lo in range(0, len(query), block):
+        diff = np.abs(query[lo:lo + block, None, :] - ref[None, :, :])
+        scores[lo:lo + block] = -diff.sum(axis=2, dtype=np.float64) / ref.shape[1]
     return scores
 
 

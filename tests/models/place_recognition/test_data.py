@@ -35,6 +35,7 @@ def test_a_traverse_is_a_frozen_copy():
     (np.zeros((2, 4, 4)), [0, 1], "must be uint8"),
     (np.zeros((2, 4, 4, 4), np.uint8), [0, 1], "n x H x W x 3"),
     (np.zeros((2, 4, 4), np.uint8), [0.0, 1.5], "place of image 1 is not a whole number"),
+    (np.zeros((2, 4, 4), np.uint8), ["a", "b"], "places must be whole numbers"),
 ])
 def test_bad_traverses_are_named(images, places, match):
     with pytest.raises(ModelError, match=match):

@@ -89,3 +89,17 @@ def test_bad_n_and_bad_curves():
         auc([1.0, 1.0], [0.5, 0.2])
     with pytest.raises(ModelError, match="one length"):
         auc([1.0], [0.5, 0.2])
+
+
+def test_precision_recall_agrees_with_counting_by_hand():
+    rng = np.random.default_rng(3)
+    scores = rng.integers(0, 6, (40, 8)).astype(float)      # many ties
+    truth = rng.integers(0, 8, 40)
+    p, r, t = precision_recall(scores, truth, np.arange(8))
+    best = scores.max(axis=1)
+    right = np.array([(s[q] == best[i]) and (s == best[i]).sum() == 1 for i, (s, q) in enumerate(zip(scores, truth))])
+    for pk, rk, tk in zip(p, r, t):
+        positive = best >= tk
+        assert pk == pytest.approx((positive & right).sum() / positive.sum())
+        assert rk == pytest.approx((positive & right).sum() / len(best))
+    assert t.tolist() == sorted(set(best.tolist()), reverse=True)
