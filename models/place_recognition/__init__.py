@@ -1,0 +1,1 @@
+"""Visual place recognition with ensembles of modular, regularised spiking networks."""
