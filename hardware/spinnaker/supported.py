@@ -4,6 +4,7 @@ refusal listed in full before any work starts (``quantize`` and the backend read
 from __future__ import annotations
 
 import numpy as np
+from brian2 import amp, siemens
 
 from spikemem.errors import ModelError
 from spikemem.interop import pynn
@@ -15,6 +16,8 @@ from .formats import COND_SCALE, NA, STATE, SYNAPSE_TYPE, US
 #: the neuron templates the emulator runs (sPyNNaker's LIF with exponential synapses,
 #: input_type_current.h or input_type_conductance.h)
 CELLS = ("IF_curr_exp", "IF_cond_exp")
+# a weight into a current or a conductance, its unit as build() writes it into the equations
+WEIGHT_UNITS = tuple(u.dim._str_representation(python_code=True) for u in (amp, siemens))
 
 
 #: the additive pair rules spikemem.interop.pynn exports (name -> (template, weight dependence, A map))
@@ -30,13 +33,14 @@ def rule_of(bpj: BuiltProjection):
     for rule in RULES.values():
         model = rule[0]
         if (_norm(bpj.plastic_pre) == _norm(model.on_pre) and _norm(bpj.on_post) == _norm(model.on_post)
-                and _norm(bpj.equations) == _norm(model.equations_for("amp"))):
+                and _norm(bpj.equations) in (_norm(model.equations_for(u)) for u in WEIGHT_UNITS)):
             return rule
     return None
 
 
 def is_static(bpj: BuiltProjection) -> bool:
-    return not bpj.plastic_pre and not bpj.on_post and _norm(bpj.equations) in ("w : amp", "w : weight")
+    return not bpj.plastic_pre and not bpj.on_post and _norm(bpj.equations) in (
+        "w : weight", *(f"w : {u}" for u in WEIGHT_UNITS))
 
 
 def is_conductance(pop) -> bool:
