@@ -15,6 +15,7 @@ from spikemem.errors import ModelError
 from spikemem.hardware.spinnaker.weights import weight_scaling
 from spikemem.network import Network
 from spikemem.neurons import IF_cond_exp, IF_curr_exp
+from spikemem.plasticity import spinnaker_stdp
 from spikemem.targets import TARGETS
 
 spinnaker = TARGETS.get("spinnaker")
@@ -247,3 +248,23 @@ def test_adaptive_conductance_cells_are_refused_by_name():
     net.connect("inp", "theta", OneToOne(), weight=1 * nS)
     with pytest.raises(ModelError, match="population 'theta'.*IF_cond_exp_adaptive"):
         simulation(net, "spinnaker")
+
+
+def test_spinnaker_stdp_into_conductance_cells_learns_as_on_numba():
+    """sPyNNaker's additive rule on uS weights: the host scales w_min, w_max and
+    A x w_max by 1024 as it scales the weights, so the rule runs as into a current cell."""
+    net = Network(dt=1 * ms, seed=2)
+    net.poisson_source("inp", 50, 20.0)
+    net.population("post", 5, diehl_cook_exc(tau_syn_E=2 * ms))
+    net.connect("inp", "post", AllToAll(), weight=2 * nS, name="plastic",
+                synapse=spinnaker_stdp(A_plus=0.05, A_minus=0.06, w_max=5 * nS))
+    net.record_spikes("post")
+    weights, counts = {}, {}
+    for backend in ("numba", "spinnaker"):
+        sim = simulation(net, backend)
+        sim.run(2.0, progress=False)
+        weights[backend], counts[backend] = sim.get("plastic", "w"), sim.result().spikes["post"].count()
+    w, ref = weights["spinnaker"], weights["numba"]
+    assert counts["numba"] > 200 and abs(counts["spinnaker"] - counts["numba"]) < 0.1 * counts["numba"]
+    assert ref.mean() < 1.5e-9 and w.mean() == pytest.approx(ref.mean(), rel=0.15)     # depressed from 2 nS
+    assert w.min() >= 0 and w.max() <= 5e-9
