@@ -44,9 +44,8 @@ def neuron_constants(pop: BuiltPopulation, dt: float, fixed: bool = True) -> dic
         def init(tau, decay):
             return tau / ts * (1 - decay)
     c = {"ts": ts}
-    cond = is_conductance(pop)
     for name, factor in LIF_PARAMS + COND_PARAMS:
-        value = pop.params[name] if cond or (name, factor) in LIF_PARAMS else 0.0
+        value = pop.params.get(name, 0.0)           # a current cell has no reversal potentials
         c[name] = enc(np.broadcast_to(np.asarray(value, float) * factor, (n,)), f"{where} {name}")
     for name in ("c_m", "tau_m", "tau_syn_E", "tau_syn_I"):
         if np.any(c[name] <= 0):

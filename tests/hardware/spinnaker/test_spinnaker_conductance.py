@@ -268,3 +268,19 @@ def test_spinnaker_stdp_into_conductance_cells_learns_as_on_numba():
     assert counts["numba"] > 200 and abs(counts["spinnaker"] - counts["numba"]) < 0.1 * counts["numba"]
     assert ref.mean() < 1.5e-9 and w.mean() == pytest.approx(ref.mean(), rel=0.15)     # depressed from 2 nS
     assert w.min() >= 0 and w.max() <= 5e-9
+
+
+def test_conductances_and_their_weights_read_and_write_in_siemens():
+    net = place_network(n=4)
+    sim = simulation(net, "spinnaker")
+    sim.run(0.05, progress=False)
+    step = 2.0 ** -15 * 1e-6 / 1024                 # one LSB of the state: uS x 1024 in s16.15
+    sim.set("exc", "gsyn_exc", np.full(4, 3e-9))
+    np.testing.assert_allclose(sim.get("exc", "gsyn_exc"), 3e-9, rtol=0, atol=step)
+    w = sim.get("inh_exc", "w")
+    assert np.all(w > 0) and np.allclose(w, 1e-9, rtol=1e-4)        # >= 0 on the inhibitory receptor too
+    sim.set("inh_exc", "w", w * 2)
+    np.testing.assert_allclose(sim.get("inh_exc", "w"), 2e-9, rtol=1e-4)
+    assert sim.get("exc", "e_rev_I") == pytest.approx(-100e-3)
+    with pytest.raises(ModelError, match="'inh_exc'.w"):
+        sim.set("inh_exc", "w", w * 10)             # past the 16 bits of the shift chosen at build time
