@@ -29,6 +29,7 @@ COND_PARAMS = (("e_rev_E", MV), ("e_rev_I", MV))    # input_type_conductance's r
 # InputTypeConductance.get_global_weight_scale(): the host multiplies conductance
 # weights (uS) by 1024 so that small ones survive 16 bits; the core's
 # input_type_get_input_value undoes it with >> 10 before the membrane sees them
+# (so in the IF_cond_exp.aplx 7.4.1 ships; later sources shift by 5)
 COND_SHIFT = 10
 COND_SCALE = 1 << COND_SHIFT
 

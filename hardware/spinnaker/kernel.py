@@ -10,6 +10,8 @@ from __future__ import annotations
 from numba import njit, types
 from numba.extending import overload
 
+from .formats import COND_SCALE, COND_SHIFT
+
 MAX_POST_EVENTS = 16            # post_events.h
 
 
@@ -51,7 +53,7 @@ _sat16 = _core_op(lambda x: min(x, 0xFFFF), lambda x: x)               # a ring-
 _i16 = _core_op(lambda x: ((x + 32768) & 0xFFFF) - 32768, lambda x: x)  # s4.11 traces are int16
 _mul11 = _core_op(lambda x, y: (x * y) >> 11, lambda x, y: x * y)      # STDP_FIXED_MUL_16X16
 _mul_af = _core_op(lambda x, y: (x * (y << 4)) >> 15, lambda x, y: x * y)  # mul_accum_fixed(accum, trace)
-_unscale = _core_op(lambda x: x >> 10, lambda x: x * (1.0 / 1024))       # input_type_get_input_value (COND_SHIFT)
+_unscale = _core_op(lambda x: x >> COND_SHIFT, lambda x: x * (1.0 / COND_SCALE))   # input_type_get_input_value
 
 
 @njit(inline="always", cache=True)
