@@ -102,7 +102,7 @@ def check(network: Network, neurons_per_core: int | None = None) -> list:
 
 
 def _weight_violations(built) -> list:
-    """Non-zero weights the 16-bit weights of a current synapse type round to 0.
+    """Non-zero weights the 16-bit weights of a synapse type round to 0.
 
     sPyNNaker picks one ring-buffer shift per post population and receptor from
     the largest input it expects, so a small weight beside large ones is lost.
@@ -115,8 +115,10 @@ def _weight_violations(built) -> list:
             if np.any(lost):
                 out.append(Violation(
                     f"projection '{name}'", "weight resolution",
-                    f"{int(lost.sum())} weight(s) down to {w[lost].min() * 1e9:.3g} nA round to 0",
-                    f"a step of {entry['resolution_nA']:.3g} nA on '{post}' ({receptor}, shift {entry['shift']})",
+                    f"{int(lost.sum())} weight(s) down to {w[lost].min() * entry['si']:.3g} {entry['unit']} "
+                    f"round to 0",
+                    f"a step of {entry['resolution']:.3g} {entry['unit']} on '{post}' ({receptor}, "
+                    f"shift {entry['shift']})",
                     "scale the small weights up, or move them to a population whose inputs "
                     "have a similar range (the weights of one receptor share 16 bits)"))
     return out

@@ -1,6 +1,6 @@
 """The SpiNNaker emulator as a spikemem backend (``"spinnaker"``): sPyNNaker
-1!7.4.1's neuron core running an exported ``run.py``, in its integers; ``emulate``
-and ``decomposition`` compare it with the float64 numba run."""
+1!7.4.1's neuron core (IF_curr_exp and IF_cond_exp) running an exported ``run.py``,
+in its integers; ``emulate`` and ``decomposition`` compare it with the float64 numba run."""
 from __future__ import annotations
 
 import dataclasses
@@ -14,28 +14,46 @@ from spikemem.analysis import compare_spikes
 from spikemem.targets import Emulation
 
 from ..common import emulate_with
-from .supported import is_static, require_emulable, stdp_spec
-from .formats import LIF_PARAMS, MS, MV, NA, ONE, RECEPTORS, STATE, STDP_ONE, SYNAPSE_TYPE, exp_lut, s1615
+from .supported import is_conductance, is_static, require_emulable, stdp_spec, weight_unit
+from .formats import (COND_PARAMS, COND_SCALE, LIF_PARAMS, MS, MV, NA, ONE, RECEPTORS, STATE, STDP_ONE,
+                      SYNAPSE_TYPE, US, exp_lut, s1615)
 from .kernel import MAX_POST_EVENTS, run_ticks
 from .quantize import neuron_constants
 from .weights import weight_scaling
 
-FACTOR = {"v": MV, "isyn_exc": NA, "isyn_inh": -NA, "i_offset": NA}  # SI -> mV / nA (inh held positive)
-CONSTS = ("v_rest", "v_reset", "v_thresh", "R", "exp_TC", "exc_decay", "inh_decay", "exc_init", "inh_init")
+# SI -> the state's units: mV, nA (inh held positive), and uS times the weight scale
+# for the conductances (both >= 0), as the core holds them before its >> 10
+FACTOR = {"v": MV, "isyn_exc": NA, "isyn_inh": -NA, "gsyn_exc": US * COND_SCALE, "gsyn_inh": US * COND_SCALE,
+          "i_offset": NA}
+# run.py passes a conductance cell's initial conductances in uS and sPyNNaker writes
+# them as they are, without the weight scale: the core starts from 1/1024 of them
+INIT_FACTOR = {**FACTOR, "gsyn_exc": US, "gsyn_inh": US}
+PARAM_FACTOR = dict(LIF_PARAMS + COND_PARAMS)
+CONSTS = ("v_rest", "v_reset", "v_thresh", "R", "exp_TC", "exc_decay", "inh_decay", "exc_init", "inh_init",
+          "e_rev_E", "e_rev_I")
 SPIKE_BUFFER = 1 << 16
 POISSON_BLOCK = 4096        # steps of Poisson spikes drawn at a time (memory: steps x sources)
 
 
+def _state_vars(pop: BuiltPopulation) -> tuple:
+    """The state a population's neurons hold on the core, by spikemem's names."""
+    syn = ("gsyn_exc", "gsyn_inh") if is_conductance(pop) else ("isyn_exc", "isyn_inh")
+    return ("v",) + syn + ("i_offset",)
+
+
 class SpiNNakerSimulation(Simulation):
     """sPyNNaker 7.4.1's neuron core running spikemem.interop.pynn's run.py, in
-    integers (backend "spinnaker").
+    integers (backend "spinnaker"): IF_curr_exp and IF_cond_exp populations,
+    mixed as they come.
 
     ``arithmetic``: "fixed" (the core's integers) or "float64" (the same
     algorithm and step order in float64, unrounded weights and tables: what
     is left of the difference to numba is the algorithm, not the rounding).
     State between runs is kept; ``get`` / ``set`` read and write v, isyn_exc,
-    isyn_inh, i_offset, the LIF parameters and the weights ``w`` in SI units
-    (quantised on the way in).
+    isyn_inh (gsyn_exc, gsyn_inh), i_offset, the LIF parameters (and reversal
+    potentials) and the weights ``w`` in SI units (quantised on the way in).
+    A conductance cell's initial conductances are taken as sPyNNaker takes
+    run.py's: without the 1024 weight scale (1/1024 of them reach the cell).
 
     Poisson sources (sPyNNaker's SpikeSourcePoisson) fire in a step with
     probability rate*dt, at most once, drawn as the numba engine draws them
@@ -71,11 +89,13 @@ class SpiNNakerSimulation(Simulation):
         self.params = {p.name: dict(p.params) for p in neurons}
         self.X = np.zeros((len(STATE), self.N), dtype)
         self.C = np.zeros((len(CONSTS), self.N), dtype)
+        self.cond = np.zeros(self.N, np.int64)          # 1: input_type_conductance
         self.T_refract, self.timer = np.zeros(self.N, np.int64), np.zeros(self.N, np.int64)
         for pop in neurons:
-            for var, row in STATE.items():
-                self.X[row, self._slice(pop.name)] = self._state(pop.init[var] * FACTOR[var],
-                                                                 f"population '{pop.name}' {var}")
+            for var in _state_vars(pop):
+                self.X[STATE[var], self._slice(pop.name)] = self._state(pop.init[var] * INIT_FACTOR[var],
+                                                                        f"population '{pop.name}' {var}")
+            self.cond[self._slice(pop.name)] = is_conductance(pop)
             self._derive(pop)
         # synapses, spike sources, recording
         self.scaling = weight_scaling(built)
@@ -121,22 +141,24 @@ class SpiNNakerSimulation(Simulation):
         sources), a projection's synapses in their order within a row."""
         built, fixed = self.built, self.arithmetic == "fixed"
         cols = {k: [] for k in ("pre", "post", "type", "delay", "w", "rule", "row", "learns")}
-        self._proj_index = {}           # name -> [positions in the rows, sign, resolution (A), max weight (A)]
+        # name -> [positions in the rows, sign, resolution (SI per state unit), max weight (SI)]
+        self._proj_index = {}
         rules, rule_ids, self.post_rule = [], {}, np.full(self.N, -1, np.int64)
         n_rows = 0
         for bpj in built.projections:
             n, r = bpj.i.size, SYNAPSE_TYPE[bpj.target]
             entry = self.scaling.get((bpj.post, RECEPTORS[r]))
-            if not fixed:
-                w, res, w_max = np.abs(np.asarray(bpj.w, np.float64)) * NA, 1.0 / NA, np.inf
+            unit, si, scale = weight_unit(built.populations[bpj.post])
+            if not fixed:               # nA, or uS times the weight scale
+                w, res, w_max = np.abs(np.asarray(bpj.w, np.float64)) * si * scale, 1.0 / (si * scale), np.inf
             elif n:
                 w = entry["projections"][bpj.name]["w16"].astype(np.int64)
-                res, w_max = entry["resolution_nA"] / NA, entry["max_weight_nA"] / NA
+                res, w_max = entry["resolution"] / si, entry["max_weight"] / si
             else:
                 w, res, w_max = np.zeros(0, np.int64), 0.0, 0.0
             rid, rows, learns = -1, np.full(n, -1, np.int64), np.ones(n)
             if n and not is_static(bpj):
-                spec = stdp_spec(bpj)
+                spec = stdp_spec(bpj, si * scale)     # the host scales w_min, w_max and A as the weights
                 rid = rule_ids.setdefault(tuple(sorted(spec.items())), len(rules))
                 if rid == len(rules):
                     rules.append(self._rule(spec))
@@ -148,7 +170,7 @@ class SpiNNakerSimulation(Simulation):
                          ("type", np.full(n, r)), ("delay", bpj.delay), ("w", w), ("rule", np.full(n, rid)),
                          ("row", rows), ("learns", np.broadcast_to(learns, (n,)) != 0)):
                 cols[k].append(np.asarray(v, np.int64 if k != "w" else w.dtype))
-            self._proj_index[bpj.name] = [None, -1.0 if r else 1.0, res, w_max]
+            self._proj_index[bpj.name] = [None, -1.0 if r and unit == "nA" else 1.0, res, w_max]
         cols = {k: np.concatenate(v) if v else np.zeros(0, np.int64) for k, v in cols.items()}
         order = np.argsort(cols["pre"], kind="stable")
         pos, start = np.empty_like(order), 0
@@ -176,7 +198,8 @@ class SpiNNakerSimulation(Simulation):
 
     def _rule(self, spec: dict):
         """(LUT+, LUT-, [A+, A-, w_min, w_max]) as the core holds them for the
-        STDPMechanism run.py builds on SpiNNaker: A = A * w_max, in nA."""
+        STDPMechanism run.py builds on SpiNNaker: A = A * w_max, in nA (uS
+        times the weight scale into a conductance cell)."""
         dt_ms = self.built.dt * MS
         consts = [spec["A_plus"] * spec["w_max"], spec["A_minus"] * spec["w_max"], spec["w_min"], spec["w_max"]]
         taus = (spec["tau_plus"], spec["tau_minus"])
@@ -195,18 +218,20 @@ class SpiNNakerSimulation(Simulation):
         self.src_step, self.src_gid, self.src_ptr = steps[order], gids[order], np.zeros(1, np.int64)
 
     def _setup_monitors(self):
-        gid, var, self.rec_lo, self.rec_hi = [], [], [], []
+        gid, var, names, self.rec_lo, self.rec_hi = [], [], [], [], []
         for mon in self.built.state_monitors:
             self.rec_lo.append(len(gid))
             for v in mon.variables:
                 gid += (self.offset[mon.population] + np.asarray(mon.ids, np.int64)).tolist()
                 var += [STATE[v]] * len(mon.ids)
+                names += [v] * len(mon.ids)
             self.rec_hi.append(len(gid))
         self.rec_gid, self.rec_var, self.rec_lo, self.rec_hi = (
             np.asarray(x, np.int64) for x in (gid, var, self.rec_lo, self.rec_hi))
         self.rec_every = np.asarray([mon.every for mon in self.built.state_monitors], np.int64)
         self.rec_cnt = np.zeros(len(self.rec_every), np.int64)
-        self.rec_scale = 1.0 / (np.array([FACTOR[v] for v in STATE]) * self._unit)
+        # per recorded value: a row of X holds isyn_* or gsyn_* in different units
+        self.rec_scale = 1.0 / (np.array([FACTOR[v] for v in names], float) * self._unit)
 
     # --- the run loop's hooks
     def _prepare_run(self, n_steps, **options):
@@ -245,7 +270,7 @@ class SpiNNakerSimulation(Simulation):
             self._draw_poisson(max(stop, self._drawn_until))
         return int(run_ticks(
             self.step, stop, self.RL, STDP_ONE if self.arithmetic == "fixed" else 1.0,
-            self.X, self.C, self.T_refract, self.timer, self.shift, self.ring,
+            self.X, self.C, self.cond, self.T_refract, self.timer, self.shift, self.ring,
             self.post_rule, self.ph_count, self.ph_time, self.ph_trace,
             self.src_step, self.src_gid, self.src_ptr, self.indptr, self.syn_post, self.syn_type,
             self.syn_delay, self.syn_w, self.syn_rule, self.syn_row, self.syn_learns, self.pre_time, self.pre_trace,
@@ -285,7 +310,7 @@ class SpiNNakerSimulation(Simulation):
         if isinstance(owner, BuiltPopulation):
             if var in STATE:
                 return self.X[STATE[var], self._slice(owner.name)] / self._unit / FACTOR[var]
-            factor = dict(LIF_PARAMS)[var]
+            factor = PARAM_FACTOR[var]
             return self._state(np.asarray(self.params[owner.name][var], float) * factor, var) / self._unit / factor
         pos, sign, res, _ = self._proj_index[owner.name]
         if var == owner.switch:         # 1 where the rule runs, 0 where the weights are frozen
@@ -327,7 +352,7 @@ class SpiNNakerSimulation(Simulation):
         if self.arithmetic == "fixed":
             self.syn_w[pos] = np.rint(np.abs(w) / res).astype(np.int64) if res else 0
         else:
-            self.syn_w[pos] = np.abs(w) * NA
+            self.syn_w[pos] = np.abs(w) / res
 
     def _set_spikes(self, pop, steps, ids):
         self._source_spikes[pop.name] = (np.asarray(steps, np.int64), np.asarray(ids, np.int64))

@@ -16,12 +16,22 @@ from spikemem.errors import ModelError
 ONE = 1 << 15                   # 1.0 in s16.15 (ISO C accum)
 U032 = 1 << 32                  # 1.0 in u0.32 (unsigned long fract), not representable
 STDP_ONE = 1 << 11              # 1.0 in the s4.11 traces of STDP
-MS, MV, NA, NF = 1e3, 1e3, 1e9, 1e9     # SI -> the units sPyNNaker takes: ms, mV, nA, nF
+MS, MV, NA, NF, US = 1e3, 1e3, 1e9, 1e9, 1e6     # SI -> the units sPyNNaker takes: ms, mV, nA, nF, uS
 RECEPTORS = ("exc", "inh")      # sPyNNaker synapse types 0 and 1
-SYNAPSE_TYPE = {"isyn_exc": 0, "isyn_inh": 1}       # spikemem receptor -> synapse type
-STATE = {"v": 0, "isyn_exc": 1, "isyn_inh": 2, "i_offset": 3}    # the neuron state the core holds
+# spikemem receptor -> synapse type (IF_curr_exp's currents, IF_cond_exp's conductances)
+SYNAPSE_TYPE = {"isyn_exc": 0, "isyn_inh": 1, "gsyn_exc": 0, "gsyn_inh": 1}
+# the neuron state the core holds: a conductance cell keeps its conductances where
+# a current cell keeps its currents (sPyNNaker calls both isyn_exc / isyn_inh)
+STATE = {"v": 0, "isyn_exc": 1, "isyn_inh": 2, "gsyn_exc": 1, "gsyn_inh": 2, "i_offset": 3}
 LIF_PARAMS = (("c_m", NF), ("tau_m", MS), ("tau_syn_E", MS), ("tau_syn_I", MS),
               ("v_rest", MV), ("v_reset", MV), ("v_thresh", MV))
+COND_PARAMS = (("e_rev_E", MV), ("e_rev_I", MV))    # input_type_conductance's reversal potentials
+# InputTypeConductance.get_global_weight_scale(): the host multiplies conductance
+# weights (uS) by 1024 so that small ones survive 16 bits; the core's
+# input_type_get_input_value undoes it with >> 10 before the membrane sees them
+# (so in the IF_cond_exp.aplx 7.4.1 ships; later sources shift by 5)
+COND_SHIFT = 10
+COND_SCALE = 1 << COND_SHIFT
 
 
 def s1615(x, where="value") -> np.ndarray:

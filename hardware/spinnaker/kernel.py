@@ -10,6 +10,8 @@ from __future__ import annotations
 from numba import njit, types
 from numba.extending import overload
 
+from .formats import COND_SCALE, COND_SHIFT
+
 MAX_POST_EVENTS = 16            # post_events.h
 
 
@@ -51,6 +53,20 @@ _sat16 = _core_op(lambda x: min(x, 0xFFFF), lambda x: x)               # a ring-
 _i16 = _core_op(lambda x: ((x + 32768) & 0xFFFF) - 32768, lambda x: x)  # s4.11 traces are int16
 _mul11 = _core_op(lambda x, y: (x * y) >> 11, lambda x, y: x * y)      # STDP_FIXED_MUL_16X16
 _mul_af = _core_op(lambda x, y: (x * (y << 4)) >> 15, lambda x, y: x * y)  # mul_accum_fixed(accum, trace)
+_unscale = _core_op(lambda x: x >> COND_SHIFT, lambda x: x * (1.0 / COND_SCALE))   # input_type_get_input_value
+
+
+@njit(inline="always", cache=True)
+def _inputs(cond, ge, gi, v, e_rev_e, e_rev_i):
+    """The excitatory and inhibitory input as the LIF model sums them (it
+    subtracts the second): a current cell's currents as they are; a conductance
+    cell's (input_type_conductance.h) g_exc (E_rev_E - V) and -g_inh (E_rev_I - V),
+    both conductances first shifted back by the host's weight scale."""
+    if not cond:
+        return ge, gi
+    exc = _mul_k(_unscale(ge), _i32(e_rev_e - v))
+    inh = _mul_k(_i32(-_unscale(gi)), _i32(e_rev_i - v))     # -(g) * (E - V): the negation first
+    return exc, inh
 
 
 @njit(inline="always", cache=True)
@@ -95,16 +111,19 @@ def _stdp_update(t, last_pre_time, last_pre_trace, d, w16, shift, j, ph_count, p
 
 
 @njit(cache=True, nogil=True)
-def run_ticks(s0, s1, RL, one, X, C, Tref, timer, shift, ring, post_rule, ph_count, ph_time, ph_trace,
+def run_ticks(s0, s1, RL, one, X, C, cond, Tref, timer, shift, ring, post_rule, ph_count, ph_time, ph_trace,
             src_step, src_gid, src_ptr, indptr, syn_post, syn_type, syn_delay, syn_w, syn_rule, syn_row, syn_learns,
             pre_time, pre_trace, lutp, lutm, rule_c, spiked, sp_step, sp_gid, sp_n,
             rec_every, rec_lo, rec_hi, rec_gid, rec_var, rec_scale, rec_off, rec_cnt, rec_buf):
     """Ticks s0..s1-1 of every neuron, source and synapse; returns the first
     tick not run (the spike buffer is full). ``X``: v, isyn_exc, isyn_inh
-    (positive), i_offset; ``C``: ``emulator.CONSTS``; ``syn_learns``: 0 where a
+    (positive), i_offset -- a conductance cell (``cond`` 1) holds its
+    conductances times the weight scale where a current cell holds its
+    currents; ``C``: ``emulator.CONSTS``; ``syn_learns``: 0 where a
     plastic synapse is frozen (its pre history still moves, its weight does not)."""
     V, isyn, Ioff = X[0], X[1:3], X[3]
     Vrest, Vreset, Vth, R, expTC, sdecay, sinit = C[0], C[1], C[2], C[3], C[4], C[5:7], C[7:9]
+    Erev_E, Erev_I = C[9], C[10]
     N, G = V.shape[0], indptr.shape[0] - 1
     for step in range(s0, s1):
         if sp_n[0] + G > sp_step.shape[0]:
@@ -114,7 +133,7 @@ def run_ticks(s0, s1, RL, one, X, C, Tref, timer, shift, ring, post_rule, ph_cou
             if step % rec_every[m] == 0:
                 base = rec_off[m] + rec_cnt[m] * (rec_hi[m] - rec_lo[m])
                 for e in range(rec_lo[m], rec_hi[m]):
-                    rec_buf[base + e - rec_lo[m]] = X[rec_var[e], rec_gid[e]] * rec_scale[rec_var[e]]
+                    rec_buf[base + e - rec_lo[m]] = X[rec_var[e], rec_gid[e]] * rec_scale[e]
                 rec_cnt[m] += 1
         slot = step % RL
         # 1. ring buffers of this tick -> synaptic inputs
@@ -128,7 +147,8 @@ def run_ticks(s0, s1, RL, one, X, C, Tref, timer, shift, ring, post_rule, ph_cou
         nsp = 0
         for n in range(N):
             if timer[n] <= 0:
-                inp = _i32(_i32(isyn[0, n] - isyn[1, n]) + Ioff[n])
+                exc, inh = _inputs(cond[n], isyn[0, n], isyn[1, n], V[n], Erev_E[n], Erev_I[n])
+                inp = _i32(_i32(exc - inh) + Ioff[n])
                 alpha = _i32(_mul_k(inp, R[n]) + Vrest[n])
                 V[n] = _i32(alpha - _mul_k(expTC[n], _i32(alpha - V[n])))
             else:

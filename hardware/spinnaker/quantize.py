@@ -12,9 +12,9 @@ from spikemem.network import BuiltPopulation
 from spikemem.targets import QuantizationError
 
 from ..common import built_network
-from .supported import require_emulable
-from .formats import (LIF_PARAMS, MS, MV, NA, ONE, RECEPTORS, U032, ceil_accum, expk, expulr, kdivk,
-                      s1615)
+from .supported import is_conductance, require_emulable
+from .formats import (COND_PARAMS, LIF_PARAMS, MS, MV, NA, ONE, RECEPTORS, U032, ceil_accum, expk,
+                      expulr, kdivk, s1615)
 from .weights import weight_scaling
 
 
@@ -22,7 +22,8 @@ def neuron_constants(pop: BuiltPopulation, dt: float, fixed: bool = True) -> dic
     """What sPyNNaker's core holds for a population, one value per neuron: the
     parameters run.py passes (tau_refrac = refractory_steps * dt) as the host
     writes them (S1615) and what neuron_model_initialise / decay_and_init
-    derive from them.
+    derive from them; for a conductance cell also the reversal potentials
+    (input_type_conductance.h; 0 for a current cell, which has none).
     ``fixed=False``: the same unrounded, in float64 (the ``arithmetic="float64"`` twin)."""
     n, where = pop.size, f"population '{pop.name}'"
     # the PyNN export's tau_refrac: sPyNNaker holds ceil(tau_refrac/ts) = refractory_steps steps
@@ -43,8 +44,9 @@ def neuron_constants(pop: BuiltPopulation, dt: float, fixed: bool = True) -> dic
         def init(tau, decay):
             return tau / ts * (1 - decay)
     c = {"ts": ts}
-    for name, factor in LIF_PARAMS:
-        c[name] = enc(np.broadcast_to(np.asarray(pop.params[name], float) * factor, (n,)), f"{where} {name}")
+    for name, factor in LIF_PARAMS + COND_PARAMS:
+        value = pop.params.get(name, 0.0)           # a current cell has no reversal potentials
+        c[name] = enc(np.broadcast_to(np.asarray(value, float) * factor, (n,)), f"{where} {name}")
     for name in ("c_m", "tau_m", "tau_syn_E", "tau_syn_I"):
         if np.any(c[name] <= 0):
             raise ModelError(f"{where}: {name} is 0 in s16.15 (too small for SpiNNaker)")
@@ -99,15 +101,19 @@ def quantize(network) -> SpiNNakerQuantization:
                 ("R", "R_membrane", ONE, 1e-6, "ohm"), ("exp_TC", "exp_TC (s16.15)", ONE, 1, ""),
                 *((f"{syn}_{k}", f"{syn}_{k} (u0.32)", U032, 1, "") for syn in RECEPTORS for k in ("decay", "init"))):
             row(where, label, exact[key] / si, c[key] / scale / si, unit)
+        if is_conductance(pop):
+            for key, si in COND_PARAMS:
+                row(where, key, exact[key] / si, c[key] / ONE / si, "V")
         row(where, "held steps (T_refract)", np.full(pop.size, pop.refractory_steps), c["T_refract"], "steps")
         row(where, "v (initial)", pop.init["v"], s1615(pop.init["v"] * MV) / ONE / MV, "V")
         row(where, "i_offset", pop.init["i_offset"], s1615(pop.init["i_offset"] * NA) / ONE / NA, "A")
     weights = weight_scaling(built)
     for entry in weights.values():
+        unit = "S" if entry["unit"] == "uS" else "A"
         for pname, pw in entry["projections"].items():
             w = np.asarray(next(p for p in built.projections if p.name == pname).w, float)
             k = int(np.argmax(np.abs(pw["w"] - w)))
             where = f"projection '{pname}'"
-            errors.append(QuantizationError(where, "w (worst synapse)", float(w[k]), float(pw["w"][k]), "A"))
-            errors.append(QuantizationError(where, "w (mean)", float(w.mean()), float(pw["w"].mean()), "A"))
+            errors.append(QuantizationError(where, "w (worst synapse)", float(w[k]), float(pw["w"][k]), unit))
+            errors.append(QuantizationError(where, "w (mean)", float(w.mean()), float(pw["w"].mean()), unit))
     return SpiNNakerQuantization(dt, pops, weights, errors)

@@ -1,16 +1,23 @@
-"""What the s16.15 emulator implements: IF_curr_exp populations, spike-source
-arrays and Poisson sources, static projections and the additive pair rules, each refusal listed
-in full before any work starts (``quantize`` and the backend read the same)."""
+"""What the s16.15 emulator implements: IF_curr_exp and IF_cond_exp populations,
+spike-source arrays and Poisson sources, static projections and the additive pair rules, each
+refusal listed in full before any work starts (``quantize`` and the backend read the same)."""
 from __future__ import annotations
 
 import numpy as np
+from brian2 import amp, siemens
 
 from spikemem.errors import ModelError
 from spikemem.interop import pynn
 from spikemem.network import BuiltNetwork, BuiltProjection
 from spikemem.neurons import is_template
 
-from .formats import NA, STATE, SYNAPSE_TYPE
+from .formats import COND_SCALE, NA, STATE, SYNAPSE_TYPE, US
+
+#: the neuron templates the emulator runs (sPyNNaker's LIF with exponential synapses,
+#: input_type_current.h or input_type_conductance.h)
+CELLS = ("IF_curr_exp", "IF_cond_exp")
+# a weight into a current or a conductance, its unit as build() writes it into the equations
+WEIGHT_UNITS = tuple(u.dim._str_representation(python_code=True) for u in (amp, siemens))
 
 
 #: the additive pair rules spikemem.interop.pynn exports (name -> (template, weight dependence, A map))
@@ -26,19 +33,32 @@ def rule_of(bpj: BuiltProjection):
     for rule in RULES.values():
         model = rule[0]
         if (_norm(bpj.plastic_pre) == _norm(model.on_pre) and _norm(bpj.on_post) == _norm(model.on_post)
-                and _norm(bpj.equations) == _norm(model.equations_for("amp"))):
+                and _norm(bpj.equations) in (_norm(model.equations_for(u)) for u in WEIGHT_UNITS)):
             return rule
     return None
 
 
 def is_static(bpj: BuiltProjection) -> bool:
-    return not bpj.plastic_pre and not bpj.on_post and _norm(bpj.equations) in ("w : amp", "w : weight")
+    return not bpj.plastic_pre and not bpj.on_post and _norm(bpj.equations) in (
+        "w : weight", *(f"w : {u}" for u in WEIGHT_UNITS))
 
 
-def stdp_spec(bpj: BuiltProjection) -> dict:
-    """The STDPMechanism parameters run.py gets from spikemem.interop.pynn (ms, nA;
-    A as exported, a fraction of w_max)."""
-    spec, why = pynn.stdp_spec(bpj, rule_of(bpj), NA)
+def is_conductance(pop) -> bool:
+    """Whether a population runs sPyNNaker's conductance input (IF_cond_exp)."""
+    return pop.kind == "neuron" and is_template(pop.model, "IF_cond_exp")
+
+
+def weight_unit(pop) -> tuple:
+    """(name, SI -> unit factor, global weight scale) of the weights into ``pop``:
+    nA for a current cell; uS, scaled by 1024 on the host, for a conductance cell."""
+    return ("uS", US, COND_SCALE) if is_conductance(pop) else ("nA", NA, 1)
+
+
+def stdp_spec(bpj: BuiltProjection, unit: float = NA) -> dict:
+    """The STDPMechanism parameters run.py gets from spikemem.interop.pynn (ms,
+    weights times ``unit``: nA, or uS for a conductance cell; A as exported, a
+    fraction of w_max)."""
+    spec, why = pynn.stdp_spec(bpj, rule_of(bpj), unit)
     if why:
         raise ModelError(why)
     return spec
@@ -49,9 +69,10 @@ def emulator_problems(built: BuiltNetwork) -> list:
     bad, rules = [], {}
     for name, pop in built.populations.items():
         where = f"population '{name}'"
-        if pop.kind == "neuron" and not is_template(pop.model, "IF_curr_exp"):
-            bad.append(f"{where}: neuron model '{pop.model.name}' is not the IF_curr_exp template "
-                       f"(the emulator implements sPyNNaker's LIF with exponential current synapses)")
+        if pop.kind == "neuron" and not any(is_template(pop.model, cell) for cell in CELLS):
+            bad.append(f"{where}: neuron model '{pop.model.name}' is neither the IF_curr_exp nor the "
+                       f"IF_cond_exp template (the emulator implements sPyNNaker's LIF with exponential "
+                       f"current or conductance synapses)")
     bad += [f"current input on '{inp.population}' ('{inp.variable}'): only a constant i_offset is "
             f"emulated (give the population i_offset instead)" for inp in built.inputs]
     bad += [f"state monitor on '{mon.population}': '{var}' is not emulated (record {sorted(STATE)})"
@@ -59,10 +80,11 @@ def emulator_problems(built: BuiltNetwork) -> list:
     for bpj in built.projections:
         where = f"projection '{bpj.name}'"
         post = built.populations[bpj.post]
-        if post.kind != "neuron" or post.model.name != "IF_curr_exp":
+        if post.kind != "neuron" or post.model.name not in CELLS:
             continue            # reported with the population
         if bpj.target not in SYNAPSE_TYPE:
-            bad.append(f"{where}: drives '{bpj.target}', not a synapse type (isyn_exc, isyn_inh)")
+            types = ", ".join(post.model.receptors.values())
+            bad.append(f"{where}: drives '{bpj.target}', not a synapse type ({types})")
             continue
         if bpj.on_pre != f"{bpj.target}_post += w":
             bad.append(f"{where}: custom on_pre={bpj.on_pre!r} (SpiNNaker adds the weight)")
@@ -77,7 +99,7 @@ def emulator_problems(built: BuiltNetwork) -> list:
             bad.append(f"{where}: plastic inhibitory projections are not emulated")
             continue
         try:
-            spec = stdp_spec(bpj)
+            spec = stdp_spec(bpj, weight_unit(post)[1])
         except ModelError as e:
             bad.append(f"{where}: {e}")
             continue
@@ -87,7 +109,7 @@ def emulator_problems(built: BuiltNetwork) -> list:
                        f"rule (1) or keeps the weights (0)")
         if spec["w_max"] < spec["w_min"]:      # w_min >= 0: build() holds the bounds to the sign
             bad.append(f"{where}: STDP needs 0 <= w_min <= w_max (weights are unsigned), got "
-                       f"[{spec['w_min']}, {spec['w_max']}] nA")
+                       f"[{spec['w_min']}, {spec['w_max']}] {weight_unit(post)[0]}")
         # sPyNNaker merges the plastic projections into one post population into one rule
         if rules.setdefault(bpj.post, spec) != spec:
             bad.append(f"{where}: the plastic projections into '{bpj.post}' have different rules or "

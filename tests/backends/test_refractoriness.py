@@ -56,7 +56,7 @@ def test_if_curr_exp_fires_once_per_held_steps_plus_one(backend, options, model,
     assert spike_steps(driven(model), backend, options) == list(range(1, STEPS, every))
 
 
-@pytest.mark.parametrize("backend,options", ENGINES[:3], ids=[b for b, _ in ENGINES[:3]])
+@pytest.mark.parametrize("backend,options", ENGINES, ids=[b for b, _ in ENGINES])
 def test_if_cond_exp_counts_as_pynn(backend, options):
     net = driven(IF_cond_exp(tau_refrac=1 * ms), weight=1 * uS)
     assert spike_steps(net, backend, options) == list(range(1, STEPS, 2))

@@ -2,13 +2,13 @@
 emulator runs it (the one exception: the SpiNNaker emulator records state that the PyNN
 export for the board does not)."""
 import pytest
-from brian2 import ms, mV, nA
+from brian2 import ms, mV, nA, nS
 
 from spikemem.backends import simulation
 from spikemem.connectors import AllToAll, OneToOne
 from spikemem.errors import ModelError
 from spikemem.network import Network
-from spikemem.neurons import IF_curr_exp, Izhikevich
+from spikemem.neurons import IF_cond_exp, IF_curr_exp, Izhikevich
 from spikemem.targets import TARGETS
 
 from hardware_networks import bad_network, cell, delay_network, random_network, reset_below_rest
@@ -56,6 +56,16 @@ def two_taus():
     return net
 
 
+def conductance():
+    """IF_cond_exp cells beside IF_curr_exp ones, Poisson-driven (weights in siemens)."""
+    net = poisson()
+    net.population("g", 2, IF_cond_exp(tau_m=100 * ms, e_rev_I=-100 * mV), params={"v_thresh": [-52e-3, -50e-3]})
+    net.connect("noise", "g", AllToAll(), weight=2 * nS)
+    net.connect("p", "g", OneToOne(), weight=1 * nS, receptor="inh")
+    net.record_spikes("g")
+    return net
+
+
 def fine_step():
     net = Network(dt=0.1 * ms)
     net.spike_source("src", 1, [[1e-3]])
@@ -66,7 +76,7 @@ def fine_step():
 
 NETWORKS = {"random": lambda: random_network(0), "plastic": lambda: random_network(1, plastic=True),
             "bad": bad_network, "delay_20": lambda: delay_network(20), "delay_200": lambda: delay_network(200),
-            "poisson": poisson, "step_current": step_current, "isyn_monitor": isyn_monitor,
+            "poisson": poisson, "conductance": conductance, "step_current": step_current, "isyn_monitor": isyn_monitor,
             "izhikevich": izhikevich, "board_cell": lambda: small(IF_curr_exp(integration="spinnaker")),
             "i_offset": lambda: small(cell(i_offset=0.2 * nA)),
             "two_taus": two_taus, "fine_step": fine_step,
@@ -96,3 +106,5 @@ def test_check_passes_exactly_what_the_emulator_runs(target):
     assert all(runs for name, (passes, runs) in verdicts.items() if name in differ)
     assert verdicts["poisson"] == (True, True) and verdicts["bad"] == (False, False)
     assert verdicts["random"] == (True, True)
+    if target == "spinnaker":
+        assert verdicts["conductance"] == (True, True)

@@ -88,11 +88,11 @@ def test_weight_scaling_shift_resolution_and_quantisation():
     net.connect("src", "pow2", FromList([[k, 0] for k in range(4)]), weight=2 * nA, name="four")   # W = 4 x 2 = 2**3
     ws = weight_scaling(net)
     exc, inh, pow2 = ws[("post", "exc")], ws[("post", "inh")], ws[("pow2", "exc")]
-    assert (exc["estimate"], exc["shift"], exc["resolution_nA"]) == ("max", 5, 2.0 ** -10)
-    assert exc["max_weight_nA"] == 65535 * 2.0 ** -10
+    assert (exc["estimate"], exc["shift"], exc["resolution"]) == ("max", 5, 2.0 ** -10)
+    assert exc["max_weight"] == 65535 * 2.0 ** -10
     all_exc = exc["projections"]["all_exc"]
-    assert np.all(all_exc["w16"] == 3072) and all_exc["max_error_nA"] < 1e-12
-    assert (inh["shift"], inh["resolution_nA"]) == (0, 2.0 ** -15)
+    assert np.all(all_exc["w16"] == 3072) and all_exc["max_error"] < 1e-12
+    assert (inh["shift"], inh["resolution"]) == (0, 2.0 ** -15)
     assert np.all(inh["projections"]["one_inh"]["w16"] == 9830)                   # rint(0.3 * 2**15)
     np.testing.assert_allclose(inh["projections"]["one_inh"]["w"], -9830 * 2.0 ** -15 * 1e-9)
     assert pow2["shift"] == 4
@@ -227,7 +227,7 @@ def test_stdp_weights_follow_spynnakers_rule(a_plus, a_minus):
                          for p in pre]) * 1e-9
     assert np.abs(expected - 1e-9).max() > 0.3e-9                      # it learned
     np.testing.assert_allclose(out["float64"], expected, rtol=0, atol=1e-18)
-    step = weight_scaling(net)[("post", "exc")]["resolution_nA"] * 1e-9
+    step = weight_scaling(net)[("post", "exc")]["resolution"] * 1e-9
     np.testing.assert_allclose(out["fixed"], expected, rtol=0, atol=4 * step)
     np.testing.assert_allclose(ref.get("plastic", "w"), expected, rtol=0, atol=1e-18)
 
@@ -264,7 +264,7 @@ def test_chunked_runs_equal_one_run_and_state_round_trips():
     parts.set("out", "v", -60.1 * mV)
     np.testing.assert_allclose(parts.get("out", "v"), -60.1e-3, atol=2 ** -15 * 1e-3)
     parts.set("static", "w", 2.5 * nA)
-    res = weight_scaling(plastic_net())[("out", "exc")]["resolution_nA"] * 1e-9
+    res = weight_scaling(plastic_net())[("out", "exc")]["resolution"] * 1e-9
     np.testing.assert_allclose(parts.get("static", "w"), 2.5e-9, atol=res / 2)
     parts.set("out", "isyn_inh", -0.25 * nA)
     np.testing.assert_allclose(parts.get("out", "isyn_inh"), -0.25e-9, atol=1e-13)
@@ -312,7 +312,7 @@ def test_ca3_functional_experiment_spike_for_spike_as_on_numba():
         for pop, train in ref_mem.result.spikes.items():
             np.testing.assert_array_equal(np.rint(other.result.spikes[pop].times * 1e3), np.rint(train.times * 1e3))
             np.testing.assert_array_equal(other.result.spikes[pop].ids, train.ids)
-    resolution = max(e["resolution_nA"] for e in weight_scaling(mem.network).values())
+    resolution = max(e["resolution"] for e in weight_scaling(mem.network).values())
     for name, w in mem.weights().items():
         np.testing.assert_allclose(w, ref_mem.weights(settled=False)[name], rtol=0, atol=2 * resolution)
         assert w.max() > 5.5                                        # it learned
