@@ -1,0 +1,1 @@
+"""Place recognition with spiking networks: routes, baselines and ensembles of spiking modules."""
