@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from importlib.metadata import version
 import time
 from pathlib import Path
 
@@ -37,7 +38,6 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
-import vprtempo
 from vprtempo.src.dataset import ProcessImage
 from vprtempo.VPRTempoTrain import VPRTempoTrain
 
@@ -110,7 +110,7 @@ def main(argv=None):
     np.savez(Path(out_dir) / "results.npz", scores=scores, place_ids=place_ids)
     (Path(out_dir) / "results.json").write_text(json.dumps({
         "train_seconds": trained - started, "query_seconds": done - trained, "modules": len(modules),
-        "version": getattr(vprtempo, "_version__", None) or getattr(vprtempo, "__version__", None),
+        "version": version("vprtempo"),
         "device": modules[0].device, "params": params}))
 
 

@@ -51,11 +51,15 @@ Our own implementation of the mechanism the paper and the published package desc
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from spikemem.encoding import grayscale, patch_normalise, resize
 from spikemem.errors import ModelError
+
+if TYPE_CHECKING:
+    import torch
 
 #: hyperparameters and their defaults (the package's, except where noted above)
 DEFAULTS = dict(size=28, patch=7, feature_factor=2, module_places=500,
