@@ -117,11 +117,18 @@ class Layer:
     inh: "torch.Tensor" = field(init=False)
 
     def __post_init__(self):
-        # the sign of each synapse is decided once, at initialisation
+        torch = _torch()
+        # the sign of each synapse is decided once, at initialisation; the bounds
+        # that keep it are precomputed so one clamp per update enforces them
         self.exc, self.inh = self.w > 0, self.w < 0
+        self.sign = self.exc.to(self.w.dtype) - self.inh.to(self.w.dtype)
+        self.present = (self.exc | self.inh).to(self.w.dtype)
+        zero = torch.zeros_like(self.w)
+        self._low = torch.where(self.exc, 1e-6, torch.where(self.inh, -10.0, zero))
+        self._high = torch.where(self.exc, 10.0, torch.where(self.inh, -1e-6, zero))
 
     def drive(self, x):
-        """``W x`` for a batch of inputs (rows)."""
+        """``W x`` for one input (a vector) or a batch of inputs (rows)."""
         return x @ self.w.T
 
     def activity(self, x, clamp: float = 0.9):
@@ -129,12 +136,13 @@ class Layer:
         return (self.drive(x) - self.theta).clamp(0.0, clamp)
 
     def keep_signs(self):
-        torch = _torch()
-        self.w = torch.where(self.exc, self.w.clamp(1e-6, 10.0), torch.where(self.inh, self.w.clamp(-10.0, -1e-6), 0.0))
+        """Excitatory weights within [1e-6, 10], inhibitory within [-10, -1e-6], absent at 0."""
+        self.w = self.w.clamp(self._low, self._high)
 
     def inhibitory_homeostasis(self, u, eta, factor):
         """Scale each neuron's inhibitory weights by ``1 + factor * eta * u`` (``u``: its input)."""
-        self.w = self.w + self.inh * self.w * (factor * eta * u)[:, None]
+        torch = _torch()
+        self.w = torch.where(self.inh, self.w * (1.0 + factor * eta * u)[:, None], self.w)
 
 
 def init_layer(n_in: int, n_out: int, p_exc: float, p_inh: float, threshold_range, target_range,
@@ -164,12 +172,13 @@ def init_layer(n_in: int, n_out: int, p_exc: float, p_inh: float, threshold_rang
 def feature_step(layer: Layer, x, eta_stdp: float, eta_ip: float, homeostasis: float = 50.0,
                  clamp: float = 0.9) -> None:
     """One unsupervised step of the feature layer on one input ``x`` (a vector)."""
+    torch = _torch()
     u = layer.drive(x)
     y = (u - layer.theta).clamp(0.0, clamp)
-    both = (y > 0)[:, None] & (x > 0)[None, :]
-    # excitatory synapses move by eta (0.5 - y), inhibitory ones by the opposite
-    sign = layer.exc.to(x.dtype) - layer.inh.to(x.dtype)
-    layer.w = layer.w + eta_stdp * (0.5 - y)[:, None] * both * sign
+    # on synapses whose input and neuron are both active, excitatory weights move by
+    # eta (0.5 - y) and inhibitory ones by the opposite (``sign``)
+    post = eta_stdp * (0.5 - y) * (y > 0)
+    layer.w = layer.w + torch.outer(post, (x > 0).to(x.dtype)) * layer.sign
     layer.keep_signs()
     if layer.target is not None and eta_ip > 0:
         layer.theta = (layer.theta + eta_ip * (y - layer.target)).clamp(min=0.0)
@@ -186,7 +195,8 @@ def output_step(layer: Layer, x, place: int, rates, eta_stdp: float, homeostasis
     y = (u - layer.theta).clamp(0.0, clamp)
     t = torch.zeros_like(y)
     t[place] = 0.5
-    layer.w = layer.w + eta_stdp * (t - y)[:, None] * (x / rates)[None, :] * (layer.exc | layer.inh)
+    # every synapse present learns by the same rule, whatever its sign
+    layer.w = layer.w + torch.outer(eta_stdp * (t - y), x / rates) * layer.present
     layer.keep_signs()
     layer.inhibitory_homeostasis(u, eta_stdp, homeostasis)
     layer.keep_signs()
@@ -257,6 +267,7 @@ def train_tempo(reference_images, reference_places, epochs: int = 4, seed: int =
     ``hyperparams`` override ``DEFAULTS``. The same seed gives the same model (on one device)."""
     torch = _torch()
     hp = _hyperparams(hyperparams)
+    device = str(device)
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
         raise ModelError(f"train_tempo: epochs must be a whole number >= 1, got {epochs!r}")
     images = _images(reference_images, "reference images")
