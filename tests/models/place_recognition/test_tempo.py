@@ -113,6 +113,9 @@ def test_bad_inputs_are_refused_before_training():
         train_tempo(ref, places + 0.5, **SMALL)
     with pytest.raises(ModelError, match="epochs"):
         train_tempo(ref, places, epochs=0, **SMALL)
+    if not torch.cuda.is_available():
+        with pytest.raises(ModelError, match="no CUDA device"):
+            train_tempo(ref, places, device="cuda", **SMALL)
     model = train_tempo(ref, places, epochs=1, **SMALL)
     bad = query.astype(float)
     bad[1, 0, 0] = np.inf
