@@ -212,8 +212,9 @@ def annealed(eta0: float, step: int, total: int, every: int, current: float) -> 
 
 @dataclass
 class TempoModel:
-    """Trained modules: ``modules[k]`` is (feature layer, output layer) for the places
-    ``place_ids[starts[k]:starts[k + 1]]``."""
+    """Trained modules: ``modules[k]`` is (feature layer, output layer) for the k-th run
+    of ``module_places`` places in ``place_ids`` (sorted); its output neuron i is
+    the i-th place of that run."""
     modules: list
     place_ids: np.ndarray
     size: int
@@ -252,12 +253,17 @@ def _hyperparams(given: dict) -> dict:
         if not 0.0 <= hp[name] <= 1.0:
             raise ModelError(f"train_tempo: {name} is a probability, got {hp[name]!r}")
     for name in ("eta_stdp", "eta_ip", "homeostasis", "clamp"):
-        if not np.isfinite(hp[name]) or hp[name] < 0:
-            raise ModelError(f"train_tempo: {name} must be finite and >= 0, got {hp[name]!r}")
-    lo, hi = hp["target_range"]
-    if not 0.0 < lo <= hi:
-        raise ModelError(f"train_tempo: target_range must be 0 < low <= high, got {hp['target_range']!r}")
+        if not _number(hp[name]) or hp[name] < 0:
+            raise ModelError(f"train_tempo: {name} must be a finite number >= 0, got {hp[name]!r}")
+    for name, low in (("threshold_range", 0.0), ("target_range", 1e-12)):
+        pair = hp[name]
+        if len(np.atleast_1d(pair)) != 2 or not all(_number(v) for v in pair) or not low <= pair[0] <= pair[1]:
+            raise ModelError(f"train_tempo: {name} must be (low, high) with {low:g} <= low <= high, got {pair!r}")
     return hp
+
+
+def _number(v) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and bool(np.isfinite(v))
 
 
 def train_tempo(reference_images, reference_places, epochs: int = 4, seed: int = 0, device: str = "cpu",

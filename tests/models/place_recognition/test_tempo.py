@@ -109,6 +109,10 @@ def test_bad_inputs_are_refused_before_training():
         train_tempo(bad, places, **SMALL)
     with pytest.raises(ModelError, match="unknown hyperparameter"):
         train_tempo(ref, places, learning_rate=0.1)
+    with pytest.raises(ModelError, match="target_range"):
+        train_tempo(ref, places, target_range=(0.0, 0.9), **SMALL)
+    with pytest.raises(ModelError, match="eta_stdp"):
+        train_tempo(ref, places, eta_stdp="fast", **SMALL)
     with pytest.raises(ModelError, match="whole numbers"):
         train_tempo(ref, places + 0.5, **SMALL)
     with pytest.raises(ModelError, match="epochs"):
