@@ -24,6 +24,12 @@ assumes equal traverses); the modules are counted from the places given
 scores are what the package's inference computes: each module's feature and
 output weights applied one after the other (``VPRTempo.forward``), modules side
 by side.
+
+On tiny routes mind the package's annealing: it renews the learning rates every
+100 steps, so a module trained for fewer steps (images x epochs) keeps its first
+rates throughout; at the default 56 x 56 (6272 feature neurons) the output
+layer's error-driven rule then overshoots and need not settle (10 places, two
+images each, 4 epochs: R@1 0.1; 20 places: 1.0; 28 x 28: 1.0 for both).
 """
 from __future__ import annotations
 
