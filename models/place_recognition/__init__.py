@@ -1,0 +1,1 @@
+"""Spiking place recognition: ensembles of compact, region-specific, regularised SNN modules."""
