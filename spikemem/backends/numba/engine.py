@@ -316,7 +316,12 @@ class Assembler:
             return p
         n_pre = self.built.populations[proj.pre].size
         owner = owners(self.k.values[f"{proj.post}___range"], proj.j)
-        if self.threads > 1:
+        if self.by_delay(proj):
+            # each row's synapses grouped by delay (Brian2's order kept within a delay), so
+            # that a spike of ``lag`` steps ago visits its own synapses only: the same ones,
+            # in the same order, as skipping the others (``delivery``)
+            self.synapse_order[kp] = np.lexsort((np.arange(proj.i.size), proj.delay, proj.i, owner))
+        elif self.threads > 1:
             self.synapse_order[kp] = np.argsort(owner, kind="stable")
         indptr = np.zeros((self.threads, n_pre + 1), np.int64)
         start = 0
@@ -330,6 +335,30 @@ class Assembler:
         self.k.arg(f"{p}___post", self.in_kernel_order(kp, proj.j.astype(post_index)))
         self.k.arg(f"{p}__w", self.synapse_values(kp, "w", proj.w))
         return p
+
+    def by_delay(self, proj) -> bool:
+        """Whether the kernel keeps ``proj``'s synapses grouped by delay within each row:
+        where delays differ, unless a summed variable adds every synapse's term in
+        synapse order (Brian2's), or the table of where each delay starts
+        (``delay_table``) would take more than one number per synapse."""
+        if not proj.delay.size or proj.delay.min() == proj.delay.max() or "(summed)" in proj.equations:
+            return False
+        span = int(proj.delay.max() - proj.delay.min()) + 1
+        return self.threads * self.built.populations[proj.pre].size * (span + 1) <= proj.i.size
+
+    def delay_table(self, kp, proj) -> np.ndarray:
+        """``table[tid, i, lag - dmin]``: where thread ``tid``'s synapses of
+        presynaptic neuron ``i`` with a delay of ``lag`` steps start in kernel
+        order (``table[tid, i, span]``, where the row ends)."""
+        n_pre = self.built.populations[proj.pre].size
+        dmin = int(proj.delay.min())
+        span = int(proj.delay.max()) - dmin + 1
+        owner = owners(self.k.values[f"{proj.post}___range"], proj.j)
+        group = (owner * n_pre + proj.i) * span + (proj.delay - dmin)
+        starts = np.zeros(self.threads * n_pre * span + 1, np.int64)
+        np.cumsum(np.bincount(group, minlength=starts.size - 1), out=starts[1:])
+        rows = np.arange(self.threads * n_pre).reshape(self.threads, n_pre, 1) * span
+        return starts[rows + np.arange(span + 1)]
 
     def in_kernel_order(self, kp, per_synapse: np.ndarray) -> np.ndarray:
         order = self.synapse_order.get(kp)
@@ -369,10 +398,16 @@ class Assembler:
                     out.add(var.name)
         return out
 
-    def synapse_index(self, p, proj):
+    def synapse_index(self, kp, proj):
+        p = f"p{kp}"
         if f"{p}___pre" not in self.k.values:
-            self.k.arg(f"{p}___pre", proj.i.astype(np.int32))
-            by_post = np.argsort(proj.j, kind="stable")
+            self.k.arg(f"{p}___pre", self.in_kernel_order(kp, proj.i.astype(np.int32)))
+            by_post = np.argsort(proj.j, kind="stable")     # Brian2's order of a post neuron's synapses
+            order = self.synapse_order.get(kp)
+            if order is not None:          # ... by their places in kernel order
+                where = np.empty_like(order)
+                where[order] = np.arange(order.size)
+                by_post = where[by_post]
             indptr = np.zeros(self.built.populations[proj.post].size + 1, np.int64)
             np.cumsum(np.bincount(proj.j, minlength=indptr.size - 1), out=indptr[1:])
             self.k.arg(f"{p}___pindptr", indptr)
@@ -426,7 +461,10 @@ class Assembler:
         self.k.arg(f"{p}___dmin", dmin)
         self.k.arg(f"{p}___dmax", dmax)
         hetero = dmin != dmax
-        if hetero:
+        grouped = hetero and self.by_delay(proj)
+        if grouped:
+            self.k.arg(f"{p}___dptr", self.delay_table(kp, proj))
+        elif hetero:
             self.k.arg(f"{p}___delay", self.in_kernel_order(kp, proj.delay.astype(np.int16)))
         ind = " " * 24
         lines, body, shared = self.synaptic_code(kp, syn, syn.pre, ind)
@@ -440,10 +478,13 @@ class Assembler:
             f"            _slot = _now_{pre} - _lag",
             "            if _slot < 0:",
             f"                _slot += {hist}.shape[0]",
-        ] + self._spike_list(pre, "_i", " " * 12) + [
-            f"                    for _s in range({p}___indptr[_tid, _i], {p}___indptr[_tid, _i + 1]):",
-        ]
-        if hetero:
+        ] + self._spike_list(pre, "_i", " " * 12)
+        if grouped:
+            lines += [f"                    for _s in range({p}___dptr[_tid, _i, _lag - {p}___dmin], "
+                      f"{p}___dptr[_tid, _i, _lag - {p}___dmin + 1]):"]
+        else:
+            lines += [f"                    for _s in range({p}___indptr[_tid, _i], {p}___indptr[_tid, _i + 1]):"]
+        if hetero and not grouped:
             lines += [f"{ind}if {p}___delay[_s] != _lag:", f"{ind}    continue"]
         lines += [f"{ind}_j = {p}___post[_s]"] + body
         self.k.body += lines
@@ -476,7 +517,7 @@ class Assembler:
         """on_post: the spikes the postsynaptic population fired this step."""
         self.serial(f"projection '{proj.name}' is plastic (on_post)")
         p = self.synapse_arrays(kp, proj)
-        self.synapse_index(p, proj)
+        self.synapse_index(kp, proj)
         ind = " " * 20
         lines, body, _ = self.synaptic_code(kp, syn, syn.post, ind)
         self.k.body += lines + self._spikes_now(proj.post, "_j", [
@@ -493,7 +534,7 @@ class Assembler:
         """Clock-driven synaptic equations, every synapse every step."""
         self.serial(f"projection '{proj.name}' has synaptic equations")
         p = self.synapse_arrays(kp, proj)
-        self.synapse_index(p, proj)
+        self.synapse_index(kp, proj)
         lines, body, _ = self.synaptic_code(kp, syn, syn.state_updater, " " * 12)
         self.k.body += self._every_synapse(p, lines, body)
 
@@ -502,7 +543,7 @@ class Assembler:
         in synapse order (Brian2's order, so the sums round alike)."""
         self.serial(f"projection '{proj.name}' has summed variables")
         p = self.synapse_arrays(kp, proj)
-        self.synapse_index(p, proj)
+        self.synapse_index(kp, proj)
         for updater in syn.summed_updaters.values():
             target = self.array(updater.target_var, "_j")
             lines, body, _ = self.synaptic_code(kp, syn, updater, " " * 12)
