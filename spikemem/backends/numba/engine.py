@@ -238,6 +238,38 @@ def assemble(built, objects, threads=1, strict_float=True, dtype=np.float64) -> 
     return many
 
 
+#: ``exp(<loop invariant> * (- (t - <array>[_s])))``: an event-driven trace's decay since the
+#: synapse's last update, as Brian2's statements write it in every pathway
+_DECAY = re.compile(r"exp\((_b\d+_lio_\d+) \* (\(- \(t - (\w+)\[_s\]\)\))\)")
+
+
+def shared_decays(body: list[str], ind: str) -> tuple[list[str], list[str]]:
+    """``body`` with each trace decay computed once per synapse, and the lines
+    (before the loop) that compare the decays' factors. Traces of equal time
+    constants (Diehl and Cook's tau_pre and tau_post1) decay by the same
+    ``exp``: where the factors are equal at run time the first decay is
+    reused, bit for bit what computing it again gives; the comparison is made
+    once per step, not per synapse. Only decays read before any line writes
+    the time they decay from."""
+    found = [(k, m) for k, line in enumerate(body) for m in _DECAY.finditer(line)]
+    if len(found) < 2:
+        return body, []
+    args = {m.group(2) for _, m in found}
+    first, last = found[0][0], found[-1][0]
+    writes = any(re.match(rf"\s*{re.escape(m.group(3))}\[_s\] =", body[k])
+                 for k in range(first, last + 1) for _, m in found)
+    factors = list(dict.fromkeys(m.group(1) for _, m in found))
+    if len(args) != 1 or writes or len(factors) < 2:
+        return body, []
+    arg = args.pop()
+    lead, rest = factors[0], factors[1:]
+    decays = [f"{ind}{lead}_e = exp({lead} * {arg})"]
+    decays += [f"{ind}{f}_e = {lead}_e if {f}_same else exp({f} * {arg})" for f in rest]
+    out = [_DECAY.sub(lambda m: f"{m.group(1)}_e", line) for line in body]
+    same = [f"        {f}_same = {f} == {lead}" for f in rest]
+    return out[:first] + decays + out[first:], same
+
+
 class Assembler:
     """Builds the kernel for one network from its lowered Brian2 objects."""
 
@@ -439,6 +471,7 @@ class Assembler:
 
         names = self.names(codeobj.variables, codeobj.variable_indices, index_for, p, scalar)
         body = self.render(vector, names, ind)
+        body, same = shared_decays(body, ind)
         # Brian2 skips writes to variables flagged "(unless refractory)" of a
         # refractory postsynaptic neuron; so does the engine.
         guards = {codeobj.variables[s.var].conditional_write for s in vector
@@ -449,7 +482,7 @@ class Assembler:
             body = [f"{ind}if {cond}:"] + ["    " + b for b in body]
         if any(not s.var.startswith("_lio_") for s in scalar):
             presynaptic.add("shared variables")
-        return self.render(scalar, names, "        "), body, presynaptic
+        return self.render(scalar, names, "        ") + same, body, presynaptic
 
     def delivery(self, kp, proj, syn):
         """Presynaptic events: the spikes of ``delay`` steps ago, through their synapses."""
