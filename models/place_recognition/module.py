@@ -16,7 +16,7 @@ without normalisation.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from brian2 import ms, nS
@@ -107,12 +107,7 @@ class TrainedModule:
     assignment: Assignment | None = None
     present: float = float(PRESENT)
     rest: float = float(REST)
-    silenced: np.ndarray = field(default=None)     # neurons whose responses count as 0 (regularisation)
     pre_potentiates: bool = False                  # the network's STDP variant (module_network)
-
-    def __post_init__(self):
-        if self.silenced is None:
-            self.silenced = np.zeros(self.n_e, bool)
 
     # --- what it learnt
     def network(self):
@@ -138,8 +133,7 @@ class TrainedModule:
 
     # --- testing
     def responses(self, images, backend: str = "numba", progress=None) -> np.ndarray:
-        """Spike counts (images x n_e) with learning and threshold adaptation frozen;
-        silenced neurons count 0."""
+        """Spike counts (images x n_e) with learning and threshold adaptation frozen."""
         rates = rates_of(check_images(images, self.n_inputs), self.n_inputs)
         sim = simulation(self.network(), backend, progress=False)
         self.restore(sim)
@@ -151,7 +145,6 @@ class TrainedModule:
         out = np.zeros((len(rates), self.n_e))
         for k in _steps(len(rates), progress, "responses"):
             out[k] = _show(sim, counter, rates[k], self.present, self.rest)
-        out[:, self.silenced] = 0
         return out
 
     def scores(self, responses) -> np.ndarray:
@@ -170,7 +163,7 @@ class TrainedModule:
         if a is not None and a.counts is not None:
             extra["assignment.counts"] = a.counts
         meta = np.array([self.n_e, self.n_inputs, self.seed, self.pre_potentiates], np.int64)
-        np.savez(path, meta=meta, times=np.array([self.dt, self.present, self.rest]), silenced=self.silenced,
+        np.savez(path, meta=meta, times=np.array([self.dt, self.present, self.rest]),
                  **{f"state:{k}": v for k, v in self.state.items()}, **extra)
 
     @classmethod
@@ -189,8 +182,7 @@ class TrainedModule:
         if "assignment.places" in data:
             assignment = Assignment(data["assignment.places"], data["assignment.neuron_place"],
                                     data.get("assignment.counts"))
-        return cls(n_e, n_inputs, seed, dt, state, assignment, present, rest, data["silenced"].astype(bool),
-                   bool(pre_potentiates))
+        return cls(n_e, n_inputs, seed, dt, state, assignment, present, rest, bool(pre_potentiates))
 
 
 def _steps(n, progress, what):
