@@ -476,15 +476,17 @@ def test_grouping_synapses_by_delay_changes_no_bit(monkeypatch):
         np.testing.assert_array_equal(grouped.get("feed", var), skipping.get("feed", var))
 
 
-def test_equal_trace_decays_are_computed_once():
+def test_trace_decays_are_reused_while_the_last_update_is_the_same():
     body = ["    _a = x[_s] * exp(_b1_lio_1 * (- (t - p0__lastupdate[_s])))",
             "    _b = y[_s] * exp(_b1_lio_2 * (- (t - p0__lastupdate[_s])))",
             "    p0__lastupdate[_s] = t"]
-    out, same = engine.shared_decays(body, "    ")
-    assert same == ["        _b1_lio_2_same = _b1_lio_2 == _b1_lio_1"]
-    assert out[0] == "    _b1_lio_1_e = exp(_b1_lio_1 * (- (t - p0__lastupdate[_s])))"
-    assert out[1].startswith("    _b1_lio_2_e = _b1_lio_1_e if _b1_lio_2_same else exp(")
-    assert out[2:] == ["    _a = x[_s] * _b1_lio_1_e", "    _b = y[_s] * _b1_lio_2_e", "    p0__lastupdate[_s] = t"]
+    out, setup = engine.shared_decays(body, "    ")
+    assert setup == ["        _b1_lio_1_since = np.nan", "        _b1_lio_1_e = 0.0", "        _b1_lio_2_e = 0.0",
+                     "        _b1_lio_2_same = _b1_lio_2 == _b1_lio_1"]
+    assert out[:3] == ["    if p0__lastupdate[_s] != _b1_lio_1_since:", "        _b1_lio_1_since = p0__lastupdate[_s]",
+                       "        _b1_lio_1_e = exp(_b1_lio_1 * (- (t - p0__lastupdate[_s])))"]
+    assert out[3].startswith("        _b1_lio_2_e = _b1_lio_1_e if _b1_lio_2_same else exp(")
+    assert out[4:] == ["    _a = x[_s] * _b1_lio_1_e", "    _b = y[_s] * _b1_lio_2_e", "    p0__lastupdate[_s] = t"]
     # a decay read after its time is written is left alone
     late = [body[0], body[2], body[1]]
     assert engine.shared_decays(late, "    ") == (late, [])

@@ -244,30 +244,38 @@ _DECAY = re.compile(r"exp\((_b\d+_lio_\d+) \* (\(- \(t - (\w+)\[_s\]\)\))\)")
 
 
 def shared_decays(body: list[str], ind: str) -> tuple[list[str], list[str]]:
-    """``body`` with each trace decay computed once per synapse, and the lines
-    (before the loop) that compare the decays' factors. Traces of equal time
-    constants (Diehl and Cook's tau_pre and tau_post1) decay by the same
-    ``exp``: where the factors are equal at run time the first decay is
-    reused, bit for bit what computing it again gives; the comparison is made
-    once per step, not per synapse. Only decays read before any line writes
-    the time they decay from."""
+    """``body`` with its trace decays computed only where they can differ, and
+    the lines (before the loop, once per step) that set them up.
+
+    Every decay of a synapse's traces depends on the step's time and the
+    synapse's last update only, so the decays of the previous synapse are
+    reused while the last update is the same (the synapses of a row that one
+    spike reached through one delay were last updated together, most of the
+    time). Traces of equal time constants (Diehl and Cook's tau_pre and
+    tau_post1) decay by the same ``exp``: where the factors are equal at run
+    time the first decay serves both. Either way the very same ``exp`` of the
+    very same argument is reused: bit for bit what computing it again gives.
+    Only decays read before any line writes the time they decay from."""
     found = [(k, m) for k, line in enumerate(body) for m in _DECAY.finditer(line)]
-    if len(found) < 2:
+    if not found:
         return body, []
     args = {m.group(2) for _, m in found}
     first, last = found[0][0], found[-1][0]
     writes = any(re.match(rf"\s*{re.escape(m.group(3))}\[_s\] =", body[k])
                  for k in range(first, last + 1) for _, m in found)
-    factors = list(dict.fromkeys(m.group(1) for _, m in found))
-    if len(args) != 1 or writes or len(factors) < 2:
+    if len(args) != 1 or writes:
         return body, []
-    arg = args.pop()
+    arg, since = args.pop(), f"{found[0][1].group(3)}[_s]"
+    factors = list(dict.fromkeys(m.group(1) for _, m in found))
     lead, rest = factors[0], factors[1:]
-    decays = [f"{ind}{lead}_e = exp({lead} * {arg})"]
-    decays += [f"{ind}{f}_e = {lead}_e if {f}_same else exp({f} * {arg})" for f in rest]
+    # the decays of the last update seen this step (NaN: none yet, never equal)
+    setup = [f"        {lead}_since = np.nan"] + [f"        {f}_e = 0.0" for f in factors]
+    setup += [f"        {f}_same = {f} == {lead}" for f in rest]
+    decays = [f"{ind}if {since} != {lead}_since:", f"{ind}    {lead}_since = {since}",
+              f"{ind}    {lead}_e = exp({lead} * {arg})"]
+    decays += [f"{ind}    {f}_e = {lead}_e if {f}_same else exp({f} * {arg})" for f in rest]
     out = [_DECAY.sub(lambda m: f"{m.group(1)}_e", line) for line in body]
-    same = [f"        {f}_same = {f} == {lead}" for f in rest]
-    return out[:first] + decays + out[first:], same
+    return out[:first] + decays + out[first:], setup
 
 
 class Assembler:
