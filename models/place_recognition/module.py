@@ -16,7 +16,8 @@ without normalisation.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 
 import numpy as np
 from brian2 import ms, nS
@@ -107,11 +108,11 @@ class TrainedModule:
     assignment: Assignment | None = None
     present: float = float(PRESENT)
     rest: float = float(REST)
-    pre_potentiates: bool = False                  # the network's STDP variant (module_network)
+    options: dict = field(default_factory=dict)    # module_network's variants (pre_potentiates, timer)
 
     # --- what it learnt
     def network(self):
-        return module_network(self.n_e, self.n_inputs, self.seed, self.dt, pre_potentiates=self.pre_potentiates)
+        return module_network(self.n_e, self.n_inputs, self.seed, self.dt, **self.options)
 
     @property
     def weights(self) -> np.ndarray:
@@ -162,8 +163,9 @@ class TrainedModule:
         extra = {} if a is None else {"assignment.places": a.places, "assignment.neuron_place": a.neuron_place}
         if a is not None and a.counts is not None:
             extra["assignment.counts"] = a.counts
-        meta = np.array([self.n_e, self.n_inputs, self.seed, self.pre_potentiates], np.int64)
+        meta = np.array([self.n_e, self.n_inputs, self.seed], np.int64)
         np.savez(path, meta=meta, times=np.array([self.dt, self.present, self.rest]),
+                 options=np.array(json.dumps(self.options, sort_keys=True)),
                  **{f"state:{k}": v for k, v in self.state.items()}, **extra)
 
     @classmethod
@@ -175,14 +177,14 @@ class TrainedModule:
             raise ModelError(f"{path}: not a readable module file ({e})") from None
         if "meta" not in data or "state:" + checkpoint.NETWORK not in data:
             raise ModelError(f"{path}: not a module file (no network named)")
-        n_e, n_inputs, seed, pre_potentiates = (int(v) for v in data["meta"])
+        n_e, n_inputs, seed = (int(v) for v in data["meta"])
         dt, present, rest = (float(v) for v in data["times"])
         state = {k[len("state:"):]: v for k, v in data.items() if k.startswith("state:")}
         assignment = None
         if "assignment.places" in data:
             assignment = Assignment(data["assignment.places"], data["assignment.neuron_place"],
                                     data.get("assignment.counts"))
-        return cls(n_e, n_inputs, seed, dt, state, assignment, present, rest, bool(pre_potentiates))
+        return cls(n_e, n_inputs, seed, dt, state, assignment, present, rest, json.loads(str(data["options"])))
 
 
 def _steps(n, progress, what):
@@ -198,13 +200,14 @@ def _steps(n, progress, what):
 
 def train_module(images, places, n_e: int = 400, epochs: int = 20, seed: int = 0, backend: str = "numba",
                  present=PRESENT, rest=REST, progress=None, retry_below: int = 0, weighted: bool = False,
-                 dt=0.5 * ms, pre_potentiates: bool = False, n_inputs: int = N_INPUTS,
-                 total=None) -> TrainedModule:
+                 dt=0.5 * ms, n_inputs: int = N_INPUTS, total=None, pre_potentiates: bool = False,
+                 timer: bool = False) -> TrainedModule:
     """Train a module on ``images`` (n x H x W) of ``places`` (one id per image),
     then assign its neurons from its frozen responses to the same images.
     ``n_inputs``: pixels of the resized images (a square number; 784 = 28 x 28).
     ``total``: what each neuron's input weights sum to (siemens or a quantity);
-    None: 78 nS for 784 inputs, in proportion for others (the same mean weight)."""
+    None: 78 nS for 784 inputs, in proportion for others (the same mean weight).
+    ``pre_potentiates``, ``timer``: variants of the network (``module_network``)."""
     places = np.asarray(places)
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
         raise ModelError(f"train_module: epochs must be an integer >= 1, got {epochs!r}")
@@ -214,7 +217,8 @@ def train_module(images, places, n_e: int = 400, epochs: int = 20, seed: int = 0
     if places.shape != (len(images),):
         raise ModelError(f"train_module: {len(images)} images but places of shape {places.shape}")
     present, rest = _duration(present, "present"), _duration(rest, "rest")
-    net = module_network(n_e, n_inputs, seed, dt, pre_potentiates=pre_potentiates)
+    options = {k: True for k, on in (("pre_potentiates", pre_potentiates), ("timer", timer)) if on}
+    net = module_network(n_e, n_inputs, seed, dt, **options)
     rates = rates_of(images, n_inputs)
     sim = simulation(net, backend, progress=False)
     total = normalisation_total(n_inputs) if total is None else float(to_si(total, "total", nS.dim))
@@ -231,6 +235,6 @@ def train_module(images, places, n_e: int = 400, epochs: int = 20, seed: int = 0
             if spikes >= retry_below:
                 break
     module = TrainedModule(n_e, n_inputs, seed, float(net.dt), checkpoint.capture(sim, STATE),
-                           present=present, rest=rest, pre_potentiates=pre_potentiates)
+                           present=present, rest=rest, options=options)
     module.assign(module.responses(images, backend), places, weighted)
     return module

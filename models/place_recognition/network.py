@@ -23,9 +23,14 @@ How the authors' Brian2 equations become spikemem's ``IF_cond_exp`` template:
   authors' test mode loads theta and stops both its rise and its decay;
   ``Simulation.freeze('exc')`` does the same.
 - the authors' threshold also asks ``timer > refrac_e`` with
-  ``dtimer/dt = 0.1``: an excitatory neuron cannot fire again within 50 ms of
-  its spike (v integrates again after 5 ms). The template has no such timer:
-  here an excitatory neuron may fire again after its 5 ms refractory period.
+  ``dtimer/dt = 0.1`` and ``timer = 0`` at each spike: an excitatory neuron
+  cannot fire again within 50 ms of its spike (v integrates again after
+  5 ms). The template has no such timer, and the spec's table leaves it out:
+  by default an excitatory neuron may fire again after its 5 ms refractory
+  period. ``timer=True`` adds the authors' timer to the template (``with_timer``:
+  the same Euler step, so the same step of release, 101 steps at dt = 0.5 ms);
+  the model is then no longer the template, which hardware targets and
+  template-only backends refuse.
 - refractory periods count as Brian2 counts them (``refractory_counting="brian2"``).
 - delays: Brian2 rounds ``U(0, 10) ms`` to the nearest step, 0 included;
   spikemem delays are at least one step, so the input delays are rounded up
@@ -47,6 +52,8 @@ threshold: each excitatory neuron's ``v_thresh`` is a parameter of its own,
 theta is written (the authors' test mode, where theta is frozen anyway).
 """
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 from brian2 import mV, ms, nS
@@ -107,6 +114,24 @@ def vt_of(theta) -> np.ndarray:
     return np.asarray(theta) + float(EXC["v_thresh"] - OFFSET)
 
 
+#: the authors' timer: it runs at a tenth of real time from 0 at each spike, and the
+#: neuron fires only once it passes the refractory period (50 ms after the spike)
+TIMER = """
+        dtimer/dt = timer_rate : second
+        timer_rate : 1 (constant)
+        timer_hold : second (constant)
+        """
+
+
+def with_timer(model, rate: float = 0.1, hold=EXC["tau_refrac"]):
+    """``model`` firing only once its timer (``dtimer/dt = rate``, 0 at each
+    spike) has passed ``hold``, as the authors' excitatory neurons."""
+    return dataclasses.replace(
+        model, equations=model.equations + TIMER, threshold=f"({model.threshold}) and timer > timer_hold",
+        reset=model.reset + "\ntimer = 0*second", params={**model.params, "timer_rate": rate, "timer_hold": hold},
+        name=model.name + "_timer")
+
+
 def _check(n_e, n_inputs, seed):
     for name, value in (("n_e", n_e), ("n_inputs", n_inputs)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
@@ -130,14 +155,17 @@ def _neurons(p: dict, n: int, current_based: bool, adaptive: bool):
 
 
 def module_network(n_e: int = 400, n_inputs: int = N_INPUTS, seed: int = 0, dt=0.5 * ms,
-                   current_based: bool = False, *, pre_potentiates: bool = False) -> Network:
+                   current_based: bool = False, *, pre_potentiates: bool = False, timer: bool = False) -> Network:
     """The module's network (see the module text for the departures from the
     authors' equations). ``pre_potentiates``: the VPRSNN code's sign of the
-    presynaptic STDP update (adds ``nu_pre * post1``) instead of Diehl and Cook's."""
+    presynaptic STDP update (adds ``nu_pre * post1``) instead of Diehl and Cook's.
+    ``timer``: the authors' 50 ms hold-off of the excitatory neurons (``with_timer``)."""
     _check(n_e, n_inputs, seed)
     net = Network(dt=dt, seed=seed)
     net.poisson_source("input", n_inputs, 0.0)
     exc = _neurons(EXC, n_e, current_based, adaptive=True)
+    if timer:
+        exc = with_timer(exc)
     exc_init = {"v": EXC["v_rest"] - 40 * mV}
     exc_params = {}
     if current_based:        # one threshold per neuron, where a trained theta is written

@@ -128,3 +128,15 @@ def test_retry_shows_a_silent_image_again():
     module = train_module(imgs[:1], places[:1], epochs=1, retry_below=10**6, n_e=4, n_inputs=N_INPUTS,
                           present=5 * ms, rest=5 * ms)
     assert module.assignment is not None
+
+
+def test_network_variants_travel_with_the_checkpoint(tmp_path):
+    from spikemem.experiments import checkpoint
+    sim = simulation(pr.module_network(4, N_INPUTS, timer=True), "numba", progress=False)
+    module = TrainedModule(4, N_INPUTS, 0, 5e-4, checkpoint.capture(sim, STATE), options={"timer": True})
+    module.save(tmp_path / "m.npz")
+    back = TrainedModule.load(tmp_path / "m.npz")
+    assert back.options == {"timer": True}
+    back.restore(simulation(back.network(), "numba", progress=False))
+    with pytest.raises(ModelError, match="checkpoint"):
+        back.restore(simulation(pr.module_network(4, N_INPUTS), "numba", progress=False))

@@ -90,3 +90,22 @@ def test_freeze_holds_theta_and_plasticity_switches():
 def test_bad_sizes_are_refused(kwargs):
     with pytest.raises(ModelError):
         module_network(**kwargs)
+
+
+@pytest.mark.parametrize("backend", ["numba", "brian2-numpy"])
+def test_the_authors_timer_holds_a_neuron_for_fifty_ms(backend):
+    """Driven as hard as can be (a threshold below rest), an excitatory neuron fires
+    every 10 steps (5 ms held) without the timer, every 101 steps with it: the
+    authors' timer, 0.1 s per s from 0 at the spike, passes 5 ms at the 101st
+    Euler step of 0.5 ms."""
+    steps = {}
+    for timer in (False, True):
+        sim = simulation(module_network(n_e=2, n_inputs=4, timer=timer), backend, progress=False)
+        sim.set("exc", "vt", -90 * MV)
+        sim.freeze("exc")
+        sim.run(0.25, progress=False)
+        sp = sim.result().spikes["exc"]
+        steps[timer] = set(np.rint(np.diff(np.sort(sp.times[sp.ids == 0])) / (0.5 * MS)).astype(int).tolist())
+    assert steps == {False: {10}, True: {101}}
+    model = module_network(n_e=2, n_inputs=4, timer=True).populations["exc"].model
+    assert model.threshold == "(v > vt) and timer > timer_hold" and "timer = 0*second" in model.reset
