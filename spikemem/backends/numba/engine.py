@@ -8,11 +8,15 @@ of spikes (states are recorded at the step's start, after the inputs).
 Synapses are CSR by presynaptic neuron: a 2-byte target (4-byte above 65536
 neurons), an 8-byte weight (4-byte in float32; one number for all where
 the weights are all the same and nothing changes them, see ``one_value``),
-plus a 2-byte delay only where delays differ; spikes wait in a
-per-population ring of the last ``max_delay + 1`` steps' spike lists, and
-each projection reads the spikes that are exactly ``delay`` steps old. Events
-are applied one synapse at a time in Brian2's order, so sums round the same
-way. ``dtype="float32"`` holds every float of the network in float32 (time
+plus, where delays differ, either a table of where each delay's synapses
+start in each row (the row's synapses grouped by delay, ``Assembler.by_delay``)
+or a 2-byte delay per synapse; spikes wait in a per-population ring of the
+last ``max_delay + 1`` steps' spike lists, and each projection reads the
+spikes that are exactly ``delay`` steps old. Events are applied one synapse
+at a time in Brian2's order, so sums round the same way; a synapse's
+event-driven trace decays are reused from the synapse before it where they
+are the same ``exp`` of the same number (``shared_decays``).
+``dtype="float32"`` holds every float of the network in float32 (time
 stays float64).
 
 Threads: the kernel runs as ``threads`` copies (argument ``_tid``), each owning a
