@@ -436,3 +436,57 @@ def test_more_threads_than_cores_are_warned_about(monkeypatch):
     monkeypatch.setattr(engine, "available_cores", lambda: 2)
     with pytest.warns(RuntimeWarning, match="threads=3 on 2 core"):
         simulation(_sized_network(10), "numba", threads=3)
+
+
+def _plastic_delayed():
+    """Poisson input through heterogeneous delays onto a plastic, adaptive layer
+    (Diehl and Cook's rule, tau_pre = tau_post1: two equal trace decays); 30 targets, so that
+    the table of where each delay starts is smaller than the synapses (``by_delay``)."""
+    from brian2 import mV, nS
+
+    from spikemem.connectors import AllToAll
+    from spikemem.distributions import Uniform
+    from spikemem.neurons import IF_cond_exp
+    from spikemem.plasticity import diehl_cook_stdp
+    net = Network(dt=0.5 * ms, seed=7)
+    net.poisson_source("inp", 40, 60.0)
+    net.population("exc", 30, IF_cond_exp(adaptive=True, tau_refrac=2 * ms, delta_vt=1 * mV))
+    net.connect("inp", "exc", AllToAll(), weight=Uniform(1 * nS, 5 * nS), delay=Uniform(0 * ms, 10 * ms),
+                delay_rounding="ceil", synapse=diehl_cook_stdp(nu_pre=0.05 * nS, nu_post=0.5 * nS, w_max=8 * nS),
+                name="feed")
+    net.record_spikes("exc")
+    return net
+
+
+def test_grouping_synapses_by_delay_changes_no_bit(monkeypatch):
+    """A spike visits its delay's synapses only (``Assembler.by_delay``): the same
+    synapses in the same order as skipping the others, so the same bits."""
+    grouped = simulation(_plastic_delayed(), "numba", progress=False)
+    assert "p0___dptr" in grouped.values and "p0___delay" not in grouped.values
+    monkeypatch.setattr(engine.Assembler, "by_delay", lambda self, proj: False)
+    skipping = simulation(_plastic_delayed(), "numba", progress=False)
+    assert "p0___delay" in skipping.values
+    for sim in (grouped, skipping):
+        sim.run(0.3, progress=False)
+    a, b = grouped.result().spikes["exc"], skipping.result().spikes["exc"]
+    assert a.count() > 10
+    np.testing.assert_array_equal(a.times, b.times)
+    np.testing.assert_array_equal(a.ids, b.ids)
+    for var in ("w", "pre", "post1", "post2"):
+        np.testing.assert_array_equal(grouped.get("feed", var), skipping.get("feed", var))
+
+
+def test_trace_decays_are_reused_while_the_last_update_is_the_same():
+    body = ["    _a = x[_s] * exp(_b1_lio_1 * (- (t - p0__lastupdate[_s])))",
+            "    _b = y[_s] * exp(_b1_lio_2 * (- (t - p0__lastupdate[_s])))",
+            "    p0__lastupdate[_s] = t"]
+    out, setup = engine.shared_decays(body, "    ")
+    assert setup == ["        _b1_lio_1_since = np.nan", "        _b1_lio_1_e = 0.0", "        _b1_lio_2_e = 0.0",
+                     "        _b1_lio_2_same = _b1_lio_2 == _b1_lio_1"]
+    assert out[:3] == ["    if p0__lastupdate[_s] != _b1_lio_1_since:", "        _b1_lio_1_since = p0__lastupdate[_s]",
+                       "        _b1_lio_1_e = exp(_b1_lio_1 * (- (t - p0__lastupdate[_s])))"]
+    assert out[3].startswith("        _b1_lio_2_e = _b1_lio_1_e if _b1_lio_2_same else exp(")
+    assert out[4:] == ["    _a = x[_s] * _b1_lio_1_e", "    _b = y[_s] * _b1_lio_2_e", "    p0__lastupdate[_s] = t"]
+    # a decay read after its time is written is left alone
+    late = [body[0], body[2], body[1]]
+    assert engine.shared_decays(late, "    ") == (late, [])

@@ -8,11 +8,15 @@ of spikes (states are recorded at the step's start, after the inputs).
 Synapses are CSR by presynaptic neuron: a 2-byte target (4-byte above 65536
 neurons), an 8-byte weight (4-byte in float32; one number for all where
 the weights are all the same and nothing changes them, see ``one_value``),
-plus a 2-byte delay only where delays differ; spikes wait in a
-per-population ring of the last ``max_delay + 1`` steps' spike lists, and
-each projection reads the spikes that are exactly ``delay`` steps old. Events
-are applied one synapse at a time in Brian2's order, so sums round the same
-way. ``dtype="float32"`` holds every float of the network in float32 (time
+plus, where delays differ, either a table of where each delay's synapses
+start in each row (the row's synapses grouped by delay, ``Assembler.by_delay``)
+or a 2-byte delay per synapse; spikes wait in a per-population ring of the
+last ``max_delay + 1`` steps' spike lists, and each projection reads the
+spikes that are exactly ``delay`` steps old. Events are applied one synapse
+at a time in Brian2's order, so sums round the same way; a synapse's
+event-driven trace decays are reused from the synapse before it where they
+are the same ``exp`` of the same number (``shared_decays``).
+``dtype="float32"`` holds every float of the network in float32 (time
 stays float64).
 
 Threads: the kernel runs as ``threads`` copies (argument ``_tid``), each owning a
@@ -238,6 +242,46 @@ def assemble(built, objects, threads=1, strict_float=True, dtype=np.float64) -> 
     return many
 
 
+#: ``exp(<loop invariant> * (- (t - <array>[_s])))``: an event-driven trace's decay since the
+#: synapse's last update, as Brian2's statements write it in every pathway
+_DECAY = re.compile(r"exp\((_b\d+_lio_\d+) \* (\(- \(t - (\w+)\[_s\]\)\))\)")
+
+
+def shared_decays(body: list[str], ind: str) -> tuple[list[str], list[str]]:
+    """``body`` with its trace decays computed only where they can differ, and
+    the lines (before the loop, once per step) that set them up.
+
+    Every decay of a synapse's traces depends on the step's time and the
+    synapse's last update only, so the decays of the previous synapse are
+    reused while the last update is the same (the synapses of a row that one
+    spike reached through one delay were last updated together, most of the
+    time). Traces of equal time constants (Diehl and Cook's tau_pre and
+    tau_post1) decay by the same ``exp``: where the factors are equal at run
+    time the first decay serves both. Either way the very same ``exp`` of the
+    very same argument is reused: bit for bit what computing it again gives.
+    Only decays read before any line writes the time they decay from."""
+    found = [(k, m) for k, line in enumerate(body) for m in _DECAY.finditer(line)]
+    if not found:
+        return body, []
+    args = {m.group(2) for _, m in found}
+    first, last = found[0][0], found[-1][0]
+    writes = any(re.match(rf"\s*{re.escape(m.group(3))}\[_s\] =", body[k])
+                 for k in range(first, last + 1) for _, m in found)
+    if len(args) != 1 or writes:
+        return body, []
+    arg, since = args.pop(), f"{found[0][1].group(3)}[_s]"
+    factors = list(dict.fromkeys(m.group(1) for _, m in found))
+    lead, rest = factors[0], factors[1:]
+    # the decays of the last update seen this step (NaN: none yet, never equal)
+    setup = [f"        {lead}_since = np.nan"] + [f"        {f}_e = 0.0" for f in factors]
+    setup += [f"        {f}_same = {f} == {lead}" for f in rest]
+    decays = [f"{ind}if {since} != {lead}_since:", f"{ind}    {lead}_since = {since}",
+              f"{ind}    {lead}_e = exp({lead} * {arg})"]
+    decays += [f"{ind}    {f}_e = {lead}_e if {f}_same else exp({f} * {arg})" for f in rest]
+    out = [_DECAY.sub(lambda m: f"{m.group(1)}_e", line) for line in body]
+    return out[:first] + decays + out[first:], setup
+
+
 class Assembler:
     """Builds the kernel for one network from its lowered Brian2 objects."""
 
@@ -316,7 +360,12 @@ class Assembler:
             return p
         n_pre = self.built.populations[proj.pre].size
         owner = owners(self.k.values[f"{proj.post}___range"], proj.j)
-        if self.threads > 1:
+        if self.by_delay(proj):
+            # each row's synapses grouped by delay (Brian2's order kept within a delay), so
+            # that a spike of ``lag`` steps ago visits its own synapses only: the same ones,
+            # in the same order, as skipping the others (``delivery``)
+            self.synapse_order[kp] = np.lexsort((np.arange(proj.i.size), proj.delay, proj.i, owner))
+        elif self.threads > 1:
             self.synapse_order[kp] = np.argsort(owner, kind="stable")
         indptr = np.zeros((self.threads, n_pre + 1), np.int64)
         start = 0
@@ -330,6 +379,30 @@ class Assembler:
         self.k.arg(f"{p}___post", self.in_kernel_order(kp, proj.j.astype(post_index)))
         self.k.arg(f"{p}__w", self.synapse_values(kp, "w", proj.w))
         return p
+
+    def by_delay(self, proj) -> bool:
+        """Whether the kernel keeps ``proj``'s synapses grouped by delay within each row:
+        where delays differ, unless a summed variable adds every synapse's term in
+        synapse order (Brian2's), or the table of where each delay starts
+        (``delay_table``) would take more than one number per synapse."""
+        if not proj.delay.size or proj.delay.min() == proj.delay.max() or "(summed)" in proj.equations:
+            return False
+        span = int(proj.delay.max() - proj.delay.min()) + 1
+        return self.threads * self.built.populations[proj.pre].size * (span + 1) <= proj.i.size
+
+    def delay_table(self, kp, proj) -> np.ndarray:
+        """``table[tid, i, lag - dmin]``: where thread ``tid``'s synapses of
+        presynaptic neuron ``i`` with a delay of ``lag`` steps start in kernel
+        order (``table[tid, i, span]``, where the row ends)."""
+        n_pre = self.built.populations[proj.pre].size
+        dmin = int(proj.delay.min())
+        span = int(proj.delay.max()) - dmin + 1
+        owner = owners(self.k.values[f"{proj.post}___range"], proj.j)
+        group = (owner * n_pre + proj.i) * span + (proj.delay - dmin)
+        starts = np.zeros(self.threads * n_pre * span + 1, np.int64)
+        np.cumsum(np.bincount(group, minlength=starts.size - 1), out=starts[1:])
+        rows = np.arange(self.threads * n_pre).reshape(self.threads, n_pre, 1) * span
+        return starts[rows + np.arange(span + 1)]
 
     def in_kernel_order(self, kp, per_synapse: np.ndarray) -> np.ndarray:
         order = self.synapse_order.get(kp)
@@ -369,10 +442,16 @@ class Assembler:
                     out.add(var.name)
         return out
 
-    def synapse_index(self, p, proj):
+    def synapse_index(self, kp, proj):
+        p = f"p{kp}"
         if f"{p}___pre" not in self.k.values:
-            self.k.arg(f"{p}___pre", proj.i.astype(np.int32))
-            by_post = np.argsort(proj.j, kind="stable")
+            self.k.arg(f"{p}___pre", self.in_kernel_order(kp, proj.i.astype(np.int32)))
+            by_post = np.argsort(proj.j, kind="stable")     # Brian2's order of a post neuron's synapses
+            order = self.synapse_order.get(kp)
+            if order is not None:          # ... by their places in kernel order
+                where = np.empty_like(order)
+                where[order] = np.arange(order.size)
+                by_post = where[by_post]
             indptr = np.zeros(self.built.populations[proj.post].size + 1, np.int64)
             np.cumsum(np.bincount(proj.j, minlength=indptr.size - 1), out=indptr[1:])
             self.k.arg(f"{p}___pindptr", indptr)
@@ -404,6 +483,7 @@ class Assembler:
 
         names = self.names(codeobj.variables, codeobj.variable_indices, index_for, p, scalar)
         body = self.render(vector, names, ind)
+        body, same = shared_decays(body, ind)
         # Brian2 skips writes to variables flagged "(unless refractory)" of a
         # refractory postsynaptic neuron; so does the engine.
         guards = {codeobj.variables[s.var].conditional_write for s in vector
@@ -414,7 +494,7 @@ class Assembler:
             body = [f"{ind}if {cond}:"] + ["    " + b for b in body]
         if any(not s.var.startswith("_lio_") for s in scalar):
             presynaptic.add("shared variables")
-        return self.render(scalar, names, "        "), body, presynaptic
+        return self.render(scalar, names, "        ") + same, body, presynaptic
 
     def delivery(self, kp, proj, syn):
         """Presynaptic events: the spikes of ``delay`` steps ago, through their synapses."""
@@ -426,7 +506,10 @@ class Assembler:
         self.k.arg(f"{p}___dmin", dmin)
         self.k.arg(f"{p}___dmax", dmax)
         hetero = dmin != dmax
-        if hetero:
+        grouped = hetero and self.by_delay(proj)
+        if grouped:
+            self.k.arg(f"{p}___dptr", self.delay_table(kp, proj))
+        elif hetero:
             self.k.arg(f"{p}___delay", self.in_kernel_order(kp, proj.delay.astype(np.int16)))
         ind = " " * 24
         lines, body, shared = self.synaptic_code(kp, syn, syn.pre, ind)
@@ -440,10 +523,13 @@ class Assembler:
             f"            _slot = _now_{pre} - _lag",
             "            if _slot < 0:",
             f"                _slot += {hist}.shape[0]",
-        ] + self._spike_list(pre, "_i", " " * 12) + [
-            f"                    for _s in range({p}___indptr[_tid, _i], {p}___indptr[_tid, _i + 1]):",
-        ]
-        if hetero:
+        ] + self._spike_list(pre, "_i", " " * 12)
+        if grouped:
+            lines += [f"                    for _s in range({p}___dptr[_tid, _i, _lag - {p}___dmin], "
+                      f"{p}___dptr[_tid, _i, _lag - {p}___dmin + 1]):"]
+        else:
+            lines += [f"                    for _s in range({p}___indptr[_tid, _i], {p}___indptr[_tid, _i + 1]):"]
+        if hetero and not grouped:
             lines += [f"{ind}if {p}___delay[_s] != _lag:", f"{ind}    continue"]
         lines += [f"{ind}_j = {p}___post[_s]"] + body
         self.k.body += lines
@@ -476,7 +562,7 @@ class Assembler:
         """on_post: the spikes the postsynaptic population fired this step."""
         self.serial(f"projection '{proj.name}' is plastic (on_post)")
         p = self.synapse_arrays(kp, proj)
-        self.synapse_index(p, proj)
+        self.synapse_index(kp, proj)
         ind = " " * 20
         lines, body, _ = self.synaptic_code(kp, syn, syn.post, ind)
         self.k.body += lines + self._spikes_now(proj.post, "_j", [
@@ -493,7 +579,7 @@ class Assembler:
         """Clock-driven synaptic equations, every synapse every step."""
         self.serial(f"projection '{proj.name}' has synaptic equations")
         p = self.synapse_arrays(kp, proj)
-        self.synapse_index(p, proj)
+        self.synapse_index(kp, proj)
         lines, body, _ = self.synaptic_code(kp, syn, syn.state_updater, " " * 12)
         self.k.body += self._every_synapse(p, lines, body)
 
@@ -502,7 +588,7 @@ class Assembler:
         in synapse order (Brian2's order, so the sums round alike)."""
         self.serial(f"projection '{proj.name}' has summed variables")
         p = self.synapse_arrays(kp, proj)
-        self.synapse_index(p, proj)
+        self.synapse_index(kp, proj)
         for updater in syn.summed_updaters.values():
             target = self.array(updater.target_var, "_j")
             lines, body, _ = self.synaptic_code(kp, syn, updater, " " * 12)

@@ -19,7 +19,7 @@ from . import engine
 CHUNK_STEPS = 2000   # steps per kernel call when a progress bar is shown
 SPIKE_BUFFER = 1 << 16   # spikes held per monitor before the kernel hands them back
 #: the engine's arrays that hold the static synapse storage of projection k
-SYNAPSE_ARRAY = re.compile(r"^p\d+__(w|_post|_delay|_indptr)$")
+SYNAPSE_ARRAY = re.compile(r"^p\d+__(w|_post|_delay|_dptr|_indptr)$")
 
 
 class NumbaSimulation(Simulation):
