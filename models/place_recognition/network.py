@@ -142,10 +142,10 @@ def _check(n_e, n_inputs, seed):
         raise ModelError(f"module_network: seed must be an integer >= 0, got {seed!r}")
 
 
-def _neurons(p: dict, n: int, current_based: bool, adaptive: bool):
+def _neurons(p: dict, n: int, current_based: bool, adaptive: bool, synapses: dict = SYNAPSES):
     """The template of one population: conductances as the authors write them, or currents."""
     common = dict(c_m=p["tau_m"] * LEAK, tau_m=p["tau_m"], v_rest=p["v_rest"], v_reset=p["v_reset"],
-                  tau_refrac=p["tau_refrac"], refractory_counting="brian2", **SYNAPSES)
+                  tau_refrac=p["tau_refrac"], refractory_counting="brian2", **synapses)
     if current_based:
         return IF_curr_exp(v_thresh=p["v_thresh"], **common)
     if adaptive:
