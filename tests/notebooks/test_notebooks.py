@@ -29,6 +29,8 @@ EXPECTED_OUTPUT = {
                       "classical_hopfield", "modern_hopfield"],
     "hardware.ipynb": ["passes every check", "neuron model 'CUBA'", "decoded answers as on numba",
                        "rate ratio", "ca3-pynn"],
+    "place_recognition.ipynb": ["difficulty 0.50: SAD R@1", "ensemble + regularisation", "R@1 by number of modules",
+                                "spinnaker emulator", "loihi emulator"],
     "sweeps.ipynb": ["9 points: 9 computed", "excitatory rate", "again: 0 computed, 9 from the cache",
                      "Elephant agrees with the sweep's metrics"],
 }
