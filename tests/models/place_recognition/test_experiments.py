@@ -1,5 +1,5 @@
-"""The experiments: every method and ablation on a small route, the hardware
-path, the report, the CLI, and errors before any work."""
+"""The experiments: every method and ablation on a small route, the report,
+the CLI, and errors before any work."""
 import json
 
 import numpy as np
@@ -8,7 +8,7 @@ import pytest
 from spikemem.cli import main as cli_main
 from spikemem.errors import ModelError
 from spikemem.models.place_recognition import experiments
-from spikemem.models.place_recognition.experiments import Setting, evaluate, hardware
+from spikemem.models.place_recognition.experiments import Setting, evaluate
 
 TINY = Setting(n_places=10, region=5, n_e=8, epochs=1, seeds=(0, 1), present=0.1, rest=0.05, image_size=32,
                tempo_epochs=1)
@@ -60,18 +60,6 @@ def test_report_files(evaluation, tmp_path):
 def test_a_region_larger_than_the_route_is_refused_before_work():
     with pytest.raises(ModelError, match=r"region of 30 places is larger than the route \(10 places\)"):
         evaluate(Setting(n_places=10, region=30))
-
-
-def test_hardware_path_runs_a_trained_module_on_both_emulators():
-    run = hardware(Setting(n_places=5, region=5, n_e=8, epochs=1, seeds=(0,), present=0.1, rest=0.05,
-                           image_size=32))
-    assert set(run["recall_at_1"]) == {"trained (numba)", "spinnaker network (numba)", "spinnaker emulator",
-                                       "loihi network (numba)", "loihi emulator"}
-    spikes = run["spikes"]
-    assert spikes["trained (numba)"] > 0
-    for target in ("spinnaker", "loihi"):      # each emulator fires about as its float network does
-        assert abs(spikes[f"{target} emulator"] - spikes[f"{target} network (numba)"]) \
-            <= 0.25 * spikes[f"{target} network (numba)"], target
 
 
 def test_cli_runs_the_route_experiment(tmp_path, monkeypatch, capsys):
