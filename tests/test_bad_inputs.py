@@ -63,6 +63,40 @@ def ran(action, backend="numba"):
     return go
 
 
+# --- place recognition
+def _img(*shape):
+    return np.zeros(shape, np.uint8)
+
+
+def pr_traverse(images, places):
+    from spikemem.models.place_recognition.data import traverse
+    return traverse("summer", "summer", images, places)
+
+
+def _route_missing_place():
+    from spikemem.models.place_recognition.data import Route, traverse
+    return Route({"spring": traverse("spring", "spring", [_img(8, 8)], [0]), "summer": pr_traverse([_img(8, 8)], [7])},
+                 ("spring",), "summer")
+
+
+def _synthetic_route(*args, **kwargs):
+    from spikemem.models.place_recognition.data import synthetic_route
+    return synthetic_route(*args, **kwargs)
+
+
+def _train_module(*args, **kwargs):
+    from spikemem.models.place_recognition.module import train_module
+    return train_module(*args, **kwargs)
+
+
+def _restore_into_other_network():
+    from spikemem.experiments import checkpoint
+    from spikemem.models.place_recognition.module import STATE
+    from spikemem.models.place_recognition.network import module_network
+    state = checkpoint.capture(sm.simulation(module_network(4, n_inputs=16, seed=1), "numba"), STATE)
+    checkpoint.restore(sm.simulation(module_network(4, n_inputs=16, seed=2), "numba"), state)
+
+
 # (id, thunk, error type, text the message must contain)
 API = [
     # --- the network
@@ -189,6 +223,19 @@ API = [
     ("set-wrong-shape", ran(lambda s: s.set("cells", "v", np.zeros(7))), ModelError, "7"),
     ("set-spikes-of-neurons", ran(lambda s: s.set_spikes("cells", [1e-3], [0])), ModelError, "'cells'"),
     ("get-unknown-variable", ran(lambda s: s.get("cells", "vv")), ModelError, "'vv'"),
+    # --- place recognition (issue 23)
+    ("route-image-sizes-differ", lambda: pr_traverse([_img(8, 8), _img(9, 9)], [0, 1]), ModelError,
+     "image 1 is 9 x 9"),
+    ("route-colour-modes-differ", lambda: pr_traverse([_img(8, 8), _img(8, 8, 3)], [0, 1]), ModelError,
+     "image 1 is RGB"),
+    ("route-empty-traverse", lambda: pr_traverse([], []), ModelError, "traverse 'summer' is empty"),
+    ("route-place-missing-from-references", lambda: _route_missing_place(), ModelError, "place 7"),
+    ("route-region-larger-than-route", lambda: _synthetic_route(10, size=16).regions(30), ModelError,
+     "30 places is larger than the route (10 places)"),
+    ("module-nan-image", lambda: _train_module(np.full((1, 28, 28), np.nan), [0], n_e=4), ModelError,
+     "image 0 has a pixel that is not finite"),
+    ("module-checkpoint-of-another-network", lambda: _restore_into_other_network(), ModelError,
+     "not from this one"),
     # --- files
     ("save-into-missing-folder", lambda: small().save("/nonexistent/net.json"), ModelError, "'/nonexistent'"),
     ("save-onto-a-folder", lambda: small().save("/"), ModelError, "'/': is a directory"),
