@@ -476,11 +476,11 @@ class Assembler:
         codeobj = runner.codeobj
         scalar, vector = self.statements(runner)
         shared = self.shared.get(kp, {})
-        per_spike, overrides = [], {}
+        per_spike, per_step, overrides = [], [], {}
         if shared:
-            vector, per_spike, overrides = self.split_shared(kp, syn, codeobj, vector, side)
+            vector, per_spike, per_step, overrides = self.split_shared(kp, syn, codeobj, vector, side)
         # names a statement's own map overrides are not read from the synapse's arrays
-        used = codegen.names_in(scalar) | {n for st in vector + per_spike
+        used = codegen.names_in(scalar) | {n for st in vector + per_spike + per_step
                                            for n in codegen.names_in([st]) - set(overrides.get(id(st), ()))}
         presynaptic = set()
 
@@ -508,6 +508,8 @@ class Assembler:
         for stmt in vector:
             body += self.render([stmt], {**names, **overrides.get(id(stmt), {})}, ind)
         body, same = shared_decays(body, ind)
+        if per_step:
+            same += self.decayed_now(kp, syn, side, per_step, names, overrides)
         # Brian2 skips writes to variables flagged "(unless refractory)" of a
         # refractory postsynaptic neuron; so does the engine.
         guards = {codeobj.variables[s.var].conditional_write for s in vector
@@ -653,16 +655,18 @@ class Assembler:
 
     def split_shared(self, kp, syn, codeobj, vector, side):
         """(statements per synapse, statements per spike, name overrides by
-        statement) for a pathway run by ``side``'s spikes (None: the delivery
-        and other per-synapse code).
+        statement, the other side's decays once per step) for a pathway run by
+        ``side``'s spikes (None: the delivery and other per-synapse code).
 
         The pathway's own shared traces are decayed and set once per spike;
         each value a per-synapse statement reads is a local of its own
         (``_svN_x``), so that it sees the value Brian2's order gives it (on_post
         reads post2 before setting it). The other side's shared traces are
-        decayed per synapse from their neuron's value and last update, where a
-        statement reads them, without being stored back; unread, they are not
-        touched. ``lastupdate = t`` goes where no trace needs it."""
+        decayed once per step with spikes, for all their neurons (into
+        ``p{kp}___decayed_{x}``, where a statement reads them; not stored back,
+        and unread they are not touched): a row's synapses reach every target,
+        and the targets' last updates alternate too often for a decay per
+        synapse to be reused. ``lastupdate = t`` goes where no trace needs it."""
         p, shared = f"p{kp}", self.shared[kp]
         traces = self.traces_of(syn)
         index = {"pre": "_i", "post": "_j"}
@@ -674,15 +678,15 @@ class Assembler:
         read = codegen.names_in(self.user_statements_of(vector, traces))
         keep_lastupdate = self.keeps_lastupdate(kp, syn)
         current = {x: at_neuron(x)[x] for x in shared if shared[x] == side}
-        decayed = {x: f"_{x}" for x in shared if shared[x] != side}
-        per_spike, per_synapse, overrides = [], [], {}
+        decayed = {x: f"{p}___decayed_{x}[{index[shared[x]]}]" for x in shared if shared[x] != side}
+        per_spike, per_synapse, per_step, overrides = [], [], [], {}
         for st in vector:
             x = self.decayed(st, traces)
             if x in shared:
                 if shared[x] == side:
                     per_spike.append(st)
                 elif x in read:
-                    per_synapse.append(st)
+                    per_step.append(st)
                 overrides[id(st)] = at_neuron(x)
             elif st.var == "lastupdate" and st.expr == "t":
                 if keep_lastupdate:
@@ -703,7 +707,27 @@ class Assembler:
                 overrides[id(st)] = {**current, **decayed}
         self._shared_stores = [(at_neuron(x)[x], local) for x, local in current.items()
                                if local != at_neuron(x)[x]]
-        return per_synapse, per_spike, overrides
+        return per_synapse, per_spike, per_step, overrides
+
+    def decayed_now(self, kp, syn, side, per_step, names, overrides) -> list[str]:
+        """Lines before ``side``'s spike loop: where it fired this step, the
+        other side's shared traces this pathway reads, decayed to now for every
+        neuron of that side (their decays reused from the neuron before, where
+        its last update is the same: ``shared_decays``)."""
+        proj = self.built.projections[kp]
+        mine, other = (proj.pre, proj.post) if side == "pre" else (proj.post, proj.pre)
+        index = "_j" if side == "pre" else "_i"
+        ind = " " * 16
+        body = []
+        for st in per_step:
+            x = st.var[1:]
+            self.k.arg(f"p{kp}___decayed_{x}", np.zeros(self.built.populations[other].size, self.k.dtype))
+            body += self.render([st], {**names, **overrides[id(st)]}, ind) + [f"{ind}p{kp}___decayed_{x}[{index}] = _{x}"]
+        body, same = shared_decays(body, ind)
+        return ["        _slot = _now_" + mine, "        _any = 0", "        for _u in range(_T):",
+                f"            _any += {mine}__hcount[_slot, _u]", "        if _any > 0:"] + \
+            ["    " + line for line in same] + \
+            [f"            for {index} in range(p{kp}___decayed_{per_step[0].var[1:]}.shape[0]):"] + body
 
     def store_shared(self, kp, side, ind) -> list[str]:
         """After a spike's own shared traces are computed: store them and the time."""
