@@ -523,8 +523,8 @@ def test_traces_the_synapses_of_a_neuron_share_are_held_once_per_neuron():
     from spikemem.plasticity import diehl_cook_stdp
     cases = [(_plastic_delayed(), {"pre": "pre", "post1": "post", "post2": "post"}),
              (_rule_network(_pair_stdp()), {"apre": "pre", "apost": "post"}),
-             (_rule_network(_pair_stdp(pairing="nearest", weight_dependence="multiplicative", A_plus=0.05, A_minus=0.06)),
-              {"apre": "pre", "apost": "post"}),
+             (_rule_network(_pair_stdp(pairing="nearest", weight_dependence="multiplicative",
+                                       A_plus=0.05, A_minus=0.06)), {"apre": "pre", "apost": "post"}),
              (_rule_network(diehl_cook_stdp(), delays=False), {"pre": "pre", "post1": "post", "post2": "post"})]
     for net, expected in cases:
         per_synapse = simulation(net, "numba", progress=False)

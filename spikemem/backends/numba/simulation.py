@@ -45,6 +45,15 @@ class NumbaSimulation(Simulation):
     ``core.default_float_dtype``; time (t, dt) stays float64. float32 halves
     the memory the neuron loops stream through each step.
 
+    ``shared_traces``: True holds the event-driven traces that are the same on
+    every synapse of a neuron once per neuron (``engine``: Diehl and Cook's
+    and the pair STDP rules' traces), which makes plastic projections about a
+    third of the memory and training about twice as fast; spikes follow
+    Brian2's, weights and traces to rounding (not bit for bit). ``get`` of such a
+    trace gives each synapse its neuron's value as its last spike left it
+    (Brian2's per-synapse values are as each synapse's last event left them);
+    ``set`` takes values that are the same on the synapses of each neuron.
+
     Random numbers (Poisson sources) come from the simulation's own stream,
     seeded with the network's seed (see ``_own_random_state``).
     """
