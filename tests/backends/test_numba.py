@@ -541,8 +541,9 @@ def test_traces_the_synapses_of_a_neuron_share_are_held_once_per_neuron():
 
 
 def test_traces_that_differ_between_synapses_stay_per_synapse():
-    """A trace set from a per-synapse value, set in both pathways, or starting
-    with different values on one neuron's synapses keeps its storage per synapse."""
+    """A trace set from a per-synapse value, set in both pathways, relaxing to
+    another value than 0, or starting with different values on one neuron's
+    synapses keeps its storage per synapse."""
     from spikemem.synapses import SynapseModel
     eqs = """
         w : weight
@@ -553,10 +554,14 @@ def test_traces_that_differ_between_synapses_stay_per_synapse():
                                on_post="apost += 1\nw = clip(w + 0.01*nS*apre, 0*nS, 8*nS)", name="from_weight")
     both = SynapseModel(equations=eqs, on_pre="apre += 1\napost = 0\nw = clip(w - 0.01*nS*apost, 0*nS, 8*nS)",
                         on_post="apost += 1\nw = clip(w + 0.01*nS*apre, 0*nS, 8*nS)", name="both")
+    relaxing = SynapseModel(equations=eqs.replace("-apre/(20*ms)", "(1 - apre)/(20*ms)"),
+                            on_pre="apre = 0\nw = clip(w - 0.01*nS*apost, 0*nS, 8*nS)",
+                            on_post="apost += 1\nw = clip(w + 0.01*nS*apre, 0*nS, 8*nS)", name="relaxing")
     sims = {name: simulation(_rule_network(model), "numba", progress=False, shared_traces=True)
-            for name, model in (("from_weight", from_weight), ("both", both))}
+            for name, model in (("from_weight", from_weight), ("both", both), ("relaxing", relaxing))}
     assert sims["from_weight"].shared_traces == {0: {"apost": "post"}}
     assert sims["both"].shared_traces == {0: {"apre": "pre"}}
+    assert sims["relaxing"].shared_traces == {0: {"apost": "post"}}     # not a plain decay: per synapse
     for sim in sims.values():           # one trace per synapse: so is its last update
         assert "p0__lastupdate" in sim.values
     # apost starting with other values on one neuron's synapses; apre with one value per presynaptic neuron

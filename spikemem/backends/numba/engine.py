@@ -599,10 +599,12 @@ class Assembler:
                    for st in self.statements(runner)[1]):
                 return {}
         elsewhere = codegen.names_in([st for r in others for st in self.user_statements(r, traces)])
+        # a trace whose decay is not the plain exponential (``dx/dt = (1 - x)/tau``) stays per synapse
+        other_form = {st.var[1:] for stmts in user.values() for st in stmts if st.var.startswith("_")}
         found = {}
         for x in traces:
             sides = {side for side, stmts in user.items() if any(st.var == x for st in stmts)}
-            if len(sides) == 1 and x not in elsewhere:
+            if len(sides) == 1 and x not in elsewhere and x not in other_form:
                 found[x] = sides.pop()
 
         def reads_its_side(x, side):
@@ -650,7 +652,7 @@ class Assembler:
         """Whether a synapse's last update is still needed: by a trace held per
         synapse, or by a statement that reads it."""
         traces = self.traces_of(syn)
-        runners = [syn.pre, getattr(syn, "plastic", None), getattr(syn, "post", None), syn.state_updater]
+        runners = [getattr(syn, name, None) for name in ("pre", "plastic", "post")] + [syn.state_updater]
         return (any(x not in self.shared.get(kp, {}) for x in traces)
                 or "lastupdate" in codegen.names_in([st for r in runners for st in self.user_statements(r, traces)]))
 
