@@ -490,3 +490,121 @@ def test_trace_decays_are_reused_while_the_last_update_is_the_same():
     # a decay read after its time is written is left alone
     late = [body[0], body[2], body[1]]
     assert engine.shared_decays(late, "    ") == (late, [])
+
+
+def _rule_network(synapse, delays=True, init=None):
+    """Poisson input onto a small plastic layer through ``synapse`` (heterogeneous delays)."""
+    from brian2 import nS
+
+    from spikemem.connectors import AllToAll
+    from spikemem.distributions import Uniform
+    from spikemem.neurons import IF_cond_exp
+    net = Network(dt=0.5 * ms, seed=3)
+    net.poisson_source("inp", 40, 60.0)
+    net.population("exc", 30, IF_cond_exp())
+    net.connect("inp", "exc", AllToAll(), weight=Uniform(1 * nS, 5 * nS),
+                delay=Uniform(0 * ms, 10 * ms) if delays else 1 * ms, delay_rounding="ceil", synapse=synapse,
+                init=init, name="feed")
+    net.record_spikes("exc")
+    return net
+
+
+def _pair_stdp(**kw):
+    from brian2 import nS
+
+    from spikemem.plasticity import stdp
+    return stdp(**{"A_plus": 0.05 * nS, "A_minus": 0.06 * nS, "w_max": 8 * nS, **kw})
+
+
+def test_traces_the_synapses_of_a_neuron_share_are_held_once_per_neuron():
+    """Diehl and Cook's traces and the pair rule's (all-to-all and nearest) are
+    set from constants in one pathway: held per neuron with shared_traces=True,
+    and no synapse keeps a last update."""
+    from spikemem.plasticity import diehl_cook_stdp
+    cases = [(_plastic_delayed(), {"pre": "pre", "post1": "post", "post2": "post"}),
+             (_rule_network(_pair_stdp()), {"apre": "pre", "apost": "post"}),
+             (_rule_network(_pair_stdp(pairing="nearest", weight_dependence="multiplicative",
+                                       A_plus=0.05, A_minus=0.06)), {"apre": "pre", "apost": "post"}),
+             (_rule_network(diehl_cook_stdp(), delays=False), {"pre": "pre", "post1": "post", "post2": "post"})]
+    for net, expected in cases:
+        per_synapse = simulation(net, "numba", progress=False)
+        assert per_synapse.shared_traces == {} and "p0__lastupdate" in per_synapse.values
+        shared = simulation(net, "numba", progress=False, shared_traces=True)
+        assert shared.shared_traces == {0: expected}
+        assert "p0__lastupdate" not in shared.values
+        sizes = {"pre": 40, "post": 30}
+        for var, side in expected.items():
+            assert shared.values[f"p0__{var}"].shape == (sizes[side],)
+            np.testing.assert_array_equal(shared.get("feed", var), per_synapse.get("feed", var))
+        # the traces and the last update per synapse go; the arrays per neuron weigh less than the last update
+        assert shared.synapse_bytes() < per_synapse.synapse_bytes() - 8 * len(expected)
+
+
+def test_traces_that_differ_between_synapses_stay_per_synapse():
+    """A trace set from a per-synapse value, set in both pathways, relaxing to
+    another value than 0, or starting with different values on one neuron's
+    synapses keeps its storage per synapse."""
+    from spikemem.synapses import SynapseModel
+    eqs = """
+        w : weight
+        dapre/dt = -apre/(20*ms) : 1 (event-driven)
+        dapost/dt = -apost/(20*ms) : 1 (event-driven)
+        """
+    from_weight = SynapseModel(equations=eqs, on_pre="apre += w/nS\nw = clip(w - 0.01*nS*apost, 0*nS, 8*nS)",
+                               on_post="apost += 1\nw = clip(w + 0.01*nS*apre, 0*nS, 8*nS)", name="from_weight")
+    both = SynapseModel(equations=eqs, on_pre="apre += 1\napost = 0\nw = clip(w - 0.01*nS*apost, 0*nS, 8*nS)",
+                        on_post="apost += 1\nw = clip(w + 0.01*nS*apre, 0*nS, 8*nS)", name="both")
+    relaxing = SynapseModel(equations=eqs.replace("-apre/(20*ms)", "(1 - apre)/(20*ms)"),
+                            on_pre="apre = 0\nw = clip(w - 0.01*nS*apost, 0*nS, 8*nS)",
+                            on_post="apost += 1\nw = clip(w + 0.01*nS*apre, 0*nS, 8*nS)", name="relaxing")
+    sims = {name: simulation(_rule_network(model), "numba", progress=False, shared_traces=True)
+            for name, model in (("from_weight", from_weight), ("both", both), ("relaxing", relaxing))}
+    assert sims["from_weight"].shared_traces == {0: {"apost": "post"}}
+    assert sims["both"].shared_traces == {0: {"apre": "pre"}}
+    assert sims["relaxing"].shared_traces == {0: {"apost": "post"}}     # not a plain decay: per synapse
+    for sim in sims.values():           # one trace per synapse: so is its last update
+        assert "p0__lastupdate" in sim.values
+    # apost starting with other values on one neuron's synapses; apre with one value per presynaptic neuron
+    from spikemem.distributions import Uniform
+    uneven = simulation(_rule_network(_pair_stdp(), init={"apost": Uniform(0, 1), "apre": 0.5}), "numba",
+                        progress=False, shared_traces=True)
+    assert uneven.shared_traces == {0: {"apre": "pre"}}
+
+
+def test_shared_traces_follow_brian2_through_heterogeneous_delays():
+    """Spikes as Brian2's; weights and traces within the rounding that
+    Brian2's per-synapse updates add (a trace decayed in several steps
+    instead of one)."""
+    from spikemem.plasticity import diehl_cook_stdp
+    nets = [_plastic_delayed, lambda: _rule_network(_pair_stdp()),
+            lambda: _rule_network(_pair_stdp(pairing="nearest")),
+            lambda: _rule_network(diehl_cook_stdp(), delays=False)]
+    for make in nets:
+        sims = [simulation(make(), "numba", progress=False, shared_traces=True),
+                simulation(make(), "brian2-numpy", progress=False)]
+        for sim in sims:
+            sim.run(0.2, progress=False)
+            sim.set("feed", "w", sim.get("feed", "w") * 1.01)
+            sim.run(0.2, progress=False)
+        a, b = (sim.result().spikes["exc"] for sim in sims)
+        assert a.count() > 10
+        np.testing.assert_array_equal(a.times, b.times)
+        np.testing.assert_array_equal(a.ids, b.ids)
+        np.testing.assert_allclose(sims[0].get("feed", "w"), sims[1].get("feed", "w"), rtol=1e-12, atol=0)
+
+
+def test_shared_traces_are_set_per_neuron_or_refused():
+    from spikemem.errors import ModelError
+    sim = simulation(_plastic_delayed(), "numba", progress=False, shared_traces=True)
+    sim.run(0.05, progress=False)
+    proj = sim.built_projection("feed")
+    sim.set("feed", "post1", proj.j * 0.1)           # one value per postsynaptic neuron
+    np.testing.assert_array_equal(sim.get("feed", "post1"), proj.j * 0.1)
+    np.testing.assert_array_equal(sim.values["p0__post1"], np.arange(30) * 0.1)
+    sim.set("feed", "pre", 0.5)
+    np.testing.assert_array_equal(sim.get("feed", "pre"), np.full(proj.i.size, 0.5))
+    with pytest.raises(ModelError, match="once per postsynaptic neuron"):
+        sim.set("feed", "post2", np.linspace(0, 1, proj.i.size))
+    sim.run(0.05, progress=False)
+    with pytest.raises(ModelError, match="shared_traces must be True or False"):
+        simulation(_plastic_delayed(), "numba", shared_traces=1)

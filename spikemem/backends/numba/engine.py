@@ -19,6 +19,19 @@ are the same ``exp`` of the same number (``shared_decays``).
 ``dtype="float32"`` holds every float of the network in float32 (time
 stays float64).
 
+``shared_traces=True``: an event-driven trace that only on_post sets, from
+constants and the postsynaptic neuron (``post1 = 1``, ``apost += 1``), has one
+value on all synapses of that neuron; likewise one that only the model's
+on_pre sets (it runs when the presynaptic neuron fires, before any delay, so
+one value serves all delays). The kernel holds such traces once per neuron,
+with that neuron's last update, sets them once per spike and decays the other
+side's once per step (``find_shared_traces``, ``split_shared``); where every
+trace is shared, no synapse keeps a last update either (Diehl and Cook's rule:
+about 16.5 instead of 54.5 bytes per synapse). Brian2 decays a synapse's
+traces at each of its events, a product of exponentials that rounds otherwise
+than one ``exp`` per neuron: the same spikes for a long while, not the same
+bits, so it is not the default.
+
 Threads: the kernel runs as ``threads`` copies (argument ``_tid``), each owning a
 contiguous range of every neuron population (whole ``BLOCK``s) and the
 synapses onto it, and all meet at a barrier at the end of each step. Each
@@ -37,6 +50,7 @@ shape.
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import importlib.util
 import inspect
@@ -48,6 +62,7 @@ import tempfile
 from importlib import resources
 
 import numpy as np
+from brian2.core.functions import Function
 from brian2.core.variables import ArrayVariable, Constant
 
 from .. import abstract_code as codegen
@@ -224,11 +239,13 @@ def auto_threads(built) -> int:
     return max(1, min(available_cores(), neurons // NEURONS_PER_THREAD))
 
 
-def assemble(built, objects, threads=1, strict_float=True, dtype=np.float64) -> "Assembler":
+def assemble(built, objects, threads=1, strict_float=True, dtype=np.float64, shared_traces=False) -> "Assembler":
     """The assembled kernel for ``threads`` threads ("auto": ``auto_threads``
     where the network splits, else one); ``strict_float=False``: with
-    ``FAST_MATH``; ``dtype``: the type of floating-point state and parameters."""
-    one = Assembler(built, objects, 1, strict_float, dtype)
+    ``FAST_MATH``; ``dtype``: the type of floating-point state and parameters;
+    ``shared_traces``: event-driven traces once per neuron where they can be
+    (``Assembler.find_shared_traces``)."""
+    one = Assembler(built, objects, 1, strict_float, dtype, shared_traces)
     one.assemble()
     if threads == "auto":
         threads = 1 if one.serial_reasons else auto_threads(built)
@@ -237,14 +254,14 @@ def assemble(built, objects, threads=1, strict_float=True, dtype=np.float64) -> 
                          f"on one thread: {one.serial_reasons[0]}")
     if threads == 1:
         return one
-    many = Assembler(built, objects, threads, strict_float, dtype)
+    many = Assembler(built, objects, threads, strict_float, dtype, shared_traces)
     many.assemble()
     return many
 
 
 #: ``exp(<loop invariant> * (- (t - <array>[_s])))``: an event-driven trace's decay since the
 #: synapse's last update, as Brian2's statements write it in every pathway
-_DECAY = re.compile(r"exp\((_b\d+_lio_\d+) \* (\(- \(t - (\w+)\[_s\]\)\))\)")
+_DECAY = re.compile(r"exp\((_b\d+_lio_\d+) \* (\(- \(t - (\w+\[_[sij]\])\)\))\)")
 
 
 def shared_decays(body: list[str], ind: str) -> tuple[list[str], list[str]]:
@@ -265,11 +282,11 @@ def shared_decays(body: list[str], ind: str) -> tuple[list[str], list[str]]:
         return body, []
     args = {m.group(2) for _, m in found}
     first, last = found[0][0], found[-1][0]
-    writes = any(re.match(rf"\s*{re.escape(m.group(3))}\[_s\] =", body[k])
+    writes = any(re.match(rf"\s*{re.escape(m.group(3))} =", body[k])
                  for k in range(first, last + 1) for _, m in found)
     if len(args) != 1 or writes:
         return body, []
-    arg, since = args.pop(), f"{found[0][1].group(3)}[_s]"
+    arg, since = args.pop(), found[0][1].group(3)
     factors = list(dict.fromkeys(m.group(1) for _, m in found))
     lead, rest = factors[0], factors[1:]
     # the decays of the last update seen this step (NaN: none yet, never equal)
@@ -285,8 +302,11 @@ def shared_decays(body: list[str], ind: str) -> tuple[list[str], list[str]]:
 class Assembler:
     """Builds the kernel for one network from its lowered Brian2 objects."""
 
-    def __init__(self, built, objects, threads: int = 1, strict_float: bool = True, dtype=np.float64):
+    def __init__(self, built, objects, threads: int = 1, strict_float: bool = True, dtype=np.float64,
+                 shared_traces: bool = False):
         self.built, self.objects, self.threads = built, objects, threads
+        self.shared_traces = shared_traces
+        self.shared: dict = {}                  # projection index -> {trace: "pre" or "post"} held per neuron
         self.k = Kernel(threads, strict_float, dtype)
         self.serial_reasons: list[str] = []     # why the network cannot be split between threads
         self.synapse_writes: dict = {}          # projection index -> per-synapse variables written
@@ -445,7 +465,8 @@ class Assembler:
     def synapse_index(self, kp, proj):
         p = f"p{kp}"
         if f"{p}___pre" not in self.k.values:
-            self.k.arg(f"{p}___pre", self.in_kernel_order(kp, proj.i.astype(np.int32)))
+            pre_index = index_type(self.built.populations[proj.pre].size)
+            self.k.arg(f"{p}___pre", self.in_kernel_order(kp, proj.i.astype(pre_index)))
             by_post = np.argsort(proj.j, kind="stable")     # Brian2's order of a post neuron's synapses
             order = self.synapse_order.get(kp)
             if order is not None:          # ... by their places in kernel order
@@ -455,21 +476,32 @@ class Assembler:
             indptr = np.zeros(self.built.populations[proj.post].size + 1, np.int64)
             np.cumsum(np.bincount(proj.j, minlength=indptr.size - 1), out=indptr[1:])
             self.k.arg(f"{p}___pindptr", indptr)
-            self.k.arg(f"{p}___psyn", by_post.astype(np.int64))
+            # a synapse's place: 4 bytes (the kernel's other tables are int64, a copy each)
+            self.k.arg(f"{p}___psyn", by_post.astype(np.int32 if proj.i.size < 1 << 31 else np.int64))
 
-    def synaptic_code(self, kp, syn, runner, ind):
-        """(lines before the loop, lines per synapse, presynaptic variables read)
-        for one of ``syn``'s code objects; synapse ``_s`` joins presynaptic ``_i``
-        and postsynaptic ``_j``."""
+    def synaptic_code(self, kp, syn, runner, ind, side=None):
+        """(lines before the loop, lines per synapse, presynaptic variables read,
+        lines per spike) for one of ``syn``'s code objects; synapse ``_s`` joins
+        presynaptic ``_i`` and postsynaptic ``_j``. ``side``: "pre" (on_pre) or
+        "post" (on_post), the neuron whose spike runs the code: its shared
+        traces are updated once per spike, in the lines per spike."""
         p = f"p{kp}"
         codeobj = runner.codeobj
         scalar, vector = self.statements(runner)
-        used = codegen.names_in(scalar + vector)
+        shared = self.shared.get(kp, {})
+        per_spike, per_step, overrides, stores = [], [], {}, []
+        if shared:
+            vector, per_spike, per_step, overrides, stores = self.split_shared(kp, syn, codeobj, vector, side)
+        # names a statement's own map overrides are not read from the synapse's arrays
+        used = codegen.names_in(scalar) | {n for st in vector + per_spike + per_step
+                                           for n in codegen.names_in([st]) - set(overrides.get(id(st), ()))}
         presynaptic = set()
 
         def index_for(name, var, index):
             if name not in used:
                 return None
+            if var.owner.name == syn.name and name in shared:
+                return None          # held per neuron: each statement names its array (``split_shared``)
             if var.owner.name == syn.name:
                 if f"{p}__{var.name}" not in self.k.values:     # w is there from synapse_arrays
                     self.k.arg(f"{p}__{var.name}", self.synapse_values(kp, var.name, var.get_value()))
@@ -482,8 +514,15 @@ class Assembler:
             return None
 
         names = self.names(codeobj.variables, codeobj.variable_indices, index_for, p, scalar)
-        body = self.render(vector, names, ind)
+        spike_lines = []
+        for stmt in per_spike:
+            spike_lines += self.render([stmt], {**names, **overrides.get(id(stmt), {})}, ind[:-4])
+        body = []
+        for stmt in vector:
+            body += self.render([stmt], {**names, **overrides.get(id(stmt), {})}, ind)
         body, same = shared_decays(body, ind)
+        if per_step:
+            same += self.decayed_now(kp, syn, side, per_step, names, overrides)
         # Brian2 skips writes to variables flagged "(unless refractory)" of a
         # refractory postsynaptic neuron; so does the engine.
         guards = {codeobj.variables[s.var].conditional_write for s in vector
@@ -494,7 +533,226 @@ class Assembler:
             body = [f"{ind}if {cond}:"] + ["    " + b for b in body]
         if any(not s.var.startswith("_lio_") for s in scalar):
             presynaptic.add("shared variables")
-        return self.render(scalar, names, "        ") + same, body, presynaptic
+        if guards and per_spike:
+            raise AssertionError("find_shared_traces keeps guarded pathways per synapse")
+        if per_spike and side is not None:
+            spike_lines += self.store_shared(kp, side, stores, ind[:-4])
+        return self.render(scalar, names, "        ") + same, body, presynaptic, spike_lines
+
+    # --- event-driven traces held once per neuron
+    @staticmethod
+    def traces_of(syn) -> list[str]:
+        """The synapse model's event-driven variables."""
+        return sorted(syn.event_driven.diff_eq_names) if syn.event_driven is not None else []
+
+    @staticmethod
+    def decayed(stmt, traces):
+        """The trace whose decay since the last update ``stmt`` is (Brian2's
+        ``_x := x * exp(... (- (t - lastupdate)))``, put in front of every
+        pathway), else None."""
+        x = stmt.var[1:]
+        if stmt.op == ":=" and x in traces and re.fullmatch(rf"{x} \* exp\(.*\(- \(t - lastupdate\)\)\)", stmt.expr):
+            return x
+        return None
+
+    def user_statements(self, runner, traces) -> list:
+        """``runner``'s vector statements less Brian2's own bookkeeping of the
+        traces (their decays, the decayed values stored back, ``lastupdate = t``)."""
+        if runner is None or not runner.abstract_code.strip():
+            return []
+        return self.user_statements_of(self.statements(runner)[1], traces)
+
+    def user_statements_of(self, vector, traces):
+        return [st for st in vector
+                if not (self.decayed(st, traces) or (st.var in traces and st.expr == f"_{st.var}")
+                        or (st.var == "lastupdate" and st.expr == "t"))]
+
+    def find_shared_traces(self, proj, syn) -> dict:
+        """{trace: "pre" or "post"}: the event-driven variables that have the same
+        value on every synapse of a presynaptic ("pre") or postsynaptic ("post")
+        neuron at all times, so that the kernel holds them once per neuron.
+
+        A trace qualifies where the statements that set it all run in one
+        pathway (on_pre, which runs when the presynaptic neuron fires, or
+        on_post) and read only that pathway's neuron, constants and the
+        neuron's other such traces; where no other code (the delivery of
+        spikes, clock-driven equations, summed variables) reads it; where no
+        "(unless refractory)" guard skips a synapse; and where it starts with one
+        value on the synapses of each neuron. Between two spikes of its neuron
+        such a trace decays alike on all of its synapses (up to the rounding of
+        Brian2's per-synapse updates, which this storage does not repeat)."""
+        traces = self.traces_of(syn)
+        if not traces:
+            return {}
+        pathways = {}
+        if proj.plastic_pre:
+            pathways["pre"] = syn.plastic
+        if proj.on_post:
+            pathways["post"] = syn.post
+        others = ([syn.pre] if proj.on_pre else []) + [syn.state_updater] + list(syn.summed_updaters.values())
+        user = {side: self.user_statements(r, traces) for side, r in pathways.items()}
+        for runner in list(pathways.values()) + others:
+            if runner is None or not runner.abstract_code.strip():
+                continue
+            variables = runner.codeobj.variables
+            if any(getattr(variables.get(st.var), "conditional_write", None) is not None
+                   for st in self.statements(runner)[1]):
+                return {}
+        elsewhere = codegen.names_in([st for r in others for st in self.user_statements(r, traces)])
+        # a trace whose decay is not the plain exponential (``dx/dt = (1 - x)/tau``) stays per synapse
+        other_form = {st.var[1:] for stmts in user.values() for st in stmts if st.var.startswith("_")}
+        found = {}
+        for x in traces:
+            sides = {side for side, stmts in user.items() if any(st.var == x for st in stmts)}
+            if len(sides) == 1 and x not in elsewhere and x not in other_form:
+                found[x] = sides.pop()
+
+        def reads_its_side(x, side):
+            codeobj = pathways[side].codeobj
+            own = "_presynaptic_idx" if side == "pre" else "_postsynaptic_idx"
+            for st in user[side]:
+                if st.var != x:
+                    continue
+                for name in codegen.names_in([st]) - {x}:
+                    var = codeobj.variables.get(name)
+                    if not (name in CLOCK_NAMES or name.startswith("_lio_") or found.get(name) == side
+                            or isinstance(var, Constant)
+                            or (isinstance(var, Function) and name not in codegen.RANDOM_CALLS)
+                            or (isinstance(var, ArrayVariable) and var.owner.name != syn.name
+                                and codeobj.variable_indices.get(name) == own)):
+                        return False
+            return True
+
+        changed = True
+        while changed:        # a trace read by one that cannot be shared cannot be either
+            changed = False
+            for x, side in list(found.items()):
+                if not reads_its_side(x, side):
+                    del found[x]
+                    changed = True
+        for x, side in list(found.items()):
+            if self.neuron_values(proj, syn.variables[x].get_value(), side) is None:
+                del found[x]
+        return found
+
+    def neuron_values(self, proj, per_synapse, side):
+        """One value per ``side`` neuron from ``per_synapse`` (Brian2's order),
+        None where a neuron's synapses hold different values; 0 for neurons
+        without synapses."""
+        index = proj.i if side == "pre" else proj.j
+        size = self.built.populations[proj.pre if side == "pre" else proj.post].size
+        per_synapse = np.asarray(per_synapse, self.k.dtype)
+        values = np.zeros(size, self.k.dtype)
+        values[index] = per_synapse
+        if (values[index].view(f"u{values.itemsize}") != per_synapse.view(f"u{values.itemsize}")).any():
+            return None
+        return values
+
+    def keeps_lastupdate(self, kp, syn) -> bool:
+        """Whether a synapse's last update is still needed: by a trace held per
+        synapse, or by a statement that reads it."""
+        traces = self.traces_of(syn)
+        runners = [getattr(syn, name, None) for name in ("pre", "plastic", "post")] + [syn.state_updater]
+        return (any(x not in self.shared.get(kp, {}) for x in traces)
+                or "lastupdate" in codegen.names_in([st for r in runners for st in self.user_statements(r, traces)]))
+
+    def shared_array(self, kp, syn, x) -> str:
+        """The kernel array of trace ``x``, one value per neuron, and its
+        neurons' last update ``p{kp}___lu_{side}`` (Brian2's lastupdate starts at 0)."""
+        p, side = f"p{kp}", self.shared[kp][x]
+        proj = self.built.projections[kp]
+        if f"{p}__{x}" not in self.k.values:
+            self.k.arg(f"{p}__{x}", self.neuron_values(proj, syn.variables[x].get_value(), side))
+        if f"{p}___lu_{side}" not in self.k.values:
+            size = self.built.populations[proj.pre if side == "pre" else proj.post].size
+            self.k.arg(f"{p}___lu_{side}", np.zeros(size, np.float64))
+        return f"{p}__{x}"
+
+    def split_shared(self, kp, syn, codeobj, vector, side):
+        """(statements per synapse, statements per spike, the other side's
+        decays once per step, name overrides by statement, the spike's traces
+        to store) for a pathway run by ``side``'s spikes (None: the delivery
+        and other per-synapse code).
+
+        The pathway's own shared traces are decayed and set once per spike;
+        each value a per-synapse statement reads is a local of its own
+        (``_svN_x``), so that it sees the value Brian2's order gives it (on_post
+        reads post2 before setting it). The other side's shared traces are
+        decayed once per step with spikes, for all their neurons (into
+        ``p{kp}___decayed_{x}``, where a statement reads them; not stored back,
+        and unread they are not touched): a row's synapses reach every target,
+        and the targets' last updates alternate too often for a decay per
+        synapse to be reused. ``lastupdate = t`` goes where no trace needs it."""
+        p, shared = f"p{kp}", self.shared[kp]
+        traces = self.traces_of(syn)
+        index = {"pre": "_i", "post": "_j"}
+
+        def at_neuron(x):
+            return {x: f"{self.shared_array(kp, syn, x)}[{index[shared[x]]}]",
+                    "lastupdate": f"{p}___lu_{shared[x]}[{index[shared[x]]}]"}
+
+        read = codegen.names_in(self.user_statements_of(vector, traces))
+        keep_lastupdate = self.keeps_lastupdate(kp, syn)
+        current = {x: at_neuron(x)[x] for x in shared if shared[x] == side}
+        decayed = {x: f"{p}___decayed_{x}[{index[shared[x]]}]" for x in shared if shared[x] != side}
+        per_spike, per_synapse, per_step, overrides = [], [], [], {}
+        for st in vector:
+            x = self.decayed(st, traces)
+            if x in shared:
+                if shared[x] == side:
+                    per_spike.append(st)
+                elif x in read:
+                    per_step.append(st)
+                overrides[id(st)] = at_neuron(x)
+            elif st.var == "lastupdate" and st.expr == "t":
+                if keep_lastupdate:
+                    per_synapse.append(st)
+            elif st.var in shared:
+                if shared[st.var] != side:
+                    continue          # the other side's decayed value stored back: read as _x instead
+                self._shared_local = getattr(self, "_shared_local", 0) + 1     # unique in the kernel
+                new = copy.copy(st)
+                new.var, new.op = f"_sv{self._shared_local}_{st.var}", "="
+                if st.op not in ("=", ":="):
+                    new.expr = f"{st.var} {st.op[:-1]} ({st.expr})"
+                per_spike.append(new)
+                overrides[id(new)] = dict(current)
+                current[st.var] = new.var
+            else:
+                per_synapse.append(st)
+                overrides[id(st)] = {**current, **decayed}
+        stores = [(at_neuron(x)[x], local) for x, local in current.items() if local != at_neuron(x)[x]]
+        return per_synapse, per_spike, per_step, overrides, stores
+
+    def decayed_now(self, kp, syn, side, per_step, names, overrides) -> list[str]:
+        """Lines before ``side``'s spike loop: where it fired this step, the
+        other side's shared traces this pathway reads, decayed to now for every
+        neuron of that side (their decays reused from the neuron before, where
+        its last update is the same: ``shared_decays``)."""
+        proj = self.built.projections[kp]
+        mine, other = (proj.pre, proj.post) if side == "pre" else (proj.post, proj.pre)
+        index = "_j" if side == "pre" else "_i"
+        ind = " " * 16
+        body = []
+        for st in per_step:
+            x = st.var[1:]
+            self.k.arg(f"p{kp}___decayed_{x}", np.zeros(self.built.populations[other].size, self.k.dtype))
+            body += self.render([st], {**names, **overrides[id(st)]}, ind)
+            body.append(f"{ind}p{kp}___decayed_{x}[{index}] = _{x}")
+        body, same = shared_decays(body, ind)
+        return ["        _slot = _now_" + mine, "        _any = 0", "        for _u in range(_T):",
+                f"            _any += {mine}__hcount[_slot, _u]", "        if _any > 0:"] + \
+            ["    " + line for line in same] + \
+            [f"            for {index} in range(p{kp}___decayed_{per_step[0].var[1:]}.shape[0]):"] + body
+
+    def store_shared(self, kp, side, stores, ind) -> list[str]:
+        """After a spike's own shared traces are computed: store them (``stores``:
+        (array element, local) pairs) and the time."""
+        lines = [f"{ind}{array} = {local}" for array, local in stores]
+        index = {"pre": "_i", "post": "_j"}[side]
+        if f"p{kp}___lu_{side}" in self.k.values:
+            lines.append(f"{ind}p{kp}___lu_{side}[{index}] = t")
+        return lines
 
     def delivery(self, kp, proj, syn):
         """Presynaptic events: the spikes of ``delay`` steps ago, through their synapses."""
@@ -512,7 +770,7 @@ class Assembler:
         elif hetero:
             self.k.arg(f"{p}___delay", self.in_kernel_order(kp, proj.delay.astype(np.int16)))
         ind = " " * 24
-        lines, body, shared = self.synaptic_code(kp, syn, syn.pre, ind)
+        lines, body, shared, _ = self.synaptic_code(kp, syn, syn.pre, ind)
         if shared:
             self.serial(f"projection '{proj.name}' reads or writes {', '.join(sorted(shared))} "
                         f"of other threads' neurons when spikes arrive")
@@ -553,8 +811,8 @@ class Assembler:
         self.serial(f"projection '{proj.name}' is plastic (on_pre updates synapses)")
         p = self.synapse_arrays(kp, proj)
         ind = " " * 20
-        lines, body, _ = self.synaptic_code(kp, syn, syn.plastic, ind)
-        self.k.body += lines + self._spikes_now(proj.pre, "_i", [
+        lines, body, _, spike = self.synaptic_code(kp, syn, syn.plastic, ind, side="pre")
+        self.k.body += lines + self._spikes_now(proj.pre, "_i", spike + [
             f"                for _s in range({p}___indptr[0, _i], {p}___indptr[0, _i + 1]):",
             f"{ind}_j = {p}___post[_s]"]) + body
 
@@ -564,8 +822,8 @@ class Assembler:
         p = self.synapse_arrays(kp, proj)
         self.synapse_index(kp, proj)
         ind = " " * 20
-        lines, body, _ = self.synaptic_code(kp, syn, syn.post, ind)
-        self.k.body += lines + self._spikes_now(proj.post, "_j", [
+        lines, body, _, spike = self.synaptic_code(kp, syn, syn.post, ind, side="post")
+        self.k.body += lines + self._spikes_now(proj.post, "_j", spike + [
             f"                for _k in range({p}___pindptr[_j], {p}___pindptr[_j + 1]):",
             f"{ind}_s = {p}___psyn[_k]",
             f"{ind}_i = {p}___pre[_s]"]) + body
@@ -580,7 +838,7 @@ class Assembler:
         self.serial(f"projection '{proj.name}' has synaptic equations")
         p = self.synapse_arrays(kp, proj)
         self.synapse_index(kp, proj)
-        lines, body, _ = self.synaptic_code(kp, syn, syn.state_updater, " " * 12)
+        lines, body, _, _ = self.synaptic_code(kp, syn, syn.state_updater, " " * 12)
         self.k.body += self._every_synapse(p, lines, body)
 
     def summed(self, kp, proj, syn):
@@ -591,7 +849,7 @@ class Assembler:
         self.synapse_index(kp, proj)
         for updater in syn.summed_updaters.values():
             target = self.array(updater.target_var, "_j")
-            lines, body, _ = self.synaptic_code(kp, syn, updater, " " * 12)
+            lines, body, _, _ = self.synaptic_code(kp, syn, updater, " " * 12)
             self.k.body += [f"        {target.replace('[_j]', '[:]')} = 0.0"]
             self.k.body += self._every_synapse(p, lines, body, [f"            {target} += _synaptic_var"])
 
@@ -872,6 +1130,8 @@ class Assembler:
         pairs = [(kp, proj, syn) for kp, (proj, syn) in enumerate(zip(self.built.projections, self.objects.synapses))
                  if proj.i.size]       # an empty projection does nothing
         self.synapse_writes = {kp: self.written(proj, syn) for kp, proj, syn in pairs}
+        if self.shared_traces:
+            self.shared = {kp: found for kp, proj, syn in pairs if (found := self.find_shared_traces(proj, syn))}
         # each ring's slot of this step, once per step (a modulo costs tens of cycles)
         self.k.body += [f"        _now_{name} = step % {name}__hist.shape[0]" for name in self.built.populations]
         self.inputs()

@@ -20,6 +20,8 @@ CHUNK_STEPS = 2000   # steps per kernel call when a progress bar is shown
 SPIKE_BUFFER = 1 << 16   # spikes held per monitor before the kernel hands them back
 #: the engine's arrays that hold the static synapse storage of projection k
 SYNAPSE_ARRAY = re.compile(r"^p\d+__(w|_post|_delay|_dptr|_indptr)$")
+#: any array of projection k's (per synapse or per neuron; its parameters are numbers)
+PROJECTION_ARRAY = re.compile(r"^p\d+__")
 
 
 class NumbaSimulation(Simulation):
@@ -43,6 +45,15 @@ class NumbaSimulation(Simulation):
     ``core.default_float_dtype``; time (t, dt) stays float64. float32 halves
     the memory the neuron loops stream through each step.
 
+    ``shared_traces``: True holds the event-driven traces that are the same on
+    every synapse of a neuron once per neuron (``engine``: Diehl and Cook's
+    and the pair STDP rules' traces), which makes plastic projections about a
+    third of the memory and training about twice as fast; spikes follow
+    Brian2's, weights and traces to rounding (not bit for bit). ``get`` of such a
+    trace gives each synapse its neuron's value as its last spike left it
+    (Brian2's per-synapse values are as each synapse's last event left them);
+    ``set`` takes values that are the same on the synapses of each neuron.
+
     Random numbers (Poisson sources) come from the simulation's own stream,
     seeded with the network's seed (see ``_own_random_state``).
     """
@@ -51,7 +62,7 @@ class NumbaSimulation(Simulation):
     packages = ("numba",)
     chunk_steps = CHUNK_STEPS
 
-    def __init__(self, built, dtype="float64", threads=1, strict_float=True):
+    def __init__(self, built, dtype="float64", threads=1, strict_float=True, shared_traces=False):
         dtype = float_dtype(dtype, "numba")
         if threads != "auto" and (isinstance(threads, bool) or not isinstance(threads, (int, np.integer))
                                   or threads < 1):
@@ -64,16 +75,20 @@ class NumbaSimulation(Simulation):
                           RuntimeWarning, stacklevel=3)
         if not isinstance(strict_float, (bool, np.bool_)):
             raise ModelError(f"numba backend: strict_float must be True or False, got {strict_float!r}")
-        super().__init__(built, dtype=np.dtype(dtype).name, threads=threads, strict_float=strict_float)
+        if not isinstance(shared_traces, (bool, np.bool_)):
+            raise ModelError(f"numba backend: shared_traces must be True or False, got {shared_traces!r}")
+        super().__init__(built, dtype=np.dtype(dtype).name, threads=threads, strict_float=strict_float,
+                         **({"shared_traces": True} if shared_traces else {}))
         self.objects = lower(built, dtype)
         prepare(self.objects, "numpy")     # Brian2's checks; fills the abstract code
         self.strict_float = bool(strict_float)
         self.dtype = dtype
         assembler = engine.assemble(built, self.objects, threads if threads == "auto" else int(threads),
-                                    self.strict_float, dtype)
+                                    self.strict_float, dtype, bool(shared_traces))
         kernel = assembler.k
         self.threads = assembler.threads
         self.synapse_order = assembler.synapse_order
+        self.shared_traces = assembler.shared       # projection index -> {trace: "pre" or "post"}
         self.source = kernel.source()
         self.module = engine.load(self.source)
         self.args = kernel.args
@@ -121,8 +136,18 @@ class NumbaSimulation(Simulation):
             return None
         return self.synapse_order.get(self._projection_index(owner))
 
+    def _shared_side(self, owner, var):
+        """"pre" or "post" where the kernel holds ``var`` once per neuron of that side."""
+        if isinstance(owner, BuiltPopulation):
+            return None
+        return self.shared_traces.get(self._projection_index(owner), {}).get(var)
+
     def _get(self, owner, var):
         key = self._key(owner, var)
+        side = self._shared_side(owner, var)
+        if side is not None:
+            # each synapse's value is its neuron's, as it was after the neuron's last spike
+            return self.values[key][owner.i if side == "pre" else owner.j]
         if key in self.values:
             value, order = self.values[key], self._synapse_order(owner)
             if order is not None and np.ndim(value) == 1:
@@ -138,6 +163,10 @@ class NumbaSimulation(Simulation):
     def _set(self, owner, var, values):
         key = self._key(owner, var)
         old = self.values.get(key)
+        side = self._shared_side(owner, var)
+        if side is not None:
+            self._set_shared(owner, var, side, key, values)
+            return
         if np.ndim(values) == 0:         # a shared parameter
             self.values[key] = self.dtype(values) if isinstance(old, np.floating) else values
             return
@@ -154,6 +183,19 @@ class NumbaSimulation(Simulation):
         if order is not None and np.ndim(values) == 1:
             values = values[order]
         self.values[key] = engine.aligned(values)
+
+    def _set_shared(self, owner, var, side, key, values):
+        """A trace held once per neuron takes values that are the same on all
+        synapses of each neuron; others would need storage per synapse."""
+        index = owner.i if side == "pre" else owner.j
+        values = np.broadcast_to(np.asarray(values, self.values[key].dtype), index.shape)
+        per_neuron = self.values[key].copy()
+        per_neuron[index] = values
+        if (per_neuron[index] != values).any():
+            raise ModelError(f"'{owner.name}'.{var} is held once per {side}synaptic neuron "
+                             f"(shared_traces=True): give values equal on the synapses of each {side}synaptic "
+                             f"neuron, or build the simulation with shared_traces=False")
+        self.values[key] = engine.aligned(per_neuron)
 
     def _widen_last_spike_steps(self):
         """Steps beyond int32: the refractory test's step counts as int64 (the
@@ -246,7 +288,11 @@ class NumbaSimulation(Simulation):
         return {"threads": self.threads, "strict_float": self.strict_float, "dtype": np.dtype(self.dtype).name}
 
     def synapse_bytes(self) -> float | None:
-        """Static synapse storage (target, weight, delay, row pointers) per synapse."""
+        """Synapse storage per synapse: the static arrays (target, weight,
+        delay, row pointers) and, for plastic projections, every other array
+        the kernel holds for them (traces per synapse or per neuron, last
+        updates, the pre index and post-ordered lists on_post reads)."""
         n_synapses = sum(len(p.i) for p in self.built.projections)
-        total = sum(engine.held_bytes(v) for k, v in self.values.items() if SYNAPSE_ARRAY.match(k))
+        total = sum(engine.held_bytes(v) for k, v in self.values.items()
+                    if SYNAPSE_ARRAY.match(k) or (PROJECTION_ARRAY.match(k) and np.ndim(v)))
         return total / n_synapses if n_synapses else None
