@@ -50,14 +50,14 @@ def _route(places, difficulty=0.5, seed=0):
 
 
 # --------------------------------------------------------------- speed
-def seconds_per_image(backend: str, rates: np.ndarray, n_e: int) -> float:
+def seconds_per_image(backend: str, rates: np.ndarray, n_e: int, **options) -> float:
     """Training time per image after one warm-up image, on ``backend``."""
     from spikemem.backends import simulation
     from spikemem.models.place_recognition.module import Presenter
     from spikemem.models.place_recognition.network import module_network, normalisation_total
     from spikemem.plasticity import normalize_weights
 
-    sim = simulation(module_network(n_e), backend, progress=False)
+    sim = simulation(module_network(n_e), backend, progress=False, **options)
     show = Presenter(sim, n_e)
     total = normalisation_total()
     for k, r in enumerate(rates):
@@ -73,9 +73,11 @@ def speed(args) -> list:
     route = _route(25)
     rates = rates_of(route.traverses["spring"].images[:args.images + 1], 784)
     rows = []
-    for backend in ("numba", "brian2-cython"):
-        rows.append({"engine": backend, "n_e": args.n_e, "images": args.images,
-                     "s_per_image": seconds_per_image(backend, rates, args.n_e)})
+    engines = {"numba": ("numba", {}), "numba, shared traces": ("numba", {"shared_traces": True}),
+               "brian2-cython": ("brian2-cython", {})}
+    for name, (backend, options) in engines.items():
+        rows.append({"engine": name, "n_e": args.n_e, "images": args.images,
+                     "s_per_image": seconds_per_image(backend, rates, args.n_e, **options)})
         print(json.dumps(rows[-1]), flush=True)
     if args.bindsnet:
         from peer_env import run_in_peer_env

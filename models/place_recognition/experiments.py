@@ -55,6 +55,7 @@ class Setting:
     present: float = float(350 * ms)
     rest: float = float(150 * ms)
     tempo_epochs: int = 4
+    shared_traces: bool = True    # numba: train with one trace per neuron (engine option)
 
 
 #: the settings of ``spikemem run place-recognition`` (a few minutes on 2 cores)
@@ -81,6 +82,15 @@ def measures(scores, query_places, place_ids) -> dict:
             "pr_curve": {"precision": precision.tolist(), "recall": recall.tolist()}}
 
 
+def _training(setting: Setting, backend: str) -> dict:
+    """The options of ``train_module`` that a setting fixes."""
+    options = dict(n_e=setting.n_e, epochs=setting.epochs, backend=backend, present=setting.present,
+                   rest=setting.rest, weighted=setting.weighted)
+    if setting.shared_traces and backend == "numba":
+        options["backend_options"] = {"shared_traces": True}
+    return options
+
+
 def _check(setting: Setting) -> None:
     if setting.region > setting.n_places:
         raise ModelError(f"setting: a region of {setting.region} places is larger than the route "
@@ -99,9 +109,8 @@ def evaluate(setting: Setting = Setting(), backend: str = "numba", scheduler=IN_
     images, places = reference_set(route)
     query, calibration = route.traverses[route.query], route.traverses[route.calibration]
     regions = route.regions(setting.region)
-    ensemble = train_ensemble(images, places, regions, seeds=setting.seeds, n_e=setting.n_e, epochs=setting.epochs,
-                              backend=backend, scheduler=scheduler, workers=workers, present=setting.present,
-                              rest=setting.rest, weighted=setting.weighted)
+    ensemble = train_ensemble(images, places, regions, seeds=setting.seeds, scheduler=scheduler, workers=workers,
+                              **_training(setting, backend))
     timings["train_s"] = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -147,8 +156,7 @@ def hardware(setting: Setting = SETTINGS["hardware"], backend: str = "numba", pr
     route = route.subset(region)
     images, places = reference_set(route)
     query = route.traverses[route.query]
-    module = train_module(images, places, n_e=setting.n_e, epochs=setting.epochs, seed=setting.seeds[0],
-                          backend=backend, present=setting.present, rest=setting.rest, weighted=setting.weighted)
+    module = train_module(images, places, seed=setting.seeds[0], **_training(setting, backend))
     runs = {f"trained ({backend})": module.responses(query.images, backend, progress)}
     for target in TARGETS:
         runs[f"{target} network (numba)"] = emulate(module, query.images, target, "numba", progress)

@@ -30,7 +30,7 @@ from spikemem.network import Network
 
 from spikemem.backends import simulation
 
-from .module import FIRST_REST, TrainedModule, _Counter, _show, check_images, rates_of
+from .module import Presenter, TrainedModule, check_images, rates_of
 from .network import EXC, INH, SYNAPSES, _neurons, weight_scale
 
 TARGETS = ("spinnaker", "loihi")
@@ -74,7 +74,5 @@ def emulate(module: TrainedModule, images, target: str = "spinnaker", backend: s
     the same static network in floating point)."""
     rates = rates_of(check_images(images, module.n_inputs), module.n_inputs)
     sim = simulation(hardware_network(module, target), backend or target, progress=False)
-    counter = _Counter(sim, module.n_e)
-    sim.run(float(FIRST_REST), progress=False)
-    counter()
-    return np.stack([_show(sim, counter, r, module.present, module.rest) for r in rates]).astype(float)
+    show = Presenter(sim, module.n_e, module.present, module.rest)
+    return np.stack([show(r) for r in rates]).astype(float)

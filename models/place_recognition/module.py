@@ -32,7 +32,7 @@ from spikemem.units import to_si
 from .assignment import Assignment, assign, scores
 from .network import N_INPUTS, module_network, normalisation_total, theta_of
 
-__all__ = ["MAX_RETRIES", "TrainedModule", "assign", "check_images", "scores", "train_module"]
+__all__ = ["MAX_RETRIES", "Presenter", "TrainedModule", "assign", "check_images", "scores", "train_module"]
 
 PRESENT = 350 * ms
 REST = 150 * ms
@@ -73,26 +73,31 @@ def _duration(value, name) -> float:
     return d
 
 
-class _Counter:
-    """Each excitatory neuron's spikes since the last call (the recordings keep growing)."""
+class Presenter:
+    """Shows images to a module's simulation: a first rest (``FIRST_REST``), then
+    per image the input at its rates for ``present`` and silence for ``rest``;
+    a call returns each excitatory neuron's spikes during the presentation."""
 
-    def __init__(self, sim, n_e: int):
-        self.sim, self.n_e, self.seen = sim, n_e, 0
+    def __init__(self, sim, n_e: int, present=PRESENT, rest=REST):
+        self.sim, self.n_e, self.present, self.rest = sim, n_e, float(present), float(rest)
+        self.seen = 0
+        sim.run(float(FIRST_REST), progress=False)
+        self._spikes()
 
-    def __call__(self) -> np.ndarray:
+    def _spikes(self) -> np.ndarray:
+        """Each neuron's spikes since the last call (the recordings keep growing)."""
         ids = self.sim.result().spikes["exc"].ids
         new, self.seen = ids[self.seen:], ids.size
         return np.bincount(new, minlength=self.n_e)
 
-
-def _show(sim, counter, rates, present, rest) -> np.ndarray:
-    sim.set_rates("input", rates)
-    sim.run(present, progress=False)
-    counts = counter()
-    sim.set_rates("input", 0.0)
-    sim.run(rest, progress=False)
-    counter()           # spikes during the rest belong to no image
-    return counts
+    def __call__(self, rates) -> np.ndarray:
+        self.sim.set_rates("input", rates)
+        self.sim.run(self.present, progress=False)
+        counts = self._spikes()
+        self.sim.set_rates("input", 0.0)
+        self.sim.run(self.rest, progress=False)
+        self._spikes()          # spikes during the rest belong to no image
+        return counts
 
 
 @dataclass
@@ -140,12 +145,10 @@ class TrainedModule:
         self.restore(sim)
         sim.freeze("input_to_exc")
         sim.freeze("exc")
-        counter = _Counter(sim, self.n_e)
-        sim.run(float(FIRST_REST), progress=False)
-        counter()
+        show = Presenter(sim, self.n_e, self.present, self.rest)
         out = np.zeros((len(rates), self.n_e))
         for k in _steps(len(rates), progress, "responses"):
-            out[k] = _show(sim, counter, rates[k], self.present, self.rest)
+            out[k] = show(rates[k])
         return out
 
     def scores(self, responses) -> np.ndarray:
@@ -201,12 +204,14 @@ def _steps(n, progress, what):
 def train_module(images, places, n_e: int = 400, epochs: int = 20, seed: int = 0, backend: str = "numba",
                  present=PRESENT, rest=REST, progress=None, retry_below: int = 0, weighted: bool = False,
                  dt=0.5 * ms, n_inputs: int = N_INPUTS, total=None, pre_potentiates: bool = False,
-                 timer: bool = False) -> TrainedModule:
+                 timer: bool = False, backend_options: dict | None = None) -> TrainedModule:
     """Train a module on ``images`` (n x H x W) of ``places`` (one id per image),
     then assign its neurons from its frozen responses to the same images.
     ``n_inputs``: pixels of the resized images (a square number; 784 = 28 x 28).
     ``total``: what each neuron's input weights sum to (siemens or a quantity);
     None: 78 nS for 784 inputs, in proportion for others (the same mean weight).
+    ``backend_options``: options of the training simulation (numba's
+    ``shared_traces=True``: a third of the time and memory, not bit for bit Brian2's).
     ``pre_potentiates``, ``timer``: variants of the network (``module_network``)."""
     places = np.asarray(places)
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
@@ -220,18 +225,16 @@ def train_module(images, places, n_e: int = 400, epochs: int = 20, seed: int = 0
     options = {k: True for k, on in (("pre_potentiates", pre_potentiates), ("timer", timer)) if on}
     net = module_network(n_e, n_inputs, seed, dt, **options)
     rates = rates_of(images, n_inputs)
-    sim = simulation(net, backend, progress=False)
+    sim = simulation(net, backend, progress=False, **(backend_options or {}))
     total = normalisation_total(n_inputs) if total is None else float(to_si(total, "total", nS.dim))
     if not np.isfinite(total) or total <= 0:
         raise ModelError(f"train_module: total must be a positive conductance, got {total!r}")
-    counter = _Counter(sim, n_e)
-    sim.run(float(FIRST_REST), progress=False)
-    counter()
+    show = Presenter(sim, n_e, present, rest)
     for k in _steps(epochs * len(images), progress, "training"):
         r = rates[k % len(images)]
         for retry in range(MAX_RETRIES + 1):
             normalize_weights(sim, "input_to_exc", total)
-            spikes = _show(sim, counter, r * (2 + retry) / 2, present, rest).sum()
+            spikes = show(r * (2 + retry) / 2).sum()
             if spikes >= retry_below:
                 break
     module = TrainedModule(n_e, n_inputs, seed, float(net.dt), checkpoint.capture(sim, STATE),

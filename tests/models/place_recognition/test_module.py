@@ -7,7 +7,7 @@ from spikemem.backends import simulation
 from spikemem.errors import ModelError
 from spikemem.models.place_recognition import network as pr
 from spikemem.models.place_recognition.module import (
-    STATE, TrainedModule, _Counter, _show, assign, check_images, rates_of, scores, train_module)
+    STATE, Presenter, TrainedModule, assign, check_images, rates_of, scores, train_module)
 
 N_INPUTS = 64                       # 8 x 8 images
 TOTAL = 40e-9                       # a stronger total than 78 nS * 64/784, so that 64 inputs drive the layer
@@ -52,9 +52,9 @@ def test_responses_keep_weights_and_theta_frozen(trained):
     sim.freeze("input_to_exc")
     sim.freeze("exc")
     before = {k: sim.get(*k.split(".")) for k in ("input_to_exc.w", "exc.vt")}
-    counter = _Counter(sim, module.n_e)
+    show = Presenter(sim, module.n_e, module.present, module.rest)
     rates = rates_of(check_images(imgs, N_INPUTS), N_INPUTS)
-    spikes = sum(_show(sim, counter, r, module.present, module.rest).sum() for r in rates)
+    spikes = sum(show(r).sum() for r in rates)
     assert spikes > 0
     for key, value in before.items():
         np.testing.assert_array_equal(sim.get(*key.split(".")), value)
