@@ -48,8 +48,8 @@ class Setting:
     image_size: int = 64          # pixels of the route's images (the modules see them at 28 x 28)
     route_seed: int = 0
     region: int = 25              # places per module
-    n_e: int = 100                # excitatory neurons per module
-    epochs: int = 3
+    n_e: int = 400                # excitatory neurons per module
+    epochs: int = 10
     seeds: tuple = (0, 1, 2)      # one modular system per seed
     weighted: bool = False        # weighted neuron-to-place assignment (RA-L 2022)
     present: float = float(350 * ms)
@@ -189,7 +189,7 @@ def main_job(name: str, backend: str, folder: str) -> list:
 @experiment(name="place-recognition")
 def recognition(seed, backend, n_places=Param(50, "places on the synthetic route"),
                 difficulty=Param(0.5, "appearance change between traverses, 0 to 1"),
-                n_e=Param(100, "excitatory neurons per module"), epochs=Param(3, "training epochs"),
+                n_e=Param(400, "excitatory neurons per module"), epochs=Param(10, "training epochs"),
                 region=Param(25, "places per module"), systems=Param(3, "modular systems in the ensemble")):
     """Recall@1 and AUC of every method of ``evaluate`` (``spikemem sweep place-recognition``):
     the ensemble's systems take seeds ``seed``, ``seed + 1``, ... and the route ``seed``."""
