@@ -36,14 +36,13 @@ import argparse
 import sys
 
 from . import bench, hardware, plot, run, sweep
-from .common import PROG, CLIError, catalogue
+from .common import PROG, CLIError, Parser, catalogue
 
 
 def build_parser() -> argparse.ArgumentParser:
     from .. import __version__
-    parser = argparse.ArgumentParser(
-        prog=PROG, description="Spiking networks defined once, simulated by several backends.",
-        epilog=catalogue(), formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = Parser(prog=PROG, description="Spiking networks defined once, simulated by several backends.",
+                    epilog=catalogue())
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True

@@ -1,7 +1,6 @@
 """``spikemem bench``: one benchmark row (timings, spikes, memory) of a model on a backend."""
 from __future__ import annotations
 
-import argparse
 import json
 
 from ..backends import backend as registered_backend
@@ -88,7 +87,7 @@ def add_parser(sub) -> None:
         description="Run a benchmark network once on one backend and print one row: "
                     "simulator, N, synapses, bio_s, build_s (includes code generation, "
                     "compilation or cache load), run_s, spikes, mean_rate_hz.",
-        epilog=catalogue(), formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=catalogue())
     bench.add_argument("model", metavar="MODEL",
                        help=f"a benchmark model: {', '.join(benchmark_models())}")
     bench.add_argument("--duration", type=float, default=1.0, metavar="S",

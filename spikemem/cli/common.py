@@ -5,8 +5,26 @@ import argparse
 import inspect
 import math
 import os
+import textwrap
+
 
 PROG = "spikemem"
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Descriptions as written; option help wrapped without breaking a name at
+    its hyphens (``place-recognition`` stays one word)."""
+
+    def _split_lines(self, text, width):
+        return textwrap.wrap(self._whitespace_matcher.sub(" ", text).strip(), width, break_on_hyphens=False)
+
+
+class Parser(argparse.ArgumentParser):
+    """The CLI's parsers, subcommands' included: ``HelpFormatter`` unless told otherwise."""
+
+    def __init__(self, *args, formatter_class=HelpFormatter, **kwargs):
+        super().__init__(*args, formatter_class=formatter_class, **kwargs)
+
 
 class CLIError(Exception):
     """A request the CLI refuses (reported like a ModelError, exit status 2)."""

@@ -1,7 +1,6 @@
 """``spikemem run``: simulate a model or network file and write results, plots and metrics."""
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import os
@@ -120,7 +119,7 @@ def add_parser(sub) -> None:
         description="Simulate a model from the zoo or a network JSON file (written by Network.save) "
                     "and write result.h5, raster.png, rate.png, traces.png (if any traces) and "
                     "metrics.json into DIR; a model whose main job is an experiment writes its report.",
-        epilog=catalogue(), formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=catalogue())
     run.add_argument("target", metavar="MODEL|NETWORK_FILE",
                      help="a model (listed below) or a network JSON file")
     run.add_argument("--duration", type=float, default=None, metavar="S",

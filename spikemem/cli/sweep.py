@@ -8,7 +8,6 @@ metric and swept parameter (``spikemem.plot.sweep_figures``).
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -132,7 +131,7 @@ def add_parser(sub) -> None:
                     "swept parameter into DIR.",
         epilog=catalogue() + "\n\n'spikemem sweep MODEL --list' shows a model's parameters (defaults, units, "
                              "meaning).",
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+)
     p.add_argument("model", metavar="MODEL", help="a model (listed below)")
     p.add_argument("--list", action="store_true", help="show the model's parameters and exit")
     p.add_argument("--set", action="append", default=[], metavar="NAME=V1,V2",
