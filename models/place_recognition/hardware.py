@@ -11,7 +11,8 @@ module as static synapses and one ``v_thresh`` per neuron:
 - ``"loihi"``: the current-based variant (``network.module_network(current_based=True)``:
   each conductance weight becomes its current at the population's reference
   potential), with the inhibitory synapses' time constant set to the excitatory
-  one, since a Loihi compartment has one synaptic current.
+  one, since a Loihi compartment has one synaptic current, and the input weights
+  that its 8-bit mantissa would round to 0 set to 0.
 
 SpiNNaker runs at dt = 0.1 ms (of the steps it accepts, 1 ms would be coarser
 than the inhibitory synapse's 0.5 ms), Loihi at the trained 0.5 ms; the delays
@@ -64,7 +65,20 @@ def hardware_network(module: TrainedModule, target: str = "spinnaker") -> Networ
         net.connect(pre, post, FromList(np.column_stack([p.i, p.j, w, delay])), receptor=receptor,
                     delay_rounding="ceil", name=name)
     net.record_spikes("exc")
+    if current:
+        _drop_lost_weights(net)
     return net
+
+
+def _drop_lost_weights(net: Network) -> None:
+    """Set to 0 the input weights that Loihi's 8-bit mantissa (one exponent per
+    projection) rounds to 0, as its quantisation would (its check refuses them
+    while they are not 0)."""
+    from spikemem.hardware.loihi.quantize import Plan
+    plan = Plan(net.build())
+    mant = next(p.w_mant for p in plan.projs if p is not None and p.name == "input_to_exc")
+    built = next(p for p in net.build().projections if p.name == "input_to_exc")
+    net.set_weights("input_to_exc", np.where(mant == 0, 0.0, built.w))
 
 
 def emulate(module: TrainedModule, images, target: str = "spinnaker", backend: str | None = None,
