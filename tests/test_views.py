@@ -189,6 +189,8 @@ def test_delay_rounding_modes():
     assert _delays("round", d) == [1, 2, 3, 3]        # halves up, as NEST
     assert _delays("floor", d) == [1, 1, 2, 3]
     assert _delays("ceil", d) == [2, 2, 3, 3]
+    # up, a positive delay closer to 0 than the rounding tolerance is still one step
+    assert _delays("ceil", np.array([3.6e-7, 0.2, 0.2, 0.2]) * ms) == [1, 2, 2, 2]
 
 
 def test_delay_not_whole_steps_is_refused_by_default_pointing_to_the_option():
