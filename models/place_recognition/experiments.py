@@ -171,19 +171,19 @@ def hardware(setting: Setting = SETTINGS["hardware"], backend: str = "numba", pr
 
 def main_job(name: str, backend: str, folder: str) -> list:
     """``spikemem run place-recognition --experiment route|hardware``: run it, write its report."""
+    from spikemem.progress import shown
     from .report import write_hardware_report, write_report
     if name == "route":
-        evaluation = evaluate(SETTINGS["route"], backend, progress=True)
+        evaluation = evaluate(SETTINGS["route"], backend, progress=shown())
         data = write_report(folder, evaluation)
         lines = [f"{method}: R@1 {m['recall'][1]:.2f}, AUC {m['auc']:.2f}" for method, m in data["methods"].items()]
         return [f"place recognition on a synthetic route of {evaluation['setting']['n_places']} places "
                 f"({backend})", *lines]
     if name == "hardware":
-        data = write_hardware_report(folder, hardware(SETTINGS["hardware"], backend, progress=True))
+        data = write_hardware_report(folder, hardware(SETTINGS["hardware"], backend, progress=shown()))
         return [f"one module, {len(data['route_places'])} places: "
                 + ", ".join(f"{k} R@1 {v:.2f}" for k, v in data["recall_at_1"].items())]
     raise ModelError(f"unknown experiment '{name}'; choose one of {', '.join(EXPERIMENTS)}")
-
 
 
 @experiment(name="place-recognition")
