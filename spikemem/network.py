@@ -860,5 +860,6 @@ def _delay_steps(times, dt, where, rounding=None) -> np.ndarray:
                              f"time steps (dt = {dt} s); pass delay_rounding='round' to round delays "
                              f"to the nearest step")
     else:
-        steps = {"round": np.floor(x + 0.5 + 1e-6), "floor": np.floor(x + 1e-6), "ceil": np.where(x > 0, np.maximum(np.ceil(x - 1e-6), 1), np.ceil(x))}[rounding]
+        up = np.where(x > 0, np.maximum(np.ceil(x - 1e-6), 1), np.ceil(x))
+        steps = {"round": np.floor(x + 0.5 + 1e-6), "floor": np.floor(x + 1e-6), "ceil": up}[rounding]
     return steps.astype(np.int64)

@@ -12,7 +12,8 @@ module as static synapses and one ``v_thresh`` per neuron:
   each conductance weight becomes its current at the population's reference
   potential), with the inhibitory synapses' time constant set to the excitatory
   one, since a Loihi compartment has one synaptic current, and the input weights
-  that its 8-bit mantissa would round to 0 set to 0.
+  that its 8-bit mantissa would round to 0 set to 0 (the weakest, up to the
+  first cut, in steps of half an octave, that its check accepts).
 
 SpiNNaker runs at dt = 0.1 ms (of the steps it accepts, 1 ms would be coarser
 than the inhibitory synapse's 0.5 ms), Loihi at the trained 0.5 ms; the delays
@@ -72,13 +73,19 @@ def hardware_network(module: TrainedModule, target: str = "spinnaker") -> Networ
 
 def _drop_lost_weights(net: Network) -> None:
     """Set to 0 the input weights that Loihi's 8-bit mantissa (one exponent per
-    projection) rounds to 0, as its quantisation would (its check refuses them
-    while they are not 0)."""
-    from spikemem.hardware.loihi.quantize import Plan
-    plan = Plan(net.build())
-    mant = next(p.w_mant for p in plan.projs if p is not None and p.name == "input_to_exc")
-    built = next(p for p in net.build().projections if p.name == "input_to_exc")
-    net.set_weights("input_to_exc", np.where(mant == 0, 0.0, built.w))
+    projection) rounds to 0, which its check refuses while they are not 0: the
+    weakest first, the cut raised by half an octave until the check is satisfied."""
+    from spikemem.targets import TARGETS
+
+    def lost():
+        return any(v.what == "weights that quantize to 0" and "'input_to_exc'" in v.where
+                   for v in TARGETS.get("loihi").check(net))
+
+    w = next(p.w for p in net.build().projections if p.name == "input_to_exc")
+    cut = np.max(np.abs(w)) / 256
+    while lost():
+        net.set_weights("input_to_exc", np.where(np.abs(w) < cut, 0.0, w))
+        cut *= np.sqrt(2)
 
 
 def emulate(module: TrainedModule, images, target: str = "spinnaker", backend: str | None = None,
