@@ -23,6 +23,14 @@ Its periodic network has 128 / 13 periods across: a whole number of periods
 is not needed, the lattice strains slightly to close on the torus. Here the
 sheet must be even (the 2x2 tiles close on the torus) and span at least two
 periods (``n >= 2 lam``) for a lattice to form.
+
+Two properties of these weights matter to a network built on them
+(:func:`growth_factor` measures both): the lattice that forms has a period
+of about 1.27 lam (16.5 neurons for lam = 13: the peak of the profile's
+Fourier transform), and with a = 1 and a slope-1 ReLU the uniform state is
+stable (largest multiplier 0.98 for lam = 13, l = 2), so no pattern forms;
+the authors' published code scales the recurrent input by 5, and a factor
+of 2 already forms the lattice.
 """
 from __future__ import annotations
 
@@ -92,6 +100,29 @@ def recurrent_kernels(n: int, lam: float = 13, l: float = 2, a: float = 1, radiu
     offsets = np.arange(-radius, radius + 1)
     dx, dy = offsets[None, :], offsets[:, None]
     return np.stack([w0(dx - l * ex, dy - l * ey, lam, a, gamma_ratio) for ex, ey in VECTORS])
+
+
+def growth_factor(kernels, n: int) -> tuple[float, float]:
+    """``(factor, period)``: the largest Fourier multiplier, over wave
+    vectors other than 0, of the recurrent input on a periodic ``n x n``
+    sheet, and the period in neurons of that mode. Patterns smooth on the
+    scale of the 2x2 tiles see the four class kernels averaged, which is what
+    this measures. A rate network with a slope-1 ReLU grows a pattern out of
+    its uniform state only where the factor exceeds 1; multiplying the
+    kernels by g multiplies the factor by g."""
+    kernels = np.asarray(kernels, dtype=float)
+    n = _size(n)
+    if kernels.ndim != 3 or kernels.shape[1] != kernels.shape[2] or kernels.shape[1] % 2 == 0:
+        raise ModelError(f"growth_factor: expected (classes, k, k) kernels with k odd, got shape {kernels.shape}")
+    radius = (kernels.shape[1] - 1) // 2
+    torus = np.zeros((n, n))
+    offsets = np.arange(-radius, radius + 1) % n
+    np.add.at(torus, (offsets[:, None], offsets[None, :]), kernels.mean(axis=0))
+    spectrum = np.fft.fft2(torus).real
+    spectrum[0, 0] = -np.inf
+    ky, kx = np.unravel_index(np.argmax(spectrum), spectrum.shape)
+    wave = np.hypot(min(kx, n - kx), min(ky, n - ky))
+    return float(spectrum[ky, kx]), float(n / wave)
 
 
 def kernel_radius(lam: float = 13, l: float = 2, a: float = 1, tol: float = TOLERANCE,  # noqa: E741
