@@ -15,8 +15,8 @@ gaps linearly), which is what a network's velocity signal needs.
 from __future__ import annotations
 
 import csv
+import importlib.util
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -167,12 +167,15 @@ def tanni() -> Trajectory:
 
 
 def _recording(name: str, box) -> Trajectory:
-    try:
-        data = resources.files("ratinabox").joinpath("data", f"{name}.npz")
-    except ModuleNotFoundError:
+    # the installed package's folder, found without importing ratinabox (which loads matplotlib)
+    spec = importlib.util.find_spec("ratinabox")
+    if spec is None or not spec.submodule_search_locations:
         raise ModelError(f"the {name} trajectory ships with ratinabox, which is not installed "
-                         "(pip install ratinabox==1.15.3)") from None
-    with resources.as_file(data) as path, np.load(path) as arrays:
+                         "(pip install ratinabox==1.15.3)")
+    path = Path(spec.submodule_search_locations[0]) / "data" / f"{name}.npz"
+    if not path.is_file():
+        raise ModelError(f"the {name} trajectory is missing from the installed ratinabox ({path})")
+    with np.load(path) as arrays:
         t, xy = arrays["t"], arrays["pos"]
     return Trajectory(t - t[0], xy, box, name)
 
