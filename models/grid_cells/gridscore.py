@@ -34,7 +34,9 @@ def rate_map(positions, values, box, bins: int = 20) -> np.ndarray:
 
     positions: ``(T, 2)`` x, y in metres, the box's corner at (0, 0); points a
     little outside the box (tracking jitter) count in the edge bins.
-    box: ``(width, height)`` in metres.
+    box: ``(width, height)`` in metres; ``bins`` a side, so the bins of a box
+    that is not square are not square either, which distorts a grid: grid
+    scores want a square box.
     """
     positions = np.asarray(positions, dtype=float)
     values = np.asarray(values, dtype=float)
