@@ -58,12 +58,7 @@ class Trajectory:
             k = int(np.flatnonzero(steps <= 0)[0])
             raise ModelError(f"{label}: time must increase, but t[{k + 1}] = {t[k + 1]!r} s "
                              f"follows t[{k}] = {t[k]!r} s")
-        try:
-            box = tuple(float(v) for v in self.box)
-        except (TypeError, ValueError):
-            raise ModelError(f"{label}: box must be (width, height) in metres, got {self.box!r}") from None
-        if len(box) != 2 or not all(np.isfinite(v) and v > 0 for v in box):
-            raise ModelError(f"{label}: box must be (width, height) in metres, both > 0, got {self.box!r}")
+        box = _box(self.box, label)
         low, high = -OUTSIDE * np.array(box), (1 + OUTSIDE) * np.array(box)
         outside = ((xy < low) | (xy > high)).any(axis=1)
         if outside.any():
@@ -200,7 +195,7 @@ def random_trajectory(duration: float, dt: float = 0.02, box=(1.0, 1.0), seed: i
     if unknown:
         raise ModelError(f"random_trajectory: unknown motion parameter(s) {unknown}; ratinabox's Agent "
                          f"takes {sorted(set(Agent.default_params) - {'name', 'dt', 'save_history'})}")
-    width, height = Trajectory([0.0, 1.0], [[0, 0], [0, 0]], box).box
+    width, height = _box(box, "random_trajectory")
     steps = int(round(duration / dt))
     # ratinabox draws from numpy's global generator: seed it, then put it back
     state = np.random.get_state()
@@ -214,6 +209,16 @@ def random_trajectory(duration: float, dt: float = 0.02, box=(1.0, 1.0), seed: i
     finally:
         np.random.set_state(state)
     return Trajectory(np.arange(steps + 1) * dt, np.array(xy), (width, height), name)
+
+
+def _box(box, where) -> tuple[float, float]:
+    try:
+        sides = tuple(float(v) for v in box)
+    except (TypeError, ValueError):
+        raise ModelError(f"{where}: box must be (width, height) in metres, got {box!r}") from None
+    if len(sides) != 2 or not all(np.isfinite(v) and v > 0 for v in sides):
+        raise ModelError(f"{where}: box must be (width, height) in metres, both > 0, got {box!r}")
+    return sides
 
 
 _TIME = ("t", "time", "times", "timestamp", "timestamps")
