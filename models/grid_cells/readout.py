@@ -85,10 +85,15 @@ def _spectrum(sheet, k) -> complex:
 
 
 def pattern_phase(sheet, wave_vectors) -> np.ndarray:
-    """(3,) phases in radians of the sheet's Fourier components at the wave
-    vectors: ``arg sum_x s(x) exp(-i k . x)``, x = (column, row)."""
-    sheet = _frame(sheet, "pattern_phase")
-    return _phases(sheet[None], _vectors(wave_vectors))[0]
+    """Phases in radians of the sheet's Fourier components at the wave
+    vectors, ``arg sum_x s(x) exp(-i k . x)`` with x = (column, row): (m,)
+    for one sheet (n_y, n_x), (T, m) for frames (T, n_y, n_x). A long run
+    can be read frame block by frame block and the phases joined for
+    :func:`displacement`."""
+    sheet = np.asarray(sheet, dtype=float)
+    if sheet.ndim == 2:
+        return _phases(_frame(sheet, "pattern_phase")[None], _vectors(wave_vectors))[0]
+    return _phases(_frames(sheet, "pattern_phase"), _vectors(wave_vectors))
 
 
 def unwrap(phases) -> np.ndarray:
@@ -97,26 +102,30 @@ def unwrap(phases) -> np.ndarray:
     return np.unwrap(np.asarray(phases, dtype=float), axis=0)
 
 
+def displacement(phases, wave_vectors) -> np.ndarray:
+    """(T, 2) displacement ``(dx, dy)`` in neurons since the first frame from
+    the phases (T, m) at the wave vectors (m, 2): unwrapped over time, then
+    ``-k_j . d = phase_j - phase_j[0]`` solved by least squares."""
+    k = _vectors(wave_vectors)
+    phases = np.asarray(phases, dtype=float)
+    if phases.ndim != 2 or phases.shape[1] != len(k) or len(phases) == 0:
+        raise ModelError(f"displacement: phases must be (T, {len(k)}), one column per wave vector, "
+                         f"got shape {phases.shape}")
+    turned = unwrap(phases)
+    turned -= turned[0]
+    return -np.linalg.lstsq(k, turned.T, rcond=None)[0].T
+
+
 def decode(activities, wave_vectors=None, lam: float | None = None, periodic: bool = True) -> np.ndarray:
     """(T, 2) displacement ``(dx, dy)`` in neurons of the sheet's pattern
     since the first frame, from activities (T, n_y, n_x). The wave vectors
     are found in the first frame (:func:`find_wave_vectors`, with ``lam`` and
     ``periodic``) unless given, then held. The pattern must move less than
     half a period between frames."""
-    activities = np.asarray(activities, dtype=float)
-    if activities.ndim != 3 or len(activities) == 0 or min(activities.shape[1:]) < 4:
-        raise ModelError(f"decode: expected activities (T, n_y, n_x) with T >= 1 and a sheet of 4 x 4 or "
-                         f"more, got shape {activities.shape}")
-    if not np.all(np.isfinite(activities)):
-        frame = int(np.flatnonzero(~np.isfinite(activities).reshape(len(activities), -1).all(axis=1))[0])
-        raise ModelError(f"decode: activities hold NaN or inf (first in frame {frame})")
+    activities = _frames(activities, "decode")
     if wave_vectors is None:
         wave_vectors = find_wave_vectors(activities[0], lam, periodic)
-    k = _vectors(wave_vectors)
-    turned = unwrap(_phases(activities, k))
-    turned -= turned[0]
-    # -k_j . d = turned_j for each wave vector: least squares over the three
-    return -np.linalg.lstsq(k, turned.T, rcond=None)[0].T
+    return displacement(pattern_phase(activities, wave_vectors), wave_vectors)
 
 
 @dataclass(frozen=True)
@@ -200,6 +209,17 @@ def _frame(sheet, where) -> np.ndarray:
     if not np.all(np.isfinite(sheet)):
         raise ModelError(f"{where}: the sheet holds NaN or inf")
     return sheet
+
+
+def _frames(activities, where) -> np.ndarray:
+    activities = np.asarray(activities, dtype=float)
+    if activities.ndim != 3 or len(activities) == 0 or min(activities.shape[1:]) < 4:
+        raise ModelError(f"{where}: expected activities (T, n_y, n_x) with T >= 1 and a sheet of 4 x 4 or "
+                         f"more, got shape {activities.shape}")
+    if not np.all(np.isfinite(activities)):
+        frame = int(np.flatnonzero(~np.isfinite(activities).reshape(len(activities), -1).all(axis=1))[0])
+        raise ModelError(f"{where}: activities hold NaN or inf (first in frame {frame})")
+    return activities
 
 
 def _vectors(wave_vectors) -> np.ndarray:

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from spikemem.errors import ModelError
-from spikemem.models.grid_cells.readout import (Readout, decode, find_wave_vectors, fit_gain, pattern_phase,
-                                                position_error, unwrap)
+from spikemem.models.grid_cells.readout import (Readout, decode, displacement, find_wave_vectors, fit_gain,
+                                                pattern_phase, position_error, unwrap)
 
 N = 64
 Y, X = np.mgrid[0:N, 0:N]
@@ -61,6 +61,14 @@ def test_a_pattern_that_does_not_close_on_the_sheet_decodes_with_refined_wave_ve
     found = find_wave_vectors(frames[0], lam=13, periodic=False)
     assert same_directions(found, waves, tol=0.01)
     assert np.linalg.norm(decode(frames, periodic=False) - path, axis=1).max() < 0.1
+
+
+def test_phases_read_block_by_block_give_the_same_path():
+    path = walk(steps=100, seed=6)
+    frames = np.stack([pattern(ON_GRID, d) for d in path])
+    phases = np.concatenate([pattern_phase(block, ON_GRID) for block in np.array_split(frames, 4)])
+    assert phases.shape == (101, 3)
+    np.testing.assert_allclose(displacement(phases, ON_GRID), decode(frames, ON_GRID), atol=1e-12)
 
 
 def test_noise_costs_little():
@@ -120,6 +128,7 @@ def test_the_gain_is_held_after_the_fit_window():
     (lambda: decode(np.zeros((3, N))), "activities"),
     (lambda: decode(np.full((2, N, N), np.nan)), "frame 0"),
     (lambda: pattern_phase(np.ones((N, N)), [[1.0, 0.0], [2.0, 0.0]]), "parallel"),
+    (lambda: displacement(np.zeros((5, 2)), ON_GRID), "one column per wave vector"),
     (lambda: fit_gain(np.zeros((10, 2)), np.zeros((10, 2)), np.arange(10.0)), "no movement"),
     (lambda: fit_gain(np.zeros((10, 2)), np.zeros((9, 2)), np.arange(10.0)), "must agree"),
     (lambda: position_error(np.zeros((3, 2)), np.zeros((4, 2))), "both be"),
