@@ -1,4 +1,15 @@
-"""A separate virtual environment for the published peers of the place-recognition benchmarks.
+"""Separate virtual environments for the published peers of the benchmarks.
+
+Two environments, each built once and reused, named on the command line and in
+``run_in_peer_env(..., env=NAME)``:
+
+- ``torch`` (the default), for the place-recognition peers: see below.
+- ``canns``, for the grid-cell peer: ``canns`` 1.5.0 (Continuous Attractor Neural
+  Networks, on BrainPy 2.8.2 and JAX 0.10.2, CPU wheels). canns wants Python >= 3.11
+  and BrainPy 2.9 wants 3.12, so on Python 3.11 BrainPy is pinned to 2.8.2. canns
+  depends on Jupyter, Sphinx and Textual as well, so the environment takes about
+  1.7 GB; it builds in about 40 s from local wheels. It lies at
+  ``$SPIKEMEM_CANNS_ENV`` or ``~/.cache/spikemem/peer-env-canns``.
 
 The published VPRTempo (``vprtempo`` 1.1.10) and BindsNET (``bindsnet`` 0.3.4) need
 torch >= 2.14 and torchvision, while the project pins torch 2.13 (CPU) and cannot
@@ -11,8 +22,9 @@ once and reused, and a benchmark hands them its data through files:
                           params={"epochs": 4}, timeout=3600)
     out["scores"]            # an array the script wrote
 
-    python benchmarks/peer_env.py build        # build (or check) the environment
+    python benchmarks/peer_env.py build        # build (or check) the torch environment
     python benchmarks/peer_env.py where        # print its folder
+    python benchmarks/peer_env.py build canns  # the same for the canns environment
 
 The environment lies at ``$SPIKEMEM_PEER_ENV`` or ``~/.cache/spikemem/peer-env-torch2.14``.
 It is built with pip from the package index this machine is configured with
@@ -35,6 +47,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -47,13 +60,43 @@ MARKER = "spikemem-peer-env.json"
 DEFAULT_PATH = Path.home() / ".cache" / "spikemem" / "peer-env-torch2.14"
 
 
+@dataclass(frozen=True)
+class Peers:
+    """One environment: what it installs, what proves it works, where it lies."""
+    requirements: tuple
+    imports: tuple
+    default_path: Path
+    variable: str           # the environment variable that moves it
+
+
+ENVIRONMENTS = {
+    "torch": Peers(REQUIREMENTS, CHECK_IMPORTS, DEFAULT_PATH, "SPIKEMEM_PEER_ENV"),
+    # jax and brainpy pinned to the releases canns 1.5.0 was checked against (brainpy 2.9 needs Python 3.12)
+    "canns": Peers(("canns==1.5.0", "brainpy==2.8.2", "jax==0.10.2", "jaxlib==0.10.2"),
+                   ("canns", "brainpy", "jax"), DEFAULT_PATH.parent / "peer-env-canns", "SPIKEMEM_CANNS_ENV"),
+}
+
+
 class PeerEnvError(RuntimeError):
     """The peers' environment cannot be built, or a peer script failed in it."""
 
 
-def peer_env_path() -> Path:
-    """Where the environment lies: ``$SPIKEMEM_PEER_ENV`` or the default cache folder."""
-    return Path(os.environ.get("SPIKEMEM_PEER_ENV") or DEFAULT_PATH).expanduser()
+def _peers(env: str) -> Peers:
+    if env not in ENVIRONMENTS:
+        raise PeerEnvError(f"no peer environment named {env!r}: choose one of {sorted(ENVIRONMENTS)}")
+    return ENVIRONMENTS[env]
+
+
+def build_command(env: str = "torch") -> str:
+    """The command line that builds environment ``env``."""
+    return "python benchmarks/peer_env.py build" + ("" if env == "torch" else f" {env}")
+
+
+def peer_env_path(env: str = "torch") -> Path:
+    """Where environment ``env`` lies: its environment variable (``$SPIKEMEM_PEER_ENV`` for
+    ``torch``, ``$SPIKEMEM_CANNS_ENV`` for ``canns``) or its default cache folder."""
+    peers = _peers(env)
+    return Path(os.environ.get(peers.variable) or peers.default_path).expanduser()
 
 
 def _python(path: Path) -> Path:
@@ -68,22 +111,23 @@ def _clean_environ() -> dict:
     return env
 
 
-def is_built(path: Path | None = None) -> bool:
-    """Whether a finished build for the current requirements lies at ``path``."""
-    path = Path(path) if path is not None else peer_env_path()
+def is_built(path: Path | None = None, env: str = "torch") -> bool:
+    """Whether a finished build of environment ``env`` for its current requirements lies at ``path``."""
+    path = Path(path) if path is not None else peer_env_path(env)
     try:
         marker = json.loads((path / MARKER).read_text())
     except (OSError, ValueError):
         return False
-    return marker.get("requirements") == list(REQUIREMENTS) and _python(path).exists()
+    return marker.get("requirements") == list(_peers(env).requirements) and _python(path).exists()
 
 
-def build(path: Path | None = None, log=None, python: str | None = None) -> Path:
-    """Build the environment at ``path`` unless a finished build is already there; the
+def build(path: Path | None = None, log=None, python: str | None = None, env: str = "torch") -> Path:
+    """Build environment ``env`` at ``path`` unless a finished build is already there; the
     folder of the environment. ``log``: a file path that receives pip's output (else
     it goes to this process's stderr). Raises ``PeerEnvError`` naming the step that failed."""
-    path = Path(path) if path is not None else peer_env_path()
-    if is_built(path):
+    requirements, imports = _peers(env).requirements, _peers(env).imports
+    path = Path(path) if path is not None else peer_env_path(env)
+    if is_built(path, env):
         return path
     if path.exists() and any(path.iterdir()) and not (path / "pyvenv.cfg").exists():
         raise PeerEnvError(f"{path} exists and is not a virtual environment: choose another "
@@ -94,10 +138,10 @@ def build(path: Path | None = None, log=None, python: str | None = None) -> Path
     try:
         steps = [("create the virtual environment", [python, "-m", "venv", str(path)]),
                  ("upgrade pip", [str(_python(path)), "-m", "pip", "install", "--upgrade", "pip"]),
-                 ("install " + " ".join(REQUIREMENTS),
-                  [str(_python(path)), "-m", "pip", "install", *REQUIREMENTS]),
-                 ("import " + ", ".join(CHECK_IMPORTS),
-                  [str(_python(path)), "-c", "import " + ", ".join(CHECK_IMPORTS)])]
+                 ("install " + " ".join(requirements),
+                  [str(_python(path)), "-m", "pip", "install", *requirements]),
+                 ("import " + ", ".join(imports),
+                  [str(_python(path)), "-c", "import " + ", ".join(imports)])]
         for what, cmd in steps:
             if out:
                 print(f"$ {' '.join(cmd)}", file=out, flush=True)
@@ -111,7 +155,7 @@ def build(path: Path | None = None, log=None, python: str | None = None) -> Path
             out.close()
     versions = subprocess.run([str(_python(path)), "-m", "pip", "freeze"], capture_output=True, text=True,
                               env=_clean_environ()).stdout.split()
-    (path / MARKER).write_text(json.dumps({"requirements": list(REQUIREMENTS), "packages": versions,
+    (path / MARKER).write_text(json.dumps({"requirements": list(requirements), "packages": versions,
                                            "build_seconds": round(time.perf_counter() - started, 1)}, indent=1))
     return path
 
@@ -126,23 +170,25 @@ def _base_python() -> str:
 
 
 def run_in_peer_env(script, inputs: dict[str, np.ndarray], params: dict | None = None,
-                    timeout: float | None = None, path: Path | None = None, build_if_missing: bool = True) -> dict:
-    """Run ``script`` in the peers' environment with ``inputs`` (arrays, saved as an npz)
-    and ``params`` (plain values, saved as JSON); the script's results.json and
+                    timeout: float | None = None, path: Path | None = None, build_if_missing: bool = True,
+                    env: str = "torch") -> dict:
+    """Run ``script`` in the peers' environment ``env`` with ``inputs`` (arrays, saved as
+    an npz) and ``params`` (plain values, saved as JSON); the script's results.json and
     results.npz merged in one dict. Builds the environment first if it is missing
     (``build_if_missing``), else raises ``PeerEnvError``; a script that fails or
     runs past ``timeout`` seconds raises ``PeerEnvError`` with its last output."""
+    _peers(env)
     script = Path(script).resolve()
     if not script.is_file():
         raise PeerEnvError(f"peer script {script} does not exist")
     bad = [k for k, v in inputs.items() if not isinstance(v, np.ndarray)]
     if bad:
         raise PeerEnvError(f"peer script {script.name}: inputs {bad} are not numpy arrays")
-    path = Path(path) if path is not None else peer_env_path()
-    if not is_built(path):
+    path = Path(path) if path is not None else peer_env_path(env)
+    if not is_built(path, env):
         if not build_if_missing:
-            raise PeerEnvError(f"no peer environment at {path}: run `python benchmarks/peer_env.py build`")
-        build(path)
+            raise PeerEnvError(f"no peer environment at {path}: build it with: {build_command(env)}")
+        build(path, env=env)
     with tempfile.TemporaryDirectory(prefix="spikemem-peer-") as tmp:
         tmp = Path(tmp)
         np.savez(tmp / "inputs.npz", **inputs)
@@ -171,13 +217,15 @@ def run_in_peer_env(script, inputs: dict[str, np.ndarray], params: dict | None =
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("action", choices=("build", "where"))
+    parser.add_argument("env", nargs="?", default="torch", choices=sorted(ENVIRONMENTS),
+                        help="which environment (default: torch)")
     parser.add_argument("--log", help="a file for pip's output")
     args = parser.parse_args(argv)
     if args.action == "where":
-        print(peer_env_path())
+        print(peer_env_path(args.env))
         return
     started = time.perf_counter()
-    path = build(log=args.log)
+    path = build(log=args.log, env=args.env)
     print(f"peer environment ready at {path} ({time.perf_counter() - started:.0f} s)")
 
 

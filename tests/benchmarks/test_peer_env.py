@@ -77,3 +77,21 @@ def test_the_folder_follows_the_environment_variable(monkeypatch, tmp_path):
     assert peer_env.peer_env_path() == tmp_path / "peers"
     monkeypatch.delenv("SPIKEMEM_PEER_ENV")
     assert peer_env.peer_env_path() == peer_env.DEFAULT_PATH
+
+
+def test_each_environment_has_its_own_folder_requirements_and_build_command(monkeypatch, tmp_path):
+    monkeypatch.delenv("SPIKEMEM_CANNS_ENV", raising=False)
+    assert peer_env.peer_env_path("canns") == peer_env.ENVIRONMENTS["canns"].default_path != peer_env.DEFAULT_PATH
+    monkeypatch.setenv("SPIKEMEM_CANNS_ENV", str(tmp_path / "canns"))
+    assert peer_env.peer_env_path("canns") == tmp_path / "canns"
+    assert peer_env.build_command("canns") == "python benchmarks/peer_env.py build canns"
+    assert peer_env.build_command() == "python benchmarks/peer_env.py build"
+    with pytest.raises(PeerEnvError, match="no peer environment named 'brian'"):
+        peer_env.peer_env_path("brian")
+
+
+def test_a_torch_build_is_no_canns_build(stand_in):
+    env, script = stand_in
+    assert peer_env.is_built(env) and not peer_env.is_built(env, "canns")
+    with pytest.raises(PeerEnvError, match="build it with: python benchmarks/peer_env.py build canns"):
+        run_in_peer_env(script, {"x": np.zeros(1)}, path=env, build_if_missing=False, env="canns")
