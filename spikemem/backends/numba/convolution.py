@@ -1,0 +1,138 @@
+"""Convolution projections (``connectors.Convolution``) inside the numba kernel.
+
+A convolution keeps its kernel (``network.BuiltConvolution``); the kernel
+computes what its listed synapses would deliver, in two ways:
+
+* scatter: every source with something to deliver (a spike of ``delay`` steps
+  ago, or a nonzero summed variable) adds its class's taps to its neighbours.
+  Each target then receives its terms in presynaptic order, the order of the
+  listed synapses, so the sums round as Brian2's do.
+* FFT (summed variables, where the taps outnumber an FFT's work by
+  ``FFT_ABOVE``): each class's masked sheet is transformed once per step, the
+  products with the kernels' spectra (computed here, once) are summed, and
+  one inverse transform gives the sheet; the aperiodic sheet is zero padded so
+  that nothing wraps. ``numpy.fft`` runs in nopython code through rocket-fft.
+  The sums round otherwise than the scatter's: the same values to rounding.
+"""
+from __future__ import annotations
+
+import numpy as np
+import rocket_fft  # noqa: F401 (numpy.fft in nopython code; numba also loads it by itself)
+import scipy.fft
+
+#: FFT where the taps a step visits exceed ``FFT_ABOVE`` times the FFT's
+#: (classes + 1) * P log2 P multiply-adds (P: padded sheet)
+FFT_ABOVE = 2.0
+
+
+def padded(conv) -> tuple[int, int]:
+    """The FFT's sheet: the sheet itself where it wraps, else padded by the
+    kernel's radius (a fast size), so that a linear convolution does not wrap."""
+    if conv.periodic:
+        return conv.sheet
+    r = (np.asarray(conv.kernel.shape[-2:]) - 1) // 2
+    return tuple(scipy.fft.next_fast_len(int(n + k), real=True) for n, k in zip(conv.sheet, r))
+
+
+def uses_fft(conv) -> bool:
+    if conv.source is None:       # spikes are few: scatter them
+        return False
+    py, px = padded(conv)
+    work = (conv.kernel.shape[0] + 1) * py * px * np.log2(py * px)
+    return conv.n_synapses > FFT_ABOVE * work
+
+
+def spectra(conv) -> np.ndarray:
+    """rfft2 of each class's kernel laid out on the padded sheet (tap (dy, dx) at
+    (dy mod P, dx mod P))."""
+    py, px = padded(conv)
+    c, ky, kx = conv.kernel.shape
+    ry, rx = (ky - 1) // 2, (kx - 1) // 2
+    out = np.zeros((c, py, px))
+    dy, dx = np.meshgrid(np.arange(-ry, ry + 1) % py, np.arange(-rx, rx + 1) % px, indexing="ij")
+    for k in range(c):
+        np.add.at(out[k], (dy, dx), conv.kernel[k])
+    return np.fft.rfft2(out)
+
+
+def taps(conv, dtype):
+    """Each class's taps as (dy, dx, w), grouped by class: ``ptr[c]:ptr[c + 1]``."""
+    c, ky, kx = conv.kernel.shape
+    cls, a, b = np.nonzero(conv.taps)
+    ptr = np.zeros(c + 1, np.int64)
+    np.cumsum(np.bincount(cls, minlength=c), out=ptr[1:])
+    return ptr, (a - (ky - 1) // 2).astype(np.int64), (b - (kx - 1) // 2).astype(np.int64), \
+        conv.kernel[cls, a, b].astype(dtype)
+
+
+def scatter(asm, kp, conv, target: str, value: str, ind: str) -> list[str]:
+    """Lines adding source ``_i``'s ``value`` times each of its taps to ``target``
+    (an array name) at the tap's neighbour."""
+    p = f"cv{kp}"
+    ny, nx = conv.sheet
+    ptr, dy, dx, w = taps(conv, asm.k.dtype)
+    asm.k.arg(f"{p}__ptr", ptr)
+    asm.k.arg(f"{p}__dy", dy)
+    asm.k.arg(f"{p}__dx", dx)
+    asm.k.arg(f"{p}__w", w)
+    asm.k.arg(f"{p}__cls", conv.classes.ravel().astype(np.int64))
+    asm.k.arg(f"{p}__ny", ny)
+    asm.k.arg(f"{p}__nx", nx)
+    term = f"{p}__w[_t]" if value == "1" else f"{p}__w[_t] * {value}"
+    if conv.periodic:
+        wrap = [f"{ind}    if _y < 0:", f"{ind}        _y += {p}__ny",
+                f"{ind}    elif _y >= {p}__ny:", f"{ind}        _y -= {p}__ny",
+                f"{ind}    if _x < 0:", f"{ind}        _x += {p}__nx",
+                f"{ind}    elif _x >= {p}__nx:", f"{ind}        _x -= {p}__nx"]
+    else:
+        wrap = [f"{ind}    if _y < 0 or _y >= {p}__ny or _x < 0 or _x >= {p}__nx:", f"{ind}        continue"]
+    return [f"{ind}_y0 = _i // {p}__nx",
+            f"{ind}_x0 = _i - _y0 * {p}__nx",
+            f"{ind}_c = {p}__cls[_i]",
+            f"{ind}for _t in range({p}__ptr[_c], {p}__ptr[_c + 1]):",
+            f"{ind}    _y = _y0 + {p}__dy[_t]",
+            f"{ind}    _x = _x0 + {p}__dx[_t]"] + wrap + [
+            f"{ind}    {target}[_y * {p}__nx + _x] += {term}"]
+
+
+def events(asm, kp, proj, target: str) -> list[str]:
+    """The spikes of ``delay`` steps ago, each adding its taps to ``target``."""
+    conv = proj.conv
+    hist = f"{proj.pre}__hist"
+    lines = [f"        if step - {conv.delay} >= 0:",
+             f"            _slot = _now_{proj.pre} - {conv.delay}",
+             "            if _slot < 0:",
+             f"                _slot += {hist}.shape[0]"]
+    lines += asm._spike_list(proj.pre, "_i", " " * 12)
+    return lines + scatter(asm, kp, conv, target, "1", " " * 20)
+
+
+def summed(asm, kp, proj, target: str, source: str) -> list[str]:
+    """``target = sum(w * source_pre)`` over the taps, afresh each step."""
+    conv = proj.conv
+    p = f"cv{kp}"
+    if not uses_fft(conv):
+        return ([f"        {target}[:] = 0.0",
+                 f"        for _i in range({source}.shape[0]):",
+                 f"            _v = {source}[_i]",
+                 "            if _v == 0.0:",      # adds nothing: a zero term leaves every sum as it is
+                 "                continue"] + scatter(asm, kp, conv, target, "_v", " " * 12))
+    ny, nx = conv.sheet
+    py, px = padded(conv)
+    c = conv.kernel.shape[0]
+    asm.k.arg(f"{p}__spec", spectra(conv))
+    asm.k.arg(f"{p}__img", np.zeros((py, px)))
+    asm.k.arg(f"{p}__ny", ny)
+    asm.k.arg(f"{p}__nx", nx)
+    lines = [f"        _src = {source}.reshape(({p}__ny, {p}__nx))"]
+    if c == 1:
+        lines += [f"        {p}__img[:{p}__ny, :{p}__nx] = _src",
+                  f"        _acc = np.fft.rfft2({p}__img) * {p}__spec[0]"]
+    else:
+        asm.k.arg(f"{p}__mask", np.stack([conv.classes == k for k in range(c)]).astype(np.float64))
+        lines += [f"        _acc = np.zeros(({py}, {px // 2 + 1}), np.complex128)",
+                  f"        for _c in range({c}):",
+                  f"            {p}__img[:{p}__ny, :{p}__nx] = _src * {p}__mask[_c]",
+                  f"            _acc += np.fft.rfft2({p}__img) * {p}__spec[_c]"]
+    return lines + [f"        _out = np.fft.irfft2(_acc, s=({py}, {px}))",
+                    f"        {target}.reshape(({p}__ny, {p}__nx))[:, :] = _out[:{p}__ny, :{p}__nx]"]
