@@ -27,6 +27,9 @@ from .synapses import STATIC, SynapseModel
 from .units import PLAUSIBLE_DT, Quantity, check_magnitude, dim_of, keep_units, plain, to_si
 
 FORMAT_VERSION = 1
+#: the most synapses of one convolution that a consumer of listed synapses (Brian2,
+#: PyNN, the hardware targets) gets listed (``BuiltNetwork.explicit``)
+EXPLICIT_LIMIT = 5_000_000
 DELAY_ROUNDING = (None, "round", "floor", "ceil")
 
 
@@ -321,7 +324,7 @@ class BuiltNetwork:
                             sum(p.n_synapses for p in self.projections))
         return f"<BuiltNetwork: {line}, hash {self.hash}>"
 
-    def explicit(self, limit: int | None = None, who: str = "this") -> "BuiltNetwork":
+    def explicit(self, limit: int | None = EXPLICIT_LIMIT, who: str = "this") -> "BuiltNetwork":
         """The network with every convolution's synapses listed (``BuiltProjection.explicit``),
         for what handles synapses one by one (Brian2, hardware, interop); refuses a
         convolution of more than ``limit`` synapses, naming ``who`` lists them."""

@@ -65,9 +65,9 @@ def taps(conv, dtype):
         conv.kernel[cls, a, b].astype(dtype)
 
 
-def scatter(asm, kp, conv, target: str, value: str, ind: str) -> list[str]:
+def scatter(asm, kp, conv, target: str, value: str, ind: str, guard: str | None = None) -> list[str]:
     """Lines adding source ``_i``'s ``value`` times each of its taps to ``target``
-    (an array name) at the tap's neighbour."""
+    (an array name) at the tap's neighbour (where ``guard``, a flag array, allows)."""
     p = f"cv{kp}"
     ny, nx = conv.sheet
     ptr, dy, dx, w = taps(conv, asm.k.dtype)
@@ -91,11 +91,12 @@ def scatter(asm, kp, conv, target: str, value: str, ind: str) -> list[str]:
             f"{ind}_c = {p}__cls[_i]",
             f"{ind}for _t in range({p}__ptr[_c], {p}__ptr[_c + 1]):",
             f"{ind}    _y = _y0 + {p}__dy[_t]",
-            f"{ind}    _x = _x0 + {p}__dx[_t]"] + wrap + [
+            f"{ind}    _x = _x0 + {p}__dx[_t]"] + wrap + (
+            [] if guard is None else [f"{ind}    if not {guard}[_y * {p}__nx + _x]:", f"{ind}        continue"]) + [
             f"{ind}    {target}[_y * {p}__nx + _x] += {term}"]
 
 
-def events(asm, kp, proj, target: str) -> list[str]:
+def events(asm, kp, proj, target: str, guard: str | None) -> list[str]:
     """The spikes of ``delay`` steps ago, each adding its taps to ``target``."""
     conv = proj.conv
     hist = f"{proj.pre}__hist"
@@ -104,7 +105,7 @@ def events(asm, kp, proj, target: str) -> list[str]:
              "            if _slot < 0:",
              f"                _slot += {hist}.shape[0]"]
     lines += asm._spike_list(proj.pre, "_i", " " * 12)
-    return lines + scatter(asm, kp, conv, target, "1", " " * 20)
+    return lines + scatter(asm, kp, conv, target, "1", " " * 20, guard)
 
 
 def summed(asm, kp, proj, target: str, source: str) -> list[str]:

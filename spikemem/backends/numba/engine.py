@@ -858,9 +858,13 @@ class Assembler:
     def convolution(self, kp, proj):
         """A convolution's spike events or summed variable (``convolution``)."""
         self.serial(f"projection '{proj.name}' is a convolution")
-        target = self.array(self.objects.groups[proj.post].variables[proj.target], "_j").replace("[_j]", "")
+        var = self.objects.groups[proj.post].variables[proj.target]
+        target = self.array(var, "_j").replace("[_j]", "")
         if proj.conv.source is None:
-            self.k.body += _convolution.events(self, kp, proj, target)
+            # as Brian2's synapses, no delivery onto a neuron whose variable is held while refractory
+            guard = var.conditional_write
+            guard = None if guard is None else self.array(guard, "_j").replace("[_j]", "")
+            self.k.body += _convolution.events(self, kp, proj, target, guard)
         else:
             source = self.array(self.objects.groups[proj.pre].variables[proj.conv.source], "_i")
             self.k.body += _convolution.summed(self, kp, proj, target, source.replace("[_i]", ""))
