@@ -324,14 +324,16 @@ class BuiltNetwork:
                             sum(p.n_synapses for p in self.projections))
         return f"<BuiltNetwork: {line}, hash {self.hash}>"
 
-    def explicit(self, limit: int | None = EXPLICIT_LIMIT, who: str = "this") -> "BuiltNetwork":
+    def explicit(self, limit: float | None = None, who: str = "this") -> "BuiltNetwork":
         """The network with every convolution's synapses listed (``BuiltProjection.explicit``),
         for what handles synapses one by one (Brian2, hardware, interop); refuses a
-        convolution of more than ``limit`` synapses, naming ``who`` lists them."""
+        convolution of more than ``limit`` synapses (default ``EXPLICIT_LIMIT``),
+        naming ``who`` lists them."""
         if not any(p.conv is not None for p in self.projections):
             return self
+        limit = EXPLICIT_LIMIT if limit is None else limit
         for p in self.projections:
-            if limit is not None and p.conv is not None and p.n_synapses > limit:
+            if p.conv is not None and p.n_synapses > limit:
                 raise ModelError(f"projection '{p.name}' is a convolution of {p.n_synapses:,} synapses; "
                                  f"{who} lists synapses one by one, up to {limit:,} per convolution: "
                                  f"run it on 'numba' or 'torch', which compute the convolution")

@@ -109,7 +109,7 @@ def graph_from_built(built: BuiltNetwork, dtype=np.float64, outputs=None) -> nir
     problems = nir_problems(built)
     if problems:
         raise problems_error("the network cannot be expressed in NIR", problems)
-    built = built.explicit(None)         # a convolution as the Affine of its synapses
+    built = built.explicit(np.inf)       # a convolution as the Affine of its synapses (sized above)
     names = Names(built.populations)
     nodes, edges, out_of = {}, [], {}
     for pop in built.populations.values():
