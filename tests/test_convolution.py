@@ -133,6 +133,19 @@ def test_numba_fft_agrees_to_rounding(boundary, classes, monkeypatch):
 
 
 @pytest.mark.parametrize("boundary", ["periodic", "aperiodic"])
+@pytest.mark.parametrize("tile", [(2, 2), (1, 4)])
+def test_numba_fft_of_a_repeating_class_map_agrees_to_rounding(boundary, tile, monkeypatch):
+    """One transform of the whole sheet, each class's spectrum a sum of its shifts."""
+    kw = dict(n=12, boundary=boundary, classes=4, tile=tile)
+    scatter = run(rate_net, "numba", 0.1, **kw).traces["g.r"].values
+    monkeypatch.setattr(numba_convolution, "FFT_ABOVE", 0.0)
+    conv = rate_net(**kw).build().projections[0].conv
+    assert numba_convolution.phases(conv) == tile
+    fft = run(rate_net, "numba", 0.1, **kw).traces["g.r"].values
+    np.testing.assert_allclose(fft, scatter, rtol=1e-12, atol=1e-12 * np.abs(scatter).max())
+
+
+@pytest.mark.parametrize("boundary", ["periodic", "aperiodic"])
 def test_brian2_gets_the_listed_synapses(boundary):
     kw = dict(boundary=boundary, classes=2)
     same_spikes(run(spiking_net, "numba", 0.1, **kw), run(spiking_net, "brian2", 0.1, **kw))

@@ -21,25 +21,48 @@ import rocket_fft  # noqa: F401 (numpy.fft in nopython code; numba also loads it
 import scipy.fft
 
 #: FFT where the taps a step visits exceed ``FFT_ABOVE`` times the FFT's
-#: (classes + 1) * P log2 P multiply-adds (P: padded sheet)
+#: (transforms) * P log2 P multiply-adds (P: padded sheet)
 FFT_ABOVE = 2.0
+
+
+def tile(conv) -> tuple[int, int]:
+    """The smallest (qy, qx), dividing the sheet, that the class map repeats with."""
+    def period(axis):
+        n = conv.classes.shape[axis]
+        return next(q for q in range(1, n + 1)
+                    if n % q == 0 and np.array_equal(conv.classes, np.roll(conv.classes, q, axis)))
+    return period(0), period(1)
+
+
+def phases(conv) -> tuple[int, int] | None:
+    """The class map's tile where one transform of the whole sheet is cheaper than
+    one per class: a class mask that repeats every (qy, qx) is a sum of qy * qx
+    plane waves, so each class's spectrum is the sheet's, shifted (``summed``)."""
+    c = conv.kernel.shape[0]
+    if c == 1:
+        return None
+    qy, qx = tile(conv)
+    return (qy, qx) if qy * qx <= c else None
 
 
 def padded(conv) -> tuple[int, int]:
     """The FFT's sheet: the sheet itself where it wraps, else padded by the
-    kernel's radius (a fast size), so that a linear convolution does not wrap."""
+    kernel's radius (a fast size, a multiple of the class tile where ``phases``
+    uses it), so that a linear convolution does not wrap."""
     if conv.periodic:
         return conv.sheet
     r = (np.asarray(conv.kernel.shape[-2:]) - 1) // 2
-    return tuple(scipy.fft.next_fast_len(int(n + k), real=True) for n, k in zip(conv.sheet, r))
+    q = phases(conv) or (1, 1)
+    return tuple(int(m * scipy.fft.next_fast_len(-(-int(n + k) // m), real=True))
+                 for n, k, m in zip(conv.sheet, r, q))
 
 
 def uses_fft(conv) -> bool:
     if conv.source is None:       # spikes are few: scatter them
         return False
     py, px = padded(conv)
-    work = (conv.kernel.shape[0] + 1) * py * px * np.log2(py * px)
-    return conv.n_synapses > FFT_ABOVE * work
+    transforms = 2 if conv.kernel.shape[0] == 1 or phases(conv) else conv.kernel.shape[0] + 1
+    return conv.n_synapses > FFT_ABOVE * transforms * py * px * np.log2(py * px)
 
 
 def spectra(conv) -> np.ndarray:
@@ -53,6 +76,20 @@ def spectra(conv) -> np.ndarray:
     for k in range(c):
         np.add.at(out[k], (dy, dx), conv.kernel[k])
     return np.fft.rfft2(out)
+
+
+def shifted_spectra(conv):
+    """(G, shifts): the spectrum of the summed input is ``sum_m G[m](k) S(k - shifts[m])``,
+    S the sheet's spectrum: ``G[m] = sum_c a[c, m] K_c`` with ``a[c]`` the plane-wave
+    coefficients of class c's mask (its tile's DFT / tile size)."""
+    qy, qx = phases(conv)
+    py, px = padded(conv)
+    c = conv.kernel.shape[0]
+    masks = np.stack([conv.classes[:qy, :qx] == k for k in range(c)]).astype(float)
+    a = np.fft.fft2(masks).reshape(c, -1) / (qy * qx)
+    g = np.einsum("cm,cyx->myx", a, spectra(conv))
+    my, mx = np.divmod(np.arange(qy * qx), qx)
+    return g, (my * (py // qy)).astype(np.int64), (mx * (px // qx)).astype(np.int64)
 
 
 def taps(conv, dtype):
@@ -121,19 +158,51 @@ def summed(asm, kp, proj, target: str, source: str) -> list[str]:
     ny, nx = conv.sheet
     py, px = padded(conv)
     c = conv.kernel.shape[0]
-    asm.k.arg(f"{p}__spec", spectra(conv))
+    asm.k.arg(f"{p}__spec", spectra(conv))   # (classes, py, px // 2 + 1)
     asm.k.arg(f"{p}__img", np.zeros((py, px)))
     asm.k.arg(f"{p}__ny", ny)
     asm.k.arg(f"{p}__nx", nx)
-    lines = [f"        _src = {source}.reshape(({p}__ny, {p}__nx))"]
+    img = f"{p}__img"
+    shape = f"({img}.shape[0], {img}.shape[1])"
     if c == 1:
-        lines += [f"        {p}__img[:{p}__ny, :{p}__nx] = _src",
-                  f"        _acc = np.fft.rfft2({p}__img) * {p}__spec[0]"]
+        lines = [f"        {img}[:{p}__ny, :{p}__nx] = {source}.reshape(({p}__ny, {p}__nx))",
+                 f"        _acc = np.fft.rfft2({img}) * {p}__spec[0]"]
+    elif phases(conv):
+        g, sy, sx = shifted_spectra(conv)
+        asm.k.arg(f"{p}__spec", g)
+        asm.k.arg(f"{p}__sy", sy)
+        asm.k.arg(f"{p}__sx", sx)
+        # S(a, b) of the full plane from the half rfft2 keeps: S(a, b) = conj(S(-a, -b))
+        lines = [f"        {img}[:{p}__ny, :{p}__nx] = {source}.reshape(({p}__ny, {p}__nx))",
+                 f"        _f = np.fft.rfft2({img})",
+                 f"        _py = {img}.shape[0]",
+                 f"        _px = {img}.shape[1]",
+                 "        _acc = np.zeros(_f.shape, np.complex128)",
+                 f"        for _m in range({p}__spec.shape[0]):",
+                 "            for _a in range(_py):",
+                 f"                _a2 = _a - {p}__sy[_m]",
+                 "                if _a2 < 0:",
+                 "                    _a2 += _py",
+                 "                _na2 = _py - _a2 if _a2 > 0 else 0",
+                 "                for _b in range(_f.shape[1]):",
+                 f"                    _b2 = _b - {p}__sx[_m]",
+                 "                    if _b2 < 0:",
+                 "                        _b2 += _px",
+                 "                    if _b2 < _f.shape[1]:",
+                 f"                        _acc[_a, _b] += {p}__spec[_m, _a, _b] * _f[_a2, _b2]",
+                 "                    else:",
+                 f"                        _acc[_a, _b] += {p}__spec[_m, _a, _b] * np.conj(_f[_na2, _px - _b2])"]
     else:
+        # each class's sources on the sheet, the others zero (no temporaries: a loop)
         asm.k.arg(f"{p}__mask", np.stack([conv.classes == k for k in range(c)]).astype(np.float64))
-        lines += [f"        _acc = np.zeros(({py}, {px // 2 + 1}), np.complex128)",
-                  f"        for _c in range({c}):",
-                  f"            {p}__img[:{p}__ny, :{p}__nx] = _src * {p}__mask[_c]",
-                  f"            _acc += np.fft.rfft2({p}__img) * {p}__spec[_c]"]
-    return lines + [f"        _out = np.fft.irfft2(_acc, s=({py}, {px}))",
+        lines = [f"        _acc = np.zeros(({p}__spec.shape[1], {p}__spec.shape[2]), np.complex128)",
+                 f"        for _c in range({p}__spec.shape[0]):",
+                 f"            for _y in range({p}__ny):",
+                 f"                for _x in range({p}__nx):",
+                 f"                    {img}[_y, _x] = {source}[_y * {p}__nx + _x] * {p}__mask[_c, _y, _x]",
+                 f"            _f = np.fft.rfft2({img})",
+                 "            for _y in range(_f.shape[0]):",
+                 "                for _x in range(_f.shape[1]):",
+                 f"                    _acc[_y, _x] += _f[_y, _x] * {p}__spec[_c, _y, _x]"]
+    return lines + [f"        _out = np.fft.irfft2(_acc, s={shape})",
                     f"        {target}.reshape(({p}__ny, {p}__nx))[:, :] = _out[:{p}__ny, :{p}__nx]"]
