@@ -225,3 +225,30 @@ def test_nir_exports_a_small_convolution_as_its_affine():
     big.connect("src", "g", Convolution(kernel, sheet=(64, 64)), receptor="input", name="rec")
     with pytest.raises(ModelError, match="a convolution over 4,096 neurons.*no node that shapes one into a Conv2d"):
         nir_export.export_nir(big)
+
+
+@pytest.mark.parametrize("target", ["spinnaker", "loihi"])
+def test_hardware_targets_take_a_small_convolution_as_its_synapses(target):
+    from spikemem.targets import TARGETS
+    net = Network(dt=1e-3, seed=0)
+    net.spike_source("src", 16, [[2e-3]] * 16)
+    net.population("g", 16, sm.IF_curr_exp())
+    conn = Convolution(np.full((3, 3), 0.5e-9), sheet=(4, 4), boundary="aperiodic")
+    net.connect("src", "g", conn, receptor="exc", name="rec")
+    listed = Network.from_spec(net.spec())
+    i, j, w, _ = conn.build(16, 16, None, "test")
+    listed.projections[0].connector = sm.FromList(np.stack([i, j, w], 1).tolist())
+    t = TARGETS.get(target)
+    assert t.check(net) == t.check(listed) == []
+    assert t.map(net) == t.map(listed)
+
+
+def test_hardware_targets_refuse_a_large_convolution(monkeypatch):
+    from spikemem.targets import TARGETS
+    monkeypatch.setattr(sm.network, "EXPLICIT_LIMIT", 10)
+    net = Network(dt=1e-3, seed=0)
+    net.population("g", 16, sm.IF_curr_exp())
+    net.connect("g", "g", Convolution(np.full((3, 3), 0.5e-9), sheet=(4, 4)), receptor="exc", name="rec")
+    for target in ("spinnaker", "loihi"):
+        with pytest.raises(ModelError, match="'rec' is a convolution of 144 synapses; .* lists synapses one by one"):
+            TARGETS.get(target).map(net)
