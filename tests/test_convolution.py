@@ -178,6 +178,27 @@ def test_torch_convolves_each_trial():
     np.testing.assert_allclose(cc.apply(x).numpy(), x.numpy() @ w, rtol=1e-12)
 
 
+def test_torch_keeps_the_kernel_fixed():
+    pytest.importorskip("torch")
+    with pytest.raises(ModelError, match="projection 'rec' is a convolution .* Dale's law has nothing to keep"):
+        sm.simulation(spiking_net(), "torch", dale=["rec"])
+    assert "rec" not in sm.simulation(spiking_net(), "torch").weights()
+
+
+def test_norse_gets_the_listed_synapses():
+    pytest.importorskip("norse")
+    from spikemem.interop.nir.neurons import LIF
+    net = Network(dt=1e-4)
+    net.spike_source("src", 16, [[1e-3]] * 16)
+    net.population("g", 16, LIF())
+    net.connect("src", "g", Convolution(np.arange(1.0, 10.0).reshape(3, 3) * 0.1, sheet=(4, 4)),
+                receptor="input", delay=3e-4, name="rec")
+    net.record_state("g", "v")
+    a, b = sm.simulate(net, 0.003, "numba"), sm.simulate(net, 0.003, "norse")
+    assert np.ptp(a.traces["g.v"].values) > 0.1
+    np.testing.assert_allclose(b.traces["g.v"].values, a.traces["g.v"].values, rtol=1e-9, atol=1e-12)
+
+
 def test_what_reads_synapses_one_by_one_refuses_a_large_convolution(monkeypatch):
     monkeypatch.setattr(sm.network, "EXPLICIT_LIMIT", 100)
     net = rate_net(classes=2)
