@@ -132,6 +132,20 @@ def test_numba_fft_agrees_to_rounding(boundary, classes, monkeypatch):
     np.testing.assert_allclose(fft, scatter, rtol=1e-12, atol=1e-12 * np.abs(scatter).max())
 
 
+@pytest.mark.parametrize("boundary, classes", CASES)
+def test_numba_spikes_through_the_fft_where_they_are_many(boundary, classes, monkeypatch):
+    """A step whose spikes visit more taps than the FFT's work goes through the FFT:
+    the same spikes, the currents to rounding."""
+    kw = dict(boundary=boundary, classes=classes)
+    scatter = run(spiking_net, "numba", 0.2, **kw)
+    monkeypatch.setattr(numba_convolution, "FFT_ABOVE", 0.05)
+    fft = run(spiking_net, "numba", 0.2, **kw)
+    same_spikes(scatter, fft)
+    a, b = scatter.traces["g.isyn_exc"].values, fft.traces["g.isyn_exc"].values
+    assert not np.array_equal(a, b)
+    np.testing.assert_allclose(b, a, rtol=1e-9, atol=1e-12 * np.abs(a).max())
+
+
 @pytest.mark.parametrize("boundary", ["periodic", "aperiodic"])
 @pytest.mark.parametrize("tile", [(2, 2), (1, 4)])
 def test_numba_fft_of_a_repeating_class_map_agrees_to_rounding(boundary, tile, monkeypatch):
@@ -273,3 +287,27 @@ def test_hardware_targets_refuse_a_large_convolution(monkeypatch):
     for target in ("spinnaker", "loihi"):
         with pytest.raises(ModelError, match="'rec' is a convolution of 144 synapses; .* lists synapses one by one"):
             TARGETS.get(target).map(net)
+
+
+def held_net(explicit=False):
+    """Deliveries onto v, which IF_curr_exp holds while refractory: none reach a refractory neuron."""
+    from convolution_nets import connector
+    n, rng = 8, np.random.default_rng(3)
+    net = Network(dt=0.5e-3, seed=3)
+    net.population("g", n * n, sm.IF_curr_exp(tau_refrac=2 * sm.ms),
+                   init={"v": rng.uniform(-65, -52, n * n) * sm.mV})
+    net.current("g", [0.0], rng.uniform(0.6, 1.2, (1, n * n)) * sm.nA, variable="i_offset")
+    net.connect("g", "g", connector(n, 5, 2, "periodic", 3, 1e-3, sign=1, explicit=explicit), receptor="v",
+                delay=1e-3, name="rec")
+    net.record_spikes("g")
+    return net
+
+
+@pytest.mark.parametrize("fft", [False, True])
+def test_deliveries_onto_a_held_variable_skip_refractory_neurons(fft, monkeypatch):
+    ref = sm.simulate(held_net(explicit=True), 0.2, "brian2")
+    monkeypatch.setattr(numba_convolution, "FFT_ABOVE", 0.05 if fft else 2.0)
+    same_spikes(ref, sm.simulate(held_net(), 0.2, "numba"))
+    if not fft:
+        pytest.importorskip("torch")
+        same_spikes(ref, sm.simulate(held_net(), 0.2, "torch", dtype="float64"))

@@ -7,8 +7,10 @@ computes what its listed synapses would deliver, in two ways:
   ago, or a nonzero summed variable) adds its class's taps to its neighbours.
   Each target then receives its terms in presynaptic order, the order of the
   listed synapses, so the sums round as Brian2's do.
-* FFT (summed variables, where the taps outnumber an FFT's work by
-  ``FFT_ABOVE``): each class's masked sheet is transformed once per step, the
+* FFT (where the taps a step visits outnumber an FFT's work by ``FFT_ABOVE``:
+  summed variables over large kernels, and steps with many spikes): each
+  class's masked sheet is transformed once per step (or the whole sheet once,
+  where the class map repeats in a small tile, ``phases``), the
   products with the kernels' spectra (computed here, once) are summed, and
   one inverse transform gives the sheet; the aperiodic sheet is zero padded so
   that nothing wraps. ``numpy.fft`` runs in nopython code through rocket-fft.
@@ -57,12 +59,17 @@ def padded(conv) -> tuple[int, int]:
                  for n, k, m in zip(conv.sheet, r, q))
 
 
-def uses_fft(conv) -> bool:
-    if conv.source is None:       # spikes are few: scatter them
-        return False
+def fft_work(conv) -> float:
+    """Multiply-adds of a step's transforms, roughly: (transforms) * P log2 P."""
     py, px = padded(conv)
     transforms = 2 if conv.kernel.shape[0] == 1 or phases(conv) else conv.kernel.shape[0] + 1
-    return conv.n_synapses > FFT_ABOVE * transforms * py * px * np.log2(py * px)
+    return transforms * py * px * np.log2(py * px)
+
+
+def uses_fft(conv) -> bool:
+    """Whether a summed convolution goes through the FFT (every tap visited each step
+    otherwise); spikes choose each step (``events``)."""
+    return conv.source is not None and conv.n_synapses > FFT_ABOVE * fft_work(conv)
 
 
 def spectra(conv) -> np.ndarray:
@@ -134,15 +141,35 @@ def scatter(asm, kp, conv, target: str, value: str, ind: str, guard: str | None 
 
 
 def events(asm, kp, proj, target: str, guard: str | None) -> list[str]:
-    """The spikes of ``delay`` steps ago, each adding its taps to ``target``."""
+    """The spikes of ``delay`` steps ago, each adding its taps to ``target``; where
+    they are so many that their taps outnumber an FFT's work (``FFT_ABOVE``), the
+    sheet of spikes through the FFT instead."""
     conv = proj.conv
-    hist = f"{proj.pre}__hist"
+    p = f"cv{kp}"
+    hist, count = f"{proj.pre}__hist", f"{proj.pre}__hcount"
     lines = [f"        if step - {conv.delay} >= 0:",
              f"            _slot = _now_{proj.pre} - {conv.delay}",
              "            if _slot < 0:",
              f"                _slot += {hist}.shape[0]"]
-    lines += asm._spike_list(proj.pre, "_i", " " * 12)
-    return lines + scatter(asm, kp, conv, target, "1", " " * 20, guard)
+    spikes = asm._spike_list(proj.pre, "_i", " " * 12)
+    each = scatter(asm, kp, conv, target, "1", " " * 20, guard)
+    taps = conv.n_synapses / conv.classes.size          # a spike's taps, on average
+    if conv.n_synapses <= FFT_ABOVE * fft_work(conv):   # never cheaper through the FFT
+        return lines + spikes + each
+    asm.k.arg(f"{p}__spk", np.zeros(conv.classes.size))
+    asm.k.arg(f"{p}__most", int(FFT_ABOVE * fft_work(conv) / taps))
+    keep = "" if guard is None else f" * {guard}[_j]"
+    through_fft = ["        " + line for line in fft(asm, kp, conv, f"{p}__spk")]
+    return lines + [
+        "            _n = 0",
+        "            for _u in range(_T):",
+        f"                _n += {count}[_slot, _u]",
+        f"            if _n <= {p}__most:"] + ["    " + line for line in spikes + each] + [
+        "            else:",
+        f"                {p}__spk[:] = 0.0"] + ["    " + line for line in spikes] + [
+        f"                        {p}__spk[_i] = 1.0"] + through_fft + [
+        f"                for _j in range({p}__spk.shape[0]):",
+        f"                    {target}[_j] += _out[_j // {p}__nx, _j % {p}__nx]{keep}"]
 
 
 def summed(asm, kp, proj, target: str, source: str) -> list[str]:
@@ -155,6 +182,14 @@ def summed(asm, kp, proj, target: str, source: str) -> list[str]:
                  f"            _v = {source}[_i]",
                  "            if _v == 0.0:",      # adds nothing: a zero term leaves every sum as it is
                  "                continue"] + scatter(asm, kp, conv, target, "_v", " " * 12))
+    return fft(asm, kp, conv, source) + [
+        f"        {target}.reshape(({p}__ny, {p}__nx))[:, :] = _out[:{p}__ny, :{p}__nx]"]
+
+
+def fft(asm, kp, conv, source: str) -> list[str]:
+    """Lines leaving in ``_out`` (the padded sheet) the convolution of ``source``, a
+    flat array of the sheet's values."""
+    p = f"cv{kp}"
     ny, nx = conv.sheet
     py, px = padded(conv)
     c = conv.kernel.shape[0]
@@ -204,5 +239,4 @@ def summed(asm, kp, proj, target: str, source: str) -> list[str]:
                  "            for _y in range(_f.shape[0]):",
                  "                for _x in range(_f.shape[1]):",
                  f"                    _acc[_y, _x] += _f[_y, _x] * {p}__spec[_c, _y, _x]"]
-    return lines + [f"        _out = np.fft.irfft2(_acc, s={shape})",
-                    f"        {target}.reshape(({p}__ny, {p}__nx))[:, :] = _out[:{p}__ny, :{p}__nx]"]
+    return lines + [f"        _out = np.fft.irfft2(_acc, s={shape})"]
