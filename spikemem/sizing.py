@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import connectors as _conn
+from . import network as _network
 from .errors import ModelError
 
 #: bytes per synapse held by the built network: pre and post index (int64),
@@ -207,7 +208,8 @@ def estimate(network, duration=None, backend: str = "numba", dtype=None, batch: 
         synapses += n
         n_vars = _variables(proj.synapse.equations)      # the weight and any plastic state
         conv = proj.connector if isinstance(proj.connector, _conn.Convolution) else None
-        if conv is not None and _family(backend) in CONVOLVING:
+        # (one too large to list is refused by name when built, not priced here)
+        if conv is not None and (_family(backend) in CONVOLVING or n > _network.EXPLICIT_LIMIT):
             # kept as its kernel: the kernels, their spectra and the sheets of an FFT, not its synapses
             sheet = 4 * max(n_pre, 1) * (2 + len(conv.kernels())) * 8
             parts.append(Part(f"projection '{proj.name}' (a convolution of {n:,} synapses, kept as its "
