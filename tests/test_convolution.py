@@ -161,7 +161,7 @@ def test_numba_fft_of_a_repeating_class_map_agrees_to_rounding(boundary, tile, m
 
 @pytest.mark.parametrize("boundary", ["periodic", "aperiodic"])
 def test_brian2_gets_the_listed_synapses(boundary):
-    kw = dict(boundary=boundary, classes=2)
+    kw = dict(n=16, boundary=boundary, classes=2)
     same_spikes(run(spiking_net, "numba", 0.1, **kw), run(spiking_net, "brian2", 0.1, **kw))
     a, b = run(rate_net, "numba", 0.05, **kw), run(rate_net, "brian2", 0.05, **kw)
     np.testing.assert_allclose(a.traces["g.r"].values, b.traces["g.r"].values, rtol=1e-12)
