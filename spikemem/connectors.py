@@ -263,7 +263,7 @@ class Convolution(Connector):
     def check(self, n_pre: int, n_post: int, where: str):
         """Refuse by name a kernel, sheet, class map or boundary that does not fit."""
         sheet = self.sheet
-        if sheet is None or len(sheet) != 2 or min(sheet) < 1:
+        if sheet is None or np.ndim(sheet) != 1 or len(sheet) != 2 or min(sheet) < 1:
             raise ModelError(f"{where}: Convolution sheet must be (ny, nx) with both >= 1, got {sheet!r}")
         ny, nx = sheet
         if n_pre != ny * nx or n_post != ny * nx:
