@@ -138,7 +138,7 @@ def test_numba_spikes_through_the_fft_where_they_are_many(boundary, classes, mon
     the same spikes, the currents to rounding."""
     kw = dict(boundary=boundary, classes=classes)
     scatter = run(spiking_net, "numba", 0.2, **kw)
-    monkeypatch.setattr(numba_convolution, "FFT_ABOVE", 0.05)
+    monkeypatch.setattr(numba_convolution, "FFT_ABOVE", 0.0)
     fft = run(spiking_net, "numba", 0.2, **kw)
     same_spikes(scatter, fft)
     a, b = scatter.traces["g.isyn_exc"].values, fft.traces["g.isyn_exc"].values
@@ -306,7 +306,8 @@ def held_net(explicit=False):
 @pytest.mark.parametrize("fft", [False, True])
 def test_deliveries_onto_a_held_variable_skip_refractory_neurons(fft, monkeypatch):
     ref = sm.simulate(held_net(explicit=True), 0.2, "brian2")
-    monkeypatch.setattr(numba_convolution, "FFT_ABOVE", 0.05 if fft else 2.0)
+    if fft:
+        monkeypatch.setattr(numba_convolution, "FFT_ABOVE", 0.0)
     same_spikes(ref, sm.simulate(held_net(), 0.2, "numba"))
     if not fft:
         pytest.importorskip("torch")

@@ -22,9 +22,12 @@ import numpy as np
 import rocket_fft  # noqa: F401 (numpy.fft in nopython code; numba also loads it by itself)
 import scipy.fft
 
-#: FFT where the taps a step visits exceed ``FFT_ABOVE`` times the FFT's
-#: (transforms) * P log2 P multiply-adds (P: padded sheet)
-FFT_ABOVE = 2.0
+#: FFT where the taps a step visits exceed ``FFT_ABOVE`` times the transforms'
+#: work (``fft_work``); measured on one core at n = 128: a tap costs about four
+#: times a unit of that work
+FFT_ABOVE = 0.3
+#: a transform's fixed cost (calls, allocation), in units of its work
+FFT_FIXED = 4096
 
 
 def tile(conv) -> tuple[int, int]:
@@ -60,10 +63,10 @@ def padded(conv) -> tuple[int, int]:
 
 
 def fft_work(conv) -> float:
-    """Multiply-adds of a step's transforms, roughly: (transforms) * P log2 P."""
+    """A step's transforms, roughly: (transforms) * (P log2 P + ``FFT_FIXED``)."""
     py, px = padded(conv)
     transforms = 2 if conv.kernel.shape[0] == 1 or phases(conv) else conv.kernel.shape[0] + 1
-    return transforms * py * px * np.log2(py * px)
+    return transforms * (py * px * np.log2(py * px) + FFT_FIXED)
 
 
 def uses_fft(conv) -> bool:
