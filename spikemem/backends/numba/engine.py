@@ -16,6 +16,9 @@ spikes that are exactly ``delay`` steps old. Events are applied one synapse
 at a time in Brian2's order, so sums round the same way; a synapse's
 event-driven trace decays are reused from the synapse before it where they
 are the same ``exp`` of the same number (``shared_decays``).
+A convolution projection (``connectors.Convolution``) keeps its kernel: its
+spikes or summed variable are convolved in the step (``convolution``), on one
+thread, where the other projections deliver or sum.
 ``dtype="float32"`` holds every float of the network in float32 (time
 stays float64).
 
