@@ -22,14 +22,15 @@ def built_network(network, check_memory=None) -> BuiltNetwork:
     """A target's input: a Network (built here, once the memory estimate says it
     fits; ``check_memory`` as for ``simulation()``) or an already built one."""
     if isinstance(network, BuiltNetwork):
-        return network
+        return network.explicit(who="a hardware target")
     if isinstance(network, Network):
         from spikemem.backends import require_memory
         from spikemem.progress import status
-        # drawing the synapses is what would run out of memory
-        require_memory(network, None, "numba", None, check_memory)
+        # drawing the synapses is what would run out of memory (a convolution's listed: brian2's size)
+        require_memory(network, None, "brian2", None, check_memory)
         with status("building the network"):      # (shown where it takes a while: a large map)
-            return network.build()
+            # the chips hold synapses one by one: a convolution's listed
+            return network.build().explicit(who="a hardware target")
     raise ModelError(f"expected a spikemem Network, got {type(network).__name__}")
 
 

@@ -25,14 +25,14 @@ _API = {
     "NeuronModel": "neurons", "IF_curr_exp": "neurons", "IF_cond_exp": "neurons", "Izhikevich": "neurons",
     "AdEx": "neurons", "RateUnit": "neurons",
     # synapses and plasticity
-    "SynapseModel": "synapses", "STATIC": "synapses",
+    "SynapseModel": "synapses", "STATIC": "synapses", "summed": "synapses",
     "stdp": "plasticity", "spinnaker_stdp": "plasticity", "triplet_stdp": "plasticity",
     "diehl_cook_stdp": "plasticity", "hebbian": "plasticity", "anti_hebbian": "plasticity", "oja": "plasticity",
     "normalize_weights": "plasticity",
     # connectors and random parameters
     "OneToOne": "connectors", "AllToAll": "connectors", "FixedProbability": "connectors",
     "FixedNumberPre": "connectors", "FixedNumberPost": "connectors", "FromList": "connectors",
-    "FromMatrix": "connectors", "DistanceKernel": "connectors",
+    "FromMatrix": "connectors", "DistanceKernel": "connectors", "Convolution": "connectors",
     "Uniform": "distributions", "Normal": "distributions",
     # running
     "simulate": "backends", "simulation": "backends", "BACKENDS": "backends", "Simulation": "backends.contract",

@@ -230,6 +230,144 @@ class DistanceKernel(Connector):
         return s
 
 
+BOUNDARIES = ("periodic", "aperiodic")
+
+
+@dataclass
+class Convolution(Connector):
+    """One kernel (or one per source class) slid over a 2-D sheet of ``sheet = (ny, nx)``
+    neurons, both populations laid out alike (neuron ``y*nx + x``).
+
+    ``kernel`` is (ky, kx), or (C, ky, kx) with ``classes`` (ny, nx) naming each
+    source's class in [0, C); ky and kx are odd, ``r = (k - 1) / 2``.
+    ``kernel[c][ry + dy, rx + dx]`` is the weight onto (y, x) from the source of
+    class c at (y - dy, x - dx): indices wrap with ``boundary="periodic"``, and
+    sources off the sheet do not exist with ``"aperiodic"``. The projection means
+    what ``build`` enumerates, a synapse for every nonzero tap, but
+    ``Network.build`` keeps it as the kernel (``spikemem.network.BuiltConvolution``):
+    the backends compute the convolution, and the explicit synapses are drawn on
+    demand (``BuiltProjection.explicit``).
+    """
+    kernel: np.ndarray = None
+    sheet: tuple = None
+    boundary: str = "periodic"
+    classes: np.ndarray | None = None
+
+    def __post_init__(self):
+        self.kernel = np.asarray(self.kernel, dtype=float)
+        if self.classes is not None:
+            self.classes = np.asarray(self.classes)
+        if self.sheet is not None and np.ndim(self.sheet) == 1:
+            self.sheet = tuple(int(s) for s in self.sheet)
+
+    def check(self, n_pre: int, n_post: int, where: str):
+        """Refuse by name a kernel, sheet, class map or boundary that does not fit."""
+        sheet = self.sheet
+        if sheet is None or np.ndim(sheet) != 1 or len(sheet) != 2 or min(sheet) < 1:
+            raise ModelError(f"{where}: Convolution sheet must be (ny, nx) with both >= 1, got {sheet!r}")
+        ny, nx = sheet
+        if n_pre != ny * nx or n_post != ny * nx:
+            raise ModelError(f"{where}: the Convolution sheet {ny} x {nx} has {ny * nx} neurons, "
+                             f"the populations have {n_pre} (pre) and {n_post} (post)")
+        if self.boundary not in BOUNDARIES:
+            raise ModelError(f"{where}: Convolution boundary must be one of {BOUNDARIES}, got {self.boundary!r}")
+        k = self.kernel
+        if k.ndim not in (2, 3) or 0 in k.shape:
+            raise ModelError(f"{where}: Convolution kernel must be (ky, kx) or (classes, ky, kx), "
+                             f"got shape {k.shape}")
+        if not np.all(np.isfinite(k)):
+            raise ModelError(f"{where}: Convolution kernel has a value that is not finite")
+        ky, kx = k.shape[-2:]
+        if ky % 2 == 0 or kx % 2 == 0:
+            raise ModelError(f"{where}: Convolution kernel sizes must be odd (a centre tap), got {ky} x {kx}")
+        if ky > ny or kx > nx:
+            raise ModelError(f"{where}: Convolution kernel {ky} x {kx} is larger than the sheet {ny} x {nx}")
+        if k.ndim == 2:
+            if self.classes is not None:
+                raise ModelError(f"{where}: Convolution classes need one kernel per class, "
+                                 f"a kernel of shape (classes, ky, kx); got {k.shape}")
+            return
+        c = self.classes
+        if c is None:
+            raise ModelError(f"{where}: a Convolution kernel of {k.shape[0]} classes needs classes=, "
+                             f"the (ny, nx) class of every source")
+        if c.shape != (ny, nx):
+            raise ModelError(f"{where}: Convolution classes must have the sheet's shape ({ny}, {nx}), "
+                             f"got {c.shape}")
+        if not np.issubdtype(c.dtype, np.integer):
+            raise ModelError(f"{where}: Convolution classes must be integers, got {c.dtype}")
+        if c.size and (c.min() < 0 or c.max() >= k.shape[0]):
+            bad = c[(c < 0) | (c >= k.shape[0])][0]
+            raise ModelError(f"{where}: Convolution class {bad} is out of range for {k.shape[0]} kernels")
+
+    def kernels(self) -> np.ndarray:
+        """(C, ky, kx) kernels, C = 1 without classes."""
+        return self.kernel if self.kernel.ndim == 3 else self.kernel[None]
+
+    def class_map(self) -> np.ndarray:
+        """(ny, nx) int class of each source (all 0 without classes)."""
+        return np.zeros(self.sheet, np.int64) if self.classes is None else self.classes.astype(np.int64)
+
+    def expected_synapses(self, n_pre, n_post):
+        """The nonzero taps that land on the sheet, counted without listing them: each
+        tap of class c serves every source of that class whose target exists."""
+        try:
+            self.check(n_pre, n_post, "Convolution")
+        except ModelError:
+            return n_pre * n_post
+        ny, nx = self.sheet
+        classes = self.class_map()
+        total = 0
+        for c, k in enumerate(self.kernels()):
+            ry, rx = (np.asarray(k.shape) - 1) // 2
+            a, b = np.nonzero(k)
+            if self.boundary == "periodic":
+                total += int(np.count_nonzero(classes == c)) * a.size
+                continue
+            # sources of class c in the window whose shifted target stays on the sheet
+            cum = np.zeros((ny + 1, nx + 1), np.int64)
+            cum[1:, 1:] = np.cumsum(np.cumsum(classes == c, 0), 1)
+            dy, dx = a - ry, b - rx
+            y0, y1 = np.maximum(0, -dy), ny - np.maximum(0, dy)
+            x0, x1 = np.maximum(0, -dx), nx - np.maximum(0, dx)
+            total += int(np.sum(cum[y1, x1] - cum[y0, x1] - cum[y1, x0] + cum[y0, x0]))
+        return total
+
+    def _pairs(self, n_pre, n_post, rng, where):
+        self.check(n_pre, n_post, where)
+        k = self.kernels()
+        return convolution_synapses(k, k != 0, self.class_map(), self.boundary == "periodic")
+
+    def spec(self):
+        s = super().spec()
+        s["sheet"] = list(self.sheet) if self.sheet is not None else None
+        return s
+
+
+def convolution_synapses(kernels, taps, classes, periodic: bool):
+    """(i, j, w) of a convolution's synapses, one per tap in ``taps`` (C, ky, kx) and
+    source of that tap's class whose target lies on the sheet, weights from
+    ``kernels``; in tap order (``Connector.build`` sorts them)."""
+    ny, nx = classes.shape
+    y, x = np.divmod(np.arange(ny * nx), nx)
+    out_i, out_j, out_w = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [np.zeros(0)]
+    for c, (k, on) in enumerate(zip(kernels, taps)):
+        ry, rx = (np.asarray(k.shape) - 1) // 2
+        for a, b in zip(*np.nonzero(on)):
+            sy, sx = y - (a - ry), x - (b - rx)       # the source of post (y, x) through this tap
+            if periodic:
+                sy, sx = sy % ny, sx % nx
+                keep = np.ones(y.size, bool)
+            else:
+                keep = (sy >= 0) & (sy < ny) & (sx >= 0) & (sx < nx)
+                sy, sx = np.where(keep, sy, 0), np.where(keep, sx, 0)
+            keep &= classes[sy, sx] == c
+            out_i.append((sy * nx + sx)[keep])
+            out_j.append(np.flatnonzero(keep))
+            out_w.append(np.full(out_j[-1].size, k[a, b]))
+    return np.concatenate(out_i), np.concatenate(out_j), np.concatenate(out_w)
+
+
 def _check_range(idx, n, where, side):
     if idx.size and (idx.min() < 0 or idx.max() >= n):
         bad = idx[(idx < 0) | (idx >= n)][0]
@@ -237,7 +375,7 @@ def _check_range(idx, n, where, side):
 
 
 CONNECTORS = {c.__name__: c for c in (OneToOne, AllToAll, FixedProbability, FixedNumberPre,
-                                      FixedNumberPost, FromList, FromMatrix, DistanceKernel)}
+                                      FixedNumberPost, FromList, FromMatrix, DistanceKernel, Convolution)}
 
 
 def from_spec(spec: dict) -> Connector:

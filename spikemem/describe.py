@@ -64,7 +64,7 @@ def summary_line(n_pops, n_neurons, n_projs, dt, seed, synapses=None) -> str:
 
 def describe(net, built) -> str:
     """The text of ``net.describe()``; ``built`` is ``net.build()``."""
-    n_syn = sum(p.i.size for p in built.projections)
+    n_syn = sum(p.n_synapses for p in built.projections)
     lines = [f"Network {built.hash}: " + summary_line(len(built.populations),
                                                       sum(p.size for p in built.populations.values()),
                                                       len(built.projections), built.dt, built.seed, n_syn)]
@@ -110,6 +110,19 @@ def _population(decl, pop, dt) -> list:
     return [head] + wrapped(params) + wrapped(["initial " + init[0]] + init[1:])
 
 
+def _convolution(proj, built) -> list:
+    """A convolution, counted and summarised from its kernel (its synapses are not listed)."""
+    conv = proj.conv
+    w = conv.kernel[conv.taps]
+    ny, nx = conv.sheet
+    c, ky, kx = conv.kernel.shape
+    what = "summed from '" + conv.source + "'" if conv.source else \
+        f"delay {quantity(conv.delay * built.dt, second.dim)} ({_steps(conv.delay)})"
+    return [f"  {proj.n_synapses:,} synapses as a convolution: {c} kernel(s) {ky} x {kx} over a {ny} x {nx} "
+            f"{'periodic' if conv.periodic else 'aperiodic'} sheet, {int(conv.taps.sum()):,} taps, "
+            f"weight {quantity(w, proj.weight_dim)}, {what}"]
+
+
 def _steps(n) -> str:
     return f"{n} step{'' if n == 1 else 's'}"
 
@@ -126,9 +139,11 @@ def _projection(decl, proj, built) -> list:
     def side(name, ids):
         return name if ids is None else f"{name}[{len(ids)} of {built.populations[name].size}]"
 
-    n = proj.i.size
+    n = proj.n_synapses
     lines = [f"{proj.name}: {side(proj.pre, decl.pre_ids)} -> {side(proj.post, decl.post_ids)} by "
              f"{connector(decl.connector)}, receptor '{decl.receptor}' ({proj.target})"]
+    if proj.conv is not None:
+        return lines + _convolution(proj, built)
     if not n:
         delay = "delay none"
     elif proj.delay.min() == proj.delay.max():

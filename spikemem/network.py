@@ -8,8 +8,10 @@ loaded network rebuilds identically.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,6 +27,9 @@ from .synapses import STATIC, SynapseModel
 from .units import PLAUSIBLE_DT, Quantity, check_magnitude, dim_of, keep_units, plain, to_si
 
 FORMAT_VERSION = 1
+#: the most synapses of one convolution that a consumer of listed synapses (Brian2,
+#: PyNN, the hardware targets) gets listed (``BuiltNetwork.explicit``)
+EXPLICIT_LIMIT = 5_000_000
 DELAY_ROUNDING = (None, "round", "floor", "ceil")
 
 
@@ -230,10 +235,66 @@ class BuiltProjection:
     # rule applies: decided here once for build(), Simulation.set and Dale's law
     sign: int | None = None
     switch: str | None = None          # the synapse model's learning switch (Simulation.freeze)
+    # a Convolution kept as its kernel: i, j, w and delay are then empty (``explicit``)
+    conv: "BuiltConvolution | None" = None
+
+    @property
+    def n_synapses(self) -> int:
+        """How many synapses the projection has (a convolution's counted, not listed)."""
+        return self.conv.n_synapses if self.conv is not None else int(self.i.size)
+
+    def explicit(self) -> "BuiltProjection":
+        """The projection with its synapses listed: itself, or a convolution's every
+        synapse (in (pre, post) order, one delay for all), as ``FromList`` would give."""
+        if self.conv is None:
+            return self
+        i, j, w = self.conv.synapses()
+        return dataclasses.replace(self, i=i, j=j, w=w, delay=np.full(i.size, self.conv.delay, np.int64),
+                                   conv=None)
+
+    def refuse_convolution(self, what: str):
+        """A ModelError for code that reads synapses one by one where this projection
+        keeps a convolution."""
+        if self.conv is not None:
+            raise ModelError(f"projection '{self.name}' is a convolution ({self.n_synapses:,} synapses "
+                             f"kept as a kernel, not listed): {what}")
 
     def __repr__(self):
+        kind = " (convolution)" if self.conv is not None else ""
         return (f"<BuiltProjection '{self.name}': {self.pre} -> {self.post}, "
-                f"{self.i.size:,} synapses onto {self.target}>")
+                f"{self.n_synapses:,} synapses{kind} onto {self.target}>")
+
+
+@dataclass
+class BuiltConvolution:
+    """A ``connectors.Convolution`` as the backends compute it: every post neuron
+    (y, x) receives ``kernel[c][ry + dy, rx + dx]`` from the source of class c at
+    (y - dy, x - dx), through the taps in ``taps``."""
+    kernel: np.ndarray                 # (C, ky, kx) weights, SI (zero off the taps)
+    taps: np.ndarray                   # (C, ky, kx) bool: the connector's nonzero taps
+    classes: np.ndarray                # (ny, nx) int64 source classes
+    periodic: bool
+    delay: int                         # steps, one for every synapse (events)
+    source: str | None = None          # None: spike events; else the presynaptic variable summed
+    n_synapses: int = 0
+
+    @property
+    def sheet(self) -> tuple:
+        return tuple(self.classes.shape)
+
+    def synapses(self):
+        """(i, j, w) of every synapse, sorted by (pre, post)."""
+        i, j, w = _conn.convolution_synapses(self.kernel, self.taps, self.classes, self.periodic)
+        i, j, w, _ = _conn._sorted(i, j, w)
+        return i, j, w
+
+    def dense(self) -> np.ndarray:
+        """The (n, n) weight matrix W[pre, post] (small sheets: tests, interop)."""
+        i, j, w = self.synapses()
+        n = self.classes.size
+        m = np.zeros((n, n))
+        m[i, j] = w
+        return m
 
 
 @dataclass
@@ -259,8 +320,24 @@ class BuiltNetwork:
 
     def __repr__(self):
         line = summary_line(len(self.populations), sum(p.size for p in self.populations.values()),
-                            len(self.projections), self.dt, self.seed, sum(p.i.size for p in self.projections))
+                            len(self.projections), self.dt, self.seed,
+                            sum(p.n_synapses for p in self.projections))
         return f"<BuiltNetwork: {line}, hash {self.hash}>"
+
+    def explicit(self, limit: float | None = None, who: str = "this") -> "BuiltNetwork":
+        """The network with every convolution's synapses listed (``BuiltProjection.explicit``),
+        for what handles synapses one by one (Brian2, hardware, interop); refuses a
+        convolution of more than ``limit`` synapses (default ``EXPLICIT_LIMIT``),
+        naming ``who`` lists them."""
+        if not any(p.conv is not None for p in self.projections):
+            return self
+        limit = EXPLICIT_LIMIT if limit is None else limit
+        for p in self.projections:
+            if p.conv is not None and p.n_synapses > limit:
+                raise ModelError(f"projection '{p.name}' is a convolution of {p.n_synapses:,} synapses; "
+                                 f"{who} lists synapses one by one, up to {limit:,} per convolution: "
+                                 f"run it on 'numba' or 'torch', which compute the convolution")
+        return dataclasses.replace(self, projections=[p.explicit() for p in self.projections])
 
 
 # ----------------------------------------------------------------- the network
@@ -408,6 +485,8 @@ class Network:
                 if values is None:
                     continue
                 b = built[name]
+                b.refuse_convolution("its weights are the Convolution's kernel; give a new kernel instead "
+                                     "of set_weights")
                 v = np.asarray(to_si(values, f"set_weights of projection '{name}'", b.weight_dim), dtype=float)
                 if v.shape != b.i.shape:
                     raise ModelError(f"set_weights of projection '{name}': expected one weight per synapse, "
@@ -579,6 +658,8 @@ class Network:
                              f"{sorted(post.model.receptors)} nor a state variable of '{post.name}'")
         n_pre = pre.size if proj.pre_ids is None else len(proj.pre_ids)
         n_post = post.size if proj.post_ids is None else len(proj.post_ids)
+        if isinstance(proj.connector, _conn.Convolution):
+            return self._build_convolution(proj, pre, post, target, n_pre, n_post, rng, where)
         i, j, w_conn, d_conn = proj.connector.build(n_pre, n_post, rng, where)
         if proj.pre_ids is not None or proj.post_ids is not None:    # views: the parents' ids, re-sorted
             i = i if proj.pre_ids is None else proj.pre_ids[i]
@@ -628,6 +709,58 @@ class Network:
         return BuiltProjection(proj.name, proj.pre, proj.post, i, j, w, steps, target, deliver.strip(), wdim,
                                syn["equations"], model.on_pre.strip(), model.on_post.strip(), model.method,
                                syn["namespace"], syn["state"], syn["dims"], sign, model.switch)
+
+    def _build_convolution(self, proj: Projection, pre, post, target, n_pre, n_post, rng, where):
+        """A Convolution kept as its kernel (``BuiltConvolution``), with what the
+        explicit synapses would have: static weights, one delay, spike events or a
+        summed ``x_post = w*y_pre``."""
+        conn = proj.connector
+        if proj.pre_ids is not None or proj.post_ids is not None:
+            raise ModelError(f"{where}: a Convolution connects whole populations (its sheet), not views")
+        conn.check(n_pre, n_post, where)
+        model = proj.synapse
+        syn = self._synapse_model(proj, post.parsed.dims[target], 0, rng, where)
+        if model.on_pre.strip() or model.on_post.strip() or syn["state"] or "/dt" in syn["equations"]:
+            raise ModelError(f"{where}: a Convolution holds one static weight per tap; the synapse model "
+                             f"'{model.name}' has per-synapse state or plasticity (use an explicit "
+                             f"connector such as FromMatrix for plastic synapses)")
+        wdim = syn["dims"]["w"]
+        kernel = conn.kernels()
+        taps = kernel != 0
+        if proj.weight is not None:
+            if isinstance(proj.weight, (_dist.Uniform, _dist.Normal)) or np.ndim(plain(proj.weight)):
+                raise ModelError(f"{where}: a Convolution takes its weights from the kernel, or one "
+                                 f"weight= for every tap; got {proj.weight!r}")
+            kernel = np.where(taps, float(to_si(proj.weight, f"{where} weight", wdim)), 0.0)
+        check_magnitude(kernel[taps], f"{where} weight", wdim, proj.weight)
+        if proj.set_w is not None:
+            raise ModelError(f"{where}: a Convolution's weights are its kernel; set_weights does not apply")
+        steps = 1
+        if proj.delay is not None:
+            if isinstance(proj.delay, (_dist.Uniform, _dist.Normal)) or np.ndim(plain(proj.delay)):
+                raise ModelError(f"{where}: a Convolution has one delay for every synapse, got {proj.delay!r}")
+            d = float(to_si(proj.delay, f"{where} delay", second.dim))
+            check_magnitude(d, f"{where} delay", second.dim, proj.delay)
+            steps = int(_delay_steps(np.array([d]), self.dt, f"{where} delay", proj.delay_rounding)[0])
+            if steps < 1:
+                raise ModelError(f"{where}: delays must be at least one time step ({self.dt} s), got {d} s")
+        source = None
+        if syn["summed"]:
+            target, source = _summed_terms(syn["equations"], pre, post, where)
+            deliver = ""
+        else:
+            deliver = f"{target}_post += w"
+            if proj.on_pre is not None and proj.on_pre.strip() != deliver:
+                raise ModelError(f"{where}: a Convolution delivers '{deliver}'; it takes no on_pre of its "
+                                 f"own, got {proj.on_pre!r}")
+        sign = weight_sign(post.model, target)
+        self._check_sign(proj, post, target, sign, kernel[taps], syn, where)
+        conv = BuiltConvolution(kernel, taps, conn.class_map(), conn.boundary == "periodic", steps, source,
+                                conn.expected_synapses(n_pre, n_post))
+        empty = np.zeros(0, np.int64)
+        return BuiltProjection(proj.name, proj.pre, proj.post, empty, empty, np.zeros(0), empty, target,
+                               deliver, wdim, syn["equations"], "", "", model.method, syn["namespace"], {},
+                               syn["dims"], sign, None, conv)
 
     @staticmethod
     def _check_sign(proj: Projection, post: BuiltPopulation, target, sign, w, syn, where):
@@ -836,6 +969,25 @@ class Network:
             else:
                 net.record_state(m["population"], m["variables"], m["ids"], m["every"])
         return net
+
+
+def _summed_terms(equations: str, pre, post, where) -> tuple[str, str]:
+    """(post target, pre source) of a convolution's ``target_post = w*source_pre (summed)``,
+    the one summed form a convolution computes."""
+    lines = [line for line in equations.splitlines() if "(summed)" in line]
+    m = re.fullmatch(r"\s*(\w+)_post\s*=\s*(?:w\s*\*\s*(\w+)_pre|(\w+)_pre\s*\*\s*w)\s*:.*", lines[0]) \
+        if len(lines) == 1 else None
+    if m is None:
+        raise ModelError(f"{where}: a Convolution sums one term 'x_post = w*y_pre : ... (summed)'; "
+                         f"got {[line.strip() for line in lines]}")
+    target, source = m.group(1), m.group(2) or m.group(3)
+    if pre.kind != "neuron" or source not in pre.init:
+        raise ModelError(f"{where}: the summed term reads '{source}_pre', which is not a state variable "
+                         f"of '{pre.name}'")
+    if target not in post.init:
+        raise ModelError(f"{where}: the summed term writes '{target}_post', which is not a state variable "
+                         f"of '{post.name}'")
+    return target, source
 
 
 def _synapses_fingerprint(i, j) -> str:

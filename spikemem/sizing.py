@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import connectors as _conn
+from . import network as _network
 from .errors import ModelError
 
 #: bytes per synapse held by the built network: pre and post index (int64),
@@ -94,6 +95,10 @@ def available_memory() -> int | None:
     except OSError:
         pass
     return None
+
+
+#: backends that compute a ``Convolution`` from its kernel (the others list its synapses)
+CONVOLVING = ("numba", "torch")
 
 
 def expected_synapses(connector, n_pre: int, n_post: int) -> int:
@@ -202,8 +207,16 @@ def estimate(network, duration=None, backend: str = "numba", dtype=None, batch: 
         n = expected_synapses(proj.connector, n_pre, n_post)
         synapses += n
         n_vars = _variables(proj.synapse.equations)      # the weight and any plastic state
-        parts.append(Part(f"projection '{proj.name}' ({n:,} synapses, {n_pre:,} x {n_post:,})",
-                          n * (BUILT_SYNAPSE_BYTES + 8 * n_vars + per_synapse + itemsize * n_vars)))
+        conv = proj.connector if isinstance(proj.connector, _conn.Convolution) else None
+        # (one too large to list is refused by name when built, not priced here)
+        if conv is not None and (_family(backend) in CONVOLVING or n > _network.EXPLICIT_LIMIT):
+            # kept as its kernel: the kernels, their spectra and the sheets of an FFT, not its synapses
+            sheet = 4 * max(n_pre, 1) * (2 + len(conv.kernels())) * 8
+            parts.append(Part(f"projection '{proj.name}' (a convolution of {n:,} synapses, kept as its "
+                              f"kernel)", 3 * conv.kernel.nbytes + batch * sheet))
+        else:
+            parts.append(Part(f"projection '{proj.name}' ({n:,} synapses, {n_pre:,} x {n_post:,})",
+                              n * (BUILT_SYNAPSE_BYTES + 8 * n_vars + per_synapse + itemsize * n_vars)))
         if isinstance(proj.connector, _conn.DistanceKernel):    # dense distances while building
             parts.append(Part(f"projection '{proj.name}' distance kernel ({n_pre:,} x {n_post:,} pairs)",
                               n_pre * n_post * (len(np.atleast_1d(proj.connector.shape)) + 2) * 8))
@@ -249,6 +262,6 @@ def check_run(built, n_steps: int, step: int = 0, batch: int = 1) -> None:
     parts = _monitor_parts([*built.spike_monitors, *built.state_monitors], sizes, n_steps, built.dt,
                            _batch(batch))
     neurons = sum(sizes.values())
-    check(Estimate(neurons, sum(p.i.size for p in built.projections), tuple(parts)),
+    check(Estimate(neurons, sum(p.n_synapses for p in built.projections), tuple(parts)),
           f"a run of {n_steps:,} steps (from step {step:,})")
 

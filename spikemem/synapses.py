@@ -95,3 +95,14 @@ class SynapseModel:
 
 
 STATIC = SynapseModel()
+
+
+def summed(source: str = "s", target: str = "I") -> SynapseModel:
+    """A rate projection: ``<target>_post = w*<source>_pre`` summed over the synapses,
+    recomputed every step (the rate units of ``spikemem.rates`` read ``s`` and sum
+    into ``I``)."""
+    for what, name in (("source", source), ("target", target)):
+        if not isinstance(name, str) or not name.isidentifier():
+            from .errors import ModelError
+            raise ModelError(f"summed synapse: {what} must be a variable name, got {name!r}")
+    return SynapseModel(f"w : weight\n{target}_post = w*{source}_pre : 1 (summed)", name="summed")

@@ -14,8 +14,8 @@ from brian2 import Hz, mV, ms, nA
 import spikemem as sm
 from spikemem.cli import main as cli
 from spikemem.cli.common import CLIError
-from spikemem.connectors import (AllToAll, DistanceKernel, FixedNumberPre, FixedProbability, FromList,
-                                 FromMatrix, OneToOne)
+from spikemem.connectors import (AllToAll, Convolution, DistanceKernel, FixedNumberPre, FixedProbability,
+                                 FromList, FromMatrix, OneToOne)
 from spikemem.distributions import Normal, Uniform
 from spikemem.errors import ModelError
 from spikemem.network import Network
@@ -32,6 +32,17 @@ def small(**connect):
     net.connect("src", "cells", **{"connector": AllToAll(), "weight": 1 * nA, "name": "drive", **connect})
     net.record_spikes("cells")
     return net
+
+
+def sheet(kernel=np.full((3, 3), 1e-10), sheet=(4, 4), boundary="periodic", classes=None, **connect):
+    """A thunk building a 4 x 4 sheet of IF_curr_exp cells connected to itself by a Convolution."""
+    def make():
+        net = Network(dt=0.1 * ms)
+        net.population("cells", 16, IF_curr_exp())
+        net.connect("cells", "cells", Convolution(kernel, sheet=sheet, boundary=boundary, classes=classes),
+                    name="rec", **connect)
+        return net.build()
+    return make
 
 
 def with_(edit):
@@ -179,6 +190,19 @@ API = [
     ("from-matrix-shape", built_small(connector=FromMatrix(np.ones((4, 4)))), ModelError, "(4, 4)"),
     ("distance-kernel-grid-mismatch", built_small(connector=DistanceKernel(shape=(2,))), ModelError,
      "grid (2,) has 2 cells"),
+    ("convolution-kernel-larger-than-sheet", sheet(kernel=np.ones((5, 3)) * 1e-10), ModelError,
+     "5 x 3 is larger than the sheet 4 x 4"),
+    ("convolution-kernel-even", sheet(kernel=np.ones((3, 2)) * 1e-10), ModelError, "odd (a centre tap), got 3 x 2"),
+    ("convolution-classes-shape", sheet(kernel=np.ones((2, 3, 3)) * 1e-10, classes=np.zeros((3, 3), int)),
+     ModelError, "got (3, 3)"),
+    ("convolution-class-out-of-range", sheet(kernel=np.ones((2, 3, 3)) * 1e-10,
+                                             classes=np.full((4, 4), 2)), ModelError, "class 2 is out of range"),
+    ("convolution-classes-missing", sheet(kernel=np.ones((2, 3, 3)) * 1e-10), ModelError, "needs classes="),
+    ("convolution-sheet-size-mismatch", sheet(sheet=(3, 3)), ModelError, "3 x 3 has 9 neurons"),
+    ("convolution-unknown-boundary", sheet(boundary="toroidal"), ModelError, "'toroidal'"),
+    ("convolution-delay-per-synapse", sheet(delay=Uniform(1 * ms, 2 * ms)), ModelError,
+     "one delay for every synapse"),
+    ("convolution-plastic-synapse", sheet(synapse=stdp()), ModelError, "per-synapse state or plasticity"),
     ("uniform-reversed", lambda: Uniform(2 * nA, 1 * nA), ModelError, "Uniform"),
     ("normal-negative-sd", lambda: Normal(1 * nA, -1 * nA), ModelError, "Normal"),
     # --- inputs and monitors

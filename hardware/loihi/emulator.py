@@ -46,6 +46,7 @@ class LoihiSimulation(Simulation):
 
     def __init__(self, built, rounding: str = "stochastic", trace_impulse: int = 64,
                  headroom_bits: int = HEADROOM_BITS, dtype: str = "int24"):
+        built = built.explicit(who="Loihi")      # the chip holds a convolution's synapses listed
         if dtype != "int24":            # (the one state type, offered as every backend offers its own)
             raise ModelError(f"loihi backend: dtype {dtype!r} is not offered; Loihi's state is 24-bit "
                              f"integers (dtype 'int24')")

@@ -65,7 +65,7 @@ def check(network: Network, neurons_per_core: int | None = None) -> list:
     if not isinstance(network, Network):
         raise ModelError(f"check needs a spikemem Network, got {type(network).__name__}")
     lim = limits(neurons_per_core)
-    built = network.build()
+    built = network.build().explicit(who="SpiNNaker")      # the chip holds a convolution's synapses listed
     model, problems = pynn.translation(network, built=built)
     out = []
     for line in problems:

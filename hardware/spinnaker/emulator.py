@@ -69,6 +69,7 @@ class SpiNNakerSimulation(Simulation):
     chunk_steps = 2000
 
     def __init__(self, built: BuiltNetwork, arithmetic: str = "fixed", dtype: str = "s16.15"):
+        built = built.explicit(who="SpiNNaker")      # the chip holds a convolution's synapses listed
         if arithmetic not in ("fixed", "float64"):
             raise ModelError(f"spinnaker emulator: arithmetic must be 'fixed' or 'float64', got {arithmetic!r}")
         if dtype != "s16.15":           # (the board's state type; arithmetic="float64" is the unrounded twin)
@@ -381,7 +382,7 @@ def decomposition(network, duration, **options) -> dict:
     ``rounding`` compares that twin with the fixed-point emulator. Each is
     ``compare_spikes`` per population; ``total`` is numba against the emulator."""
     em = emulate(network, duration, **options)
-    twin = SpiNNakerSimulation(network.build(), **{**options, "arithmetic": "float64"})
+    twin = SpiNNakerSimulation(network.build().explicit(who="SpiNNaker"), **{**options, "arithmetic": "float64"})
     twin.run(em.result.meta["duration"], progress=False)
     twin = twin.result()
     dt = em.result.meta["dt"]

@@ -34,7 +34,7 @@ def map_network(network: Network, duration=None, neurons_per_core: int | None = 
     violations = check(network, neurons_per_core)
     if violations:
         raise violations_error("spinnaker", violations)
-    built = network.build()
+    built = network.build().explicit(who="SpiNNaker")      # the chip holds a convolution's synapses listed
     duration = 10 * built.dt if duration is None else duration
     with tempfile.TemporaryDirectory(prefix="spikemem-spinnaker-") as tmp:
         folder = export_pynn(network, os.path.join(tmp, "model"), duration)

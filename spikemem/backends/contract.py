@@ -275,6 +275,9 @@ class Simulation:
         if name not in {p.name for p in self.built.projections}:
             raise ModelError(f"no population or projection named '{name}'")
         proj = self.built_projection(name)
+        proj.refuse_convolution(f"its weights are the Convolution's kernel, fixed for the simulation "
+                                f"(build another with a new kernel); read them from "
+                                f"built_projection('{name}').conv")
         known = sorted({"w"} | set(proj.state) | set(proj.namespace))
         if var not in known:
             raise ModelError(f"projection '{name}' has no variable '{var}'; it has {known}")

@@ -14,7 +14,7 @@ def benchmark_models() -> list:
 
 
 def synapse_count(sim) -> int:
-    return int(sum(len(p.i) for p in sim.built.projections))
+    return int(sum(p.n_synapses for p in sim.built.projections))
 
 
 def bench_row(model: str, backend: str, duration: float, n: int, seed: int = 0,

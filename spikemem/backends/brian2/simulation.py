@@ -134,6 +134,8 @@ class Brian2Simulation(Simulation):
         if target not in TARGETS:
             raise ModelError(f"brian2 backend: unknown target {target!r}; choose one of {list(TARGETS)}")
         self.dtype = float_dtype(dtype, "brian2")
+        # Brian2 has no convolution: it gets the synapses listed
+        built = built.explicit(who="the brian2 backend")
         super().__init__(built, target=target, strict_float=strict_float, dtype=np.dtype(self.dtype).name)
         self.target = target
         self.strict_float = bool(strict_float)

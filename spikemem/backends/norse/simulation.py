@@ -138,6 +138,7 @@ class NorseSimulation(Simulation):
         from spikemem.interop.nir import graph_from_built
         if str(dtype) not in ("float64", "float32", "torch.float64", "torch.float32"):
             raise ModelError(f"norse backend: dtype {dtype!r} is not supported (float64 or float32)")
+        built = built.explicit(who="the norse backend")      # its NIR Affine nodes list the synapses
         super().__init__(built, dtype=str(dtype).replace("torch.", ""))
         self.torch = torch
         self.dtype = torch.float64 if "64" in str(dtype) else torch.float32

@@ -16,6 +16,9 @@ spikes that are exactly ``delay`` steps old. Events are applied one synapse
 at a time in Brian2's order, so sums round the same way; a synapse's
 event-driven trace decays are reused from the synapse before it where they
 are the same ``exp`` of the same number (``shared_decays``).
+A convolution projection (``connectors.Convolution``) keeps its kernel: its
+spikes or summed variable are convolved in the step (``convolution``), on one
+thread, where the other projections deliver or sum.
 ``dtype="float32"`` holds every float of the network in float32 (time
 stays float64).
 
@@ -68,7 +71,7 @@ from brian2.core.variables import ArrayVariable, Constant
 from .. import abstract_code as codegen
 from ...errors import ModelError
 from ...lowering import neuron_runners
-from . import sync
+from . import convolution as _convolution, sync
 
 CACHE_DIR = os.environ.get("SPIKEMEM_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "spikemem", "kernels"))
 
@@ -317,6 +320,8 @@ class Assembler:
         self.history = {}     # population -> ring length
         for proj in built.projections:
             need = int(proj.delay.max()) + 1 if proj.delay.size else 2
+            if proj.conv is not None:
+                need = proj.conv.delay + 1
             self.history[proj.pre] = max(self.history.get(proj.pre, 2), need)
         for name, pop in built.populations.items():
             bounds = thread_ranges(pop.size, threads) if pop.kind == "neuron" else \
@@ -853,6 +858,20 @@ class Assembler:
             self.k.body += [f"        {target.replace('[_j]', '[:]')} = 0.0"]
             self.k.body += self._every_synapse(p, lines, body, [f"            {target} += _synaptic_var"])
 
+    def convolution(self, kp, proj):
+        """A convolution's spike events or summed variable (``convolution``)."""
+        self.serial(f"projection '{proj.name}' is a convolution")
+        var = self.objects.groups[proj.post].variables[proj.target]
+        target = self.array(var, "_j").replace("[_j]", "")
+        if proj.conv.source is None:
+            # as Brian2's synapses, no delivery onto a neuron whose variable is held while refractory
+            guard = var.conditional_write
+            guard = None if guard is None else self.array(guard, "_j").replace("[_j]", "")
+            self.k.body += _convolution.events(self, kp, proj, target, guard)
+        else:
+            source = self.array(self.objects.groups[proj.pre].variables[proj.conv.source], "_i")
+            self.k.body += _convolution.summed(self, kp, proj, target, source.replace("[_i]", ""))
+
     def ring(self, name, size):
         """The last steps' spikes: thread ``u`` lists its neurons' spikes of a step
         from column ``range[u]`` on, ``hcount[slot, u]`` of them."""
@@ -1136,12 +1155,21 @@ class Assembler:
         self.k.body += [f"        _now_{name} = step % {name}__hist.shape[0]" for name in self.built.populations]
         self.inputs()
         self.state_monitors()
-        for kp, proj, syn in pairs:
-            if proj.on_pre:
-                self.delivery(kp, proj, syn)
-        for kp, proj, syn in pairs:
-            if syn.summed_updaters:
-                self.summed(kp, proj, syn)
+        convolutions = {kp: proj for kp, proj in enumerate(self.built.projections) if proj.conv is not None}
+        for kp, proj in sorted([(kp, proj) for kp, proj, _ in pairs if proj.on_pre]
+                               + [(kp, proj) for kp, proj in convolutions.items() if proj.conv.source is None],
+                               key=lambda x: x[0]):
+            if kp in convolutions:
+                self.convolution(kp, proj)
+            else:
+                self.delivery(kp, proj, self.objects.synapses[kp])
+        for kp, proj in sorted([(kp, proj) for kp, proj, syn in pairs if syn.summed_updaters]
+                               + [(kp, proj) for kp, proj in convolutions.items() if proj.conv.source],
+                               key=lambda x: x[0]):
+            if kp in convolutions:
+                self.convolution(kp, proj)
+            else:
+                self.summed(kp, proj, self.objects.synapses[kp])
         for name, pop in self.built.populations.items():
             if pop.kind == "neuron":
                 self.neuron_group(pop, self.objects.groups[name])

@@ -292,7 +292,7 @@ class NumbaSimulation(Simulation):
         delay, row pointers) and, for plastic projections, every other array
         the kernel holds for them (traces per synapse or per neuron, last
         updates, the pre index and post-ordered lists on_post reads)."""
-        n_synapses = sum(len(p.i) for p in self.built.projections)
+        n_synapses = sum(p.n_synapses for p in self.built.projections)
         total = sum(engine.held_bytes(v) for k, v in self.values.items()
                     if SYNAPSE_ARRAY.match(k) or (PROJECTION_ARRAY.match(k) and np.ndim(v)))
         return total / n_synapses if n_synapses else None

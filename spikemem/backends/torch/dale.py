@@ -38,6 +38,10 @@ def dale_signs(built, dale, trainable) -> dict:
         raise ModelError(f"torch backend: dale must be True, False or a list of projection names, got {dale!r}")
     else:
         names = list(dale)
+        for p in built.projections:
+            if p.name in names:
+                p.refuse_convolution("its kernel is fixed on torch (not trained), so Dale's law has nothing "
+                                     "to keep; leave it out of dale=[...]")
         unknown = [n for n in names if n not in trainable]
         if unknown:
             raise ModelError(f"torch backend: dale names {unknown}, which are not trainable (static) "

@@ -34,6 +34,7 @@ from ...lowering import neuron_runners
 from .. import abstract_code as ac
 from . import codegen
 from .codegen import gather
+from .convolution import ConvolutionCode
 from .dale import dale_signs, project_
 
 DENSE_LIMIT = 1 << 22          # synapse matrices up to this many entries are dense
@@ -286,6 +287,8 @@ class TorchNetwork(nn.Module):
         self.projs = [ProjectionCode(self, k, proj, syn, modes.get(proj.name, modes["*"]))
                       for k, (proj, syn) in enumerate(zip(built.projections, objects.synapses))
                       if proj.i.size]
+        self.convs = [ConvolutionCode(self, k, proj, objects.groups[proj.post])
+                      for k, proj in enumerate(built.projections) if proj.conv is not None]
         self.weights = nn.ParameterDict()
         for pc in self.projs:
             if not pc.plastic:
@@ -295,6 +298,8 @@ class TorchNetwork(nn.Module):
         self.history = {name: 2 for name in built.populations}
         for pc in self.projs:
             self.history[pc.pre] = max(self.history[pc.pre], max(d for d, _ in pc.groups) + 1)
+        for cc in self.convs:
+            self.history[cc.pre] = max(self.history[cc.pre], cc.conv.delay + 1)
         self.objects = objects
         self.monitor_ids = [torch.as_tensor(m.ids, device=self.device) for m in built.state_monitors]
         self.reset_state()
@@ -522,9 +527,15 @@ class TorchNetwork(nn.Module):
             for pc in self.projs:
                 if pc.proj.on_pre:
                     self._deliver(pc, step, s0, static.get(pc.k), ahead)
+            for cc in self.convs:
+                if cc.conv.source is None:
+                    self._convolve_events(cc, step)
             for pc in self.projs:
                 for target, fn in pc.summed:
                     self._summed(pc, target, fn, t, step)
+            for cc in self.convs:
+                if cc.conv.source is not None:
+                    self.state[cc.post][cc.target] = cc.apply(self.state[cc.pre][cc.conv.source])
             for name, pc in self.pops.items():
                 P = self.state[name]
                 pc.update(P, t, step)
@@ -598,6 +609,14 @@ class TorchNetwork(nn.Module):
         if pc.guard:
             total = total * P["not_refractory"]
         P[pc.fast_target] = P[pc.fast_target] + total
+
+    def _convolve_events(self, cc, step):
+        """A convolution's spikes of ``delay`` steps ago onto its target."""
+        P, ring = self.state[cc.post], self.ring[cc.pre]
+        total = cc.apply(ring[(step - cc.conv.delay) % len(ring)])
+        if cc.guard:
+            total = total * P["not_refractory"]
+        P[cc.target] = P[cc.target] + total
 
     def _arrived(self, pc, step):
         """(trials, synapses): the presynaptic spike that reaches each synapse now."""

@@ -21,6 +21,10 @@ from .names import Names
 from .pynn_cells import CUBALIF, if_curr_exp_as_cubalif, if_curr_exp_problems
 
 
+#: the largest dense weight matrix a convolution is exported as (an Affine node)
+NIR_CONVOLUTION_LIMIT = 4_000_000
+
+
 def nir_problems(built: BuiltNetwork) -> list:
     """Every reason why ``built`` cannot be written as NIR, one line per population or projection."""
     problems = []
@@ -75,6 +79,11 @@ def _projection_problems(proj, built) -> list:
     if proj.delay.size and np.any(proj.delay != proj.delay[0]):
         out.append(f"per-synapse delays of {proj.delay.min()} to {proj.delay.max()} steps "
                    f"(NIR has one delay per projection)")
+    if proj.conv is not None and proj.conv.classes.size ** 2 > NIR_CONVOLUTION_LIMIT:
+        out.append(f"a convolution over {proj.conv.classes.size:,} neurons; NIR gets it as an Affine node, "
+                   f"a dense matrix of up to {NIR_CONVOLUTION_LIMIT:,} weights (NIR's populations are flat "
+                   f"vectors, and it has no node that shapes one into a Conv2d's (classes, ny, nx) input, "
+                   f"nor periodic padding)")
     pre = built.populations[proj.pre]
     if pre.kind == "neuron" and pre.model.threshold is None:
         out.append(f"population '{pre.name}' emits no spikes (in NIR its output would be a continuous value)")
@@ -100,6 +109,7 @@ def graph_from_built(built: BuiltNetwork, dtype=np.float64, outputs=None) -> nir
     problems = nir_problems(built)
     if problems:
         raise problems_error("the network cannot be expressed in NIR", problems)
+    built = built.explicit(np.inf)       # a convolution as the Affine of its synapses (sized above)
     names = Names(built.populations)
     nodes, edges, out_of = {}, [], {}
     for pop in built.populations.values():

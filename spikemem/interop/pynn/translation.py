@@ -102,6 +102,7 @@ def translation(network: Network, duration=None, built=None):
     if not isinstance(network, Network):
         raise ModelError(f"translate needs a spikemem Network, got {type(network).__name__}")
     built = network.build() if built is None else built
+    built = built.explicit(who="the PyNN translation")      # PyNN gets a convolution's synapses listed
     dt_ms = built.dt * MS
     bad: list[str] = []
     pops, arrays = [], {}
