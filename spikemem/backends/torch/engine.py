@@ -296,6 +296,9 @@ class TorchNetwork(nn.Module):
         for pc in self.projs:
             self.history[pc.pre] = max(self.history[pc.pre], max(d for d, _ in pc.groups) + 1)
         self.objects = objects
+        # (signal index, component, variable) each population reads, and the samples
+        self.signal_uses = {name: built.signal_uses(name) for name in self.pops}
+        self.signal_values = [sig.values for sig in built.signals]
         self.monitor_ids = [torch.as_tensor(m.ids, device=self.device) for m in built.state_monitors]
         self.reset_state()
         self._surrogate_scales(surrogate_scale)
@@ -514,6 +517,7 @@ class TorchNetwork(nn.Module):
         for step in range(s0, s1):
             t = step * self.dt
             self._inputs(step)
+            self._signals(t)
             # states at the step's start, after its inputs (Brian2's StateMonitor)
             for k, mon in enumerate(built.state_monitors):
                 if step % mon.every == 0:
@@ -572,6 +576,22 @@ class TorchNetwork(nn.Module):
                 P = self.state[inp.population]
                 P[inp.variable] = self._tensor(inp.values[ptr]).expand_as(P[inp.variable]).clone()
                 self.input_ptr[k] = ptr + 1
+
+    def set_signal(self, k: int, values: np.ndarray):
+        """Signal ``k``'s samples from the next step on: (K, d), or (K, trials, d)
+        for one series per trial."""
+        self.signal_values[k] = values if values.ndim == 2 else self._tensor(values)
+
+    def _signals(self, t):
+        """Each signal component's value for the step at time ``t`` into the
+        shared variable that reads it: a number, or one per trial (trials, 1)."""
+        from ...network import sample_index
+        for name, uses in self.signal_uses.items():
+            P = self.state[name]
+            for k, c, var in uses:
+                values = self.signal_values[k]
+                row = min(max(sample_index(t, self.dt, self.built.signals[k].dt), 0), values.shape[0] - 1)
+                P[var] = float(values[row, c]) if values.ndim == 2 else values[row, :, c].reshape(self.batch, 1)
 
     def _deliver(self, pc, step, s0, matrices, ahead):
         P = self.state[pc.post]
