@@ -29,6 +29,9 @@ Templates (defaults in SI, PyNN's names and defaults where PyNN has the model):
                    currents or by rate projections into ``I``.
 =================  ==========================================================
 
+Rate units that read signals and their Poisson-spiking counterpart,
+``ReLURate`` and ``PoissonUnit``, are in ``spikemem.rates``.
+
 Checked at build for the templates (``template_of``): the parameters in
 ``POSITIVE`` must be > 0, and weights take PyNN's sign (``SIGNS``): >= 0 on
 excitatory receptors and on conductances, <= 0 on the inhibitory current of
@@ -335,7 +338,9 @@ _LIF = ("c_m", "tau_m") + _TAU_SYN
 #: the parameters a template divides by or takes as a time constant: zero or a
 #: negative value gives inf, NaN or a growing solution, so they must be > 0
 POSITIVE = {"IF_curr_exp": _LIF, "IF_cond_exp": _LIF, "IF_cond_exp_adaptive": _LIF + ("tau_vt",),
-            "Izhikevich": _TAU_SYN, "AdEx": ("C", "g_L", "delta_T", "tau_w") + _TAU_SYN, "RateUnit": ("tau",)}
+            "Izhikevich": _TAU_SYN, "AdEx": ("C", "g_L", "delta_T", "tau_w") + _TAU_SYN, "RateUnit": ("tau",),
+            # spikemem.rates: a zero gain never fires, a negative one is no rate
+            "ReLURate": ("tau",), "PoissonUnit": ("tau", "gain")}
 
 _CURRENT_SIGNS = {"isyn_exc": 1, "isyn_inh": -1}
 _CONDUCTANCE_SIGNS = {"gsyn_exc": 1, "gsyn_inh": 1}
@@ -360,4 +365,7 @@ def template_of(model: NeuronModel) -> str | None:
     with any parameters; None for a custom model."""
     if model.name == "IF_cond_exp_adaptive":
         return model.name if model.same_dynamics(IF_cond_exp(adaptive=True)) else None
+    if model.name in ("ReLURate", "PoissonUnit"):
+        from .rates import is_rate_template      # (rates builds on this module)
+        return model.name if is_rate_template(model) else None
     return model.name if is_template(model, model.name) else None

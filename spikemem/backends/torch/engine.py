@@ -124,7 +124,8 @@ class PopulationCode:
     def _threshold(self, scalar, vector):
         names = self._names()
         lines = ["def threshold(_P, t, _step):"] + self._loads((scalar, vector))
-        lines += codegen.render(scalar, names) + codegen.render(vector, names)
+        vector, draws = codegen.named_draws(vector)
+        lines += codegen.render(scalar, names) + draws + codegen.render(vector, names)
         cond = next(s for s in vector if s.var == "_cond")
         distance = codegen.threshold_distance(cond.expr)
         self.distance_rhs = None
