@@ -153,3 +153,8 @@ def test_a_signal_shared_by_two_populations():
     net.record_state("other", "q")
     result = sm.simulate(net, 0.005, progress=False)
     assert np.allclose(result.traces["other.q"].values[-1], 2 * 4e-3)
+
+
+def test_describe_lists_the_signal_and_its_readers():
+    text = summing(np.zeros((10, 2)), 2e-3).describe()
+    assert "Signals\n  v: 10 samples of v_x, v_y every 2 ms (0.02 s), read by sum" in text

@@ -31,6 +31,7 @@ from brian2.core.variables import ArrayVariable, Constant
 
 from ...errors import ModelError
 from ...lowering import neuron_runners
+from ...network import signal_oversampling
 from .. import abstract_code as ac
 from . import codegen
 from .codegen import gather
@@ -300,6 +301,8 @@ class TorchNetwork(nn.Module):
         # (signal index, component, variable) each population reads, and the samples
         self.signal_uses = {name: built.signal_uses(name) for name in self.pops}
         self.signal_values = [sig.values for sig in built.signals]
+        self.signal_grid = [(over, sig.dt / over) for sig in built.signals
+                            for over in [signal_oversampling(built.dt, sig.dt)]]
         self.monitor_ids = [torch.as_tensor(m.ids, device=self.device) for m in built.state_monitors]
         self.reset_state()
         self._surrogate_scales(surrogate_scale)
@@ -586,12 +589,12 @@ class TorchNetwork(nn.Module):
     def _signals(self, t):
         """Each signal component's value for the step at time ``t`` into the
         shared variable that reads it: a number, or one per trial (trials, 1)."""
-        from ...network import sample_index
         for name, uses in self.signal_uses.items():
             P = self.state[name]
             for k, c, var in uses:
                 values = self.signal_values[k]
-                row = min(max(sample_index(t, self.dt, self.built.signals[k].dt), 0), values.shape[0] - 1)
+                over, eps = self.signal_grid[k]         # network.sample_index, without its set-up per step
+                row = min(max(int((t / eps + 0.5) / over), 0), values.shape[0] - 1)
                 P[var] = float(values[row, c]) if values.ndim == 2 else values[row, :, c].reshape(self.batch, 1)
 
     def _deliver(self, pc, step, s0, matrices, ahead):
