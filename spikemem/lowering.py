@@ -232,7 +232,8 @@ def set_input_table(group, k: int, variable: str, table: np.ndarray, dt: float):
 def set_signal_table(group, var: str, values: np.ndarray, dim, dt: float):
     """A signal component's samples (SI) as the TimedArray that sets ``var`` of
     ``group`` at the start of each step."""
-    group.namespace[f"signal_{var}_values"] = b2.TimedArray(_q(np.asarray(values, float), dim), dt=dt * second,
+    group.namespace[f"signal_{var}_values"] = b2.TimedArray(_q(np.ascontiguousarray(values, float), dim),
+                                                           dt=dt * second,
                                                            name=f"signal_{var}_values")
 
 
