@@ -538,7 +538,7 @@ class Network:
             values = keep_units(values, f"{where} values")
         dim = dim_of(values)
         try:
-            array = np.asarray(plain(values) if dim is not None else values, dtype=float)
+            array = np.array(plain(values) if dim is not None else values, dtype=float)     # a copy of its own
         except (TypeError, ValueError):
             raise ModelError(f"{where}: values must be numbers, got {type(values).__name__}") from None
         if array.ndim == 1:

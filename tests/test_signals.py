@@ -158,3 +158,11 @@ def test_a_signal_shared_by_two_populations():
 def test_describe_lists_the_signal_and_its_readers():
     text = summing(np.zeros((10, 2)), 2e-3).describe()
     assert "Signals\n  v: 10 samples of v_x, v_y every 2 ms (0.02 s), read by sum" in text
+
+
+def test_every_thread_reads_the_same_samples():
+    values = np.random.default_rng(2).normal(size=(10, 2))
+    one = sm.simulate(summing(values, 3e-3, n=300), 0.03, progress=False).traces["sum.y"].values
+    two = sm.simulate(summing(values, 3e-3, n=300), 0.03, backend="numba", threads=2,
+                      progress=False).traces["sum.y"].values
+    assert np.array_equal(one, two)
