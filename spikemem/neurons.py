@@ -332,6 +332,23 @@ def RateUnit(**params) -> NeuronModel:
 
 TEMPLATES = {f.__name__: f for f in (IF_curr_exp, IF_cond_exp, Izhikevich, AdEx, RateUnit)}
 
+#: spikemem.rates' templates: (the lines their equations start with, threshold,
+#: reset); what follows, their drive and extra equations, is the user's, so a
+#: model is the template whatever it adds (``template_of``)
+RATE_TEMPLATES = {
+    "ReLURate": ("""
+ds/dt = (-s + clip(I + drive, 0, inf))/tau : 1
+I : 1
+tau : second (constant)
+""", None, None),
+    "PoissonUnit": ("""
+ds/dt = -s/tau : 1
+rate = gain*clip(I + drive, 0, inf) : hertz
+I : 1
+tau : second (constant)
+gain : hertz (constant)
+""", "rand() < rate*dt", "s += 1")}
+
 _TAU_SYN = ("tau_syn_E", "tau_syn_I")
 _LIF = ("c_m", "tau_m") + _TAU_SYN
 
@@ -365,7 +382,9 @@ def template_of(model: NeuronModel) -> str | None:
     with any parameters; None for a custom model."""
     if model.name == "IF_cond_exp_adaptive":
         return model.name if model.same_dynamics(IF_cond_exp(adaptive=True)) else None
-    if model.name in ("ReLURate", "PoissonUnit"):
-        from .rates import is_rate_template      # (rates builds on this module)
-        return model.name if is_rate_template(model) else None
+    if model.name in RATE_TEMPLATES:
+        core, threshold, reset = RATE_TEMPLATES[model.name]
+        same = (model.equations.startswith(core) and model.threshold == threshold and model.reset == reset
+                and dict(model.receptors) == {"input": "I"})
+        return model.name if same else None
     return model.name if is_template(model, model.name) else None

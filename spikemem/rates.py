@@ -46,56 +46,29 @@ from textwrap import dedent
 from brian2 import Hz, ms
 
 from .errors import ModelError
-from .neurons import NeuronModel
+from .neurons import RATE_TEMPLATES, NeuronModel
 
-#: the lines every ReLURate / PoissonUnit starts with (how a template is recognised)
-_RELU_CORE = """
-ds/dt = (-s + clip(I + drive, 0, inf))/tau : 1
-I : 1
-tau : second (constant)
-"""
-_POISSON_CORE = """
-ds/dt = -s/tau : 1
-rate = gain*clip(I + drive, 0, inf) : hertz
-I : 1
-tau : second (constant)
-gain : hertz (constant)
-"""
-POISSON_THRESHOLD = "rand() < rate*dt"
-
-
-def _equations(core: str, drive: str, equations: str, name: str) -> str:
+def _model(name: str, drive: str, equations: str, method: str, defaults: dict, params: dict) -> NeuronModel:
+    """The template ``name`` (its lines in ``neurons.RATE_TEMPLATES``) with the
+    subexpression ``drive`` and the extra ``equations``."""
     if not isinstance(drive, str) or not isinstance(equations, str):
         raise ModelError(f"{name}: drive and equations must be strings, got {drive!r} and {equations!r}")
-    return f"{core}drive = {drive.strip() or '0'} : 1\n{dedent(equations).strip()}\n"
+    core, threshold, reset = RATE_TEMPLATES[name]
+    return NeuronModel(name=name, equations=f"{core}drive = {drive.strip() or '0'} : 1\n{dedent(equations).strip()}\n",
+                       threshold=threshold, reset=reset, method=method, params={**defaults, **params},
+                       receptors={"input": "I"})
 
 
 def ReLURate(drive: str = "", equations: str = "", method: str = "euler", **params) -> NeuronModel:
     """tau ds/dt = -s + relu(I + drive) (see the module text)."""
-    return NeuronModel(name="ReLURate", equations=_equations(_RELU_CORE, drive, equations, "ReLURate"),
-                       method=method, params={"tau": 10 * ms, **params}, receptors={"input": "I"})
+    return _model("ReLURate", drive, equations, method, {"tau": 10 * ms}, params)
 
 
 def PoissonUnit(drive: str = "", equations: str = "", **params) -> NeuronModel:
-    """Spikes with probability gain*relu(I + drive)*dt per step; s decays with
-    tau and jumps by 1 at each spike (see the module text)."""
-    return NeuronModel(name="PoissonUnit", equations=_equations(_POISSON_CORE, drive, equations, "PoissonUnit"),
-                       threshold=POISSON_THRESHOLD, reset="s += 1", method="exact",
-                       params={"tau": 10 * ms, "gain": 100 * Hz, **params}, receptors={"input": "I"})
-
-
-_CORES = {"ReLURate": _RELU_CORE, "PoissonUnit": _POISSON_CORE}
-
-
-def is_rate_template(model: NeuronModel) -> bool:
-    """Whether ``model`` is ``ReLURate`` or ``PoissonUnit`` with any drive,
-    extra equations and parameters."""
-    core = _CORES.get(model.name)
-    if core is None:
-        return False
-    plain = PoissonUnit() if model.name == "PoissonUnit" else ReLURate(method=model.method)
-    return (model.equations.startswith(core) and model.threshold == plain.threshold
-            and model.reset == plain.reset and dict(model.receptors) == dict(plain.receptors))
+    """Spikes with probability gain*relu(I + drive)*dt per step (``rand() <
+    rate*dt``); s decays with tau and jumps by 1 at each spike (see the module
+    text)."""
+    return _model("PoissonUnit", drive, equations, "exact", {"tau": 10 * ms, "gain": 100 * Hz}, params)
 
 
 def is_stochastic(model: NeuronModel) -> bool:

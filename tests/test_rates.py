@@ -30,6 +30,8 @@ def test_templates_are_recognised_with_any_drive():
     assert template_of(ReLURate(drive="B", equations=VELOCITY, tau=5 * ms)) == "ReLURate"
     assert template_of(PoissonUnit(drive="B", equations=VELOCITY)) == "PoissonUnit"
     assert is_stochastic(PoissonUnit()) and not is_stochastic(ReLURate())
+    loaded = sm.NeuronModel.from_spec(PoissonUnit(drive="B", equations=VELOCITY).spec())      # a saved network's
+    assert template_of(loaded) == "PoissonUnit"
     edited = ReLURate()
     edited = sm.NeuronModel(**{**edited.__dict__, "threshold": "s > 1"})
     assert template_of(edited) is None
