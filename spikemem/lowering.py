@@ -6,9 +6,11 @@ thresholders, resetters and synaptic pathways produce, and for Brian2's own
 resolution of every name. Building the objects also runs Brian2's checks of
 identifiers and units, so mistakes surface before any simulation work.
 
-Schedule (shared by every backend, see docs/developer/architecture.md): inputs at 'start',
-synaptic delivery 'before_groups', state update 'groups', 'thresholds',
-'resets'; then 'after_resets' the clock-driven synaptic equations and the
+Schedule (shared by every backend, see docs/developer/architecture.md): inputs at
+'start', then each signal component a population reads (a shared variable of
+its group, set from a TimedArray on Brian2 and by the engines themselves
+elsewhere), synaptic delivery 'before_groups', state update 'groups',
+'thresholds', 'resets'; then 'after_resets' the clock-driven synaptic equations and the
 synapse models' on_pre and on_post statements for this step's spikes (see
 ``spikemem.synapses``); spikes recorded at the threshold, states at 'start'
 after the inputs (Brian2's default: the record of step k is the state at
