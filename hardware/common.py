@@ -58,3 +58,32 @@ def require(module: str, extra: str = "hardware"):
     except ImportError as e:
         raise ModelError(f"'{module}' is not installed; install spikemem's '{extra}' extra: "
                          f"pip install 'spikemem[{extra}]'") from e
+
+
+def rate_violations(built: BuiltNetwork, reasons: dict, fix: str) -> list:
+    """A ``Violation`` for each population a board cannot hold for what it is:
+    a rate unit (``ReLURate``: no spikes), stochastic firing (``rand()`` in the
+    threshold, ``PoissonUnit``), a signal read by its equations
+    (``Network.signal``). ``reasons``: the board's words for each
+    ("rate", "stochastic", "signal"); ``fix``: what to do instead."""
+    from spikemem.neurons import template_of
+    from spikemem.rates import is_stochastic
+    from spikemem.targets import Violation
+    out = []
+    for name, pop in built.populations.items():
+        if pop.kind != "neuron":
+            continue
+        where, template = f"population '{name}'", template_of(pop.model)
+        if template == "ReLURate":
+            out.append(Violation(where, f"is a ReLURate: {reasons['rate']}", None, None, fix))
+        if is_stochastic(pop.model):
+            what = "is a PoissonUnit: stochastic firing" if template == "PoissonUnit" else "stochastic firing"
+            out.append(Violation(where, f"{what} ({pop.model.threshold!r} in the threshold) "
+                                        f"{reasons['stochastic']}", None, None, fix))
+        read = {}
+        for k, _, var in built.signal_uses(name):
+            read.setdefault(built.signals[k].name, []).append(var)
+        for signal, names in read.items():
+            out.append(Violation(where, f"reads signal '{signal}' ({', '.join(names)}): {reasons['signal']}",
+                                 None, None, fix))
+    return out

@@ -23,7 +23,7 @@ _API = {
     "Network": "network", "BuiltNetwork": "network", "PopulationView": "network",
     # cell templates
     "NeuronModel": "neurons", "IF_curr_exp": "neurons", "IF_cond_exp": "neurons", "Izhikevich": "neurons",
-    "AdEx": "neurons", "RateUnit": "neurons",
+    "AdEx": "neurons", "RateUnit": "neurons", "ReLURate": "rates", "PoissonUnit": "rates",
     # synapses and plasticity
     "SynapseModel": "synapses", "STATIC": "synapses", "summed": "synapses",
     "stdp": "plasticity", "spinnaker_stdp": "plasticity", "triplet_stdp": "plasticity",

@@ -83,6 +83,14 @@ def describe(net, built) -> str:
             if len(changes) > 4:
                 changes = changes[:2] + [f"... ({len(changes)} changes)", changes[-1]]
             lines += wrapped([f"{inp.population}.{inp.variable} set at {changes[0]}"] + changes[1:])
+    if built.signals:
+        lines.append("Signals")
+        for sig in built.signals:
+            readers = [name for name in built.populations if any(k == built.signals.index(sig)
+                                                                 for k, _, _ in built.signal_uses(name))]
+            lines.append(f"  {sig.name}: {sig.values.shape[0]:,} samples of {', '.join(sig.names)} every "
+                         f"{milliseconds(sig.dt)} ({sig.duration:g} s), read by "
+                         f"{', '.join(readers) if readers else 'no population'}")
     if built.spike_monitors or built.state_monitors:
         lines.append("Monitors")
         for name in built.spike_monitors:

@@ -73,10 +73,12 @@ _IMPLICIT = {"t": "second", "dt": "second", "lastspike": "second", "i": None, "N
              "not_refractory": None, "xi": "xi"}
 
 
-def check_neuron_model(parsed: ParsedModel, model, where: str) -> None:
+def check_neuron_model(parsed: ParsedModel, model, where: str, signals: dict | None = None) -> None:
     """Every identifier declared and every unit consistent, in the equations, the
     threshold and the reset, as Brian2 checks them when a simulation is built;
-    raised at ``Network.build()`` so that no backend starts first."""
+    raised at ``Network.build()`` so that no backend starts first. ``signals``:
+    the network's signal names (``Network.signal``) with their dimensions,
+    which any model may read."""
     from brian2 import second
     from brian2.core.namespace import DEFAULT_CONSTANTS, DEFAULT_FUNCTIONS, DEFAULT_UNITS
     from brian2.core.variables import Constant
@@ -89,7 +91,8 @@ def check_neuron_model(parsed: ParsedModel, model, where: str) -> None:
         return Constant(name, value=1.0, dimensions=dim)
 
     implicit = {"second": second.dim, "xi": second.dim ** -0.5, None: DIMENSIONLESS}
-    variables = {name: constant(name, dim) for name, dim in parsed.dims.items()}
+    variables = {name: constant(name, dim) for name, dim in (signals or {}).items()}
+    variables.update({name: constant(name, dim) for name, dim in parsed.dims.items()})
     variables.update({name: constant(name, implicit[dim]) for name, dim in _IMPLICIT.items()
                       if name not in variables})
     variables.update({name: constant(name, get_dimensions(value)) for name, value in DEFAULT_UNITS.items()})

@@ -6,9 +6,11 @@ thresholders, resetters and synaptic pathways produce, and for Brian2's own
 resolution of every name. Building the objects also runs Brian2's checks of
 identifiers and units, so mistakes surface before any simulation work.
 
-Schedule (shared by every backend, see docs/developer/architecture.md): inputs at 'start',
-synaptic delivery 'before_groups', state update 'groups', 'thresholds',
-'resets'; then 'after_resets' the clock-driven synaptic equations and the
+Schedule (shared by every backend, see docs/developer/architecture.md): inputs at
+'start', then each signal component a population reads (a shared variable of
+its group, set from a TimedArray on Brian2 and by the engines themselves
+elsewhere), synaptic delivery 'before_groups', state update 'groups',
+'thresholds', 'resets'; then 'after_resets' the clock-driven synaptic equations and the
 synapse models' on_pre and on_post statements for this step's spikes (see
 ``spikemem.synapses``); spikes recorded at the threshold, states at 'start'
 after the inputs (Brian2's default: the record of step k is the state at
@@ -39,12 +41,13 @@ class Brian2Objects:
     synapses: list = field(default_factory=list)      # in projection order
     inputs: list = field(default_factory=list)        # run_regularly objects
     input_tables: list = field(default_factory=list)  # their values: (steps, neurons) SI arrays
+    signals: list = field(default_factory=list)       # run_regularly objects that read the signals
     spike_monitors: dict = field(default_factory=dict)
     state_monitors: list = field(default_factory=list)
     namespaces: dict = field(default_factory=dict)    # population name -> shared constants
 
     def all(self):
-        return (list(self.groups.values()) + self.synapses + self.inputs
+        return (list(self.groups.values()) + self.synapses + self.inputs + self.signals
                 + list(self.spike_monitors.values()) + self.state_monitors)
 
 
@@ -52,11 +55,19 @@ def _q(value, dim):
     return Quantity(value, dim=dim)
 
 
-def shared_equations(pop: BuiltPopulation) -> Equations:
+def _unit(dim) -> str:
+    return "1" if dim.is_dimensionless else dim._str_representation(python_code=True)
+
+
+def shared_equations(pop: BuiltPopulation, signals=()) -> Equations:
     """The population's equations with scalar parameters moved to the namespace.
     A population that holds no refractory step loses the "(unless refractory)"
-    flag: Brian2 ignores it without a refractory period, but warns."""
+    flag: Brian2 ignores it without a refractory period, but warns. Each
+    signal component it reads (``signals``: (name, dimension) pairs) is a
+    shared variable, which every backend sets at the start of each step."""
     eqs = pop.parsed.equations
+    if signals:
+        eqs = eqs + Equations("\n".join(f"{name} : {_unit(dim)} (shared)" for name, dim in signals))
     kept = [eq for name, eq in eqs.items()
             if not (eq.type == PARAMETER and name in pop.params and np.ndim(pop.params[name]) == 0)]
     if pop.refractory_steps == 0:
@@ -78,7 +89,7 @@ def float_dtype(value, backend: str):
     raise ModelError(f"{backend} backend: dtype must be one of {list(FLOAT_DTYPES)}, got {value!r}")
 
 
-def _neuron_group(pop: BuiltPopulation, dt, dtype):
+def _neuron_group(pop: BuiltPopulation, dt, dtype, signals=()):
     m = pop.model
     namespace = {k: _q(v, pop.parsed.dims[k]) for k, v in pop.params.items() if np.ndim(v) == 0}
     kw = dict(threshold=m.threshold, reset=m.reset, method=m.method, namespace=namespace,
@@ -89,7 +100,7 @@ def _neuron_group(pop: BuiltPopulation, dt, dtype):
         # hold exactly refractory_steps, whatever the model's counting
         kw["refractory"] = (pop.refractory_steps + 1) * dt * second
     try:
-        group = b2.NeuronGroup(pop.size, shared_equations(pop), **kw)
+        group = b2.NeuronGroup(pop.size, shared_equations(pop, signals), **kw)
     except Exception as e:
         raise ModelError(f"population '{pop.name}': {e}") from None
     for name, v in pop.params.items():
@@ -177,7 +188,8 @@ def _objects(built: BuiltNetwork, dtype) -> Brian2Objects:
     out = Brian2Objects()
     for name, pop in built.populations.items():
         if pop.kind == "neuron":
-            out.groups[name], out.namespaces[name] = _neuron_group(pop, built.dt, dtype)
+            uses = [(n, built.signals[k].dim) for k, _, n in built.signal_uses(name)]
+            out.groups[name], out.namespaces[name] = _neuron_group(pop, built.dt, dtype, uses)
         else:
             out.groups[name] = _source_group(pop, built.dt)
     for k, proj in enumerate(built.projections):
@@ -194,12 +206,19 @@ def _objects(built: BuiltNetwork, dtype) -> Brian2Objects:
                                  order=k, name=f"input_{k}")
         out.inputs.append(op)
         out.input_tables.append(table)
+    for name in built.populations:
+        # after the inputs, before the state monitors: a signal's value for this step
+        for k, c, var in built.signal_uses(name):
+            group = out.groups[name]
+            set_signal_table(group, var, built.signals[k].values[:, c], built.signals[k].dim, built.signals[k].dt)
+            out.signals.append(group.run_regularly(f"{var} = signal_{var}_values(t)", when="start",
+                                                   order=len(built.inputs), name=f"signal_{name}_{var}"))
     for name in built.spike_monitors:
         out.spike_monitors[name] = b2.SpikeMonitor(out.groups[name], name=f"spikemon_{name}")
     for k, m in enumerate(built.state_monitors):
         out.state_monitors.append(b2.StateMonitor(out.groups[m.population], list(m.variables),
                                                   record=m.ids, dt=m.every * built.dt * second,
-                                                  when="start", order=len(built.inputs),
+                                                  when="start", order=len(built.inputs) + 1,
                                                   name=f"statemon_{k}"))
     return out
 
@@ -210,6 +229,14 @@ def set_input_table(group, k: int, variable: str, table: np.ndarray, dt: float):
     dim = group.variables[variable].dim
     group.namespace[f"input_{k}_values"] = b2.TimedArray(_q(table, dim), dt=dt * second,
                                                          name=f"input_{k}_values")
+
+
+def set_signal_table(group, var: str, values: np.ndarray, dim, dt: float):
+    """A signal component's samples (SI) as the TimedArray that sets ``var`` of
+    ``group`` at the start of each step."""
+    group.namespace[f"signal_{var}_values"] = b2.TimedArray(_q(np.ascontiguousarray(values, float), dim),
+                                                           dt=dt * second,
+                                                           name=f"signal_{var}_values")
 
 
 def prepare(objects: Brian2Objects, target: str = "numpy") -> b2.Network:

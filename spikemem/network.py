@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from brian2 import second, hertz
+from brian2.units.fundamentalunits import DIMENSIONLESS, get_or_create_dimension
 
 from . import connectors as _conn
 from . import distributions as _dist
@@ -176,6 +177,31 @@ class CurrentInput:
 
 
 @dataclass
+class Signal:
+    """A low-dimensional input every population's equations read by name:
+    ``values[floor(t/dt)]`` (piecewise constant, as Brian2's TimedArray), K
+    samples of d components, the same for every neuron. Component ``c`` is
+    ``name`` where d is 1, else ``f"{name}_{c}"``."""
+    name: str
+    values: object                     # (K, d) numbers, or a brian2 Quantity of that shape
+    dt: float                          # seconds between samples
+    components: tuple
+
+    @property
+    def names(self) -> tuple:
+        """The names equations use, one per component."""
+        return signal_names(self.name, self.components)
+
+
+def signal_names(name: str, components) -> tuple:
+    return (name,) if len(components) == 1 else tuple(f"{name}_{c}" for c in components)
+
+
+def default_components(d: int) -> tuple:
+    return ("x", "y", "z")[:d] if d <= 3 else tuple(str(c) for c in range(d))
+
+
+@dataclass
 class SpikeMonitor:
     population: str
     ids: object = None                 # None: every neuron; else the recorded ids, sorted
@@ -305,6 +331,37 @@ class BuiltInput:
     values: np.ndarray                 # (K, n)
 
 
+@dataclass(repr=False)
+class BuiltSignal:
+    name: str
+    dt: float                          # seconds between samples
+    values: np.ndarray                 # (K, d), SI
+    components: tuple
+    dim: object                        # brian2 dimension of the values
+    names: tuple                       # the name of each component in equations
+
+    @property
+    def duration(self) -> float:
+        return self.values.shape[0] * self.dt
+
+    def __repr__(self):
+        return f"<BuiltSignal '{self.name}': {self.values.shape[0]} x {list(self.names)}, every {self.dt:g} s>"
+
+
+def signal_oversampling(net_dt: float, signal_dt: float) -> int:
+    """Brian2's TimedArray upsampling factor K for a group at ``net_dt``: its
+    sample index at time t is int((t/(signal_dt/K) + 0.5)/K), which every
+    backend computes alike (``sample_index``)."""
+    return max(int(2 ** np.ceil(np.log2(8 / net_dt * signal_dt))), 1)
+
+
+def sample_index(t: float, net_dt: float, signal_dt: float) -> int:
+    """The sample a signal of interval ``signal_dt`` gives at time ``t`` (before
+    clipping to its last sample), as Brian2's TimedArray computes it."""
+    k = signal_oversampling(net_dt, signal_dt)
+    return int((t / (signal_dt / k) + 0.5) / k)
+
+
 @dataclass
 class BuiltNetwork:
     dt: float
@@ -317,6 +374,17 @@ class BuiltNetwork:
     hash: str
     # population -> recorded neuron ids, for spike monitors of a subset only
     spike_ids: dict = field(default_factory=dict)
+    signals: list = field(default_factory=list)    # BuiltSignal, in declaration order
+
+    def signal_uses(self, population: str) -> list:
+        """(signal index, component index, name) of every signal component the
+        population's model reads."""
+        pop = self.populations[population]
+        if pop.kind != "neuron" or not self.signals:
+            return []
+        used = model_identifiers(pop.model)
+        return [(k, c, name) for k, sig in enumerate(self.signals) for c, name in enumerate(sig.names)
+                if name in used]
 
     def __repr__(self):
         line = summary_line(len(self.populations), sum(p.size for p in self.populations.values()),
@@ -355,6 +423,7 @@ class Network:
         self.populations: dict[str, Population] = {}
         self.projections: list[Projection] = []
         self.inputs: list[CurrentInput] = []
+        self.signals: dict[str, Signal] = {}
         self.monitors: list = []
 
     def __repr__(self):
@@ -531,6 +600,55 @@ class Network:
             values = Quantity(values, dim=dim_of(amplitude))
         return self.current(population, np.asarray(times), values, variable)
 
+    def signal(self, name: str, values, dt=None, components=None) -> Signal:
+        """A time-varying input that every population's equations may read:
+        ``values`` (K,) or (K, d) samples (numbers, or a Brian2 quantity whose
+        unit is the signal's), one each ``dt`` seconds (default: the network's
+        dt), piecewise constant. Equations name component ``c`` ``f"{name}_{c}"``
+        (``name`` alone where d is 1); ``components`` default to x, y, z (d <= 3)
+        or 0, 1, ... The signal is held as K x d, not per neuron."""
+        where = f"signal '{name}'"
+        if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
+            raise ModelError(f"signal name must be a Python identifier not starting with '_', got {name!r}")
+        dt = self.dt if dt is None else to_si(dt, f"{where} dt", second.dim)
+        if np.ndim(dt) or not np.isfinite(dt) or not dt > 0:
+            raise ModelError(f"{where}: dt must be a positive number of seconds, got {dt!r}")
+        if isinstance(values, (list, tuple)):
+            values = keep_units(values, f"{where} values")
+        dim = dim_of(values)
+        try:
+            array = np.array(plain(values) if dim is not None else values, dtype=float)     # a copy of its own
+        except (TypeError, ValueError):
+            raise ModelError(f"{where}: values must be numbers, got {type(values).__name__}") from None
+        if array.ndim == 1:
+            array = array[:, None]
+        if array.ndim != 2 or array.shape[0] < 1 or array.shape[1] < 1:
+            raise ModelError(f"{where}: values must have shape (K,) or (K, d) with K, d >= 1, "
+                             f"got shape {np.shape(values)}")
+        bad = np.argwhere(~np.isfinite(array))
+        if bad.size:
+            raise ModelError(f"{where}: sample {bad[0][0]} (component {bad[0][1]}) is {array[tuple(bad[0])]}; "
+                             f"values must be finite")
+        d = array.shape[1]
+        components = default_components(d) if components is None else tuple(str(c) for c in components)
+        if len(components) != d:
+            raise ModelError(f"{where}: {len(components)} component names for {d} components")
+        if len(set(components)) != d:
+            raise ModelError(f"{where}: component names must differ, got {list(components)}")
+        names = signal_names(name, components)
+        for n in names:
+            if not n.isidentifier():
+                raise ModelError(f"{where}: component name {n!r} is not a Python identifier")
+        for other in self.signals.values():
+            clash = (set(names) | {name}) & (set(other.names) | {other.name})
+            if clash:
+                raise ModelError(f"{where}: the name {sorted(clash)[0]!r} is already taken by signal "
+                                 f"'{other.name}' (its names: {list(other.names)})")
+        _check_reserved(names, where)
+        sig = Signal(name, array if dim is None else Quantity(array, dim=dim), float(dt), components)
+        self.signals[name] = sig
+        return sig
+
     def _subset(self, population, ids, what):
         """(name, parent ids or None): ``ids`` index the population, or the view if one is given."""
         name, view_ids = self._target(population, what)
@@ -577,6 +695,8 @@ class Network:
         if not self.populations:
             raise ModelError("network has no populations")
         rng = np.random.default_rng(self.seed)
+        signals = [self._build_signal(sig) for sig in self.signals.values()]
+        self._signal_dims = {n: s.dim for s in signals for n in s.names}
         pops = {name: self._build_population(p, rng) for name, p in self.populations.items()}
         projs = [self._build_projection(p, pops, rng) for p in self.projections]
         inputs = [self._build_input(inp, pops) for inp in self.inputs]
@@ -590,7 +710,13 @@ class Network:
         state_mons = [self._build_state_monitor(m, pops) for m in self.monitors
                       if isinstance(m, StateMonitor)]
         return BuiltNetwork(self.dt, self.seed, pops, projs, inputs, spike_mons, state_mons, self.hash(),
-                            spike_ids)
+                            spike_ids, signals)
+
+    def _build_signal(self, sig: Signal) -> BuiltSignal:
+        dim = dim_of(sig.values)
+        values = np.asarray(plain(sig.values), dtype=float)
+        return BuiltSignal(sig.name, sig.dt, values, sig.components,
+                           DIMENSIONLESS if dim is None else dim, sig.names)
 
     def _build_population(self, pop: Population, rng) -> BuiltPopulation:
         where = f"population '{pop.name}'"
@@ -604,7 +730,13 @@ class Network:
                                    rate=_dist.resolve(pop.model.rate, pop.size, rng, where + " rate", hertz.dim))
         model = pop.model
         parsed = parse(model, where)
-        check_neuron_model(parsed, model, where)
+        signals = getattr(self, "_signal_dims", {})
+        for name in parsed.dims:
+            if name in signals:
+                owner = next(s.name for s in self.signals.values() if name in s.names)
+                raise ModelError(f"{where}: its model declares '{name}', which is a name of signal "
+                                 f"'{owner}'; rename one of them")
+        check_neuron_model(parsed, model, where, signals)
         params = resolve_params(parsed, model, pop.params, pop.size, where)
         for name in POSITIVE.get(template_of(model), ()):
             v = np.asarray(params[name])
@@ -896,6 +1028,11 @@ class Network:
                         "values": np.asarray(plain(c.values)).tolist(), "variable": c.variable}
                        for c in self.inputs],
             "monitors": [mon_spec(m) for m in self.monitors],
+            # only where used, so that networks without signals keep their hash
+            **({"signals": [{"name": g.name, "dt": g.dt, "values": np.asarray(plain(g.values)).tolist(),
+                             "components": list(g.components),
+                             "dim": list(dim_of(g.values)._dims) if dim_of(g.values) is not None else None}
+                            for g in self.signals.values()]} if self.signals else {}),
         }
 
     def hash(self) -> str:
@@ -958,6 +1095,11 @@ class Network:
             if "set_weights" in p:
                 net.projections[-1].set_w = np.asarray(p["set_weights"]["w"], dtype=float)
                 net.projections[-1].set_w_synapses = p["set_weights"]["synapses"]
+        for g in spec.get("signals", ()):
+            values = np.asarray(g["values"], dtype=float)
+            if g.get("dim") is not None:
+                values = Quantity(values, dim=get_or_create_dimension(g["dim"]))
+            net.signal(g["name"], values, g["dt"], g["components"])
         for c in spec["inputs"]:
             net.current(c["population"], np.asarray(c["times"]), np.asarray(c["values"]), c["variable"])
         for m in spec["monitors"]:
@@ -988,6 +1130,27 @@ def _summed_terms(equations: str, pre, post, where) -> tuple[str, str]:
         raise ModelError(f"{where}: the summed term writes '{target}_post', which is not a state variable "
                          f"of '{post.name}'")
     return target, source
+
+
+def model_identifiers(model) -> set:
+    """Every identifier a neuron model's equations, threshold and reset use."""
+    from brian2.utils.stringtools import get_identifiers
+    from brian2 import Equations
+    eqs = Equations(model.equations)
+    texts = [str(eq.expr) for eq in eqs.values() if eq.expr is not None] + [model.threshold or "",
+                                                                             model.reset or ""]
+    return {n for text in texts for n in get_identifiers(text)}
+
+
+def _check_reserved(names, where):
+    """Signal names must not be Brian2's own (units, constants, functions, clock names)."""
+    from brian2.core.namespace import DEFAULT_CONSTANTS, DEFAULT_FUNCTIONS, DEFAULT_UNITS
+    from .equations import _IMPLICIT
+    for n in names:
+        if n in DEFAULT_UNITS or n in DEFAULT_CONSTANTS or n in DEFAULT_FUNCTIONS or n in _IMPLICIT \
+                or n.startswith("xi_"):
+            raise ModelError(f"{where}: {n!r} is a name the model language reserves (a unit, constant, "
+                             f"function or clock variable); choose another")
 
 
 def _synapses_fingerprint(i, j) -> str:

@@ -29,6 +29,9 @@ Templates (defaults in SI, PyNN's names and defaults where PyNN has the model):
                    currents or by rate projections into ``I``.
 =================  ==========================================================
 
+Rate units that read signals and their Poisson-spiking counterpart,
+``ReLURate`` and ``PoissonUnit``, are in ``spikemem.rates``.
+
 Checked at build for the templates (``template_of``): the parameters in
 ``POSITIVE`` must be > 0, and weights take PyNN's sign (``SIGNS``): >= 0 on
 excitatory receptors and on conductances, <= 0 on the inhibitory current of
@@ -329,13 +332,32 @@ def RateUnit(**params) -> NeuronModel:
 
 TEMPLATES = {f.__name__: f for f in (IF_curr_exp, IF_cond_exp, Izhikevich, AdEx, RateUnit)}
 
+#: spikemem.rates' templates: (the lines their equations start with, threshold,
+#: reset); what follows, their drive and extra equations, is the user's, so a
+#: model is the template whatever it adds (``template_of``)
+RATE_TEMPLATES = {
+    "ReLURate": ("""
+ds/dt = (-s + clip(I + drive, 0, inf))/tau : 1
+I : 1
+tau : second (constant)
+""", None, None),
+    "PoissonUnit": ("""
+ds/dt = -s/tau : 1
+rate = gain*clip(I + drive, 0, inf) : hertz
+I : 1
+tau : second (constant)
+gain : hertz (constant)
+""", "rand() < rate*dt", "s += 1")}
+
 _TAU_SYN = ("tau_syn_E", "tau_syn_I")
 _LIF = ("c_m", "tau_m") + _TAU_SYN
 
 #: the parameters a template divides by or takes as a time constant: zero or a
 #: negative value gives inf, NaN or a growing solution, so they must be > 0
 POSITIVE = {"IF_curr_exp": _LIF, "IF_cond_exp": _LIF, "IF_cond_exp_adaptive": _LIF + ("tau_vt",),
-            "Izhikevich": _TAU_SYN, "AdEx": ("C", "g_L", "delta_T", "tau_w") + _TAU_SYN, "RateUnit": ("tau",)}
+            "Izhikevich": _TAU_SYN, "AdEx": ("C", "g_L", "delta_T", "tau_w") + _TAU_SYN, "RateUnit": ("tau",),
+            # spikemem.rates: a zero gain never fires, a negative one is no rate
+            "ReLURate": ("tau",), "PoissonUnit": ("tau", "gain")}
 
 _CURRENT_SIGNS = {"isyn_exc": 1, "isyn_inh": -1}
 _CONDUCTANCE_SIGNS = {"gsyn_exc": 1, "gsyn_inh": 1}
@@ -360,4 +382,9 @@ def template_of(model: NeuronModel) -> str | None:
     with any parameters; None for a custom model."""
     if model.name == "IF_cond_exp_adaptive":
         return model.name if model.same_dynamics(IF_cond_exp(adaptive=True)) else None
+    if model.name in RATE_TEMPLATES:
+        core, threshold, reset = RATE_TEMPLATES[model.name]
+        same = (model.equations.startswith(core) and model.threshold == threshold and model.reset == reset
+                and dict(model.receptors) == {"input": "I"})
+        return model.name if same else None
     return model.name if is_template(model, model.name) else None

@@ -20,6 +20,7 @@ from spikemem.distributions import Normal, Uniform
 from spikemem.errors import ModelError
 from spikemem.network import Network
 from spikemem.neurons import IF_curr_exp, NeuronModel, RateUnit
+from spikemem.rates import PoissonUnit, ReLURate
 from spikemem.plasticity import stdp
 from spikemem.results import Result
 
@@ -72,6 +73,19 @@ def ran(action, backend="numba"):
         s = sm.simulation(small(), backend)
         action(s)
     return go
+
+
+def with_signal(*edits):
+    """A thunk: ``small()`` with signal 'v' (10 samples of 2 components, 1 ms
+    apart) read by a ReLURate population, then each ``edit(net)``."""
+    def make():
+        net = small()
+        net.signal("v", np.zeros((10, 2)), dt=1 * ms)
+        net.population("sheet", 2, ReLURate(drive="v_x + v_y"))
+        for edit in edits:
+            edit(net)
+        return net
+    return make
 
 
 # --- place recognition
@@ -234,6 +248,33 @@ API = [
      "drive"),
     ("record-spikes-of-thresholdless", built(with_(lambda n: (n.population("rate", 2, RateUnit()),
                                                               n.record_spikes("rate")))), ModelError, "'rate'"),
+    # --- signals and rate units
+    ("signal-nan", with_signal(lambda n: n.signal("u", [0.0, np.nan])), ModelError,
+     "signal 'u': sample 1 (component 0) is nan"),
+    ("signal-inf", with_signal(lambda n: n.signal("u", [[0.0, np.inf]])), ModelError, "signal 'u': sample 0"),
+    ("signal-wrong-shape", with_signal(lambda n: n.signal("u", np.zeros((2, 3, 4)))), ModelError,
+     "signal 'u': values must have shape (K,) or (K, d)"),
+    ("signal-dt-zero", with_signal(lambda n: n.signal("u", [1.0], dt=0)), ModelError, "signal 'u': dt"),
+    ("signal-dt-in-volts", with_signal(lambda n: n.signal("u", [1.0], dt=1 * mV)), ModelError, "signal 'u' dt"),
+    ("signal-clashes-with-signal", with_signal(lambda n: n.signal("v_x", [1.0])), ModelError,
+     "'v_x' is already taken by signal 'v'"),
+    ("signal-clashes-with-variable", built(with_signal(lambda n: n.population(
+        "other", 1, NeuronModel("v_y : 1")))), ModelError, "population 'other': its model declares 'v_y'"),
+    ("signal-reserved-name", with_signal(lambda n: n.signal("ms", [1.0])), ModelError, "'ms' is a name"),
+    ("signal-components-count", with_signal(lambda n: n.signal("u", np.zeros((3, 2)), components=("a",))),
+     ModelError, "signal 'u': 1 component names for 2 components"),
+    ("signal-unit-mismatch", built(with_signal(lambda n: n.signal("u", [1.0] * mV), lambda n: n.population(
+        "reader", 1, ReLURate(drive="u")))), ModelError, "population 'reader'"),
+    ("signal-run-past-end", lambda: sm.simulate(with_signal()(), 15 * ms), ModelError,
+     "signal 'v' covers 0.01 s; the run would reach 0.015 s"),
+    ("set-signal-other-d", lambda: sm.simulation(with_signal()(), "numba").set_signal("v", np.zeros((10, 3))),
+     ModelError, "got shape (10, 3)"),
+    ("set-signal-unknown", lambda: sm.simulation(with_signal()(), "numba").set_signal("u", np.zeros(3)),
+     ModelError, "no signal named 'u'"),
+    ("relu-rate-tau-zero", built(with_(lambda n: n.population("r", 2, ReLURate(tau=0 * ms)))), ModelError,
+     "population 'r' parameter 'tau' must be > 0"),
+    ("poisson-unit-gain-negative", built(with_(lambda n: n.population("p", 2, PoissonUnit(gain=-1 * Hz)))),
+     ModelError, "population 'p' parameter 'gain' must be > 0"),
     # --- simulations
     ("backend-unknown", sim("nest"), ModelError, "'nest'"),
     ("option-unknown", sim(threadz=2), ModelError, "threadz"),

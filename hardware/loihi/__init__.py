@@ -21,5 +21,5 @@ register_target(Target(
 # integer state (24-bit u and v), read and written in SI floats
 register(Backend("loihi", "spikemem.hardware.loihi.emulator:LoihiSimulation",
                  Capabilities(dtypes=("int24",), plasticity=True, spikes_as_numba=False, templates=("IF_curr_exp",),
-                              emulates="loihi"),
+                              signals=False, emulates="loihi"),
                  summary="Loihi 1's fixed-point arithmetic, bit for bit as brian2-loihi"))

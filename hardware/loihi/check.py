@@ -49,6 +49,19 @@ def bias_inputs(built) -> tuple:
     return bias, out
 
 
+#: why rate units, stochastic firing and signals stay off the board (``rate_violations``)
+UNEXPRESSIBLE = {
+    "rate": "a rate unit (its output s is a continuous value; it never spikes), and Loihi 1's compartments "
+            "send each other spikes only",
+    "stochastic": "has no counterpart on Loihi 1: a compartment fires when v crosses its threshold (its noise "
+                  "is added to u or v, it does not draw a spike with probability rate*dt), and spikemem's "
+                  "Loihi formats and emulator have no noise",
+    "signal": "a time-varying value shared by every neuron, and a Loihi compartment takes only spikes and a "
+              "constant bias"}
+UNEXPRESSIBLE_FIX = ("run it on numba, brian2 or torch; on the board, encode the input as spikes "
+                     "(spike or Poisson sources) into IF_curr_exp populations")
+
+
 def model_violation(pop):
     """The violation of a neuron model other than IF_curr_exp, or None."""
     if is_template(pop.model, "IF_curr_exp"):

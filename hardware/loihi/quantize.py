@@ -16,7 +16,7 @@ from spikemem.network import BuiltNetwork, BuiltPopulation, BuiltProjection
 from spikemem.neurons import integration_of
 from spikemem.targets import QuantizationError, Violation, violations_error
 
-from ..common import built_network
+from ..common import built_network, rate_violations
 from . import check as rules
 from .formats import (BIAS_EXP_MAX, BIAS_MANT_MAX, DECAY_ONE, DECAY_U_MAX, DECAY_V_MAX, HEADROOM_BITS,
                       INPUT_UNITS, RULE_EXP_MAX, RULE_EXP_MIN, RULE_MANT_MAX, STATE_MAX, TRACE_MAX,
@@ -96,10 +96,14 @@ class Plan:
         self.neuron: dict[str, dict] = {}       # neuron population -> its float parameters
         self.plastic: dict[str, str] = {}       # plastic projection -> its rule
         self.violations += rules.monitor_violations(built)
+        refused = rate_violations(built, rules.UNEXPRESSIBLE, rules.UNEXPRESSIBLE_FIX)
+        self.violations += refused
+        unexpressible = {v.where for v in refused}
         self.bias_input, bad = rules.bias_inputs(built)
         self.violations += bad
         for pop in built.populations.values():
-            self._population(pop)
+            if f"population '{pop.name}'" not in unexpressible:     # (said above)
+                self._population(pop)
         for proj in built.projections:
             rule, bad = rules.learning_rule(proj)
             self.violations += bad

@@ -22,5 +22,5 @@ register_target(Target(
 # s16.15 state (arithmetic="float64" runs the same algorithm unrounded)
 register(Backend("spinnaker", "spikemem.hardware.spinnaker.emulator:SpiNNakerSimulation",
                  Capabilities(dtypes=("s16.15",), plasticity=True, spikes_as_numba=False, templates=("IF_curr_exp",),
-                              emulates="spinnaker"),
+                              signals=False, emulates="spinnaker"),
                  summary="sPyNNaker 7's neuron core in its s16.15 arithmetic"))

@@ -19,11 +19,23 @@ from spikemem.interop import pynn
 from spikemem.network import Network
 from spikemem.targets import Violation
 
-from ..common import require
+from ..common import rate_violations, require
 from .formats import RECEPTORS
 from .weights import weight_scaling
 
 TIMESTEPS_MS = (1.0, 0.1)       # the time steps sPyNNaker's binaries are built and tested for
+
+#: why rate units, stochastic firing and signals stay off the board (``rate_violations``)
+UNEXPRESSIBLE = {
+    "rate": "a rate unit (its output s is a continuous value; it never spikes), and SpiNNaker's cores send "
+            "each other spikes only: sPyNNaker has no rate neuron",
+    "stochastic": "has no PyNN cell type on SpiNNaker: sPyNNaker's stochastic neurons (IF_cond_exp_stoc's "
+                  "Maass threshold, StocExp, StocSigma) fire with their own functions of the membrane "
+                  "voltage, not with probability rate*dt",
+    "signal": "a time-varying value shared by every neuron, and sPyNNaker's neurons take only spikes and a "
+              "constant i_offset (nothing the host writes each step)"}
+UNEXPRESSIBLE_FIX = ("run it on numba, brian2 or torch; on the board, encode the input as spikes "
+                     "(spike or Poisson sources) into IF_curr_exp populations")
 
 
 def limits(neurons_per_core: int | None = None) -> dict:
@@ -67,9 +79,12 @@ def check(network: Network, neurons_per_core: int | None = None) -> list:
     lim = limits(neurons_per_core)
     built = network.build().explicit(who="SpiNNaker")      # the chip holds a convolution's synapses listed
     model, problems = pynn.translation(network, built=built)
-    out = []
+    out = rate_violations(built, UNEXPRESSIBLE, UNEXPRESSIBLE_FIX)
+    said = {v.where for v in out}        # (the translation's "no PyNN cell type" adds nothing to these)
     for line in problems:
         where, _, why = line.partition(": ")
+        if where in said and why.startswith("neuron model"):
+            continue
         out.append(Violation(where, why, None, None, "see the translation table in spikemem.interop.pynn"))
     npc = lim["neurons_per_core"]
     if not (isinstance(npc, (int, np.integer)) and 1 <= npc <= lim["max_neurons_per_core"]):

@@ -75,6 +75,8 @@ def emulator_problems(built: BuiltNetwork) -> list:
                        f"current or conductance synapses)")
     bad += [f"current input on '{inp.population}' ('{inp.variable}'): only a constant i_offset is "
             f"emulated (give the population i_offset instead)" for inp in built.inputs]
+    bad += [f"population '{name}': reads signal '{built.signals[k].name}' ('{var}'); only spikes and a "
+            f"constant i_offset are emulated" for name in built.populations for k, _, var in built.signal_uses(name)]
     bad += [f"state monitor on '{mon.population}': '{var}' is not emulated (record {sorted(STATE)})"
             for mon in built.state_monitors for var in mon.variables if var not in STATE]
     for bpj in built.projections:

@@ -27,6 +27,7 @@ class Capabilities:
     devices: tuple = ("cpu",)
     continues: bool = True              # a second ``run`` continues where the first stopped
     poisson_sources: bool = True        # runs Poisson sources (``set_rates`` between runs where it ``continues``)
+    signals: bool = True                # equations read signals (``set_signal`` between runs where it ``continues``)
     spikes_as_numba: bool = True        # a deterministic network gives the numba engine's spikes
     synapse_memory: bool = False        # reports its static bytes per synapse
     templates: tuple | None = None      # the neuron templates it runs (None: any equations)

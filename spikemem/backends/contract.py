@@ -3,8 +3,8 @@
 A simulation is stateful: ``run(duration)`` continues where the last run
 stopped, with membranes, traces, weights and spikes in flight kept. Between
 runs a user may read and write state (``get`` / ``set``), give a spike
-source new spikes (``set_spikes``) and a Poisson source new rates
-(``set_rates``). Every check happens here, before the backend touches
+source new spikes (``set_spikes``), a Poisson source new rates
+(``set_rates``) and a signal new values (``set_signal``). Every check happens here, before the backend touches
 anything, so a bad call leaves the simulation as it was.
 """
 from __future__ import annotations
@@ -89,6 +89,8 @@ class Simulation:
         ``_built()`` stops at the constructor's end."""
         self.built = built
         self.options = options
+        # each signal's samples as this simulation runs them (set_signal replaces them)
+        self.signal_values = {sig.name: sig.values for sig in built.signals}
         self.timings = {"build_s": 0.0, "run_s": 0.0}
         self._build_started = time.perf_counter()
 
@@ -131,6 +133,11 @@ class Simulation:
     def _set_spikes(self, pop: BuiltPopulation, steps: np.ndarray, ids: np.ndarray):
         raise NotImplementedError
 
+    def _set_signal(self, signal, values: np.ndarray):
+        """Read ``signal`` (a ``BuiltSignal``) from ``values`` (K, d), SI, from the
+        next step on (``self.signal_values`` holds them already)."""
+        raise NotImplementedError
+
     def _set_rates(self, pop: BuiltPopulation, rates: np.ndarray):
         """Fire ``pop``'s neurons at ``rates`` (Hz, one per neuron, a copy of
         its own) from the next step on, the random stream going on where it is."""
@@ -156,6 +163,7 @@ class Simulation:
         machine's available memory is refused first (``check_memory``).
         """
         n_steps = self.steps_for(duration)
+        self._check_signals(n_steps)
         from .. import sizing
         if sizing.checking(self.check_memory):
             sizing.check_run(self.built, n_steps, self.step, getattr(self, "batch", 1))
@@ -189,6 +197,17 @@ class Simulation:
         loop = time.perf_counter() - t1 - self._untimed_s
         self.timings["build_s"] += t1 - t0 + self._untimed_s
         self.timings["run_s"] += loop
+
+    def _check_signals(self, n_steps: int) -> None:
+        """A run may not read a signal past its last sample."""
+        from ..network import sample_index
+        dt = self.built.dt
+        last = (self.step + n_steps - 1) * dt          # the time of the run's last step
+        for sig in self.built.signals:
+            samples = self.signal_values[sig.name].shape[0]
+            if sample_index(last, dt, sig.dt) >= samples:
+                raise ModelError(f"signal '{sig.name}' covers {samples * sig.dt:g} s; the run would reach "
+                                 f"{(self.step + n_steps) * dt:g} s")
 
     def _untimed(self, seconds: float) -> None:
         """Count ``seconds`` of the current ``_advance`` as building, not running
@@ -368,6 +387,37 @@ class Simulation:
         if steps.size > 1 and np.any((np.diff(steps) == 0) & (np.diff(ids) == 0)):
             raise ModelError(f"spikes of '{population}': a neuron spikes twice in one time step")
         self._set_spikes(pop, steps, ids)
+
+    def set_signal(self, name: str, values):
+        """Replace the samples of signal ``name`` from the next step on: (K,) or
+        (K, d) values with the signal's d components and unit, read at the
+        signal's dt from time 0 as the network's were (so the next run reads
+        ``values[floor(t/dt)]`` from the current time ``t`` on). The torch
+        backend also takes (K, trials, d): one series per trial. The network
+        definition, and other simulations built from it, keep their samples."""
+        sig = next((s for s in self.built.signals if s.name == name), None)
+        if sig is None:
+            raise ModelError(f"no signal named {name!r}; signals are {[s.name for s in self.built.signals]}")
+        where = f"set_signal '{name}'"
+        bad = _first_not_finite(values)
+        if bad is not None:
+            raise ModelError(f"{where}: value {bad} (flat index) is not finite")
+        v = np.array(_si(values, f"{where} values", sig.dim), dtype=np.float64)
+        d = sig.values.shape[1]
+        if v.ndim == 1 and d == 1:
+            v = v[:, None]
+        trials = getattr(self, "batch", 1)
+        shapes = [f"(K, {d})"] + ([f"(K, {trials}, {d})"] if self._signal_trials() else [])
+        ok = v.ndim == 2 and v.shape[1] == d or (self._signal_trials() and v.ndim == 3 and v.shape[1:] == (trials, d))
+        if not ok or v.shape[0] < 1:
+            raise ModelError(f"{where}: expected values of shape {' or '.join(shapes)} (signal '{name}' has "
+                             f"{d} component(s) {list(sig.names)}), got shape {v.shape}")
+        self._set_signal(sig, v)
+        self.signal_values = {**self.signal_values, name: v}
+
+    def _signal_trials(self) -> bool:
+        """Whether this backend takes a signal per trial ((K, trials, d) values)."""
+        return False
 
     def set_rates(self, population: str, rates):
         """Fire Poisson source ``population`` at ``rates`` from the next step on:

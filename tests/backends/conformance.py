@@ -14,7 +14,7 @@ from spikemem.connectors import FromMatrix
 from spikemem.errors import ModelError
 from spikemem.network import Network
 from spikemem.interop.nir import CubaLIF
-from spikemem.neurons import IF_curr_exp
+from spikemem.neurons import IF_curr_exp, NeuronModel
 from spikemem.plasticity import stdp
 
 DT = 1e-3
@@ -287,7 +287,50 @@ def poisson_rates_between_runs(name):
     np.testing.assert_array_equal(built.populations["noise"].rate, 0.0)
 
 
+def signal_network() -> Network:
+    """Two neurons that sum the components of a signal sampled every two steps
+    (y after step n is dt times the sum of v_x over the steps before it)."""
+    net = Network(dt=DT, seed=3)
+    net.signal("v", np.ones((100, 2)) * [1.0, 2.0], dt=2 * DT)
+    net.population("sum", 2, NeuronModel("dy/dt = v_x/second : 1\ndz/dt = v_y/second : 1", method="euler"))
+    net.record_state("sum", ["y", "z"])
+    return net
+
+
+def signals_between_runs(name):
+    """Equations read a signal's samples by name; ``set_signal`` replaces them
+    from the next step on, every value checked before anything changes; a run
+    past the signal's end is refused before it starts. A backend without
+    signals refuses the network, one that cannot continue refuses new samples."""
+    net = signal_network()
+    if not backend(name).capabilities.signals:
+        with pytest.raises(ModelError, match="signal 'v'"):
+            simulation(net, name)
+        return
+    sim = simulation(net, name)
+    if not backend(name).capabilities.continues:
+        with pytest.raises(ModelError, match="once"):
+            sim.set_signal("v", np.zeros((100, 2)))
+        return
+    nan = np.ones((100, 2))
+    nan[50, 1] = np.nan
+    for signal, values, text in [("u", np.zeros((100, 2)), "'u'"), ("v", np.zeros((100, 3)), "(100, 3)"),
+                                 ("v", nan, "not finite"), ("v", np.zeros((100, 2)) * mV, "v")]:
+        with pytest.raises(ModelError, match=text):
+            sim.set_signal(signal, values)
+    sim.run(0.05, progress=False)                    # the samples as they were
+    sim.set_signal("v", -np.ones((100, 2)))
+    sim.run(0.05, progress=False)
+    with pytest.raises(ModelError, match="signal 'v' covers 0.2 s; the run would reach 0.25 s"):
+        sim.run(0.15, progress=False)
+    trace = sim.result().traces
+    y, z = trace["sum.y"].values[:, 0], trace["sum.z"].values[:, 0]
+    rtol = 1e-5 if backend(name).capabilities.dtypes[0] == "float32" else 1e-9
+    np.testing.assert_allclose([y[50], z[50], y[99]], [0.05, 0.1, 0.05 - 0.049], rtol=rtol)
+    assert sim.t == pytest.approx(0.1)          # the refused run did not start
+
+
 CHECKS = [runs_and_reports_provenance, refuses_bad_runs_before_any_work, a_second_run_continues_the_first,
           records_states_as_brian2, the_same_seed_gives_the_same_result, a_progress_bar_and_its_chunks_change_nothing,
           spikes_as_numba_where_promised, state_between_runs_as_declared, offers_its_dtypes_and_refuses_others,
-          plasticity_as_declared, trials_as_declared, poisson_rates_between_runs]
+          plasticity_as_declared, trials_as_declared, poisson_rates_between_runs, signals_between_runs]

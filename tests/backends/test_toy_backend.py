@@ -26,6 +26,8 @@ class ToySimulation(Simulation):
         if dtype != "float64":
             raise ModelError(f"toy backend: dtype {dtype!r} is not offered (float64 only)")
         super().__init__(built, dtype=dtype)
+        if built.signals:
+            raise ModelError(f"toy backend: signal '{built.signals[0].name}' is not supported")
         for pop in built.populations.values():
             if pop.kind == "poisson":
                 raise ModelError(f"toy backend: population '{pop.name}' is a Poisson source, which it does not run")
@@ -116,7 +118,7 @@ class ToySimulation(Simulation):
 def toy():
     register(Backend("toy", f"{__name__}:ToySimulation",
                      Capabilities(plasticity=False, spikes_as_numba=False, poisson_sources=False,
-                                  templates=("IF_curr_exp",))))
+                                  signals=False, templates=("IF_curr_exp",))))
     yield "toy"
     BACKENDS.unregister("toy")
 

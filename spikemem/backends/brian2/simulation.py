@@ -25,7 +25,7 @@ from brian2.devices.device import get_device, reset_device, set_device
 from brian2.units.fundamentalunits import get_unit
 
 from ...errors import ModelError
-from ...lowering import float_dtype, lower, prepare, set_input_table
+from ...lowering import float_dtype, lower, prepare, set_input_table, set_signal_table
 from ...network import BuiltPopulation
 from ...progress import status
 from ..contract import Simulation
@@ -210,6 +210,17 @@ class Brian2Simulation(Simulation):
                              "runs; give the rates in the network definition, or use a runtime target "
                              "(brian2-numpy, brian2-cython)")
         self.objects.groups[pop.name].rates_ = rates       # the PoissonGroup's per-neuron rates
+
+    def _set_signal(self, signal, values):
+        if self.target == "cpp_standalone":
+            raise ModelError("brian2-cpp_standalone runs once, in one piece, and cannot change a signal between "
+                             "runs; give the samples in the network definition, or use a runtime target "
+                             "(brian2-numpy, brian2-cython)")
+        k = self.built.signals.index(signal)
+        for name in self.built.populations:
+            for kk, c, var in self.built.signal_uses(name):
+                if kk == k:
+                    set_signal_table(self.objects.groups[name], var, values[:, c], signal.dim, signal.dt)
 
     # ------------------------------------------------------------------ running
     @property

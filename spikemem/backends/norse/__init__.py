@@ -2,7 +2,7 @@
 from .. import Backend, Capabilities, register
 
 register(Backend("norse", "spikemem.backends.norse.simulation:NorseSimulation",
-                 Capabilities(dtypes=("float64", "float32"), plasticity=False, poisson_sources=False,
+                 Capabilities(dtypes=("float64", "float32"), plasticity=False, poisson_sources=False, signals=False,
                               templates=("LIF", "CubaLIF", "IF", "LI", "IF_curr_exp"),
                               extra="torch"),
                  summary="norse modules built from the network's NIR graph"))

@@ -30,7 +30,8 @@ Supported: stateful ``run``, ``result`` (spike monitors; state monitors of
 ``i_syn``, ``bias`` and projection weights ``w``, ``set_spikes``. Parameters
 are fixed once the modules are built (``set`` of one raises ModelError).
 No Poisson sources (a NIR input carries given spikes only; the export names
-them), so no ``set_rates``.
+them), so no ``set_rates``; no signals read by a population (NIR has no
+time-varying input but spikes), so no ``set_signal``.
 ``dtype`` "float64" (default; agrees with numba spike for spike) or "float32".
 """
 from __future__ import annotations
@@ -266,6 +267,9 @@ class NorseSimulation(Simulation):
 
     def _set_spikes(self, pop, steps, ids):
         self.sources[pop.name] = [steps, ids, 0]
+
+    def _set_signal(self, signal, values):
+        pass        # no population here reads a signal (NIR export refuses one that does)
 
     def _recorded(self):
         return (self._spike_trains(self._spikes),

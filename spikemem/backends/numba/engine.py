@@ -316,6 +316,9 @@ class Assembler:
         self.synapse_order: dict = {}           # projection index -> kernel order of its synapses
         self._statements: dict = {}             # code runner -> its Brian2 statements
         self.recomputed: set = set()            # flag arrays each update computes afresh
+        # signal component name -> the kernel local that holds its value this step
+        self.signal_locals = {n: f"_sg{k}_{c}" for k, sig in enumerate(built.signals)
+                              for c, n in enumerate(sig.names)}
         self.k.arg("dt", float(built.dt))
         self.history = {}     # population -> ring length
         for proj in built.projections:
@@ -351,6 +354,8 @@ class Assembler:
                 out[name] = CLOCK_NAMES[name]
             elif isinstance(var, Constant):
                 out[name] = self.k.arg(f"{owner_prefix}__{name}", self.k.scalar(var.get_value()))
+            elif isinstance(var, ArrayVariable) and var.scalar and name in self.signal_locals:
+                out[name] = self.signal_locals[name]     # set at the step's start (``signals``)
             elif isinstance(var, ArrayVariable) and not var.scalar:
                 expr = index_for(name, var, indices.get(name, "_idx"))
                 if expr is not None:
@@ -372,6 +377,20 @@ class Assembler:
                 f"        if {ptr}[_tid] < {steps}.shape[0] and {steps}[{ptr}[_tid]] == step:",
                 f"            {target} = {values}[{ptr}[_tid], _lo:_hi]",
                 f"            {ptr}[_tid] += 1"]
+
+    def signals(self):
+        """Each signal's sample for this step, as Brian2's TimedArray picks it
+        (``network.sample_index``), clipped to the last sample, into one local
+        per component; the samples are an argument, so ``set_signal`` needs no
+        new kernel."""
+        from ...network import signal_oversampling
+        for k, sig in enumerate(self.built.signals):
+            over = signal_oversampling(self.built.dt, sig.dt)
+            values = self.k.arg(f"sg{k}__values", sig.values.astype(self.k.dtype))
+            eps = self.k.arg(f"sg{k}__eps", float(sig.dt / over))
+            self.k.body += [f"        _sk = np.int64((t / {eps} + 0.5) / {over})",
+                            f"        _sk = min(max(_sk, 0), {values}.shape[0] - 1)"]
+            self.k.body += [f"        _sg{k}_{c} = {values}[_sk, {c}]" for c in range(sig.values.shape[1])]
 
     # --- synapses
     def synapse_arrays(self, kp, proj):
@@ -1154,6 +1173,7 @@ class Assembler:
         # each ring's slot of this step, once per step (a modulo costs tens of cycles)
         self.k.body += [f"        _now_{name} = step % {name}__hist.shape[0]" for name in self.built.populations]
         self.inputs()
+        self.signals()
         self.state_monitors()
         convolutions = {kp: proj for kp, proj in enumerate(self.built.projections) if proj.conv is not None}
         for kp, proj in sorted([(kp, proj) for kp, proj, _ in pairs if proj.on_pre]

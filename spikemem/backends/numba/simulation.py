@@ -213,6 +213,10 @@ class NumbaSimulation(Simulation):
         # a kernel argument: the next call reads it; one draw per neuron and step goes on as before
         self.values[f"{pop.name}__rate"] = rates
 
+    def _set_signal(self, signal, values):
+        k = self.built.signals.index(signal)
+        self.values[f"sg{k}__values"] = engine.aligned(values.astype(self.dtype))
+
     def _prepare_buffers(self, n_steps):
         for k, mon in enumerate(self.built.state_monitors):
             first = -(-self.step // mon.every) * mon.every

@@ -9,6 +9,7 @@ keeps them bit-identical to the numba engine's in float64.
 from __future__ import annotations
 
 import ast
+import copy
 import math
 
 import numpy as np
@@ -118,6 +119,32 @@ def render_expr(expr, names):
 
 def render_hoisted(stmts, names, per_item, literals, prefix, indent="    "):
     return ac.render_hoisted(stmts, names, per_item, literals, prefix, indent, indent, **STYLE)
+
+
+def named_draws(stmts, indent="    "):
+    """(statements, lines): each random call of ``stmts`` drawn once into a local
+    of its own (``_draw0 = _rand(_shape)``), so that an expression built from a
+    statement again (the threshold's distance, ``threshold_distance``) reads
+    the same numbers instead of drawing new ones."""
+    lines, out = [], []
+    for stmt in stmts:
+        tree = ast.parse(stmt.expr, mode="eval")
+        for node in ast.walk(tree):
+            for field, value in ast.iter_fields(node):
+                for k, child in (enumerate(value) if isinstance(value, list) else [(None, value)]):
+                    if isinstance(child, ast.Call) and isinstance(child.func, ast.Name) \
+                            and child.func.id in RANDOM_CALLS:
+                        name = f"_draw{len(lines)}"
+                        lines.append(f"{indent}{name} = {RANDOM_CALLS[child.func.id]}")
+                        if k is None:
+                            setattr(node, field, ast.Name(name, ast.Load()))
+                        else:
+                            value[k] = ast.Name(name, ast.Load())
+        if len(lines) and ast.unparse(tree) != stmt.expr:
+            stmt = copy.copy(stmt)
+            stmt.expr = ast.unparse(tree)
+        out.append(stmt)
+    return out, lines
 
 
 def compile_function(source: str, name: str, namespace: dict):

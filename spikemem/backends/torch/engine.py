@@ -31,6 +31,7 @@ from brian2.core.variables import ArrayVariable, Constant
 
 from ...errors import ModelError
 from ...lowering import neuron_runners
+from ...network import signal_oversampling
 from .. import abstract_code as ac
 from . import codegen
 from .codegen import gather
@@ -125,7 +126,8 @@ class PopulationCode:
     def _threshold(self, scalar, vector):
         names = self._names()
         lines = ["def threshold(_P, t, _step):"] + self._loads((scalar, vector))
-        lines += codegen.render(scalar, names) + codegen.render(vector, names)
+        vector, draws = codegen.named_draws(vector)
+        lines += codegen.render(scalar, names) + draws + codegen.render(vector, names)
         cond = next(s for s in vector if s.var == "_cond")
         distance = codegen.threshold_distance(cond.expr)
         self.distance_rhs = None
@@ -301,6 +303,11 @@ class TorchNetwork(nn.Module):
         for cc in self.convs:
             self.history[cc.pre] = max(self.history[cc.pre], cc.conv.delay + 1)
         self.objects = objects
+        # (signal index, component, variable) each population reads, and the samples
+        self.signal_uses = {name: built.signal_uses(name) for name in self.pops}
+        self.signal_values = [sig.values for sig in built.signals]
+        self.signal_grid = [(over, sig.dt / over) for sig in built.signals
+                            for over in [signal_oversampling(built.dt, sig.dt)]]
         self.monitor_ids = [torch.as_tensor(m.ids, device=self.device) for m in built.state_monitors]
         self.reset_state()
         self._surrogate_scales(surrogate_scale)
@@ -519,6 +526,7 @@ class TorchNetwork(nn.Module):
         for step in range(s0, s1):
             t = step * self.dt
             self._inputs(step)
+            self._signals(t)
             # states at the step's start, after its inputs (Brian2's StateMonitor)
             for k, mon in enumerate(built.state_monitors):
                 if step % mon.every == 0:
@@ -583,6 +591,22 @@ class TorchNetwork(nn.Module):
                 P = self.state[inp.population]
                 P[inp.variable] = self._tensor(inp.values[ptr]).expand_as(P[inp.variable]).clone()
                 self.input_ptr[k] = ptr + 1
+
+    def set_signal(self, k: int, values: np.ndarray):
+        """Signal ``k``'s samples from the next step on: (K, d), or (K, trials, d)
+        for one series per trial."""
+        self.signal_values[k] = values if values.ndim == 2 else self._tensor(values)
+
+    def _signals(self, t):
+        """Each signal component's value for the step at time ``t`` into the
+        shared variable that reads it: a number, or one per trial (trials, 1)."""
+        for name, uses in self.signal_uses.items():
+            P = self.state[name]
+            for k, c, var in uses:
+                values = self.signal_values[k]
+                over, eps = self.signal_grid[k]         # network.sample_index, without its set-up per step
+                row = min(max(int((t / eps + 0.5) / over), 0), values.shape[0] - 1)
+                P[var] = float(values[row, c]) if values.ndim == 2 else values[row, :, c].reshape(self.batch, 1)
 
     def _deliver(self, pc, step, s0, matrices, ahead):
         P = self.state[pc.post]

@@ -151,6 +151,12 @@ class TorchSimulation(Simulation):
     def _set_rates(self, pop, rates):
         self.module.rates[pop.name] = rates
 
+    def _signal_trials(self):
+        return True
+
+    def _set_signal(self, signal, values):
+        self.module.set_signal(self.built.signals.index(signal), values)
+
     # --- running
     def _check_inputs(self, inputs, n_steps):
         out = {}

@@ -40,6 +40,10 @@ def nir_problems(built: BuiltNetwork) -> list:
     for name in dict.fromkeys(inp.population for inp in built.inputs if not _is_bias_onset(inp)):
         problems.append(f"population '{name}': current input (NIR has no time-varying drive; "
                         f"only a bias switched on once is carried, as the Affine bias)")
+    for name in built.populations:
+        for k, _, var in built.signal_uses(name):
+            problems.append(f"population '{name}': reads signal '{built.signals[k].name}' ('{var}'); NIR has "
+                            f"no time-varying input other than spikes")
     for proj in built.projections:
         problems += [f"projection '{proj.name}': {why}" for why in _projection_problems(proj, built)]
     return problems
