@@ -1,0 +1,1 @@
+"""Grid cells: continuous-attractor networks and trained RNN path integrators."""
