@@ -53,8 +53,8 @@ import numpy as np
 
 from spikemem.errors import ModelError
 
-__all__ = ["PathIntegrator", "Settings", "decode_positions", "decoding_error", "place_code", "random_walk",
-           "train_path_integrator", "unit_activity"]
+__all__ = ["PathIntegrator", "Settings", "decode_positions", "decoding_error", "place_code", "random_walk", "rate_maps",
+           "train_path_integrator", "unit_activity", "unit_grid_scores"]
 
 #: Sorscher's random walk: Rayleigh scale of the speed (m/s), turning noise (rad/s), wall region (m)
 SPEED_SCALE = 0.13 * 2 * np.pi
@@ -130,7 +130,10 @@ def decode_positions(activity, centres, top_k: int = 3) -> np.ndarray:
 def random_walk(n: int, steps: int, box: float, rng, dt: float = 0.02, speed_scale: float = SPEED_SCALE,
                 turn_sigma: float = TURN_SIGMA) -> np.ndarray:
     """``n`` paths of ``steps`` steps of Sorscher's random walk in the box from -box/2 to
-    box/2, starting uniformly in it: positions (n, steps + 1, 2) in metres."""
+    box/2, starting uniformly in it: positions (n, steps + 1, 2) in metres. As in
+    Sorscher's code a turn away from a wall follows the step towards it, so a path
+    may overshoot a wall by a few centimetres (about 1 % of the samples in the
+    2.2 m box)."""
     half = box / 2
     pos = np.empty((n, steps + 1, 2))
     pos[:, 0] = rng.uniform(-half, half, (n, 2))
@@ -207,7 +210,7 @@ class PathIntegrator:
         self.settings, self.seed, self.device = settings, int(seed), _device(device)
         half = settings.box / 2
         self.centres = np.random.default_rng([self.seed, 0]).uniform(-half, half, (settings.n_place, 2))
-        with torch.random.fork_rng(devices=[]):            # the seed decides the weights, the caller's RNG is left alone
+        with torch.random.fork_rng(devices=[]):            # the seed decides the weights; the caller's RNG stays
             torch.manual_seed(self.seed)
             self.net = _network(settings).to(self.device)
         self.losses, self.errors = np.zeros(0), np.zeros(0)
@@ -389,3 +392,26 @@ def decoding_error(model: PathIntegrator, trajectory, dt=None, origin=None) -> n
     path = _trajectory(model, trajectory, dt, origin)
     _, decoded = model.run(path)
     return np.linalg.norm(decoded - path[1:], axis=-1)
+
+
+def rate_maps(model: PathIntegrator, paths, bins: int = 20, box: float | None = None) -> np.ndarray:
+    """Each unit's mean activity in ``bins x bins`` spatial bins (units, bins, bins;
+    NaN where no path went) over ``paths`` (n, T + 1, 2) or (T + 1, 2) in the
+    model's box, each run from its first position; ``box`` (m, default the
+    model's) is the side of the square, centred in the model's box, that the
+    bins cover."""
+    from .gridscore import rate_map
+    p, _ = _paths(paths, model.settings.box)
+    side = model.settings.box if box is None else box
+    if not _number(side) or not side > 0:
+        raise ModelError(f"rate_maps: box must be a positive number of metres, got {box!r}")
+    hidden = np.concatenate([model.run(p[i:i + 500])[0] for i in range(0, len(p), 500)])
+    where = p[:, 1:].reshape(-1, 2) + side / 2           # gridscore's maps have the box's corner at (0, 0)
+    return rate_map(where, hidden.reshape(-1, hidden.shape[-1]), (side, side), bins)
+
+
+def unit_grid_scores(model: PathIntegrator, paths, bins: int = 20, box: float | None = None) -> np.ndarray:
+    """Grid scores (n_units,) of the units' :func:`rate_maps` over ``paths``; NaN for a unit
+    that is constant (a silent ReLU unit)."""
+    from .gridscore import grid_scores
+    return grid_scores(rate_maps(model, paths, bins, box))
