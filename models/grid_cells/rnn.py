@@ -340,32 +340,36 @@ def _steps(n, progress):
 
 # --- evaluation
 
-def _resampled(positions, dt, step):
-    """Positions (T, 2) sampled every ``dt`` s, linearly interpolated onto a grid of ``step`` s."""
-    if np.isclose(dt, step, rtol=1e-9, atol=0):
+def _resampled(t, positions, step):
+    """Positions (T, 2) at times ``t``, linearly interpolated onto a grid of ``step`` s from t[0]."""
+    grid = np.arange(0, t[-1] - t[0] + 1e-9 * step, step) + t[0]
+    if len(grid) == len(t) and np.allclose(grid, t, rtol=0, atol=1e-9 * step):
         return positions
-    t = np.arange(len(positions)) * dt
-    grid = np.arange(0, t[-1] + 1e-12, step)
     return np.stack([np.interp(grid, t, positions[:, i]) for i in range(2)], -1)
 
 
 def _trajectory(model: PathIntegrator, trajectory, dt, origin) -> np.ndarray:
-    """A path (T, 2) in the model's box: an array with ``dt``, or an object with
-    ``xy`` and ``t`` (seconds), resampled to the model's dt and shifted so that
-    ``origin`` (default: the middle of the path's extent) is the box's centre."""
+    """A path (T, 2) in the model's box: positions sampled every ``dt`` s, or an
+    object with ``xy`` and times ``t`` (and perhaps ``box``), interpolated onto the
+    model's dt and shifted so that ``origin`` is the box's centre (default: the
+    centre of the object's ``box``, with its corner at (0, 0), else the middle of
+    the path's extent)."""
     if hasattr(trajectory, "xy"):
         xy, t = np.asarray(trajectory.xy, dtype=np.float64), np.asarray(trajectory.t, dtype=np.float64)
-        if dt is None:
-            dt = float(np.median(np.diff(t)))
+        if origin is None and getattr(trajectory, "box", None) is not None:
+            origin = np.asarray(trajectory.box, dtype=np.float64) / 2
+        if t.shape != xy.shape[:1] or len(t) < 2 or not np.all(np.diff(t) > 0):
+            raise ModelError("trajectory: its times t must increase, one for each position")
     else:
         xy = np.asarray(trajectory, dtype=np.float64)
+        if dt is None or not _number(dt) or not dt > 0:
+            raise ModelError(f"trajectory: dt must be a positive number of seconds, got {dt!r}")
+        t = np.arange(len(xy)) * float(dt)
     if xy.ndim != 2 or xy.shape[1] != 2 or len(xy) < 2:
         raise ModelError(f"trajectory: expected positions (T, 2) with T >= 2, got shape {xy.shape}")
-    if dt is None or not _number(dt) or not dt > 0:
-        raise ModelError(f"trajectory: dt must be a positive number of seconds, got {dt!r}")
     if not np.isfinite(xy).all():
         raise ModelError("trajectory: not all positions are finite")
-    xy = _resampled(xy, float(dt), model.settings.dt)
+    xy = _resampled(t, xy, model.settings.dt)
     middle = (xy.min(0) + xy.max(0)) / 2 if origin is None else np.asarray(origin, dtype=np.float64)
     return xy - middle
 
@@ -386,9 +390,11 @@ def decoding_error(model: PathIntegrator, trajectory, dt=None, origin=None) -> n
     position (sample i is (i + 1) * model.settings.dt after the start).
 
     ``trajectory``: positions (T, 2) in metres sampled every ``dt`` seconds, or an
-    object with ``xy`` and ``t``; resampled (linearly) to the model's dt and moved
-    so that ``origin`` (default: the middle of its extent) is the centre of the
-    model's box. Its velocity is read from its positions."""
+    object with ``xy`` and ``t`` (a :class:`~.trajectory.Trajectory`, whose gaps are
+    bridged linearly); interpolated onto the model's dt and moved so that
+    ``origin`` (default: the centre of the object's ``box``, else the middle of
+    the path's extent) is the centre of the model's box. Its velocity is read
+    from its positions."""
     path = _trajectory(model, trajectory, dt, origin)
     _, decoded = model.run(path)
     return np.linalg.norm(decoded - path[1:], axis=-1)

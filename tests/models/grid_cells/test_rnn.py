@@ -83,9 +83,12 @@ def test_decoding_error_along_a_long_path_in_another_frame_and_rate(trained):
     again = decoding_error(trained, fine, dt=0.01, origin=(0.3, 0.3))
     assert np.allclose(again, decoding_error(trained, path, dt=0.02, origin=(0, 0)), atol=1e-5)
 
-    class Recorded:                                              # anything with xy and t
-        xy, t = corner, np.arange(301) * 0.02
-    assert np.allclose(decoding_error(trained, Recorded, origin=(0.3, 0.3)), again, atol=1e-5)
+    class Recorded:                                              # anything with xy, t and its box
+        xy, t, box = corner, np.arange(301) * 0.02, (0.6, 0.6)
+    assert np.allclose(decoding_error(trained, Recorded), again, atol=1e-5)
+    Recorded.xy, Recorded.t = np.delete(corner, np.s_[100:110], 0), np.delete(Recorded.t, np.s_[100:110])
+    bridged = decoding_error(trained, Recorded)                  # a gap in the recording, bridged linearly
+    assert bridged.shape == (300,) and np.allclose(bridged[:99], again[:99], atol=1e-5)
     positions, activity = unit_activity(trained, corner, dt=0.02, origin=(0.3, 0.3))
     assert positions.shape == (300, 2) and activity.shape == (300, SMALL.n_units)
 
@@ -139,6 +142,10 @@ def test_bad_settings_are_named(field, value):
         Settings(**{field: value})
 
 
+class Trajectoryish:
+    xy, t = np.zeros((5, 2)), np.array([0, 0.02, 0.01, 0.03, 0.04])
+
+
 def test_bad_input_is_refused(trained):
     with pytest.raises(ModelError, match="positions"):
         trained.run(np.zeros((5, 3)))
@@ -148,6 +155,8 @@ def test_bad_input_is_refused(trained):
         trained.run(np.full((5, 2), 10.0))
     with pytest.raises(ModelError, match="dt"):
         decoding_error(trained, np.zeros((5, 2)))
+    with pytest.raises(ModelError, match="times"):
+        decoding_error(trained, Trajectoryish())
     with pytest.raises(ModelError, match="seed"):
         PathIntegrator(SMALL, seed=-1)
     with pytest.raises(ModelError, match="nonsense"):
