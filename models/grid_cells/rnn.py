@@ -35,7 +35,7 @@ surround_scale      2           2
 box                 2.2 m       2.2 m
 sequence_length     20          20
 batch               200         200
-steps               100,000     3000      minutes instead of days on one CPU core
+steps               100,000     1500      minutes, not days, on one CPU core
 learning_rate       1e-4        1e-3      few steps: a larger step size converges in them
 weight_decay        1e-4        1e-4
 ==================  ==========  ========  =========================================
@@ -73,7 +73,7 @@ class Settings:
     activation: str = "relu"
     sequence_length: int = 20
     batch: int = 200
-    steps: int = 3000
+    steps: int = 1500
     learning_rate: float = 1e-3
     weight_decay: float = 1e-4
     dt: float = 0.02
