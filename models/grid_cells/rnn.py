@@ -221,8 +221,8 @@ class PathIntegrator:
         torch = _torch()
         code = place_code(positions[:, 0], self.centres, s.place_width, s.surround_scale)
         steps = np.diff(positions, axis=1)
-        as_tensor = lambda a: torch.as_tensor(a, dtype=torch.float32, device=self.device)  # noqa: E731
-        return as_tensor(steps), as_tensor(code)
+        return (torch.as_tensor(steps, dtype=torch.float32, device=self.device),
+                torch.as_tensor(code, dtype=torch.float32, device=self.device))
 
     def run(self, positions) -> tuple[np.ndarray, np.ndarray]:
         """Run the network along ``positions`` (n, T + 1, 2) or (T + 1, 2), in metres in the
