@@ -1,6 +1,7 @@
 """The RNN path integrator at its default (scaled) size: training, decoding error and grid scores.
 
     nice python benchmarks/grid_rnn.py                       # 512 units, 1500 steps, one CPU thread (~11 min)
+    nice python benchmarks/grid_rnn.py --surround none --out benchmarks/results/grid_cells/rnn-gaussian.json
     python benchmarks/grid_rnn.py --units 4096 --steps 100000 --lr 1e-4 --device cuda    # Sorscher's
 
 Trains ``spikemem.models.grid_cells.rnn`` on fresh random walks, then reports
@@ -64,6 +65,8 @@ def main(argv=None):
     ap.add_argument("--units", type=int, default=rnn.Settings.n_units)
     ap.add_argument("--steps", type=int, default=rnn.Settings.steps)
     ap.add_argument("--lr", type=float, default=rnn.Settings.learning_rate)
+    ap.add_argument("--surround", default=str(rnn.Settings.surround_scale),
+                    help="the place cells' surround_scale, or 'none' for Gaussian place cells")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--device", default=None, help="default: a GPU when there is one")
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads")
@@ -72,7 +75,8 @@ def main(argv=None):
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
 
-    settings = rnn.Settings(n_units=args.units, steps=args.steps, learning_rate=args.lr)
+    surround = None if args.surround.lower() == "none" else float(args.surround)
+    settings = rnn.Settings(n_units=args.units, steps=args.steps, learning_rate=args.lr, surround_scale=surround)
     start = time.perf_counter()
     model = rnn.train_path_integrator(settings, seed=args.seed, progress=True, device=args.device)
     train_s = time.perf_counter() - start

@@ -13,8 +13,9 @@ Place cells: ``n_place`` centres uniform in a square box of side ``box``
 over cells of -d^2/(2 w^2) minus the softmax of -d^2/(2 s w^2) with
 ``w = place_width`` and ``s = surround_scale``, shifted to be non-negative
 and normalised to sum to 1 (Sorscher's code: the surround's variance is s
-times the centre's, so s = 2 is a surround sqrt(2) times wider). Position is
-decoded as the mean centre of the ``top_k`` most active predicted cells.
+times the centre's, so s = 2 is a surround sqrt(2) times wider; None: the
+centre's softmax alone). Position is decoded as the mean centre of the
+``top_k`` most active predicted cells.
 
 Training paths: Sorscher's random walk, drawn fresh at every step: speeds
 Rayleigh-distributed with scale 0.13*2*pi m/s, heading turned by Gaussian
@@ -68,7 +69,7 @@ class Settings:
     n_units: int = 512
     n_place: int = 512
     place_width: float = 0.12
-    surround_scale: float = 2.0
+    surround_scale: float | None = 2.0         # None: no surround (Sorscher's DoG = False)
     box: float = 2.2
     activation: str = "relu"
     sequence_length: int = 20
@@ -88,7 +89,7 @@ class Settings:
             v = getattr(self, name)
             if not _number(v) or not v > 0:
                 raise ModelError(f"Settings: {name} must be a positive number, got {v!r}")
-        if not _number(self.surround_scale) or not self.surround_scale > 1:
+        if self.surround_scale is not None and (not _number(self.surround_scale) or not self.surround_scale > 1):
             raise ModelError(f"Settings: surround_scale must be a number > 1 (the surround's variance over the "
                              f"centre's), got {self.surround_scale!r}")
         if not _number(self.weight_decay) or not self.weight_decay >= 0:
@@ -105,11 +106,15 @@ def _number(v) -> bool:
 
 # --- place cells and paths
 
-def place_code(positions, centres, width: float, surround_scale: float) -> np.ndarray:
+def place_code(positions, centres, width: float, surround_scale: float | None) -> np.ndarray:
     """The difference-of-Gaussians place-cell distribution at ``positions`` (..., 2):
-    (..., n_place), non-negative, summing to 1 over cells."""
+    (..., n_place), non-negative, summing to 1 over cells (Gaussians only for
+    ``surround_scale`` None)."""
     d2 = ((np.asarray(positions)[..., None, :] - centres) ** 2).sum(-1)
-    code = _softmax(-d2 / (2 * width ** 2)) - _softmax(-d2 / (2 * surround_scale * width ** 2))
+    code = _softmax(-d2 / (2 * width ** 2))
+    if surround_scale is None:
+        return code
+    code -= _softmax(-d2 / (2 * surround_scale * width ** 2))
     code -= code.min(-1, keepdims=True)
     return code / code.sum(-1, keepdims=True)
 

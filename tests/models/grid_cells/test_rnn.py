@@ -34,6 +34,9 @@ def test_place_code_is_a_distribution_peaking_at_the_nearest_centre(rng):
     assert np.all(code >= 0) and np.allclose(code.sum(-1), 1)
     nearest = np.linalg.norm(points[..., None, :] - centres, axis=-1).argmin(-1)
     assert np.array_equal(code.argmax(-1), nearest)
+    gaussian = place_code(points, centres, 0.12, None)
+    assert np.allclose(gaussian.sum(-1), 1) and np.array_equal(gaussian.argmax(-1), nearest)
+    assert np.all(gaussian.max(-1) > code.max(-1))      # the surround's shift spreads the distribution
 
 
 def test_decoder_averages_the_top_k_centres(rng):
