@@ -18,7 +18,7 @@ draws them.
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage
+from scipy import fft, ndimage
 
 from spikemem.errors import ModelError
 
@@ -34,7 +34,9 @@ def rate_map(positions, values, box, bins: int = 20) -> np.ndarray:
 
     positions: ``(T, 2)`` x, y in metres, the box's corner at (0, 0); points a
     little outside the box (tracking jitter) count in the edge bins.
-    box: ``(width, height)`` in metres.
+    box: ``(width, height)`` in metres; ``bins`` a side, so the bins of a box
+    that is not square are not square either, which distorts a grid: grid
+    scores want a square box.
     """
     positions = np.asarray(positions, dtype=float)
     values = np.asarray(values, dtype=float)
@@ -76,17 +78,21 @@ def autocorrelogram(rate_map, min_overlap: int = 2) -> np.ndarray:
     ny, nx = maps.shape[-2:]
     visited = np.isfinite(maps).astype(float)
     x = np.where(visited > 0, maps, 0.0)
-    shape = (2 * ny - 1, 2 * nx - 1)
-    fx, fm, fxx = (np.fft.rfft2(a, shape) for a in (x, visited, x * x))
+    # zero-padded to a fast FFT length: linear, not circular, correlation
+    shape = (fft.next_fast_len(2 * ny - 1, real=True), fft.next_fast_len(2 * nx - 1, real=True))
+    fx, fm, fxx = (fft.rfft2(a, shape) for a in (x, visited, x * x))
+    rows = np.arange(-(ny - 1), ny) % shape[0]
+    cols = np.arange(-(nx - 1), nx) % shape[1]
 
     def corr(fa, fb):
-        # sum over p of a(p) b(p + lag), the zero lag moved to the centre
-        full = np.fft.irfft2(np.conj(fa) * fb, shape)
-        return np.fft.fftshift(full, axes=(-2, -1))
+        # sum over p of a(p) b(p + lag), lags -(n-1)..(n-1) with the zero lag at the centre
+        full = fft.irfft2(np.conj(fa) * fb, shape)
+        return full[:, rows][:, :, cols]
 
     n = np.rint(corr(fm, fm))
-    s1, s2 = corr(fx, fm), corr(fm, fx)
-    s11, s22, s12 = corr(fxx, fm), corr(fm, fxx), corr(fx, fx)
+    # the sums over the second member of each pair are those over the first at the opposite lag
+    s1, s11, s12 = corr(fx, fm), corr(fxx, fm), corr(fx, fx)
+    s2, s22 = s1[:, ::-1, ::-1], s11[:, ::-1, ::-1]
     var1, var2 = n * s11 - s1 * s1, n * s22 - s2 * s2
     # FFT rounding leaves tiny positive variances where a side is constant
     scale = np.maximum(n * np.maximum(s11, s22), 1e-300)

@@ -15,8 +15,8 @@ gaps linearly), which is what a network's velocity signal needs.
 from __future__ import annotations
 
 import csv
+import importlib.util
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -58,12 +58,7 @@ class Trajectory:
             k = int(np.flatnonzero(steps <= 0)[0])
             raise ModelError(f"{label}: time must increase, but t[{k + 1}] = {t[k + 1]!r} s "
                              f"follows t[{k}] = {t[k]!r} s")
-        try:
-            box = tuple(float(v) for v in self.box)
-        except (TypeError, ValueError):
-            raise ModelError(f"{label}: box must be (width, height) in metres, got {self.box!r}") from None
-        if len(box) != 2 or not all(np.isfinite(v) and v > 0 for v in box):
-            raise ModelError(f"{label}: box must be (width, height) in metres, both > 0, got {self.box!r}")
+        box = _box(self.box, label)
         low, high = -OUTSIDE * np.array(box), (1 + OUTSIDE) * np.array(box)
         outside = ((xy < low) | (xy > high)).any(axis=1)
         if outside.any():
@@ -167,12 +162,15 @@ def tanni() -> Trajectory:
 
 
 def _recording(name: str, box) -> Trajectory:
-    try:
-        data = resources.files("ratinabox").joinpath("data", f"{name}.npz")
-    except ModuleNotFoundError:
+    # the installed package's folder, found without importing ratinabox (which loads matplotlib)
+    spec = importlib.util.find_spec("ratinabox")
+    if spec is None or not spec.submodule_search_locations:
         raise ModelError(f"the {name} trajectory ships with ratinabox, which is not installed "
-                         "(pip install ratinabox==1.15.3)") from None
-    with resources.as_file(data) as path, np.load(path) as arrays:
+                         "(pip install ratinabox==1.15.3)")
+    path = Path(spec.submodule_search_locations[0]) / "data" / f"{name}.npz"
+    if not path.is_file():
+        raise ModelError(f"the {name} trajectory is missing from the installed ratinabox ({path})")
+    with np.load(path) as arrays:
         t, xy = arrays["t"], arrays["pos"]
     return Trajectory(t - t[0], xy, box, name)
 
@@ -197,7 +195,7 @@ def random_trajectory(duration: float, dt: float = 0.02, box=(1.0, 1.0), seed: i
     if unknown:
         raise ModelError(f"random_trajectory: unknown motion parameter(s) {unknown}; ratinabox's Agent "
                          f"takes {sorted(set(Agent.default_params) - {'name', 'dt', 'save_history'})}")
-    width, height = Trajectory([0.0, 1.0], [[0, 0], [0, 0]], box).box
+    width, height = _box(box, "random_trajectory")
     steps = int(round(duration / dt))
     # ratinabox draws from numpy's global generator: seed it, then put it back
     state = np.random.get_state()
@@ -211,6 +209,16 @@ def random_trajectory(duration: float, dt: float = 0.02, box=(1.0, 1.0), seed: i
     finally:
         np.random.set_state(state)
     return Trajectory(np.arange(steps + 1) * dt, np.array(xy), (width, height), name)
+
+
+def _box(box, where) -> tuple[float, float]:
+    try:
+        sides = tuple(float(v) for v in box)
+    except (TypeError, ValueError):
+        raise ModelError(f"{where}: box must be (width, height) in metres, got {box!r}") from None
+    if len(sides) != 2 or not all(np.isfinite(v) and v > 0 for v in sides):
+        raise ModelError(f"{where}: box must be (width, height) in metres, both > 0, got {box!r}")
+    return sides
 
 
 _TIME = ("t", "time", "times", "timestamp", "timestamps")

@@ -1,13 +1,12 @@
 """Rate maps, autocorrelograms and grid scores on patterns whose answer is known:
 analytic hexagonal and square patterns, and ratinabox's grid and place cells
 sampled along the recorded Sargolini path."""
-import os
-
 import numpy as np
 import pytest
 
 from spikemem.errors import ModelError
 from spikemem.models.grid_cells.gridscore import autocorrelogram, grid_score, grid_scores, rate_map
+from spikemem.models.grid_cells.trajectory import sargolini
 
 BINS = 20
 Y, X = np.mgrid[0:BINS, 0:BINS] + 0.5
@@ -100,11 +99,6 @@ def test_bad_input_is_named(call, match):
         call()
 
 
-def _sargolini_positions():
-    import ratinabox
-    return np.load(os.path.join(os.path.dirname(ratinabox.__file__), "data", "sargolini.npz"))["pos"]
-
-
 def test_ratinabox_grid_cells_score_high_and_place_cells_low():
     from ratinabox.Agent import Agent
     from ratinabox.Environment import Environment
@@ -114,7 +108,7 @@ def test_ratinabox_grid_cells_score_high_and_place_cells_low():
     agent = Agent(Environment({"scale": 1.0}))
     grid = GridCells(agent, {"n": 9, "gridscale": (0.3, 0.4, 0.5), "gridscale_distribution": "modules"})
     place = PlaceCells(agent, {"n": 9, "widths": 0.1})
-    positions = _sargolini_positions()
+    positions = sargolini().xy
     grid_maps = rate_map(positions, grid.get_state(evaluate_at=None, pos=positions).T, (1.0, 1.0))
     place_maps = rate_map(positions, place.get_state(evaluate_at=None, pos=positions).T, (1.0, 1.0))
     assert np.all(grid_scores(grid_maps) > 0.5)

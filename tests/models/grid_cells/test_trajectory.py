@@ -63,16 +63,16 @@ def test_slice_keeps_the_clock_and_from_zero_restarts_it():
 
 def test_random_trajectories_repeat_with_the_seed_and_stay_in_the_box():
     state = np.random.get_state()
-    a = random_trajectory(20.0, 0.02, (2.0, 1.0), seed=4)
-    b = random_trajectory(20.0, 0.02, (2.0, 1.0), seed=4)
-    c = random_trajectory(20.0, 0.02, (2.0, 1.0), seed=5)
+    a = random_trajectory(10.0, 0.02, (2.0, 1.0), seed=4)
+    b = random_trajectory(10.0, 0.02, (2.0, 1.0), seed=4)
+    c = random_trajectory(10.0, 0.02, (2.0, 1.0), seed=5)
     assert np.array_equal(np.random.get_state()[1], state[1])
-    assert len(a) == 1001 and a.t[-1] == pytest.approx(20.0)
+    assert len(a) == 501 and a.t[-1] == pytest.approx(10.0)
     np.testing.assert_array_equal(a.xy, b.xy)
     assert not np.array_equal(a.xy, c.xy)
     assert a.xy[:, 0].max() <= 2.0 and a.xy[:, 1].max() <= 1.0 and a.xy.min() >= 0.0
     assert 0.02 < a.speed().mean() < 0.5
-    faster = random_trajectory(20.0, 0.02, (2.0, 1.0), seed=4, speed_mean=0.3)
+    faster = random_trajectory(10.0, 0.02, (2.0, 1.0), seed=4, speed_mean=0.3)
     assert faster.speed().mean() > a.speed().mean()
 
 
