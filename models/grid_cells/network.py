@@ -95,3 +95,11 @@ def can_network(velocity: np.ndarray | None = None, parameters: Parameters = Par
     if record_spikes:
         net.record_spikes(sheet)
     return net
+
+
+def grid_network(n: int = 128, boundary: str = "periodic", spiking: bool = False, duration: float = 1.0,
+                 seed: int = 0) -> Network:
+    """The zoo's factory: the network at zero velocity for ``duration`` seconds
+    after ``settle`` (``spikemem describe grid-cells``, the targets' ``check``)."""
+    p = Parameters(n=n, boundary=boundary, spiking=spiking)
+    return can_network(np.zeros((int(round(duration / p.dt)), 2)), p, seed)
