@@ -53,6 +53,10 @@ class Setting:
         return Parameters(n=self.n, boundary=self.boundary, spiking=self.spiking)
 
 
+#: what ``spikemem run grid-cells`` runs per experiment (None: ``rnn_settings()``)
+SETTINGS = {"sargolini": Setting(), "rnn": None}
+
+
 def integrate(setting: Setting = Setting(), backend: str = "numba", progress=None) -> dict:
     """The network on the Sargolini path: the run, the grid scores of its kept
     units and each target's check of the network."""
@@ -104,14 +108,14 @@ def main_job(name: str, backend: str, folder: str) -> list:
     from spikemem.progress import shown
     from .report import write_report, write_rnn_report
     if name == "sargolini":
-        data = write_report(folder, integrate(Setting(), backend, progress=shown()))
+        data = write_report(folder, integrate(SETTINGS["sargolini"], backend, progress=shown()))
         errors = ", ".join(f"{k} {v * 100:.1f} cm" for k, v in data["error_m"].items())
         return [f"path integration, n = {data['setting']['n']} {data['setting']['boundary']} "
                 f"({backend}), Sargolini first {data['setting']['duration']:g} s: error {errors}",
                 f"{data['s_per_simulated_s']:.2f} s of compute per simulated second; "
                 f"grid score median {data['grid_score_median']:.2f}"]
     if name == "rnn":
-        data = write_rnn_report(folder, train_rnn(progress=shown()))
+        data = write_rnn_report(folder, train_rnn(SETTINGS["rnn"], progress=shown()))
         return [f"RNN path integrator, {data['settings']['n_units']} units: error on the Sargolini path "
                 f"{data['error_m']['1s']:.2f} m after 1 s, {data['error_m']['60s']:.2f} m after 60 s; "
                 f"{data['grid_fraction']:.0%} of units with grid score > 0.3"]

@@ -77,9 +77,9 @@ def recurrent_kernels(n: int, lam: float = 13, l: float = 2, a: float = 1, radiu
     radius: taps kept each side. None cuts the profile where the largest
     tap left out is ``tol`` of the largest tap (:func:`kernel_radius`; lam =
     13, l = 2: radius 30, k = 61, the left-out weight about 5e-7 of the
-    total), at most what the sheet holds: ``(n - 1) // 2`` on a periodic
-    sheet (the nearest image of each neuron on the torus, as the paper),
-    ``n - 1`` on an aperiodic one. :func:`truncation_error` gives the error
+    total), at most what the sheet holds: ``(n - 1) // 2``, on a periodic
+    sheet the nearest image of each neuron on the torus (as the paper), and on
+    an aperiodic one the largest kernel a Convolution takes. :func:`truncation_error` gives the error
     of a cut."""
     n = _sheet(n, lam)
     if boundary not in BOUNDARIES:
@@ -87,7 +87,7 @@ def recurrent_kernels(n: int, lam: float = 13, l: float = 2, a: float = 1, radiu
     _betas(lam, a, gamma_ratio)
     if not (np.isfinite(l) and l >= 0):
         raise ModelError(f"recurrent_kernels: l (the shift in neurons) must be >= 0, got {l!r}")
-    largest = (n - 1) // 2 if boundary == "periodic" else n - 1
+    largest = (n - 1) // 2
     if radius is None:
         radius = min(kernel_radius(lam, l, a, tol, gamma_ratio), largest)
     elif isinstance(radius, bool) or not isinstance(radius, (int, np.integer)) or radius < 1:
