@@ -25,7 +25,8 @@ def test_the_report_holds_figures_and_metrics(evaluation, tmp_path):
         assert (tmp_path / name).stat().st_size > 0
     stored = json.loads((tmp_path / "metrics.json").read_text())
     assert stored["error_end_m"] == pytest.approx(float(evaluation["run"].error[-1]))
-    assert stored["grid_scores"] == data["grid_scores"] and len(data["grid_scores"]) == 4
+    np.testing.assert_array_equal(stored["grid_scores"], data["grid_scores"])
+    assert len(data["grid_scores"]) == 4
     assert stored["setting"]["n"] == 32
     assert evaluation["rate_maps"].shape == (4, 20, 20)
 
