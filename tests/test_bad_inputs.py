@@ -122,6 +122,18 @@ def _restore_into_other_network():
     checkpoint.restore(sm.simulation(module_network(4, n_inputs=16, seed=2), "numba"), state)
 
 
+# --- grid cells
+def _path(xy, t=None):
+    from spikemem.models.grid_cells.trajectory import Trajectory
+    xy = np.asarray(xy, dtype=float)
+    return Trajectory(np.arange(len(xy)) * 0.02 if t is None else t, xy, (1.0, 1.0))
+
+
+def _grid(**parameters):
+    from spikemem.models.grid_cells.network import Parameters, can_network
+    return can_network(np.zeros((2, 2)), Parameters(**parameters))
+
+
 # (id, thunk, error type, text the message must contain)
 API = [
     # --- the network
@@ -301,6 +313,16 @@ API = [
      "image 0 has a pixel that is not finite"),
     ("module-checkpoint-of-another-network", lambda: _restore_into_other_network(), ModelError,
      "not from this one"),
+    # --- grid cells (issue 22)
+    ("trajectory-nan", lambda: _path([[0.1, 0.1], [np.nan, 0.2], [0.3, 0.3]]), ModelError,
+     "xy is NaN or infinite at sample 1"),
+    ("trajectory-gap", lambda: _path([[0.1, 0.1]] * 4, t=np.array([0, 0.02, 0.04, 1.0])).check(), ModelError,
+     "a gap of 0.96 s"),
+    ("trajectory-too-fast", lambda: _path(np.column_stack([np.linspace(0, 1, 4), np.zeros(4)]),
+                                          t=np.arange(4) * 0.001).check(),
+     ModelError, "positions in centimetres or times in milliseconds"),
+    ("grid-sheet-too-small", lambda: _grid(n=20), ModelError, "n = 20 is too small for a grid period lam = 13"),
+    ("grid-unknown-boundary", lambda: _grid(boundary="toroidal"), ModelError, "boundary 'toroidal'"),
     # --- files
     ("save-into-missing-folder", lambda: small().save("/nonexistent/net.json"), ModelError, "'/nonexistent'"),
     ("save-onto-a-folder", lambda: small().save("/"), ModelError, "'/': is a directory"),
