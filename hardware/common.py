@@ -18,11 +18,13 @@ from spikemem.network import BuiltNetwork, Network
 from spikemem.targets import Emulation
 
 
-def built_network(network, check_memory=None) -> BuiltNetwork:
+def built_network(network, check_memory=None, too_large: list | None = None) -> BuiltNetwork:
     """A target's input: a Network (built here, once the memory estimate says it
-    fits; ``check_memory`` as for ``simulation()``) or an already built one."""
+    fits; ``check_memory`` as for ``simulation()``) or an already built one, its
+    convolutions listed (``BuiltNetwork.explicit``; ``too_large`` collects those too
+    large to list, for a check to report)."""
     if isinstance(network, BuiltNetwork):
-        return network.explicit(who="a hardware target")
+        return network.explicit(who="a hardware target", too_large=too_large)
     if isinstance(network, Network):
         from spikemem.backends import require_memory
         from spikemem.progress import status
@@ -30,7 +32,7 @@ def built_network(network, check_memory=None) -> BuiltNetwork:
         require_memory(network, None, "brian2", None, check_memory)
         with status("building the network"):      # (shown where it takes a while: a large map)
             # the chips hold synapses one by one: a convolution's listed
-            return network.build().explicit(who="a hardware target")
+            return network.build().explicit(who="a hardware target", too_large=too_large)
     raise ModelError(f"expected a spikemem Network, got {type(network).__name__}")
 
 
@@ -58,6 +60,16 @@ def require(module: str, extra: str = "hardware"):
     except ImportError as e:
         raise ModelError(f"'{module}' is not installed; install spikemem's '{extra}' extra: "
                          f"pip install 'spikemem[{extra}]'") from e
+
+
+def listing_violations(too_large: list, board: str) -> list:
+    """A ``Violation`` for each convolution too large to list (``built_network``'s
+    ``too_large``): the board holds synapses one by one."""
+    from spikemem.network import EXPLICIT_LIMIT
+    from spikemem.targets import Violation
+    return [Violation(f"projection '{p.name}'", "synapses of a convolution", f"{p.n_synapses:,}",
+                      f"{EXPLICIT_LIMIT:,} listed", f"{board} holds synapses one by one; a smaller sheet or kernel "
+                      "fits, and numba or torch compute the convolution as it is") for p in too_large]
 
 
 def rate_violations(built: BuiltNetwork, reasons: dict, fix: str) -> list:

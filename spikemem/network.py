@@ -392,20 +392,28 @@ class BuiltNetwork:
                             sum(p.n_synapses for p in self.projections))
         return f"<BuiltNetwork: {line}, hash {self.hash}>"
 
-    def explicit(self, limit: float | None = None, who: str = "this") -> "BuiltNetwork":
+    def explicit(self, limit: float | None = None, who: str = "this", too_large: list | None = None) -> "BuiltNetwork":
         """The network with every convolution's synapses listed (``BuiltProjection.explicit``),
         for what handles synapses one by one (Brian2, hardware, interop); refuses a
         convolution of more than ``limit`` synapses (default ``EXPLICIT_LIMIT``),
-        naming ``who`` lists them."""
+        naming ``who`` lists them. Given a list ``too_large`` (a target's check, which
+        reports rather than raises), such a convolution goes into it instead and is
+        left out, as a projection without synapses."""
         if not any(p.conv is not None for p in self.projections):
             return self
         limit = EXPLICIT_LIMIT if limit is None else limit
+        listed = []
         for p in self.projections:
             if p.conv is not None and p.n_synapses > limit:
-                raise ModelError(f"projection '{p.name}' is a convolution of {p.n_synapses:,} synapses; "
-                                 f"{who} lists synapses one by one, up to {limit:,} per convolution: "
-                                 f"run it on 'numba' or 'torch', which compute the convolution")
-        return dataclasses.replace(self, projections=[p.explicit() for p in self.projections])
+                if too_large is None:
+                    raise ModelError(f"projection '{p.name}' is a convolution of {p.n_synapses:,} synapses; "
+                                     f"{who} lists synapses one by one, up to {limit:,} per convolution: "
+                                     f"run it on 'numba' or 'torch', which compute the convolution")
+                too_large.append(p)
+                listed.append(dataclasses.replace(p, conv=None))
+            else:
+                listed.append(p.explicit())
+        return dataclasses.replace(self, projections=listed)
 
 
 # ----------------------------------------------------------------- the network

@@ -16,7 +16,7 @@ from spikemem.network import BuiltNetwork, BuiltPopulation, BuiltProjection
 from spikemem.neurons import integration_of
 from spikemem.targets import QuantizationError, Violation, violations_error
 
-from ..common import built_network, rate_violations
+from ..common import built_network, listing_violations, rate_violations
 from . import check as rules
 from .formats import (BIAS_EXP_MAX, BIAS_MANT_MAX, DECAY_ONE, DECAY_U_MAX, DECAY_V_MAX, HEADROOM_BITS,
                       INPUT_UNITS, RULE_EXP_MAX, RULE_EXP_MIN, RULE_MANT_MAX, STATE_MAX, TRACE_MAX,
@@ -32,7 +32,9 @@ def check(network, trace_impulse: int = 64, headroom_bits: int = HEADROOM_BITS) 
     """Every Loihi constraint ``network`` breaks (empty: it maps): the rules of
     ``check.py`` and the limits quantising finds. The options are ``quantize``'s;
     they move the limits of the weights and the threshold."""
-    return Plan(built_network(network), trace_impulse, headroom_bits).violations
+    too_large = []
+    plan = Plan(built_network(network, too_large=too_large), trace_impulse, headroom_bits)
+    return listing_violations(too_large, "Loihi") + plan.violations
 
 
 def quantize(network, trace_impulse: int = 64, headroom_bits: int = HEADROOM_BITS) -> LoihiNetwork:

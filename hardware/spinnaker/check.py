@@ -19,7 +19,7 @@ from spikemem.interop import pynn
 from spikemem.network import Network
 from spikemem.targets import Violation
 
-from ..common import rate_violations, require
+from ..common import listing_violations, rate_violations, require
 from .formats import RECEPTORS
 from .weights import weight_scaling
 
@@ -77,9 +77,10 @@ def check(network: Network, neurons_per_core: int | None = None) -> list:
     if not isinstance(network, Network):
         raise ModelError(f"check needs a spikemem Network, got {type(network).__name__}")
     lim = limits(neurons_per_core)
-    built = network.build().explicit(who="SpiNNaker")      # the chip holds a convolution's synapses listed
+    too_large = []          # the chip holds a convolution's synapses listed
+    built = network.build().explicit(who="SpiNNaker", too_large=too_large)
     model, problems = pynn.translation(network, built=built)
-    out = rate_violations(built, UNEXPRESSIBLE, UNEXPRESSIBLE_FIX)
+    out = listing_violations(too_large, "SpiNNaker") + rate_violations(built, UNEXPRESSIBLE, UNEXPRESSIBLE_FIX)
     said = {v.where for v in out}        # (the translation's "no PyNN cell type" adds nothing to these)
     for line in problems:
         where, _, why = line.partition(": ")

@@ -79,3 +79,8 @@ def test_the_sweepable_experiment_declares_its_parameters():
     assert list(params) == ["n", "boundary", "spiking", "duration", "fit_seconds"]
     result = MODELS.get("grid-cells").experiment()(seed=0, n=32, duration=3.0, fit_seconds=2.0)
     assert set(result.metrics) == {"error_end_m", "mean_error_m", "gain_m_per_neuron", "s_per_simulated_s"}
+
+
+def test_the_full_size_sheet_is_reported_too_large_to_list_not_raised():
+    for target, lines in hardware_check(Setting(n=128)).items():
+        assert any("synapses of a convolution is 60,948,480" in line for line in lines), target
