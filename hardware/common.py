@@ -28,8 +28,9 @@ def built_network(network, check_memory=None, too_large: list | None = None) -> 
     if isinstance(network, Network):
         from spikemem.backends import require_memory
         from spikemem.progress import status
-        # drawing the synapses is what would run out of memory (a convolution's listed: brian2's size)
-        require_memory(network, None, "brian2", None, check_memory)
+        # drawing the synapses is what would run out of memory (a convolution is listed up to
+        # EXPLICIT_LIMIT synapses, a few hundred MB at most)
+        require_memory(network, None, "numba", None, check_memory)
         with status("building the network"):      # (shown where it takes a while: a large map)
             # the chips hold synapses one by one: a convolution's listed
             return network.build().explicit(who="a hardware target", too_large=too_large)
@@ -72,7 +73,12 @@ def listing_violations(too_large: list, board: str) -> list:
                       "fits, and numba or torch compute the convolution as it is") for p in too_large]
 
 
-def rate_violations(built: BuiltNetwork, reasons: dict, fix: str) -> list:
+#: what to do instead of putting a rate unit, stochastic firing or a signal on a board
+UNEXPRESSIBLE_FIX = ("run it on numba, brian2 or torch; on the board, encode the input as spikes "
+                     "(spike or Poisson sources) into IF_curr_exp populations")
+
+
+def rate_violations(built: BuiltNetwork, reasons: dict, fix: str = UNEXPRESSIBLE_FIX) -> list:
     """A ``Violation`` for each population a board cannot hold for what it is:
     a rate unit (``ReLURate``: no spikes), stochastic firing (``rand()`` in the
     threshold, ``PoissonUnit``), a signal read by its equations

@@ -246,7 +246,9 @@ class Convolution(Connector):
     what ``build`` enumerates, a synapse for every nonzero tap, but
     ``Network.build`` keeps it as the kernel (``spikemem.network.BuiltConvolution``):
     the backends compute the convolution, and the explicit synapses are drawn on
-    demand (``BuiltProjection.explicit``).
+    demand (``BuiltProjection.explicit``). This is a convolution proper: the
+    weights of torch's ``conv2d`` or NIR's ``Conv2d``, which correlate, are this
+    kernel flipped (``w[..., ::-1, ::-1]``).
     """
     kernel: np.ndarray = None
     sheet: tuple = None
@@ -289,6 +291,8 @@ class Convolution(Connector):
             return
         c = self.classes
         if c is None:
+            if k.shape[0] == 1:          # one kernel for every source, as a sliced Conv2d weight gives it
+                return
             raise ModelError(f"{where}: a Convolution kernel of {k.shape[0]} classes needs classes=, "
                              f"the (ny, nx) class of every source")
         if c.shape != (ny, nx):

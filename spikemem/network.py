@@ -888,6 +888,11 @@ class Network:
         if syn["summed"]:
             target, source = _summed_terms(syn["equations"], pre, post, where)
             deliver = ""
+            for given, what in ((proj.on_pre, "on_pre"), (proj.delay, "delay")):
+                if given is not None:
+                    raise ModelError(f"{where}: a summed Convolution sets '{target}_post' every step from "
+                                     f"'{source}_pre' (no spikes are delivered); it takes no {what}, "
+                                     f"got {given!r}")
         else:
             deliver = f"{target}_post += w"
             if proj.on_pre is not None and proj.on_pre.strip() != deliver:

@@ -36,8 +36,8 @@ of ``PoissonUnit`` come from the simulation's stream, seeded by the network's
 seed: the same seed gives the same spikes on one backend (the backends draw
 from different generators, so they agree in statistics, not spike for spike).
 
-``neurons.RateUnit`` (tau dr/dt = -r + gain*relu(I + i_offset), rate ``r``)
-stays as it was for the networks written with it.
+``neurons.RateUnit`` is the older form: tau dr/dt = -r + gain*relu(I +
+i_offset), its rate ``r``, a gain in Hz and no ``drive``.
 """
 from __future__ import annotations
 

@@ -58,10 +58,6 @@ UNEXPRESSIBLE = {
                   "Loihi formats and emulator have no noise",
     "signal": "a time-varying value shared by every neuron, and a Loihi compartment takes only spikes and a "
               "constant bias"}
-UNEXPRESSIBLE_FIX = ("run it on numba, brian2 or torch; on the board, encode the input as spikes "
-                     "(spike or Poisson sources) into IF_curr_exp populations")
-
-
 def model_violation(pop):
     """The violation of a neuron model other than IF_curr_exp, or None."""
     if is_template(pop.model, "IF_curr_exp"):

@@ -98,7 +98,7 @@ class Plan:
         self.neuron: dict[str, dict] = {}       # neuron population -> its float parameters
         self.plastic: dict[str, str] = {}       # plastic projection -> its rule
         self.violations += rules.monitor_violations(built)
-        refused = rate_violations(built, rules.UNEXPRESSIBLE, rules.UNEXPRESSIBLE_FIX)
+        refused = rate_violations(built, rules.UNEXPRESSIBLE)
         self.violations += refused
         unexpressible = {v.where for v in refused}
         self.bias_input, bad = rules.bias_inputs(built)

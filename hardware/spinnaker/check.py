@@ -34,10 +34,6 @@ UNEXPRESSIBLE = {
                   "voltage, not with probability rate*dt",
     "signal": "a time-varying value shared by every neuron, and sPyNNaker's neurons take only spikes and a "
               "constant i_offset (nothing the host writes each step)"}
-UNEXPRESSIBLE_FIX = ("run it on numba, brian2 or torch; on the board, encode the input as spikes "
-                     "(spike or Poisson sources) into IF_curr_exp populations")
-
-
 def limits(neurons_per_core: int | None = None) -> dict:
     """The installed sPyNNaker's limits (``neurons_per_core``: a user's ceiling)."""
     require("spynnaker")
@@ -80,7 +76,7 @@ def check(network: Network, neurons_per_core: int | None = None) -> list:
     too_large = []          # the chip holds a convolution's synapses listed
     built = network.build().explicit(who="SpiNNaker", too_large=too_large)
     model, problems = pynn.translation(network, built=built)
-    out = listing_violations(too_large, "SpiNNaker") + rate_violations(built, UNEXPRESSIBLE, UNEXPRESSIBLE_FIX)
+    out = listing_violations(too_large, "SpiNNaker") + rate_violations(built, UNEXPRESSIBLE)
     said = {v.where for v in out}        # (the translation's "no PyNN cell type" adds nothing to these)
     for line in problems:
         where, _, why = line.partition(": ")

@@ -135,8 +135,9 @@ class Simulation:
 
     def _set_signal(self, signal, values: np.ndarray):
         """Read ``signal`` (a ``BuiltSignal``) from ``values`` (K, d), SI, from the
-        next step on (``self.signal_values`` holds them already)."""
-        raise NotImplementedError
+        next step on (``self.signal_values`` holds them already). A backend without
+        signals (``Capabilities.signals``) runs only networks that read none, so it
+        has nothing to change."""
 
     def _set_rates(self, pop: BuiltPopulation, rates: np.ndarray):
         """Fire ``pop``'s neurons at ``rates`` (Hz, one per neuron, a copy of
@@ -199,11 +200,15 @@ class Simulation:
         self.timings["run_s"] += loop
 
     def _check_signals(self, n_steps: int) -> None:
-        """A run may not read a signal past its last sample."""
+        """A run may not read a signal past its last sample (a signal no population
+        reads does not limit it)."""
         from ..network import sample_index
         dt = self.built.dt
         last = (self.step + n_steps - 1) * dt          # the time of the run's last step
-        for sig in self.built.signals:
+        read = {k for name in self.built.populations for k, _, _ in self.built.signal_uses(name)}
+        for k, sig in enumerate(self.built.signals):
+            if k not in read:
+                continue
             samples = self.signal_values[sig.name].shape[0]
             if sample_index(last, dt, sig.dt) >= samples:
                 raise ModelError(f"signal '{sig.name}' covers {samples * sig.dt:g} s; the run would reach "

@@ -268,9 +268,6 @@ class NorseSimulation(Simulation):
     def _set_spikes(self, pop, steps, ids):
         self.sources[pop.name] = [steps, ids, 0]
 
-    def _set_signal(self, signal, values):
-        pass        # no population here reads a signal (NIR export refuses one that does)
-
     def _recorded(self):
         return (self._spike_trains(self._spikes),
                 self._traces([[np.stack(parts)] if parts else [] for parts in self._states]))
