@@ -7,7 +7,7 @@ directions, tiled in 2x2 blocks (:func:`direction_classes`): class
 y even x, W at odd (y, x). N is +y (increasing row), E is +x, so a sheet
 drawn with ``imshow(origin="lower")`` has N up and E right.
 
-The weight onto neuron i from neuron j is ``W0(x_i - x_j - l e_j)`` with
+The weight onto neuron i from neuron j is ``W0(x_i - x_j - l e_j)`` with::
 
     W0(d) = a exp(-gamma |d|^2) - exp(-beta |d|^2),  beta = 3 / lam^2, gamma = 1.05 beta,
 
@@ -152,7 +152,7 @@ def envelope(n: int, boundary="periodic", a0: float = 4.0, dr: float | None = No
 
     Periodic (or True): 1 everywhere. Aperiodic (or False): 1 within
     ``R - dr`` of the sheet's centre, ``exp(-a0 ((|x| - R + dr) / dr)^2)``
-    beyond, with R = n / 2 and |x| the distance from the centre
+    beyond, with R = n / 2 and ``|x|`` the distance from the centre
     ((n - 1) / 2, (n - 1) / 2) in neurons; ``dr = n / 2`` (the default) makes
     it the Gaussian ``exp(-a0 |x|^2 / R^2)`` of the authors' published code."""
     n = _size(n)

@@ -27,6 +27,8 @@ CELL_TIMEOUT_S = 300
 EXPECTED_OUTPUT = {
     "ca3_cam.ipynb": ["recall_by_cue", "recall_by_content", "obstacle  returned", "exact_recall_by_cue",
                       "classical_hopfield", "modern_hopfield"],
+    "grid_cells.ipynb": ["growth factor", "lattice periods", "decoding error: mean", "grid scores of",
+                         "rate variant on spinnaker", "spiking variant on loihi", "Sargolini decoding error"],
     "hardware.ipynb": ["passes every check", "neuron model 'CUBA'", "decoded answers as on numba",
                        "rate ratio", "ca3-pynn"],
     "place_recognition.ipynb": ["difficulty 0.50: SAD R@1", "ensemble + regularisation", "R@1 by number of modules",
