@@ -997,7 +997,10 @@ class Network:
         return StateMonitor(m.population, m.variables, ids, m.every)
 
     # --- files
-    def spec(self) -> dict:
+    def spec(self, signal_values: bool = True) -> dict:
+        """The definition as JSON-ready data (``save``). ``signal_values=False`` gives
+        each signal's samples as their digest, which is all ``hash`` needs: a long
+        signal's samples as Python numbers would take many times their own memory."""
         def pop_spec(p: Population):
             if isinstance(p.model, SpikeSource):
                 m = {"kind": "spikes", "times": p.model.times.tolist(), "ids": p.model.ids.tolist()}
@@ -1042,14 +1045,14 @@ class Network:
                        for c in self.inputs],
             "monitors": [mon_spec(m) for m in self.monitors],
             # only where used, so that networks without signals keep their hash
-            **({"signals": [{"name": g.name, "dt": g.dt, "values": np.asarray(plain(g.values)).tolist(),
+            **({"signals": [{"name": g.name, "dt": g.dt, **_samples(g.values, signal_values),
                              "components": list(g.components),
                              "dim": list(dim_of(g.values)._dims) if dim_of(g.values) is not None else None}
                             for g in self.signals.values()]} if self.signals else {}),
         }
 
     def hash(self) -> str:
-        return hashlib.sha256(json.dumps(self.spec(), sort_keys=True).encode()).hexdigest()[:16]
+        return hashlib.sha256(json.dumps(self.spec(signal_values=False), sort_keys=True).encode()).hexdigest()[:16]
 
     def save(self, path):
         """Write the definition as JSON (atomically: temp file, then rename)."""
@@ -1164,6 +1167,14 @@ def _check_reserved(names, where):
                 or n.startswith("xi_"):
             raise ModelError(f"{where}: {n!r} is a name the model language reserves (a unit, constant, "
                              f"function or clock variable); choose another")
+
+
+def _samples(values, listed: bool) -> dict:
+    """A signal's samples in a spec: listed, or their digest (shape and bytes)."""
+    values = np.ascontiguousarray(np.asarray(plain(values), dtype=float))
+    if listed:
+        return {"values": values.tolist()}
+    return {"values_sha256": hashlib.sha256(repr(values.shape).encode() + values.tobytes()).hexdigest()}
 
 
 def _synapses_fingerprint(i, j) -> str:
