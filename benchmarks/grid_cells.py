@@ -140,7 +140,7 @@ def aperiodic(p: Parameters, path, fit_seconds, at) -> dict:
     row.update({"period_start_neurons": period.round(2).tolist(), "period_end_neurons": end_period.round(2).tolist(),
                 "centre_std_start": float(amplitude[0]), "centre_std_end": float(amplitude[-1]),
                 "duration_s": float(path.t[-1]), "s_per_simulated_s": sim.timings["run_s"] / (path.t[-1] + p.settle),
-                "wall_s": ran})
+                "wall_s": ran, "peak_rss_mib": _peak_mib()})
     return row
 
 
@@ -156,7 +156,12 @@ def drift(args) -> list:
     return rows + [_emit({"n": p.n, "time": "summary", "duration_s": float(result.t[-1]),
                           "mean_error_m": float(result.error.mean()), "max_error_m": float(result.error.max()),
                           "gain_m_per_neuron": result.fit.gain,
-                          "s_per_simulated_s": result.timings["s_per_simulated_s"]})]
+                          "s_per_simulated_s": result.timings["s_per_simulated_s"], "peak_rss_mib": _peak_mib()})]
+
+
+def _peak_mib() -> float:
+    """This process's peak resident memory so far, MiB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _rss_mib() -> float:
@@ -181,7 +186,7 @@ def probe(args) -> int:
     print(json.dumps({"n": p.n, "spiking": p.spiking, "trajectory_s": float(path.t[-1]), "build_s": built,
                       "signal_mib": velocity.nbytes / 2 ** 20, "rss_start_mib": before,
                       "rss_built_mib": after_build, "rss_end_mib": _rss_mib(),
-                      "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                      "peak_rss_mib": _peak_mib()}))
     return 0
 
 
