@@ -45,6 +45,8 @@ from spikemem.models.grid_cells.network import Parameters, can_network
 from spikemem.models.grid_cells.trajectory import sargolini, tanni
 
 EVERY = 0.02
+#: a mark counts as reached this close after the trajectory's end, s (the Sargolini recording lasts 599.64 s)
+REACH = 1.0
 #: integration's variants: (name, n, boundary, spiking)
 VARIANTS = {"periodic-rate": (128, "periodic", False), "aperiodic-rate": (128, "aperiodic", False),
             "periodic-spiking": (128, "periodic", True), "periodic-rate-64": (64, "periodic", False),
@@ -57,8 +59,9 @@ def _emit(row: dict) -> dict:
 
 
 def _errors(result, at) -> dict:
-    """error_<label> (m) at each time of ``at`` (label -> seconds) that the run reached."""
-    return {f"error_{name}_m": result.error_at(s) for name, s in at.items() if s <= result.t[-1] + 1e-9}
+    """error_<label> (m) at each time of ``at`` (label -> seconds) that the run reached (the
+    frame nearest it)."""
+    return {f"error_{name}_m": result.error_at(s) for name, s in at.items() if s <= result.t[-1] + REACH}
 
 
 def _path(trajectory, seconds):
@@ -133,7 +136,7 @@ def aperiodic(p: Parameters, path, fit_seconds, at) -> dict:
         error = readout.position_error(fit.position(moved), path.xy)
         prefix = "" if name == "whole" else "centre_"
         row.update({f"{prefix}error_{k}_m": float(error[np.argmin(np.abs(path.t - s))])
-                    for k, s in at.items() if s <= path.t[-1] + 1e-9})
+                    for k, s in at.items() if s <= path.t[-1] + REACH})
         row.update({f"{prefix}mean_error_m": float(error.mean()), f"{prefix}gain_m_per_neuron": fit.gain})
     period = 2 * np.pi / np.linalg.norm(waves["centre"], axis=1)
     end_period = 2 * np.pi / np.linalg.norm(end_waves, axis=1)
@@ -152,7 +155,7 @@ def drift(args) -> list:
     rows = [_emit({"n": p.n, "time": name, "t_s": float(result.t[np.argmin(np.abs(result.t - s))]),
                    "error_m": result.error_at(s),
                    "mean_error_so_far_m": float(result.error[result.t <= s].mean())})
-            for name, s in at.items() if s <= result.t[-1] + 1e-9]
+            for name, s in at.items() if s <= result.t[-1] + REACH]
     return rows + [_emit({"n": p.n, "time": "summary", "duration_s": float(result.t[-1]),
                           "mean_error_m": float(result.error.mean()), "max_error_m": float(result.error.max()),
                           "gain_m_per_neuron": result.fit.gain,
