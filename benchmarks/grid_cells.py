@@ -47,6 +47,8 @@ from spikemem.models.grid_cells.trajectory import sargolini, tanni
 EVERY = 0.02
 #: a mark counts as reached this close after the trajectory's end, s (the Sargolini recording lasts 599.64 s)
 REACH = 1.0
+#: the grid score above which a unit counts as a grid cell
+GRID_THRESHOLD = 0.3
 #: integration's variants: (name, n, boundary, spiking)
 VARIANTS = {"periodic-rate": (128, "periodic", False), "aperiodic-rate": (128, "aperiodic", False),
             "periodic-spiking": (128, "periodic", True), "periodic-rate-64": (64, "periodic", False),
@@ -263,16 +265,17 @@ def gridscores(args) -> list:
     if args.units:
         saved = np.load(args.units)
         units, true_xy, box, n = saved["units"], saved["true_xy"], tuple(saved["box"]), int(saved["n"])
+        duration = float(saved["t"][-1])
     else:
         path = _path(sargolini(), args.seconds)
         p = Parameters(n=args.n or 128)
         result = PathIntegrator(p, "numba").run(path, every=EVERY, fit_seconds=_fit_seconds(path, 60.0))
-        units, true_xy, box, n = result.units, result.true_xy, path.box, p.n
+        units, true_xy, box, n, duration = result.units, result.true_xy, path.box, p.n, float(result.t[-1])
     maps = rate_map(true_xy, units, box, bins=args.bins)
     scores = grid_scores(maps)
-    return [_emit({"n": n, "units": int(units.shape[1]), "duration_s": float(len(units) * EVERY), "bins": args.bins,
+    return [_emit({"n": n, "units": int(units.shape[1]), "duration_s": duration, "bins": args.bins,
                    "median_grid_score": float(np.nanmedian(scores)), "mean_grid_score": float(np.nanmean(scores)),
-                   "fraction_above_0.3": float(np.mean(scores > 0.3)),
+                   "threshold": GRID_THRESHOLD, "fraction_above": float(np.mean(scores > GRID_THRESHOLD)),
                    "min_grid_score": float(np.nanmin(scores)), "max_grid_score": float(np.nanmax(scores))})]
 
 

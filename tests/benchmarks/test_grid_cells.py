@@ -29,7 +29,7 @@ def test_integration_writes_a_row_per_variant_and_the_units_gridscores_reads(tmp
     scores = tmp_path / "scores.json"
     assert grid_cells_benchmark.main(["gridscores", "--units", str(units), "--bins", "8", "--out", str(scores)]) == 0
     (score,) = json.loads(scores.read_text())["rows"]
-    assert score["n"] == 40 and score["units"] == 64 and 0 <= score["fraction_above_0.3"] <= 1
+    assert score["n"] == 40 and score["units"] == 64 and 0 <= score["fraction_above"] <= 1
 
 
 def test_unknown_variants_are_refused(capsys):
