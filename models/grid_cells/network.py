@@ -38,6 +38,7 @@ class Parameters:
     lam: float = 13.0            # grid period of the pattern, in neurons
     l: float = 2.0               # noqa: E741 (the paper's name) shift of the outgoing weights, neurons
     a: float = 1.0               # W0's excitatory amplitude (1: purely inhibitory connectivity)
+    gamma_ratio: float = 1.05    # W0's gamma / beta (the inhibitory surround's narrower Gaussian)
     scale: float = 5.0           # the recurrent input's factor, as the authors' published code has it
     alpha: float = 0.10315       # velocity gain, s/m
     tau: float = 10e-3           # s
@@ -48,7 +49,7 @@ class Parameters:
     def __post_init__(self):
         if self.boundary not in BOUNDARIES:
             raise ModelError(f"boundary {self.boundary!r} is not one of {list(BOUNDARIES)}")
-        for name in ("tau", "dt", "lam", "alpha"):
+        for name in ("tau", "dt", "lam", "alpha", "gamma_ratio"):
             if not np.isfinite(getattr(self, name)) or getattr(self, name) <= 0:
                 raise ModelError(f"{name} must be a positive number, got {getattr(self, name)!r}")
         if self.settle < 0:
@@ -89,7 +90,8 @@ def can_network(velocity: np.ndarray | None = None, parameters: Parameters = Par
     rng = np.random.default_rng(seed)
     sheet = net.population("sheet", n * n, unit, init={"s": rng.uniform(0, p.init_scale, n * n)})
     net.signal("v", signal, dt=p.dt)
-    kernels = p.scale * recurrent_kernels(n, p.lam, p.l, p.a, boundary=p.boundary)
+    kernels = p.scale * recurrent_kernels(n, p.lam, p.l, p.a, boundary=p.boundary,
+                                                gamma_ratio=p.gamma_ratio)
     net.connect(sheet, sheet, Convolution(kernels, sheet=(n, n), boundary=p.boundary, classes=direction_classes(n)),
                 synapse=summed(source="s", target="I"), receptor="input", name="recurrent")
     if record_spikes:

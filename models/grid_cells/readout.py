@@ -148,12 +148,17 @@ class Readout:
         return self.origin + (decoded - decoded[0]) @ self.matrix.T
 
 
-def fit_gain(decoded, true_xy, t, fit_seconds: float = 60.0) -> Readout:
+def fit_gain(decoded, true_xy, t, fit_seconds: float = 60.0, linear: bool = False) -> Readout:
     """Fit the sheet-to-arena map on the samples with ``t - t[0] <
     fit_seconds``: a least-squares similarity (gain in m per neuron,
     rotation, mirror if it fits better) from the decoded displacement
     (T, 2) neurons to the true displacement since the first sample (T, 2)
-    metres. Later samples are not used: the map is then held."""
+    metres. Later samples are not used: the map is then held.
+
+    linear: fit a general 2x2 linear map instead (for a sheet whose gain
+    differs between directions); ``gain`` is then the square root of its
+    determinant's magnitude and ``rotation``, ``mirrored`` those of its
+    nearest orthogonal map."""
     decoded = np.asarray(decoded, dtype=float)
     true_xy = np.asarray(true_xy, dtype=float)
     t = np.asarray(t, dtype=float)
@@ -171,13 +176,22 @@ def fit_gain(decoded, true_xy, t, fit_seconds: float = 60.0) -> Readout:
     if window.sum() < 3 or np.linalg.norm(x) == 0 or np.linalg.norm(y) == 0:
         raise ModelError(f"fit_gain: the first {fit_seconds} s ({int(window.sum())} samples) hold no movement "
                          "of the pattern or of the animal to fit a gain on")
-    # orthogonal Procrustes with a scale: y ~ gain * x @ Q
-    u, sigma, vt = np.linalg.svd(x.T @ y)
-    q = u @ vt
-    gain = float(sigma.sum() / np.sum(x * x))
-    matrix = gain * q.T
+    if linear:
+        if np.linalg.matrix_rank(x) < 2:
+            raise ModelError(f"fit_gain: the pattern moved along one line only in the first {fit_seconds} s: "
+                             "a general linear map cannot be fitted")
+        matrix = np.linalg.lstsq(x, y, rcond=None)[0].T        # y ~ x @ matrix.T
+        u, _, vt = np.linalg.svd(matrix)
+        q = (u @ vt).T
+        gain = float(np.sqrt(abs(np.linalg.det(matrix))))
+    else:
+        # orthogonal Procrustes with a scale: y ~ gain * x @ Q
+        u, sigma, vt = np.linalg.svd(x.T @ y)
+        q = u @ vt
+        gain = float(sigma.sum() / np.sum(x * x))
+        matrix = gain * q.T
     mirrored = bool(np.linalg.det(q) < 0)
-    proper = matrix @ np.diag([1.0, -1.0]) if mirrored else matrix
+    proper = q.T @ np.diag([1.0, -1.0]) if mirrored else q.T
     rotation = float(np.arctan2(proper[1, 0], proper[0, 0]))
     return Readout(gain, rotation, mirrored, true_xy[0].copy(), matrix)
 

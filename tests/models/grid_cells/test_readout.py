@@ -136,3 +136,22 @@ def test_the_gain_is_held_after_the_fit_window():
 def test_bad_input_is_named(call, match):
     with pytest.raises(ModelError, match=match):
         call()
+
+
+def test_a_linear_fit_recovers_an_anisotropic_map_the_similarity_cannot():
+    t, xy = arena_walk()
+    matrix = np.array([[0.03, 0.004], [-0.002, -0.012]])           # different gains along x and y, mirrored
+    decoded = (xy - xy[0]) @ np.linalg.inv(matrix).T
+    linear = fit_gain(decoded, xy, t, linear=True)
+    np.testing.assert_allclose(linear.matrix, matrix, rtol=1e-6, atol=1e-9)
+    assert linear.gain == pytest.approx(np.sqrt(abs(np.linalg.det(matrix))))
+    assert linear.mirrored is True
+    assert position_error(linear.position(decoded), xy).max() < 1e-9
+    assert position_error(fit_gain(decoded, xy, t).position(decoded), xy).max() > 0.01
+
+
+def test_a_linear_fit_refuses_movement_along_one_line():
+    t = np.arange(0, 10, 0.02)
+    xy = np.column_stack([t / 10, np.zeros_like(t)])
+    with pytest.raises(ModelError, match="one line"):
+        fit_gain(xy / 0.02, xy, t, linear=True)
