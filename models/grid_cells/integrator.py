@@ -2,7 +2,9 @@
 
 ``PathIntegrator(parameters, backend)`` builds the network for a trajectory,
 lets the pattern form at zero velocity, drives it with the trajectory's
-velocity and reads the pattern's phase every ``every`` seconds of the run
+velocity (the path resampled every ``every`` seconds, its velocity held over
+each frame: a 50 Hz recording interpolated linearly has no more) and reads
+the pattern's phase every ``every`` seconds of the run
 (``readout``): only the three phases of each frame and the activity of a few
 units are kept, so memory does not grow with the trajectory's length beyond
 a few numbers per frame. The sheet-to-arena map is fitted on the first
@@ -68,13 +70,13 @@ class PathIntegrator:
         steps = int(round(every / p.dt))
         if steps < 1 or abs(steps * p.dt - every) > 1e-9 * every:
             raise ModelError(f"every must be a whole number of time steps ({p.dt} s), got {every!r}")
-        path = trajectory.resample(p.dt)
-        if path.duration < every:
-            raise ModelError(f"trajectory {trajectory.name!r} lasts {path.duration} s, shorter than one frame "
-                             f"({every} s)")
-        frames = (len(path) - 1) // steps + 1
+        if trajectory.duration < every:
+            raise ModelError(f"trajectory {trajectory.name!r} lasts {trajectory.duration} s, shorter than one "
+                             f"frame ({every} s)")
+        path = trajectory.resample(every)
+        frames = len(path)
         t0 = time.perf_counter()
-        net = can_network(path.velocity(), p, self.seed)
+        net = can_network(path.velocity(), p, self.seed, velocity_dt=every)
         sim = simulation(net, self.backend, progress=False, **self.options)
         built = time.perf_counter()
         sim.run(p.settle, progress=False)
@@ -95,13 +97,12 @@ class PathIntegrator:
                 shown.update(1)
         snapshots["end"] = sheet.copy()
         ran = time.perf_counter()
-        index = np.arange(frames) * steps
-        t = path.t[index] - path.t[0]
-        true_xy = path.xy[index]
+        t = path.t - path.t[0]
+        true_xy = path.xy
         moved = readout.displacement(phases, waves)
         fit = readout.fit_gain(moved, true_xy, t, fit_seconds)
         position = fit.position(moved)
-        simulated = frames * steps * p.dt
+        simulated = (frames - 1) * steps * p.dt
         timings = {"build_s": built - t0, "run_s": ran - built,
                    "engine_run_s": sim.timings["run_s"], "simulated_s": simulated + p.settle,
                    "s_per_simulated_s": sim.timings["run_s"] / (simulated + p.settle)}

@@ -70,16 +70,26 @@ alpha : 1 (constant)
 
 
 def can_network(velocity: np.ndarray | None = None, parameters: Parameters = Parameters(), seed: int = 0,
-                record_spikes: bool = False) -> Network:
-    """The CAN driven by ``velocity`` ((K, 2) m/s, one row per time step after
-    ``parameters.settle`` seconds of zero velocity; None: zero velocity only)."""
+                record_spikes: bool = False, velocity_dt: float | None = None) -> Network:
+    """The CAN driven by ``velocity`` ((K, 2) m/s, one row per ``velocity_dt``
+    seconds (default: the time step), held between samples, after
+    ``parameters.settle`` seconds of zero velocity; None: zero velocity only).
+    A path sampled at 50 Hz and interpolated linearly has one velocity per 20
+    ms, so giving it at 20 ms holds 40 times fewer samples than at 0.5 ms for
+    the same drive."""
     p = parameters
     n = p.n
-    settle_steps = int(round(p.settle / p.dt))
+    velocity_dt = p.dt if velocity_dt is None else velocity_dt
+    steps = velocity_dt / p.dt
+    if not (np.isfinite(steps) and steps >= 1 - 1e-9 and abs(steps - round(steps)) < 1e-6):
+        raise ModelError(f"velocity_dt must be a whole number of time steps ({p.dt} s), got {velocity_dt!r}")
+    settle_samples = p.settle / velocity_dt
+    if abs(settle_samples - round(settle_samples)) > 1e-6:
+        raise ModelError(f"settle ({p.settle} s) must be a whole number of velocity samples ({velocity_dt} s)")
     velocity = np.zeros((0, 2)) if velocity is None else np.asarray(velocity, dtype=float)
     if velocity.ndim != 2 or velocity.shape[1] != 2:
         raise ModelError(f"velocity must be (steps, 2) in m/s, got shape {velocity.shape}")
-    signal = np.concatenate([np.zeros((settle_steps, 2)), velocity])
+    signal = np.concatenate([np.zeros((int(round(settle_samples)), 2)), velocity])
     if not len(signal):
         signal = np.zeros((1, 2))
     ex, ey = preferred_vectors(n)
@@ -89,7 +99,7 @@ def can_network(velocity: np.ndarray | None = None, parameters: Parameters = Par
     net = Network(dt=p.dt, seed=seed)
     rng = np.random.default_rng(seed)
     sheet = net.population("sheet", n * n, unit, init={"s": rng.uniform(0, p.init_scale, n * n)})
-    net.signal("v", signal, dt=p.dt)
+    net.signal("v", signal, dt=velocity_dt)
     kernels = p.scale * recurrent_kernels(n, p.lam, p.l, p.a, boundary=p.boundary,
                                                 gamma_ratio=p.gamma_ratio)
     net.connect(sheet, sheet, Convolution(kernels, sheet=(n, n), boundary=p.boundary, classes=direction_classes(n)),
