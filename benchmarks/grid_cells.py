@@ -15,7 +15,8 @@ headline run's unit activities for ``gridscores``.
 tanni: the error over the 2-hour Tanni trajectory (drift), at 60 s, 10 min,
 30 min, 1 h and 2 h.
 memory: build time and peak resident memory of the n = 128 network, rate and
-spiking, built for 60 s and 600 s trajectories and run for a second, each in
+spiking, built for 60 s, 600 s (Sargolini) and 2 h (Tanni) trajectories and run
+for a second, each in
 a fresh process.
 speed: ours (numba, one thread) at n = 128, then ours and canns on the same
 60 s of Sargolini velocity at n = 40 and 64 (gamma = 1.1 beta for both, the
@@ -178,13 +179,13 @@ def probe(args) -> int:
     """(In a fresh process.) Build the network for ``--seconds`` of Sargolini and
     run it for one second; print build time and memory as one JSON line."""
     before = _rss_mib()
-    path = _path(sargolini(), args.seconds)
+    path = _path(tanni() if args.seconds > 600 else sargolini(), args.seconds)
     p = Parameters(n=args.n or 128, spiking=args.spiking)
     from spikemem.backends import simulation
 
     t0 = time.perf_counter()
-    velocity = path.resample(p.dt).velocity()
-    sim = simulation(can_network(velocity, p), "numba", progress=False)
+    velocity = path.velocity()          # one sample per frame, as the integrator holds it
+    sim = simulation(can_network(velocity, p, velocity_dt=EVERY), "numba", progress=False)
     built = time.perf_counter() - t0
     after_build = _rss_mib()
     sim.run(1.0, progress=False)
@@ -198,7 +199,7 @@ def probe(args) -> int:
 def memory(args) -> list:
     rows = []
     for spiking in (False, True):
-        for seconds in (60, 600):
+        for seconds in (60, 600, 7200):
             command = [sys.executable, os.path.abspath(__file__), "probe", "--seconds", str(seconds),
                        "--n", str(args.n or 128)] + (["--spiking"] if spiking else [])
             out = subprocess.run(command, capture_output=True, text=True, check=True)
