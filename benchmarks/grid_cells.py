@@ -15,9 +15,8 @@ headline run's unit activities for ``gridscores``.
 tanni: the error over the 2-hour Tanni trajectory (drift), at 60 s, 10 min,
 30 min, 1 h and 2 h.
 memory: build time and peak resident memory of the n = 128 network, rate and
-spiking, built for 60 s, 600 s (Sargolini) and 2 h (Tanni) trajectories and run
-for a second, each in
-a fresh process.
+spiking, built for 60 s, 600 s (Sargolini) and 2 h (Tanni) trajectories and
+run for a second, each in a fresh process.
 speed: ours (numba, one thread) at n = 128, then ours and canns on the same
 60 s of Sargolini velocity at n = 40 and 64 (gamma = 1.1 beta for both, the
 ratio at which canns forms a pattern), both decoded by the same readout (the
