@@ -20,6 +20,7 @@ import numpy as np
 
 from spikemem.backends import simulation
 from spikemem.errors import ModelError
+from spikemem.progress import progress as bar
 
 from . import readout
 from .network import Parameters, can_network
@@ -88,7 +89,6 @@ class PathIntegrator:
         phases = np.empty((frames, len(waves)))
         kept = np.empty((frames, len(unit_ids)))
         phases[0], kept[0] = readout.pattern_phase(sheet, waves), sheet.ravel()[unit_ids]
-        from spikemem.progress import progress as bar
         with bar(frames - 1, "path integration", enabled=progress) as shown:
             for k in range(1, frames):
                 sim.run(steps * p.dt, progress=False)
