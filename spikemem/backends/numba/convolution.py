@@ -20,47 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 import rocket_fft  # noqa: F401 (numpy.fft in nopython code; numba also loads it by itself)
-import scipy.fft
 
-#: FFT where the taps a step visits exceed ``FFT_ABOVE`` times the transforms'
-#: work (``fft_work``); measured on one core at n = 128: a tap costs about four
-#: times a unit of that work
-FFT_ABOVE = 0.3
-#: a transform's fixed cost (calls, allocation), in units of its work
-FFT_FIXED = 4096
-
-
-def tile(conv) -> tuple[int, int]:
-    """The smallest (qy, qx), dividing the sheet, that the class map repeats with."""
-    def period(axis):
-        n = conv.classes.shape[axis]
-        return next(q for q in range(1, n + 1)
-                    if n % q == 0 and np.array_equal(conv.classes, np.roll(conv.classes, q, axis)))
-    return period(0), period(1)
-
-
-def phases(conv) -> tuple[int, int] | None:
-    """The class map's tile where one transform of the whole sheet is cheaper than
-    one per class: a class mask that repeats every (qy, qx) is a sum of qy * qx
-    plane waves, so each class's spectrum is the sheet's, shifted (``summed``)."""
-    c = conv.kernel.shape[0]
-    if c == 1:
-        return None
-    qy, qx = tile(conv)
-    return (qy, qx) if qy * qx <= c else None
-
-
-def padded(conv) -> tuple[int, int]:
-    """The FFT's sheet: the sheet itself where it wraps, else padded by the
-    kernel's radius (a fast size, a multiple of the class tile where ``phases``
-    uses it), so that a linear convolution does not wrap."""
-    if conv.periodic:
-        return conv.sheet
-    r = (np.asarray(conv.kernel.shape[-2:]) - 1) // 2
-    q = phases(conv) or (1, 1)
-    return tuple(int(m * scipy.fft.next_fast_len(-(-int(n + k) // m), real=True))
-                 for n, k, m in zip(conv.sheet, r, q))
-
+from ..fft_layout import FFT_ABOVE, FFT_FIXED, padded, phases, spectra
 
 def fft_work(conv) -> float:
     """A step's transforms, roughly: (transforms) * (P log2 P + ``FFT_FIXED``)."""
@@ -73,19 +34,6 @@ def uses_fft(conv) -> bool:
     """Whether a summed convolution goes through the FFT (every tap visited each step
     otherwise); spikes choose each step (``events``)."""
     return conv.source is not None and conv.n_synapses > FFT_ABOVE * fft_work(conv)
-
-
-def spectra(conv) -> np.ndarray:
-    """rfft2 of each class's kernel laid out on the padded sheet (tap (dy, dx) at
-    (dy mod P, dx mod P))."""
-    py, px = padded(conv)
-    c, ky, kx = conv.kernel.shape
-    ry, rx = (ky - 1) // 2, (kx - 1) // 2
-    out = np.zeros((c, py, px))
-    dy, dx = np.meshgrid(np.arange(-ry, ry + 1) % py, np.arange(-rx, rx + 1) % px, indexing="ij")
-    for k in range(c):
-        np.add.at(out[k], (dy, dx), conv.kernel[k])
-    return np.fft.rfft2(out)
 
 
 def shifted_spectra(conv):

@@ -3,7 +3,7 @@
 Each class's masked sheet is convolved with its kernel and the classes
 summed: ``conv2d`` (circular padding where the sheet wraps, zeros where it
 does not) for small kernels, products of ``torch.fft.rfft2`` spectra for large
-ones (the kernels' spectra computed once; the aperiodic sheet is zero padded
+ones (the kernels' spectra computed once, as numba's; the aperiodic sheet is zero padded
 so that nothing wraps). The kernel is fixed: gradients flow through the
 convolution to what feeds it, not into the kernel.
 """
@@ -13,7 +13,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..numba.convolution import FFT_ABOVE, FFT_FIXED, padded
+from ..fft_layout import FFT_ABOVE, FFT_FIXED, padded, spectra
 
 
 class ConvolutionCode:
@@ -36,12 +36,7 @@ class ConvolutionCode:
         self.fft = conv.n_synapses > FFT_ABOVE * (c + 1) * (py * px * np.log2(py * px) + FFT_FIXED)
         if self.fft:
             self.padded = (py, px)
-            spread = np.zeros((c, py, px))
-            dy, dx = np.meshgrid(np.arange(-(ky // 2), ky // 2 + 1) % py,
-                                 np.arange(-(kx // 2), kx // 2 + 1) % px, indexing="ij")
-            for m in range(c):
-                np.add.at(spread[m], (dy, dx), conv.kernel[m])
-            self.spectra = torch.fft.rfft2(torch.as_tensor(spread, dtype=dtype, device=dev))
+            self.spectra = torch.as_tensor(spectra(conv), device=dev).to(torch.promote_types(dtype, torch.complex64))
         else:
             # conv2d correlates: the flipped kernel convolves
             self.weight = torch.as_tensor(conv.kernel[:, ::-1, ::-1].copy(), dtype=dtype, device=dev)[None]
