@@ -80,15 +80,16 @@ def check_inputs(x, where: str) -> np.ndarray:
     return np.asarray(a, dtype=np.float32)
 
 
-def check_labels(y, n_samples: int, n_classes: int, where: str) -> np.ndarray:
+def check_labels(y, n_samples: int, n_classes: int | None, where: str) -> np.ndarray:
     """``y`` as an int64 ``(n_samples,)`` array, refused unless every label is a
-    whole number in ``0 .. n_classes - 1`` (the classes of the output layer)."""
+    whole number in ``0 .. n_classes - 1`` (the classes of the output layer;
+    ``None``: any whole number)."""
     a = np.asarray(y)
     if a.dtype.kind not in "iu":
         raise ModelError(f"{where}: labels must be whole numbers, got an array of {a.dtype}")
     if a.shape != (n_samples,):
         raise ModelError(f"{where}: expected {n_samples} labels (one per sample), got shape {a.shape}")
-    outside = (a < 0) | (a >= n_classes)
+    outside = (a < 0) | (a >= n_classes) if n_classes is not None else np.zeros(a.shape, bool)
     if outside.any():
         sample = int(np.argmax(outside))
         raise ModelError(f"{where}: label {a[sample]} of sample {sample} is outside the "
