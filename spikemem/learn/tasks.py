@@ -122,7 +122,8 @@ def permute(x, permutation) -> np.ndarray:
 
 def permutations(n_inputs: int, n_tasks: int, *, seed=0, first_identity: bool = True) -> list[np.ndarray]:
     """``n_tasks`` orders of ``n_inputs`` inputs drawn from ``seed`` (a whole
-    number or a numpy Generator); the first is the identity if ``first_identity``."""
+    number, a numpy Generator or a ``torch.Generator``); the first is the
+    identity if ``first_identity``."""
     for what, value in (("n_inputs", n_inputs), ("n_tasks", n_tasks)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise ModelError(f"permutations: {what} must be a whole number >= 1, got {value!r}")

@@ -43,6 +43,8 @@ def test_permutations_are_seeded_and_start_with_the_identity():
     assert len({tuple(p) for p in orders}) == 4
     again = permutations(20, 4, seed=np.random.default_rng(7))
     assert all(np.array_equal(a, b) for a, b in zip(orders, again))
+    with pytest.raises(ModelError, match="permutations: seed must be a whole number >= 0"):
+        permutations(20, 2, seed="7")
     shuffled = permutations(20, 2, seed=7, first_identity=False)
     assert not np.array_equal(shuffled[0], np.arange(20))
 
