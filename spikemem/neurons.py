@@ -102,6 +102,10 @@ class NeuronModel:
     # the shared parameter that multiplies every change of an adaptive threshold
     # (1 adapts, 0 holds it; ``Simulation.freeze``), None for a model without one
     switch: str | None = None
+    # receptor variable -> the neuron variable a weight is multiplied by on delivery
+    # (``<target>_post += <scale>_post*w``, w then dimensionless; NEST's astrocyte adds
+    # delta_IP3*w to IP3); a variable without one receives w itself
+    weight_scale: dict = field(default_factory=dict)
 
     def __post_init__(self):
         if self.refractory_counting not in REFRACTORY_COUNTINGS:
@@ -115,7 +119,8 @@ class NeuronModel:
         recognise a template)."""
         return (self.equations == other.equations and self.threshold == other.threshold
                 and self.reset == other.reset and self.method == other.method
-                and dict(self.receptors) == dict(other.receptors))
+                and dict(self.receptors) == dict(other.receptors)
+                and dict(self.weight_scale) == dict(other.weight_scale))
 
     def spec(self) -> dict:
         from .distributions import to_spec
@@ -127,7 +132,13 @@ class NeuronModel:
                 "distinct": [list(p) for p in self.distinct],
                 "refractory_counting": self.refractory_counting,
                 # only where set: the specs (and hashes) of models without a switch stay as they were
-                **({"switch": self.switch} if self.switch else {})}
+                **({"switch": self.switch} if self.switch else {}),
+                **({"weight_scale": dict(self.weight_scale)} if self.weight_scale else {})}
+
+    def delivery(self, target: str) -> str:
+        """The statement a projection's spike runs on ``target`` (see ``weight_scale``)."""
+        scale = self.weight_scale.get(target)
+        return f"{target}_post += {scale}_post*w" if scale else f"{target}_post += w"
 
     @classmethod
     def from_spec(cls, spec: dict) -> "NeuronModel":
@@ -285,12 +296,16 @@ def Izhikevich(**params) -> NeuronModel:
         init={"v": -65 * mV, "u": -13 * mV / ms})
 
 
-def AdEx(**params) -> NeuronModel:
+def AdEx(sic: bool = False, **params) -> NeuronModel:
+    """Adaptive exponential integrate-and-fire with current synapses; ``sic``
+    adds ``I_SIC`` (amperes) to the membrane current, the slow inward current
+    astrocytes send through ``glia.sic_synapse`` (NEST's
+    aeif_cond_alpha_astro has this input; template ``AdEx_SIC``)."""
     defaults = dict(C=281 * pF, g_L=30 * nS, E_L=-70.6 * mV, V_T=-50.4 * mV, delta_T=2 * mV,
                     tau_w=144 * ms, a=4 * nS, b=0.0805 * nA, V_r=-70.6 * mV, V_peak=-40 * mV,
                     tau_syn_E=5 * ms, tau_syn_I=5 * ms, i_offset=0 * nA)
     refractory = params.pop("tau_refrac", 0 * ms)
-    return NeuronModel(
+    model = NeuronModel(
         name="AdEx",
         equations="""
         dv/dt = (g_L*(E_L - v) + g_L*delta_T*exp((v - V_T)/delta_T) - w_adapt + isyn_exc + isyn_inh + i_offset)/C : volt (unless refractory)
@@ -314,6 +329,11 @@ def AdEx(**params) -> NeuronModel:
         threshold="v > V_peak", reset="v = V_r\nw_adapt += b", refractory=refractory, method="euler",
         params={**defaults, **params}, receptors={"exc": "isyn_exc", "inh": "isyn_inh"},
         init={"v": params.get("E_L", defaults["E_L"])})
+    if sic:      # one more current, summed by the projections from astrocytes
+        model = NeuronModel(**{**model.__dict__, "name": "AdEx_SIC", "receptors": {**model.receptors, "sic": "I_SIC"},
+                               "equations": model.equations.replace("+ i_offset)/C", "+ i_offset + I_SIC)/C")
+                               + "        I_SIC : amp\n"})
+    return model
 
 
 def RateUnit(**params) -> NeuronModel:
@@ -355,9 +375,18 @@ _LIF = ("c_m", "tau_m") + _TAU_SYN
 #: the parameters a template divides by or takes as a time constant: zero or a
 #: negative value gives inf, NaN or a growing solution, so they must be > 0
 POSITIVE = {"IF_curr_exp": _LIF, "IF_cond_exp": _LIF, "IF_cond_exp_adaptive": _LIF + ("tau_vt",),
-            "Izhikevich": _TAU_SYN, "AdEx": ("C", "g_L", "delta_T", "tau_w") + _TAU_SYN, "RateUnit": ("tau",),
+            "Izhikevich": _TAU_SYN, "AdEx": ("C", "g_L", "delta_T", "tau_w") + _TAU_SYN,
+            "AdEx_SIC": ("C", "g_L", "delta_T", "tau_w") + _TAU_SYN, "RateUnit": ("tau",),
             # spikemem.rates: a zero gain never fires, a negative one is no rate
-            "ReLURate": ("tau",), "PoissonUnit": ("tau", "gain")}
+            "ReLURate": ("tau",), "PoissonUnit": ("tau", "gain"),
+            # spikemem.glia: NEST's astrocyte_lr_1994 refuses these <= 0
+            "LiRinzel": ("Ca_tot", "Kd_act", "Kd_IP3_1", "Kd_IP3_2", "Km_SERCA", "ratio_ER_cyt", "SIC_scale",
+                         "tau_IP3")}
+
+#: the parameters and initial values a template takes >= 0: concentrations,
+#: rates and their scales (NEST refuses negative ones)
+NONNEGATIVE = {"LiRinzel": ("IP3_0", "Kd_inh", "SIC_th", "delta_IP3", "k_IP3R", "rate_IP3R", "rate_L",
+                            "rate_SERCA", "IP3", "Ca_astro", "h_IP3R")}
 
 _CURRENT_SIGNS = {"isyn_exc": 1, "isyn_inh": -1}
 _CONDUCTANCE_SIGNS = {"gsyn_exc": 1, "gsyn_inh": 1}
@@ -367,7 +396,10 @@ _CONDUCTANCE_SIGNS = {"gsyn_exc": 1, "gsyn_inh": 1}
 #: inhibitory weights are <= 0; conductances are >= 0 on both receptors (the
 #: reversal potential gives the sign). Custom models have no rule.
 SIGNS = {"IF_curr_exp": _CURRENT_SIGNS, "Izhikevich": _CURRENT_SIGNS, "AdEx": _CURRENT_SIGNS,
-         "IF_cond_exp": _CONDUCTANCE_SIGNS, "IF_cond_exp_adaptive": _CONDUCTANCE_SIGNS}
+         "AdEx_SIC": _CURRENT_SIGNS,
+         "IF_cond_exp": _CONDUCTANCE_SIGNS, "IF_cond_exp_adaptive": _CONDUCTANCE_SIGNS,
+         # an astrocyte's input raises IP3 (NEST refuses negative weights)
+         "LiRinzel": {"IP3": 1}}
 
 
 def weight_sign(model: NeuronModel, target: str) -> int | None:
@@ -380,8 +412,13 @@ def weight_sign(model: NeuronModel, target: str) -> int | None:
 def template_of(model: NeuronModel) -> str | None:
     """The template ``model`` is (its name, ``IF_cond_exp_adaptive`` included),
     with any parameters; None for a custom model."""
+    if model.name == "LiRinzel":     # spikemem.glia's, integrated by any method
+        from .glia import LiRinzel
+        return model.name if model.same_dynamics(LiRinzel(method=model.method)) else None
     if model.name == "IF_cond_exp_adaptive":
         return model.name if model.same_dynamics(IF_cond_exp(adaptive=True)) else None
+    if model.name == "AdEx_SIC":
+        return model.name if model.same_dynamics(AdEx(sic=True)) else None
     if model.name in RATE_TEMPLATES:
         core, threshold, reset = RATE_TEMPLATES[model.name]
         same = (model.equations.startswith(core) and model.threshold == threshold and model.reset == reset

@@ -1,0 +1,174 @@
+"""The Li-Rinzel astrocyte (spikemem.glia) against NEST 3.10's astrocyte_lr_1994.
+
+    python benchmarks/astro_nest.py --out benchmarks/results/astrocytes/01-nest.json
+
+NEST and spikemem get the same deterministic presynaptic spikes (a fixed-seed
+Poisson train, its times on the grid half a millisecond off the whole
+milliseconds, so that no jump of IP3 falls on a recorded sample); both record
+every millisecond. Cases:
+
+- ``drive``: one astrocyte (delta_IP3 0.2 uM, NEST's examples' value) driven by
+  a 2 Hz train of weight 1, sending its SIC (weight 1, 1 pA) to an AdEx with an
+  I_SIC input (NEST: aeif_cond_alpha_astro), over 1 s and 60 s;
+- ``astrocyte_single``: NEST's example of that name (delta_IP3 0.2 uM, a 1 Hz
+  Poisson train of weight 1, 60 s), its Poisson train replaced by a fixed one;
+- ``astrocyte_interaction``: NEST's example of that name (delta_IP3 0.2 uM; the
+  presynaptic neuron's spikes, which NEST's Poisson drive at 1500 Hz makes,
+  recorded in NEST and replayed to spikemem's astrocyte; weights 1; 60 s).
+
+For each, the maximum and root-mean-square differences of IP3, Ca_astro, h_IP3R
+(uM, uM, 1) and I_SIC (pA). NEST runs in a child process (``--nest CASE``).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+#: NEST's astrocyte examples' delta_IP3, uM
+DELTA_IP3 = 0.2
+DT_MS = 0.1
+RECORD_MS = 1.0
+#: the case -> (duration in ms, Poisson rate of the astrocyte's input in Hz, seed)
+CASES = {"drive-1s": (1000.0, 2.0, 1), "drive-60s": (60000.0, 2.0, 1),
+         "astrocyte_single": (60000.0, 1.0, 2), "astrocyte_interaction": (60000.0, None, 3)}
+VARIABLES = ("IP3", "Ca_astro", "h_IP3R", "I_SIC")
+
+
+def input_times(duration_ms: float, rate_hz: float, seed: int) -> np.ndarray:
+    """A Poisson train (ms) on the time grid, every time half a millisecond off the whole ones."""
+    rng = np.random.default_rng(seed)
+    n = rng.poisson(rate_hz * duration_ms / 1000.0)
+    return np.unique(np.floor(rng.uniform(1.0, duration_ms - 2.0, n))) + 0.5
+
+
+# ---------------------------------------------------------------- NEST (child process)
+
+def run_nest(case: str) -> dict:
+    """The case in NEST 3.10: recorded traces (ms, uM, pA) and the astrocyte's input times."""
+    import nest
+    nest.set_verbosity("M_ERROR")
+    nest.ResetKernel()
+    nest.resolution = DT_MS
+    duration, rate, seed = CASES[case]
+    astro = nest.Create("astrocyte_lr_1994", params={"delta_IP3": DELTA_IP3})
+    post = nest.Create("aeif_cond_alpha_astro")
+    mm_astro = nest.Create("multimeter", params={"record_from": ["IP3", "Ca_astro", "h_IP3R"], "interval": RECORD_MS})
+    mm_post = nest.Create("multimeter", params={"record_from": ["I_SIC"], "interval": RECORD_MS})
+    nest.Connect(mm_astro, astro)
+    nest.Connect(mm_post, post)
+    nest.Connect(astro, post, syn_spec={"synapse_model": "sic_connection", "weight": 1.0})
+    if rate is None:     # the interaction example: a neuron driven by Poisson input feeds the astrocyte
+        nest.SetKernelStatus({"rng_seed": seed})
+        pre = nest.Create("aeif_cond_alpha_astro", params={"tau_syn_ex": 2.0})
+        ps = nest.Create("poisson_generator", params={"rate": 1500.0})
+        spikes = nest.Create("spike_recorder")
+        nest.Connect(ps, pre)
+        nest.Connect(pre, spikes)
+        nest.Connect(pre, astro, syn_spec={"weight": 1.0})
+    else:
+        times = input_times(duration, rate, seed)
+        gen = nest.Create("spike_generator", params={"spike_times": times})
+        nest.Connect(gen, astro, syn_spec={"weight": 1.0})
+    nest.Simulate(duration)
+    ev, ep = mm_astro.events, mm_post.events
+    out = {"t": np.asarray(ev["times"]), **{v: np.asarray(ev[v]) for v in VARIABLES[:3]},
+           "I_SIC": np.asarray(ep["I_SIC"])}
+    # spikes the pre neuron fires at t reach the astrocyte as a spike_generator's at t would
+    out["inputs"] = np.asarray(spikes.events["times"]) if rate is None else times
+    return out
+
+
+def nest_traces(case: str) -> dict:
+    """``run_nest`` in a child process (NEST holds its kernel for the whole process)."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "nest.npz")
+        p = subprocess.run([sys.executable, __file__, "--nest", case, "--nest-out", path],
+                           capture_output=True, text=True, timeout=1200)
+        if p.returncode:
+            raise RuntimeError(f"NEST failed on {case}: {p.stderr[-3000:]}")
+        with np.load(path) as f:
+            return dict(f)
+
+
+# ---------------------------------------------------------------- spikemem
+
+def spikemem_traces(case: str, inputs_ms: np.ndarray, backend: str = "numba", method: str = "rk4") -> dict:
+    """The case in spikemem on ``backend``, on NEST's recording grid."""
+    import spikemem as sm
+    from brian2 import ms, pA, umolar
+    from spikemem.glia import LiRinzel, sic_synapse
+    duration = CASES[case][0]
+    net = sm.Network(dt=DT_MS * ms, seed=0)
+    net.spike_source("inp", 1, [np.asarray(inputs_ms) * 1e-3])
+    net.population("astro", 1, LiRinzel(method=method, delta_IP3=DELTA_IP3 * umolar))
+    net.population("post", 1, sm.AdEx(sic=True))
+    net.connect("inp", "astro", sm.AllToAll(), weight=1.0, delay=1 * ms, receptor="ip3")
+    net.connect("astro", "post", sm.AllToAll(), weight=1 * pA, receptor="sic", synapse=sic_synapse())
+    every = int(round(RECORD_MS / DT_MS))
+    net.record_state("astro", ["IP3", "Ca_astro", "h_IP3R"], every=every)
+    net.record_state("post", ["I_SIC"], every=every)
+    result = sm.simulate(net, duration * 1e-3, backend=backend, progress=False)
+    out = {v: result.traces[f"astro.{v}"].values[:, 0] / 1e-3 for v in ("IP3", "Ca_astro")}     # mM -> uM
+    out["h_IP3R"] = result.traces["astro.h_IP3R"].values[:, 0]
+    out["I_SIC"] = result.traces["post.I_SIC"].values[:, 0] / 1e-12
+    out["t"] = result.traces["astro.IP3"].times * 1e3
+    return out
+
+
+def differences(nest: dict, ours: dict) -> dict:
+    """Max and RMS differences per variable on the samples both have (NEST's
+    first sample is at 1 ms, spikemem's at 0)."""
+    t = np.intersect1d(np.round(nest["t"], 6), np.round(ours["t"], 6))
+    rows = {}
+    for v in VARIABLES:
+        a = nest[v][np.isin(np.round(nest["t"], 6), t)]
+        b = ours[v][np.isin(np.round(ours["t"], 6), t)]
+        d = b - a
+        rows[v] = {"max_abs": float(np.max(np.abs(d))), "rms": float(np.sqrt(np.mean(d ** 2))),
+                   "range": [float(a.min()), float(a.max())]}
+    return rows
+
+
+def compare(case: str, backend: str = "numba", method: str = "rk4") -> dict:
+    nest = nest_traces(case)
+    start = time.perf_counter()
+    ours = spikemem_traces(case, nest["inputs"], backend, method)
+    return {"case": case, "duration_s": CASES[case][0] / 1000, "backend": backend, "method": method,
+            "dt_ms": DT_MS, "inputs": int(nest["inputs"].size), "run_s": round(time.perf_counter() - start, 2),
+            "differences": differences(nest, ours)}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", help="JSON file to write")
+    ap.add_argument("--cases", default=",".join(CASES))
+    ap.add_argument("--methods", default="rk4", help="state updaters to measure, comma-separated")
+    ap.add_argument("--nest", help=argparse.SUPPRESS)
+    ap.add_argument("--nest-out", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.nest:
+        np.savez(args.nest_out, **run_nest(args.nest))
+        return
+    rows = []
+    for case in args.cases.split(","):
+        for method in args.methods.split(","):
+            row = compare(case, method=method)
+            print(json.dumps(row), flush=True)
+            rows.append(row)
+    if args.out:
+        from importlib.metadata import version
+        os.makedirs(os.path.dirname(args.out), exist_ok=True)
+        with open(args.out, "w") as f:
+            json.dump({"nest": version("nest-simulator"), "dt_ms": DT_MS, "record_ms": RECORD_MS,
+                       "delta_IP3_uM": DELTA_IP3, "rows": rows}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,118 @@
+"""Glia: astrocyte templates, cells without a threshold that neurons drive and read.
+
+``LiRinzel`` is NEST 3.10's ``astrocyte_lr_1994``, parameter for parameter:
+Li and Rinzel's (1994) calcium dynamics with Nadkarni and Jung's (2003) input
+and output. State: ``IP3`` and ``Ca_astro`` (concentrations) and ``h_IP3R``
+(the fraction of IP3 receptors not inactivated by calcium)::
+
+    dIP3/dt     = (IP3_0 - IP3)/tau_IP3
+    dCa_astro/dt = J_channel - J_pump + J_leak
+    dh_IP3R/dt  = alpha_h*(1 - h_IP3R) - beta_h*h_IP3R
+
+with, for ``Ca`` the calcium held within [0, Ca_tot] (as NEST 3.10 holds it in
+the right-hand side; NEST also clips the state itself after each step, which
+these equations do not: calcium stays far below Ca_tot = 2 uM in this model)::
+
+    J_channel = ratio_ER_cyt*rate_IP3R*m_inf**3*n_inf**3*h_IP3R**3*(Ca_ER - Ca)
+    J_leak    = ratio_ER_cyt*rate_L*(Ca_ER - Ca)
+    J_pump    = rate_SERCA*Ca**2/(Km_SERCA**2 + Ca**2)
+    m_inf = IP3/(IP3 + Kd_IP3_1),  n_inf = Ca/(Ca + Kd_act)
+    Ca_ER = (Ca_tot - Ca)/ratio_ER_cyt
+    alpha_h = k_IP3R*Kd_inh*(IP3 + Kd_IP3_1)/(IP3 + Kd_IP3_2),  beta_h = k_IP3R*Ca
+
+Input: a spike of weight w (dimensionless, >= 0) raises ``IP3`` by
+``delta_IP3*w`` (receptor ``"ip3"``; ``delta_IP3`` is a per-astrocyte variable
+that the projection reads, ``NeuronModel.weight_scale``). NEST adds it after the
+step in which the spike arrives; spikemem delivers at the start of a step, so a
+spikemem delay of d + dt is NEST's delay d.
+
+Output: the slow inward current's factor ``SIC = SIC_scale*ln(y)`` for
+``y = (Ca_astro - SIC_th)/nM > 1``, else 0 (dimensionless), which a neuron
+with an ``I_SIC`` input (``neurons.AdEx(sic=True)``) reads through a summed
+projection (``sic_synapse``): ``I_SIC = sum of w*SIC`` over its astrocytes,
+w in amperes (NEST's ``sic_connection`` weight 1 is 1 pA). NEST delivers the
+value of the step before, delayed by the connection's delay (at least one
+step); the summed projection reads it without delay, a difference of the
+order of delay * dI_SIC/dt, small against the seconds over which Ca moves.
+
+Concentrations are in SI (mol/m**3 = mM): write them with Brian2's units
+(``0.2*umolar``). Defaults are NEST 3.10's (``delta_IP3`` 0.0002 uM; NEST's
+astrocyte examples use 0.2 uM). Integrated with the classical Runge-Kutta
+method (``method=`` to change it): NEST integrates with GSL's adaptive RKF45
+(absolute tolerance 1e-3 uM, steps of at most one time step); the differences
+at dt = 0.1 ms are measured in ``benchmarks/astro_nest.py``.
+"""
+from __future__ import annotations
+
+from brian2 import ms, umolar
+
+from .errors import ModelError
+from .neurons import NeuronModel
+from .synapses import SynapseModel
+
+#: NEST 3.10's astrocyte_lr_1994 defaults (Nadkarni and Jung 2003), in SI
+LI_RINZEL_DEFAULTS = dict(
+    Ca_tot=2.0 * umolar, IP3_0=0.16 * umolar, Kd_IP3_1=0.13 * umolar, Kd_IP3_2=0.9434 * umolar,
+    Kd_act=0.08234 * umolar, Kd_inh=1.049 * umolar, Km_SERCA=0.1 * umolar, SIC_scale=1.0,
+    SIC_th=0.19669 * umolar, delta_IP3=0.0002 * umolar, k_IP3R=0.0002 / (umolar * ms),
+    rate_IP3R=0.006 / ms, rate_L=0.00011 / ms, rate_SERCA=0.0009 * umolar / ms, ratio_ER_cyt=0.185,
+    tau_IP3=7142.0 * ms)
+
+_LI_RINZEL = """
+dIP3/dt = (IP3_0 - IP3)/tau_IP3 : mmolar
+dCa_astro/dt = J_channel - J_pump + J_leak : mmolar
+dh_IP3R/dt = alpha_h*(1 - h_IP3R) - beta_h*h_IP3R : 1
+Ca = clip(Ca_astro, 0*mmolar, Ca_tot) : mmolar
+Ca_ER = (Ca_tot - Ca)/ratio_ER_cyt : mmolar
+m_inf = IP3/(IP3 + Kd_IP3_1) : 1
+n_inf = Ca/(Ca + Kd_act) : 1
+J_channel = ratio_ER_cyt*rate_IP3R*m_inf**3*n_inf**3*h_IP3R**3*(Ca_ER - Ca) : mmolar/second
+J_leak = ratio_ER_cyt*rate_L*(Ca_ER - Ca) : mmolar/second
+J_pump = rate_SERCA*Ca**2/(Km_SERCA**2 + Ca**2) : mmolar/second
+alpha_h = k_IP3R*Kd_inh*(IP3 + Kd_IP3_1)/(IP3 + Kd_IP3_2) : hertz
+beta_h = k_IP3R*Ca : hertz
+SIC = SIC_scale*log(clip((Ca_astro - SIC_th)/nmolar, 1, inf)) : 1
+Ca_tot : mmolar (constant)
+IP3_0 : mmolar (constant)
+Kd_IP3_1 : mmolar (constant)
+Kd_IP3_2 : mmolar (constant)
+Kd_act : mmolar (constant)
+Kd_inh : mmolar (constant)
+Km_SERCA : mmolar (constant)
+SIC_scale : 1
+SIC_th : mmolar
+delta_IP3 : mmolar
+k_IP3R : 1/mmolar/second (constant)
+rate_IP3R : hertz (constant)
+rate_L : hertz (constant)
+rate_SERCA : mmolar/second (constant)
+ratio_ER_cyt : 1 (constant)
+tau_IP3 : second (constant)
+"""
+
+#: NEST's initial state (IP3 starts at IP3_0)
+_INIT = dict(Ca_astro=0.073 * umolar, h_IP3R=0.793)
+
+
+def LiRinzel(method: str = "rk4", **params) -> NeuronModel:
+    """NEST 3.10's ``astrocyte_lr_1994`` (see the module text): parameters by
+    NEST's names, in SI or with Brian2's units; ``init`` of ``IP3`` (default
+    ``IP3_0``), ``Ca_astro`` (0.073 uM) and ``h_IP3R`` (0.793) through the
+    population's ``init``. Receptor ``"ip3"``: a spike of weight w adds
+    ``delta_IP3*w`` to ``IP3``. Parameters and initial values are checked at
+    build (``neurons.POSITIVE``, ``neurons.NONNEGATIVE``)."""
+    unknown = sorted(set(params) - set(LI_RINZEL_DEFAULTS))
+    if unknown:
+        raise ModelError(f"LiRinzel: unknown parameter(s) {unknown}; its parameters are "
+                         f"{sorted(LI_RINZEL_DEFAULTS)}")
+    values = {**LI_RINZEL_DEFAULTS, **params}
+    return NeuronModel(name="LiRinzel", equations=_LI_RINZEL, method=method, params=values,
+                       receptors={"ip3": "IP3"},
+                       weight_scale={"IP3": "delta_IP3"}, init={**_INIT, "IP3": values["IP3_0"]})
+
+
+def sic_synapse() -> SynapseModel:
+    """Astrocytes onto neurons with an ``I_SIC`` input: ``I_SIC = sum of
+    w*SIC`` over the projection's synapses, recomputed every step; w in
+    amperes (NEST's ``sic_connection`` weight 1 is 1 pA)."""
+    return SynapseModel("w : weight\nI_SIC_post = w*SIC_pre : amp (summed)", name="sic")
