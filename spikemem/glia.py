@@ -22,18 +22,19 @@ these equations do not: calcium stays far below Ca_tot = 2 uM in this model)::
 
 Input: a spike of weight w (dimensionless, >= 0) raises ``IP3`` by
 ``delta_IP3*w`` (receptor ``"ip3"``; ``delta_IP3`` is a per-astrocyte variable
-that the projection reads, ``NeuronModel.weight_scale``). NEST adds it after the
-step in which the spike arrives; spikemem delivers at the start of a step, so a
-spikemem delay of d + dt is NEST's delay d.
+that the projection reads, ``NeuronModel.weight_scale``). A spike sent at t
+with delay d changes the astrocyte from t + d on, in NEST as here.
 
 Output: the slow inward current's factor ``SIC = SIC_scale*ln(y)`` for
 ``y = (Ca_astro - SIC_th)/nM > 1``, else 0 (dimensionless), which a neuron
 with an ``I_SIC`` input (``neurons.AdEx(sic=True)``) reads through a summed
 projection (``sic_synapse``): ``I_SIC = sum of w*SIC`` over its astrocytes,
-w in amperes (NEST's ``sic_connection`` weight 1 is 1 pA). NEST delivers the
-value of the step before, delayed by the connection's delay (at least one
-step); the summed projection reads it without delay, a difference of the
-order of delay * dI_SIC/dt, small against the seconds over which Ca moves.
+w in amperes (NEST's ``sic_connection`` weight 1 is 1 pA). The neuron
+integrating a step reads the SIC of that step's start: NEST's
+``sic_connection`` with a delay of one time step, the least it takes. NEST's
+default delay, 1 ms, reads the SIC of 1 ms before; ln(y) rises steeply just
+above threshold, so the two then differ by up to a few tenths of a pA there
+(``benchmarks/astro_nest.py``).
 
 Concentrations are in SI (mol/m**3 = mM): write them with Brian2's units
 (``0.2*umolar``). Defaults are NEST 3.10's (``delta_IP3`` 0.0002 uM; NEST's
