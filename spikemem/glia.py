@@ -48,7 +48,7 @@ from __future__ import annotations
 from brian2 import ms, umolar
 
 from .errors import ModelError
-from .neurons import NeuronModel
+from .neurons import GLIA_TEMPLATES, NeuronModel
 from .synapses import SynapseModel
 
 #: NEST 3.10's astrocyte_lr_1994 defaults (Nadkarni and Jung 2003), in SI
@@ -59,47 +59,16 @@ LI_RINZEL_DEFAULTS = dict(
     rate_IP3R=0.006 / ms, rate_L=0.00011 / ms, rate_SERCA=0.0009 * umolar / ms, ratio_ER_cyt=0.185,
     tau_IP3=7142.0 * ms)
 
-_LI_RINZEL = """
-dIP3/dt = (IP3_0 - IP3)/tau_IP3 : mmolar
-dCa_astro/dt = J_channel - J_pump + J_leak : mmolar
-dh_IP3R/dt = alpha_h*(1 - h_IP3R) - beta_h*h_IP3R : 1
-Ca = clip(Ca_astro, 0*mmolar, Ca_tot) : mmolar
-Ca_ER = (Ca_tot - Ca)/ratio_ER_cyt : mmolar
-m_inf = IP3/(IP3 + Kd_IP3_1) : 1
-n_inf = Ca/(Ca + Kd_act) : 1
-J_channel = ratio_ER_cyt*rate_IP3R*m_inf**3*n_inf**3*h_IP3R**3*(Ca_ER - Ca) : mmolar/second
-J_leak = ratio_ER_cyt*rate_L*(Ca_ER - Ca) : mmolar/second
-J_pump = rate_SERCA*Ca**2/(Km_SERCA**2 + Ca**2) : mmolar/second
-alpha_h = k_IP3R*Kd_inh*(IP3 + Kd_IP3_1)/(IP3 + Kd_IP3_2) : hertz
-beta_h = k_IP3R*Ca : hertz
-SIC = SIC_scale*log(clip((Ca_astro - SIC_th)/nmolar, 1, inf)) : 1
-Ca_tot : mmolar (constant)
-IP3_0 : mmolar (constant)
-Kd_IP3_1 : mmolar (constant)
-Kd_IP3_2 : mmolar (constant)
-Kd_act : mmolar (constant)
-Kd_inh : mmolar (constant)
-Km_SERCA : mmolar (constant)
-SIC_scale : 1
-SIC_th : mmolar
-delta_IP3 : mmolar
-k_IP3R : 1/mmolar/second (constant)
-rate_IP3R : hertz (constant)
-rate_L : hertz (constant)
-rate_SERCA : mmolar/second (constant)
-ratio_ER_cyt : 1 (constant)
-tau_IP3 : second (constant)
-"""
 
-#: NEST's initial state (IP3 starts at IP3_0)
-_INIT = dict(Ca_astro=0.073 * umolar, h_IP3R=0.793)
+#: NEST's initial state (IP3 at the default IP3_0, whatever IP3_0 is given, as in NEST)
+_INIT = dict(IP3=0.16 * umolar, Ca_astro=0.073 * umolar, h_IP3R=0.793)
 
 
 def LiRinzel(method: str = "rk4", **params) -> NeuronModel:
     """NEST 3.10's ``astrocyte_lr_1994`` (see the module text): parameters by
-    NEST's names, in SI or with Brian2's units; ``init`` of ``IP3`` (default
-    ``IP3_0``), ``Ca_astro`` (0.073 uM) and ``h_IP3R`` (0.793) through the
-    population's ``init``. Receptor ``"ip3"``: a spike of weight w adds
+    NEST's names, in SI or with Brian2's units; initial ``IP3`` (0.16 uM,
+    NEST's whatever ``IP3_0`` is), ``Ca_astro`` (0.073 uM) and ``h_IP3R``
+    (0.793), or the population's ``init``. Receptor ``"ip3"``: a spike of weight w adds
     ``delta_IP3*w`` to ``IP3``. Parameters and initial values are checked at
     build (``neurons.POSITIVE``, ``neurons.NONNEGATIVE``)."""
     unknown = sorted(set(params) - set(LI_RINZEL_DEFAULTS))
@@ -107,13 +76,14 @@ def LiRinzel(method: str = "rk4", **params) -> NeuronModel:
         raise ModelError(f"LiRinzel: unknown parameter(s) {unknown}; its parameters are "
                          f"{sorted(LI_RINZEL_DEFAULTS)}")
     values = {**LI_RINZEL_DEFAULTS, **params}
-    return NeuronModel(name="LiRinzel", equations=_LI_RINZEL, method=method, params=values,
-                       receptors={"ip3": "IP3"},
-                       weight_scale={"IP3": "delta_IP3"}, init={**_INIT, "IP3": values["IP3_0"]})
+    equations, receptors, weight_scale = GLIA_TEMPLATES["LiRinzel"]
+    return NeuronModel(name="LiRinzel", equations=equations, method=method, params=values,
+                       receptors=receptors, weight_scale=weight_scale, init=dict(_INIT))
 
 
 def sic_synapse() -> SynapseModel:
     """Astrocytes onto neurons with an ``I_SIC`` input: ``I_SIC = sum of
     w*SIC`` over the projection's synapses, recomputed every step; w in
-    amperes (NEST's ``sic_connection`` weight 1 is 1 pA)."""
+    amperes (NEST's ``sic_connection`` weight 1 is 1 pA). Connect with
+    ``receptor="sic"``."""
     return SynapseModel("w : weight\nI_SIC_post = w*SIC_pre : amp (summed)", name="sic")

@@ -369,6 +369,41 @@ tau : second (constant)
 gain : hertz (constant)
 """, "rand() < rate*dt", "s += 1")}
 
+#: spikemem.glia's templates: (equations, receptors, weight_scale); no threshold.
+#: SIC_scale, SIC_th and delta_IP3 are variables, not constants, so that
+#: projections read them (the summed SIC, the weight scale of the ip3 receptor)
+GLIA_TEMPLATES = {"LiRinzel": ("""
+dIP3/dt = (IP3_0 - IP3)/tau_IP3 : mmolar
+dCa_astro/dt = J_channel - J_pump + J_leak : mmolar
+dh_IP3R/dt = alpha_h*(1 - h_IP3R) - beta_h*h_IP3R : 1
+Ca = clip(Ca_astro, 0*mmolar, Ca_tot) : mmolar
+Ca_ER = (Ca_tot - Ca)/ratio_ER_cyt : mmolar
+m_inf = IP3/(IP3 + Kd_IP3_1) : 1
+n_inf = Ca/(Ca + Kd_act) : 1
+J_channel = ratio_ER_cyt*rate_IP3R*m_inf**3*n_inf**3*h_IP3R**3*(Ca_ER - Ca) : mmolar/second
+J_leak = ratio_ER_cyt*rate_L*(Ca_ER - Ca) : mmolar/second
+J_pump = rate_SERCA*Ca**2/(Km_SERCA**2 + Ca**2) : mmolar/second
+alpha_h = k_IP3R*Kd_inh*(IP3 + Kd_IP3_1)/(IP3 + Kd_IP3_2) : hertz
+beta_h = k_IP3R*Ca : hertz
+SIC = SIC_scale*log(clip((Ca_astro - SIC_th)/nmolar, 1, inf)) : 1
+Ca_tot : mmolar (constant)
+IP3_0 : mmolar (constant)
+Kd_IP3_1 : mmolar (constant)
+Kd_IP3_2 : mmolar (constant)
+Kd_act : mmolar (constant)
+Kd_inh : mmolar (constant)
+Km_SERCA : mmolar (constant)
+SIC_scale : 1
+SIC_th : mmolar
+delta_IP3 : mmolar
+k_IP3R : 1/mmolar/second (constant)
+rate_IP3R : hertz (constant)
+rate_L : hertz (constant)
+rate_SERCA : mmolar/second (constant)
+ratio_ER_cyt : 1 (constant)
+tau_IP3 : second (constant)
+""", {"ip3": "IP3"}, {"IP3": "delta_IP3"})}
+
 _TAU_SYN = ("tau_syn_E", "tau_syn_I")
 _LIF = ("c_m", "tau_m") + _TAU_SYN
 
@@ -412,9 +447,11 @@ def weight_sign(model: NeuronModel, target: str) -> int | None:
 def template_of(model: NeuronModel) -> str | None:
     """The template ``model`` is (its name, ``IF_cond_exp_adaptive`` included),
     with any parameters; None for a custom model."""
-    if model.name == "LiRinzel":     # spikemem.glia's, integrated by any method
-        from .glia import LiRinzel
-        return model.name if model.same_dynamics(LiRinzel(method=model.method)) else None
+    if model.name in GLIA_TEMPLATES:     # spikemem.glia's, integrated by any method
+        equations, receptors, weight_scale = GLIA_TEMPLATES[model.name]
+        same = (model.equations == equations and model.threshold is None and model.reset is None
+                and dict(model.receptors) == receptors and dict(model.weight_scale) == weight_scale)
+        return model.name if same else None
     if model.name == "IF_cond_exp_adaptive":
         return model.name if model.same_dynamics(IF_cond_exp(adaptive=True)) else None
     if model.name == "AdEx_SIC":
