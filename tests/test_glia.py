@@ -124,8 +124,7 @@ def test_a_convolution_cannot_scale_its_weights():
 
 def _against_nest(case, method="rk4"):
     nest = astro_nest.nest_traces(case)
-    ours = astro_nest.spikemem_traces(case, nest["inputs"], method=method)
-    return astro_nest.differences(nest, ours, nest["inputs"] + astro_nest.INPUT_DELAY_MS)
+    return astro_nest.differences(nest, astro_nest.spikemem_traces(case, nest, method=method))
 
 
 @pytest.mark.hardware
