@@ -14,8 +14,18 @@ every millisecond. Cases:
   Poisson train of weight 1, 60 s), its Poisson train replaced by a fixed one;
 - ``astrocyte_interaction``: NEST's example of that name (delta_IP3 0.2 uM; the
   presynaptic neuron's spikes, which NEST's Poisson drive at 1500 Hz makes,
-  recorded in NEST and replayed to spikemem's astrocyte; weights 1; 60 s).
+  recorded in NEST and replayed to spikemem's astrocyte; weights 1; 60 s);
+- ``astrocyte_small_network``: NEST's example of that name (10 + 10 neurons
+  driven by 1000 pA, 5 astrocytes starting at IP3 = 0.4 uM, TripartiteConnect
+  with pools of one astrocyte, 1 s): NEST's connections and the presynaptic
+  spikes replayed, each spike's weight onto an astrocyte the weight factor its
+  tsodyks_synapse sends (``tsodyks_weights``) times the connections.
 
+The neurons themselves (aeif_cond_alpha_astro) are not rebuilt: spikemem's
+neurons with an I_SIC input (AdEx_SIC) only show the current they receive.
+The examples keep NEST's SIC delay of 1 ms, which spikemem's summed projection
+does not have (it reads the SIC of the step's start: NEST's delay of one step,
+as in the drive cases), so their I_SIC differs where SIC changes within 1 ms.
 For each, the maximum and root-mean-square differences of IP3, Ca_astro, h_IP3R
 (uM, uM, 1) and I_SIC (pA). NEST runs in a child process (``--nest CASE``).
 """
@@ -88,6 +98,8 @@ def run_nest(case: str) -> dict:
     duration, rate, seed = CASES[case]
     nest.rng_seed = seed
     n_astro, n_post, ip3_0 = 1, 1, 0.16
+    # the drive cases: the SIC delay of one step, which spikemem's summed projection has; the examples: 1 ms
+    sic_delay = DT_MS if case.startswith("drive") else 1.0
     if case == "astrocyte_small_network":       # the example's network, its neurons' drive as written
         n_astro, n_post, ip3_0 = 5, 10, 0.4
         params = {"tau_syn_ex": 2.0, "I_e": 1000.0}
@@ -99,12 +111,10 @@ def run_nest(case: str) -> dict:
                                                        "pool_size": 1, "pool_type": "block"},
                                syn_specs={"primary": {"synapse_model": "tsodyks_synapse"},
                                           "third_in": {"synapse_model": "tsodyks_synapse"},
-                                          "third_out": {"synapse_model": "sic_connection"}})
+                                          "third_out": {"synapse_model": "sic_connection", "delay": sic_delay}})
     else:
         astro = nest.Create("astrocyte_lr_1994", params={"delta_IP3": DELTA_IP3})
         post = nest.Create("aeif_cond_alpha_astro")
-        # the drive cases: the SIC delay of one step, which spikemem's summed projection has; NEST's examples: 1 ms
-        sic_delay = DT_MS if case.startswith("drive") else 1.0
         nest.Connect(astro, post, syn_spec={"synapse_model": "sic_connection", "weight": 1.0, "delay": sic_delay})
         if rate is None:     # the interaction example: a neuron driven by Poisson input feeds the astrocyte
             pre = nest.Create("aeif_cond_alpha_astro", params={"tau_syn_ex": 2.0})
@@ -142,7 +152,7 @@ def run_nest(case: str) -> dict:
     conns = nest.GetConnections(astro, post)
     np.add.at(sic, (np.searchsorted(astro.tolist(), conns.source), np.searchsorted(post.tolist(), conns.target)),
               np.asarray(conns.weight, dtype=float))
-    out["sic_weights"], out["ip3_0"] = sic, np.array(ip3_0)
+    out["sic_weights"], out["ip3_0"], out["sic_delay_ms"] = sic, np.array(ip3_0), np.array(sic_delay)
     return out
 
 
@@ -180,11 +190,12 @@ def spikemem_traces(case: str, nest: dict, backend: str = "numba", method: str =
     net.connect("astro", "post", sm.FromMatrix(sic * float(pA)), receptor="sic", synapse=sic_synapse())
     every = int(round(RECORD_MS / DT_MS))
     net.record_state("astro", ["IP3", "Ca_astro", "h_IP3R"], every=every)
-    net.record_state("post", ["I_SIC"], every=every)
+    net.record_state("post", ["I_SIC"])        # every step: NEST's SIC delay is taken out below
     result = sm.simulate(net, duration * 1e-3, backend=backend, progress=False)
     out = {v: result.traces[f"astro.{v}"].values / 1e-3 for v in ("IP3", "Ca_astro")}     # mM -> uM
     out["h_IP3R"] = result.traces["astro.h_IP3R"].values
-    out["I_SIC"] = result.traces["post.I_SIC"].values / 1e-12
+    out["I_SIC_steps"] = result.traces["post.I_SIC"].values / 1e-12
+    out["I_SIC"] = out["I_SIC_steps"][::every]
     out["t"] = result.traces["astro.IP3"].times * 1e3
     return out
 
@@ -207,17 +218,28 @@ def differences(nest: dict, ours: dict) -> dict:
         d = b - a
         rows[v] = {"max_abs": float(np.max(np.abs(d))), "rms": float(np.sqrt(np.mean(d ** 2))),
                    "range": [float(a.min()), float(a.max())]}
+    # NEST's neuron reads at T the SIC of T - delay; spikemem's summed projection, recorded at step m, that of
+    # step m - 1: spikemem's value delay - dt earlier is NEST's (the same for a delay of one step)
+    lag = int(round(float(nest["sic_delay_ms"]) / DT_MS)) - 1
+    steps = np.round(t / DT_MS).astype(int) - lag
+    a, b = nest["I_SIC"][np.isin(np.round(nest["t"], 6), t)], ours["I_SIC_steps"][steps]
+    rows["I_SIC_delay_aligned"] = {"max_abs": float(np.max(np.abs(b - a))),
+                                   "rms": float(np.sqrt(np.mean((b - a) ** 2))), "lag_steps": lag}
     return rows
 
 
-def compare(case: str, backend: str = "numba", method: str = "rk4") -> dict:
+def compare(case: str, methods=("rk4",), backend: str = "numba") -> list:
+    """One row per integration method: the case's differences to NEST."""
     nest = nest_traces(case)
-    start = time.perf_counter()
-    ours = spikemem_traces(case, nest, backend, method)
-    return {"case": case, "duration_s": CASES[case][0] / 1000, "backend": backend, "method": method,
-            "dt_ms": DT_MS, "astrocytes": int(nest["sic_weights"].shape[0]),
-            "inputs": int(nest["event_times"].size), "run_s": round(time.perf_counter() - start, 2),
-            "differences": differences(nest, ours)}
+    rows = []
+    for method in methods:
+        start = time.perf_counter()
+        ours = spikemem_traces(case, nest, backend, method)
+        rows.append({"case": case, "duration_s": CASES[case][0] / 1000, "backend": backend, "method": method,
+                     "dt_ms": DT_MS, "astrocytes": int(nest["sic_weights"].shape[0]),
+                     "inputs": int(nest["event_times"].size), "run_s": round(time.perf_counter() - start, 2),
+                     "differences": differences(nest, ours)})
+    return rows
 
 
 def main(argv=None):
@@ -233,17 +255,15 @@ def main(argv=None):
         return
     rows = []
     for case in args.cases.split(","):
-        for method in args.methods.split(","):
-            row = compare(case, method=method)
+        for row in compare(case, args.methods.split(",")):
             print(json.dumps(row), flush=True)
             rows.append(row)
     if args.out:
         from importlib.metadata import version
-        os.makedirs(os.path.dirname(args.out), exist_ok=True)
-        with open(args.out, "w") as f:
-            json.dump({"nest": version("nest-simulator"), "dt_ms": DT_MS, "record_ms": RECORD_MS,
-                       "delta_IP3_uM": DELTA_IP3, "rows": rows}, f, indent=1)
 
+        from record import label, write_run_set
+        write_run_set(args.out, "astrocytes", rows, label=label(argv, "--out"), nest=version("nest-simulator"),
+                      dt_ms=DT_MS, record_ms=RECORD_MS, delta_IP3_uM=DELTA_IP3)
 
 if __name__ == "__main__":
     main()
