@@ -162,3 +162,8 @@ def test_nest_small_network_example_rebuilt():
         assert got[v]["max_abs"] < RK4_TOLERANCE[v], (v, got[v])
     assert got["I_SIC_delay_aligned"]["max_abs"] < RK4_TOLERANCE["I_SIC"]
     assert got["I_SIC"]["max_abs"] > 0.1
+
+
+def test_described_with_its_weight_scale():
+    text = _astro_net([0.001]).describe()
+    assert "receptor 'ip3' (IP3, weight times delta_IP3)" in text and "1 x AdEx_SIC" in text
