@@ -30,10 +30,16 @@ Templates (defaults in SI, PyNN's names and defaults where PyNN has the model):
 =================  ==========================================================
 
 Rate units that read signals and their Poisson-spiking counterpart,
-``ReLURate`` and ``PoissonUnit``, are in ``spikemem.rates``.
+``ReLURate`` and ``PoissonUnit``, are in ``spikemem.rates``; the astrocyte
+``LiRinzel`` (no threshold; ``GLIA_TEMPLATES``) is in ``spikemem.glia``.
+
+``weight_scale`` maps a receptor's variable to a neuron variable that
+multiplies each arriving weight (``IP3_post += delta_IP3_post*w``): the
+weights are then in the variable's unit over the scale's.
 
 Checked at build for the templates (``template_of``): the parameters in
-``POSITIVE`` must be > 0, and weights take PyNN's sign (``SIGNS``): >= 0 on
+``POSITIVE`` must be > 0, those in ``NONNEGATIVE`` (parameters or initial
+values) >= 0, and weights take PyNN's sign (``SIGNS``): >= 0 on
 excitatory receptors and on conductances, <= 0 on the inhibitory current of
 the current-based templates. A model of one's own declares neither.
 
