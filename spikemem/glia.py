@@ -38,10 +38,14 @@ above threshold, so the two then differ by up to a few tenths of a pA there
 
 Concentrations are in SI (mol/m**3 = mM): write them with Brian2's units
 (``0.2*umolar``). Defaults are NEST 3.10's (``delta_IP3`` 0.0002 uM; NEST's
-astrocyte examples use 0.2 uM). Integrated with the classical Runge-Kutta
-method (``method=`` to change it): NEST integrates with GSL's adaptive RKF45
-(absolute tolerance 1e-3 uM, steps of at most one time step); the differences
-at dt = 0.1 ms are measured in ``benchmarks/astro_nest.py``.
+astrocyte examples use 0.2 uM). ``SIC_scale``, ``SIC_th`` and ``delta_IP3``
+are per-astrocyte variables rather than constants, so that projections read
+them. Integrated with the classical Runge-Kutta method (``method=`` to
+change it). NEST integrates with GSL's adaptive RKF45 (absolute tolerance
+1e-3 uM, steps of at most one time step). At dt = 0.1 ms both are exact to
+rounding on this slow system: driven by the same spikes, they agree to
+1e-13 uM over 60 s, where Euler's method leaves 1e-6 to 1e-4 uM
+(``benchmarks/astro_nest.py``, ``docs/models/astrocytes.md``).
 """
 from __future__ import annotations
 
