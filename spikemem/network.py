@@ -23,7 +23,7 @@ from . import distributions as _dist
 from .describe import describe as _describe, summary_line
 from .equations import check_neuron_model, parse, resolve_params, ParsedModel
 from .errors import ModelError
-from .neurons import NONNEGATIVE, POSITIVE, NeuronModel, held_steps, template_of, weight_sign
+from .neurons import AT_MOST, NONNEGATIVE, POSITIVE, NeuronModel, held_steps, template_of, weight_sign
 from .synapses import STATIC, SynapseModel
 from .units import PLAUSIBLE_DT, Quantity, check_magnitude, dim_of, keep_units, plain, to_si
 
@@ -769,6 +769,12 @@ class Network:
                 what = "parameter" if name in params or name not in given else "initial value of"
                 raise ModelError(f"{where} {what} '{name}' must be >= 0 (a concentration or rate), "
                                  f"got {v[v < 0].flat[0]:g}{'' if v.ndim == 0 else ' for some neurons'}")
+        for name, top in AT_MOST.get(template_of(model), {}).items():
+            v = np.asarray(params.get(name, init.get(name)), dtype=float)
+            if np.any(v > top):
+                what = "parameter" if name in params or name not in given else "initial value of"
+                raise ModelError(f"{where} {what} '{name}' must be <= {top:g}, "
+                                 f"got {v[v > top].flat[0]:g}{'' if v.ndim == 0 else ' for some neurons'}")
         refractory = model.refractory
         if isinstance(refractory, str):
             raise ModelError(f"{where}: refractory conditions as strings are not supported; give a duration")

@@ -39,9 +39,10 @@ weights are then in the variable's unit over the scale's.
 
 Checked at build for the templates (``template_of``): the parameters in
 ``POSITIVE`` must be > 0, those in ``NONNEGATIVE`` (parameters or initial
-values) >= 0, and weights take PyNN's sign (``SIGNS``): >= 0 on
-excitatory receptors and on conductances, <= 0 on the inhibitory current of
-the current-based templates. A model of one's own declares neither.
+values) >= 0 and those in ``AT_MOST`` at most their bound, and weights take
+PyNN's sign (``SIGNS``): >= 0 on excitatory receptors and on conductances,
+<= 0 on the inhibitory current of the current-based templates. A model of
+one's own declares none of these.
 
 Refractoriness: ``refractory_counting`` says how a model's refractory period
 becomes whole steps (``held_steps``): the steps after its spike step in which
@@ -428,6 +429,9 @@ POSITIVE = {"IF_curr_exp": _LIF, "IF_cond_exp": _LIF, "IF_cond_exp_adaptive": _L
 #: rates and their scales (NEST refuses negative ones)
 NONNEGATIVE = {"LiRinzel": ("IP3_0", "Kd_inh", "SIC_th", "delta_IP3", "k_IP3R", "rate_IP3R", "rate_L",
                             "rate_SERCA", "IP3", "Ca_astro", "h_IP3R")}
+
+#: upper bounds of a template's parameters or initial values (a fraction is at most 1)
+AT_MOST = {"LiRinzel": {"h_IP3R": 1.0}}
 
 _CURRENT_SIGNS = {"isyn_exc": 1, "isyn_inh": -1}
 _CONDUCTANCE_SIGNS = {"gsyn_exc": 1, "gsyn_inh": 1}

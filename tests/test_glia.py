@@ -102,6 +102,13 @@ def test_negative_initial_values_are_refused(var):
         net.build()
 
 
+def test_a_fraction_above_one_is_refused():
+    net = sm.Network(dt=0.1 * ms)
+    net.population("astro", 1, LiRinzel(), init={"h_IP3R": 1.2})
+    with pytest.raises(ModelError, match="initial value of 'h_IP3R' must be <= 1, got 1.2"):
+        net.build()
+
+
 def test_bad_weights_and_names_are_refused():
     with pytest.raises(ModelError, match=r"unknown parameter\(s\) \['delta_ip3'\]"):
         LiRinzel(delta_ip3=0.2 * umolar)
