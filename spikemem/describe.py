@@ -148,8 +148,10 @@ def _projection(decl, proj, built) -> list:
         return name if ids is None else f"{name}[{len(ids)} of {built.populations[name].size}]"
 
     n = proj.n_synapses
+    scale = built.populations[proj.post].model.weight_scale.get(proj.target)
+    target = f"{proj.target}, weight times {scale}" if scale else proj.target
     lines = [f"{proj.name}: {side(proj.pre, decl.pre_ids)} -> {side(proj.post, decl.post_ids)} by "
-             f"{connector(decl.connector)}, receptor '{decl.receptor}' ({proj.target})"]
+             f"{connector(decl.connector)}, receptor '{decl.receptor}' ({target})"]
     if proj.conv is not None:
         return lines + _convolution(proj, built)
     if not n:

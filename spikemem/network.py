@@ -23,7 +23,7 @@ from . import distributions as _dist
 from .describe import describe as _describe, summary_line
 from .equations import check_neuron_model, parse, resolve_params, ParsedModel
 from .errors import ModelError
-from .neurons import POSITIVE, NeuronModel, held_steps, template_of, weight_sign
+from .neurons import AT_MOST, NONNEGATIVE, POSITIVE, NeuronModel, held_steps, template_of, weight_sign
 from .synapses import STATIC, SynapseModel
 from .units import PLAUSIBLE_DT, Quantity, check_magnitude, dim_of, keep_units, plain, to_si
 
@@ -763,6 +763,18 @@ class Network:
                 init[var] = _dist.resolve(given.get(var, 0.0), pop.size, rng,
                                           f"{where} initial value of '{var}'", parsed.dims[var])
                 check_magnitude(init[var], f"{where} initial value of '{var}'", parsed.dims[var], given.get(var))
+        for name in NONNEGATIVE.get(template_of(model), ()):
+            v = np.asarray(params.get(name, init.get(name)), dtype=float)
+            if np.any(v < 0):
+                what = "parameter" if name in params or name not in given else "initial value of"
+                raise ModelError(f"{where} {what} '{name}' must be >= 0 (a concentration or rate), "
+                                 f"got {v[v < 0].flat[0]:g}{'' if v.ndim == 0 else ' for some neurons'}")
+        for name, top in AT_MOST.get(template_of(model), {}).items():
+            v = np.asarray(params.get(name, init.get(name)), dtype=float)
+            if np.any(v > top):
+                what = "parameter" if name in params or name not in given else "initial value of"
+                raise ModelError(f"{where} {what} '{name}' must be <= {top:g}, "
+                                 f"got {v[v > top].flat[0]:g}{'' if v.ndim == 0 else ' for some neurons'}")
         refractory = model.refractory
         if isinstance(refractory, str):
             raise ModelError(f"{where}: refractory conditions as strings are not supported; give a duration")
@@ -775,6 +787,10 @@ class Network:
         for var, target in model.receptors.items():
             if target not in parsed.state:
                 raise ModelError(f"{where}: receptor '{var}' targets unknown variable '{target}'")
+        for target, scale in model.weight_scale.items():
+            if scale not in parsed.state:
+                raise ModelError(f"{where}: the weights into '{target}' are scaled by '{scale}', which must be a "
+                                 f"variable of the neuron (not a constant), so that synapses read it")
         if model.method == "exact":
             for a, b in model.distinct:
                 same = np.asarray(params[a]) == np.asarray(params[b])
@@ -798,7 +814,11 @@ class Network:
                              f"{sorted(post.model.receptors)} nor a state variable of '{post.name}'")
         n_pre = pre.size if proj.pre_ids is None else len(proj.pre_ids)
         n_post = post.size if proj.post_ids is None else len(proj.post_ids)
+        scale = post.model.weight_scale.get(target)
         if isinstance(proj.connector, _conn.Convolution):
+            if scale:
+                raise ModelError(f"{where}: a Convolution adds its weights to '{target}' as they are; "
+                                 f"'{post.model.name}' scales them by '{scale}': connect it with another connector")
             return self._build_convolution(proj, pre, post, target, n_pre, n_post, rng, where)
         i, j, w_conn, d_conn = proj.connector.build(n_pre, n_post, rng, where)
         if proj.pre_ids is not None or proj.post_ids is not None:    # views: the parents' ids, re-sorted
@@ -806,7 +826,9 @@ class Network:
             j = j if proj.post_ids is None else proj.post_ids[j]
             i, j, w_conn, d_conn = _conn._sorted(i, j, w_conn, d_conn)
         n = len(i)
-        syn = self._synapse_model(proj, post.parsed.dims[target], n, rng, where)
+        # a scaled receptor takes weights in its variable's unit over the scale's
+        target_dim = post.parsed.dims[target] / post.parsed.dims[scale] if scale else post.parsed.dims[target]
+        syn = self._synapse_model(proj, target_dim, n, rng, where)
         wdim = syn["dims"]["w"]
         if proj.weight is not None:
             w = _dist.resolve(proj.weight, n, rng, f"{where} weight", wdim)
@@ -841,9 +863,9 @@ class Network:
                                  f"takes a delay of one time step ({self.dt} s), got {d[steps.argmax()]} s")
             deliver = ""
         else:     # a summed equation delivers by itself
-            deliver = "" if syn["summed"] else f"{target}_post += w"
+            deliver = "" if syn["summed"] else post.model.delivery(target)
         # a delivery written in connect(on_pre=...) may take any sign
-        ruled = proj.on_pre is None or proj.on_pre.strip() == f"{target}_post += w"
+        ruled = proj.on_pre is None or proj.on_pre.strip() == post.model.delivery(target)
         sign = weight_sign(post.model, target) if ruled else None
         self._check_sign(proj, post, target, sign, w, syn, where)
         return BuiltProjection(proj.name, proj.pre, proj.post, i, j, w, steps, target, deliver.strip(), wdim,
@@ -919,6 +941,8 @@ class Network:
             why = f"inhibitory weights of the current-based '{post.model.name}' are negative"
         elif target.startswith("gsyn"):
             why = f"the conductances of '{post.model.name}' are never negative"
+        elif target in post.model.weight_scale:
+            why = f"a spike raises '{target}' of '{post.model.name}' by {post.model.weight_scale[target]}*w"
         else:
             why = "inhibition goes to receptor 'inh' with negative weights"
         wrong = np.asarray(w)[sign * np.asarray(w) < 0]

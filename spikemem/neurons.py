@@ -30,12 +30,19 @@ Templates (defaults in SI, PyNN's names and defaults where PyNN has the model):
 =================  ==========================================================
 
 Rate units that read signals and their Poisson-spiking counterpart,
-``ReLURate`` and ``PoissonUnit``, are in ``spikemem.rates``.
+``ReLURate`` and ``PoissonUnit``, are in ``spikemem.rates``; the astrocyte
+``LiRinzel`` (no threshold; ``GLIA_TEMPLATES``) is in ``spikemem.glia``.
+
+``weight_scale`` maps a receptor's variable to a neuron variable that
+multiplies each arriving weight (``IP3_post += delta_IP3_post*w``): the
+weights are then in the variable's unit over the scale's.
 
 Checked at build for the templates (``template_of``): the parameters in
-``POSITIVE`` must be > 0, and weights take PyNN's sign (``SIGNS``): >= 0 on
-excitatory receptors and on conductances, <= 0 on the inhibitory current of
-the current-based templates. A model of one's own declares neither.
+``POSITIVE`` must be > 0, those in ``NONNEGATIVE`` (parameters or initial
+values) >= 0 and those in ``AT_MOST`` at most their bound, and weights take
+PyNN's sign (``SIGNS``): >= 0 on excitatory receptors and on conductances,
+<= 0 on the inhibitory current of the current-based templates. A model of
+one's own declares none of these.
 
 Refractoriness: ``refractory_counting`` says how a model's refractory period
 becomes whole steps (``held_steps``): the steps after its spike step in which
@@ -102,6 +109,10 @@ class NeuronModel:
     # the shared parameter that multiplies every change of an adaptive threshold
     # (1 adapts, 0 holds it; ``Simulation.freeze``), None for a model without one
     switch: str | None = None
+    # receptor variable -> the neuron variable a weight is multiplied by on delivery
+    # (``<target>_post += <scale>_post*w``, w then dimensionless; NEST's astrocyte adds
+    # delta_IP3*w to IP3); a variable without one receives w itself
+    weight_scale: dict = field(default_factory=dict)
 
     def __post_init__(self):
         if self.refractory_counting not in REFRACTORY_COUNTINGS:
@@ -115,7 +126,8 @@ class NeuronModel:
         recognise a template)."""
         return (self.equations == other.equations and self.threshold == other.threshold
                 and self.reset == other.reset and self.method == other.method
-                and dict(self.receptors) == dict(other.receptors))
+                and dict(self.receptors) == dict(other.receptors)
+                and dict(self.weight_scale) == dict(other.weight_scale))
 
     def spec(self) -> dict:
         from .distributions import to_spec
@@ -127,7 +139,13 @@ class NeuronModel:
                 "distinct": [list(p) for p in self.distinct],
                 "refractory_counting": self.refractory_counting,
                 # only where set: the specs (and hashes) of models without a switch stay as they were
-                **({"switch": self.switch} if self.switch else {})}
+                **({"switch": self.switch} if self.switch else {}),
+                **({"weight_scale": dict(self.weight_scale)} if self.weight_scale else {})}
+
+    def delivery(self, target: str) -> str:
+        """The statement a projection's spike runs on ``target`` (see ``weight_scale``)."""
+        scale = self.weight_scale.get(target)
+        return f"{target}_post += {scale}_post*w" if scale else f"{target}_post += w"
 
     @classmethod
     def from_spec(cls, spec: dict) -> "NeuronModel":
@@ -285,12 +303,16 @@ def Izhikevich(**params) -> NeuronModel:
         init={"v": -65 * mV, "u": -13 * mV / ms})
 
 
-def AdEx(**params) -> NeuronModel:
+def AdEx(sic: bool = False, **params) -> NeuronModel:
+    """Adaptive exponential integrate-and-fire with current synapses; ``sic``
+    adds ``I_SIC`` (amperes) to the membrane current, the slow inward current
+    astrocytes send through ``glia.sic_synapse`` (NEST's
+    aeif_cond_alpha_astro has this input; template ``AdEx_SIC``)."""
     defaults = dict(C=281 * pF, g_L=30 * nS, E_L=-70.6 * mV, V_T=-50.4 * mV, delta_T=2 * mV,
                     tau_w=144 * ms, a=4 * nS, b=0.0805 * nA, V_r=-70.6 * mV, V_peak=-40 * mV,
                     tau_syn_E=5 * ms, tau_syn_I=5 * ms, i_offset=0 * nA)
     refractory = params.pop("tau_refrac", 0 * ms)
-    return NeuronModel(
+    model = NeuronModel(
         name="AdEx",
         equations="""
         dv/dt = (g_L*(E_L - v) + g_L*delta_T*exp((v - V_T)/delta_T) - w_adapt + isyn_exc + isyn_inh + i_offset)/C : volt (unless refractory)
@@ -314,6 +336,11 @@ def AdEx(**params) -> NeuronModel:
         threshold="v > V_peak", reset="v = V_r\nw_adapt += b", refractory=refractory, method="euler",
         params={**defaults, **params}, receptors={"exc": "isyn_exc", "inh": "isyn_inh"},
         init={"v": params.get("E_L", defaults["E_L"])})
+    if sic:      # one more current, summed by the projections from astrocytes
+        model = NeuronModel(**{**model.__dict__, "name": "AdEx_SIC", "receptors": {**model.receptors, "sic": "I_SIC"},
+                               "equations": model.equations.replace("+ i_offset)/C", "+ i_offset + I_SIC)/C")
+                               + "        I_SIC : amp\n"})
+    return model
 
 
 def RateUnit(**params) -> NeuronModel:
@@ -349,15 +376,62 @@ tau : second (constant)
 gain : hertz (constant)
 """, "rand() < rate*dt", "s += 1")}
 
+#: spikemem.glia's templates: (equations, receptors, weight_scale); no threshold.
+#: SIC_scale, SIC_th and delta_IP3 are variables, not constants, so that
+#: projections read them (the summed SIC, the weight scale of the ip3 receptor)
+GLIA_TEMPLATES = {"LiRinzel": ("""
+dIP3/dt = (IP3_0 - IP3)/tau_IP3 : mmolar
+dCa_astro/dt = J_channel - J_pump + J_leak : mmolar
+dh_IP3R/dt = alpha_h*(1 - h_IP3R) - beta_h*h_IP3R : 1
+Ca = clip(Ca_astro, 0*mmolar, Ca_tot) : mmolar
+Ca_ER = (Ca_tot - Ca)/ratio_ER_cyt : mmolar
+m_inf = IP3/(IP3 + Kd_IP3_1) : 1
+n_inf = Ca/(Ca + Kd_act) : 1
+J_channel = ratio_ER_cyt*rate_IP3R*m_inf**3*n_inf**3*h_IP3R**3*(Ca_ER - Ca) : mmolar/second
+J_leak = ratio_ER_cyt*rate_L*(Ca_ER - Ca) : mmolar/second
+J_pump = rate_SERCA*Ca**2/(Km_SERCA**2 + Ca**2) : mmolar/second
+alpha_h = k_IP3R*Kd_inh*(IP3 + Kd_IP3_1)/(IP3 + Kd_IP3_2) : hertz
+beta_h = k_IP3R*Ca : hertz
+SIC = SIC_scale*log(clip((Ca_astro - SIC_th)/nmolar, 1, inf)) : 1
+Ca_tot : mmolar (constant)
+IP3_0 : mmolar (constant)
+Kd_IP3_1 : mmolar (constant)
+Kd_IP3_2 : mmolar (constant)
+Kd_act : mmolar (constant)
+Kd_inh : mmolar (constant)
+Km_SERCA : mmolar (constant)
+SIC_scale : 1
+SIC_th : mmolar
+delta_IP3 : mmolar
+k_IP3R : 1/mmolar/second (constant)
+rate_IP3R : hertz (constant)
+rate_L : hertz (constant)
+rate_SERCA : mmolar/second (constant)
+ratio_ER_cyt : 1 (constant)
+tau_IP3 : second (constant)
+""", {"ip3": "IP3"}, {"IP3": "delta_IP3"})}
+
 _TAU_SYN = ("tau_syn_E", "tau_syn_I")
 _LIF = ("c_m", "tau_m") + _TAU_SYN
 
 #: the parameters a template divides by or takes as a time constant: zero or a
 #: negative value gives inf, NaN or a growing solution, so they must be > 0
 POSITIVE = {"IF_curr_exp": _LIF, "IF_cond_exp": _LIF, "IF_cond_exp_adaptive": _LIF + ("tau_vt",),
-            "Izhikevich": _TAU_SYN, "AdEx": ("C", "g_L", "delta_T", "tau_w") + _TAU_SYN, "RateUnit": ("tau",),
+            "Izhikevich": _TAU_SYN, "AdEx": ("C", "g_L", "delta_T", "tau_w") + _TAU_SYN,
+            "AdEx_SIC": ("C", "g_L", "delta_T", "tau_w") + _TAU_SYN, "RateUnit": ("tau",),
             # spikemem.rates: a zero gain never fires, a negative one is no rate
-            "ReLURate": ("tau",), "PoissonUnit": ("tau", "gain")}
+            "ReLURate": ("tau",), "PoissonUnit": ("tau", "gain"),
+            # spikemem.glia: NEST's astrocyte_lr_1994 refuses these <= 0
+            "LiRinzel": ("Ca_tot", "Kd_act", "Kd_IP3_1", "Kd_IP3_2", "Km_SERCA", "ratio_ER_cyt", "SIC_scale",
+                         "tau_IP3")}
+
+#: the parameters and initial values a template takes >= 0: concentrations,
+#: rates and their scales (NEST refuses negative ones)
+NONNEGATIVE = {"LiRinzel": ("IP3_0", "Kd_inh", "SIC_th", "delta_IP3", "k_IP3R", "rate_IP3R", "rate_L",
+                            "rate_SERCA", "IP3", "Ca_astro", "h_IP3R")}
+
+#: upper bounds of a template's parameters or initial values (a fraction is at most 1)
+AT_MOST = {"LiRinzel": {"h_IP3R": 1.0}}
 
 _CURRENT_SIGNS = {"isyn_exc": 1, "isyn_inh": -1}
 _CONDUCTANCE_SIGNS = {"gsyn_exc": 1, "gsyn_inh": 1}
@@ -367,7 +441,10 @@ _CONDUCTANCE_SIGNS = {"gsyn_exc": 1, "gsyn_inh": 1}
 #: inhibitory weights are <= 0; conductances are >= 0 on both receptors (the
 #: reversal potential gives the sign). Custom models have no rule.
 SIGNS = {"IF_curr_exp": _CURRENT_SIGNS, "Izhikevich": _CURRENT_SIGNS, "AdEx": _CURRENT_SIGNS,
-         "IF_cond_exp": _CONDUCTANCE_SIGNS, "IF_cond_exp_adaptive": _CONDUCTANCE_SIGNS}
+         "AdEx_SIC": _CURRENT_SIGNS,
+         "IF_cond_exp": _CONDUCTANCE_SIGNS, "IF_cond_exp_adaptive": _CONDUCTANCE_SIGNS,
+         # an astrocyte's input raises IP3 (NEST refuses negative weights)
+         "LiRinzel": {"IP3": 1}}
 
 
 def weight_sign(model: NeuronModel, target: str) -> int | None:
@@ -380,8 +457,15 @@ def weight_sign(model: NeuronModel, target: str) -> int | None:
 def template_of(model: NeuronModel) -> str | None:
     """The template ``model`` is (its name, ``IF_cond_exp_adaptive`` included),
     with any parameters; None for a custom model."""
+    if model.name in GLIA_TEMPLATES:     # spikemem.glia's, integrated by any method
+        equations, receptors, weight_scale = GLIA_TEMPLATES[model.name]
+        same = (model.equations == equations and model.threshold is None and model.reset is None
+                and dict(model.receptors) == receptors and dict(model.weight_scale) == weight_scale)
+        return model.name if same else None
     if model.name == "IF_cond_exp_adaptive":
         return model.name if model.same_dynamics(IF_cond_exp(adaptive=True)) else None
+    if model.name == "AdEx_SIC":
+        return model.name if model.same_dynamics(AdEx(sic=True)) else None
     if model.name in RATE_TEMPLATES:
         core, threshold, reset = RATE_TEMPLATES[model.name]
         same = (model.equations.startswith(core) and model.threshold == threshold and model.reset == reset

@@ -228,7 +228,10 @@ class ProjectionCode:
             var = cobj.variables.get(name)
             if isinstance(var, Constant):
                 self.ns[name] = _float(var.get_value())
-            elif isinstance(var, ArrayVariable) and name not in ("t", "dt") and not name.startswith("_"):
+            elif isinstance(var, ArrayVariable) and name not in ("t", "dt") and (
+                    # Brian2 names a neuron variable a subexpression reads "_<subexpr>_<group>_<var>"
+                    not name.startswith("_") or cobj.variable_indices[name] in ("_postsynaptic_idx",
+                                                                                "_presynaptic_idx")):
                 index = cobj.variable_indices[name]
                 if var.owner.name == syn.name:
                     loads.append(f"    {name} = _Q['{var.name}']")

@@ -1,0 +1,93 @@
+"""Glia: astrocyte templates, cells without a threshold that neurons drive and read.
+
+``LiRinzel`` is NEST 3.10's ``astrocyte_lr_1994``, parameter for parameter:
+Li and Rinzel's (1994) calcium dynamics with Nadkarni and Jung's (2003) input
+and output. State: ``IP3`` and ``Ca_astro`` (concentrations) and ``h_IP3R``
+(the fraction of IP3 receptors not inactivated by calcium)::
+
+    dIP3/dt     = (IP3_0 - IP3)/tau_IP3
+    dCa_astro/dt = J_channel - J_pump + J_leak
+    dh_IP3R/dt  = alpha_h*(1 - h_IP3R) - beta_h*h_IP3R
+
+with, for ``Ca`` the calcium held within [0, Ca_tot] (as NEST 3.10 holds it in
+the right-hand side; NEST also clips the state itself after each step, which
+these equations do not: calcium stays far below Ca_tot = 2 uM in this model)::
+
+    J_channel = ratio_ER_cyt*rate_IP3R*m_inf**3*n_inf**3*h_IP3R**3*(Ca_ER - Ca)
+    J_leak    = ratio_ER_cyt*rate_L*(Ca_ER - Ca)
+    J_pump    = rate_SERCA*Ca**2/(Km_SERCA**2 + Ca**2)
+    m_inf = IP3/(IP3 + Kd_IP3_1),  n_inf = Ca/(Ca + Kd_act)
+    Ca_ER = (Ca_tot - Ca)/ratio_ER_cyt
+    alpha_h = k_IP3R*Kd_inh*(IP3 + Kd_IP3_1)/(IP3 + Kd_IP3_2),  beta_h = k_IP3R*Ca
+
+Input: a spike of weight w (dimensionless, >= 0) raises ``IP3`` by
+``delta_IP3*w`` (receptor ``"ip3"``; ``delta_IP3`` is a per-astrocyte variable
+that the projection reads, ``NeuronModel.weight_scale``). A spike sent at t
+with delay d changes the astrocyte from t + d on, in NEST as here.
+
+Output: the slow inward current's factor ``SIC = SIC_scale*ln(y)`` for
+``y = (Ca_astro - SIC_th)/nM > 1``, else 0 (dimensionless), which a neuron
+with an ``I_SIC`` input (``neurons.AdEx(sic=True)``) reads through a summed
+projection (``sic_synapse``): ``I_SIC = sum of w*SIC`` over its astrocytes,
+w in amperes (NEST's ``sic_connection`` weight 1 is 1 pA). The neuron
+integrating a step reads the SIC of that step's start: NEST's
+``sic_connection`` with a delay of one time step, the least it takes. NEST's
+default delay, 1 ms, reads the SIC of 1 ms before; ln(y) rises steeply just
+above threshold, so the two then differ by up to a few tenths of a pA there
+(``benchmarks/astro_nest.py``).
+
+Concentrations are in SI (mol/m**3 = mM): write them with Brian2's units
+(``0.2*umolar``). Defaults are NEST 3.10's (``delta_IP3`` 0.0002 uM; NEST's
+astrocyte examples use 0.2 uM). ``SIC_scale``, ``SIC_th`` and ``delta_IP3``
+are per-astrocyte variables rather than constants, so that projections read
+them. Integrated with the classical Runge-Kutta method (``method=`` to
+change it). NEST integrates with GSL's adaptive RKF45 (absolute tolerance
+1e-3 uM, steps of at most one time step). At dt = 0.1 ms both are exact to
+rounding on this slow system: driven by the same spikes, they agree to
+1e-13 uM over 60 s, where Euler's method leaves 1e-6 to 1e-4 uM
+(``benchmarks/astro_nest.py``, ``docs/models/astrocytes.md``).
+"""
+from __future__ import annotations
+
+from brian2 import ms, umolar
+
+from .errors import ModelError
+from .neurons import GLIA_TEMPLATES, NeuronModel
+from .synapses import SynapseModel
+
+#: NEST 3.10's astrocyte_lr_1994 defaults (Nadkarni and Jung 2003), in SI
+LI_RINZEL_DEFAULTS = dict(
+    Ca_tot=2.0 * umolar, IP3_0=0.16 * umolar, Kd_IP3_1=0.13 * umolar, Kd_IP3_2=0.9434 * umolar,
+    Kd_act=0.08234 * umolar, Kd_inh=1.049 * umolar, Km_SERCA=0.1 * umolar, SIC_scale=1.0,
+    SIC_th=0.19669 * umolar, delta_IP3=0.0002 * umolar, k_IP3R=0.0002 / (umolar * ms),
+    rate_IP3R=0.006 / ms, rate_L=0.00011 / ms, rate_SERCA=0.0009 * umolar / ms, ratio_ER_cyt=0.185,
+    tau_IP3=7142.0 * ms)
+
+
+#: NEST's initial state (IP3 at the default IP3_0, whatever IP3_0 is given, as in NEST)
+_INIT = dict(IP3=0.16 * umolar, Ca_astro=0.073 * umolar, h_IP3R=0.793)
+
+
+def LiRinzel(method: str = "rk4", **params) -> NeuronModel:
+    """NEST 3.10's ``astrocyte_lr_1994`` (see the module text): parameters by
+    NEST's names, in SI or with Brian2's units; initial ``IP3`` (0.16 uM,
+    NEST's whatever ``IP3_0`` is), ``Ca_astro`` (0.073 uM) and ``h_IP3R``
+    (0.793), or the population's ``init``. Receptor ``"ip3"``: a spike of weight w adds
+    ``delta_IP3*w`` to ``IP3``. Parameters and initial values are checked at
+    build (``neurons.POSITIVE``, ``neurons.NONNEGATIVE``)."""
+    unknown = sorted(set(params) - set(LI_RINZEL_DEFAULTS))
+    if unknown:
+        raise ModelError(f"LiRinzel: unknown parameter(s) {unknown}; its parameters are "
+                         f"{sorted(LI_RINZEL_DEFAULTS)}")
+    values = {**LI_RINZEL_DEFAULTS, **params}
+    equations, receptors, weight_scale = GLIA_TEMPLATES["LiRinzel"]
+    return NeuronModel(name="LiRinzel", equations=equations, method=method, params=values,
+                       receptors=receptors, weight_scale=weight_scale, init=dict(_INIT))
+
+
+def sic_synapse() -> SynapseModel:
+    """Astrocytes onto neurons with an ``I_SIC`` input: ``I_SIC = sum of
+    w*SIC`` over the projection's synapses, recomputed every step; w in
+    amperes (NEST's ``sic_connection`` weight 1 is 1 pA). Connect with
+    ``receptor="sic"``."""
+    return SynapseModel("w : weight\nI_SIC_post = w*SIC_pre : amp (summed)", name="sic")

@@ -1,0 +1,176 @@
+"""The Li-Rinzel astrocyte (``spikemem.glia``): NEST 3.10's astrocyte_lr_1994
+driven by the same spikes (benchmarks/astro_nest.py), the backends against each
+other, the templates and bad input."""
+import importlib.util
+import pathlib
+from importlib.util import find_spec
+
+import numpy as np
+import pytest
+from brian2 import ms, pA, umolar
+
+import spikemem as sm
+from spikemem.errors import ModelError
+from spikemem.glia import LI_RINZEL_DEFAULTS, LiRinzel, sic_synapse
+from spikemem.neurons import NeuronModel, template_of
+
+_path = pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / "astro_nest.py"
+_spec = importlib.util.spec_from_file_location("astro_nest", _path)
+astro_nest = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(astro_nest)
+
+needs_nest = pytest.mark.skipif(find_spec("nest") is None, reason="needs NEST (the hardware extra)")
+
+#: measured (benchmarks/results/astrocytes/01-nest.json): with rk4 at dt = 0.1 ms, spikemem and NEST's
+#: RKF45 (its steps capped at dt) agree to rounding, 1e-13 uM over 60 s; Euler leaves ~1e-6 uM in 1 s
+RK4_TOLERANCE = {"IP3": 1e-11, "Ca_astro": 1e-11, "h_IP3R": 1e-12, "I_SIC": 1e-10}
+
+
+def _astro_net(inputs_s, backend_dt=0.1 * ms, method="rk4"):
+    net = sm.Network(dt=backend_dt, seed=0)
+    net.spike_source("inp", 1, [inputs_s])
+    net.population("astro", 2, LiRinzel(method=method, delta_IP3=0.2 * umolar), init={"Ca_astro": [0.073, 0.2]
+                                                                                        * umolar})
+    net.population("post", 1, sm.AdEx(sic=True))
+    net.connect("inp", "astro", sm.AllToAll(), weight=np.array([1.0, 2.5]), delay=1 * ms, receptor="ip3")
+    net.connect("astro", "post", sm.AllToAll(), weight=np.array([1.0, 0.5]) * pA, receptor="sic", synapse=sic_synapse())
+    net.record_state("astro", ["IP3", "Ca_astro", "h_IP3R"])
+    net.record_state("post", ["I_SIC", "v"])
+    return net
+
+
+def test_exported_and_recognised():
+    assert sm.LiRinzel is LiRinzel and sm.sic_synapse is sic_synapse
+    assert template_of(LiRinzel()) == "LiRinzel" and template_of(LiRinzel(method="euler")) == "LiRinzel"
+    assert template_of(NeuronModel.from_spec(LiRinzel().spec())) == "LiRinzel"       # a saved network's
+    assert template_of(sm.AdEx(sic=True)) == "AdEx_SIC" and template_of(sm.AdEx()) == "AdEx"
+    assert LiRinzel().threshold is None
+    assert float(LI_RINZEL_DEFAULTS["delta_IP3"] / umolar) == pytest.approx(0.0002)      # NEST 3.10's default
+
+
+def test_a_spike_adds_delta_ip3_times_its_weight():
+    """NEST's input semantics: IP3 jumps by delta_IP3*w when the spike arrives (emission + delay)."""
+    net = _astro_net([0.0105])
+    ip3 = sm.simulate(net, 0.02, progress=False).traces["astro.IP3"].values / 1e-3       # uM
+    before, after = ip3[115], ip3[116]       # arrives at step 115 (10.5 ms + 1 ms), recorded from 116 on
+    decay = np.exp(-0.1 / 7142.0)
+    assert np.allclose(before, 0.16)
+    assert np.allclose(after, 0.16 + (np.array([1.0, 2.5]) * 0.2) * decay, rtol=1e-9)
+
+
+def test_sic_is_the_log_of_calcium_above_threshold_in_nM():
+    """I_SIC = sum of w*SIC_scale*ln((Ca - SIC_th)/nM) over the astrocytes above threshold;
+    the neuron's step reads the SIC of that step's start."""
+    r = sm.simulate(_astro_net([]), 0.002, progress=False)
+    ca = r.traces["astro.Ca_astro"].values / 1e-3                            # uM
+    y = (ca - 0.19669) * 1000
+    sic = np.where(y > 1, np.log(np.maximum(y, 1)), 0.0)
+    assert np.all(sic[:, 0] == 0) and np.all(sic[:, 1] > 0)           # one below, one above threshold
+    i_sic = r.traces["post.I_SIC"].values[:, 0] / 1e-12                  # pA; weights 1 and 0.5 pA
+    assert np.allclose(i_sic[1:], sic[:-1] @ [1.0, 0.5], rtol=1e-12)
+
+
+@pytest.mark.parametrize("backend", ["brian2", "torch-float64"])
+def test_backends_agree(backend):
+    if backend.startswith("torch"):
+        pytest.importorskip("torch")
+    inputs = astro_nest.input_times(300.0, 40.0, 5) * 1e-3
+    ref = sm.simulate(_astro_net(inputs), 0.3, progress=False)
+    got = sm.simulate(_astro_net(inputs), 0.3, backend=backend, progress=False)
+    for key in ("astro.IP3", "astro.Ca_astro", "astro.h_IP3R", "post.I_SIC", "post.v"):
+        a, b = ref.traces[key].values, got.traces[key].values
+        assert np.allclose(a, b, rtol=1e-9, atol=1e-12 * np.abs(a).max()), key
+    assert np.ptp(ref.traces["astro.Ca_astro"].values) > 1e-5          # calcium moved
+
+
+@pytest.mark.parametrize("name, value, what", [
+    ("delta_IP3", -0.2 * umolar, "parameter 'delta_IP3' must be >= 0"),
+    ("rate_SERCA", -1 * umolar / ms, "parameter 'rate_SERCA' must be >= 0"),
+    ("Kd_act", 0 * umolar, "parameter 'Kd_act' must be > 0")])
+def test_negative_parameters_are_refused(name, value, what):
+    net = sm.Network(dt=0.1 * ms)
+    net.population("astro", 1, LiRinzel(**{name: value}))
+    with pytest.raises(ModelError, match=f"population 'astro' {what}"):
+        net.build()
+
+
+@pytest.mark.parametrize("var", ["IP3", "Ca_astro", "h_IP3R"])
+def test_negative_initial_values_are_refused(var):
+    net = sm.Network(dt=0.1 * ms)
+    net.population("astro", 2, LiRinzel(), init={var: [0.1, -0.1] * (umolar if var != "h_IP3R" else 1)})
+    with pytest.raises(ModelError, match=f"initial value of '{var}' must be >= 0 .* for some neurons"):
+        net.build()
+
+
+def test_a_fraction_above_one_is_refused():
+    net = sm.Network(dt=0.1 * ms)
+    net.population("astro", 1, LiRinzel(), init={"h_IP3R": 1.2})
+    with pytest.raises(ModelError, match="initial value of 'h_IP3R' must be <= 1, got 1.2"):
+        net.build()
+
+
+def test_bad_weights_and_names_are_refused():
+    with pytest.raises(ModelError, match=r"unknown parameter\(s\) \['delta_ip3'\]"):
+        LiRinzel(delta_ip3=0.2 * umolar)
+    net = sm.Network(dt=0.1 * ms)
+    net.spike_source("inp", 1, [[0.001]])
+    net.population("astro", 1, LiRinzel())
+    net.connect("inp", "astro", sm.AllToAll(), weight=-1.0, receptor="ip3")
+    with pytest.raises(ModelError, match="weights on receptor 'ip3' .* must be >= 0"):
+        net.build()
+
+
+def test_a_convolution_cannot_scale_its_weights():
+    net = sm.Network(dt=0.1 * ms)
+    net.spike_source("inp", 4, [[0.001]] * 4)
+    net.population("astro", 4, LiRinzel())
+    net.connect("inp", "astro", sm.Convolution(kernel=np.ones((1, 1)), sheet=(2, 2)), receptor="ip3")
+    with pytest.raises(ModelError, match="scales them by 'delta_IP3'"):
+        net.build()
+
+
+def _against_nest(case, method="rk4"):
+    nest = astro_nest.nest_traces(case)
+    return astro_nest.differences(nest, astro_nest.spikemem_traces(case, nest, method=method))
+
+
+@pytest.mark.hardware
+@needs_nest
+def test_one_second_against_nest():
+    """rk4 at dt = 0.1 ms leaves only rounding against NEST; Euler's error is
+    visible, so the comparison can tell integrators apart."""
+    rk4 = _against_nest("drive-1s")
+    assert rk4["Ca_astro"]["range"][1] - rk4["Ca_astro"]["range"][0] > 0.05       # calcium rose
+    for v, tol in RK4_TOLERANCE.items():
+        assert rk4[v]["max_abs"] < tol, (v, rk4[v])
+    euler = _against_nest("drive-1s", method="euler")
+    assert 1e-8 < euler["Ca_astro"]["max_abs"] < 1e-4
+
+
+@pytest.mark.slow
+@pytest.mark.hardware
+@needs_nest
+def test_sixty_seconds_against_nest():
+    got = _against_nest("drive-60s")
+    assert got["I_SIC"]["range"][1] > 1.0            # calcium crossed the SIC threshold
+    for v, tol in RK4_TOLERANCE.items():
+        assert got[v]["max_abs"] < 10 * tol, (v, got[v])
+
+
+@pytest.mark.slow
+@pytest.mark.hardware
+@needs_nest
+def test_nest_small_network_example_rebuilt():
+    """NEST's astrocyte_small_network (TripartiteConnect, tsodyks_synapse inputs,
+    a SIC delay of 1 ms): the astrocytes agree to rounding, and I_SIC once that
+    delay is taken out; left in, it shows."""
+    got = _against_nest("astrocyte_small_network")
+    for v in ("IP3", "Ca_astro", "h_IP3R"):
+        assert got[v]["max_abs"] < RK4_TOLERANCE[v], (v, got[v])
+    assert got["I_SIC_delay_aligned"]["max_abs"] < RK4_TOLERANCE["I_SIC"]
+    assert got["I_SIC"]["max_abs"] > 0.1
+
+
+def test_described_with_its_weight_scale():
+    text = _astro_net([0.001]).describe()
+    assert "receptor 'ip3' (IP3, weight times delta_IP3)" in text and "1 x AdEx_SIC" in text
