@@ -65,7 +65,8 @@ def mlp(sizes, *, beta: float = 0.9, v_th: float = 1.0, dt: float = 1e-3, recurr
         w = linear_init(n, sizes[k - 1], rng)
         # the built synapses run over (pre, post): the transposed matrix, flattened
         net.connect(names[k - 1], names[k], AllToAll(), weight=w.T.ravel(), name=f"fc{k}")
-        if recurrent and k < len(sizes) - 1:
+    if recurrent:       # drawn after every fc: those are ann_mlp's either way
+        for k, n in enumerate(sizes[1:-1], start=1):
             net.connect(names[k], names[k], AllToAll(), weight=linear_init(n, n, rng).T.ravel(), name=f"rec{k}")
     net.record_spikes(names[-1])
     return net
