@@ -29,7 +29,7 @@ from torch import nn
 from ..errors import ModelError
 from ..network import Network
 from .functional import check_surrogate, leaky_scan, spike, trace_linear
-from .network import Plan, layered
+from .network import LayerChain, layered
 from .step import finish, gradient_step, penalties
 
 ENGINES = ("layered", "generic")
@@ -63,7 +63,7 @@ class SpikingModel(nn.Module):
 
     spiking = True
 
-    def __init__(self, network: Network, plan: Plan, engine: str, method: str, readout: str, surrogate: str,
+    def __init__(self, network: Network, plan: LayerChain, engine: str, method: str, readout: str, surrogate: str,
                  dtype, device):
         super().__init__()
         self.network, self.plan = network, plan

@@ -107,6 +107,8 @@ def test_bad_data_is_refused():
         trainer.fit(np.zeros((5, 4)), np.zeros(4, dtype=int))
     with pytest.raises(ModelError, match="integer labels"):
         trainer.fit(np.zeros((5, 4)), np.zeros(5))
+    with pytest.raises(ModelError, match=r"labels outside the model's 2 outputs \[0, 1\]: 0..2"):
+        trainer.fit(np.zeros((3, 4)), np.array([0, 1, 2]))
     with pytest.raises(ModelError, match="NaN"):
         trainer.fit(np.full((5, 4), np.nan), np.zeros(5, dtype=int))
     with pytest.raises(ModelError, match="nn.Module"):
