@@ -28,7 +28,8 @@ from ..errors import ModelError
 SURROGATES = {
     "atan": lambda x: 1.0 / (1.0 + (math.pi * x) ** 2),             # alpha 2: alpha/2 / (1 + (pi/2 alpha x)^2)
     "fast_sigmoid": lambda x: 1.0 / (25.0 * x.abs() + 1.0) ** 2,    # slope 25
-    "sigmoid": lambda x: 25.0 * torch.exp(-25.0 * x) / (torch.exp(-25.0 * x) + 1) ** 2,
+    # slope 25; the derivative is even in x: written with |x|, exp never overflows
+    "sigmoid": lambda x: 25.0 * torch.exp(-25.0 * x.abs()) / (torch.exp(-25.0 * x.abs()) + 1) ** 2,
 }
 _CODES = {name: k for k, name in enumerate(SURROGATES)}     # the kernels' numbering
 
@@ -76,28 +77,43 @@ def _forward_kernel(current, beta, v_th, spikes, after):
                 after[t, b, i] = x
 
 
-@njit(cache=True)
-def _backward_kernel(spikes, after, beta, v_th, code, scale, grad_spikes, grad_after, has_after, grad_current):
+#: what the backward kernel may assume of its arithmetic: reassociation, reciprocals,
+#: contraction; not that it meets no inf or NaN
+_FAST = {"nsz", "arcp", "contract", "afn", "reassoc"}
+
+
+@njit(cache=True, fastmath=_FAST)
+def _backward_kernel(spikes, after, beta, v_th, code, pi, one, slope, inv_scale, grad_spikes, grad_after,
+                     has_after, grad_current):
+    # constants come in the arrays' dtype, so float32 stays float32 (and vectorises)
     steps, batch, n = spikes.shape
     g = np.zeros((batch, n), dtype=spikes.dtype)
+    d = np.empty(n, dtype=spikes.dtype)        # d spike / d v of one row
     for t in range(steps - 1, -1, -1):
         for b in range(batch):
-            for i in range(n):
-                x = (after[t, b, i] + spikes[t, b, i] * v_th[i] - v_th[i]) / scale    # before the reset
-                if code == 0:
-                    d = 1.0 / (1.0 + (math.pi * x) ** 2)
-                elif code == 1:
-                    d = 1.0 / (25.0 * abs(x) + 1.0) ** 2
-                else:
-                    e = math.exp(-25.0 * x)
-                    d = 25.0 * e / (e + 1.0) ** 2
-                gv = g[b, i] + grad_spikes[t, b, i] * d / scale
-                if has_after:
-                    gv += grad_after[t, b, i]
-                gv = gv * beta[i]            # v_before(t) = beta (v_after(t-1) + I(t))
-                g[b, i] = gv
-                if t:
-                    grad_current[t - 1, b, i] = gv
+            af, sp, gb = after[t, b], spikes[t, b], g[b]
+            if code == 0:
+                for i in range(n):
+                    y = pi * (af[i] + (sp[i] - one) * v_th[i]) * inv_scale      # v before the reset
+                    d[i] = inv_scale / (one + y * y)
+            elif code == 1:
+                for i in range(n):
+                    z = slope * abs((af[i] + (sp[i] - one) * v_th[i]) * inv_scale) + one
+                    d[i] = inv_scale / (z * z)
+            else:
+                for i in range(n):
+                    e = np.exp(-slope * abs((af[i] + (sp[i] - one) * v_th[i]) * inv_scale))
+                    d[i] = slope * e / ((e + one) * (e + one)) * inv_scale
+            gsp = grad_spikes[t, b]
+            if has_after:
+                ga = grad_after[t, b]
+                for i in range(n):
+                    gb[i] = (gb[i] + ga[i] + gsp[i] * d[i]) * beta[i]     # v_before(t) = beta (v_after(t-1) + I(t))
+            else:
+                for i in range(n):
+                    gb[i] = (gb[i] + gsp[i] * d[i]) * beta[i]
+        if t:
+            grad_current[t - 1] = g
 
 
 def leaky_scan(current, beta, v_th, surrogate: str = "atan", scale: float = 1.0):
@@ -141,9 +157,10 @@ class _LeakyScan(torch.autograd.Function):
         if _cpu(spikes, grad_spikes) and (grad_after is None or _cpu(grad_after)):
             has_after = grad_after is not None
             grad_after = grad_after.contiguous() if has_after else grad_spikes
+            real = spikes.numpy().dtype.type
             _backward_kernel(spikes.numpy(), after.numpy(), beta.contiguous().numpy(), v_th.contiguous().numpy(),
-                             _CODES[ctx.surrogate], float(ctx.scale), grad_spikes.numpy(), grad_after.numpy(),
-                             has_after, grad_current.numpy())
+                             _CODES[ctx.surrogate], real(math.pi), real(1.0), real(25.0), real(1.0 / ctx.scale),
+                             grad_spikes.numpy(), grad_after.numpy(), has_after, grad_current.numpy())
             return grad_current, None, None, None, None
         before = torch.addcmul(after, spikes, v_th.expand_as(spikes))
         sg = SURROGATES[ctx.surrogate]((before - v_th) / ctx.scale).div_(ctx.scale).mul_(grad_spikes)
