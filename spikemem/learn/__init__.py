@@ -1,0 +1,1 @@
+"""Training through the torch backend."""
