@@ -50,11 +50,14 @@ def check_trainable(model, where: str) -> list[str]:
     return layers
 
 
-def batch_axis(x, where: str) -> int:
+def batch_axis(x, where: str, model=None) -> int:
     """The batch axis of model input: 0 for (n, n_in), 1 for spike trains (T, n, n_in)."""
     if not isinstance(x, torch.Tensor) or x.ndim not in (2, 3):
         shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
         raise ModelError(f"{where}: x_task must be a tensor (n, n_in) or spike trains (T, n, n_in), got {shape}")
+    if getattr(model, "spiking", False) and x.ndim != 3:
+        raise ModelError(f"{where}: a spiking model takes spike trains (T, n, n_in), got x_task of shape "
+                         f"{tuple(x.shape)}; encode it first (learn.encode)")
     if x.shape[x.ndim - 2] == 0:
         raise ModelError(f"{where}: x_task holds no samples")
     if not torch.isfinite(x).all():
@@ -65,7 +68,7 @@ def batch_axis(x, where: str) -> int:
 def activities(model, x: torch.Tensor, layers: list[str], *, batch_size: int, where: str) -> dict[str, torch.Tensor]:
     """Each layer's presynaptic activity (n, n_pre) over the samples of x,
     from forward passes without gradients, ``batch_size`` samples at a time."""
-    axis = batch_axis(x, where)
+    axis = batch_axis(x, where, model)
     parts: dict[str, list[torch.Tensor]] = {name: [] for name in layers}
     with torch.no_grad():
         for chunk in torch.split(x, batch_size, dim=axis):

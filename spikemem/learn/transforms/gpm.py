@@ -50,7 +50,7 @@ class GPM(Projection):
         self._generator = torch.Generator().manual_seed(seed)
 
     def end_task(self, model, x_task: torch.Tensor) -> None:
-        axis = batch_axis(x_task, "GPM.end_task")
+        axis = batch_axis(x_task, "GPM.end_task", model)
         n = x_task.shape[axis]
         pick = torch.randperm(n, generator=self._generator)[:self.samples].sort().values
         super().end_task(model, x_task.index_select(axis, pick.to(x_task.device)))

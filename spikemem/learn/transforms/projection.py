@@ -55,7 +55,7 @@ class Projection(ABC):
         """Grow the bases from the layers' activity on ``x_task`` (what the
         model takes: (n, n_in), or spike trains (T, n, n_in)); freeze the
         thresholds and biases after the first task."""
-        batch_axis(x_task, f"{self.name}.end_task")
+        batch_axis(x_task, f"{self.name}.end_task", model)
         activity = activities(model, x_task, self.layers, batch_size=self.batch_size, where=f"{self.name}.end_task")
         self._grow(activity, self.tasks)
         if self.tasks == 0:
