@@ -6,9 +6,9 @@ Choices where the description is open, following the authors' code:
 
 - rows are learned from the trained model's presynaptic activity on the
   task's data after the task (``end_task``; the authors learn them during
-  the task's epochs from the same activity), ``epochs`` passes in
-  shuffled minibatches, ``iterations`` updates each; new rows learn with the
-  old ones frozen, then all are merged;
+  the task's training epochs, one pass per epoch, from the same activity),
+  ``epochs`` passes in shuffled minibatches, ``iterations`` updates each;
+  new rows learn with the old ones frozen, then all are merged;
 - the projection uses H as learned, not orthonormalised;
 - the number of new rows per task is given per task and layer (the authors
   on permuted MNIST: 80, 200, 100 for task 0, then 70 each, 20 fewer every
@@ -41,7 +41,7 @@ class HLOP(Projection):
     name = "HLOP"
 
     def __init__(self, model, *, rows_per_task, eta: float | Mapping = 0.01, iterations: int = 5,
-                 epochs: int = 1, batch_size: int = 64, momentum: float = 0.9, clip: float = 10.0,
+                 epochs: int = 20, batch_size: int = 64, momentum: float = 0.9, clip: float = 10.0,
                  spiking: bool = False, spike_steps: int = 40, spike_scale: float = 20.0, seed: int = 0):
         super().__init__(model, batch_size=batch_size)
         for name, value in (("epochs", epochs), ("batch_size", batch_size)):
