@@ -51,10 +51,10 @@ class HLOP(Projection):
             raise ModelError(f"HLOP: seed must be an integer, got {seed!r}")
         self.schedule = self._schedule(rows_per_task)
         etas = per_layer(eta if not isinstance(eta, Mapping) else dict(eta), self.layers, "HLOP", "eta")
-        dtype = model.weight(self.layers[0]).dtype
+        weight = model.weight(self.layers[0])                   # the rows live where the weights do
         self.subspaces = {name: Subspace(self.widths[name], eta=etas[name], momentum=momentum, clip=clip,
                                          iterations=iterations, spikes=spike_steps if spiking else None,
-                                         scale=spike_scale, dtype=dtype)
+                                         scale=spike_scale, dtype=weight.dtype, device=weight.device)
                           for name in self.layers}
         self.epochs = epochs
         self._generator = torch.Generator().manual_seed(seed)
@@ -89,7 +89,7 @@ class HLOP(Projection):
             x = activity[name].to(space.rows)
             for _ in range(self.epochs):
                 for index in torch.randperm(len(x), generator=self._generator).split(self.batch_size):
-                    space.learn(x[index])
+                    space.learn(x[index.to(x.device)])
             space.merge()
 
     def _project(self, name: str, g: torch.Tensor) -> torch.Tensor:
