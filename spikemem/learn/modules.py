@@ -136,7 +136,8 @@ class SpikingModel(nn.Module):
     def _layered(self, x):
         s, presynaptic = x, {}
         for layer, steps in zip(self.plan.layers, self.steps_used(x.shape[0])):
-            src = s[:steps - 1]                  # delivered at steps 1..steps-1
+            # delivered at steps 1..steps-1: all of a hidden layer's spikes, the input's first steps
+            src = s if s.shape[0] == steps - 1 else s[:steps - 1]
             presynaptic[layer.name] = src.detach().mean(0)
             current = torch.nn.functional.linear(src, self.weights[layer.name])
             beta, v_th = self.beta(layer.post), self.thresholds[layer.post]

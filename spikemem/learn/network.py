@@ -142,7 +142,8 @@ def layered(network: Network, input: str = "input", output: str | None = None, l
         what = f"{where}: projection '{proj.name}'"
         if proj.conv is not None or dense(proj, n_pre, n_post) is None:
             raise ModelError(f"{what} is not all-to-all (every pre onto every post once)")
-        if proj.plastic_pre or proj.on_post or proj.equations.strip() != "w : 1":
+        if proj.plastic_pre or proj.on_post or proj.equations.strip().partition(":")[0].strip() != "w" \
+                or "\n" in proj.equations.strip():
             raise ModelError(f"{what} has a synapse model; a trained projection is static")
         if proj.on_pre.replace(" ", "") != f"{proj.target}_post+=w":
             raise ModelError(f"{what} delivers '{proj.on_pre}'; a trained projection adds its weight")
