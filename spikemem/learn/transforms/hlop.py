@@ -17,11 +17,12 @@ Choices where the description is open, following the authors' code:
 """
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 
 import torch
 
-from ...errors import ModelError
+from ...errors import ModelError, user_stacklevel
 from ..subspace import Subspace, _is_int
 from .base import per_layer
 from .projection import Projection
@@ -91,6 +92,18 @@ class HLOP(Projection):
                 for index in torch.randperm(len(x), generator=self._generator).split(self.batch_size):
                     space.learn(x[index.to(x.device)])
             space.merge()
+            self._check_rows(name, x)
+
+    def _check_rows(self, name: str, x: torch.Tensor) -> None:
+        """Warn when the rows are far from orthonormal: I - H^T H is then no
+        projection (the rule diverged or has not converged)."""
+        rows = self.subspaces[name].rows
+        error = float((rows @ rows.T - torch.eye(len(rows), dtype=rows.dtype, device=rows.device)).abs().max())
+        if error > 0.5:
+            warnings.warn(f"HLOP: the subspace rows of layer {name!r} are {error:.2g} from orthonormal after "
+                          f"task {self.tasks}; eta {self.subspaces[name].eta} may be too large for activity of "
+                          f"mean squared norm {float((x ** 2).sum(1).mean()):.3g} (eta times it should stay well "
+                          "below 1), or epochs too few", stacklevel=user_stacklevel())
 
     def _project(self, name: str, g: torch.Tensor) -> torch.Tensor:
         return self.subspaces[name].project(g)
