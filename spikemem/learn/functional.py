@@ -130,6 +130,7 @@ class _LeakyScan(torch.autograd.Function):
                 after[t] = v
         ctx.save_for_backward(spikes, after, beta, v_th)
         ctx.surrogate, ctx.scale = surrogate, scale
+        ctx.set_materialize_grads(False)        # an output left unused: None, not a tensor of zeros
         return spikes, after
 
     @staticmethod

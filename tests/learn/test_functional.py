@@ -58,3 +58,22 @@ def test_trace_linear_takes_the_trace_for_the_weight_gradient():
     up = torch.randn(4, 3, generator=g, dtype=torch.float64)
     gs, gw = torch.autograd.grad((out * up).sum(), (s, w))
     assert torch.allclose(gw, up.t() @ trace) and torch.allclose(gs, up @ w)
+
+
+def test_the_torch_loops_for_other_devices_give_the_kernels_results(monkeypatch):
+    """Off the CPU the scan runs as torch operations; here the same on the CPU."""
+    import spikemem.learn.functional as functional
+    g = torch.Generator().manual_seed(2)
+    current = torch.randn(8, 3, 4, generator=g, dtype=torch.float64, requires_grad=True)
+    beta, v_th = torch.full((4,), 0.8, dtype=torch.float64), torch.linspace(0.5, 1.0, 4, dtype=torch.float64)
+    w = torch.randn(9, 3, 4, generator=g, dtype=torch.float64)
+    results = []
+    for on_cpu in (True, False):
+        monkeypatch.setattr(functional, "_cpu", lambda *t, on=on_cpu: on)
+        s, v = leaky_scan(current, beta, v_th, "atan", 1.0)
+        grads = [torch.autograd.grad(out, current)[0] for out in ((s * w).sum() + (v * w).sum(),)]
+        grads.append(torch.autograd.grad(leaky_scan(current, beta, v_th, "atan", 1.0)[0].sum(), current)[0])
+        results.append((s, v, grads))
+    assert torch.equal(results[0][0], results[1][0]) and torch.allclose(results[0][1], results[1][1])
+    for a, b in zip(results[0][2], results[1][2]):
+        assert torch.allclose(a, b, rtol=1e-12, atol=1e-12)
