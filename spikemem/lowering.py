@@ -148,6 +148,11 @@ def _synapses(proj: BuiltProjection, groups, order: int, n_projections: int, dt,
         syn.plastic.when, syn.plastic.order = "after_resets", n_projections + order
     if proj.on_post:
         syn.post.when, syn.post.order = "after_resets", 2 * n_projections + order
+    # summed variables before the groups' updates (Brian2's slot): those onto the postsynaptic
+    # side, then those onto the presynaptic side, each in projection order (``summed_updaters``)
+    for side, first in (("post", -2 * n_projections), ("pre", -n_projections)):
+        for updater in summed_updaters(syn, side):
+            updater.order = first + order
     if not proj.i.size:
         syn.active = False    # Brian2 refuses a Synapses object without synapses
     else:
@@ -158,6 +163,15 @@ def _synapses(proj: BuiltProjection, groups, order: int, n_projections: int, dt,
         if proj.on_pre and not homogeneous:
             syn.pre.delay_ = (proj.delay - 1) * dt
     return syn
+
+
+def summed_updaters(syn, side: str) -> list:
+    """The updaters of ``syn``'s summed variables onto its ``side`` ("pre" or "post").
+    Every backend computes all sums onto postsynaptic sides first, then all sums onto
+    presynaptic sides, each in projection order, before the neuron updates: a sum onto
+    the presynaptic side (``xhat_pre = w*y_post``) may read one onto the postsynaptic
+    side of the same step (``y_post = w*r_pre``)."""
+    return [u for u in syn.summed_updaters.values() if u.target_varname.endswith("_" + side)]
 
 
 def neuron_runners(group) -> list:
