@@ -56,12 +56,15 @@ def test_network_steps_are_the_written_out_rule():
     np.testing.assert_allclose(H, expected, rtol=1e-10, atol=1e-13)
 
 
-def test_learns_the_principal_subspace():
+def test_learns_the_principal_subspace_better_as_samples_last_longer():
     a, m = gap_data(), 3
-    H = learn_subspace(a, m, eta=0.2, steps=50, epochs=4, tau=0.02, rate=1000.0, seed=0)
+    H = learn_subspace(a, m, eta=1.0, steps=100, epochs=3, tau=0.03, rate=1000.0, seed=0)
     angles = np.degrees(subspace_angles(H.T, top_subspace(a, m)))
-    assert angles.max() < 8, angles
-    np.testing.assert_allclose(H @ H.T, np.eye(m), atol=0.2)
+    assert angles.max() < 10, angles
+    np.testing.assert_allclose(H @ H.T, np.eye(m), atol=0.02)
+    # fewer spikes per sample, more noise in the traces: further from it
+    short = learn_subspace(a, m, eta=1.0, steps=10, epochs=3, tau=0.003, rate=1000.0, seed=0)
+    assert np.degrees(subspace_angles(short.T, top_subspace(a, m))).max() > angles.max() + 3
     # a random subspace is far off: the angles measure something
     random = np.random.default_rng(0).normal(size=(a.shape[1], m))
     assert np.degrees(subspace_angles(random, top_subspace(a, m))).max() > 45
