@@ -9,7 +9,9 @@ identifiers and units, so mistakes surface before any simulation work.
 Schedule (shared by every backend, see docs/developer/architecture.md): inputs at
 'start', then each signal component a population reads (a shared variable of
 its group, set from a TimedArray on Brian2 and by the engines themselves
-elsewhere), synaptic delivery 'before_groups', state update 'groups',
+elsewhere), synaptic delivery 'before_groups', summed variables (those onto
+postsynaptic sides, then those onto presynaptic sides, ``summed_updaters``) and
+the state update 'groups',
 'thresholds', 'resets'; then 'after_resets' the clock-driven synaptic equations and the
 synapse models' on_pre and on_post statements for this step's spikes (see
 ``spikemem.synapses``); spikes recorded at the threshold, states at 'start'
