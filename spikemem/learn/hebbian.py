@@ -110,12 +110,18 @@ def learn_subspace(activity, m, *, eta, steps, backend="numba", seed=0, epochs=1
     """H (m, n): M subspace neurons trained with Oja's subspace rule on Poisson
     spike trains of ``activity`` (samples, n), rates in [0, 1] of ``rate`` Hz,
     each sample for ``steps`` steps of ``dt``, ``epochs`` passes in shuffled
-    order (``subspace_network``), simulated on ``backend``. The rule sees the
+    order (``subspace_network``), simulated on ``backend`` ("numba" or "torch":
+    the traces are set to zero by a current input, which the Brian2 backend
+    applies in every step, not once). The rule sees the
     trace after its decay in the step (``plasticity.oja_subspace``), so the rows
     are returned divided by sqrt(beta), beta = exp(-dt/tau): near orthonormal,
     spanning the principal subspace of E[a a^T]."""
     from ..backends import simulation
     a = _check(activity, m, eta, steps, rate, tau, dt, epochs)
+    if str(backend).startswith("brian2"):
+        # Brian2 runs a current input as a table read every step: it would hold r at zero
+        raise ModelError(f"learn_subspace: backend {backend!r} holds a current input's value in every step, "
+                         f"so it cannot set the traces to zero at a sample's start only; use 'numba' or 'torch'")
     net = subspace_network(a, m, eta=eta, steps=steps, epochs=epochs, rate=rate, tau=tau, dt=dt, init=init,
                            seed=seed)
     sim = simulation(net, backend, progress=False)

@@ -77,6 +77,12 @@ def test_same_seed_same_rows():
     assert not np.array_equal(first, learn_subspace(a, 2, eta=0.2, steps=10, seed=6))
 
 
+def test_torch_learns_the_rows_numba_learns():
+    a = gap_data(n=5, m=2, samples=8)
+    np.testing.assert_allclose(learn_subspace(a, 2, eta=0.5, steps=10, seed=2, backend="torch"),
+                               learn_subspace(a, 2, eta=0.5, steps=10, seed=2), atol=1e-5)
+
+
 @pytest.mark.parametrize("bad, match", [
     (dict(activity=np.full((4, 3), 1.5)), "in \\[0, 1\\]"),
     (dict(activity=np.array([[0.1, np.nan, 0.2]])), "in \\[0, 1\\]"),
@@ -87,6 +93,7 @@ def test_same_seed_same_rows():
     (dict(eta=-1.0), "eta must be a positive"),
     (dict(rate=2000.0), "rate\\*dt"),
     (dict(init=np.zeros((3, 3))), "init must be a finite \\(2, 3\\)"),
+    (dict(backend="brian2-numpy"), "use 'numba' or 'torch'"),
 ])
 def test_bad_input_is_named(bad, match):
     kw = dict(activity=np.full((4, 3), 0.5), m=2, eta=0.1, steps=5)
