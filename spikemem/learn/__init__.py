@@ -9,7 +9,8 @@ surrogate spikes; ``to_network`` and ``predict`` take the trained network back
 to any backend. ``encode`` makes spike trains of static data, ``Trainer`` fits
 any ``Trainable`` model, ``ann_mlp`` is the ReLU network of the same shape.
 ``transforms`` edit the gradients for continual learning (HLOP, EWC, GPM);
-``subspace`` is HLOP's Oja subspace learner.
+``subspace`` is HLOP's Oja subspace learner; ``hebbian`` runs those subspace
+neurons as a spikemem network on spike trains (``plasticity.oja_subspace``).
 """
 from .ann import ann_mlp, ANN
 from .checkpoint import load_checkpoint, save_checkpoint

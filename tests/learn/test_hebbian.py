@@ -1,10 +1,11 @@
 """The subspace neurons on spikemem: exact steps, convergence to the principal subspace, bad input."""
 import numpy as np
 import pytest
-from scipy.linalg import subspace_angles
+import torch
 
 from spikemem.backends import simulation
 from spikemem.errors import ModelError
+from spikemem.learn import Subspace, principal_angles
 from spikemem.learn.hebbian import learn_subspace, subspace_network, weights
 
 
@@ -17,9 +18,26 @@ def gap_data(n=12, m=3, samples=300, seed=1):
 
 
 def top_subspace(a, m):
-    """The exact top-m eigenvectors of E[a a^T] (columns)."""
+    """The exact top-m eigenvectors of E[a a^T] (rows)."""
     _, vectors = np.linalg.eigh(a.T @ a / len(a))
-    return vectors[:, ::-1][:, :m]
+    return vectors[:, ::-1][:, :m].T
+
+
+def degrees(a, b):
+    return np.degrees(principal_angles(a, b))
+
+
+def torch_subspace(a, m, eta=0.3, epochs=30, batch=64):
+    """``learn.Subspace`` (the authors' minibatch rule) on the exact rates."""
+    sub = Subspace(a.shape[1], eta=eta, dtype=torch.float64)
+    sub.add(m, seed=0)
+    x = torch.as_tensor(a)
+    generator = torch.Generator().manual_seed(0)
+    for _ in range(epochs):
+        order = torch.randperm(len(a), generator=generator)
+        for start in range(0, len(a), batch):
+            sub.learn(x[order[start:start + batch]])
+    return sub.rows.numpy()
 
 
 def numpy_steps(net, m, n, eta, steps, rate, tau, dt, init):
@@ -59,15 +77,19 @@ def test_network_steps_are_the_written_out_rule():
 def test_learns_the_principal_subspace_better_as_samples_last_longer():
     a, m = gap_data(), 3
     H = learn_subspace(a, m, eta=1.0, steps=100, epochs=3, tau=0.03, rate=1000.0, seed=0)
-    angles = np.degrees(subspace_angles(H.T, top_subspace(a, m)))
+    angles = degrees(H, top_subspace(a, m))
     assert angles.max() < 10, angles
     np.testing.assert_allclose(H @ H.T, np.eye(m), atol=0.02)
+    # the torch learner on the exact rates finds the same subspace
+    authors = torch_subspace(a, m)
+    assert degrees(authors, top_subspace(a, m)).max() < 1
+    assert degrees(H, authors).max() < 10
     # fewer spikes per sample, more noise in the traces: further from it
     short = learn_subspace(a, m, eta=1.0, steps=10, epochs=3, tau=0.003, rate=1000.0, seed=0)
-    assert np.degrees(subspace_angles(short.T, top_subspace(a, m))).max() > angles.max() + 3
+    assert degrees(short, top_subspace(a, m)).max() > angles.max() + 3
     # a random subspace is far off: the angles measure something
-    random = np.random.default_rng(0).normal(size=(a.shape[1], m))
-    assert np.degrees(subspace_angles(random, top_subspace(a, m))).max() > 45
+    random = np.random.default_rng(0).normal(size=(m, a.shape[1]))
+    assert degrees(random, top_subspace(a, m)).max() > 45
 
 
 def test_same_seed_same_rows():
