@@ -12,10 +12,12 @@ second moment E[a a^T] (not centred, as HLOP uses it).
 
 Each sample is shown for ``steps`` steps (after a first step with no input);
 ``r`` is set to zero at its first step (a current input on ``r``) and its
-spikes reach the trace in its own steps, so a trace never mixes two samples: within a
-sample its mean is the activity times (1 - exp(-t/tau)), a scale that leaves
-the subspace as it is. Spike trains are drawn here from the seed, so every
-backend sees the same spikes.
+spikes reach the trace in its own steps, so a trace never mixes two samples:
+within a sample its mean is the activity times (1 - exp(-t/tau)), a scale
+that leaves the subspace as it is. Spike trains are drawn here from the seed,
+so every backend sees the same spikes. The spikes' noise (about a/(2 rate
+tau) per trace) leaves the subspace a few degrees off; the angle shrinks as
+``steps`` and ``tau`` grow (benchmarks/hebbian_subspace.py).
 """
 from __future__ import annotations
 
