@@ -30,7 +30,7 @@ _API = {
     "SynapseModel": "synapses", "STATIC": "synapses", "summed": "synapses",
     "stdp": "plasticity", "spinnaker_stdp": "plasticity", "triplet_stdp": "plasticity",
     "diehl_cook_stdp": "plasticity", "hebbian": "plasticity", "anti_hebbian": "plasticity", "oja": "plasticity",
-    "normalize_weights": "plasticity",
+    "oja_subspace": "plasticity", "normalize_weights": "plasticity",
     # connectors and random parameters
     "OneToOne": "connectors", "AllToAll": "connectors", "FixedProbability": "connectors",
     "FixedNumberPre": "connectors", "FixedNumberPost": "connectors", "FromList": "connectors",

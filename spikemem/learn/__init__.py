@@ -9,8 +9,10 @@ surrogate spikes; ``to_network`` and ``predict`` take the trained network back
 to any backend. ``encode`` makes spike trains of static data, ``Trainer`` fits
 any ``Trainable`` model, ``ann_mlp`` is the ReLU network of the same shape.
 ``transforms`` edit the gradients for continual learning (HLOP, EWC, GPM);
-``subspace`` is HLOP's Oja subspace learner. Datasets and continual-learning
-task sequences (``datasets``, ``tasks``) need numpy only.
+``subspace`` is HLOP's Oja subspace learner; ``hebbian`` runs those subspace
+neurons as a spikemem network on spike trains (``plasticity.oja_subspace``).
+Datasets and continual-learning task sequences (``datasets``, ``tasks``) need
+numpy only.
 """
 from .datasets import Dataset, check_inputs, check_labels, digits, idx, mnist1d, mnist_files
 from .tasks import Task, check_tasks, load_tasks, permutations, permute, permuted, save_tasks, split
