@@ -74,6 +74,9 @@ ENVIRONMENTS = {
     # jax and brainpy pinned to the releases canns 1.5.0 was checked against (brainpy 2.9 needs Python 3.12)
     "canns": Peers(("canns==1.5.0", "brainpy==2.8.2", "jax==0.10.2", "jaxlib==0.10.2"),
                    ("canns", "brainpy", "jax"), DEFAULT_PATH.parent / "peer-env-canns", "SPIKEMEM_CANNS_ENV"),
+    # the HLOP authors' code (pkuxmq/HLOP-SNN): its MLP path needs torch and numpy only, its scripts torchvision
+    "hlop": Peers(("torch==2.14.1", "torchvision==0.29.1", "numpy<2.4"), ("torch", "torchvision", "numpy"),
+                  DEFAULT_PATH.parent / "peer-env-hlop", "SPIKEMEM_HLOP_ENV"),
 }
 
 
