@@ -8,8 +8,9 @@ The authors' code (not part of this repository) comes from ``--source`` or
 folder. It runs in the ``hlop`` peer environment (``python benchmarks/peer_env.py build hlop``)
 on ``benchmarks/peers/hlop_run.py``, which says what it runs and what it changes at run time.
 
-Per seed: scikit-learn's 8x8 digits, split and permuted into ``--tasks`` tasks (the first
-unpermuted, one shared 10-way head), written as a task file; then their baseline (plain
+Per seed s: scikit-learn's 8x8 digits split with s (``spikemem.learn.digits``), permuted
+into ``--tasks`` tasks with s (``permuted``: the first unpermuted, one shared 10-way head),
+written as a task file (``save_tasks``); then their baseline (plain
 sequential training, their ``-baseline``) and HLOP on it. The accuracy matrix, ACC (mean of
 the last row) and BWT (mean over the earlier tasks of the last row less the diagonal) per
 method and seed, their mean and standard deviation over seeds, and the settings.
@@ -33,7 +34,6 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 from peer_env import PeerEnvError, build_command, is_built, peer_env_path, run_in_peer_env
@@ -77,38 +77,20 @@ def scaled_settings(n_in: int, n_train: int, hidden: int = 100, epochs: int | No
 
 
 def permuted_digits(n_tasks: int, seed: int) -> list:
-    """Permuted digits as tasks: scikit-learn's 8x8 digits (/16), a quarter held out for
-    testing, task 0 unpermuted and each later task a fixed pixel permutation (one 10-way head).
-    Each task has ``x_train``, ``y_train``, ``x_test``, ``y_test``, ``classes`` and ``name``."""
-    from sklearn.datasets import load_digits
+    """Permuted digits (``spikemem.learn``): the digits split with ``seed``, ``n_tasks``
+    pixel orders drawn from ``seed``, the first the identity; one 10-way head."""
+    from spikemem.learn import digits, permuted
 
-    x, y = load_digits(return_X_y=True)
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(len(x))
-    n_test = round(0.25 * len(x))
-    x, y = (x[order] / 16.0).astype(np.float32), y[order].astype(np.int64)
-    split = dict(x_train=x[n_test:], y_train=y[n_test:], x_test=x[:n_test], y_test=y[:n_test])
-    tasks = []
-    for t in range(n_tasks):
-        perm = np.arange(x.shape[1]) if t == 0 else rng.permutation(x.shape[1])
-        tasks.append(SimpleNamespace(name=f"permuted-digits-{t}", classes=np.arange(10, dtype=np.int64),
-                                     x_train=split["x_train"][:, perm], y_train=split["y_train"],
-                                     x_test=split["x_test"][:, perm], y_test=split["y_test"]))
-    return tasks
+    return permuted(digits(seed=seed), n_tasks, seed=seed)
 
 
 def task_file(tasks, path) -> dict:
-    """Write ``tasks`` as a task file at ``path`` (keys ``n_tasks``, ``names`` and per task t
-    ``x_train_{t}``, ``y_train_{t}``, ``x_test_{t}``, ``y_test_{t}``, ``classes_{t}``) and
-    return its arrays."""
-    arrays = {"n_tasks": np.array(len(tasks)), "names": np.array([t.name for t in tasks])}
-    for i, t in enumerate(tasks):
-        for part in ("train", "test"):
-            arrays[f"x_{part}_{i}"] = np.asarray(getattr(t, f"x_{part}"), np.float32)
-            arrays[f"y_{part}_{i}"] = np.asarray(getattr(t, f"y_{part}"), np.int64)
-        arrays[f"classes_{i}"] = np.asarray(t.classes, np.int64)
-    np.savez(path, **arrays)
-    return arrays
+    """Write ``tasks`` as a task file (``spikemem.learn.save_tasks``) at ``path`` and return its arrays."""
+    from spikemem.learn import save_tasks
+
+    save_tasks(tasks, path)
+    with np.load(path) as f:
+        return {k: f[k] for k in f.files}
 
 
 def checkout(source) -> tuple[Path, str]:
