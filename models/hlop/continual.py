@@ -1,0 +1,157 @@
+"""A sequence of tasks learnt one after the other by one network, and the
+accuracy matrix it leaves.
+
+``run_sequence(tasks, method=..., variant=...)`` builds the network (``variant``
+"snn": a layered ``Leaky`` network trained through time with surrogate
+gradients, ``spikemem.learn.compile``; "ann": the ReLU MLP of the same sizes),
+then for each task in turn trains it on that task's training set and measures
+its accuracy on every task's test set (one row of the matrix, ``metrics.py``).
+One output layer serves all tasks (the permuted tasks share the ten digits;
+split tasks keep their global labels).
+
+Methods:
+
+- ``finetune``: plain sequential training, the lower bound;
+- ``ewc``: elastic weight consolidation (a quadratic penalty weighted by the
+  Fisher information of earlier tasks);
+- ``gpm``: each layer's weight gradient projected off the span of earlier
+  tasks' presynaptic activity, from an exact SVD (Saha et al. 2021);
+- ``hlop``: the same projection off a subspace learnt by Hebbian lateral
+  neurons (Oja's subspace rule) on each layer's presynaptic activity (Xiao et
+  al. 2024), with thresholds and biases frozen after the first task;
+- ``multitask``: at each stage, training on the union of all tasks seen so far
+  (continuing from the previous stage), the upper bound.
+
+The gradient methods are ``spikemem.learn`` transforms: the loop calls their
+``begin_task`` before each task and ``end_task`` with the task's training
+inputs after it; the trainer applies them at every step.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from spikemem.errors import ModelError
+
+from . import metrics
+
+METHODS = ("finetune", "ewc", "gpm", "hlop", "multitask")
+VARIANTS = ("snn", "ann")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How each task is trained, and the methods' own parameters."""
+    hidden: tuple = (200,)        # hidden layer sizes
+    epochs: int = 5               # per task (per stage for multitask)
+    batch_size: int = 32
+    optimiser: str = "sgd"
+    lr: float = 0.05
+    steps: int = 10               # time steps per sample (snn)
+    encoding: str = "repeat"      # "repeat": analog input every step; "poisson": Bernoulli spikes (snn)
+    beta: float = 0.9             # membrane decay per step (snn)
+    rows_per_task: int = 20       # hlop: subspace neurons added per layer and task
+    hlop_eta: float = 0.01
+    hlop_iterations: int = 5
+    hlop_epochs: int = 2          # hlop: passes over a task's data learning the subspace
+    ewc_lambda: float = 100.0
+    gpm_threshold: float = 0.97   # gpm: energy kept by the stored basis
+
+    def __post_init__(self):
+        hidden = tuple(self.hidden)
+        object.__setattr__(self, "hidden", hidden)
+        if not hidden or any(isinstance(h, bool) or not isinstance(h, (int, np.integer)) or h < 1 for h in hidden):
+            raise ModelError(f"settings: hidden must be one or more positive layer sizes, got {self.hidden!r}")
+        for name in ("epochs", "batch_size", "steps", "rows_per_task", "hlop_iterations", "hlop_epochs"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ModelError(f"settings: {name} must be a whole number >= 1, got {value!r}")
+        for name in ("lr", "hlop_eta"):
+            value = getattr(self, name)
+            if not (np.isfinite(value) and value > 0):
+                raise ModelError(f"settings: {name} must be a positive number, got {value!r}")
+        if not (np.isfinite(self.ewc_lambda) and self.ewc_lambda >= 0):
+            raise ModelError(f"settings: ewc_lambda must be >= 0, got {self.ewc_lambda!r}")
+        if not 0 < self.gpm_threshold < 1:
+            raise ModelError(f"settings: gpm_threshold must lie in (0, 1), got {self.gpm_threshold!r}")
+        if not 0 < self.beta < 1:
+            raise ModelError(f"settings: beta must lie in (0, 1), got {self.beta!r}")
+
+
+def check_tasks(tasks) -> tuple[int, int]:
+    """``(n_inputs, n_classes)`` of a task sequence, or a ModelError naming the task that does not fit."""
+    tasks = list(tasks)
+    if not tasks:
+        raise ModelError("run_sequence: no tasks given")
+    n_inputs = tasks[0].x_train.shape[1]
+    for t in tasks:
+        if t.x_train.shape[1] != n_inputs or t.x_test.shape[1] != n_inputs:
+            raise ModelError(f"task '{t.name}': {t.x_train.shape[1]} inputs, but task '{tasks[0].name}' "
+                             f"has {n_inputs}")
+    n_classes = 1 + max(int(max(t.y_train.max(), t.y_test.max())) for t in tasks)
+    return n_inputs, n_classes
+
+
+def build_model(variant: str, sizes: list, settings: Settings, seed: int):
+    """The network of ``variant`` with layer ``sizes``, initialised from ``seed``."""
+    from spikemem import learn
+    if variant == "snn":
+        return learn.compile(learn.mlp(sizes, beta=settings.beta, seed=seed))
+    return learn.ann_mlp(sizes, seed=seed)
+
+
+def build_transform(method: str, model, variant: str, settings: Settings):
+    """The gradient transform of ``method`` on ``model`` (None for finetune and multitask)."""
+    from spikemem.learn import transforms
+    if method == "hlop":
+        return transforms.HLOP(model, rows_per_task=settings.rows_per_task, eta=settings.hlop_eta,
+                               iterations=settings.hlop_iterations, epochs=settings.hlop_epochs,
+                               spiking=variant == "snn")
+    if method == "ewc":
+        return transforms.EWC(model, lam=settings.ewc_lambda)
+    if method == "gpm":
+        return transforms.GPM(model, threshold=settings.gpm_threshold)
+    return None
+
+
+def run_sequence(tasks, *, method: str, variant: str = "snn", settings: Settings = Settings(), seed: int = 0,
+                 progress=None) -> dict:
+    """Learn ``tasks`` in order with ``method``; returns the accuracy matrix
+    (``matrix[i][j]``: task ``j`` after task ``i``), its ``summary``
+    (``metrics.summary``), each task's training ``history`` (the trainer's
+    per-epoch dicts), ``seconds`` and what ran (method, variant, settings, seed)."""
+    if method not in METHODS:
+        raise ModelError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    if variant not in VARIANTS:
+        raise ModelError(f"unknown variant {variant!r}; choose one of {', '.join(VARIANTS)}")
+    if not isinstance(settings, Settings):
+        raise ModelError(f"settings must be a continual.Settings, got {type(settings).__name__}")
+    tasks = list(tasks)
+    n_inputs, n_classes = check_tasks(tasks)
+    from spikemem import learn
+
+    start = time.perf_counter()
+    model = build_model(variant, [n_inputs, *settings.hidden, n_classes], settings, seed)
+    transform = build_transform(method, model, variant, settings)
+    matrix, history = [], []
+    for i, task in enumerate(tasks):
+        if method == "multitask":
+            x = np.concatenate([t.x_train for t in tasks[:i + 1]])
+            y = np.concatenate([t.y_train for t in tasks[:i + 1]])
+        else:
+            x, y = task.x_train, task.y_train
+        if transform is not None:
+            transform.begin_task(model, i)
+        trainer = learn.Trainer(model, optimiser=settings.optimiser, lr=settings.lr, epochs=settings.epochs,
+                                batch_size=settings.batch_size, steps=settings.steps, encoding=settings.encoding,
+                                transforms=() if transform is None else (transform,), seed=seed * 1000 + i,
+                                progress=progress)
+        history.append(trainer.fit(x, y))
+        if transform is not None:
+            transform.end_task(model, task.x_train)
+        matrix.append([trainer.evaluate(t.x_test, t.y_test) for t in tasks])
+    return {"method": method, "variant": variant, "seed": seed, "settings": asdict(settings),
+            "tasks": [t.name for t in tasks], "matrix": matrix, "summary": metrics.summary(matrix),
+            "history": history, "seconds": time.perf_counter() - start, "model": model}
