@@ -80,18 +80,12 @@ class Settings:
             raise ModelError(f"settings: beta must lie in (0, 1), got {self.beta!r}")
 
 
-def check_tasks(tasks) -> tuple[int, int]:
-    """``(n_inputs, n_classes)`` of a task sequence, or a ModelError naming the task that does not fit."""
-    tasks = list(tasks)
-    if not tasks:
-        raise ModelError("run_sequence: no tasks given")
-    n_inputs = tasks[0].x_train.shape[1]
-    for t in tasks:
-        if t.x_train.shape[1] != n_inputs or t.x_test.shape[1] != n_inputs:
-            raise ModelError(f"task '{t.name}': {t.x_train.shape[1]} inputs, but task '{tasks[0].name}' "
-                             f"has {n_inputs}")
-    n_classes = 1 + max(int(max(t.y_train.max(), t.y_test.max())) for t in tasks)
-    return n_inputs, n_classes
+def head_size(tasks) -> tuple[list, int, int]:
+    """``(tasks, n_inputs, n_classes)`` of a task sequence checked by
+    ``spikemem.learn.tasks.check_tasks``; one head serves every task's classes."""
+    from spikemem.learn.tasks import check_tasks
+    tasks = check_tasks(tasks)
+    return tasks, tasks[0].n_inputs, 1 + max(max(t.classes) for t in tasks)
 
 
 def build_model(variant: str, sizes: list, settings: Settings, seed: int):
@@ -128,8 +122,7 @@ def run_sequence(tasks, *, method: str, variant: str = "snn", settings: Settings
         raise ModelError(f"unknown variant {variant!r}; choose one of {', '.join(VARIANTS)}")
     if not isinstance(settings, Settings):
         raise ModelError(f"settings must be a continual.Settings, got {type(settings).__name__}")
-    tasks = list(tasks)
-    n_inputs, n_classes = check_tasks(tasks)
+    tasks, n_inputs, n_classes = head_size(tasks)
     from spikemem import learn
 
     start = time.perf_counter()

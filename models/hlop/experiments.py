@@ -38,7 +38,7 @@ class Setting:
     methods: tuple = METHODS
     variants: tuple = VARIANTS
     seeds: tuple = (0,)
-    n_samples: int = 4000          # mnist1d: samples generated (train and test)
+    n_samples: int = 5000          # mnist1d: samples generated (train and test)
     training: Settings = field(default_factory=Settings)
 
     def __post_init__(self):
