@@ -23,7 +23,7 @@ _API = {
     "Network": "network", "BuiltNetwork": "network", "PopulationView": "network",
     # cell templates
     "NeuronModel": "neurons", "IF_curr_exp": "neurons", "IF_cond_exp": "neurons", "Izhikevich": "neurons",
-    "AdEx": "neurons", "RateUnit": "neurons", "ReLURate": "rates", "PoissonUnit": "rates",
+    "AdEx": "neurons", "RateUnit": "neurons", "Leaky": "neurons", "ReLURate": "rates", "PoissonUnit": "rates",
     # synapses and plasticity
     "SynapseModel": "synapses", "STATIC": "synapses", "summed": "synapses",
     "stdp": "plasticity", "spinnaker_stdp": "plasticity", "triplet_stdp": "plasticity",
@@ -48,7 +48,7 @@ _API = {
 _UNITS = ("second", "ms", "us", "Hz", "volt", "mV", "amp", "nA", "pA", "farad", "nF", "pF",
           "siemens", "nS", "uS", "ohm", "Mohm")
 #: submodules reached as attributes (``sm.plot.raster``)
-_MODULES = ("plot", "analysis", "units", "backends", "targets", "zoo", "experiments", "encoding")
+_MODULES = ("plot", "analysis", "units", "backends", "targets", "zoo", "experiments", "encoding", "learn")
 
 __all__ = sorted([*_API, *_MODULES, *_UNITS, "__version__"])
 

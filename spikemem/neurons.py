@@ -27,6 +27,10 @@ Templates (defaults in SI, PyNN's names and defaults where PyNN has the model):
                    current is ``w_adapt`` (``w`` is every synapse's weight).
 ``RateUnit``       tau dr/dt = -r + gain * max(I, 0); no spikes; driven by
                    currents or by rate projections into ``I``.
+``Leaky``          dimensionless leaky integrate-and-fire, dv/dt = -v/tau,
+                   v > v_th fires, reset by subtracting v_th; a weight adds
+                   to v directly (either sign): snntorch's ``Leaky``, the
+                   neuron that ``spikemem.learn`` trains.
 =================  ==========================================================
 
 Rate units that read signals and their Poisson-spiking counterpart,
@@ -330,7 +334,27 @@ def RateUnit(**params) -> NeuronModel:
         method="euler", params={**defaults, **params}, receptors={"input": "I"})
 
 
-TEMPLATES = {f.__name__: f for f in (IF_curr_exp, IF_cond_exp, Izhikevich, AdEx, RateUnit)}
+def Leaky(*, tau=10 * ms, v_th=1.0) -> NeuronModel:
+    """Dimensionless leaky integrate-and-fire: dv/dt = -v/tau, spike when v >
+    v_th, then v -= v_th (reset by subtraction). A spike arriving on any
+    receptor adds its weight to v, whatever its sign. A step is delivery
+    (v += the weights of the spikes of the step before), exact decay
+    v *= beta with beta = exp(-dt/tau), threshold, reset: snntorch's
+    ``Leaky(beta)`` with the input added before the decay. ``tau`` and
+    ``v_th`` may be one value per neuron."""
+    return NeuronModel(
+        name="Leaky",
+        equations="""
+        dv/dt = -v/tau : 1
+        tau : second (constant)
+        v_th : 1 (constant)
+        """,
+        threshold="v > v_th", reset="v -= v_th", method="exact",
+        params={"tau": tau, "v_th": v_th}, receptors={"exc": "v", "inh": "v", "input": "v"},
+        init={"v": 0.0})
+
+
+TEMPLATES = {f.__name__: f for f in (IF_curr_exp, IF_cond_exp, Izhikevich, AdEx, RateUnit, Leaky)}
 
 #: spikemem.rates' templates: (the lines their equations start with, threshold,
 #: reset); what follows, their drive and extra equations, is the user's, so a
@@ -357,7 +381,7 @@ _LIF = ("c_m", "tau_m") + _TAU_SYN
 POSITIVE = {"IF_curr_exp": _LIF, "IF_cond_exp": _LIF, "IF_cond_exp_adaptive": _LIF + ("tau_vt",),
             "Izhikevich": _TAU_SYN, "AdEx": ("C", "g_L", "delta_T", "tau_w") + _TAU_SYN, "RateUnit": ("tau",),
             # spikemem.rates: a zero gain never fires, a negative one is no rate
-            "ReLURate": ("tau",), "PoissonUnit": ("tau", "gain")}
+            "ReLURate": ("tau",), "PoissonUnit": ("tau", "gain"), "Leaky": ("tau",)}
 
 _CURRENT_SIGNS = {"isyn_exc": 1, "isyn_inh": -1}
 _CONDUCTANCE_SIGNS = {"gsyn_exc": 1, "gsyn_inh": 1}
