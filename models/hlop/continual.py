@@ -52,32 +52,51 @@ class Settings:
     steps: int = 10               # time steps per sample (snn)
     encoding: str = "repeat"      # "repeat": analog input every step; "poisson": Bernoulli spikes (snn)
     beta: float = 0.9             # membrane decay per step (snn)
-    rows_per_task: int = 20       # hlop: subspace neurons added per layer and task
+    rows_per_task: int | tuple = 20   # hlop: subspace neurons added per task, one for all layers or one per layer
     hlop_eta: float = 0.01
     hlop_iterations: int = 5
     hlop_epochs: int = 2          # hlop: passes over a task's data learning the subspace
     ewc_lambda: float = 100.0
-    gpm_threshold: float = 0.97   # gpm: energy kept by the stored basis
+    gpm_threshold: float | tuple = 0.97   # gpm: energy kept by the stored basis, one or one per layer
 
     def __post_init__(self):
         hidden = tuple(self.hidden)
         object.__setattr__(self, "hidden", hidden)
         if not hidden or any(isinstance(h, bool) or not isinstance(h, (int, np.integer)) or h < 1 for h in hidden):
             raise ModelError(f"settings: hidden must be one or more positive layer sizes, got {self.hidden!r}")
-        for name in ("epochs", "batch_size", "steps", "rows_per_task", "hlop_iterations", "hlop_epochs"):
+        for name in ("epochs", "batch_size", "steps", "hlop_iterations", "hlop_epochs"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            if not _whole(value) or value < 1:
                 raise ModelError(f"settings: {name} must be a whole number >= 1, got {value!r}")
+        rows = self.rows_per_task if isinstance(self.rows_per_task, tuple) else (self.rows_per_task,)
+        if not all(_whole(r) and r >= 0 for r in rows):
+            raise ModelError(f"settings: rows_per_task must be whole numbers >= 0, got {self.rows_per_task!r}")
+        if isinstance(self.rows_per_task, tuple) and len(rows) != len(hidden) + 1:
+            raise ModelError(f"settings: rows_per_task {self.rows_per_task!r} gives {len(rows)} layers, the network "
+                             f"has {len(hidden) + 1}")
+        thresholds = self.gpm_threshold if isinstance(self.gpm_threshold, tuple) else (self.gpm_threshold,)
+        if not all(0 < t <= 1 for t in thresholds):
+            raise ModelError(f"settings: gpm_threshold must lie in (0, 1], got {self.gpm_threshold!r}")
+        if isinstance(self.gpm_threshold, tuple) and len(thresholds) != len(hidden) + 1:
+            raise ModelError(f"settings: gpm_threshold {self.gpm_threshold!r} gives {len(thresholds)} layers, the "
+                             f"network has {len(hidden) + 1}")
         for name in ("lr", "hlop_eta"):
             value = getattr(self, name)
             if not (np.isfinite(value) and value > 0):
                 raise ModelError(f"settings: {name} must be a positive number, got {value!r}")
         if not (np.isfinite(self.ewc_lambda) and self.ewc_lambda >= 0):
             raise ModelError(f"settings: ewc_lambda must be >= 0, got {self.ewc_lambda!r}")
-        if not 0 < self.gpm_threshold < 1:
-            raise ModelError(f"settings: gpm_threshold must lie in (0, 1), got {self.gpm_threshold!r}")
         if not 0 < self.beta < 1:
             raise ModelError(f"settings: beta must lie in (0, 1), got {self.beta!r}")
+
+
+def _whole(value) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, np.integer))
+
+
+def _per_layer(value, layers: list):
+    """A setting given once, or per layer in order, as the transforms take it."""
+    return dict(zip(layers, value)) if isinstance(value, tuple) else value
 
 
 def head_size(tasks) -> tuple[list, int, int]:
@@ -96,18 +115,28 @@ def build_model(variant: str, sizes: list, settings: Settings, seed: int):
     return learn.ann_mlp(sizes, seed=seed)
 
 
-def build_transform(method: str, model, variant: str, settings: Settings):
+def build_transform(method: str, model, variant: str, settings: Settings, seed: int):
     """The gradient transform of ``method`` on ``model`` (None for finetune and multitask)."""
     from spikemem.learn import transforms
     if method == "hlop":
-        return transforms.HLOP(model, rows_per_task=settings.rows_per_task, eta=settings.hlop_eta,
-                               iterations=settings.hlop_iterations, epochs=settings.hlop_epochs,
-                               spiking=variant == "snn")
+        return transforms.HLOP(model, rows_per_task=_per_layer(settings.rows_per_task, model.layers),
+                               eta=settings.hlop_eta, iterations=settings.hlop_iterations,
+                               epochs=settings.hlop_epochs, spiking=variant == "snn", seed=seed)
     if method == "ewc":
-        return transforms.EWC(model, lam=settings.ewc_lambda)
+        return transforms.EWC(model, lam=settings.ewc_lambda, seed=seed)
     if method == "gpm":
-        return transforms.GPM(model, threshold=settings.gpm_threshold)
+        return transforms.GPM(model, threshold=_per_layer(settings.gpm_threshold, model.layers), seed=seed)
     return None
+
+
+def model_inputs(x, variant: str, settings: Settings, seed: int):
+    """Static data ``x`` as the model of ``variant`` takes it: (n, n_in), or
+    (steps, n, n_in) for the spiking one (``learn.encode``)."""
+    import torch
+
+    from spikemem import learn
+    x = torch.as_tensor(x)
+    return learn.encode(x, settings.steps, settings.encoding, seed=seed) if variant == "snn" else x
 
 
 def run_sequence(tasks, *, method: str, variant: str = "snn", settings: Settings = Settings(), seed: int = 0,
@@ -123,11 +152,13 @@ def run_sequence(tasks, *, method: str, variant: str = "snn", settings: Settings
     if not isinstance(settings, Settings):
         raise ModelError(f"settings must be a continual.Settings, got {type(settings).__name__}")
     tasks, n_inputs, n_classes = head_size(tasks)
+    import torch
+
     from spikemem import learn
 
     start = time.perf_counter()
     model = build_model(variant, [n_inputs, *settings.hidden, n_classes], settings, seed)
-    transform = build_transform(method, model, variant, settings)
+    transform = build_transform(method, model, variant, settings, seed)
     matrix, history = [], []
     for i, task in enumerate(tasks):
         if method == "multitask":
@@ -143,7 +174,11 @@ def run_sequence(tasks, *, method: str, variant: str = "snn", settings: Settings
                                 progress=progress)
         history.append(trainer.fit(x, y))
         if transform is not None:
-            transform.end_task(model, task.x_train)
+            x_task = model_inputs(task.x_train, variant, settings, seed * 1000 + i)
+            if method == "ewc":         # the empirical Fisher, of the task's labels
+                transform.end_task(model, x_task, torch.as_tensor(task.y_train))
+            else:
+                transform.end_task(model, x_task)
         matrix.append([trainer.evaluate(t.x_test, t.y_test) for t in tasks])
     return {"method": method, "variant": variant, "seed": seed, "settings": asdict(settings),
             "tasks": [t.name for t in tasks], "matrix": matrix, "summary": metrics.summary(matrix),

@@ -89,7 +89,8 @@ def test_tasks_of_different_input_sizes_are_refused(permuted):
     (dict(hidden=(0,)), "hidden must be one or more"),
     (dict(epochs=0), "epochs must be a whole number"),
     (dict(lr=-1.0), "lr must be a positive"),
-    (dict(gpm_threshold=1.0), "gpm_threshold must lie in"),
+    (dict(gpm_threshold=1.5), "gpm_threshold must lie in"),
+    (dict(rows_per_task=(4, 8, 8)), "gives 3 layers, the network has 2"),
     (dict(beta=1.5), "beta must lie in"),
 ])
 def test_bad_settings_are_refused(bad, match):
