@@ -144,7 +144,8 @@ def run_sequence(tasks, *, method: str, variant: str = "snn", settings: Settings
     """Learn ``tasks`` in order with ``method``; returns the accuracy matrix
     (``matrix[i][j]``: task ``j`` after task ``i``), its ``summary``
     (``metrics.summary``), each task's training ``history`` (the trainer's
-    per-epoch dicts), ``seconds`` and what ran (method, variant, settings, seed)."""
+    per-epoch dicts), ``seconds``, what ran (method, variant, settings, seed),
+    and the trained ``model`` and its ``transform`` (None for finetune and multitask)."""
     if method not in METHODS:
         raise ModelError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
     if variant not in VARIANTS:
@@ -182,4 +183,5 @@ def run_sequence(tasks, *, method: str, variant: str = "snn", settings: Settings
         matrix.append([trainer.evaluate(t.x_test, t.y_test) for t in tasks])
     return {"method": method, "variant": variant, "seed": seed, "settings": asdict(settings),
             "tasks": [t.name for t in tasks], "matrix": matrix, "summary": metrics.summary(matrix),
-            "history": history, "seconds": time.perf_counter() - start, "model": model}
+            "history": history, "seconds": time.perf_counter() - start, "model": model,
+            "transform": transform}

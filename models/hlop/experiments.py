@@ -91,7 +91,7 @@ def evaluate(setting: Setting = Setting(), progress=None) -> dict:
             for seed, tasks in sequences.items():
                 run = run_sequence(tasks, method=method, variant=variant, settings=setting.training, seed=seed,
                                    progress=progress)
-                run.pop("model")
+                run.pop("model"), run.pop("transform")
                 runs[variant][method].append(run)
     summary = {variant: {method: {**metrics.over_seeds([r["matrix"] for r in by_method[method]]),
                                   "seconds": float(np.mean([r["seconds"] for r in by_method[method]]))}
