@@ -1,0 +1,30 @@
+"""One optimisation step on a minibatch, with the gradient transforms' hooks."""
+from __future__ import annotations
+
+import torch
+
+
+def penalties(model, transforms):
+    """The sum of the transforms' penalties (EWC's quadratic term; 0 for projections)."""
+    total = 0.0
+    for t in transforms:
+        total = total + t.penalty(model)
+    return total
+
+
+def finish(model, optimiser, transforms):
+    """After backward: the transforms edit the gradients, then the optimiser steps."""
+    for t in transforms:
+        t.transform(model)
+    optimiser.step()
+
+
+def gradient_step(model, x, y, loss, optimiser, transforms=()) -> tuple[float, torch.Tensor]:
+    """Forward, loss plus penalties, backward, transforms, optimiser step.
+    Returns the loss and the (detached) logits."""
+    optimiser.zero_grad(set_to_none=True)
+    logits = model(x)
+    value = loss(logits, y) + penalties(model, transforms)
+    value.backward()
+    finish(model, optimiser, transforms)
+    return float(value.detach()), logits.detach()
