@@ -149,10 +149,16 @@ def principal_angles(a, b) -> np.ndarray:
     if a.shape[1] != b.shape[1]:
         raise ModelError(f"principal_angles: a and b must have as many columns, got {a.shape} and {b.shape}")
     qa, qb = _orthonormal(a), _orthonormal(b)
-    if len(qa) == 0 or len(qb) == 0:
+    if len(qa) < len(qb):
+        qa, qb = qb, qa
+    if len(qb) == 0:
         return np.zeros(0)
-    cosines = np.linalg.svd(qa @ qb.T, compute_uv=False)
-    return np.sort(np.arccos(np.clip(cosines, -1.0, 1.0)))
+    # cosines are exact for large angles, sines for small ones (Bjorck and Golub)
+    cosines = np.sort(np.linalg.svd(qa @ qb.T, compute_uv=False))[::-1]
+    sines = np.sort(np.linalg.svd(qb - (qb @ qa.T) @ qa, compute_uv=False))
+    angles = np.where(cosines > np.sqrt(0.5), np.arcsin(np.clip(sines, 0.0, 1.0)),
+                      np.arccos(np.clip(cosines, -1.0, 1.0)))
+    return np.sort(angles)
 
 
 def _rows(x, name: str) -> np.ndarray:

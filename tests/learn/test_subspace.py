@@ -95,6 +95,11 @@ def test_principal_angles_closed_form():
     b = np.array([[1, 0, 0, 0], [0, np.cos(t), np.sin(t), 0]]) * 2.0
     assert np.allclose(principal_angles(a, b), [0.0, t])
     assert np.allclose(principal_angles(torch.tensor(a), a), [0.0, 0.0])
+    # small angles to full precision, and a subspace of another dimension
+    tiny = np.array([[1, 0, 0, 0], [0, np.cos(1e-9), np.sin(1e-9), 0]])
+    assert np.allclose(principal_angles(a, tiny), [0.0, 1e-9], rtol=1e-6, atol=1e-15)
+    assert np.allclose(principal_angles(np.eye(4)[:3], b), [0.0, 0.0])
+    assert np.allclose(principal_angles(b, np.eye(4)[3:]), [np.pi / 2])
 
 
 @pytest.mark.parametrize("call, match", [
