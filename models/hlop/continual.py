@@ -20,7 +20,9 @@ Methods:
   neurons (Oja's subspace rule) on each layer's presynaptic activity (Xiao et
   al. 2024), with thresholds and biases frozen after the first task;
 - ``multitask``: at each stage, training on the union of all tasks seen so far
-  (continuing from the previous stage), the upper bound.
+  (continuing from the previous stage), the upper bound; each stage draws as
+  many samples from the union as one task holds, so that every method trains
+  for the same number of steps.
 
 The gradient methods are ``spikemem.learn`` transforms: the loop calls their
 ``begin_task`` before each task and ``end_task`` with the task's training
@@ -44,16 +46,17 @@ VARIANTS = ("snn", "ann")
 @dataclass(frozen=True)
 class Settings:
     """How each task is trained, and the methods' own parameters."""
-    hidden: tuple = (200,)        # hidden layer sizes
+    hidden: tuple = (400,)        # hidden layer sizes
     epochs: int = 5               # per task (per stage for multitask)
     batch_size: int = 32
     optimiser: str = "sgd"
-    lr: float = 0.05
-    steps: int = 10               # time steps per sample (snn)
+    lr: float = 0.05              # the ANN's learning rate
+    lr_snn: float = 0.01          # the spiking network's (surrogate gradients through counts are larger)
+    steps: int = 8                # time steps per sample (snn)
     encoding: str = "repeat"      # "repeat": analog input every step; "poisson": Bernoulli spikes (snn)
     beta: float = 0.9             # membrane decay per step (snn)
-    rows_per_task: int | tuple = 20   # hlop: subspace neurons added per task, one for all layers or one per layer
-    hlop_eta: float = 0.01
+    rows_per_task: int | tuple = (6, 30)   # hlop: subspace neurons added per task, one for all layers or one per layer
+    hlop_eta: float | tuple = 0.01   # hlop: the Oja rule's rate, one or one per layer
     hlop_iterations: int = 5
     hlop_epochs: int = 2          # hlop: passes over a task's data learning the subspace
     ewc_lambda: float = 100.0
@@ -80,9 +83,9 @@ class Settings:
         if isinstance(self.gpm_threshold, tuple) and len(thresholds) != len(hidden) + 1:
             raise ModelError(f"settings: gpm_threshold {self.gpm_threshold!r} gives {len(thresholds)} layers, the "
                              f"network has {len(hidden) + 1}")
-        for name in ("lr", "hlop_eta"):
+        for name in ("lr", "lr_snn", "hlop_eta"):
             value = getattr(self, name)
-            if not (np.isfinite(value) and value > 0):
+            if not all(np.isfinite(v) and v > 0 for v in (value if isinstance(value, tuple) else (value,))):
                 raise ModelError(f"settings: {name} must be a positive number, got {value!r}")
         if not (np.isfinite(self.ewc_lambda) and self.ewc_lambda >= 0):
             raise ModelError(f"settings: ewc_lambda must be >= 0, got {self.ewc_lambda!r}")
@@ -120,7 +123,7 @@ def build_transform(method: str, model, variant: str, settings: Settings, seed: 
     from spikemem.learn import transforms
     if method == "hlop":
         return transforms.HLOP(model, rows_per_task=_per_layer(settings.rows_per_task, model.layers),
-                               eta=settings.hlop_eta, iterations=settings.hlop_iterations,
+                               eta=_per_layer(settings.hlop_eta, model.layers), iterations=settings.hlop_iterations,
                                epochs=settings.hlop_epochs, spiking=variant == "snn", seed=seed)
     if method == "ewc":
         return transforms.EWC(model, lam=settings.ewc_lambda, seed=seed)
@@ -137,6 +140,14 @@ def model_inputs(x, variant: str, settings: Settings, seed: int):
     from spikemem import learn
     x = torch.as_tensor(x)
     return learn.encode(x, settings.steps, settings.encoding, seed=seed) if variant == "snn" else x
+
+
+def union_sample(tasks: list, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` training samples drawn without replacement from the union of ``tasks``."""
+    x = np.concatenate([t.x_train for t in tasks])
+    y = np.concatenate([t.y_train for t in tasks])
+    pick = np.sort(np.random.default_rng(seed).permutation(len(x))[:n])
+    return x[pick], y[pick]
 
 
 def run_sequence(tasks, *, method: str, variant: str = "snn", settings: Settings = Settings(), seed: int = 0,
@@ -163,13 +174,13 @@ def run_sequence(tasks, *, method: str, variant: str = "snn", settings: Settings
     matrix, history = [], []
     for i, task in enumerate(tasks):
         if method == "multitask":
-            x = np.concatenate([t.x_train for t in tasks[:i + 1]])
-            y = np.concatenate([t.y_train for t in tasks[:i + 1]])
+            x, y = union_sample(tasks[:i + 1], len(task.x_train), seed * 1000 + i)
         else:
             x, y = task.x_train, task.y_train
         if transform is not None:
             transform.begin_task(model, i)
-        trainer = learn.Trainer(model, optimiser=settings.optimiser, lr=settings.lr, epochs=settings.epochs,
+        lr = settings.lr_snn if variant == "snn" else settings.lr
+        trainer = learn.Trainer(model, optimiser=settings.optimiser, lr=lr, epochs=settings.epochs,
                                 batch_size=settings.batch_size, steps=settings.steps, encoding=settings.encoding,
                                 transforms=() if transform is None else (transform,), seed=seed * 1000 + i,
                                 progress=progress)
