@@ -11,9 +11,14 @@ of the learnable rows is
 update is clipped to +-``clip`` per element, smoothed with momentum (m *
 v + (1 - m) * dH, then H += eta * v) and repeated ``iterations`` times per
 minibatch, the response recomputed each time. Rows of earlier tasks are frozen
-(``merge``); new rows (``add``) start orthonormal among themselves, as the
-authors initialise them, and converge to the principal subspace of what the
-frozen rows leave unexplained, orthogonal to them.
+(``merge``); new rows (``add``) converge to the principal subspace of what the
+frozen rows leave unexplained, orthogonal to them. New rows start orthonormal
+among themselves, as the authors initialise them, and also orthogonal to the
+rows there are: in the authors' 784- and 800-wide layers random rows are
+nearly orthogonal to the old ones anyway; in narrow layers they are not, and
+rows in directions the data hardly visits never converge (the rule moves a
+row at a rate set by the variance along it), so an overlap would stay and
+make I - H^T H reverse gradient components instead of removing them.
 
 Spiking lateral neurons (``spikes=T``): y is what a signed integrate-and-fire
 neuron driven by y/scale for T steps counts, times scale/T: y clipped to
@@ -70,8 +75,8 @@ class Subspace:
         return self.rows.shape[0]
 
     def add(self, m: int, seed: int | torch.Generator = 0) -> None:
-        """Add ``m`` learnable rows, orthonormal among themselves (QR of a
-        seeded Gaussian draw)."""
+        """Add ``m`` learnable rows, orthonormal among themselves and to the
+        rows there are (QR of a seeded Gaussian draw)."""
         if not _is_int(m) or m < 1:
             raise ModelError(f"Subspace.add: m must be a positive integer, got {m!r}")
         if self.n_rows + m > self.n_inputs:
@@ -79,6 +84,9 @@ class Subspace:
                              "input dimensions")
         generator = _generator(seed)
         draw = torch.randn((self.n_inputs, m), generator=generator, dtype=torch.float64)
+        if self.n_rows:
+            old = self.basis.double()                               # start outside the rows there are
+            draw = draw - old.T @ (old @ draw)
         q, r = torch.linalg.qr(draw)
         new = (q * torch.sign(torch.diagonal(r))).T.to(self.rows)     # sign fixed: a unique draw per seed
         self.rows = torch.cat([self.rows, new])

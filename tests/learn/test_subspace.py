@@ -126,3 +126,11 @@ def test_bad_batches():
         space.learn(torch.ones(3, 5))
     with pytest.raises(ModelError, match="g must have shape"):
         space.project(torch.ones(3, 5))
+
+
+def test_new_rows_start_orthogonal_to_the_rows_there_are():
+    space = Subspace(6, eta=0.01)
+    space.add(4, seed=0)
+    space.merge()
+    space.add(2, seed=1)
+    assert torch.allclose(space.rows @ space.rows.T, torch.eye(6), atol=1e-5)
