@@ -20,9 +20,7 @@ Methods:
   neurons (Oja's subspace rule) on each layer's presynaptic activity (Xiao et
   al. 2024), with thresholds and biases frozen after the first task;
 - ``multitask``: at each stage, training on the union of all tasks seen so far
-  (continuing from the previous stage), the upper bound; each stage draws as
-  many samples from the union as one task holds, so that every method trains
-  for the same number of steps.
+  (continuing from the previous stage), the upper bound.
 
 The gradient methods are ``spikemem.learn`` transforms: the loop calls their
 ``begin_task`` before each task and ``end_task`` with the task's training
@@ -55,7 +53,8 @@ class Settings:
     steps: int = 8                # time steps per sample (snn)
     encoding: str = "repeat"      # "repeat": analog input every step; "poisson": Bernoulli spikes (snn)
     beta: float = 0.9             # membrane decay per step (snn)
-    rows_per_task: int | tuple = (6, 30)   # hlop: subspace neurons added per task, one for all layers or one per layer
+    rows_per_task: int | tuple = (5, 30)   # hlop: subspace neurons added per task, one for all layers or one per layer
+    rows_first_task: int | tuple | None = (20, 80)   # hlop: those of the first task (None: rows_per_task)
     hlop_eta: float | tuple = 0.01   # hlop: the Oja rule's rate, one or one per layer
     hlop_iterations: int = 5
     hlop_epochs: int = 2          # hlop: passes over a task's data learning the subspace
@@ -71,12 +70,16 @@ class Settings:
             value = getattr(self, name)
             if not _whole(value) or value < 1:
                 raise ModelError(f"settings: {name} must be a whole number >= 1, got {value!r}")
-        rows = self.rows_per_task if isinstance(self.rows_per_task, tuple) else (self.rows_per_task,)
-        if not all(_whole(r) and r >= 0 for r in rows):
-            raise ModelError(f"settings: rows_per_task must be whole numbers >= 0, got {self.rows_per_task!r}")
-        if isinstance(self.rows_per_task, tuple) and len(rows) != len(hidden) + 1:
-            raise ModelError(f"settings: rows_per_task {self.rows_per_task!r} gives {len(rows)} layers, the network "
-                             f"has {len(hidden) + 1}")
+        for name in ("rows_per_task", "rows_first_task"):
+            value = getattr(self, name)
+            if value is None and name == "rows_first_task":
+                continue
+            rows = value if isinstance(value, tuple) else (value,)
+            if not all(_whole(r) and r >= 0 for r in rows):
+                raise ModelError(f"settings: {name} must be whole numbers >= 0, got {value!r}")
+            if isinstance(value, tuple) and len(rows) != len(hidden) + 1:
+                raise ModelError(f"settings: {name} {value!r} gives {len(rows)} layers, the network "
+                                 f"has {len(hidden) + 1}")
         thresholds = self.gpm_threshold if isinstance(self.gpm_threshold, tuple) else (self.gpm_threshold,)
         if not all(0 < t <= 1 for t in thresholds):
             raise ModelError(f"settings: gpm_threshold must lie in (0, 1], got {self.gpm_threshold!r}")
@@ -122,7 +125,10 @@ def build_transform(method: str, model, variant: str, settings: Settings, seed: 
     """The gradient transform of ``method`` on ``model`` (None for finetune and multitask)."""
     from spikemem.learn import transforms
     if method == "hlop":
-        return transforms.HLOP(model, rows_per_task=_per_layer(settings.rows_per_task, model.layers),
+        rows = [_per_layer(settings.rows_per_task, model.layers)]
+        if settings.rows_first_task is not None:
+            rows.insert(0, _per_layer(settings.rows_first_task, model.layers))
+        return transforms.HLOP(model, rows_per_task=rows,
                                eta=_per_layer(settings.hlop_eta, model.layers), iterations=settings.hlop_iterations,
                                epochs=settings.hlop_epochs, spiking=variant == "snn", seed=seed)
     if method == "ewc":
@@ -140,14 +146,6 @@ def model_inputs(x, variant: str, settings: Settings, seed: int):
     from spikemem import learn
     x = torch.as_tensor(x)
     return learn.encode(x, settings.steps, settings.encoding, seed=seed) if variant == "snn" else x
-
-
-def union_sample(tasks: list, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """``n`` training samples drawn without replacement from the union of ``tasks``."""
-    x = np.concatenate([t.x_train for t in tasks])
-    y = np.concatenate([t.y_train for t in tasks])
-    pick = np.sort(np.random.default_rng(seed).permutation(len(x))[:n])
-    return x[pick], y[pick]
 
 
 def run_sequence(tasks, *, method: str, variant: str = "snn", settings: Settings = Settings(), seed: int = 0,
@@ -174,7 +172,8 @@ def run_sequence(tasks, *, method: str, variant: str = "snn", settings: Settings
     matrix, history = [], []
     for i, task in enumerate(tasks):
         if method == "multitask":
-            x, y = union_sample(tasks[:i + 1], len(task.x_train), seed * 1000 + i)
+            x = np.concatenate([t.x_train for t in tasks[:i + 1]])
+            y = np.concatenate([t.y_train for t in tasks[:i + 1]])
         else:
             x, y = task.x_train, task.y_train
         if transform is not None:
