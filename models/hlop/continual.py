@@ -57,7 +57,7 @@ class Settings:
     rows_first_task: int | tuple | None = (20, 80)   # hlop: those of the first task (None: rows_per_task)
     hlop_eta: float | tuple = 0.01   # hlop: the Oja rule's rate, one or one per layer
     hlop_iterations: int = 5
-    hlop_epochs: int = 2          # hlop: passes over a task's data learning the subspace
+    hlop_epochs: int = 4          # hlop: passes over a task's data learning the subspace
     ewc_lambda: float = 100.0
     gpm_threshold: float | tuple = 0.97   # gpm: energy kept by the stored basis, one or one per layer
 
