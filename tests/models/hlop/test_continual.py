@@ -9,7 +9,7 @@ from spikemem.errors import ModelError
 from spikemem.learn import datasets, tasks
 from spikemem.models.hlop.continual import METHODS, Settings, run_sequence
 
-FAST = Settings(hidden=(32,), epochs=2, steps=4, batch_size=32, rows_per_task=8)
+FAST = Settings(hidden=(64,), epochs=6, steps=8, lr=0.1, lr_snn=0.02, rows_first_task=(10, 20), rows_per_task=(6, 10))
 
 
 def small(sequence, n_train=400, n_test=200):
@@ -36,14 +36,14 @@ def test_the_matrix_has_a_row_per_task_and_a_column_per_test_set(ann_runs, permu
         assert run["tasks"] == [t.name for t in permuted]
         assert run["summary"]["acc"] == pytest.approx(a[-1].mean())
     # every task is learnt well above chance (10 %) just after its training
-    assert np.diag(ann_runs["finetune"]["matrix"]).min() > 0.5
+    assert np.diag(ann_runs["finetune"]["matrix"]).min() > 0.6
 
 
 def test_projection_methods_forget_less_than_finetuning(ann_runs):
     finetune = ann_runs["finetune"]["summary"]["bwt"]
-    assert finetune < -0.05
-    for method in ("gpm", "hlop", "multitask"):
-        assert ann_runs[method]["summary"]["bwt"] > finetune + 0.03, method
+    assert finetune < -0.1
+    for method in ("ewc", "gpm", "hlop", "multitask"):
+        assert ann_runs[method]["summary"]["bwt"] > finetune + 0.1, method
 
 
 def test_the_same_seed_gives_the_same_matrix(permuted, ann_runs):
@@ -57,7 +57,10 @@ def test_the_same_seed_gives_the_same_matrix(permuted, ann_runs):
 def test_the_spiking_variant_learns_the_sequence(permuted, method):
     run = run_sequence(permuted[:2], method=method, variant="snn", settings=FAST, seed=0)
     a = np.asarray(run["matrix"])
-    assert a.shape == (2, 2) and a[0, 0] > 0.3 and a[1, 1] > 0.3
+    assert a.shape == (2, 2) and a[0, 0] > 0.5 and a[1, 1] > 0.5
+    if method == "hlop":                # thresholds frozen after the first task, the subspace grown twice
+        assert all(not p.requires_grad for p in run["model"].frozen_parameters())
+        assert run["transform"].subspaces["fc1"].n_rows == 16
 
 
 def test_split_tasks_share_one_head_of_all_classes():

@@ -14,7 +14,7 @@ from spikemem.models.hlop.experiments import Setting, evaluate, make_tasks
 from spikemem.models.hlop.report import write_report
 
 TINY = Setting(n_tasks=2, methods=("finetune", "hlop"), variants=("ann",), seeds=(0, 1),
-               training=Settings(hidden=(16,), epochs=1, steps=3, rows_per_task=4))
+               training=Settings(hidden=(16,), epochs=1, steps=3, rows_first_task=None, rows_per_task=4))
 
 
 @pytest.fixture(scope="module")
