@@ -2,7 +2,7 @@
 and ANN, over seeds, on the three task sequences of ``models/hlop``.
 
     python benchmarks/hlop.py permuted-digits  [--seeds 0,1,2] [--methods ...] [--variants snn,ann] [--epochs 5]
-    python benchmarks/hlop.py split-digits     [...]
+    python benchmarks/hlop.py split-digits     [...] [--tasks N] [--hidden N] [--rows-first 20,80 --rows 5,30]
     python benchmarks/hlop.py permuted-mnist1d [...]
 
 Each run is ``experiments.evaluate`` on the experiment's setting (the options
@@ -46,6 +46,10 @@ def main(argv=None):
     ap.add_argument("--tasks", type=int, default=None, help="tasks in the sequence (default: the experiment's)")
     ap.add_argument("--epochs", type=int, default=None, help="epochs per task (default: the experiment's)")
     ap.add_argument("--hidden", type=int, default=None, help="hidden neurons (default: the experiment's)")
+    ap.add_argument("--rows-first", default=None, metavar="N,N",
+                    help="hlop: subspace neurons per layer for the first task (default: the experiment's)")
+    ap.add_argument("--rows", default=None, metavar="N,N",
+                    help="hlop: subspace neurons per layer for each later task (default: the experiment's)")
     ap.add_argument("--json", default=None, metavar="FILE")
     args = ap.parse_args(argv)
     for name, allowed in (("methods", METHODS), ("variants", VARIANTS)):
@@ -60,6 +64,10 @@ def main(argv=None):
         training = dataclasses.replace(training, epochs=args.epochs)
     if args.hidden is not None:
         training = dataclasses.replace(training, hidden=(args.hidden,))
+    if args.rows_first is not None:
+        training = dataclasses.replace(training, rows_first_task=tuple(int(r) for r in args.rows_first.split(",")))
+    if args.rows is not None:
+        training = dataclasses.replace(training, rows_per_task=tuple(int(r) for r in args.rows.split(",")))
     setting = dataclasses.replace(base, seeds=tuple(int(s) for s in args.seeds.split(",")),
                                   methods=tuple(args.methods.split(",")), variants=tuple(args.variants.split(",")),
                                   n_tasks=args.tasks or base.n_tasks, training=training)
