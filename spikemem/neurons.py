@@ -335,11 +335,11 @@ def RateUnit(**params) -> NeuronModel:
 
 
 def Leaky(*, tau=10 * ms, v_th=1.0) -> NeuronModel:
-    """Dimensionless leaky integrate-and-fire: dv/dt = -v/tau, spike when v >
-    v_th, then v -= v_th (reset by subtraction). A spike arriving on any
-    receptor adds its weight to v, whatever its sign. A step is delivery
-    (v += the weights of the spikes of the step before), exact decay
-    v *= beta with beta = exp(-dt/tau), threshold, reset: snntorch's
+    """Dimensionless leaky integrate-and-fire: ``dv/dt = -v/tau``, a spike when
+    ``v > v_th``, then ``v -= v_th`` (reset by subtraction). A spike arriving
+    on any receptor adds its weight to v, whatever its sign. A step is
+    delivery (``v += w`` for the spikes of the step before), exact decay
+    (``v *= beta``, beta = exp(-dt/tau)), threshold, reset: snntorch's
     ``Leaky(beta)`` with the input added before the decay. ``tau`` and
     ``v_th`` may be one value per neuron."""
     return NeuronModel(

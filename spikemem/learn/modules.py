@@ -29,7 +29,7 @@ from torch import nn
 from ..errors import ModelError
 from ..network import Network
 from .functional import check_surrogate, leaky_scan, spike, trace_linear
-from .network import Plan, layered
+from .network import LayerChain, layered
 from .step import finish, gradient_step, penalties
 
 ENGINES = ("layered", "generic")
@@ -63,7 +63,7 @@ class SpikingModel(nn.Module):
 
     spiking = True
 
-    def __init__(self, network: Network, plan: Plan, engine: str, method: str, readout: str, surrogate: str,
+    def __init__(self, network: Network, plan: LayerChain, engine: str, method: str, readout: str, surrogate: str,
                  dtype, device):
         super().__init__()
         self.network, self.plan = network, plan
@@ -103,18 +103,30 @@ class SpikingModel(nn.Module):
     def check_input(self, x) -> torch.Tensor:
         """``x`` as a (T, batch, n_in) tensor of the model's dtype and device."""
         x = torch.as_tensor(x).to(dtype=self.dtype, device=self.device)
-        n_in = self.plan.layers[0].n_pre
-        if x.dim() != 3 or x.shape[2] != n_in or x.shape[0] < 1 or x.shape[1] < 1:
+        n_in, depth = self.plan.layers[0].n_pre, len(self.plan.layers)
+        if x.dim() != 3 or x.shape[2] != n_in or x.shape[1] < 1:
             raise ModelError(f"SpikingModel: input must be (steps, batch, {n_in}), got shape {tuple(x.shape)}")
-        if bool(torch.isnan(x).any()):
-            raise ModelError(f"SpikingModel: input '{self.input}' contains NaN")
+        if x.shape[0] <= depth:
+            raise ModelError(f"SpikingModel: {x.shape[0]} steps do not reach the output: each of the {depth} "
+                             f"layers adds one step of delay; give more than {depth} steps")
+        if not bool(torch.isfinite(x.sum())):
+            raise ModelError(f"SpikingModel: input '{self.input}' contains NaN or inf")
         return x
 
     def forward(self, x) -> torch.Tensor:
-        x = self.check_input(x)
+        return self._forward(self.check_input(x))
+
+    def _forward(self, x):
         run = self._layered if self.engine == "layered" else self._generic
         spikes, membrane = run(x)
         return spikes.sum(0) if self.readout == "counts" else membrane.mean(0)
+
+    def steps_used(self, T: int) -> list:
+        """Per layer, the steps it runs that reach the output within ``T`` steps
+        (the last layer all T, each one before it one fewer); its input during
+        those steps is its presynaptic spikes of the steps before."""
+        depth = len(self.plan.layers)
+        return [T - (depth - 1 - k) for k in range(depth)]
 
     def _scale(self, population):
         """The surrogate's scale: |v_th| (its mean over the layer), as the torch backend takes it."""
@@ -123,28 +135,30 @@ class SpikingModel(nn.Module):
 
     def _layered(self, x):
         s, presynaptic = x, {}
-        for layer in self.plan.layers:
-            presynaptic[layer.name] = s.detach().mean(0)
-            current = torch.nn.functional.linear(s[:-1], self.weights[layer.name])     # arrives one step later
-            current = torch.cat([current.new_zeros((1, *current.shape[1:])), current])
+        for layer, steps in zip(self.plan.layers, self.steps_used(x.shape[0])):
+            # delivered at steps 1..steps-1: all of a hidden layer's spikes, the input's first steps
+            src = s if s.shape[0] == steps - 1 else s[:steps - 1]
+            presynaptic[layer.name] = src.detach().mean(0)
+            current = torch.nn.functional.linear(src, self.weights[layer.name])
             beta, v_th = self.beta(layer.post), self.thresholds[layer.post]
             if layer.recurrent is None:
                 s, v = leaky_scan(current, beta, v_th, self.surrogate, self._scale(layer.post))
             else:
                 s, v = self._recurrent(current, layer)
-                presynaptic[layer.recurrent] = s.detach().mean(0)
+                presynaptic[layer.recurrent] = s[:-1].detach().mean(0)
         self.presynaptic = presynaptic
         return s, v
 
     def _recurrent(self, current, layer):
-        """A layer with a recurrent projection, one step at a time."""
+        """A layer with a recurrent projection, one step at a time (steps as ``leaky_scan``)."""
         beta, v_th, scale = self.beta(layer.post), self.thresholds[layer.post], self._scale(layer.post)
         w = self.weights[layer.recurrent]
         v = current.new_zeros(current.shape[1:])
         s = torch.zeros_like(v)
         spikes, membranes = [], []
-        for t in range(current.shape[0]):
-            v = (v + current[t] + torch.nn.functional.linear(s, w)) * beta
+        for t in range(current.shape[0] + 1):
+            arriving = current[t - 1] + torch.nn.functional.linear(s, w) if t else 0.0
+            v = (v + arriving) * beta
             s = spike(v, v_th, self.surrogate, scale)
             v = v - v_th * s.detach()
             spikes.append(s)
@@ -170,9 +184,8 @@ class SpikingModel(nn.Module):
         net.reset_state()
         net.weights = {name: w.t().reshape(-1) for name, w in self.weights.items()}
         pops = [layer.post for layer in self.plan.layers]
-        inputs = {self.input: x}
         if self.readout == "counts":
-            out = net(T, inputs=inputs, outputs=pops)
+            out = net(T, inputs={self.input: x}, outputs=pops)
             membrane = None
         else:
             steps, membranes = [], []
@@ -183,11 +196,11 @@ class SpikingModel(nn.Module):
             membrane = torch.stack(membranes)
         self.presynaptic = {}
         s = x
-        for layer in self.plan.layers:
-            self.presynaptic[layer.name] = s.detach().mean(0)
+        for layer, steps in zip(self.plan.layers, self.steps_used(T)):
+            self.presynaptic[layer.name] = s[:steps - 1].detach().mean(0)
             s = out[layer.post]
             if layer.recurrent:
-                self.presynaptic[layer.recurrent] = s.detach().mean(0)
+                self.presynaptic[layer.recurrent] = s[:steps - 1].detach().mean(0)
         return s, membrane
 
     # --- training
@@ -199,30 +212,34 @@ class SpikingModel(nn.Module):
         gradients before the optimiser steps. Returns the loss and the logits."""
         x = self.check_input(x)
         if self.method == "bptt":
-            return gradient_step(self, x, y, loss, optimiser, transforms)
+            return gradient_step(self._forward, x, y, loss, optimiser, transforms, self)
         return self._ottt_step(x, y, loss, optimiser, transforms)
 
     def _ottt_step(self, x, y, loss, optimiser, transforms):
         optimiser.zero_grad(set_to_none=True)
         T, B = x.shape[:2]
-        layers = self.plan.layers
+        layers, used = self.plan.layers, self.steps_used(T)
         decay = [float(self.beta(layer.post)[0]) for layer in layers]      # one beta per layer (compile checks)
         v = [x.new_zeros(B, layer.n_post) for layer in layers]
         trace = [x.new_zeros(B, layer.n_pre) for layer in layers]
+        rates = [x.new_zeros(B, layer.n_pre) for layer in layers]
         last = [x.new_zeros(B, layer.n_post) for layer in layers]        # each layer's spikes of the step before
-        total, rates, out = 0.0, [torch.zeros_like(t) for t in trace], 0.0
+        total, out = 0.0, 0.0
         for t in range(T):
-            now = []
+            now = list(last)
             for k, layer in enumerate(layers):
-                src = (x[t - 1] if t else x.new_zeros(B, layer.n_pre)) if k == 0 else last[k - 1]
+                if t >= used[k]:
+                    continue                     # past the steps that reach the output
+                src = (x[t - 1] if k == 0 else last[k - 1]) if t else x.new_zeros(B, layer.n_pre)
                 trace[k] = trace[k] * decay[k] + src.detach()
-                rates[k] = rates[k] + (x[t] if k == 0 else last[k - 1].detach() if t else 0.0)
+                if t:
+                    rates[k] = rates[k] + src.detach()
                 beta, v_th = self.beta(layer.post), self.thresholds[layer.post]
                 # the membrane's history is cut: only this step's spikes carry gradient
                 v[k] = (v[k].detach() + trace_linear(src, trace[k], self.weights[layer.name])) * beta
                 s = spike(v[k], v_th, self.surrogate, self._scale(layer.post))
                 v[k] = v[k] - v_th * s.detach()
-                now.append(s)
+                now[k] = s
             last = now
             logits_t = last[-1] * T if self.readout == "counts" else v[-1]     # their mean over T: the logits
             value = loss(logits_t, y) / T
@@ -232,7 +249,7 @@ class SpikingModel(nn.Module):
                 value.backward()
             total += float(value.detach())
             out = out + logits_t.detach() / T
-        self.presynaptic = {layer.name: r / T for layer, r in zip(layers, rates)}
+        self.presynaptic = {layer.name: r / (n - 1) for layer, r, n in zip(layers, rates, used)}
         finish(self, optimiser, transforms)
         return total, out
 

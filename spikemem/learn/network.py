@@ -85,7 +85,7 @@ class Layer:
 
 
 @dataclass
-class Plan:
+class LayerChain:
     """A network read as a chain: ``input`` -> layers[0].post -> ... -> ``output``.
     ``weights``: projection -> (n_post, n_pre); ``beta`` / ``v_th``: population ->
     one value per neuron."""
@@ -113,8 +113,8 @@ def dense(proj, n_pre: int, n_post: int) -> np.ndarray | None:
     return proj.w.reshape(n_pre, n_post).T.copy()
 
 
-def layered(network: Network, input: str = "input", output: str | None = None, leaky: bool = True) -> Plan:
-    """``network`` as a chain of all-to-all layers (see ``Plan``). ``leaky``:
+def layered(network: Network, input: str = "input", output: str | None = None, leaky: bool = True) -> LayerChain:
+    """``network`` as a chain of all-to-all layers (see ``LayerChain``). ``leaky``:
     every population on it must be a ``Leaky`` starting at v = 0 (the layered
     engine); otherwise any neuron model (the generic engine). Refuses, naming
     it, whatever the chain cannot hold: another source, a side branch, a delay
@@ -142,7 +142,8 @@ def layered(network: Network, input: str = "input", output: str | None = None, l
         what = f"{where}: projection '{proj.name}'"
         if proj.conv is not None or dense(proj, n_pre, n_post) is None:
             raise ModelError(f"{what} is not all-to-all (every pre onto every post once)")
-        if proj.plastic_pre or proj.on_post or proj.equations.strip() != "w : 1":
+        if proj.plastic_pre or proj.on_post or proj.equations.strip().partition(":")[0].strip() != "w" \
+                or "\n" in proj.equations.strip():
             raise ModelError(f"{what} has a synapse model; a trained projection is static")
         if proj.on_pre.replace(" ", "") != f"{proj.target}_post+=w":
             raise ModelError(f"{what} delivers '{proj.on_pre}'; a trained projection adds its weight")
@@ -185,7 +186,7 @@ def layered(network: Network, input: str = "input", output: str | None = None, l
     for name, proj in rec.items():
         if name == input:
             raise ModelError(f"{where}: projection '{proj.name}' connects the input to itself")
-    return Plan(input, at, layers, weights, beta, v_th, float(built.dt))
+    return LayerChain(input, at, layers, weights, beta, v_th, float(built.dt))
 
 
 def _check_leaky(pop, target, where):

@@ -19,11 +19,13 @@ def finish(model, optimiser, transforms):
     optimiser.step()
 
 
-def gradient_step(model, x, y, loss, optimiser, transforms=()) -> tuple[float, torch.Tensor]:
-    """Forward, loss plus penalties, backward, transforms, optimiser step.
-    Returns the loss and the (detached) logits."""
+def gradient_step(forward, x, y, loss, optimiser, transforms=(), model=None) -> tuple[float, torch.Tensor]:
+    """``forward(x)`` (the model, or its forward without input checks), loss plus
+    penalties, backward, transforms, optimiser step. Returns the loss and the
+    (detached) logits."""
+    model = forward if model is None else model
     optimiser.zero_grad(set_to_none=True)
-    logits = model(x)
+    logits = forward(x)
     value = loss(logits, y) + penalties(model, transforms)
     value.backward()
     finish(model, optimiser, transforms)

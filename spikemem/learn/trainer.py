@@ -107,8 +107,10 @@ class Trainer:
         if bool(torch.isnan(x).any()):
             raise ModelError(f"Trainer: {what} x contains NaN")
         y = y.long()
-        if bool((y < 0).any()):
-            raise ModelError(f"Trainer: {what} y has a negative label")
+        n_out = self.model.weight(self.model.layers[-1]).shape[0]
+        if bool((y < 0).any()) or bool((y >= n_out).any()):
+            raise ModelError(f"Trainer: {what} y has labels outside the model's {n_out} outputs "
+                             f"[0, {n_out - 1}]: {int(y.min())}..{int(y.max())}")
         return x, y
 
     def _input(self, xb, generator):
