@@ -85,7 +85,7 @@ class Subspace:
         generator = _generator(seed)
         draw = torch.randn((self.n_inputs, m), generator=generator, dtype=torch.float64)
         if self.n_rows:
-            old = self.basis.double()                               # start outside the rows there are
+            old = self.basis.double().cpu()                         # start outside the rows there are
             draw = draw - old.T @ (old @ draw)
         q, r = torch.linalg.qr(draw)
         new = (q * torch.sign(torch.diagonal(r))).T.to(self.rows)     # sign fixed: a unique draw per seed

@@ -6,9 +6,9 @@ Choices where the description is open, following the authors' code:
 
 - rows are learned from the trained model's presynaptic activity on the
   task's data after the task (``end_task``; the authors learn them during
-  the task's epochs from the same activity), ``epochs`` passes in
-  shuffled minibatches, ``iterations`` updates each; new rows learn with the
-  old ones frozen, then all are merged;
+  the task's training epochs, one pass per epoch, from the same activity),
+  ``epochs`` passes in shuffled minibatches, ``iterations`` updates each;
+  new rows learn with the old ones frozen, then all are merged;
 - the projection uses H as learned, not orthonormalised;
 - the number of new rows per task is given per task and layer (the authors
   on permuted MNIST: 80, 200, 100 for task 0, then 70 each, 20 fewer every
@@ -17,11 +17,12 @@ Choices where the description is open, following the authors' code:
 """
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 
 import torch
 
-from ...errors import ModelError
+from ...errors import ModelError, user_stacklevel
 from ..subspace import Subspace, _is_int
 from .base import per_layer
 from .projection import Projection
@@ -41,7 +42,7 @@ class HLOP(Projection):
     name = "HLOP"
 
     def __init__(self, model, *, rows_per_task, eta: float | Mapping = 0.01, iterations: int = 5,
-                 epochs: int = 1, batch_size: int = 64, momentum: float = 0.9, clip: float = 10.0,
+                 epochs: int = 20, batch_size: int = 64, momentum: float = 0.9, clip: float = 10.0,
                  spiking: bool = False, spike_steps: int = 40, spike_scale: float = 20.0, seed: int = 0):
         super().__init__(model, batch_size=batch_size)
         for name, value in (("epochs", epochs), ("batch_size", batch_size)):
@@ -51,10 +52,10 @@ class HLOP(Projection):
             raise ModelError(f"HLOP: seed must be an integer, got {seed!r}")
         self.schedule = self._schedule(rows_per_task)
         etas = per_layer(eta if not isinstance(eta, Mapping) else dict(eta), self.layers, "HLOP", "eta")
-        dtype = model.weight(self.layers[0]).dtype
+        weight = model.weight(self.layers[0])                   # the rows live where the weights do
         self.subspaces = {name: Subspace(self.widths[name], eta=etas[name], momentum=momentum, clip=clip,
                                          iterations=iterations, spikes=spike_steps if spiking else None,
-                                         scale=spike_scale, dtype=dtype)
+                                         scale=spike_scale, dtype=weight.dtype, device=weight.device)
                           for name in self.layers}
         self.epochs = epochs
         self._generator = torch.Generator().manual_seed(seed)
@@ -89,8 +90,20 @@ class HLOP(Projection):
             x = activity[name].to(space.rows)
             for _ in range(self.epochs):
                 for index in torch.randperm(len(x), generator=self._generator).split(self.batch_size):
-                    space.learn(x[index])
+                    space.learn(x[index.to(x.device)])
             space.merge()
+            self._check_rows(name, x)
+
+    def _check_rows(self, name: str, x: torch.Tensor) -> None:
+        """Warn when the rows are far from orthonormal: I - H^T H is then no
+        projection (the rule diverged or has not converged)."""
+        rows = self.subspaces[name].rows
+        error = float((rows @ rows.T - torch.eye(len(rows), dtype=rows.dtype, device=rows.device)).abs().max())
+        if error > 0.5:
+            warnings.warn(f"HLOP: the subspace rows of layer {name!r} are {error:.2g} from orthonormal after "
+                          f"task {self.tasks}; eta {self.subspaces[name].eta} may be too large for activity of "
+                          f"mean squared norm {float((x ** 2).sum(1).mean()):.3g} (eta times it should stay well "
+                          "below 1), or epochs too few", stacklevel=user_stacklevel())
 
     def _project(self, name: str, g: torch.Tensor) -> torch.Tensor:
         return self.subspaces[name].project(g)

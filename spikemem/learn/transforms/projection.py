@@ -15,7 +15,7 @@ from abc import ABC, abstractmethod
 
 import torch
 
-from .base import activities, batch_axis, check_trainable
+from .base import activities, check_trainable
 
 
 class Projection(ABC):
@@ -55,7 +55,6 @@ class Projection(ABC):
         """Grow the bases from the layers' activity on ``x_task`` (what the
         model takes: (n, n_in), or spike trains (T, n, n_in)); freeze the
         thresholds and biases after the first task."""
-        batch_axis(x_task, f"{self.name}.end_task", model)
         activity = activities(model, x_task, self.layers, batch_size=self.batch_size, where=f"{self.name}.end_task")
         self._grow(activity, self.tasks)
         if self.tasks == 0:

@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -122,3 +124,13 @@ def test_spiking_model_takes_spike_trains():
 def test_bad_input(kwargs, match):
     with pytest.raises(ModelError, match=match):
         HLOP(FakeMLP([6, 5, 3]), **kwargs)
+
+
+def test_a_rate_too_large_for_the_activity_warns():
+    model = FakeMLP([6, 5, 3])
+    x = 3 * torch.rand(64, 6, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    with pytest.warns(UserWarning, match="subspace rows of layer 'fc1' are .* from orthonormal .* eta 2.0"):
+        HLOP(model, rows_per_task=3, eta=2.0, epochs=5).end_task(model, x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        HLOP(model, rows_per_task=3, eta=0.01, epochs=20).end_task(model, x)
