@@ -80,15 +80,16 @@ def check_inputs(x, where: str) -> np.ndarray:
     return np.asarray(a, dtype=np.float32)
 
 
-def check_labels(y, n_samples: int, n_classes: int, where: str) -> np.ndarray:
+def check_labels(y, n_samples: int, n_classes: int | None, where: str) -> np.ndarray:
     """``y`` as an int64 ``(n_samples,)`` array, refused unless every label is a
-    whole number in ``0 .. n_classes - 1`` (the classes of the output layer)."""
+    whole number in ``0 .. n_classes - 1`` (the classes of the output layer;
+    ``None``: any whole number)."""
     a = np.asarray(y)
     if a.dtype.kind not in "iu":
         raise ModelError(f"{where}: labels must be whole numbers, got an array of {a.dtype}")
     if a.shape != (n_samples,):
         raise ModelError(f"{where}: expected {n_samples} labels (one per sample), got shape {a.shape}")
-    outside = (a < 0) | (a >= n_classes)
+    outside = (a < 0) | (a >= n_classes) if n_classes is not None else np.zeros(a.shape, bool)
     if outside.any():
         sample = int(np.argmax(outside))
         raise ModelError(f"{where}: label {a[sample]} of sample {sample} is outside the "
@@ -97,18 +98,21 @@ def check_labels(y, n_samples: int, n_classes: int, where: str) -> np.ndarray:
 
 
 def rng_of(seed, where: str) -> np.random.Generator:
-    """A numpy generator from a whole-number seed, or the generator itself."""
+    """A numpy generator from a whole-number seed, from a seed drawn from a
+    ``torch.Generator``, or the numpy generator itself."""
     if isinstance(seed, np.random.Generator):
         return seed
+    if _is_torch_generator(seed):
+        return np.random.default_rng(_draw_seed(seed))
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ModelError(f"{where}: seed must be a whole number >= 0 or a numpy Generator, got {seed!r}")
+        raise ModelError(f"{where}: seed must be a whole number >= 0 or a numpy or torch Generator, got {seed!r}")
     return np.random.default_rng(int(seed))
 
 
 def digits(*, test_fraction: float = 0.25, seed=0) -> Dataset:
     """scikit-learn's 8x8 digits (1797 images, 10 classes), grey levels /16,
     with ``test_fraction`` of each class drawn into the test split (``seed``:
-    a whole number or a numpy Generator)."""
+    a whole number, a numpy Generator or a ``torch.Generator``)."""
     if not isinstance(test_fraction, (int, float)) or not 0 < test_fraction < 1:
         raise ModelError(f"digits: test_fraction must lie strictly between 0 and 1, got {test_fraction!r}")
     rng = rng_of(seed, "digits")
@@ -128,18 +132,21 @@ def digits(*, test_fraction: float = 0.25, seed=0) -> Dataset:
 def mnist1d(*, n: int = 5000, test_fraction: float = 0.2, seed=0) -> Dataset:
     """MNIST-1D (Greydanus 2020): ``n`` signals of 40 inputs, ``n / 10`` per
     digit, from the package's generator with its own transformation settings
-    and ``seed`` (a whole number, or a numpy Generator that draws one); the last ``test_fraction`` form the test
-    split, as the package splits. The generator standardises the signals; they
-    are rescaled to [0, 1] by the smallest and largest value of all ``n``."""
+    and ``seed`` (a whole number, or a numpy or torch Generator that draws
+    one); the last ``test_fraction`` form the test split, as the package
+    splits. The generator standardises the signals; they are rescaled to
+    [0, 1] by the smallest and largest value of all ``n``."""
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 20 or n % 10:
         raise ModelError(f"mnist1d: n must be a whole multiple of 10 (one share per digit), >= 20, got {n!r}")
     if not isinstance(test_fraction, (int, float)) or not 0 < test_fraction < 1:
         raise ModelError(f"mnist1d: test_fraction must lie strictly between 0 and 1, got {test_fraction!r}")
     if isinstance(seed, np.random.Generator):
         seed = int(seed.integers(2**32))
+    elif _is_torch_generator(seed):
+        seed = _draw_seed(seed) % 2**32
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**32:
         raise ModelError(f"mnist1d: seed must be a whole number in [0, 2**32) (the generator seeds numpy's "
-                         f"global state) or a numpy Generator, got {seed!r}")
+                         f"global state) or a numpy or torch Generator, got {seed!r}")
     try:
         from mnist1d.data import get_dataset_args, make_dataset
     except ImportError:
@@ -157,6 +164,16 @@ def mnist1d(*, n: int = 5000, test_fraction: float = 0.2, seed=0) -> Dataset:
     span = max(data["x"].max(), data["x_test"].max()) - low
     return Dataset("mnist1d", (data["x"] - low) / span, data["y"], (data["x_test"] - low) / span, data["y_test"],
                    n_classes=10)
+
+
+def _is_torch_generator(seed) -> bool:
+    # Recognised without importing torch, which a numpy-only caller need not have.
+    return type(seed).__name__ == "Generator" and type(seed).__module__.startswith("torch")
+
+
+def _draw_seed(generator) -> int:
+    import torch
+    return int(torch.randint(0, 2**62, (1,), generator=generator))
 
 
 #: The four files of MNIST and Fashion-MNIST, as distributed (each may also be gzipped).

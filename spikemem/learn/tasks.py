@@ -51,7 +51,7 @@ class Task:
         object.__setattr__(self, "classes", tuple(sorted(int(c) for c in classes)))
         for split in ("train", "test"):
             x = check_inputs(getattr(self, f"x_{split}"), f"{where}: x_{split}")
-            y = check_labels(getattr(self, f"y_{split}"), len(x), max(self.classes) + 1, f"{where}: y_{split}")
+            y = check_labels(getattr(self, f"y_{split}"), len(x), None, f"{where}: y_{split}")
             foreign = ~np.isin(y, self.classes)
             if foreign.any():
                 sample = int(np.argmax(foreign))
@@ -122,7 +122,8 @@ def permute(x, permutation) -> np.ndarray:
 
 def permutations(n_inputs: int, n_tasks: int, *, seed=0, first_identity: bool = True) -> list[np.ndarray]:
     """``n_tasks`` orders of ``n_inputs`` inputs drawn from ``seed`` (a whole
-    number or a numpy Generator); the first is the identity if ``first_identity``."""
+    number, a numpy Generator or a ``torch.Generator``); the first is the
+    identity if ``first_identity``."""
     for what, value in (("n_inputs", n_inputs), ("n_tasks", n_tasks)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise ModelError(f"permutations: {what} must be a whole number >= 1, got {value!r}")
@@ -169,9 +170,9 @@ def save_tasks(tasks, path) -> None:
         np.savez_compressed(f, **arrays)
 
 
-def load_tasks(path) -> list[Task]:
+def load_tasks(path, n_classes: int | None = None) -> list[Task]:
     """The tasks in a file written by ``save_tasks`` (or in its format), checked
-    as ``Task`` and ``check_tasks`` check them."""
+    as ``Task`` and ``check_tasks`` (with ``n_classes``, the head's size) check them."""
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise ModelError(f"'{path}': no such file")
@@ -192,7 +193,7 @@ def load_tasks(path) -> list[Task]:
     if names.shape != (int(n_tasks),) or names.dtype.kind != "U":
         raise ModelError(f"'{path}': names must be {int(n_tasks)} strings, got {names!r}")
     return check_tasks([Task(str(names[t]), get(f"x_train_{t}"), get(f"y_train_{t}"), get(f"x_test_{t}"),
-                             get(f"y_test_{t}"), get(f"classes_{t}")) for t in range(int(n_tasks))])
+                             get(f"y_test_{t}"), get(f"classes_{t}")) for t in range(int(n_tasks))], n_classes)
 
 
 def _check_dataset(dataset, where: str) -> None:

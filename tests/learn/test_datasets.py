@@ -68,6 +68,16 @@ def test_digits_follow_the_seed():
     assert len(a.x_test) == len(c.x_test) and not np.array_equal(a.x_test, c.x_test)
 
 
+def test_a_torch_generator_seeds_like_a_numpy_one():
+    torch = pytest.importorskip("torch")
+    a = digits(seed=torch.Generator().manual_seed(4))
+    b = digits(seed=torch.Generator().manual_seed(4))
+    c = digits(seed=torch.Generator().manual_seed(5))
+    assert np.array_equal(a.y_test, b.y_test) and not np.array_equal(a.x_test, c.x_test)
+    assert np.array_equal(mnist1d(n=20, seed=torch.Generator().manual_seed(4)).x_train,
+                          mnist1d(n=20, seed=torch.Generator().manual_seed(4)).x_train)
+
+
 @pytest.mark.parametrize("fraction", [0, 1, 1.5, "a"])
 def test_digits_refuse_a_test_fraction_outside_zero_and_one(fraction):
     with pytest.raises(ModelError, match="test_fraction"):
