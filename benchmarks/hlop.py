@@ -50,8 +50,8 @@ def main(argv=None):
                     help="hlop: subspace neurons per layer for the first task (default: the experiment's)")
     ap.add_argument("--rows", default=None, metavar="N,N",
                     help="hlop: subspace neurons per layer for each later task (default: the experiment's)")
-    ap.add_argument("--ewc-lambda", type=float, default=None, help="ewc: the penalty's weight (default: the "
-                    "experiment's)")
+    ap.add_argument("--ewc-lambda", type=float, default=None, help="ewc: the penalty's weight, both variants "
+                    "(default: the experiment's)")
     ap.add_argument("--json", default=None, metavar="FILE")
     args = ap.parse_args(argv)
     for name, allowed in (("methods", METHODS), ("variants", VARIANTS)):
@@ -67,7 +67,7 @@ def main(argv=None):
     if args.hidden is not None:
         training = dataclasses.replace(training, hidden=(args.hidden,))
     if args.ewc_lambda is not None:
-        training = dataclasses.replace(training, ewc_lambda=args.ewc_lambda)
+        training = dataclasses.replace(training, ewc_lambda=args.ewc_lambda, ewc_lambda_snn=args.ewc_lambda)
     if args.rows_first is not None:
         training = dataclasses.replace(training, rows_first_task=tuple(int(r) for r in args.rows_first.split(",")))
     if args.rows is not None:

@@ -58,7 +58,8 @@ class Settings:
     hlop_eta: float | tuple = 0.01   # hlop: the Oja rule's rate, one or one per layer
     hlop_iterations: int = 5
     hlop_epochs: int = 4          # hlop: passes over a task's data learning the subspace
-    ewc_lambda: float = 100.0
+    ewc_lambda: float = 100.0     # ewc: the penalty's weight on the ANN
+    ewc_lambda_snn: float = 1.0   # on the spiking network (its Fisher is larger: 100 makes SGD diverge)
     gpm_threshold: float | tuple = 0.97   # gpm: energy kept by the stored basis, one or one per layer
 
     def __post_init__(self):
@@ -90,8 +91,10 @@ class Settings:
             value = getattr(self, name)
             if not all(np.isfinite(v) and v > 0 for v in (value if isinstance(value, tuple) else (value,))):
                 raise ModelError(f"settings: {name} must be a positive number, got {value!r}")
-        if not (np.isfinite(self.ewc_lambda) and self.ewc_lambda >= 0):
-            raise ModelError(f"settings: ewc_lambda must be >= 0, got {self.ewc_lambda!r}")
+        for name in ("ewc_lambda", "ewc_lambda_snn"):
+            value = getattr(self, name)
+            if not (np.isfinite(value) and value >= 0):
+                raise ModelError(f"settings: {name} must be >= 0, got {value!r}")
         if not 0 < self.beta < 1:
             raise ModelError(f"settings: beta must lie in (0, 1), got {self.beta!r}")
 
@@ -132,7 +135,8 @@ def build_transform(method: str, model, variant: str, settings: Settings, seed: 
                                eta=_per_layer(settings.hlop_eta, model.layers), iterations=settings.hlop_iterations,
                                epochs=settings.hlop_epochs, spiking=variant == "snn", seed=seed)
     if method == "ewc":
-        return transforms.EWC(model, lam=settings.ewc_lambda, seed=seed)
+        lam = settings.ewc_lambda_snn if variant == "snn" else settings.ewc_lambda
+        return transforms.EWC(model, lam=lam, seed=seed)
     if method == "gpm":
         return transforms.GPM(model, threshold=_per_layer(settings.gpm_threshold, model.layers), seed=seed)
     return None
