@@ -62,19 +62,20 @@ class _Spike(torch.autograd.Function):
 @njit(cache=True)
 def _forward_kernel(current, beta, v_th, spikes, after):
     steps, batch, n = spikes.shape
-    v = np.zeros((batch, n), dtype=spikes.dtype)
     for t in range(steps):
         for b in range(batch):
+            sp, af = spikes[t, b], after[t, b]
+            if t:
+                cur, prev = current[t - 1, b], after[t - 1, b]
+                for i in range(n):
+                    af[i] = (prev[i] + cur[i]) * beta[i]
+            else:
+                for i in range(n):
+                    af[i] = 0.0
             for i in range(n):
-                x = v[b, i] + current[t - 1, b, i] if t else v[b, i]
-                x = x * beta[i]
-                if x > v_th[i]:
-                    spikes[t, b, i] = 1.0
-                    x = x - v_th[i]
-                else:
-                    spikes[t, b, i] = 0.0
-                v[b, i] = x
-                after[t, b, i] = x
+                fired = af[i] > v_th[i]
+                sp[i] = fired
+                af[i] = af[i] - v_th[i] if fired else af[i]      # the reset (an infinite v_th never fires)
 
 
 #: what the backward kernel may assume of its arithmetic: reassociation, reciprocals,
@@ -142,7 +143,7 @@ class _LeakyScan(torch.autograd.Function):
             for t in range(T + 1):
                 v = (v + current[t - 1]) * beta if t else v * beta
                 torch.gt(v, v_th, out=spikes[t])
-                v = v - v_th * spikes[t]
+                v = torch.where(spikes[t] > 0, v - v_th, v)
                 after[t] = v
         ctx.save_for_backward(spikes, after, beta, v_th)
         ctx.surrogate, ctx.scale = surrogate, scale
