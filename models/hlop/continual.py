@@ -54,7 +54,8 @@ class Settings:
     encoding: str = "repeat"      # "repeat": analog input every step; "poisson": Bernoulli spikes (snn)
     beta: float = 0.9             # membrane decay per step (snn)
     rows_per_task: int | tuple = (5, 30)   # hlop: subspace neurons added per task, one for all layers or one per layer
-    rows_first_task: int | tuple | None = (20, 80)   # hlop: those of the first task (None: rows_per_task)
+    rows_first_task: int | tuple | None = (20, 80)   # hlop: those of the first task (None: rows_per_task);
+    #                                                  rows beyond a layer's input width are capped at it
     hlop_eta: float | tuple = 0.01   # hlop: the Oja rule's rate, one or one per layer
     hlop_iterations: int = 5
     hlop_epochs: int = 4          # hlop: passes over a task's data learning the subspace
@@ -108,6 +109,13 @@ def _per_layer(value, layers: list):
     return dict(zip(layers, value)) if isinstance(value, tuple) else value
 
 
+def _rows(value, model) -> dict:
+    """Subspace neurons per layer, each at most the layer's input width (a
+    full layer takes no more rows, as HLOP caps later tasks' rows too)."""
+    rows = value if isinstance(value, tuple) else (value,) * len(model.layers)
+    return {name: min(int(r), model.weight(name).shape[1]) for name, r in zip(model.layers, rows)}
+
+
 def head_size(tasks) -> tuple[list, int, int]:
     """``(tasks, n_inputs, n_classes)`` of a task sequence checked by
     ``spikemem.learn.tasks.check_tasks``; one head serves every task's classes."""
@@ -128,9 +136,9 @@ def build_transform(method: str, model, variant: str, settings: Settings, seed: 
     """The gradient transform of ``method`` on ``model`` (None for finetune and multitask)."""
     from spikemem.learn import transforms
     if method == "hlop":
-        rows = [_per_layer(settings.rows_per_task, model.layers)]
+        rows = [_rows(settings.rows_per_task, model)]
         if settings.rows_first_task is not None:
-            rows.insert(0, _per_layer(settings.rows_first_task, model.layers))
+            rows.insert(0, _rows(settings.rows_first_task, model))
         return transforms.HLOP(model, rows_per_task=rows,
                                eta=_per_layer(settings.hlop_eta, model.layers), iterations=settings.hlop_iterations,
                                epochs=settings.hlop_epochs, spiking=variant == "snn", seed=seed)

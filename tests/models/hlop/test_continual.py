@@ -99,3 +99,10 @@ def test_tasks_of_different_input_sizes_are_refused(permuted):
 def test_bad_settings_are_refused(bad, match):
     with pytest.raises(ModelError, match=match):
         Settings(**bad)
+
+
+def test_hlop_rows_beyond_a_layers_width_are_capped(permuted):
+    run = run_sequence(permuted[:2], method="hlop", variant="ann", settings=Settings(hidden=(16,), epochs=1), seed=0)
+    spaces = run["transform"].subspaces
+    assert spaces["fc2"].n_rows == 16                 # (20, 80) asked for the first task; fc2 sees 16 inputs
+    assert spaces["fc1"].n_rows == 20 + 5
