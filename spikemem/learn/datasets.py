@@ -7,8 +7,8 @@ Sources, all offline:
 
 - ``digits``: scikit-learn's bundled 8x8 handwritten digits (1797 images, 64
   inputs, grey levels 0..16 divided by 16), split per class;
-- ``mnist1d``: the MNIST-1D generator (40 inputs), run locally with the
-  package's own transformation settings and never its download;
+- ``mnist1d``: the MNIST-1D generator (40 inputs, or 80 as on/off pairs), run
+  locally with the package's own transformation settings and never its download;
 - ``mnist_files`` / ``idx``: MNIST or Fashion-MNIST idx files a user has on
   disk (plain or gzipped; 784 inputs, grey levels divided by 255).
 """
@@ -129,13 +129,31 @@ def digits(*, test_fraction: float = 0.25, seed=0) -> Dataset:
     return Dataset("digits", x[~test], y[~test], x[test], y[test], n_classes=10)
 
 
-def mnist1d(*, n: int = 5000, test_fraction: float = 0.2, seed=0) -> Dataset:
-    """MNIST-1D (Greydanus 2020): ``n`` signals of 40 inputs, ``n / 10`` per
+#: how ``mnist1d`` maps the generator's signed signals into [0, 1]
+MNIST1D_CODINGS = ("rescaled", "on-off")
+#: on-off coding: a channel reaches 1 at this many standard deviations from the input's mean
+ON_OFF_SPAN = 2.0
+
+
+def mnist1d(*, n: int = 5000, test_fraction: float = 0.2, seed=0, coding: str = "rescaled") -> Dataset:
+    """MNIST-1D (Greydanus 2020): ``n`` signals of 40 points, ``n / 10`` per
     digit, from the package's generator with its own transformation settings
     and ``seed`` (a whole number, or a numpy or torch Generator that draws
     one); the last ``test_fraction`` form the test split, as the package
-    splits. The generator standardises the signals; they are rescaled to
-    [0, 1] by the smallest and largest value of all ``n``."""
+    splits. The signals are signed; ``coding`` maps them into [0, 1]:
+
+    - "rescaled" (40 inputs): one affine map, the smallest and largest value
+      of all ``n`` to 0 and 1. The inputs then sit around 0.5 with little
+      contrast (std ~0.11), and a network without biases learns them slowly:
+      the common offset swamps the signal's sign;
+    - "on-off" (80 inputs): each point standardised by the training split's
+      mean and standard deviation, then split in two channels, like ON and OFF
+      cells: inputs ``0..39`` its positive part, ``40..79`` its negative part,
+      each divided by ``ON_OFF_SPAN`` and clipped at 1. Mostly zero, they keep
+      the sign a bias-free (spiking) network needs.
+    """
+    if coding not in MNIST1D_CODINGS:
+        raise ModelError(f"mnist1d: coding {coding!r} is not one of {list(MNIST1D_CODINGS)}")
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 20 or n % 10:
         raise ModelError(f"mnist1d: n must be a whole multiple of 10 (one share per digit), >= 20, got {n!r}")
     if not isinstance(test_fraction, (int, float)) or not 0 < test_fraction < 1:
@@ -160,6 +178,14 @@ def mnist1d(*, n: int = 5000, test_fraction: float = 0.2, seed=0) -> Dataset:
     finally:
         random.setstate(states[0])
         np.random.set_state(states[1])
+    if coding == "on-off":
+        mean, std = data["x"].mean(axis=0), data["x"].std(axis=0)
+        std = np.where(std > 0, std, 1.0)
+
+        def code(x):
+            z = (x - mean) / (std * ON_OFF_SPAN)
+            return np.clip(np.concatenate([z, -z], axis=1), 0, 1)
+        return Dataset("mnist1d", code(data["x"]), data["y"], code(data["x_test"]), data["y_test"], n_classes=10)
     low = min(data["x"].min(), data["x_test"].min())
     span = max(data["x"].max(), data["x_test"].max()) - low
     return Dataset("mnist1d", (data["x"] - low) / span, data["y"], (data["x_test"] - low) / span, data["y_test"],

@@ -7,6 +7,7 @@ import pytest
 
 from spikemem.errors import ModelError
 from spikemem.learn import Dataset, digits, idx, mnist1d, mnist_files
+from spikemem.learn.datasets import ON_OFF_SPAN
 
 
 def small(rng, n_train=30, n_test=10, n_inputs=6, n_classes=3):
@@ -109,6 +110,24 @@ def test_mnist1d_is_the_generator_rescaled_to_the_unit_interval(no_network):
     assert np.allclose(both, (theirs - theirs.min()) / np.ptp(theirs), atol=1e-6)
 
 
+def test_mnist1d_on_off_coding_splits_each_standardised_point_by_its_sign(no_network):
+    rescaled, coded = mnist1d(n=200, seed=5), mnist1d(n=200, seed=5, coding="on-off")
+    assert coded.n_inputs == 80 and np.array_equal(coded.y_test, rescaled.y_test)
+    on, off = coded.x_train[:, :40], coded.x_train[:, 40:]
+    assert not (on * off).any()                      # a point is above or below its mean, never both
+    assert on.any() and off.any() and coded.x_train.max() == 1
+    # The positive minus the negative channel is the point standardised by the training split, scaled by
+    # ON_OFF_SPAN, wherever neither channel is clipped: an affine map of the rescaled inputs, per point.
+    x = rescaled.x_train
+    z = (x - x.mean(axis=0)) / (x.std(axis=0) * ON_OFF_SPAN)
+    inside = np.abs(z) < 1
+    assert inside.mean() > 0.9
+    assert np.allclose((on - off)[inside], z[inside], atol=1e-4)
+    # The test split is coded with the training split's statistics, so it may overshoot less or more.
+    test_z = (rescaled.x_test - x.mean(axis=0)) / (x.std(axis=0) * ON_OFF_SPAN)
+    assert np.allclose(coded.x_test[:, :40] - coded.x_test[:, 40:], np.clip(test_z, -1, 1), atol=1e-4)
+
+
 def test_mnist1d_follows_its_seed_and_leaves_the_global_random_state_alone(no_network):
     np.random.seed(11)
     random.seed(11)
@@ -125,6 +144,7 @@ def test_mnist1d_follows_its_seed_and_leaves_the_global_random_state_alone(no_ne
 @pytest.mark.parametrize("kwargs, message", [
     (dict(n=205), "n must be a whole multiple of 10"), (dict(n=10), "n must be"),
     (dict(test_fraction=1.0), "test_fraction"), (dict(seed=-1), "seed must be"), (dict(seed=1.5), "seed must be"),
+    (dict(coding="onoff"), "coding 'onoff' is not one of"),
 ])
 def test_mnist1d_refuses_bad_settings(kwargs, message):
     with pytest.raises(ModelError, match=message):

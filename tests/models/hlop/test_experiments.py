@@ -50,12 +50,20 @@ def test_split_and_mnist1d_sequences():
     split = make_tasks(Setting(protocol="split", n_tasks=5), 0)
     assert [t.classes for t in split] == [(0, 1), (2, 3), (4, 5), (6, 7), (8, 9)]
     one_d = make_tasks(Setting(dataset="mnist1d", n_tasks=2, n_samples=200), 0)
-    assert one_d[0].n_inputs == 40 and len(one_d) == 2
+    assert one_d[0].n_inputs == 80 and len(one_d) == 2          # on-off pairs of the 40 points
+    rescaled = make_tasks(Setting(dataset="mnist1d", n_tasks=2, n_samples=200, coding="rescaled"), 0)
+    assert rescaled[0].n_inputs == 40
+
+
+def test_the_codings_are_the_datasets_own():
+    from spikemem.learn.datasets import MNIST1D_CODINGS
+    assert experiments.CODINGS == MNIST1D_CODINGS
 
 
 @pytest.mark.parametrize("bad, match", [
     (dict(dataset="cifar"), "dataset 'cifar'"),
     (dict(protocol="rotated"), "protocol 'rotated'"),
+    (dict(coding="signed"), "coding 'signed'"),
     (dict(n_tasks=0), "n_tasks must be"),
     (dict(methods=("hlop", "replay")), r"methods \['hlop', 'replay'\]"),
     (dict(variants=()), "variants"),
