@@ -23,7 +23,7 @@ _API = {
     "Network": "network", "BuiltNetwork": "network", "PopulationView": "network",
     # cell templates
     "NeuronModel": "neurons", "IF_curr_exp": "neurons", "IF_cond_exp": "neurons", "Izhikevich": "neurons",
-    "AdEx": "neurons", "RateUnit": "neurons", "ReLURate": "rates", "PoissonUnit": "rates",
+    "AdEx": "neurons", "RateUnit": "neurons", "Leaky": "neurons", "ReLURate": "rates", "PoissonUnit": "rates",
     # glia
     "LiRinzel": "glia", "sic_synapse": "glia",
     # synapses and plasticity
@@ -50,7 +50,7 @@ _API = {
 _UNITS = ("second", "ms", "us", "Hz", "volt", "mV", "amp", "nA", "pA", "farad", "nF", "pF",
           "siemens", "nS", "uS", "ohm", "Mohm")
 #: submodules reached as attributes (``sm.plot.raster``)
-_MODULES = ("plot", "analysis", "units", "backends", "targets", "zoo", "experiments", "encoding")
+_MODULES = ("plot", "analysis", "units", "backends", "targets", "zoo", "experiments", "encoding", "learn")
 
 __all__ = sorted([*_API, *_MODULES, *_UNITS, "__version__"])
 
