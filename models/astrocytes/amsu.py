@@ -8,13 +8,13 @@ step per token, for a batch::
     I_t = W x_t + U s_(t-1)                       (input and recurrent spikes)
     v   = beta*(v + (1 + k*a)*I_t);  a = gamma*a  (delivery, then decay)
     s_t = [v + b*a > v_th]                        (surrogate gradient)
-    v  -= v_th*s_t;  a += alpha*s_t               (reset)
+    v  -= v_th*s_t;  a += alpha*(1 - a)*s_t       (reset)
 
-with beta = exp(-1/tau), gamma = exp(-1/tau_a) (time constants in steps) and
-alpha = 1 - gamma, so that ``a`` is the neuron's firing rate averaged over
-about tau_a steps (in [0, 1]). Trained: W, U and the per-neuron gains k (efficacy)
-and b (excitability). Fixed: beta, v_th and tau_a, spread log-uniformly over
-``tau_a`` (min, max) so that the layer holds several memory horizons. With
+with beta = exp(-1/tau), gamma = exp(-1/tau_a) (time constants in steps);
+``a`` stays in [0, 1], a spike moving it a fraction alpha towards 1.
+Trained: W, U and the per-neuron gains k (efficacy) and b (excitability).
+Fixed: beta, v_th and tau_a, spread log-uniformly over ``tau_a`` (min, max)
+so that the layer holds several memory horizons. With
 ``astro=False`` k and b are held at 0: the same layer is then a recurrent
 LIF-SNN (``neurons.Leaky``), the comparison without astrocytes.
 
@@ -49,16 +49,16 @@ class AMSULayer(nn.Module):
     weights as ``nn.Linear`` does and the order of the tau_a over neurons."""
 
     def __init__(self, n_in: int, n_hidden: int, *, tau: float = 5.0, tau_a=(20.0, 1000.0), v_th: float = 1.0,
-                 astro: bool = True, surrogate: str = "atan", scale: float = 1.0, seed: int = 0,
+                 alpha: float = 0.5, astro: bool = True, surrogate: str = "atan", scale: float = 1.0, seed: int = 0,
                  dtype=torch.float32):
         super().__init__()
         where = "AMSULayer"
         _check_positive_int(n_in, "n_in", where)
         _check_positive_int(n_hidden, "n_hidden", where)
         lo, hi = (tau_a, tau_a) if np.isscalar(tau_a) else tuple(tau_a)
-        if not (tau > 0 and 0 < lo <= hi and v_th > 0 and scale > 0):
-            raise ModelError(f"{where}: tau, tau_a, v_th and scale must be > 0 (tau_a min <= max), got "
-                             f"tau={tau!r}, tau_a={tau_a!r}, v_th={v_th!r}, scale={scale!r}")
+        if not (tau > 0 and 0 < lo <= hi and v_th > 0 and scale > 0 and 0 <= alpha <= 1):
+            raise ModelError(f"{where}: tau, tau_a, v_th and scale must be > 0 (tau_a min <= max), alpha in [0, 1]; "
+                             f"got tau={tau!r}, tau_a={tau_a!r}, v_th={v_th!r}, scale={scale!r}, alpha={alpha!r}")
         if surrogate not in SURROGATES:
             raise ModelError(f"{where}: surrogate {surrogate!r} is not one of {sorted(SURROGATES)}")
         rng = np.random.default_rng(seed)
@@ -67,6 +67,7 @@ class AMSULayer(nn.Module):
         self.recurrent = nn.Parameter(torch.tensor(rng.uniform(-bound_rec, bound_rec, (n_hidden, n_hidden)),
                                                    dtype=dtype))
         self.astro, self.surrogate, self.scale, self.v_th = bool(astro), surrogate, float(scale), float(v_th)
+        self.alpha = float(alpha)
         taus = np.exp(rng.permutation(np.linspace(math.log(lo), math.log(hi), n_hidden)))
         self.register_buffer("tau_a", torch.tensor(taus, dtype=dtype))
         self.register_buffer("beta", torch.full((n_hidden,), math.exp(-1 / tau), dtype=dtype))
@@ -93,7 +94,6 @@ class AMSULayer(nn.Module):
         else:
             v, a, s = state
         gamma = self.gamma.to(x.dtype)
-        alpha = 1 - gamma
         drive = x @ self.input.t()              # every step's input current in one product
         out, vs, as_ = [], [], []
         for t in range(steps):
@@ -102,7 +102,7 @@ class AMSULayer(nn.Module):
             a = gamma * a
             s = spike(v + self.b * a, torch.full_like(v, self.v_th), self.surrogate, self.scale)
             v = v - self.v_th * s.detach()
-            a = a + alpha * s
+            a = a + self.alpha * (1 - a) * s
             out.append(s)
             if record:
                 vs.append(v)
@@ -139,7 +139,7 @@ class AMSULayer(nn.Module):
         tau = -dt / np.log(arr(self.beta))
         net.population("hidden", n_hidden, AMSU(tau=tau * second, tau_a=arr(self.tau_a) * dt * second,
                                                 v_th=self.v_th, k=arr(self.k), b=arr(self.b),
-                                                alpha=1 - np.exp(-1 / arr(self.tau_a))))
+                                                alpha=self.alpha))
         net.connect("input", "hidden", AllToAll(), weight=arr(self.input).T.ravel(), name="fc1")
         net.connect("hidden", "hidden", AllToAll(), weight=arr(self.recurrent).T.ravel(), name="rec1")
         return net
