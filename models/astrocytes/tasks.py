@@ -1,9 +1,10 @@
 """The sequence tasks: delayed recall and character-level language modelling.
 
 Delayed recall: ``tokens`` symbols drawn from ``vocab`` are shown one per
-step (one-hot on channels 0..vocab-1), then ``delay`` blank steps, then a
-cue (channel ``vocab``) on each of ``tokens`` steps at which the model must
-name the symbols in their order. The sequence is 2*tokens + delay steps
+step (one-hot on channels 0..vocab-1), then ``delay`` blank steps, then
+``tokens`` recall steps: at the i-th a cue on channel ``vocab + i`` asks for
+the i-th symbol (the cue names the position, so that the task measures
+memory, not counting). The sequence is 2*tokens + delay steps
 long (or ``length``, padded with blanks at the end). Chance is 1/vocab.
 
 Language modelling: the text of Python's own ``pydoc_data.topics`` (the
@@ -22,7 +23,7 @@ from spikemem.errors import ModelError
 
 @dataclass(frozen=True)
 class Recall:
-    """A batch of delayed-recall sequences: ``x`` (T, n, vocab + 1) float32,
+    """A batch of delayed-recall sequences: ``x`` (T, n, vocab + tokens) float32,
     ``y`` (n, tokens) int64 targets, ``at`` (tokens,) the steps where they are asked."""
     x: np.ndarray
     y: np.ndarray
@@ -57,10 +58,10 @@ def delayed_recall(n_samples: int, delay: int, *, tokens: int = 3, vocab: int = 
                          f"and {tokens} recall steps take {need} steps, the sequence has {length}")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     y = rng.integers(0, vocab, (n_samples, tokens))
-    x = np.zeros((length, n_samples, vocab + 1), np.float32)
+    x = np.zeros((length, n_samples, vocab + tokens), np.float32)
     x[np.arange(tokens)[:, None], np.arange(n_samples)[None, :], y.T] = 1
     at = np.arange(tokens + delay, need)
-    x[at, :, vocab] = 1
+    x[at, :, vocab + np.arange(tokens)] = 1
     return Recall(x, y.astype(np.int64), at, delay, vocab)
 
 
