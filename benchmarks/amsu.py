@@ -89,8 +89,8 @@ def plots(result, stem):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default="benchmarks/results/astrocytes/03-amsu.json")
-    parser.add_argument("--delays", type=int, nargs="+", default=[10, 30, 100, 500])
-    parser.add_argument("--recall-iterations", type=int, default=200)
+    parser.add_argument("--delays", type=int, nargs="+", default=[10, 50, 500])
+    parser.add_argument("--recall-iterations", type=int, default=400)
     parser.add_argument("--recall-budget", type=int, default=6000)
     parser.add_argument("--lm-iterations", type=int, default=600)
     parser.add_argument("--lm-budget", type=int, default=25000)

@@ -161,11 +161,11 @@ def _peak_child(kind, n_in, n_out, budget, seq_len, batch, queue):
 def peak_training_memory(kind: str, n_in: int, n_out: int, budget: int, *, seq_len: int = 64,
                          batch: int = 32) -> float:
     """MiB by which one training step (forward and backward over
-    (seq_len, batch)) raises the peak resident memory of a fresh process that
-    has built the model and run one step of one token (Linux's VmHWM, reset
-    just before the step)."""
+    (seq_len, batch)) raises the peak resident memory of a child process (a
+    fork of the caller) that has built the model and run one step of one
+    token: Linux's VmHWM, reset just before the step, less the size then."""
     import multiprocessing
-    context = multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("fork")       # the child has the modules already
     queue = context.Queue()
     child = context.Process(target=_peak_child, args=(kind, n_in, n_out, budget, seq_len, batch, queue))
     child.start()
