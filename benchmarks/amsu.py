@@ -12,23 +12,21 @@ Language modelling: the ``pydoc_data`` topics text (last 10 % held out),
 ``--lm-budget`` parameters each; bits per character on the held-out text,
 latency per token (batch 1), inference throughput (batch 64 x 128 steps) and
 the peak memory one training step adds (batch 32 x 64 steps, a fresh
-process). Writes the JSON and, beside it, two plots (``-recall.png``,
-``-lm.png``).
+process). Writes the run set (one row per model, the docs' table; the
+per-delay and language-modelling details beside) and, next to it, two plots
+(``-recall.png``, ``-lm.png``).
 """
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
-import sys
 import time
 
 import torch
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-
-from spikemem.models.astrocytes import baselines, tasks, train  # noqa: E402
+from record import write_run_set
+from spikemem.models.astrocytes import baselines, tasks, train
 
 KINDS = baselines.KINDS
 LABELS = {"lif": "LIF-SNN", "amsu": "AM-SU SNN", "lstm": "LSTM", "gru": "GRU"}
@@ -60,6 +58,21 @@ def language(iterations, budget, seed, max_chars, log):
                      "peak_train_mib": train.peak_training_memory(kind, n, n, budget)})
         log(f"lm {kind}: " + ", ".join(f"{k} {v:.3g}" for k, v in rows[-1].items() if isinstance(v, float)))
     return {"vocab": n, "train_chars": int(len(corpus.train)), "val_chars": int(len(corpus.val)), "rows": rows}
+
+
+def rows_by_model(recall_rows, lm_rows):
+    """One row per model: its recall accuracy at each delay (``recall.<D>``)
+    and its language-modelling figures (the docs' table)."""
+    rows = []
+    for kind in KINDS:
+        mine = [r for r in recall_rows if r["model"] == kind]
+        lm = next(r for r in lm_rows if r["model"] == kind)
+        rows.append({"model": LABELS[kind], "kind": kind,
+                     "recall_parameters": mine[0]["parameters"] if mine else None,
+                     "recall": {str(r["delay"]): r["accuracy"] for r in mine},
+                     "recall_seconds": sum(r["seconds"] for r in mine),
+                     **{("lm_parameters" if k == "parameters" else k): v for k, v in lm.items() if k != "model"}})
+    return rows
 
 
 def plots(result, stem):
@@ -104,14 +117,12 @@ def main(argv=None):
     def log(line):
         print(f"[{time.perf_counter() - start:6.0f} s] {line}", flush=True)
     result = {"settings": {k: v for k, v in vars(args).items() if k not in ("out", "no_plots")},
-              "machine": {"cpu": platform.processor() or platform.machine(), "threads": 1,
-                          "torch": torch.__version__, "python": platform.python_version()},
+              "threads": 1, "torch": torch.__version__, "python": platform.python_version(),
               "recall": recall(args.delays, args.recall_iterations, args.recall_budget, args.seed, log),
               "lm": language(args.lm_iterations, args.lm_budget, args.seed, args.max_chars, log)}
     result["seconds"] = time.perf_counter() - start
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump(result, f, indent=1)
+    write_run_set(args.out, "amsu", rows_by_model(result["recall"], result["lm"]["rows"]), **result)
     if not args.no_plots:
         plots(result, os.path.splitext(args.out)[0])
     log(f"wrote {args.out}")
