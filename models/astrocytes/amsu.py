@@ -20,9 +20,9 @@ LIF-SNN (``neurons.Leaky``), the comparison without astrocytes.
 
 The reset passes no gradient through the spike (as ``spikemem.learn``'s
 Leaky); the astrocytic increment does, since it is the memory the unit learns
-to write. The template runs a spike one step after it leaves its source;
-the layer adds x_t at step t, so the template's step t + 1 is the layer's t
-(``to_network`` shifts the input by one step).
+to write. The template delivers a spike one step after its source sends it;
+``to_network`` sends the layer's x_t at step t, so the template's step t + 1
+is the layer's step t.
 """
 from __future__ import annotations
 
@@ -114,8 +114,8 @@ class AMSULayer(nn.Module):
 
     def to_network(self, *, dt: float = 1e-3, input_spikes=None):
         """The layer as a spikemem ``Network``: a spike source ``input``
-        (``input_spikes``: (T, n_in) 0/1, the layer's x for one sample, sent
-        one step early so that it arrives when the layer adds it), a
+        (``input_spikes``: (T, n_in) 0/1, the layer's x for one sample, x_t
+        sent at step t and so arriving at step t + 1), a
         population ``hidden`` of ``AMSU`` neurons with this layer's parameters,
         projections ``fc1`` (input) and ``rec1`` (recurrent)."""
         from brian2 import second
