@@ -536,7 +536,15 @@ class Network:
                 delay_rounding=None) -> Projection:
         """Connect ``pre`` to ``post`` (populations, views or names). ``delay_rounding``:
         None refuses a delay that is not a whole number of steps; "round" (to the
-        nearest step, as NEST), "floor" or "ceil" take it to a whole step."""
+        nearest step, as NEST), "floor" or "ceil" take it to a whole step.
+
+        Either side may instead be an earlier projection (itself or its name): its
+        synapses, in built order, are then that side's elements, as in Brian2's
+        ``Synapses(astrocytes, synapses)``. Such a projection sets summed variables
+        every step (``x_post = ... : unit (summed)``): onto a variable of those
+        synapses (an astrocyte's gliotransmitter modulating them) or from them
+        onto the population (their neurotransmitter driving an astrocyte). It has
+        no weight, delay or on_pre; the other side is a population."""
         pre_name = pre.name if isinstance(pre, (Population, PopulationView, Projection)) else pre
         post_name = post.name if isinstance(post, (Population, PopulationView, Projection)) else post
         name = name or f"{pre_name}_to_{post_name}_{len(self.projections)}"
