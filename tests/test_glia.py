@@ -192,8 +192,8 @@ def test_gchi_figure_2_against_the_authors_script():
     """Stimberg et al.'s figure 2 (the deterministic astrocyte, 30 s): spikemem on
     numba against the authors' traces every 100 ms, as Brian2 gave them."""
     import json
-    stored = json.loads(_STIMBERG_JSON.read_text())["example_2"]
-    ref, every = stored["reference"], stored["reference"]["every_steps"]
+    ref = json.loads(_STIMBERG_JSON.read_text())["reference"]["example_2"]
+    every = ref["every_steps"]
     ours = astro_stimberg.example_2(backend="numba")
     assert max(ref["C"]) > 1.0 and max(ref["Gamma_A"]) > 0.9     # the figure's calcium events
     for v, tol in GCHI_TOLERANCE.items():
@@ -223,3 +223,19 @@ def test_gchi_template_and_bad_input():
     net.population("astro", 1, sm.GChI(K_D=-0.5 * umolar))
     with pytest.raises(ModelError, match=r"population 'astro' parameter 'K_D' must be > 0"):
         net.build()
+
+
+def test_gchi_ring_wave_against_the_authors_script():
+    """Figure 5 (50 astrocytes, 4000 s, rk4, dt = 50 ms): rounding grows over the run
+    (numba's math functions against numpy's: 1e-9 uM by 390 s, up to 0.95 uM by 4000 s,
+    see docs/models/astrocytes.md), but the wave is the authors': it reaches every
+    astrocyte at the same second, and each one's peak calcium is within 0.05 uM
+    (measured: 0.025)."""
+    import json
+    ref = json.loads(_STIMBERG_JSON.read_text())["reference"]["example_5"]
+    ours = astro_stimberg.wave(astro_stimberg.example_5(backend="numba"))
+    assert ref["reached"] == astro_stimberg.N_RING == ours["reached"]
+    np.testing.assert_array_equal(ours["arrival_s"], ref["arrival_s"])
+    np.testing.assert_allclose(ours["peak_uM"], ref["peak_uM"], rtol=0, atol=0.05)
+    middle = astro_stimberg.N_RING // 2
+    assert ref["arrival_s"][middle] < ref["arrival_s"][0]        # it starts at the stimulated one
