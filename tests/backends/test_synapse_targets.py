@@ -147,3 +147,14 @@ def test_a_weight_variable_and_a_chain_are_refused():
         net.connect("astro", link, AllToAll(), synapse=SynapseModel("G_A_post = G_pre : 1 (summed)"), name="again")
     with pytest.raises(ModelError, match=r"projection 'both'.*both sides are projections"):
         net.connect(syn, "syn", AllToAll(), synapse=SynapseModel("G_A_post = G_A_pre : 1 (summed)"), name="both")
+
+
+def test_described_saved_and_loaded(tmp_path):
+    net = tripartite_net()
+    text = net.describe()
+    assert "syn_to_astro: the synapses of 'syn' -> astro" in text
+    assert "astro_to_syn: astro -> the synapses of 'syn'" in text and "summed into 'G_A'" in text
+    net.save(tmp_path / "net.json")
+    again = Network.load(tmp_path / "net.json")
+    assert again.hash() == net.hash() and [p.linked for p in again.projections] == [None, "pre", "post"]
+    assert [p.i.tolist() for p in again.build().projections] == [p.i.tolist() for p in net.build().projections]
