@@ -617,6 +617,9 @@ class Network:
                 if values is None:
                     continue
                 b = built[name]
+                if b.linked:
+                    raise ModelError(f"set_weights of projection '{name}': it sums onto or from synapses and "
+                                     f"has no weights")
                 b.refuse_convolution("its weights are the Convolution's kernel; give a new kernel instead "
                                      "of set_weights")
                 v = np.asarray(to_si(values, f"set_weights of projection '{name}'", b.weight_dim), dtype=float)

@@ -158,3 +158,10 @@ def test_described_saved_and_loaded(tmp_path):
     again = Network.load(tmp_path / "net.json")
     assert again.hash() == net.hash() and [p.linked for p in again.projections] == [None, "pre", "post"]
     assert [p.i.tolist() for p in again.build().projections] == [p.i.tolist() for p in net.build().projections]
+
+
+def test_set_weights_is_refused():
+    net, syn = _base()
+    net.connect("astro", syn, AllToAll(), synapse=SynapseModel("G_A_post = G_pre : 1 (summed)"), name="glio")
+    with pytest.raises(ModelError, match=r"set_weights of projection 'glio': it sums onto or from synapses"):
+        net.set_weights("glio", np.ones(24))
