@@ -23,7 +23,7 @@ _API = {
     "Network": "network", "BuiltNetwork": "network", "PopulationView": "network",
     # cell templates
     "NeuronModel": "neurons", "IF_curr_exp": "neurons", "IF_cond_exp": "neurons", "Izhikevich": "neurons",
-    "AdEx": "neurons", "RateUnit": "neurons", "ReLURate": "rates", "PoissonUnit": "rates",
+    "AdEx": "neurons", "RateUnit": "neurons", "Leaky": "neurons", "ReLURate": "rates", "PoissonUnit": "rates",
     # glia
     "LiRinzel": "glia", "sic_synapse": "glia", "GChI": "glia", "glutamate_synapse": "glia",
     "synapses_to_astrocyte": "glia",
@@ -31,7 +31,7 @@ _API = {
     "SynapseModel": "synapses", "STATIC": "synapses", "summed": "synapses",
     "stdp": "plasticity", "spinnaker_stdp": "plasticity", "triplet_stdp": "plasticity",
     "diehl_cook_stdp": "plasticity", "hebbian": "plasticity", "anti_hebbian": "plasticity", "oja": "plasticity",
-    "normalize_weights": "plasticity",
+    "oja_subspace": "plasticity", "normalize_weights": "plasticity",
     # connectors and random parameters
     "OneToOne": "connectors", "AllToAll": "connectors", "FixedProbability": "connectors",
     "FixedNumberPre": "connectors", "FixedNumberPost": "connectors", "FromList": "connectors",
@@ -51,7 +51,7 @@ _API = {
 _UNITS = ("second", "ms", "us", "Hz", "volt", "mV", "amp", "nA", "pA", "farad", "nF", "pF",
           "siemens", "nS", "uS", "ohm", "Mohm")
 #: submodules reached as attributes (``sm.plot.raster``)
-_MODULES = ("plot", "analysis", "units", "backends", "targets", "zoo", "experiments", "encoding")
+_MODULES = ("plot", "analysis", "units", "backends", "targets", "zoo", "experiments", "encoding", "learn")
 
 __all__ = sorted([*_API, *_MODULES, *_UNITS, "__version__"])
 

@@ -27,6 +27,10 @@ Templates (defaults in SI, PyNN's names and defaults where PyNN has the model):
                    current is ``w_adapt`` (``w`` is every synapse's weight).
 ``RateUnit``       tau dr/dt = -r + gain * max(I, 0); no spikes; driven by
                    currents or by rate projections into ``I``.
+``Leaky``          dimensionless leaky integrate-and-fire, dv/dt = -v/tau,
+                   v > v_th fires, reset by subtracting v_th; a weight adds
+                   to v directly (either sign): snntorch's ``Leaky``, the
+                   neuron that ``spikemem.learn`` trains.
 =================  ==========================================================
 
 Rate units that read signals and their Poisson-spiking counterpart,
@@ -357,7 +361,27 @@ def RateUnit(**params) -> NeuronModel:
         method="euler", params={**defaults, **params}, receptors={"input": "I"})
 
 
-TEMPLATES = {f.__name__: f for f in (IF_curr_exp, IF_cond_exp, Izhikevich, AdEx, RateUnit)}
+def Leaky(*, tau=10 * ms, v_th=1.0) -> NeuronModel:
+    """Dimensionless leaky integrate-and-fire: ``dv/dt = -v/tau``, a spike when
+    ``v > v_th``, then ``v -= v_th`` (reset by subtraction). A spike arriving
+    on any receptor adds its weight to v, whatever its sign. A step is
+    delivery (``v += w`` for the spikes of the step before), exact decay
+    (``v *= beta``, beta = exp(-dt/tau)), threshold, reset: snntorch's
+    ``Leaky(beta)`` with the input added before the decay. ``tau`` and
+    ``v_th`` may be one value per neuron."""
+    return NeuronModel(
+        name="Leaky",
+        equations="""
+        dv/dt = -v/tau : 1
+        tau : second (constant)
+        v_th : 1 (constant)
+        """,
+        threshold="v > v_th", reset="v -= v_th", method="exact",
+        params={"tau": tau, "v_th": v_th}, receptors={"exc": "v", "inh": "v", "input": "v"},
+        init={"v": 0.0})
+
+
+TEMPLATES = {f.__name__: f for f in (IF_curr_exp, IF_cond_exp, Izhikevich, AdEx, RateUnit, Leaky)}
 
 #: spikemem.rates' templates: (the lines their equations start with, threshold,
 #: reset); what follows, their drive and extra equations, is the user's, so a
@@ -470,7 +494,7 @@ POSITIVE = {"IF_curr_exp": _LIF, "IF_cond_exp": _LIF, "IF_cond_exp_adaptive": _L
             "Izhikevich": _TAU_SYN, "AdEx": ("C", "g_L", "delta_T", "tau_w") + _TAU_SYN,
             "AdEx_SIC": ("C", "g_L", "delta_T", "tau_w") + _TAU_SYN, "RateUnit": ("tau",),
             # spikemem.rates: a zero gain never fires, a negative one is no rate
-            "ReLURate": ("tau",), "PoissonUnit": ("tau", "gain"),
+            "ReLURate": ("tau",), "PoissonUnit": ("tau", "gain"), "Leaky": ("tau",),
             # spikemem.glia: NEST's astrocyte_lr_1994 refuses these <= 0
             "LiRinzel": ("Ca_tot", "Kd_act", "Kd_IP3_1", "Kd_IP3_2", "Km_SERCA", "ratio_ER_cyt", "SIC_scale",
                          "tau_IP3"),

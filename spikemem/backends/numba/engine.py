@@ -70,7 +70,7 @@ from brian2.core.variables import ArrayVariable, Constant
 
 from .. import abstract_code as codegen
 from ...errors import ModelError
-from ...lowering import neuron_runners
+from ...lowering import neuron_runners, summed_updaters
 from . import convolution as _convolution, sync
 
 CACHE_DIR = os.environ.get("SPIKEMEM_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "spikemem", "kernels"))
@@ -880,9 +880,10 @@ class Assembler:
         lines, body, _, _ = self.synaptic_code(kp, syn, syn.state_updater, " " * 12)
         self.k.body += self._every_synapse(p, lines, body)
 
-    def summed(self, kp, proj, syn):
-        """``x_post = expr : (summed)``: zero the target, then add every synapse's term
-        in synapse order (Brian2's order, so the sums round alike)."""
+    def summed(self, kp, proj, syn, side):
+        """``x_post = expr : (summed)`` (``side`` "post") or ``x_pre = ...`` ("pre"):
+        zero the target, then add every synapse's term in synapse order (Brian2's
+        order, so the sums round alike)."""
         self.serial(f"projection '{proj.name}' has summed variables")
         if proj.linked:      # one side is synapses: the plain (pre, post) lists
             p = f"p{kp}"
@@ -891,10 +892,11 @@ class Assembler:
         else:
             p = self.synapse_arrays(kp, proj)
             self.synapse_index(kp, proj)
-        for updater in syn.summed_updaters.values():
-            target = self.array(updater.target_var, "_j")
+        for updater in summed_updaters(syn, side):
+            index = "_i" if side == "pre" else "_j"
+            target = self.array(updater.target_var, index)
             lines, body, _, _ = self.synaptic_code(kp, syn, updater, " " * 12)
-            self.k.body += [f"        {target.replace('[_j]', '[:]')} = 0.0"]
+            self.k.body += [f"        {target.replace(f'[{index}]', '[:]')} = 0.0"]
             self.k.body += self._every_synapse(p, lines, body, [f"            {target} += _synaptic_var"])
 
     def convolution(self, kp, proj):
@@ -938,6 +940,9 @@ class Assembler:
         blocks = []
         for runner in neuron_runners(group):
             cobj = runner.codeobj
+            if cobj is None:     # nothing to integrate (parameters only): Brian2 made no code
+                blocks.append((([], []), {}))
+                continue
             stmts = self.statements(runner)
             blocks.append((stmts, self.names(cobj.variables, cobj.variable_indices, index_for,
                                              pop.name, stmts[0])))
@@ -958,6 +963,9 @@ class Assembler:
             lines += self.render(scalar, names, "        ")
 
         (_, vector), names = blocks[0]
+        if len(blocks) == 1 and not vector:      # no dynamics, no threshold: nothing per neuron
+            self.k.body += lines
+            return
         self._per_item = set(local)
         before, body = self._specialised(vector, names, ind, pop.name)
         lines += before + [loop]
@@ -1207,13 +1215,16 @@ class Assembler:
                 self.convolution(kp, proj)
             else:
                 self.delivery(kp, proj, self.objects.synapses[kp])
-        for kp, proj in sorted([(kp, proj) for kp, proj, syn in pairs if syn.summed_updaters]
+        for kp, proj in sorted([(kp, proj) for kp, proj, syn in pairs if summed_updaters(syn, "post")]
                                + [(kp, proj) for kp, proj in convolutions.items() if proj.conv.source],
                                key=lambda x: x[0]):
             if kp in convolutions:
                 self.convolution(kp, proj)
             else:
-                self.summed(kp, proj, self.objects.synapses[kp])
+                self.summed(kp, proj, self.objects.synapses[kp], "post")
+        for kp, proj, syn in pairs:          # sums onto the presynaptic side may read those onto the post side
+            if summed_updaters(syn, "pre"):
+                self.summed(kp, proj, syn, "pre")
         for name, pop in self.built.populations.items():
             if pop.kind == "neuron":
                 self.neuron_group(pop, self.objects.groups[name])
