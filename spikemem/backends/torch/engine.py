@@ -161,9 +161,17 @@ class ProjectionCode:
         dev = engine.device
         self.I = torch.as_tensor(proj.i, dtype=torch.long, device=dev)
         self.J = torch.as_tensor(proj.j, dtype=torch.long, device=dev)
-        self.n_pre = engine.built.populations[proj.pre].size
-        self.n_post = engine.built.populations[proj.post].size
-        self.plastic = bool(proj.plastic_pre or proj.on_post or
+        self.n_pre = engine.built.size_of(proj, "pre")
+        self.n_post = engine.built.size_of(proj, "post")
+        # the state each side's variables are in: a population's, or the synapses' of
+        # the projection a synapse-targeting projection links to
+        linked = engine.built.linked_index(proj)
+        self.pre_key = f"p{linked}" if proj.linked == "pre" else proj.pre
+        self.post_key = f"p{linked}" if proj.linked == "post" else proj.post
+        # synapses that another projection sums into or reads hold their state per trial
+        linked_to = {engine.built.projections[engine.built.linked_index(p)].name
+                     for p in engine.built.projections if p.linked}
+        self.plastic = bool(proj.plastic_pre or proj.on_post or proj.linked or proj.name in linked_to or
                             (syn.state_updater is not None and syn.state_updater.abstract_code.strip()))
         delays = proj.delay.astype(np.int64)
         self.groups = [(int(d), torch.as_tensor(np.flatnonzero(delays == d), device=dev))
@@ -306,7 +314,8 @@ class TorchNetwork(nn.Module):
         self.scale = {}
         self.history = {name: 2 for name in built.populations}
         for pc in self.projs:
-            self.history[pc.pre] = max(self.history[pc.pre], max(d for d, _ in pc.groups) + 1)
+            if pc.proj.linked != "pre":      # synapses send no spikes
+                self.history[pc.pre] = max(self.history[pc.pre], max(d for d, _ in pc.groups) + 1)
         for cc in self.convs:
             self.history[cc.pre] = max(self.history[cc.pre], cc.conv.delay + 1)
         self.objects = objects
@@ -663,12 +672,12 @@ class TorchNetwork(nn.Module):
         return flat.index_select(1, (step - pc.lag) % len(ring) * pc.n_pre + pc.I)
 
     def _summed(self, pc, side, target, fn, t, step):
-        value = fn(self.synapse_state(pc), self.state[pc.pre], self.state[pc.post], pc.I, pc.J, t, step,
+        value = fn(self.synapse_state(pc), self.state[pc.pre_key], self.state[pc.post_key], pc.I, pc.J, t, step,
                    (self.batch, pc.I.numel()))
         value = torch.as_tensor(value, dtype=self.dtype, device=self.device).expand(self.batch, pc.I.numel())
-        pop, size, index = (pc.post, pc.n_post, pc.J) if side == "post" else (pc.pre, pc.n_pre, pc.I)
+        key, size, index = (pc.post_key, pc.n_post, pc.J) if side == "post" else (pc.pre_key, pc.n_pre, pc.I)
         zero = torch.zeros(self.batch, size, dtype=self.dtype, device=self.device)
-        self.state[pop][target] = zero.index_add(1, index, value)
+        self.state[key][target] = zero.index_add(1, index, value)
 
     def _event(self, pc, fn, active, t, step, ordered=False):
         """Run synaptic code ``fn``; where ``active`` (trials, synapses) is given,
