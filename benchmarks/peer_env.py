@@ -1,6 +1,6 @@
 """Separate virtual environments for the published peers of the benchmarks.
 
-Two environments, each built once and reused, named on the command line and in
+Three environments, each built once and reused, named on the command line and in
 ``run_in_peer_env(..., env=NAME)``:
 
 - ``torch`` (the default), for the place-recognition peers: see below.
@@ -10,6 +10,11 @@ Two environments, each built once and reused, named on the command line and in
   depends on Jupyter, Sphinx and Textual as well, so the environment takes about
   1.7 GB; it builds in about 40 s from local wheels. It lies at
   ``$SPIKEMEM_CANNS_ENV`` or ``~/.cache/spikemem/peer-env-canns``.
+- ``hlop``, for the continual-learning peer (the HLOP authors' code, pkuxmq/HLOP-SNN,
+  which is not installed: ``benchmarks/hlop_peer.py`` takes its folder): torch 2.14.1
+  and torchvision 0.29.1 (the index's CUDA builds, about 6 GB, run on the CPU here) and
+  numpy; it builds in about 100 s from local wheels. It lies at ``$SPIKEMEM_HLOP_ENV``
+  or ``~/.cache/spikemem/peer-env-hlop``.
 
 The published VPRTempo (``vprtempo`` 1.1.10) and BindsNET (``bindsnet`` 0.3.4) need
 torch >= 2.14 and torchvision, while the project pins torch 2.13 (CPU) and cannot
@@ -24,7 +29,7 @@ once and reused, and a benchmark hands them its data through files:
 
     python benchmarks/peer_env.py build        # build (or check) the torch environment
     python benchmarks/peer_env.py where        # print its folder
-    python benchmarks/peer_env.py build canns  # the same for the canns environment
+    python benchmarks/peer_env.py build canns  # the same for the canns environment (or hlop)
 
 The environment lies at ``$SPIKEMEM_PEER_ENV`` or ``~/.cache/spikemem/peer-env-torch2.14``.
 It is built with pip from the package index this machine is configured with
@@ -74,6 +79,9 @@ ENVIRONMENTS = {
     # jax and brainpy pinned to the releases canns 1.5.0 was checked against (brainpy 2.9 needs Python 3.12)
     "canns": Peers(("canns==1.5.0", "brainpy==2.8.2", "jax==0.10.2", "jaxlib==0.10.2"),
                    ("canns", "brainpy", "jax"), DEFAULT_PATH.parent / "peer-env-canns", "SPIKEMEM_CANNS_ENV"),
+    # the HLOP authors' code (pkuxmq/HLOP-SNN): its MLP path needs torch and numpy only, its scripts torchvision
+    "hlop": Peers(("torch==2.14.1", "torchvision==0.29.1", "numpy<2.4"), ("torch", "torchvision", "numpy"),
+                  DEFAULT_PATH.parent / "peer-env-hlop", "SPIKEMEM_HLOP_ENV"),
 }
 
 
@@ -94,7 +102,8 @@ def build_command(env: str = "torch") -> str:
 
 def peer_env_path(env: str = "torch") -> Path:
     """Where environment ``env`` lies: its environment variable (``$SPIKEMEM_PEER_ENV`` for
-    ``torch``, ``$SPIKEMEM_CANNS_ENV`` for ``canns``) or its default cache folder."""
+    ``torch``, ``$SPIKEMEM_CANNS_ENV`` for ``canns``, ``$SPIKEMEM_HLOP_ENV`` for ``hlop``) or its
+    default cache folder."""
     peers = _peers(env)
     return Path(os.environ.get(peers.variable) or peers.default_path).expanduser()
 

@@ -25,12 +25,13 @@ _API = {
     "NeuronModel": "neurons", "IF_curr_exp": "neurons", "IF_cond_exp": "neurons", "Izhikevich": "neurons",
     "AdEx": "neurons", "RateUnit": "neurons", "Leaky": "neurons", "ReLURate": "rates", "PoissonUnit": "rates",
     # glia
-    "LiRinzel": "glia", "sic_synapse": "glia", "AMSU": "amsu",
+    "LiRinzel": "glia", "sic_synapse": "glia", "GChI": "glia", "glutamate_synapse": "glia",
+    "synapses_to_astrocyte": "glia", "AMSU": "amsu",
     # synapses and plasticity
     "SynapseModel": "synapses", "STATIC": "synapses", "summed": "synapses",
     "stdp": "plasticity", "spinnaker_stdp": "plasticity", "triplet_stdp": "plasticity",
     "diehl_cook_stdp": "plasticity", "hebbian": "plasticity", "anti_hebbian": "plasticity", "oja": "plasticity",
-    "normalize_weights": "plasticity",
+    "oja_subspace": "plasticity", "normalize_weights": "plasticity",
     # connectors and random parameters
     "OneToOne": "connectors", "AllToAll": "connectors", "FixedProbability": "connectors",
     "FixedNumberPre": "connectors", "FixedNumberPost": "connectors", "FromList": "connectors",

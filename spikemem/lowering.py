@@ -9,7 +9,9 @@ identifiers and units, so mistakes surface before any simulation work.
 Schedule (shared by every backend, see docs/developer/architecture.md): inputs at
 'start', then each signal component a population reads (a shared variable of
 its group, set from a TimedArray on Brian2 and by the engines themselves
-elsewhere), synaptic delivery 'before_groups', state update 'groups',
+elsewhere), synaptic delivery 'before_groups', summed variables (those onto
+postsynaptic sides, then those onto presynaptic sides, ``summed_updaters``) and
+the state update 'groups',
 'thresholds', 'resets'; then 'after_resets' the clock-driven synaptic equations and the
 synapse models' on_pre and on_post statements for this step's spikes (see
 ``spikemem.synapses``); spikes recorded at the threshold, states at 'start'
@@ -148,16 +150,31 @@ def _synapses(proj: BuiltProjection, groups, order: int, n_projections: int, dt,
         syn.plastic.when, syn.plastic.order = "after_resets", n_projections + order
     if proj.on_post:
         syn.post.when, syn.post.order = "after_resets", 2 * n_projections + order
+    # summed variables before the groups' updates (Brian2's slot): those onto the postsynaptic
+    # side, then those onto the presynaptic side, each in projection order (``summed_updaters``)
+    for side, first in (("post", -2 * n_projections), ("pre", -n_projections)):
+        for updater in summed_updaters(syn, side):
+            updater.order = first + order
     if not proj.i.size:
         syn.active = False    # Brian2 refuses a Synapses object without synapses
     else:
         syn.connect(i=proj.i, j=proj.j)
-        syn.w_ = proj.w
+        if not proj.linked:       # a projection onto or from synapses has no weight
+            syn.w_ = proj.w
         for name, values in proj.state.items():
             setattr(syn, name + "_", values)
         if proj.on_pre and not homogeneous:
             syn.pre.delay_ = (proj.delay - 1) * dt
     return syn
+
+
+def summed_updaters(syn, side: str) -> list:
+    """The updaters of ``syn``'s summed variables onto its ``side`` ("pre" or "post").
+    Every backend computes all sums onto postsynaptic sides first, then all sums onto
+    presynaptic sides, each in projection order, before the neuron updates: a sum onto
+    the presynaptic side (``xhat_pre = w*y_post``) may read one onto the postsynaptic
+    side of the same step (``y_post = w*r_pre``)."""
+    return [u for u in syn.summed_updaters.values() if u.target_varname.endswith("_" + side)]
 
 
 def neuron_runners(group) -> list:
@@ -193,7 +210,9 @@ def _objects(built: BuiltNetwork, dtype) -> Brian2Objects:
         else:
             out.groups[name] = _source_group(pop, built.dt)
     for k, proj in enumerate(built.projections):
-        out.synapses.append(_synapses(proj, out.groups, k, len(built.projections), built.dt, dtype))
+        # a projection onto or from another's synapses has that Synapses object as its group
+        sides = {**out.groups, **{s.name: s for s in out.synapses}} if proj.linked else out.groups
+        out.synapses.append(_synapses(proj, sides, k, len(built.projections), built.dt, dtype))
     for k, inp in enumerate(built.inputs):
         group = out.groups[inp.population]
         table = np.zeros((int(inp.steps[-1]) + 1, group.N))

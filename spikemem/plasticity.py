@@ -19,6 +19,8 @@ post spikes and defers every change to the next presynaptic spike.
                                           ``normalize_weights`` between examples
 ``hebbian``, ``anti_hebbian``, ``oja``    rate rules (clock-driven) between
                                           rate units, delivering through a summed variable
+``oja_subspace``                          Oja's subspace rule: y = H r onto the post side,
+                                          the reconstruction H^T y onto the pre side
 ========================================  ===================================================
 
 One pair moves a weight by ``A_plus * exp(-lag/tau_plus)`` (post after pre)
@@ -282,6 +284,35 @@ def oja(eta=0.01, alpha=1.0, target="I", rate="r"):
     growth with a decay that keeps each post neuron's weight vector bounded."""
     return _rate_rule("oja", f"eta*({rate}_pre*{rate}_post - alpha*{rate}_post**2*w)",
                       {"eta": eta, "alpha": alpha}, target, rate)
+
+
+def oja_subspace(eta=0.01, rate="r", output="y", reconstruction="xhat"):
+    """Oja's subspace rule (Oja 1989) between rate variables, with ``H[post, pre] = w``:
+    the projection sums ``output_post = sum w*rate_pre`` (y = H r) and, from that y
+    of the same step, ``reconstruction_pre = sum w*output_post`` (x_hat = H^T y, a
+    summed variable onto the presynaptic side), and learns ``dw/dt = eta * y_post *
+    (r_pre - xhat_pre)``, i.e. dH/dt = eta y (r - H^T y)^T: Hebbian growth y r^T less
+    the anti-Hebbian y y^T H. The rows of H converge to an orthonormal basis of the
+    principal subspace of r (its top eigenvectors of E[r r^T], not centred).
+
+    Both sums are taken before the neuron updates and the rule runs after them
+    (``spikemem.synapses``), so where r decays in its update by ``beta`` per step,
+    the rule sees beta*r and the rows converge to sqrt(beta) times that basis (the
+    subspace is the same). ``output`` and ``reconstruction`` must be parameters
+    (``y : 1``) of the post and pre populations; connect with the receptor that
+    names ``output``."""
+    for what, name in (("rate", rate), ("output", output), ("reconstruction", reconstruction)):
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ModelError(f"oja_subspace: {what} must be a variable name, got {name!r}")
+    return SynapseModel(
+        name="oja_subspace",
+        equations=f"""
+        dw/dt = plastic*eta*{output}_post*({rate}_pre - {reconstruction}_pre) : 1 (clock-driven)
+        eta : 1/second (constant)
+        {output}_post = w*{rate}_pre : 1 (summed)
+        {reconstruction}_pre = w*{output}_post : 1 (summed)
+        plastic : 1 (constant)
+        """, params={"eta": eta, "plastic": 1.0}, method="euler", switch="plastic")
 
 
 def normalize_weights(sim, projection: str, total: float):

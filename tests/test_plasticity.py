@@ -22,8 +22,8 @@ from spikemem.connectors import AllToAll, FixedProbability, OneToOne
 from spikemem.distributions import Normal, Uniform
 from spikemem.errors import ModelError
 from spikemem.network import Network
-from spikemem.neurons import IF_cond_exp, IF_curr_exp, RateUnit
-from spikemem.plasticity import (anti_hebbian, diehl_cook_stdp, hebbian, normalize_weights, oja,
+from spikemem.neurons import IF_cond_exp, IF_curr_exp, NeuronModel, RateUnit
+from spikemem.plasticity import (anti_hebbian, diehl_cook_stdp, hebbian, normalize_weights, oja, oja_subspace,
                                  spinnaker_stdp, stdp, triplet_stdp)
 
 DT = 1e-4
@@ -385,6 +385,69 @@ def test_oja_converges_to_principal_direction_with_norm_one_over_sqrt_alpha(back
     assert np.dot(w, x) / (np.linalg.norm(w) * np.linalg.norm(x)) > 0.9999
     # the post unit relays its input: r -> w . x
     assert sim.get("y", "r")[0] == pytest.approx(np.dot(w, x), rel=1e-3)
+
+
+def subspace_network(H0, r, eta=4.0):
+    """Oja's subspace rule from constant rates ``r`` (RateUnits) onto linear units y: H0 (m, n)."""
+    m, n = H0.shape
+    net = Network(dt=RATE_DT, seed=1)
+    net.population("x", n, NeuronModel("dr/dt = (r0 - r)/(5*ms) : 1\nr0 : 1\nxhat : 1"),
+                   init={"r": 0.0}, params={"r0": r})
+    net.population("y", m, NeuronModel("y : 1", receptors={"input": "y"}))
+    net.connect("x", "y", AllToAll(), weight=H0.T.ravel(), receptor="input", synapse=oja_subspace(eta=eta),
+                name="H")
+    return net
+
+
+def test_oja_subspace_sums_y_then_the_reconstruction_onto_the_presynaptic_side_on_every_backend():
+    rng = np.random.default_rng(4)
+    H0, r = rng.normal(0, 0.4, (2, 5)), rng.uniform(0.2, 1.0, 5)
+    sims = {b: simulation(subspace_network(H0, r), b, **({"dtype": "float64"} if b == "torch" else {}))
+            for b in ["numba", "brian2-numpy", "torch"]}
+    for sim in sims.values():
+        sim.run(0.05)
+    a = sims["numba"]
+    W = np.zeros((2, 5))
+    proj = a.built_projection("H")
+    W[proj.j, proj.i] = a.get("H", "w")
+    # y and xhat are the sums of the step's start, from the rates before this step's update
+    for b, sim in sims.items():
+        assert_same_state(sim.get("H", "w"), a.get("H", "w"), rtol=1e-12, err_msg=b)
+        assert_same_state(sim.get("x", "xhat"), a.get("x", "xhat"), rtol=1e-12, err_msg=b)
+    sim = sims["numba"]
+    r_before, w_before = sim.get("x", "r"), W.copy()
+    sim.run(RATE_DT)
+    y = w_before @ r_before
+    np.testing.assert_allclose(sim.get("y", "y"), y, rtol=1e-12)
+    np.testing.assert_allclose(sim.get("x", "xhat"), w_before.T @ y, rtol=1e-12)
+    assert not np.allclose(sim.get("H", "w"), H0.T.ravel())
+
+
+def test_oja_subspace_rows_become_an_orthonormal_basis_of_the_input_span():
+    """Inputs alternating between two patterns: H converges to an orthonormal basis of their span
+    (numba; the backends agree step for step above)."""
+    rng = np.random.default_rng(5)
+    H0 = np.linalg.qr(rng.normal(size=(6, 2)))[0].T
+    net = subspace_network(H0, rng.uniform(0.2, 1.0, 6), eta=10.0)
+    sim = simulation(net, "numba")
+    patterns = rng.uniform(0.0, 1.0, (2, 6))
+    for k in range(120):
+        sim.set("x", "r0", patterns[k % 2])
+        sim.run(0.04)
+    proj = sim.built_projection("H")
+    H = np.zeros((2, 6))
+    H[proj.j, proj.i] = sim.get("H", "w")
+    np.testing.assert_allclose(H @ H.T, np.eye(2), atol=0.05)
+    # the patterns lie in the row space of H: projecting them onto it keeps them
+    residual = patterns - patterns @ H.T @ H
+    assert np.linalg.norm(residual, axis=1).max() < 0.05 * np.linalg.norm(patterns, axis=1).min()
+    # from a start far from it
+    assert np.linalg.norm(patterns - patterns @ H0.T @ H0, axis=1).min() > 0.3
+
+
+def test_oja_subspace_refuses_names_that_are_not_variables():
+    with pytest.raises(ModelError, match="reconstruction must be a variable name"):
+        oja_subspace(reconstruction="x hat")
 
 
 # ---------------------------------------------------------------- a plastic network

@@ -72,7 +72,8 @@ def route_scores(route, traverse: str | None = None, size: int = 28, patch: int 
     """SAD place scores of a route's query traverse (or of ``traverse``, the
     calibration one, say) against all its reference images.
 
-    Returns ``(scores, place_ids, query_places)``, ready for :mod:`.metrics`.
+    Returns ``(scores, place_ids, query_places)``, ready for
+    :mod:`spikemem.models.place_recognition.metrics`.
     """
     name = route.query if traverse is None else traverse
     if name not in route.traverses:

@@ -86,6 +86,10 @@ def test_each_environment_has_its_own_folder_requirements_and_build_command(monk
     assert peer_env.peer_env_path("canns") == tmp_path / "canns"
     assert peer_env.build_command("canns") == "python benchmarks/peer_env.py build canns"
     assert peer_env.build_command() == "python benchmarks/peer_env.py build"
+    monkeypatch.setenv("SPIKEMEM_HLOP_ENV", str(tmp_path / "hlop"))
+    assert peer_env.peer_env_path("hlop") == tmp_path / "hlop"
+    assert len({p.default_path for p in peer_env.ENVIRONMENTS.values()}) == len(peer_env.ENVIRONMENTS)
+    assert "torch==2.14.1" in peer_env.ENVIRONMENTS["hlop"].requirements
     with pytest.raises(PeerEnvError, match="no peer environment named 'brian'"):
         peer_env.peer_env_path("brian")
 

@@ -70,7 +70,7 @@ from brian2.core.variables import ArrayVariable, Constant
 
 from .. import abstract_code as codegen
 from ...errors import ModelError
-from ...lowering import neuron_runners
+from ...lowering import neuron_runners, summed_updaters
 from . import convolution as _convolution, sync
 
 CACHE_DIR = os.environ.get("SPIKEMEM_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "spikemem", "kernels"))
@@ -321,7 +321,13 @@ class Assembler:
                               for c, n in enumerate(sig.names)}
         self.k.arg("dt", float(built.dt))
         self.history = {}     # population -> ring length
+        # projection name -> index, for the projections whose synapses another projection
+        # sums into or reads (kept in Brian2's order, as that projection indexes them)
+        self.linked_to = {built.projections[k].name: k for k in
+                          (built.linked_index(p) for p in built.projections if p.linked)}
         for proj in built.projections:
+            if proj.linked == "pre":
+                continue          # its pre side is synapses, which have no spikes
             need = int(proj.delay.max()) + 1 if proj.delay.size else 2
             if proj.conv is not None:
                 need = proj.conv.delay + 1
@@ -340,7 +346,15 @@ class Assembler:
         return codegen.render(stmts, names, ind, cast=self.k.cast)
 
     def array(self, var, index: str) -> str:
-        """Kernel expression for a neuron-group array variable at ``index``."""
+        """Kernel expression for a neuron-group array variable at ``index``; a
+        variable of synapses that another projection sums into or reads is the
+        array of their own projection."""
+        kq = self.linked_to.get(var.owner.name)
+        if kq is not None:
+            name = f"p{kq}__{var.name}"
+            if name not in self.k.values:
+                self.k.arg(name, self.synapse_values(kq, var.name, var.get_value()))
+            return f"{name}[{index}]"
         name = f"{var.owner.name}__{var.name}"
         self.k.arg(name, np.array(var.get_value(), copy=True))
         return f"{name}[{index}]"
@@ -429,7 +443,8 @@ class Assembler:
         where delays differ, unless a summed variable adds every synapse's term in
         synapse order (Brian2's), or the table of where each delay starts
         (``delay_table``) would take more than one number per synapse."""
-        if not proj.delay.size or proj.delay.min() == proj.delay.max() or "(summed)" in proj.equations:
+        if not proj.delay.size or proj.delay.min() == proj.delay.max() or "(summed)" in proj.equations \
+                or proj.name in self.linked_to:
             return False
         span = int(proj.delay.max() - proj.delay.min()) + 1
         return self.threads * self.built.populations[proj.pre].size * (span + 1) <= proj.i.size
@@ -865,16 +880,23 @@ class Assembler:
         lines, body, _, _ = self.synaptic_code(kp, syn, syn.state_updater, " " * 12)
         self.k.body += self._every_synapse(p, lines, body)
 
-    def summed(self, kp, proj, syn):
-        """``x_post = expr : (summed)``: zero the target, then add every synapse's term
-        in synapse order (Brian2's order, so the sums round alike)."""
+    def summed(self, kp, proj, syn, side):
+        """``x_post = expr : (summed)`` (``side`` "post") or ``x_pre = ...`` ("pre"):
+        zero the target, then add every synapse's term in synapse order (Brian2's
+        order, so the sums round alike)."""
         self.serial(f"projection '{proj.name}' has summed variables")
-        p = self.synapse_arrays(kp, proj)
-        self.synapse_index(kp, proj)
-        for updater in syn.summed_updaters.values():
-            target = self.array(updater.target_var, "_j")
+        if proj.linked:      # one side is synapses: the plain (pre, post) lists
+            p = f"p{kp}"
+            self.k.arg(f"{p}___pre", proj.i.astype(np.int64))
+            self.k.arg(f"{p}___post", proj.j.astype(np.int64))
+        else:
+            p = self.synapse_arrays(kp, proj)
+            self.synapse_index(kp, proj)
+        for updater in summed_updaters(syn, side):
+            index = "_i" if side == "pre" else "_j"
+            target = self.array(updater.target_var, index)
             lines, body, _, _ = self.synaptic_code(kp, syn, updater, " " * 12)
-            self.k.body += [f"        {target.replace('[_j]', '[:]')} = 0.0"]
+            self.k.body += [f"        {target.replace(f'[{index}]', '[:]')} = 0.0"]
             self.k.body += self._every_synapse(p, lines, body, [f"            {target} += _synaptic_var"])
 
     def convolution(self, kp, proj):
@@ -918,6 +940,9 @@ class Assembler:
         blocks = []
         for runner in neuron_runners(group):
             cobj = runner.codeobj
+            if cobj is None:     # nothing to integrate (parameters only): Brian2 made no code
+                blocks.append((([], []), {}))
+                continue
             stmts = self.statements(runner)
             blocks.append((stmts, self.names(cobj.variables, cobj.variable_indices, index_for,
                                              pop.name, stmts[0])))
@@ -938,6 +963,9 @@ class Assembler:
             lines += self.render(scalar, names, "        ")
 
         (_, vector), names = blocks[0]
+        if len(blocks) == 1 and not vector:      # no dynamics, no threshold: nothing per neuron
+            self.k.body += lines
+            return
         self._per_item = set(local)
         before, body = self._specialised(vector, names, ind, pop.name)
         lines += before + [loop]
@@ -1168,6 +1196,10 @@ class Assembler:
         pairs = [(kp, proj, syn) for kp, (proj, syn) in enumerate(zip(self.built.projections, self.objects.synapses))
                  if proj.i.size]       # an empty projection does nothing
         self.synapse_writes = {kp: self.written(proj, syn) for kp, proj, syn in pairs}
+        for kp, proj, syn in pairs:       # what a projection sums into another's synapses
+            if proj.linked == "post":
+                self.synapse_writes.setdefault(self.built.linked_index(proj), set()).update(
+                    u.target_var.name for u in syn.summed_updaters.values())
         if self.shared_traces:
             self.shared = {kp: found for kp, proj, syn in pairs if (found := self.find_shared_traces(proj, syn))}
         # each ring's slot of this step, once per step (a modulo costs tens of cycles)
@@ -1183,13 +1215,16 @@ class Assembler:
                 self.convolution(kp, proj)
             else:
                 self.delivery(kp, proj, self.objects.synapses[kp])
-        for kp, proj in sorted([(kp, proj) for kp, proj, syn in pairs if syn.summed_updaters]
+        for kp, proj in sorted([(kp, proj) for kp, proj, syn in pairs if summed_updaters(syn, "post")]
                                + [(kp, proj) for kp, proj in convolutions.items() if proj.conv.source],
                                key=lambda x: x[0]):
             if kp in convolutions:
                 self.convolution(kp, proj)
             else:
-                self.summed(kp, proj, self.objects.synapses[kp])
+                self.summed(kp, proj, self.objects.synapses[kp], "post")
+        for kp, proj, syn in pairs:          # sums onto the presynaptic side may read those onto the post side
+            if summed_updaters(syn, "pre"):
+                self.summed(kp, proj, syn, "pre")
         for name, pop in self.built.populations.items():
             if pop.kind == "neuron":
                 self.neuron_group(pop, self.objects.groups[name])

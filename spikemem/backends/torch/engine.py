@@ -30,7 +30,7 @@ import snntorch.surrogate
 from brian2.core.variables import ArrayVariable, Constant
 
 from ...errors import ModelError
-from ...lowering import neuron_runners
+from ...lowering import neuron_runners, summed_updaters
 from ...network import signal_oversampling
 from .. import abstract_code as ac
 from . import codegen
@@ -70,6 +70,9 @@ class PopulationCode:
         blocks = []
         for runner in neuron_runners(group):
             cobj = runner.codeobj
+            if cobj is None:     # nothing to integrate (parameters only): Brian2 made no code
+                blocks.append(([], []))
+                continue
             stmts = ac.statements(runner.abstract_code, cobj.variables)
             for name, var in cobj.variables.items():
                 if isinstance(var, Constant) and name not in trial:
@@ -120,7 +123,7 @@ class PopulationCode:
                 lines += [f"        return ({', '.join(state)},)"]
             lines += [f"    _a = _branch_1({', '.join(state)})", f"    _b = _branch_0({', '.join(state)})"]
             lines += [f"    {n} = where(not_refractory, _a[{k}], _b[{k}])" for k, n in enumerate(state)]
-        lines += [f"    _P['{n}'] = {n}" for n in written]
+        lines += [f"    _P['{n}'] = {n}" for n in written] + ["    return None"]
         return self._compile(lines, "update")
 
     def _threshold(self, scalar, vector):
@@ -158,9 +161,17 @@ class ProjectionCode:
         dev = engine.device
         self.I = torch.as_tensor(proj.i, dtype=torch.long, device=dev)
         self.J = torch.as_tensor(proj.j, dtype=torch.long, device=dev)
-        self.n_pre = engine.built.populations[proj.pre].size
-        self.n_post = engine.built.populations[proj.post].size
-        self.plastic = bool(proj.plastic_pre or proj.on_post or
+        self.n_pre = engine.built.size_of(proj, "pre")
+        self.n_post = engine.built.size_of(proj, "post")
+        # the state each side's variables are in: a population's, or the synapses' of
+        # the projection a synapse-targeting projection links to
+        linked = engine.built.linked_index(proj)
+        self.pre_key = f"p{linked}" if proj.linked == "pre" else proj.pre
+        self.post_key = f"p{linked}" if proj.linked == "post" else proj.post
+        # synapses that another projection sums into or reads hold their state per trial
+        linked_to = {engine.built.projections[engine.built.linked_index(p)].name
+                     for p in engine.built.projections if p.linked}
+        self.plastic = bool(proj.plastic_pre or proj.on_post or proj.linked or proj.name in linked_to or
                             (syn.state_updater is not None and syn.state_updater.abstract_code.strip()))
         delays = proj.delay.astype(np.int64)
         self.groups = [(int(d), torch.as_tensor(np.flatnonzero(delays == d), device=dev))
@@ -197,8 +208,9 @@ class ProjectionCode:
         self.on_post = self._synaptic(syn, syn.post, "on_post") if proj.on_post else None
         has_update = syn.state_updater is not None and syn.state_updater.abstract_code.strip()
         self.update = self._synaptic(syn, syn.state_updater, "update") if has_update else None
-        self.summed = [(u.target_var.name, self._synaptic(syn, u, "summed", summed=True))
-                       for u in syn.summed_updaters.values()]
+        # (side, target, function): sums onto the postsynaptic side, then onto the presynaptic side
+        self.summed = [(side, u.target_var.name, self._synaptic(syn, u, "summed", summed=True))
+                       for side in ("post", "pre") for u in summed_updaters(syn, side)]
 
     def _plain_delivery(self, syn):
         """The target of a delivery that is exactly ``<target>_post += w``, else None."""
@@ -302,7 +314,8 @@ class TorchNetwork(nn.Module):
         self.scale = {}
         self.history = {name: 2 for name in built.populations}
         for pc in self.projs:
-            self.history[pc.pre] = max(self.history[pc.pre], max(d for d, _ in pc.groups) + 1)
+            if pc.proj.linked != "pre":      # synapses send no spikes
+                self.history[pc.pre] = max(self.history[pc.pre], max(d for d, _ in pc.groups) + 1)
         for cc in self.convs:
             self.history[cc.pre] = max(self.history[cc.pre], cc.conv.delay + 1)
         self.objects = objects
@@ -542,11 +555,16 @@ class TorchNetwork(nn.Module):
                 if cc.conv.source is None:
                     self._convolve_events(cc, step)
             for pc in self.projs:
-                for target, fn in pc.summed:
-                    self._summed(pc, target, fn, t, step)
+                for side, target, fn in pc.summed:
+                    if side == "post":
+                        self._summed(pc, side, target, fn, t, step)
             for cc in self.convs:
                 if cc.conv.source is not None:
                     self.state[cc.post][cc.target] = cc.apply(self.state[cc.pre][cc.conv.source])
+            for pc in self.projs:      # sums onto the presynaptic side may read those of this step
+                for side, target, fn in pc.summed:
+                    if side == "pre":
+                        self._summed(pc, side, target, fn, t, step)
             for name, pc in self.pops.items():
                 P = self.state[name]
                 pc.update(P, t, step)
@@ -653,12 +671,13 @@ class TorchNetwork(nn.Module):
         flat = torch.stack(ring, 1).reshape(self.batch, -1)       # (trials, slot * pre)
         return flat.index_select(1, (step - pc.lag) % len(ring) * pc.n_pre + pc.I)
 
-    def _summed(self, pc, target, fn, t, step):
-        value = fn(self.synapse_state(pc), self.state[pc.pre], self.state[pc.post], pc.I, pc.J, t, step,
+    def _summed(self, pc, side, target, fn, t, step):
+        value = fn(self.synapse_state(pc), self.state[pc.pre_key], self.state[pc.post_key], pc.I, pc.J, t, step,
                    (self.batch, pc.I.numel()))
         value = torch.as_tensor(value, dtype=self.dtype, device=self.device).expand(self.batch, pc.I.numel())
-        zero = torch.zeros(self.batch, pc.n_post, dtype=self.dtype, device=self.device)
-        self.state[pc.post][target] = zero.index_add(1, pc.J, value)
+        key, size, index = (pc.post_key, pc.n_post, pc.J) if side == "post" else (pc.pre_key, pc.n_pre, pc.I)
+        zero = torch.zeros(self.batch, size, dtype=self.dtype, device=self.device)
+        self.state[key][target] = zero.index_add(1, index, value)
 
     def _event(self, pc, fn, active, t, step, ordered=False):
         """Run synaptic code ``fn``; where ``active`` (trials, synapses) is given,
