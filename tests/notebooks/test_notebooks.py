@@ -29,6 +29,7 @@ EXPECTED_OUTPUT = {
                       "classical_hopfield", "modern_hopfield"],
     "grid_cells.ipynb": ["growth factor", "lattice periods", "decoding error: mean", "grid scores of",
                          "rate variant on spinnaker", "spiking variant on loihi", "Sargolini decoding error"],
+    "hlop.ipynb": ["snn hlop", "ann multitask", "principal angles to the top", "numba agrees with torch on"],
     "hardware.ipynb": ["passes every check", "neuron model 'CUBA'", "decoded answers as on numba",
                        "rate ratio", "ca3-pynn"],
     "place_recognition.ipynb": ["difficulty 0.50: SAD R@1", "ensemble + regularisation", "R@1 by number of modules",
