@@ -1,0 +1,142 @@
+"""Our spiking HLOP against the authors' (pkuxmq/HLOP-SNN) on the same permuted digits.
+
+    python benchmarks/hlop_vs_peer.py [--seeds 0 1 2] [--methods finetune hlop] [--lr 0.01]
+        [--peer benchmarks/results/hlop/peer-permuted-digits.json]
+        [--out benchmarks/results/hlop/06-vs-peer.json]
+
+Per seed s, the task sequence the peer benchmark gave the authors' code
+(``hlop_peer.permuted_digits``: the digits split with s, ten pixel orders drawn
+from s, the first the identity), and the peer's scaled settings
+(``hlop_peer.scaled_settings``): a 64-100-100-10 network without biases, as
+many epochs of minibatches of 64 as give the authors' 938 SGD steps per task,
+T = 20 steps of repeated analog input, and their subspace rows per task and
+layer and Hebbian rates (0.001 on the input layer, 0.01 on the others).
+
+What is ours: the network (``spikemem.learn.mlp`` of ``Leaky`` neurons,
+surrogate-gradient BPTT through spike counts, ``continual.build_model``), its
+learning rate (``--lr``; the authors' 0.1 suits their DSR gradients), and when
+the subspace is learnt: after each task from the trained network's activity
+(``HLOP.end_task``, ``--hlop-epochs`` passes), where the authors learn it from
+each minibatch while the task trains. ``--rows-scale k`` multiplies every
+layer's rows per task by k (the sums capped by the layer's width).
+
+The peer's accuracy matrices, ACC and BWT are read from ``--peer`` (written by
+``benchmarks/hlop_peer.py``) and stored beside ours.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from hlop_peer import acc, bwt, permuted_digits, scaled_settings
+from record import label, write_run_set
+
+PEER = "benchmarks/results/hlop/peer-permuted-digits.json"
+PEER_METHOD = {"finetune": "baseline", "hlop": "hlop"}
+
+
+def rows_schedule(rows: list, layers: list, scale: float = 1.0) -> list[dict]:
+    """Per task, the rows each layer gains: the peer's ``rows`` (per layer, per
+    task) times ``scale``, rounded, each layer's total capped by its width
+    (``HLOP`` gives a full layer no more rows anyway)."""
+    return [{name: max(1, round(scale * r[t])) for name, r in zip(layers, rows)} for t in range(len(rows[0]))]
+
+
+def run_seed(seed: int, method: str, args, peer_settings: dict | None = None) -> dict:
+    """One sequence of ours: the accuracy matrix, seconds and what ran."""
+    from spikemem.learn import Trainer, transforms
+    from spikemem.models.hlop.continual import Settings, build_model, model_inputs
+
+    tasks = permuted_digits(args.tasks, seed)
+    n_in, n_train = tasks[0].x_train.shape[1], len(tasks[0].x_train)
+    peer = scaled_settings(n_in, n_train, args.hidden, args.epochs, seed=seed)
+    settings = Settings(hidden=(args.hidden, args.hidden), epochs=peer["epochs"], batch_size=peer["batch_size"],
+                        lr_snn=args.lr, steps=peer["timesteps"], encoding="repeat", beta=args.beta,
+                        rows_per_task=1, rows_first_task=None)
+    start = time.perf_counter()
+    model = build_model("snn", [n_in, args.hidden, args.hidden, 10], settings, seed)
+    schedule = rows_schedule(peer["rows"], model.layers, args.rows_scale)
+    transform = None
+    if method == "hlop":
+        transform = transforms.HLOP(model, rows_per_task=schedule, eta=dict(zip(model.layers, peer["hlop_lr"])),
+                                    iterations=peer["hlop_iterations"], epochs=args.hlop_epochs,
+                                    batch_size=peer["batch_size"], spiking=False, seed=seed)
+    matrix = []
+    for i, task in enumerate(tasks):
+        if transform is not None:
+            transform.begin_task(model, i)
+        trainer = Trainer(model, optimiser="sgd", lr=args.lr, epochs=settings.epochs, batch_size=settings.batch_size,
+                          steps=settings.steps, encoding="repeat", transforms=() if transform is None else (transform,),
+                          seed=seed * 1000 + i)
+        trainer.fit(task.x_train, task.y_train)
+        if transform is not None:
+            transform.end_task(model, model_inputs(task.x_train, "snn", settings, seed * 1000 + i))
+        matrix.append([trainer.evaluate(t.x_test, t.y_test) for t in tasks])
+        print(json.dumps({"method": method, "seed": seed, "task": i, "row": [round(a, 3) for a in matrix[-1]],
+                          "seconds": round(time.perf_counter() - start, 1)}), flush=True)
+    used = {"hidden": [args.hidden, args.hidden], "epochs": settings.epochs, "batch_size": settings.batch_size,
+            "sgd_steps_per_task": settings.epochs * -(-n_train // settings.batch_size), "optimiser": "sgd",
+            "lr": args.lr, "steps": settings.steps, "encoding": "repeat", "beta": args.beta, "bias": False,
+            "rows": [[s[name] for s in schedule] for name in model.layers], "hlop_eta": peer["hlop_lr"],
+            "hlop_iterations": peer["hlop_iterations"], "hlop_epochs": args.hlop_epochs, "lateral": "rates",
+            "subspace_learnt": "after each task", "rows_scale": args.rows_scale, "threads": torch.get_num_threads()}
+    return {"method": method, "seed": seed, "acc": acc(matrix), "bwt": bwt(matrix),
+            "seconds": time.perf_counter() - start, "matrix": matrix, "settings": used}
+
+
+def summary(rows: list, key: str = "method") -> dict:
+    out = {}
+    for method in dict.fromkeys(r[key] for r in rows):
+        mine = [r for r in rows if r[key] == method]
+        out[method] = {f"{k}_{s}": float(f([r[k] for r in mine])) for k in ("acc", "bwt")
+                       for s, f in (("mean", np.mean), ("std", np.std))}
+        out[method]["seconds_mean"] = float(np.mean([r["seconds"] for r in mine]))
+        out[method]["seeds"] = [r["seed"] for r in mine]
+    return out
+
+
+def peer_results(path: str, methods: list) -> dict:
+    """The peer's rows, summary and settings for ``methods`` (our names), from ``path``."""
+    with open(path) as f:
+        peer = json.load(f)
+    wanted = {PEER_METHOD.get(m, m) for m in methods}
+    rows = [{k: r[k] for k in ("method", "seed", "acc", "bwt", "seconds", "matrix")}
+            for r in peer["rows"] if r["method"] in wanted]
+    return {"file": path, "peer": peer.get("peer"), "peer_commit": peer.get("peer_commit"),
+            "settings": peer["settings"], "summary": {m: s for m, s in peer["summary"].items() if m in wanted},
+            "rows": rows}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ap.add_argument("--methods", nargs="+", default=["finetune", "hlop"], choices=sorted(PEER_METHOD))
+    ap.add_argument("--tasks", type=int, default=10)
+    ap.add_argument("--hidden", type=int, default=100)
+    ap.add_argument("--epochs", type=int, default=None, help="default: the authors' 938 SGD steps per task")
+    ap.add_argument("--lr", type=float, default=0.01, help="our SGD learning rate")
+    ap.add_argument("--beta", type=float, default=0.9, help="our membrane decay per step")
+    ap.add_argument("--hlop-epochs", type=int, default=20, help="passes over a task's activity learning the rows")
+    ap.add_argument("--rows-scale", type=float, default=1.0, help="multiplies the peer's rows per task")
+    ap.add_argument("--peer", default=PEER, help="the peer benchmark's JSON")
+    ap.add_argument("--out", default="benchmarks/results/hlop/06-vs-peer.json")
+    args = ap.parse_args(argv)
+    torch.set_num_threads(1)
+    peer = peer_results(args.peer, args.methods)
+    rows = [run_seed(seed, method, args) for seed in args.seeds for method in args.methods]
+    ours = summary(rows)
+    for method, s in ours.items():
+        theirs = peer["summary"].get(PEER_METHOD[method], {})
+        print(json.dumps({"method": method, "ours": s, "peer": theirs}), flush=True)
+    write_run_set(args.out, "hlop_vs_peer", rows, label=label(argv, "--out"), task="permuted digits",
+                  n_tasks=args.tasks, seeds=args.seeds, settings=rows[0]["settings"] if rows else None,
+                  summary=ours, peer=peer, version={"torch": torch.__version__, "numpy": np.__version__})
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
