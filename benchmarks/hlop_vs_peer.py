@@ -112,6 +112,17 @@ def peer_results(path: str, methods: list) -> dict:
             "rows": rows}
 
 
+def _drop(words: list, options: tuple) -> list:
+    """``words`` without the ``options`` and the values after each."""
+    kept, skipping = [], False
+    for word in words:
+        if word.startswith("--"):
+            skipping = word in options
+        if not skipping:
+            kept.append(word)
+    return kept
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -124,16 +135,30 @@ def main(argv=None):
     ap.add_argument("--hlop-epochs", type=int, default=20, help="passes over a task's activity learning the rows")
     ap.add_argument("--rows-scale", type=float, default=1.0, help="multiplies the peer's rows per task")
     ap.add_argument("--peer", default=PEER, help="the peer benchmark's JSON")
+    ap.add_argument("--merge", nargs="+", default=None, metavar="FILE",
+                    help="run nothing: gather the rows of earlier outputs (e.g. one per seed and method, run "
+                         "side by side) into --out")
     ap.add_argument("--out", default="benchmarks/results/hlop/06-vs-peer.json")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
+    run = {"label": label(argv, "--out"), "command": "python " + " ".join(sys.argv)}
+    if args.merge:
+        runs = [json.loads(Path(path).read_text()) for path in args.merge]
+        rows = [row for r in runs for row in r["rows"]]
+        args.seeds = sorted({r["seed"] for r in rows})
+        args.methods = list(dict.fromkeys(r["method"] for r in rows))
+        # what one run of every seed and method would have been
+        kept = _drop(runs[0]["label"].split(), ("--seeds", "--methods"))
+        run["label"] = " ".join(["--seeds", *map(str, args.seeds), "--methods", *args.methods, *kept])
+        run["command"] = "python benchmarks/hlop_vs_peer.py " + run["label"]
+    else:
+        rows = [run_seed(seed, method, args) for seed in args.seeds for method in args.methods]
     peer = peer_results(args.peer, args.methods)
-    rows = [run_seed(seed, method, args) for seed in args.seeds for method in args.methods]
     ours = summary(rows)
     for method, s in ours.items():
         theirs = peer["summary"].get(PEER_METHOD[method], {})
         print(json.dumps({"method": method, "ours": s, "peer": theirs}), flush=True)
-    write_run_set(args.out, "hlop_vs_peer", rows, label=label(argv, "--out"), task="permuted digits",
+    write_run_set(args.out, "hlop_vs_peer", rows, **run, task="permuted digits",
                   n_tasks=args.tasks, seeds=args.seeds, settings=rows[0]["settings"] if rows else None,
                   summary=ours, peer=peer, version={"torch": torch.__version__, "numpy": np.__version__})
 
