@@ -21,7 +21,8 @@ each minibatch while the task trains. ``--rows-scale k`` multiplies every
 layer's rows per task by k (the sums capped by the layer's width).
 
 The peer's accuracy matrices, ACC and BWT are read from ``--peer`` (written by
-``benchmarks/hlop_peer.py``) and stored beside ours.
+``benchmarks/hlop_peer.py``: its baseline, HLOP, and HLOP with spiking lateral
+neurons) and stored beside ours.
 """
 from __future__ import annotations
 
@@ -36,7 +37,8 @@ import torch
 from hlop_peer import acc, bwt, permuted_digits, scaled_settings
 from record import label, write_run_set
 
-PEER = "benchmarks/results/hlop/peer-permuted-digits.json"
+PEER = ["benchmarks/results/hlop/peer-permuted-digits.json",
+        "benchmarks/results/hlop/peer-permuted-digits-spiking.json"]
 PEER_METHOD = {"finetune": "baseline", "hlop": "hlop"}
 
 
@@ -100,16 +102,17 @@ def summary(rows: list, key: str = "method") -> dict:
     return out
 
 
-def peer_results(path: str, methods: list) -> dict:
-    """The peer's rows, summary and settings for ``methods`` (our names), from ``path``."""
-    with open(path) as f:
-        peer = json.load(f)
-    wanted = {PEER_METHOD.get(m, m) for m in methods}
-    rows = [{k: r[k] for k in ("method", "seed", "acc", "bwt", "seconds", "matrix")}
-            for r in peer["rows"] if r["method"] in wanted]
-    return {"file": path, "peer": peer.get("peer"), "peer_commit": peer.get("peer_commit"),
-            "settings": peer["settings"], "summary": {m: s for m, s in peer["summary"].items() if m in wanted},
-            "rows": rows}
+def peer_results(paths: list) -> dict:
+    """The peer's rows, summaries and settings from its benchmark JSON files ``paths``."""
+    out = {"files": list(paths), "rows": [], "summary": {}, "settings": {}}
+    for path in paths:
+        with open(path) as f:
+            peer = json.load(f)
+        out.update(peer=peer.get("peer"), peer_commit=peer.get("peer_commit"))
+        out["rows"] += [{k: r[k] for k in ("method", "seed", "acc", "bwt", "seconds", "matrix")} for r in peer["rows"]]
+        out["summary"].update(peer["summary"])
+        out["settings"].update({m: peer["settings"] for m in peer["summary"]})
+    return out
 
 
 def _drop(words: list, options: tuple) -> list:
@@ -134,7 +137,7 @@ def main(argv=None):
     ap.add_argument("--beta", type=float, default=0.9, help="our membrane decay per step")
     ap.add_argument("--hlop-epochs", type=int, default=20, help="passes over a task's activity learning the rows")
     ap.add_argument("--rows-scale", type=float, default=1.0, help="multiplies the peer's rows per task")
-    ap.add_argument("--peer", default=PEER, help="the peer benchmark's JSON")
+    ap.add_argument("--peer", nargs="+", default=PEER, help="the peer benchmark's JSON files")
     ap.add_argument("--merge", nargs="+", default=None, metavar="FILE",
                     help="run nothing: gather the rows of earlier outputs (e.g. one per seed and method, run "
                          "side by side) into --out")
@@ -153,7 +156,7 @@ def main(argv=None):
         run["command"] = "python benchmarks/hlop_vs_peer.py " + run["label"]
     else:
         rows = [run_seed(seed, method, args) for seed in args.seeds for method in args.methods]
-    peer = peer_results(args.peer, args.methods)
+    peer = peer_results(args.peer)
     ours = summary(rows)
     for method, s in ours.items():
         theirs = peer["summary"].get(PEER_METHOD[method], {})
