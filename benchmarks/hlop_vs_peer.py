@@ -17,8 +17,10 @@ surrogate-gradient BPTT through spike counts, ``continual.build_model``), its
 learning rate (``--lr``; the authors' 0.1 suits their DSR gradients), and when
 the subspace is learnt: after each task from the trained network's activity
 (``HLOP.end_task``, ``--hlop-epochs`` passes), where the authors learn it from
-each minibatch while the task trains. ``--rows-scale k`` multiplies every
-layer's rows per task by k (the sums capped by the layer's width).
+each minibatch while the task trains. ``--rows-first-scale k`` multiplies
+every layer's rows for the first task by k; with ``--run-peer`` the peer's
+HLOP runs again with those rows (``hlop_peer.run_hlop``, in its environment)
+and its rows go beside ours as method ``peer-hlop``.
 
 The peer's accuracy matrices, ACC and BWT are read from ``--peer`` (written by
 ``benchmarks/hlop_peer.py``: its baseline, HLOP, and HLOP with spiking lateral
@@ -28,13 +30,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
-from hlop_peer import acc, bwt, permuted_digits, scaled_settings
+from hlop_peer import acc, bwt, checkout, permuted_digits, scaled_settings
 from record import label, write_run_set
 
 PEER = ["benchmarks/results/hlop/peer-permuted-digits.json",
@@ -42,11 +46,12 @@ PEER = ["benchmarks/results/hlop/peer-permuted-digits.json",
 PEER_METHOD = {"finetune": "baseline", "hlop": "hlop"}
 
 
-def rows_schedule(rows: list, layers: list, scale: float = 1.0) -> list[dict]:
+def rows_schedule(rows: list, layers: list, first_scale: float = 1.0) -> list[dict]:
     """Per task, the rows each layer gains: the peer's ``rows`` (per layer, per
-    task) times ``scale``, rounded, each layer's total capped by its width
-    (``HLOP`` gives a full layer no more rows anyway)."""
-    return [{name: max(1, round(scale * r[t])) for name, r in zip(layers, rows)} for t in range(len(rows[0]))]
+    task), those of the first task times ``first_scale``, rounded (``HLOP``
+    gives a layer whose subspace fills its input no more)."""
+    return [{name: max(1, round((first_scale if t == 0 else 1) * r[t])) for name, r in zip(layers, rows)}
+            for t in range(len(rows[0]))]
 
 
 def run_seed(seed: int, method: str, args, peer_settings: dict | None = None) -> dict:
@@ -62,7 +67,7 @@ def run_seed(seed: int, method: str, args, peer_settings: dict | None = None) ->
                         rows_per_task=1, rows_first_task=None)
     start = time.perf_counter()
     model = build_model("snn", [n_in, args.hidden, args.hidden, 10], settings, seed)
-    schedule = rows_schedule(peer["rows"], model.layers, args.rows_scale)
+    schedule = rows_schedule(peer["rows"], model.layers, args.rows_first_scale)
     transform = None
     if method == "hlop":
         transform = transforms.HLOP(model, rows_per_task=schedule, eta=dict(zip(model.layers, peer["hlop_lr"])),
@@ -86,9 +91,28 @@ def run_seed(seed: int, method: str, args, peer_settings: dict | None = None) ->
             "lr": args.lr, "steps": settings.steps, "encoding": "repeat", "beta": args.beta, "bias": False,
             "rows": [[s[name] for s in schedule] for name in model.layers], "hlop_eta": peer["hlop_lr"],
             "hlop_iterations": peer["hlop_iterations"], "hlop_epochs": args.hlop_epochs, "lateral": "rates",
-            "subspace_learnt": "after each task", "rows_scale": args.rows_scale, "threads": torch.get_num_threads()}
+            "subspace_learnt": "after each task", "rows_first_scale": args.rows_first_scale,
+            "threads": torch.get_num_threads()}
     return {"method": method, "seed": seed, "acc": acc(matrix), "bwt": bwt(matrix),
             "seconds": time.perf_counter() - start, "matrix": matrix, "settings": used}
+
+
+def run_peer_seed(seed: int, args, source) -> dict:
+    """The peer's HLOP on seed ``seed``'s tasks with the first task's rows scaled as ours."""
+    from hlop_peer import run_hlop, task_file
+
+    tasks = permuted_digits(args.tasks, seed)
+    settings = scaled_settings(tasks[0].x_train.shape[1], len(tasks[0].x_train), args.hidden, args.epochs,
+                               methods=["hlop"], seed=seed)
+    schedule = rows_schedule(settings["rows"], ["input", "hidden1", "hidden2"], args.rows_first_scale)
+    settings["rows"] = [[s[name] for s in schedule] for name in ("input", "hidden1", "hidden2")]
+    with tempfile.TemporaryDirectory(prefix="hlop-tasks-") as tmp:
+        arrays = task_file(tasks, Path(tmp) / f"permuted-digits-{seed}.npz")
+        out = run_hlop(arrays, settings, source, timeout=3600)
+    result = out["methods"]["hlop"]
+    print(json.dumps({"method": "peer-hlop", "seed": seed, "acc": acc(result["matrix"])}), flush=True)
+    return {"method": "peer-hlop", "seed": seed, "acc": acc(result["matrix"]), "bwt": bwt(result["matrix"]),
+            "seconds": result["seconds"], "matrix": result["matrix"], "settings": out["settings"]}
 
 
 def summary(rows: list, key: str = "method") -> dict:
@@ -129,14 +153,21 @@ def _drop(words: list, options: tuple) -> list:
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    ap.add_argument("--methods", nargs="+", default=["finetune", "hlop"], choices=sorted(PEER_METHOD))
+    ap.add_argument("--methods", nargs="*", default=["finetune", "hlop"], choices=sorted(PEER_METHOD),
+                    help="ours to run (none: only the peer, with --run-peer)")
     ap.add_argument("--tasks", type=int, default=10)
     ap.add_argument("--hidden", type=int, default=100)
     ap.add_argument("--epochs", type=int, default=None, help="default: the authors' 938 SGD steps per task")
     ap.add_argument("--lr", type=float, default=0.01, help="our SGD learning rate")
     ap.add_argument("--beta", type=float, default=0.9, help="our membrane decay per step")
     ap.add_argument("--hlop-epochs", type=int, default=20, help="passes over a task's activity learning the rows")
-    ap.add_argument("--rows-scale", type=float, default=1.0, help="multiplies the peer's rows per task")
+    ap.add_argument("--rows-first-scale", type=float, default=1.0,
+                    help="multiplies the first task's rows, ours and (with --run-peer) the peer's")
+    ap.add_argument("--run-peer", action="store_true",
+                    help="also run the peer's HLOP with these rows (its environment, --source) instead of only "
+                         "reading --peer")
+    ap.add_argument("--source", default=os.environ.get("HLOP_SNN_SOURCE"),
+                    help="with --run-peer: checkout or git directory of pkuxmq/HLOP-SNN (default: $HLOP_SNN_SOURCE)")
     ap.add_argument("--peer", nargs="+", default=PEER, help="the peer benchmark's JSON files")
     ap.add_argument("--merge", nargs="+", default=None, metavar="FILE",
                     help="run nothing: gather the rows of earlier outputs (e.g. one per seed and method, run "
@@ -156,10 +187,15 @@ def main(argv=None):
         run["command"] = "python benchmarks/hlop_vs_peer.py " + run["label"]
     else:
         rows = [run_seed(seed, method, args) for seed in args.seeds for method in args.methods]
+        if args.run_peer:
+            if not args.source:
+                ap.error("--run-peer needs --source (or $HLOP_SNN_SOURCE)")
+            source, _ = checkout(args.source)
+            rows += [run_peer_seed(seed, args, source) for seed in args.seeds]
     peer = peer_results(args.peer)
     ours = summary(rows)
     for method, s in ours.items():
-        theirs = peer["summary"].get(PEER_METHOD[method], {})
+        theirs = peer["summary"].get(PEER_METHOD.get(method, method), {})
         print(json.dumps({"method": method, "ours": s, "peer": theirs}), flush=True)
     write_run_set(args.out, "hlop_vs_peer", rows, **run, task="permuted digits",
                   n_tasks=args.tasks, seeds=args.seeds, settings=rows[0]["settings"] if rows else None,
