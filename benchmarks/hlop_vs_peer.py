@@ -115,10 +115,11 @@ def run_peer_seed(seed: int, args, source) -> dict:
             "seconds": result["seconds"], "matrix": result["matrix"], "settings": out["settings"]}
 
 
-def summary(rows: list, key: str = "method") -> dict:
+def summary(runs: list) -> dict:
+    """Per method: ACC and BWT, mean and standard deviation over the seeds, mean seconds."""
     out = {}
-    for method in dict.fromkeys(r[key] for r in rows):
-        mine = [r for r in rows if r[key] == method]
+    for method in dict.fromkeys(r["method"] for r in runs):
+        mine = [r for r in runs if r["method"] == method]
         out[method] = {f"{k}_{s}": float(f([r[k] for r in mine])) for k in ("acc", "bwt")
                        for s, f in (("mean", np.mean), ("std", np.std))}
         out[method]["seconds_mean"] = float(np.mean([r["seconds"] for r in mine]))
@@ -127,15 +128,41 @@ def summary(rows: list, key: str = "method") -> dict:
 
 
 def peer_results(paths: list) -> dict:
-    """The peer's rows, summaries and settings from its benchmark JSON files ``paths``."""
-    out = {"files": list(paths), "rows": [], "summary": {}, "settings": {}}
+    """The peer's runs (its HLOP renamed ``peer-hlop``), summaries and settings
+    from its benchmark JSON files ``paths``."""
+    out = {"files": list(paths), "runs": [], "summary": {}, "settings": {}}
     for path in paths:
         with open(path) as f:
             peer = json.load(f)
         out.update(peer=peer.get("peer"), peer_commit=peer.get("peer_commit"))
-        out["rows"] += [{k: r[k] for k in ("method", "seed", "acc", "bwt", "seconds", "matrix")} for r in peer["rows"]]
+        out["runs"] += [{**{k: r[k] for k in ("seed", "acc", "bwt", "seconds", "matrix")},
+                         "method": "peer-hlop" if r["method"] == "hlop" else r["method"]} for r in peer["rows"]]
         out["summary"].update(peer["summary"])
         out["settings"].update({m: peer["settings"] for m in peer["summary"]})
+    return out
+
+
+#: the table's code and method of each run's method
+NAMES = {"finetune": ("spikemem", "finetune"), "hlop": ("spikemem", "hlop"),
+         "baseline": ("HLOP-SNN", "finetune"), "peer-hlop": ("HLOP-SNN", "hlop"),
+         "hlop_spiking": ("HLOP-SNN", "hlop, spiking lateral neurons")}
+
+
+def table_rows(runs: list) -> list:
+    """One row per code and method: ACC, BWT and the accuracy just after
+    learning (mean of the diagonal) in percent, mean and standard deviation
+    over the seeds, and the seconds per sequence."""
+    out = []
+    for method in dict.fromkeys(r["method"] for r in runs):
+        mine = [r for r in runs if r["method"] == method]
+        code, name = NAMES[method]
+        values = {"acc": [100 * r["acc"] for r in mine], "bwt": [100 * r["bwt"] for r in mine],
+                  "learning_accuracy": [100 * float(np.mean(np.diag(r["matrix"]))) for r in mine]}
+        row = {"code": code, "method": name, "seeds": len(mine)}
+        for k, v in values.items():
+            row[k], row[f"{k}_std"] = float(np.mean(v)), float(np.std(v))
+        row["seconds"] = float(np.mean([r["seconds"] for r in mine]))
+        out.append(row)
     return out
 
 
@@ -177,29 +204,34 @@ def main(argv=None):
     torch.set_num_threads(1)
     run = {"label": label(argv, "--out"), "command": "python " + " ".join(sys.argv)}
     if args.merge:
-        runs = [json.loads(Path(path).read_text()) for path in args.merge]
-        rows = [row for r in runs for row in r["rows"]]
-        args.seeds = sorted({r["seed"] for r in rows})
-        args.methods = list(dict.fromkeys(r["method"] for r in rows))
+        files = [json.loads(Path(path).read_text()) for path in args.merge]
+        runs = [r for f in files for r in f.get("runs", f["rows"])]
+        args.seeds = sorted({r["seed"] for r in runs})
+        args.methods = [m for m in dict.fromkeys(r["method"] for r in runs) if m in PEER_METHOD]
+        args.run_peer = any(r["method"] == "peer-hlop" for r in runs)
+        args.rows_first_scale = next(r["settings"].get("rows_first_scale", 1.0) for r in runs
+                                     if r["method"] in PEER_METHOD)
         # what one run of every seed and method would have been
-        kept = _drop(runs[0]["label"].split(), ("--seeds", "--methods"))
-        run["label"] = " ".join(["--seeds", *map(str, args.seeds), "--methods", *args.methods, *kept])
+        kept = _drop(files[0]["label"].split(), ("--seeds", "--methods", "--run-peer"))
+        run["label"] = " ".join(["--seeds", *map(str, args.seeds), "--methods", *args.methods,
+                                 *(["--run-peer"] if args.run_peer else []), *kept])
         run["command"] = "python benchmarks/hlop_vs_peer.py " + run["label"]
     else:
-        rows = [run_seed(seed, method, args) for seed in args.seeds for method in args.methods]
+        runs = [run_seed(seed, method, args) for seed in args.seeds for method in args.methods]
         if args.run_peer:
             if not args.source:
                 ap.error("--run-peer needs --source (or $HLOP_SNN_SOURCE)")
             source, _ = checkout(args.source)
-            rows += [run_peer_seed(seed, args, source) for seed in args.seeds]
+            runs += [run_peer_seed(seed, args, source) for seed in args.seeds]
     peer = peer_results(args.peer)
-    ours = summary(rows)
-    for method, s in ours.items():
-        theirs = peer["summary"].get(PEER_METHOD.get(method, method), {})
-        print(json.dumps({"method": method, "ours": s, "peer": theirs}), flush=True)
-    write_run_set(args.out, "hlop_vs_peer", rows, **run, task="permuted digits",
-                  n_tasks=args.tasks, seeds=args.seeds, settings=rows[0]["settings"] if rows else None,
-                  summary=ours, peer=peer, version={"torch": torch.__version__, "numpy": np.__version__})
+    ours = summary(runs)
+    # the peer's files hold its default rows: beside ours only when ours ran with them
+    shown = runs + (peer["runs"] if args.rows_first_scale == 1 and not args.run_peer else [])
+    for row in table_rows(shown):
+        print(json.dumps(row), flush=True)
+    write_run_set(args.out, "hlop_vs_peer", table_rows(shown), **run, task="permuted digits", n_tasks=args.tasks,
+                  seeds=args.seeds, settings=next((r["settings"] for r in runs if r["method"] in PEER_METHOD), None),
+                  summary=ours, runs=runs, peer=peer, version={"torch": torch.__version__, "numpy": np.__version__})
 
 
 if __name__ == "__main__":
