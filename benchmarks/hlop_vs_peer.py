@@ -14,7 +14,9 @@ layer and Hebbian rates (0.001 on the input layer, 0.01 on the others).
 
 What is ours: the network (``spikemem.learn.mlp`` of ``Leaky`` neurons,
 surrogate-gradient BPTT through spike counts, ``continual.build_model``), its
-learning rate (``--lr``; the authors' 0.1 suits their DSR gradients), and when
+learning rate (``--lr``; the authors' 0.1 suits their DSR gradients), its input
+(the pixel values in [0, 1], as ``learn.encode`` takes them; the authors
+standardise each pixel by the data's mean and standard deviation), and when
 the subspace is learnt: after each task from the trained network's activity
 (``HLOP.end_task``, ``--hlop-epochs`` passes), where the authors learn it from
 each minibatch while the task trains. ``--rows-first-scale k`` multiplies
