@@ -31,6 +31,7 @@ neurons) and stored beside ours.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -56,12 +57,23 @@ def rows_schedule(rows: list, layers: list, first_scale: float = 1.0) -> list[di
             for t in range(len(rows[0]))]
 
 
+def standardised(tasks: list) -> list:
+    """The tasks with every pixel standardised by the first task's training mean and
+    standard deviation over all pixels, as the authors' pipeline does (a
+    permutation leaves both alike for every task): a signed input current."""
+    x = tasks[0].x_train
+    mean, std = float(x.mean()), float(x.std())
+    return [dataclasses.replace(t, x_train=(t.x_train - mean) / std, x_test=(t.x_test - mean) / std) for t in tasks]
+
+
 def run_seed(seed: int, method: str, args, peer_settings: dict | None = None) -> dict:
     """One sequence of ours: the accuracy matrix, seconds and what ran."""
     from spikemem.learn import Trainer, transforms
     from spikemem.models.hlop.continual import Settings, build_model, model_inputs
 
     tasks = permuted_digits(args.tasks, seed)
+    if args.standardise:
+        tasks = standardised(tasks)
     n_in, n_train = tasks[0].x_train.shape[1], len(tasks[0].x_train)
     peer = scaled_settings(n_in, n_train, args.hidden, args.epochs, seed=seed)
     settings = Settings(hidden=(args.hidden, args.hidden), epochs=peer["epochs"], batch_size=peer["batch_size"],
@@ -94,7 +106,7 @@ def run_seed(seed: int, method: str, args, peer_settings: dict | None = None) ->
             "rows": [[s[name] for s in schedule] for name in model.layers], "hlop_eta": peer["hlop_lr"],
             "hlop_iterations": peer["hlop_iterations"], "hlop_epochs": args.hlop_epochs, "lateral": "rates",
             "subspace_learnt": "after each task", "rows_first_scale": args.rows_first_scale,
-            "threads": torch.get_num_threads()}
+            "standardised": bool(args.standardise), "threads": torch.get_num_threads()}
     return {"method": method, "seed": seed, "acc": acc(matrix), "bwt": bwt(matrix),
             "seconds": time.perf_counter() - start, "matrix": matrix, "settings": used}
 
@@ -190,6 +202,8 @@ def main(argv=None):
     ap.add_argument("--lr", type=float, default=0.01, help="our SGD learning rate")
     ap.add_argument("--beta", type=float, default=0.9, help="our membrane decay per step")
     ap.add_argument("--hlop-epochs", type=int, default=20, help="passes over a task's activity learning the rows")
+    ap.add_argument("--standardise", action="store_true",
+                    help="standardise the pixels (the authors' input) instead of values in [0, 1]")
     ap.add_argument("--rows-first-scale", type=float, default=1.0,
                     help="multiplies the first task's rows, ours and (with --run-peer) the peer's")
     ap.add_argument("--run-peer", action="store_true",
