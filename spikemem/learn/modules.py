@@ -68,10 +68,9 @@ class SpikingModel(nn.Module):
         super().__init__()
         self.network, self.plan = network, plan
         self.engine, self.method, self.readout, self.surrogate = engine, method, readout, surrogate
-        self.dtype, self.device = dtype, torch.device(device)
         self.input, self.output = plan.input, plan.output
         self.layers = plan.projections
-        opts = dict(dtype=dtype, device=self.device)
+        opts = dict(dtype=dtype, device=torch.device(device))
         self.weights = nn.ParameterDict({name: nn.Parameter(torch.as_tensor(w, **opts))
                                          for name, w in plan.weights.items()})
         # thresholds: kept with the weights (checkpoints, to_network), not trained
@@ -86,6 +85,20 @@ class SpikingModel(nn.Module):
         sizes = [self.plan.layers[0].n_pre] + [layer.n_post for layer in self.plan.layers]
         return (f"<SpikingModel {'-'.join(map(str, sizes))}: engine {self.engine!r}, method {self.method!r}, "
                 f"readout {self.readout!r}, {DTYPES[self.dtype]}>")
+
+    # dtype and device follow the weights, so that model.double() and model.to(device) carry the model along
+    @property
+    def dtype(self) -> torch.dtype:
+        return next(iter(self.weights.values())).dtype
+
+    @property
+    def device(self) -> torch.device:
+        return next(iter(self.weights.values())).device
+
+    def _apply(self, fn, *args, **kwargs):
+        # the generic engine's simulations hold copies of the old dtype and device
+        self.forget_simulations()
+        return super()._apply(fn, *args, **kwargs)
 
     # --- the Trainable interface
     def weight(self, name: str) -> nn.Parameter:

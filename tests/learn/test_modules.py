@@ -147,3 +147,13 @@ def test_bad_input_is_refused(x, words):
         model(x)
     for w in words:
         assert w in str(e.value)
+
+
+@pytest.mark.parametrize("engine", ["layered", "generic"])
+def test_the_model_follows_a_change_of_dtype(engine):
+    model = compile(mlp([3, 4, 2], seed=0), engine=engine, dtype=torch.float32, device="cpu")
+    x = _input(3)
+    model(x)                              # the generic engine builds its float32 simulation here
+    model.double()
+    assert model.dtype == torch.float64 and model.device == torch.device("cpu")
+    assert model(x).dtype == torch.float64
