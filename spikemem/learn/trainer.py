@@ -17,6 +17,7 @@ from torch import nn
 
 from ..errors import ModelError
 from ..progress import progress as progress_bar
+from .datasets import check_inputs
 from .encoding import HOW, encode
 from .step import gradient_step
 
@@ -94,6 +95,7 @@ class Trainer:
     # --- data
     def _data(self, x, y, what):
         param = next(self.model.parameters())
+        host = x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
         x = torch.as_tensor(np.asarray(x) if not isinstance(x, torch.Tensor) else x)
         x = x.to(dtype=param.dtype, device=param.device)
         y = torch.as_tensor(np.asarray(y) if not isinstance(y, torch.Tensor) else y).to(param.device)
@@ -104,8 +106,14 @@ class Trainer:
                              f"got shape {tuple(y.shape)} {y.dtype}")
         if x.shape[0] == 0:
             raise ModelError(f"Trainer: {what} data is empty")
-        if bool(torch.isnan(x).any()):
-            raise ModelError(f"Trainer: {what} x contains NaN")
+        n_in = self.model.weight(self.model.layers[0]).shape[1]
+        if x.shape[1] != n_in:
+            raise ModelError(f"Trainer: {what} x has {x.shape[1]} inputs per sample, the model's first layer "
+                             f"'{self.model.layers[0]}' takes {n_in}")
+        if not bool(torch.isfinite(x).all()):
+            raise ModelError(f"Trainer: {what} x contains NaN or inf")
+        if self.spiking:
+            check_inputs(host, f"Trainer: {what} x")     # firing probabilities: in [0, 1]
         y = y.long()
         n_out = self.model.weight(self.model.layers[-1]).shape[0]
         if bool((y < 0).any()) or bool((y >= n_out).any()):
