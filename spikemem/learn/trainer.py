@@ -132,6 +132,8 @@ class Trainer:
         ``loss`` (mean over the minibatches), ``accuracy`` (on the training
         minibatches as they were trained), ``val_accuracy`` (None without
         validation data) and ``seconds``."""
+        if self.patience is not None and x_val is None:
+            raise ModelError(f"Trainer: patience={self.patience} needs validation data (x_val, y_val)")
         x, y = self._data(x_train, y_train, "training")
         val = self._data(x_val, y_val, "validation") if x_val is not None else None
         gen = torch.Generator(device=x.device).manual_seed(self.seed)
@@ -182,10 +184,11 @@ class Trainer:
         (the same accuracy on every call)."""
         x, y = self._data(x, y, "evaluation")
         gen = torch.Generator(device=x.device).manual_seed(self.seed + 1)
+        was_training = self.model.training
         self.model.eval()
         correct = 0
         for start in range(0, x.shape[0], self.batch_size):
             logits = self.model(self._input(x[start:start + self.batch_size], gen))
             correct += int((logits.argmax(1) == y[start:start + self.batch_size]).sum())
-        self.model.train()
+        self.model.train(was_training)
         return correct / x.shape[0]

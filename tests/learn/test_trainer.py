@@ -126,3 +126,12 @@ def test_bad_inputs_are_refused_before_any_step():
             trainer.fit(x, y, bad, y)              # the validation data too, before training starts
     assert torch.equal(model.weight("fc1"), before)
     Trainer(ann_mlp([12, 3]), progress=False).fit(x * 2, y)   # an ANN takes any finite input
+
+
+def test_patience_needs_validation_data_and_evaluate_keeps_the_training_flag():
+    x, y = blobs(n=20)
+    with pytest.raises(ModelError, match="patience=2 needs validation data"):
+        Trainer(ann_mlp([12, 3]), patience=2, progress=False).fit(x, y)
+    model = ann_mlp([12, 3]).eval()
+    Trainer(model, progress=False).evaluate(x, y)
+    assert not model.training
