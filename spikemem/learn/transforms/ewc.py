@@ -62,6 +62,15 @@ class EWC:
         n = x_task.shape[axis]
         if y_task is not None and (not isinstance(y_task, torch.Tensor) or y_task.shape != (n,)):
             raise ModelError(f"EWC.end_task: y_task must be a tensor of {n} labels, one per sample of x_task")
+        if y_task is not None:
+            classes = model.weight(model.layers[-1]).shape[0]
+            if y_task.dtype.is_floating_point or y_task.dtype.is_complex or y_task.dtype == torch.bool:
+                raise ModelError(f"EWC.end_task: y_task must hold whole-number labels, got {y_task.dtype}")
+            outside = (y_task < 0) | (y_task >= classes)
+            if bool(outside.any()):
+                i = int(outside.nonzero()[0])
+                raise ModelError(f"EWC.end_task: label {int(y_task[i])} of sample {i} is outside the "
+                                 f"{classes} classes 0..{classes - 1}")
         pick = torch.randperm(n, generator=self._generator)
         pick = pick[:self.samples] if self.samples is not None else pick
         weights = [model.weight(name) for name in self.layers]
@@ -73,9 +82,6 @@ class EWC:
                 label = int(torch.multinomial(log_p.detach().exp().double().cpu(), 1, generator=self._generator))
             else:
                 label = int(y_task[i])
-                if not 0 <= label < log_p.shape[0]:
-                    raise ModelError(f"EWC.end_task: label {label} of sample {i} is outside the "
-                                     f"{log_p.shape[0]} classes")
             grads = torch.autograd.grad(log_p[label], weights, allow_unused=True)
             for name, grad in zip(self.layers, grads):
                 if grad is not None:
