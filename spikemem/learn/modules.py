@@ -185,9 +185,6 @@ class SpikingModel(nn.Module):
             from ..backends import simulation
             sim = simulation(self.to_network(), "torch", batch=batch, device=str(self.device),
                              dtype=DTYPES[self.dtype], weights="dense", surrogate=self.surrogate, progress=False)
-            # the module reads its weights from this dict, filled before every run
-            del sim.module.weights
-            sim.module.weights = {}
             self._simulations[batch] = sim
         return self._simulations[batch].module
 
@@ -195,7 +192,7 @@ class SpikingModel(nn.Module):
         T, B = x.shape[:2]
         net = self._simulation(B)
         net.reset_state()
-        net.weights = {name: w.t().reshape(-1) for name, w in self.weights.items()}
+        net.use_weights({name: w.t().reshape(-1) for name, w in self.weights.items()})
         pops = [layer.post for layer in self.plan.layers]
         if self.readout == "counts":
             out = net(T, inputs={self.input: x}, outputs=pops)

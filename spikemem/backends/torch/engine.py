@@ -432,6 +432,23 @@ class TorchNetwork(nn.Module):
         # this network's own (set_rates changes them, not the built network's)
         self.rates = {name: pop.rate for name, pop in built.populations.items() if pop.kind == "poisson"}
 
+    def use_weights(self, weights: dict) -> None:
+        """Read the static projections' weights from ``weights`` ({projection:
+        one value per synapse}, tensors of this module's dtype and device) from
+        now on: tensors owned elsewhere, e.g. by a model that trains them. The
+        module's own weight parameters are dropped."""
+        sizes = {name: w.numel() for name, w in self.weights.items()}
+        if set(weights) != set(sizes):
+            raise ModelError(f"torch backend: use_weights needs the weights of {sorted(sizes)}, "
+                             f"got {sorted(weights)}")
+        for name, w in weights.items():
+            if not isinstance(w, torch.Tensor) or w.numel() != sizes[name]:
+                raise ModelError(f"torch backend: use_weights: '{name}' must be a tensor of {sizes[name]} "
+                                 f"values (one per synapse), got {getattr(w, 'shape', type(w).__name__)}")
+        if isinstance(self.weights, nn.ParameterDict):
+            del self.weights
+        self.weights = dict(weights)
+
     def constrain_(self):
         """Clamp the weights that Dale's law keeps (``dale=``) back onto their sign:
         call it after each optimiser step. Every run and forward starts with it too,
