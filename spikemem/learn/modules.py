@@ -287,7 +287,8 @@ def compile(network: Network, *, input: str = "input", output: str | None = None
     only) or ``"generic"`` (the torch backend, any neuron model on the chain);
     ``method``: ``"bptt"`` or ``"ottt"`` (layered, feedforward); ``readout``:
     ``"counts"`` or ``"membrane"``; ``surrogate``: the spike's surrogate
-    gradient (``functional.SURROGATES``); ``dtype`` torch.float32 or float64."""
+    gradient (layered: ``functional.SURROGATES``; generic: any of the torch
+    backend's); ``dtype`` torch.float32 or float64."""
     if engine not in ENGINES:
         raise ModelError(f"compile: engine must be one of {list(ENGINES)}, got {engine!r}")
     if method not in METHODS:
@@ -296,7 +297,7 @@ def compile(network: Network, *, input: str = "input", output: str | None = None
         raise ModelError(f"compile: readout must be one of {list(READOUTS)}, got {readout!r}")
     if dtype not in DTYPES:
         raise ModelError(f"compile: dtype must be torch.float32 or torch.float64, got {dtype!r}")
-    check_surrogate(surrogate)
+    check_surrogate(surrogate, engine)
     if device is None:
         from ..backends.torch.simulation import default_device
         device = default_device()

@@ -120,6 +120,7 @@ def test_the_model_is_trainable_and_goes_back_to_a_network():
     ({"method": "eprop"}, ["method", "ottt"]),
     ({"readout": "max"}, ["readout", "membrane"]),
     ({"surrogate": "boxcar"}, ["surrogate", "atan"]),
+    ({"surrogate": "triangular"}, ["surrogate", "'layered'", "fast_sigmoid"]),    # the backend's, not fused
     ({"dtype": torch.int32}, ["dtype"]),
     ({"device": "nowhere"}, ["device", "nowhere"]),
     ({"method": "ottt", "engine": "generic"}, ["ottt", "layered"]),
@@ -157,3 +158,11 @@ def test_the_model_follows_a_change_of_dtype(engine):
     model.double()
     assert model.dtype == torch.float64 and model.device == torch.device("cpu")
     assert model(x).dtype == torch.float64
+
+
+def test_the_generic_engine_takes_any_of_the_torch_backends_surrogates():
+    from spikemem.backends.torch import SURROGATES
+    model = compile(mlp([3, 4, 2], seed=0), engine="generic", surrogate="triangular", **F64)
+    assert "triangular" in SURROGATES
+    model(_input(3)).sum().backward()
+    assert model.weight("fc1").grad is not None

@@ -33,7 +33,7 @@ from ...errors import ModelError
 from ...lowering import neuron_runners, summed_updaters
 from ...network import signal_oversampling
 from .. import abstract_code as ac
-from . import codegen
+from . import SURROGATES, codegen
 from .codegen import gather
 from .convolution import ConvolutionCode
 from .dale import dale_signs, project_
@@ -41,8 +41,6 @@ from .dale import dale_signs, project_
 DENSE_LIMIT = 1 << 22          # synapse matrices up to this many entries are dense
 DENSE_FRACTION = 0.05          # ... as are those at least this full
 MODES = ("auto", "dense", "sparse", "synapses")
-SURROGATES = ("atan", "fast_sigmoid", "sigmoid", "triangular", "straight_through_estimator",
-              "spike_rate_escape")   # snntorch.surrogate's, by name, with their default settings
 INTERNAL = {"N", "_spikespace", "_synaptic_pre", "_synaptic_post", "delay", "_queue",
             "N_incoming", "N_outgoing"}
 
