@@ -7,7 +7,8 @@ import torch
 from torch import nn
 
 from ..errors import ModelError
-from .network import _check_seed, check_sizes, linear_init
+from . import checks
+from .network import check_sizes, linear_init
 
 
 class ANN(nn.Module):
@@ -62,5 +63,5 @@ def ann_mlp(sizes, *, seed: int = 0, bias: bool = False) -> ANN:
     initial weights of ``mlp(sizes, seed=seed)``; without biases by default,
     like the spiking one."""
     sizes = check_sizes(sizes, "ann_mlp")
-    _check_seed(seed, "ann_mlp")
+    checks.seed(seed, "ann_mlp")
     return ANN(sizes, int(seed), bool(bias))

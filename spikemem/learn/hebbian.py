@@ -28,6 +28,7 @@ from ..errors import ModelError
 from ..network import Network
 from ..neurons import NeuronModel
 from ..plasticity import oja_subspace
+from .checks import is_whole
 
 
 def trace_unit(tau: float) -> NeuronModel:
@@ -48,11 +49,11 @@ def _check(activity, m, eta, steps, rate, tau, dt, epochs):
         raise ModelError(f"learn_subspace: activity must be a non-empty (samples, n) array, got shape {a.shape}")
     if not np.all(np.isfinite(a)) or a.min() < 0 or a.max() > 1:
         raise ModelError("learn_subspace: activity must be finite rates in [0, 1]")
-    if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or not 1 <= m <= a.shape[1]:
+    if not is_whole(m) or not 1 <= m <= a.shape[1]:
         raise ModelError(f"learn_subspace: m must be an integer in [1, {a.shape[1]}] (the inputs), got {m!r}")
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+    if not is_whole(steps) or steps < 1:
         raise ModelError(f"learn_subspace: steps must be an integer >= 1, got {steps!r}")
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
+    if not is_whole(epochs) or epochs < 1:
         raise ModelError(f"learn_subspace: epochs must be an integer >= 1, got {epochs!r}")
     for name, v in (("eta", eta), ("rate", rate), ("tau", tau), ("dt", dt)):
         if not np.isscalar(v) or not np.isfinite(v) or not v > 0:

@@ -12,11 +12,8 @@ from ..connectors import AllToAll
 from ..errors import ModelError
 from ..network import BuiltNetwork, Network
 from ..neurons import Leaky, template_of
-
-
-def _check_seed(seed, where):
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
-        raise ModelError(f"{where}: seed must be an integer >= 0, got {seed!r}")
+from . import checks
+from .checks import is_whole
 
 
 def check_sizes(sizes, where: str) -> list:
@@ -25,7 +22,7 @@ def check_sizes(sizes, where: str) -> list:
     if not isinstance(sizes, list) or len(sizes) < 2:
         raise ModelError(f"{where}: sizes must be a list [n_in, ..., n_out] of at least two sizes, got {sizes!r}")
     for k, n in enumerate(sizes):
-        if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
+        if not is_whole(n) or n < 1:
             raise ModelError(f"{where}: sizes[{k}] must be an integer >= 1, got {n!r}")
     return [int(n) for n in sizes]
 
@@ -50,7 +47,7 @@ def mlp(sizes, *, beta: float = 0.9, v_th: float = 1.0, dt: float = 1e-3, recurr
     per step (tau = dt / ln(1/beta)); weights are drawn as ``nn.Linear`` draws
     them, uniform in +-1/sqrt(n_pre), from ``seed``."""
     sizes = check_sizes(sizes, "mlp")
-    _check_seed(seed, "mlp")
+    checks.seed(seed, "mlp")
     if not 0 < beta < 1:
         raise ModelError(f"mlp: beta must lie in (0, 1), got {beta!r}")
     if not v_th > 0:

@@ -17,6 +17,7 @@ from torch import nn
 
 from ..errors import ModelError
 from ..progress import progress as progress_bar
+from . import checks
 from .datasets import check_inputs
 from .encoding import HOW, encode
 from .step import gradient_step
@@ -26,14 +27,6 @@ LOSSES = {"cross_entropy": nn.functional.cross_entropy,
           "mse": lambda logits, y: nn.functional.mse_loss(
               logits, nn.functional.one_hot(y, logits.shape[1]).to(logits.dtype))}
 OPTIMISERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD, "adamw": torch.optim.AdamW}
-
-
-def _int(value, name, low, allow_none=False):
-    if allow_none and value is None:
-        return None
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
-        raise ModelError(f"Trainer: {name} must be an integer >= {low}, got {value!r}")
-    return int(value)
 
 
 class Trainer:
@@ -73,9 +66,9 @@ class Trainer:
             raise ModelError(f"Trainer: optimiser must be one of {sorted(OPTIMISERS)} or a torch optimiser, "
                              f"got {type(optimiser).__name__}")
         self.optimiser = optimiser
-        self.epochs = _int(epochs, "epochs", 1)
-        self.batch_size = _int(batch_size, "batch_size", 1)
-        self.steps = _int(steps, "steps", 1)
+        self.epochs = checks.whole(epochs, "Trainer: epochs", 1)
+        self.batch_size = checks.whole(batch_size, "Trainer: batch_size", 1)
+        self.steps = checks.whole(steps, "Trainer: steps", 1)
         if encoding not in HOW:
             raise ModelError(f"Trainer: encoding must be one of {list(HOW)}, got {encoding!r}")
         self.encoding = encoding
@@ -87,8 +80,8 @@ class Trainer:
         for c in self.callbacks:
             if not callable(c):
                 raise ModelError(f"Trainer: callback {c!r} is not callable")
-        self.patience = _int(patience, "patience", 1, allow_none=True)
-        self.seed = _int(seed, "seed", 0)
+        self.patience = checks.whole(patience, "Trainer: patience", 1, none=True)
+        self.seed = checks.seed(seed, "Trainer")
         self.progress = progress
         self.history = []
 

@@ -16,7 +16,8 @@ import torch
 import torch.nn.functional as F
 
 from ...errors import ModelError
-from ..subspace import _is_int, _is_number
+from .. import checks
+from ..checks import is_number
 from .base import batch_axis, check_trainable
 
 
@@ -28,12 +29,10 @@ class EWC:
 
     def __init__(self, model, *, lam: float, samples: int | None = 256, seed: int = 0):
         self.layers = check_trainable(model, "EWC")
-        if not _is_number(lam) or lam < 0:
+        if not is_number(lam) or lam < 0:
             raise ModelError(f"EWC: lam must be a number >= 0, got {lam!r}")
-        if samples is not None and (not _is_int(samples) or samples < 1):
-            raise ModelError(f"EWC: samples must be None or a positive integer, got {samples!r}")
-        if not _is_int(seed):
-            raise ModelError(f"EWC: seed must be an integer, got {seed!r}")
+        checks.whole(samples, "EWC: samples", none=True)
+        seed = checks.seed(seed, "EWC")
         self.lam, self.samples = float(lam), samples
         self.fishers: list[dict[str, torch.Tensor]] = []
         self.anchors: list[dict[str, torch.Tensor]] = []

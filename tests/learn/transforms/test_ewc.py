@@ -69,7 +69,7 @@ def test_samples_bound_the_fisher_and_spike_trains_work():
 
 @pytest.mark.parametrize("call, match", [
     (lambda m, x: EWC(m, lam=-1.0), "lam must be a number >= 0"),
-    (lambda m, x: EWC(m, lam=1.0, samples=0), "samples must be None or a positive integer"),
+    (lambda m, x: EWC(m, lam=1.0, samples=0), "samples must be None or a whole number >= 1"),
     (lambda m, x: EWC(m, lam=1.0).end_task(m, x, torch.zeros(3, dtype=torch.long)), "60 labels"),
     (lambda m, x: EWC(m, lam=1.0).end_task(m, x, torch.full((60,), 7)), "label 7 of sample 0 is outside the 3 classes"),
     (lambda m, x: EWC(m, lam=1.0).end_task(m, x, torch.full((60,), 1.5)), "whole-number labels"),
