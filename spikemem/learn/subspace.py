@@ -3,14 +3,15 @@ a Hebbian / anti-Hebbian (Oja subspace) rule, as HLOP uses it.
 
 M lateral neurons with weights H (M x N) see an input x (N,); their response
 is y = H x and the reconstruction they feed back is x_hat = H^T y. One update
-of the learnable rows is
+of the learnable rows takes
 
-    dH = eta * mean_batch( y (x - x_hat)^T )
+    dH = mean_batch( y (x - x_hat)^T )
 
-(Hebbian y x^T minus anti-Hebbian y y^T H). As in the authors' code the
-update is clipped to +-``clip`` per element, smoothed with momentum (m *
-v + (1 - m) * dH, then H += eta * v) and repeated ``iterations`` times per
-minibatch, the response recomputed each time. Rows of earlier tasks are frozen
+(Hebbian y x^T minus anti-Hebbian y y^T H). As in the authors' code dH is
+clipped to +-``clip`` per element, smoothed with momentum (v = m * v +
+(1 - m) * dH), and applied once scaled by the learning rate (H += eta * v);
+this is repeated ``iterations`` times per minibatch, the response recomputed
+each time. Rows of earlier tasks are frozen
 (``merge``); new rows (``add``) converge to the principal subspace of what the
 frozen rows leave unexplained, orthogonal to them. New rows start orthonormal
 among themselves, as the authors initialise them, and also orthogonal to the
