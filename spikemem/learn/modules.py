@@ -29,7 +29,7 @@ from torch import nn
 from ..errors import ModelError
 from ..network import Network
 from .functional import check_surrogate, leaky_scan, spike, trace_linear
-from .network import LayerChain, layered
+from .network import LayerChain, layered, set_thresholds
 from .step import finish, gradient_step, penalties
 
 ENGINES = ("layered", "generic")
@@ -268,8 +268,8 @@ class SpikingModel(nn.Module):
         """A copy of the compiled network with this model's weights and thresholds."""
         net = Network.from_spec(self.network.spec())
         net.set_weights({name: w.detach().cpu().double().numpy().T.ravel() for name, w in self.weights.items()})
-        for name, v_th in self.thresholds.items():
-            net.populations[name].params["v_th"] = v_th.detach().cpu().double().numpy()
+        set_thresholds(net, {name: v.detach().cpu().double().numpy() for name, v in self.thresholds.items()},
+                       "SpikingModel.to_network")
         return net
 
     def forget_simulations(self):

@@ -186,6 +186,21 @@ def layered(network: Network, input: str = "input", output: str | None = None, l
     return LayerChain(input, at, layers, weights, beta, v_th, float(built.dt))
 
 
+def set_thresholds(network: Network, thresholds: dict, where: str) -> None:
+    """Write {population: threshold per neuron} into ``network``'s populations as
+    their ``v_th``, refused (before any is written) unless each is a population
+    of that many neurons whose model has the parameter ``v_th``."""
+    for name, v in thresholds.items():
+        pop = network.populations.get(name)
+        if pop is None or pop.size != np.size(v):
+            raise ModelError(f"{where}: the network has no population '{name}' of {np.size(v)} neurons")
+        if "v_th" not in pop.model.params:
+            raise ModelError(f"{where}: population '{name}' is {pop.model.name}, which has no parameter v_th "
+                             f"to take the trained threshold")
+    for name, v in thresholds.items():
+        network.populations[name].params["v_th"] = np.asarray(v, dtype=float)
+
+
 def _check_leaky(pop, target, where):
     if template_of(pop.model) != "Leaky":
         raise ModelError(f"{where}: population '{pop.name}' is {pop.model.name}, not Leaky; the layered engine "
