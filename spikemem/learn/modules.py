@@ -229,7 +229,9 @@ class SpikingModel(nn.Module):
         optimiser.zero_grad(set_to_none=True)
         T, B = x.shape[:2]
         layers, used = self.plan.layers, self.steps_used(T)
+        # read from the device once per step, not per layer and time step
         decay = [float(self.beta(layer.post)[0]) for layer in layers]      # one beta per layer (compile checks)
+        scales = [self._scale(layer.post) for layer in layers]
         v = [x.new_zeros(B, layer.n_post) for layer in layers]
         trace = [x.new_zeros(B, layer.n_pre) for layer in layers]
         rates = [x.new_zeros(B, layer.n_pre) for layer in layers]
@@ -247,7 +249,7 @@ class SpikingModel(nn.Module):
                 beta, v_th = self.beta(layer.post), self.thresholds[layer.post]
                 # the membrane's history is cut: only this step's spikes carry gradient
                 v[k] = (v[k].detach() + trace_linear(src, trace[k], self.weights[layer.name])) * beta
-                s = spike(v[k], v_th, self.surrogate, self._scale(layer.post))
+                s = spike(v[k], v_th, self.surrogate, scales[k])
                 v[k] = v[k] - v_th * s.detach()
                 now[k] = s
             last = now
@@ -257,11 +259,11 @@ class SpikingModel(nn.Module):
                 value = value + penalties(self, transforms)
             if value.requires_grad:
                 value.backward()
-            total += float(value.detach())
+            total = total + value.detach()
             out = out + logits_t.detach() / T
         self.presynaptic = {layer.name: r / (n - 1) for layer, r, n in zip(layers, rates, used)}
         finish(self, optimiser, transforms)
-        return total, out
+        return float(total), out
 
     # --- back to a network
     def to_network(self) -> Network:

@@ -166,3 +166,14 @@ def test_the_generic_engine_takes_any_of_the_torch_backends_surrogates():
     assert "triangular" in SURROGATES
     model(_input(3)).sum().backward()
     assert model.weight("fc1").grad is not None
+
+
+def test_an_ottt_step_reads_each_layers_scale_once(monkeypatch):
+    model = compile(mlp([3, 4, 2], seed=0), method="ottt", **F64)
+    reads = []
+    scale = type(model)._scale
+    monkeypatch.setattr(type(model), "_scale", lambda self, pop: reads.append(pop) or scale(self, pop))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    value, _ = model.train_step(_input(3, steps=12), torch.tensor([0, 1, 0, 1, 1]),
+                                torch.nn.functional.cross_entropy, opt)
+    assert sorted(reads) == ["hidden1", "output"] and isinstance(value, float)
