@@ -58,8 +58,9 @@ class SpikingModel(nn.Module):
     spikes or currents (T, batch, n_in) and returns the logits (batch, n_out):
     the output layer's spike counts (``readout="counts"``) or its mean
     membrane potential (``"membrane"``). ``presynaptic[layer]`` is each
-    projection's presynaptic firing rate (spikes per step, averaged over the T
-    steps) of the last forward."""
+    projection's presynaptic firing rate of the last forward: spikes per step,
+    averaged over the steps in which they reach the layer (its ``steps_used``
+    less one, fewer than T for all but the last layer)."""
 
     spiking = True
 
@@ -286,7 +287,8 @@ def compile(network: Network, *, input: str = "input", output: str | None = None
     projections onto ``Leaky`` populations up to ``output``, by default the
     last) as a ``SpikingModel`` whose weights are the network's, as
     (n_post, n_pre) parameters. ``engine``: ``"layered"`` (fast, Leaky chains
-    only) or ``"generic"`` (the torch backend, any neuron model on the chain);
+    only) or ``"generic"`` (the torch backend, any neuron model on the chain,
+    but Leaky ones with ``readout="membrane"``, which reads their ``v``);
     ``method``: ``"bptt"`` or ``"ottt"`` (layered, feedforward); ``readout``:
     ``"counts"`` or ``"membrane"``; ``surrogate``: the spike's surrogate
     gradient (layered: ``functional.SURROGATES``; generic: any of the torch
