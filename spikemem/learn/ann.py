@@ -46,7 +46,8 @@ class ANN(nn.Module):
         return [lin.bias for lin in self.fc.values() if lin.bias is not None]
 
     def forward(self, x) -> torch.Tensor:
-        x = torch.as_tensor(x, dtype=self.fc[self.layers[0]].weight.dtype)
+        weight = self.fc[self.layers[0]].weight
+        x = torch.as_tensor(x).to(dtype=weight.dtype, device=weight.device)      # where the weights are
         if x.dim() != 2 or x.shape[1] != self.sizes[0]:
             raise ModelError(f"ANN: input must be (batch, {self.sizes[0]}), got shape {tuple(x.shape)}")
         self.presynaptic = {}
