@@ -71,6 +71,9 @@ LI_RINZEL_DEFAULTS = dict(
     tau_IP3=7142.0 * ms)
 
 
+#: the integration methods that LiRinzel's nonlinear equations take (Brian2's names; NEST solves with its own)
+LI_RINZEL_METHODS = ("rk4", "rk2", "euler")
+
 #: NEST's initial state (IP3 at the default IP3_0, whatever IP3_0 is given, as in NEST)
 _INIT = dict(IP3=0.16 * umolar, Ca_astro=0.073 * umolar, h_IP3R=0.793)
 
@@ -79,9 +82,12 @@ def LiRinzel(method: str = "rk4", **params) -> NeuronModel:
     """NEST 3.10's ``astrocyte_lr_1994`` (see the module text): parameters by
     NEST's names, in SI or with Brian2's units; initial ``IP3`` (0.16 uM,
     NEST's whatever ``IP3_0`` is), ``Ca_astro`` (0.073 uM) and ``h_IP3R``
-    (0.793), or the population's ``init``. Receptor ``"ip3"``: a spike of weight w adds
+    (0.793), or the population's ``init``; ``method`` one of
+    ``LI_RINZEL_METHODS``. Receptor ``"ip3"``: a spike of weight w adds
     ``delta_IP3*w`` to ``IP3``. Parameters and initial values are checked at
     build (``neurons.POSITIVE``, ``neurons.NONNEGATIVE``)."""
+    if method not in LI_RINZEL_METHODS:
+        raise ModelError(f"LiRinzel: method must be one of {list(LI_RINZEL_METHODS)}, got {method!r}")
     unknown = sorted(set(params) - set(LI_RINZEL_DEFAULTS))
     if unknown:
         raise ModelError(f"LiRinzel: unknown parameter(s) {unknown}; its parameters are "

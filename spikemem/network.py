@@ -824,18 +824,17 @@ class Network:
                 init[var] = _dist.resolve(given.get(var, 0.0), pop.size, rng,
                                           f"{where} initial value of '{var}'", parsed.dims[var])
                 check_magnitude(init[var], f"{where} initial value of '{var}'", parsed.dims[var], given.get(var))
-        for name in NONNEGATIVE.get(template_of(model), ()):
+        # the template's bounds: (name, outside the bound, the bound in words)
+        bounds = [(name, lambda v: v < 0, "must be >= 0 (a concentration or rate)")
+                  for name in NONNEGATIVE.get(template_of(model), ())]
+        bounds += [(name, lambda v, top=top: v > top, f"must be <= {top:g}")
+                   for name, top in AT_MOST.get(template_of(model), {}).items()]
+        for name, outside, rule in bounds:
             v = np.asarray(params.get(name, init.get(name)), dtype=float)
-            if np.any(v < 0):
+            if np.any(outside(v)):
                 what = "parameter" if name in params or name not in given else "initial value of"
-                raise ModelError(f"{where} {what} '{name}' must be >= 0 (a concentration or rate), "
-                                 f"got {v[v < 0].flat[0]:g}{'' if v.ndim == 0 else ' for some neurons'}")
-        for name, top in AT_MOST.get(template_of(model), {}).items():
-            v = np.asarray(params.get(name, init.get(name)), dtype=float)
-            if np.any(v > top):
-                what = "parameter" if name in params or name not in given else "initial value of"
-                raise ModelError(f"{where} {what} '{name}' must be <= {top:g}, "
-                                 f"got {v[v > top].flat[0]:g}{'' if v.ndim == 0 else ' for some neurons'}")
+                raise ModelError(f"{where} {what} '{name}' {rule}, "
+                                 f"got {v[outside(v)].flat[0]:g}{'' if v.ndim == 0 else ' for some neurons'}")
         refractory = model.refractory
         if isinstance(refractory, str):
             raise ModelError(f"{where}: refractory conditions as strings are not supported; give a duration")

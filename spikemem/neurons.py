@@ -316,10 +316,13 @@ def AdEx(sic: bool = False, **params) -> NeuronModel:
                     tau_w=144 * ms, a=4 * nS, b=0.0805 * nA, V_r=-70.6 * mV, V_peak=-40 * mV,
                     tau_syn_E=5 * ms, tau_syn_I=5 * ms, i_offset=0 * nA)
     refractory = params.pop("tau_refrac", 0 * ms)
-    model = NeuronModel(
-        name="AdEx",
-        equations="""
-        dv/dt = (g_L*(E_L - v) + g_L*delta_T*exp((v - V_T)/delta_T) - w_adapt + isyn_exc + isyn_inh + i_offset)/C : volt (unless refractory)
+    # with sic, one more current, summed by the projections from astrocytes
+    sic_current, sic_line = (" + I_SIC", "        I_SIC : amp\n") if sic else ("", "")
+    receptors = {"exc": "isyn_exc", "inh": "isyn_inh", **({"sic": "I_SIC"} if sic else {})}
+    return NeuronModel(
+        name="AdEx_SIC" if sic else "AdEx",
+        equations=f"""
+        dv/dt = (g_L*(E_L - v) + g_L*delta_T*exp((v - V_T)/delta_T) - w_adapt + isyn_exc + isyn_inh + i_offset{sic_current})/C : volt (unless refractory)
         dw_adapt/dt = (a*(v - E_L) - w_adapt)/tau_w : amp
         disyn_exc/dt = -isyn_exc/tau_syn_E : amp
         disyn_inh/dt = -isyn_inh/tau_syn_I : amp
@@ -336,15 +339,10 @@ def AdEx(sic: bool = False, **params) -> NeuronModel:
         tau_syn_E : second (constant)
         tau_syn_I : second (constant)
         i_offset : amp
-        """,
+{sic_line}        """,
         threshold="v > V_peak", reset="v = V_r\nw_adapt += b", refractory=refractory, method="euler",
-        params={**defaults, **params}, receptors={"exc": "isyn_exc", "inh": "isyn_inh"},
+        params={**defaults, **params}, receptors=receptors,
         init={"v": params.get("E_L", defaults["E_L"])})
-    if sic:      # one more current, summed by the projections from astrocytes
-        model = NeuronModel(**{**model.__dict__, "name": "AdEx_SIC", "receptors": {**model.receptors, "sic": "I_SIC"},
-                               "equations": model.equations.replace("+ i_offset)/C", "+ i_offset + I_SIC)/C")
-                               + "        I_SIC : amp\n"})
-    return model
 
 
 def RateUnit(**params) -> NeuronModel:

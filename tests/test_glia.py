@@ -112,6 +112,8 @@ def test_a_fraction_above_one_is_refused():
 def test_bad_weights_and_names_are_refused():
     with pytest.raises(ModelError, match=r"unknown parameter\(s\) \['delta_ip3'\]"):
         LiRinzel(delta_ip3=0.2 * umolar)
+    with pytest.raises(ModelError, match=r"LiRinzel: method must be one of \['rk4', 'rk2', 'euler'\], got 'rk5'"):
+        LiRinzel(method="rk5")
     net = sm.Network(dt=0.1 * ms)
     net.spike_source("inp", 1, [[0.001]])
     net.population("astro", 1, LiRinzel())

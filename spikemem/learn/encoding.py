@@ -4,6 +4,7 @@ from __future__ import annotations
 import torch
 
 from ..errors import ModelError
+from . import checks
 
 HOW = ("repeat", "poisson")
 
@@ -14,9 +15,7 @@ def generator_of(seed=0, generator=None, device="cpu") -> torch.Generator:
         if not isinstance(generator, torch.Generator):
             raise ModelError(f"generator must be a torch.Generator, got {type(generator).__name__}")
         return generator
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ModelError(f"seed must be an integer >= 0, got {seed!r}")
-    return torch.Generator(device=device).manual_seed(seed)
+    return torch.Generator(device=device).manual_seed(checks.seed(seed, "encode"))
 
 
 def encode(x, steps: int, how: str = "repeat", *, seed: int = 0, generator: torch.Generator | None = None):
@@ -26,8 +25,7 @@ def encode(x, steps: int, how: str = "repeat", *, seed: int = 0, generator: torc
     ``generator``, or one seeded with ``seed``)."""
     if how not in HOW:
         raise ModelError(f"encode: how must be one of {list(HOW)}, got {how!r}")
-    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
-        raise ModelError(f"encode: steps must be an integer >= 1, got {steps!r}")
+    checks.whole(steps, "encode: steps")
     x = torch.as_tensor(x)
     if not torch.is_floating_point(x):
         x = x.to(torch.float32)

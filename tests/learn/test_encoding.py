@@ -45,3 +45,9 @@ def test_bad_input_is_refused(args, words):
 def test_a_bad_seed_is_refused():
     with pytest.raises(ModelError, match="seed"):
         encode(torch.rand(2, 3), 5, "poisson", seed=-1)
+
+
+def test_a_numpy_integer_seed_is_a_seed():
+    import numpy as np
+    x = torch.rand(2, 3)
+    assert torch.equal(encode(x, 5, "poisson", seed=np.int64(2)), encode(x, 5, "poisson", seed=2))

@@ -33,7 +33,7 @@ from ...errors import ModelError
 from ...lowering import neuron_runners, summed_updaters
 from ...network import signal_oversampling
 from .. import abstract_code as ac
-from . import codegen
+from . import SURROGATES, codegen
 from .codegen import gather
 from .convolution import ConvolutionCode
 from .dale import dale_signs, project_
@@ -41,8 +41,6 @@ from .dale import dale_signs, project_
 DENSE_LIMIT = 1 << 22          # synapse matrices up to this many entries are dense
 DENSE_FRACTION = 0.05          # ... as are those at least this full
 MODES = ("auto", "dense", "sparse", "synapses")
-SURROGATES = ("atan", "fast_sigmoid", "sigmoid", "triangular", "straight_through_estimator",
-              "spike_rate_escape")   # snntorch.surrogate's, by name, with their default settings
 INTERNAL = {"N", "_spikespace", "_synaptic_pre", "_synaptic_post", "delay", "_queue",
             "N_incoming", "N_outgoing"}
 
@@ -440,6 +438,23 @@ class TorchNetwork(nn.Module):
                         if pop.kind == "spikes"}
         # this network's own (set_rates changes them, not the built network's)
         self.rates = {name: pop.rate for name, pop in built.populations.items() if pop.kind == "poisson"}
+
+    def use_weights(self, weights: dict) -> None:
+        """Read the static projections' weights from ``weights`` ({projection:
+        one value per synapse}, tensors of this module's dtype and device) from
+        now on: tensors owned elsewhere, e.g. by a model that trains them. The
+        module's own weight parameters are dropped."""
+        sizes = {name: w.numel() for name, w in self.weights.items()}
+        if set(weights) != set(sizes):
+            raise ModelError(f"torch backend: use_weights needs the weights of {sorted(sizes)}, "
+                             f"got {sorted(weights)}")
+        for name, w in weights.items():
+            if not isinstance(w, torch.Tensor) or w.numel() != sizes[name]:
+                raise ModelError(f"torch backend: use_weights: '{name}' must be a tensor of {sizes[name]} "
+                                 f"values (one per synapse), got {getattr(w, 'shape', type(w).__name__)}")
+        if isinstance(self.weights, nn.ParameterDict):
+            del self.weights
+        self.weights = dict(weights)
 
     def constrain_(self):
         """Clamp the weights that Dale's law keeps (``dale=``) back onto their sign:
