@@ -1,4 +1,4 @@
-"""Static data (batch, n) in [0, 1] as input over ``steps`` time steps (steps, batch, n)."""
+"""Static data (batch, n) as input over ``steps`` time steps (steps, batch, n)."""
 from __future__ import annotations
 
 import torch
@@ -19,10 +19,11 @@ def generator_of(seed=0, generator=None, device="cpu") -> torch.Generator:
 
 
 def encode(x, steps: int, how: str = "repeat", *, seed: int = 0, generator: torch.Generator | None = None):
-    """``x`` (batch, n) in [0, 1] as (steps, batch, n): ``"repeat"`` gives the
-    analog values at every step (an input current; the torch engines only),
-    ``"poisson"`` Bernoulli spikes with probability x per step (drawn from
-    ``generator``, or one seeded with ``seed``)."""
+    """``x`` (batch, n) as (steps, batch, n): ``"repeat"`` gives the analog
+    values at every step (an input current of either sign, e.g. standardised
+    pixels; the torch engines only), ``"poisson"`` Bernoulli spikes with
+    probability x in [0, 1] per step (drawn from ``generator``, or one seeded
+    with ``seed``)."""
     if how not in HOW:
         raise ModelError(f"encode: how must be one of {list(HOW)}, got {how!r}")
     checks.whole(steps, "encode: steps")
@@ -31,10 +32,10 @@ def encode(x, steps: int, how: str = "repeat", *, seed: int = 0, generator: torc
         x = x.to(torch.float32)
     if x.dim() != 2:
         raise ModelError(f"encode: x must be (batch, n), got shape {tuple(x.shape)}")
-    if bool(torch.isnan(x).any()):
-        raise ModelError("encode: x contains NaN")
-    if x.numel() and (float(x.min()) < 0 or float(x.max()) > 1):
-        raise ModelError(f"encode: x must lie in [0, 1], got values in [{float(x.min()):g}, {float(x.max()):g}]")
+    if not bool(torch.isfinite(x).all()):
+        raise ModelError("encode: x contains NaN or inf")
+    if how == "poisson" and x.numel() and (float(x.min()) < 0 or float(x.max()) > 1):
+        raise ModelError(f"encode: poisson firing probabilities x must lie in [0, 1], got values in [{float(x.min()):g}, {float(x.max()):g}]")
     gen = generator_of(seed, generator, x.device)     # checked for "repeat" too
     if how == "repeat":
         return x.unsqueeze(0).expand(steps, *x.shape)

@@ -1,6 +1,7 @@
 """``Trainer``: minibatch training of any ``Trainable`` model, spiking or not.
 
-Static data (samples, n_in) in [0, 1] is shuffled per epoch and, for a
+Static data (samples, n_in) (firing probabilities in [0, 1] for Poisson
+spikes, any finite current when repeated) is shuffled per epoch and, for a
 spiking model, encoded per minibatch into ``steps`` time steps (``encode``).
 Gradient transforms (HLOP, EWC, GPM) join each step: their ``penalty`` is
 added to the loss, their ``transform`` edits the gradients before the
@@ -105,7 +106,7 @@ class Trainer:
                              f"'{self.model.layers[0]}' takes {n_in}")
         if not bool(torch.isfinite(x).all()):
             raise ModelError(f"Trainer: {what} x contains NaN or inf")
-        if self.spiking:
+        if self.spiking and self.encoding == "poisson":
             check_inputs(host, f"Trainer: {what} x")     # firing probabilities: in [0, 1]
         y = y.long()
         n_out = self.model.weight(self.model.layers[-1]).shape[0]

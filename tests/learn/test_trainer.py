@@ -126,6 +126,7 @@ def test_bad_inputs_are_refused_before_any_step():
             trainer.fit(x, y, bad, y)              # the validation data too, before training starts
     assert torch.equal(model.weight("fc1"), before)
     Trainer(ann_mlp([12, 3]), progress=False).fit(x * 2, y)   # an ANN takes any finite input
+    Trainer(model, encoding="repeat", progress=False).fit(x * 2 - 1, y)   # so does a repeated current
 
 
 def test_patience_needs_validation_data_and_evaluate_keeps_the_training_flag():
