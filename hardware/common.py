@@ -73,6 +73,21 @@ def listing_violations(too_large: list, board: str) -> list:
                       "fits, and numba or torch compute the convolution as it is") for p in too_large]
 
 
+def linked_violations(built: BuiltNetwork, board: str) -> list:
+    """A ``Violation`` for each projection onto or from another projection's synapses
+    (an astrocyte's, ``Network.connect``): a board connects neurons to neurons."""
+    from spikemem.targets import Violation
+    out = []
+    for p in built.projections:
+        if p.linked:
+            other = p.pre if p.linked == "pre" else p.post
+            way = "from" if p.linked == "pre" else "onto"
+            out.append(Violation(f"projection '{p.name}'", f"sums {way} the synapses of '{other}' (a synapse-"
+                                 f"targeting projection)", None, None,
+                                 f"{board} connects neurons to neurons; run it on numba, brian2 or torch"))
+    return out
+
+
 #: what to do instead of putting a rate unit, stochastic firing or a signal on a board
 UNEXPRESSIBLE_FIX = ("run it on numba, brian2 or torch; on the board, encode the input as spikes "
                      "(spike or Poisson sources) into IF_curr_exp populations")

@@ -25,7 +25,8 @@ _API = {
     "NeuronModel": "neurons", "IF_curr_exp": "neurons", "IF_cond_exp": "neurons", "Izhikevich": "neurons",
     "AdEx": "neurons", "RateUnit": "neurons", "Leaky": "neurons", "ReLURate": "rates", "PoissonUnit": "rates",
     # glia
-    "LiRinzel": "glia", "sic_synapse": "glia",
+    "LiRinzel": "glia", "sic_synapse": "glia", "GChI": "glia", "glutamate_synapse": "glia",
+    "synapses_to_astrocyte": "glia", "AMSU": "amsu",
     # synapses and plasticity
     "SynapseModel": "synapses", "STATIC": "synapses", "summed": "synapses",
     "stdp": "plasticity", "spinnaker_stdp": "plasticity", "triplet_stdp": "plasticity",

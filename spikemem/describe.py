@@ -148,6 +148,12 @@ def _projection(decl, proj, built) -> list:
         return name if ids is None else f"{name}[{len(ids)} of {built.populations[name].size}]"
 
     n = proj.n_synapses
+    if proj.linked:
+        other = proj.pre if proj.linked == "pre" else proj.post
+        side_text = {proj.linked: f"the synapses of '{other}'"}
+        return [f"{proj.name}: {side_text.get('pre', proj.pre)} -> {side_text.get('post', proj.post)} by "
+                f"{connector(decl.connector)}, summed into '{proj.target}'",
+                f"  {n:,} links, synapse '{decl.synapse.name}'"]
     scale = built.populations[proj.post].model.weight_scale.get(proj.target)
     target = f"{proj.target}, weight times {scale}" if scale else proj.target
     lines = [f"{proj.name}: {side(proj.pre, decl.pre_ids)} -> {side(proj.post, decl.post_ids)} by "

@@ -1,5 +1,12 @@
 """Glia: astrocyte templates, cells without a threshold that neurons drive and read.
 
+Two astrocytes: ``LiRinzel`` (NEST's astrocyte_lr_1994, below) and ``GChI``,
+Stimberg et al. (2019)'s G-ChI astrocyte, which the synapses it contacts drive
+through a projection from their synapses (``synapses_to_astrocyte``; see
+``Network.connect``), with the neurotransmitter ``Y_S`` that
+``glutamate_synapse`` releases. Its equations are those of the paper's Brian2
+examples (figure 2), without the noise on ``h``.
+
 ``LiRinzel`` is NEST 3.10's ``astrocyte_lr_1994``, parameter for parameter:
 Li and Rinzel's (1994) calcium dynamics with Nadkarni and Jung's (2003) input
 and output. State: ``IP3`` and ``Ca_astro`` (concentrations) and ``h_IP3R``
@@ -49,7 +56,7 @@ rounding on this slow system: driven by the same spikes, they agree to
 """
 from __future__ import annotations
 
-from brian2 import ms, umolar
+from brian2 import mmolar, ms, second, umolar
 
 from .errors import ModelError
 from .neurons import GLIA_TEMPLATES, NeuronModel
@@ -64,6 +71,9 @@ LI_RINZEL_DEFAULTS = dict(
     tau_IP3=7142.0 * ms)
 
 
+#: the integration methods that LiRinzel's nonlinear equations take (Brian2's names; NEST solves with its own)
+LI_RINZEL_METHODS = ("rk4", "rk2", "euler")
+
 #: NEST's initial state (IP3 at the default IP3_0, whatever IP3_0 is given, as in NEST)
 _INIT = dict(IP3=0.16 * umolar, Ca_astro=0.073 * umolar, h_IP3R=0.793)
 
@@ -72,9 +82,12 @@ def LiRinzel(method: str = "rk4", **params) -> NeuronModel:
     """NEST 3.10's ``astrocyte_lr_1994`` (see the module text): parameters by
     NEST's names, in SI or with Brian2's units; initial ``IP3`` (0.16 uM,
     NEST's whatever ``IP3_0`` is), ``Ca_astro`` (0.073 uM) and ``h_IP3R``
-    (0.793), or the population's ``init``. Receptor ``"ip3"``: a spike of weight w adds
+    (0.793), or the population's ``init``; ``method`` one of
+    ``LI_RINZEL_METHODS``. Receptor ``"ip3"``: a spike of weight w adds
     ``delta_IP3*w`` to ``IP3``. Parameters and initial values are checked at
     build (``neurons.POSITIVE``, ``neurons.NONNEGATIVE``)."""
+    if method not in LI_RINZEL_METHODS:
+        raise ModelError(f"LiRinzel: method must be one of {list(LI_RINZEL_METHODS)}, got {method!r}")
     unknown = sorted(set(params) - set(LI_RINZEL_DEFAULTS))
     if unknown:
         raise ModelError(f"LiRinzel: unknown parameter(s) {unknown}; its parameters are "
@@ -91,3 +104,48 @@ def sic_synapse() -> SynapseModel:
     amperes (NEST's ``sic_connection`` weight 1 is 1 pA). Connect with
     ``receptor="sic"``."""
     return SynapseModel("w : weight\nI_SIC_post = w*SIC_pre : amp (summed)", name="sic")
+
+
+#: Stimberg et al. (2019)'s G-ChI parameters (their Brian2 examples, figure 2), in SI
+GCHI_DEFAULTS = dict(
+    O_P=0.9 * umolar / second, K_P=0.1 * umolar, C_T=2 * umolar, rho_A=0.18, Omega_C=6 / second,
+    Omega_L=0.1 / second, d_1=0.13 * umolar, d_2=1.05 * umolar, O_2=0.2 / umolar / second, d_3=0.9434 * umolar,
+    d_5=0.08 * umolar, O_beta=5 * umolar / second, O_N=0.3 / umolar / second, Omega_N=0.5 / second,
+    K_KC=0.5 * umolar, zeta=10, O_delta=0.2 * umolar / second, kappa_delta=1.5 * umolar, K_delta=0.3 * umolar,
+    Omega_5P=0.1 / second, K_D=0.5 * umolar, K_3K=1 * umolar, O_3K=4.5 * umolar / second,
+    F_ex=0.09 * umolar / second, I_Theta=0.3 * umolar, omega_I=0.05 * umolar, I_bias=0 * umolar)
+
+
+def GChI(method: str = "euler", **params) -> NeuronModel:
+    """Stimberg et al. (2019)'s G-ChI astrocyte (De Pitta et al. 2009), deterministic:
+    the fraction of activated receptors ``Gamma_A``, IP3 ``I``, calcium ``C`` and
+    the IP3R de-inactivation ``h``, driven by the neurotransmitter ``Y_S`` that
+    its synapses sum into it (``synapses_to_astrocyte``). Parameters by the
+    paper's names, defaults those of its figure 2 (``GCHI_DEFAULTS``); initial
+    ``h`` 0.9, the rest 0, as there. Integrated by Euler's method, as the
+    reference examples' Milstein method integrates a noiseless astrocyte.
+    Parameters and initial values are checked at build (``neurons.POSITIVE``,
+    ``neurons.NONNEGATIVE``)."""
+    unknown = sorted(set(params) - set(GCHI_DEFAULTS))
+    if unknown:
+        raise ModelError(f"GChI: unknown parameter(s) {unknown}; its parameters are {sorted(GCHI_DEFAULTS)}")
+    equations, receptors, weight_scale = GLIA_TEMPLATES["GChI"]
+    return NeuronModel(name="GChI", equations=equations, method=method, params={**GCHI_DEFAULTS, **params},
+                       receptors=receptors, weight_scale=weight_scale, init={"h": 0.9})
+
+
+def glutamate_synapse(rho_c=0.001, Y_T=500 * mmolar, Omega_c=40 / second) -> SynapseModel:
+    """A synapse that releases neurotransmitter into its own cleft: ``Y_S`` rises
+    by ``rho_c*Y_T`` at each presynaptic spike and is cleared at rate
+    ``Omega_c`` (Stimberg et al. 2019); its weight is delivered as usual.
+    Astrocytes read ``Y_S`` through ``synapses_to_astrocyte``."""
+    return SynapseModel("w : weight\ndY_S/dt = -Omega_c*Y_S : mmolar (clock-driven)\nrho_c : 1 (constant)\n"
+                        "Y_T : mmolar (constant)\nOmega_c : hertz (constant)", on_pre="Y_S += rho_c*Y_T",
+                        params=dict(rho_c=rho_c, Y_T=Y_T, Omega_c=Omega_c), name="glutamate")
+
+
+def synapses_to_astrocyte() -> SynapseModel:
+    """From a projection's synapses to astrocytes (``net.connect(synapses,
+    astrocytes, ...)``): each astrocyte's ``Y_S`` is the sum of the ``Y_S`` of
+    the synapses it contacts, every step."""
+    return SynapseModel("Y_S_post = Y_S_pre : mmolar (summed)", name="synapses_to_astrocyte")

@@ -159,7 +159,8 @@ def _synapses(proj: BuiltProjection, groups, order: int, n_projections: int, dt,
         syn.active = False    # Brian2 refuses a Synapses object without synapses
     else:
         syn.connect(i=proj.i, j=proj.j)
-        syn.w_ = proj.w
+        if not proj.linked:       # a projection onto or from synapses has no weight
+            syn.w_ = proj.w
         for name, values in proj.state.items():
             setattr(syn, name + "_", values)
         if proj.on_pre and not homogeneous:
@@ -209,7 +210,9 @@ def _objects(built: BuiltNetwork, dtype) -> Brian2Objects:
         else:
             out.groups[name] = _source_group(pop, built.dt)
     for k, proj in enumerate(built.projections):
-        out.synapses.append(_synapses(proj, out.groups, k, len(built.projections), built.dt, dtype))
+        # a projection onto or from another's synapses has that Synapses object as its group
+        sides = {**out.groups, **{s.name: s for s in out.synapses}} if proj.linked else out.groups
+        out.synapses.append(_synapses(proj, sides, k, len(built.projections), built.dt, dtype))
     for k, inp in enumerate(built.inputs):
         group = out.groups[inp.population]
         table = np.zeros((int(inp.steps[-1]) + 1, group.N))

@@ -154,6 +154,9 @@ class Projection:
     # fingerprint of the synapses (i, j) they belong to
     set_w: np.ndarray | None = None
     set_w_synapses: str | None = None
+    # "pre" or "post" where that side is another projection, whose synapses are
+    # its elements (``Network.connect``); None between populations
+    linked: str | None = None
 
     def __repr__(self):
         def side(name, ids):
@@ -263,6 +266,9 @@ class BuiltProjection:
     switch: str | None = None          # the synapse model's learning switch (Simulation.freeze)
     # a Convolution kept as its kernel: i, j, w and delay are then empty (``explicit``)
     conv: "BuiltConvolution | None" = None
+    # "pre" or "post" where that side is another projection (its ``pre`` or ``post``
+    # is then that projection's name, and i or j index its synapses in built order)
+    linked: str | None = None
 
     @property
     def n_synapses(self) -> int:
@@ -385,6 +391,21 @@ class BuiltNetwork:
         used = model_identifiers(pop.model)
         return [(k, c, name) for k, sig in enumerate(self.signals) for c, name in enumerate(sig.names)
                 if name in used]
+
+    def size_of(self, proj: BuiltProjection, side: str) -> int:
+        """How many elements ``proj``'s ``side`` ("pre" or "post") has: the
+        population's neurons, or the synapses of the projection it links to."""
+        name = proj.pre if side == "pre" else proj.post
+        if proj.linked == side:
+            return next(p for p in self.projections if p.name == name).n_synapses
+        return self.populations[name].size
+
+    def linked_index(self, proj: BuiltProjection) -> int | None:
+        """The index of the projection ``proj`` links to, None between populations."""
+        if proj.linked is None:
+            return None
+        name = proj.pre if proj.linked == "pre" else proj.post
+        return next(k for k, p in enumerate(self.projections) if p.name == name)
 
     def __repr__(self):
         line = summary_line(len(self.populations), sum(p.size for p in self.populations.values()),
@@ -515,20 +536,29 @@ class Network:
                 delay_rounding=None) -> Projection:
         """Connect ``pre`` to ``post`` (populations, views or names). ``delay_rounding``:
         None refuses a delay that is not a whole number of steps; "round" (to the
-        nearest step, as NEST), "floor" or "ceil" take it to a whole step."""
-        pre_name = pre.name if isinstance(pre, (Population, PopulationView)) else pre
-        post_name = post.name if isinstance(post, (Population, PopulationView)) else post
+        nearest step, as NEST), "floor" or "ceil" take it to a whole step.
+
+        Either side may instead be an earlier projection (itself or its name): its
+        synapses, in built order, are then that side's elements, as in Brian2's
+        ``Synapses(astrocytes, synapses)``. Such a projection sets summed variables
+        every step (``x_post = ... : unit (summed)``): onto a variable of those
+        synapses (an astrocyte's gliotransmitter modulating them) or from them
+        onto the population (their neurotransmitter driving an astrocyte). It has
+        no weight, delay or on_pre; the other side is a population."""
+        pre_name = pre.name if isinstance(pre, (Population, PopulationView, Projection)) else pre
+        post_name = post.name if isinstance(post, (Population, PopulationView, Projection)) else post
         name = name or f"{pre_name}_to_{post_name}_{len(self.projections)}"
         self._check_name(name, {p.name for p in self.projections}, "projection")
         if name in self.populations:
             raise ModelError(f"projection '{name}': a population has that name; "
                              f"give the projection another name=")
-        pre, pre_ids = self._target(pre, f"projection '{name}' pre")
-        post, post_ids = self._target(post, f"projection '{name}' post")
+        linked = self._linked_side(pre, post, name)
+        pre, pre_ids = self._target(pre, f"projection '{name}' pre") if linked != "pre" else (pre_name, None)
+        post, post_ids = self._target(post, f"projection '{name}' post") if linked != "post" else (post_name, None)
         if delay_rounding not in DELAY_ROUNDING:
             raise ModelError(f"projection '{name}': delay_rounding must be one of {DELAY_ROUNDING}, "
                              f"got {delay_rounding!r}")
-        if self.populations[post].is_source:
+        if linked != "post" and self.populations[post].is_source:
             raise ModelError(f"projection '{name}': post population '{post}' is a spike source")
         if not isinstance(connector, _conn.Connector):
             raise ModelError(f"projection '{name}': connector must be a Connector, got {connector!r}")
@@ -536,9 +566,34 @@ class Network:
         if not isinstance(synapse, SynapseModel):
             raise ModelError(f"projection '{name}': synapse must be a SynapseModel, got {synapse!r}")
         proj = Projection(name, pre, post, connector, weight, delay, receptor, on_pre, synapse,
-                          dict(params or {}), dict(init or {}), pre_ids, post_ids, delay_rounding)
+                          dict(params or {}), dict(init or {}), pre_ids, post_ids, delay_rounding, linked=linked)
         self.projections.append(proj)
         return proj
+
+    def _linked_side(self, pre, post, name) -> str | None:
+        """"pre" or "post" where that side of a new projection is a projection of this
+        network (given as itself or by its name): its synapses are then the side's
+        elements, as in Brian2's ``Synapses(astrocytes, synapses)``."""
+        projections = {p.name: p for p in self.projections}
+
+        def is_projection(side):
+            if isinstance(side, Projection):
+                if projections.get(side.name) is not side:
+                    raise ModelError(f"projection '{name}': projection '{side.name}' is not in this network")
+                return True
+            return isinstance(side, str) and side in projections and side not in self.populations
+
+        sides = [s for s, x in (("pre", pre), ("post", post)) if is_projection(x)]
+        if len(sides) == 2:
+            raise ModelError(f"projection '{name}': both sides are projections; one side of a "
+                             f"synapse-targeting projection must be a population")
+        if sides:
+            side = pre if sides[0] == "pre" else post
+            other = side if isinstance(side, Projection) else projections[side]
+            if other.linked is not None:
+                raise ModelError(f"projection '{name}': projection '{other.name}' links to another "
+                                 f"projection's synapses itself; link to a projection between populations")
+        return sides[0] if sides else None
 
     def set_weights(self, projection, w=None):
         """Replace the weights of a projection (or its name) by ``w``, one value per
@@ -562,6 +617,9 @@ class Network:
                 if values is None:
                     continue
                 b = built[name]
+                if b.linked:
+                    raise ModelError(f"set_weights of projection '{name}': it sums onto or from synapses and "
+                                     f"has no weights")
                 b.refuse_convolution("its weights are the Convolution's kernel; give a new kernel instead "
                                      "of set_weights")
                 v = np.asarray(to_si(values, f"set_weights of projection '{name}'", b.weight_dim), dtype=float)
@@ -706,7 +764,10 @@ class Network:
         signals = [self._build_signal(sig) for sig in self.signals.values()]
         self._signal_dims = {n: s.dim for s in signals for n in s.names}
         pops = {name: self._build_population(p, rng) for name, p in self.populations.items()}
-        projs = [self._build_projection(p, pops, rng) for p in self.projections]
+        projs = []
+        for p in self.projections:
+            projs.append(self._build_linked(p, pops, projs, rng) if p.linked else
+                         self._build_projection(p, pops, rng))
         inputs = [self._build_input(inp, pops) for inp in self.inputs]
         spike_mons = list(dict.fromkeys(m.population for m in self.monitors if isinstance(m, SpikeMonitor)))
         spike_ids = {m.population: np.asarray(m.ids, np.int64) for m in self.monitors
@@ -763,18 +824,17 @@ class Network:
                 init[var] = _dist.resolve(given.get(var, 0.0), pop.size, rng,
                                           f"{where} initial value of '{var}'", parsed.dims[var])
                 check_magnitude(init[var], f"{where} initial value of '{var}'", parsed.dims[var], given.get(var))
-        for name in NONNEGATIVE.get(template_of(model), ()):
+        # the template's bounds: (name, outside the bound, the bound in words)
+        bounds = [(name, lambda v: v < 0, "must be >= 0 (a concentration or rate)")
+                  for name in NONNEGATIVE.get(template_of(model), ())]
+        bounds += [(name, lambda v, top=top: v > top, f"must be <= {top:g}")
+                   for name, top in AT_MOST.get(template_of(model), {}).items()]
+        for name, outside, rule in bounds:
             v = np.asarray(params.get(name, init.get(name)), dtype=float)
-            if np.any(v < 0):
+            if np.any(outside(v)):
                 what = "parameter" if name in params or name not in given else "initial value of"
-                raise ModelError(f"{where} {what} '{name}' must be >= 0 (a concentration or rate), "
-                                 f"got {v[v < 0].flat[0]:g}{'' if v.ndim == 0 else ' for some neurons'}")
-        for name, top in AT_MOST.get(template_of(model), {}).items():
-            v = np.asarray(params.get(name, init.get(name)), dtype=float)
-            if np.any(v > top):
-                what = "parameter" if name in params or name not in given else "initial value of"
-                raise ModelError(f"{where} {what} '{name}' must be <= {top:g}, "
-                                 f"got {v[v > top].flat[0]:g}{'' if v.ndim == 0 else ' for some neurons'}")
+                raise ModelError(f"{where} {what} '{name}' {rule}, "
+                                 f"got {v[outside(v)].flat[0]:g}{'' if v.ndim == 0 else ' for some neurons'}")
         refractory = model.refractory
         if isinstance(refractory, str):
             raise ModelError(f"{where}: refractory conditions as strings are not supported; give a duration")
@@ -872,6 +932,79 @@ class Network:
                                syn["equations"], model.on_pre.strip(), model.on_post.strip(), model.method,
                                syn["namespace"], syn["state"], syn["dims"], sign, model.switch)
 
+    def _build_linked(self, proj: Projection, pops, built: list, rng) -> BuiltProjection:
+        """A projection one side of which is the synapses of an earlier projection
+        (``proj.linked``): summed variables only, recomputed every step, as
+        Brian2's ``Synapses(astrocytes, synapses, 'x_post = ... (summed)')`` and
+        ``Synapses(synapses, astrocytes, 'y_post = x_pre (summed)')``."""
+        where = f"projection '{proj.name}'"
+        side = proj.linked
+        other_name, pop_name = (proj.pre, proj.post) if side == "pre" else (proj.post, proj.pre)
+        other = next(b for b in built if b.name == other_name)
+        pop = pops[pop_name]
+        if other.conv is not None:
+            raise ModelError(f"{where}: projection '{other_name}' is a convolution, whose synapses are not "
+                             f"listed; link to a projection with an explicit connector")
+        if pop.kind != "neuron":
+            raise ModelError(f"{where}: population '{pop_name}' is a spike source, which has no variables "
+                             f"to sum into or read")
+        model = proj.synapse
+        for given, what in ((model.on_pre.strip() or None, "on_pre"), (model.on_post.strip() or None, "on_post"),
+                            (proj.on_pre, "on_pre"), (proj.delay, "delay")):
+            if given is not None:
+                raise ModelError(f"{where}: a projection onto or from the synapses of '{other_name}' sets "
+                                 f"summed variables every step (no spikes are delivered); it takes no "
+                                 f"{what}, got {given!r}")
+        ids = proj.post_ids if side == "pre" else proj.pre_ids
+        n_pop = pop.size if ids is None else len(ids)
+        n_pre, n_post = (other.n_synapses, n_pop) if side == "pre" else (n_pop, other.n_synapses)
+        sizes = (f"{n_pre} synapses of '{other_name}' -> {n_post} neurons of '{pop_name}'" if side == "pre" else
+                 f"{n_pre} neurons of '{pop_name}' -> {n_post} synapses of '{other_name}'")
+        i, j, w_conn, _ = proj.connector.build(n_pre, n_post, rng, f"{where} ({sizes})")
+        if ids is not None:
+            i, j = (i, ids[j]) if side == "pre" else (ids[i], j)
+            i, j, w_conn, _ = _conn._sorted(i, j, w_conn, None)
+        lines = [line for line in model.equations.splitlines() if "(summed)" in line]
+        if not lines:
+            raise ModelError(f"{where}: a projection onto or from the synapses of '{other_name}' sums "
+                             f"variables ('x_post = ... : unit (summed)'); the synapse model "
+                             f"'{model.name}' has no summed equation")
+        terms = [re.match(r"\s*(\w+)_post\s*=\s*(.*?)\s*:", line) for line in lines]
+        if not all(terms):
+            raise ModelError(f"{where}: summed equations are written 'x_post = expression : unit (summed)', "
+                             f"got {lines}")
+        targets = [m.group(1) for m in terms]
+        synaptic = sorted(v for v in other.state if v != "w")
+        for target in targets:
+            if side == "post" and target not in other.state:
+                raise ModelError(f"{where}: sums into '{target}_post', but projection '{other_name}' has no "
+                                 f"synaptic variable '{target}' (its variables: {synaptic}); declare it in "
+                                 f"its synapse model, e.g. '{target} : 1'")
+            if side == "pre" and target not in pop.parsed.state:
+                raise ModelError(f"{where}: sums into '{target}_post', which is not a state variable of "
+                                 f"population '{pop_name}'")
+        if side == "pre":
+            for m in terms:
+                for name in re.findall(r"\b(\w+)_pre\b", m.group(2)):
+                    if name != "w" and name not in other.state:
+                        raise ModelError(f"{where}: reads '{name}_pre', but projection '{other_name}' has no "
+                                         f"synaptic variable '{name}' (its variables: {synaptic})")
+        target = targets[0]
+        target_dim = other.dims[target] if side == "post" else pop.parsed.dims[target]
+        n = len(i)
+        if proj.weight is not None:
+            raise ModelError(f"{where}: a projection onto or from synapses has no weight; got weight="
+                             f"{proj.weight!r} (give a factor of each synapse as a parameter of its model)")
+        syn = self._synapse_model(proj, target_dim, n, rng, where, weighted=False)
+        if "/dt" in syn["equations"]:
+            raise ModelError(f"{where}: a projection onto or from synapses holds no differential equations; "
+                             f"give them to the population or to projection '{other_name}'")
+        # no weight: ones, which nothing reads
+        return BuiltProjection(proj.name, proj.pre, proj.post, i, j, np.ones(n), np.ones(n, np.int64), target, "",
+                               DIMENSIONLESS,
+                               syn["equations"], "", "", model.method, syn["namespace"], syn["state"],
+                               syn["dims"], None, model.switch, linked=side)
+
     def _build_convolution(self, proj: Projection, pre, post, target, n_pre, n_post, rng, where):
         """A Convolution kept as its kernel (``BuiltConvolution``), with what the
         explicit synapses would have: static weights, one delay, spike events or a
@@ -959,13 +1092,18 @@ class Network:
                              f"keep the receptor's sign (PyNN's convention: {why})")
 
     @staticmethod
-    def _synapse_model(proj: Projection, target_dim, n, rng, where) -> dict:
-        """Parse the synapse equations and give every synaptic variable its values."""
+    def _synapse_model(proj: Projection, target_dim, n, rng, where, weighted=True) -> dict:
+        """Parse the synapse equations and give every synaptic variable its values;
+        ``weighted=False``: a model without the weight ``w`` (synapse-targeting projections)."""
         model = proj.synapse
         unit = "1" if target_dim.is_dimensionless else target_dim._str_representation(python_code=True)
         equations = model.equations_for(unit)
         parsed = parse(SynapseModel(equations, params=model.params), f"{where} synapse model")
-        if "w" not in parsed.state:
+        if not weighted and "w" in parsed.state:
+            raise ModelError(f"{where}: a projection onto or from synapses declares no weight 'w' (the "
+                             f"synapses it links to have theirs, of the same name); give a factor of "
+                             f"each synapse another name")
+        if weighted and "w" not in parsed.state:
             raise ModelError(f"{where}: the synapse model must declare the weight 'w' "
                              f"(e.g. 'w : weight'); it declares {sorted(parsed.dims)}")
         params = resolve_params(parsed, model, proj.params, n, f"{where} synapse model")

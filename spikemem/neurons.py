@@ -316,10 +316,13 @@ def AdEx(sic: bool = False, **params) -> NeuronModel:
                     tau_w=144 * ms, a=4 * nS, b=0.0805 * nA, V_r=-70.6 * mV, V_peak=-40 * mV,
                     tau_syn_E=5 * ms, tau_syn_I=5 * ms, i_offset=0 * nA)
     refractory = params.pop("tau_refrac", 0 * ms)
-    model = NeuronModel(
-        name="AdEx",
-        equations="""
-        dv/dt = (g_L*(E_L - v) + g_L*delta_T*exp((v - V_T)/delta_T) - w_adapt + isyn_exc + isyn_inh + i_offset)/C : volt (unless refractory)
+    # with sic, one more current, summed by the projections from astrocytes
+    sic_current, sic_line = (" + I_SIC", "        I_SIC : amp\n") if sic else ("", "")
+    receptors = {"exc": "isyn_exc", "inh": "isyn_inh", **({"sic": "I_SIC"} if sic else {})}
+    return NeuronModel(
+        name="AdEx_SIC" if sic else "AdEx",
+        equations=f"""
+        dv/dt = (g_L*(E_L - v) + g_L*delta_T*exp((v - V_T)/delta_T) - w_adapt + isyn_exc + isyn_inh + i_offset{sic_current})/C : volt (unless refractory)
         dw_adapt/dt = (a*(v - E_L) - w_adapt)/tau_w : amp
         disyn_exc/dt = -isyn_exc/tau_syn_E : amp
         disyn_inh/dt = -isyn_inh/tau_syn_I : amp
@@ -336,15 +339,10 @@ def AdEx(sic: bool = False, **params) -> NeuronModel:
         tau_syn_E : second (constant)
         tau_syn_I : second (constant)
         i_offset : amp
-        """,
+{sic_line}        """,
         threshold="v > V_peak", reset="v = V_r\nw_adapt += b", refractory=refractory, method="euler",
-        params={**defaults, **params}, receptors={"exc": "isyn_exc", "inh": "isyn_inh"},
+        params={**defaults, **params}, receptors=receptors,
         init={"v": params.get("E_L", defaults["E_L"])})
-    if sic:      # one more current, summed by the projections from astrocytes
-        model = NeuronModel(**{**model.__dict__, "name": "AdEx_SIC", "receptors": {**model.receptors, "sic": "I_SIC"},
-                               "equations": model.equations.replace("+ i_offset)/C", "+ i_offset + I_SIC)/C")
-                               + "        I_SIC : amp\n"})
-    return model
 
 
 def RateUnit(**params) -> NeuronModel:
@@ -433,7 +431,57 @@ rate_L : hertz (constant)
 rate_SERCA : mmolar/second (constant)
 ratio_ER_cyt : 1 (constant)
 tau_IP3 : second (constant)
-""", {"ip3": "IP3"}, {"IP3": "delta_IP3"})}
+""", {"ip3": "IP3"}, {"IP3": "delta_IP3"}),
+    # Stimberg et al. (2019)'s G-ChI astrocyte, deterministic; Y_S is the neurotransmitter
+    # its synapses sum into it (a projection from their synapses)
+    "GChI": ("""
+dGamma_A/dt = O_N*Y_S*(1 - Gamma_A) - Omega_N*(1 + zeta*C/(C + K_KC))*Gamma_A : 1
+dI/dt = J_beta + J_delta - J_3K - J_5P + J_ex : mmolar
+J_beta = O_beta*Gamma_A : mmolar/second
+J_delta = O_delta/(1 + I/kappa_delta)*C**2/(C**2 + K_delta**2) : mmolar/second
+J_3K = O_3K*C**4/(C**4 + K_D**4)*I/(I + K_3K) : mmolar/second
+J_5P = Omega_5P*I : mmolar/second
+delta_I_bias = I - I_bias : mmolar
+J_ex = -F_ex/2*(1 + tanh((abs(delta_I_bias) - I_Theta)/omega_I))*sign(delta_I_bias) : mmolar/second
+dC/dt = J_r + J_l - J_p : mmolar
+dh/dt = (h_inf - h_clipped)/tau_h : 1
+h_clipped = clip(h, 0, 1) : 1
+J_r = Omega_C*m_inf**3*h_clipped**3*(C_T - (1 + rho_A)*C) : mmolar/second
+J_l = Omega_L*(C_T - (1 + rho_A)*C) : mmolar/second
+J_p = O_P*C**2/(C**2 + K_P**2) : mmolar/second
+m_inf = I/(I + d_1)*C/(C + d_5) : 1
+h_inf = Q_2/(Q_2 + C) : 1
+tau_h = 1/(O_2*(Q_2 + C)) : second
+Q_2 = d_2*(I + d_1)/(I + d_3) : mmolar
+Y_S : mmolar
+I_bias : mmolar (constant)
+O_P : mmolar/second (constant)
+K_P : mmolar (constant)
+C_T : mmolar (constant)
+rho_A : 1 (constant)
+Omega_C : hertz (constant)
+Omega_L : hertz (constant)
+d_1 : mmolar (constant)
+d_2 : mmolar (constant)
+O_2 : 1/mmolar/second (constant)
+d_3 : mmolar (constant)
+d_5 : mmolar (constant)
+O_beta : mmolar/second (constant)
+O_N : 1/mmolar/second (constant)
+Omega_N : hertz (constant)
+K_KC : mmolar (constant)
+zeta : 1 (constant)
+O_delta : mmolar/second (constant)
+kappa_delta : mmolar (constant)
+K_delta : mmolar (constant)
+Omega_5P : hertz (constant)
+K_D : mmolar (constant)
+K_3K : mmolar (constant)
+O_3K : mmolar/second (constant)
+F_ex : mmolar/second (constant)
+I_Theta : mmolar (constant)
+omega_I : mmolar (constant)
+""", {}, {})}
 
 _TAU_SYN = ("tau_syn_E", "tau_syn_I")
 _LIF = ("c_m", "tau_m") + _TAU_SYN
@@ -447,15 +495,20 @@ POSITIVE = {"IF_curr_exp": _LIF, "IF_cond_exp": _LIF, "IF_cond_exp_adaptive": _L
             "ReLURate": ("tau",), "PoissonUnit": ("tau", "gain"), "Leaky": ("tau",),
             # spikemem.glia: NEST's astrocyte_lr_1994 refuses these <= 0
             "LiRinzel": ("Ca_tot", "Kd_act", "Kd_IP3_1", "Kd_IP3_2", "Km_SERCA", "ratio_ER_cyt", "SIC_scale",
-                         "tau_IP3")}
+                         "tau_IP3"),
+            # Stimberg et al.'s G-ChI: affinities and scales it divides by
+            "GChI": ("C_T", "K_P", "d_1", "d_2", "d_3", "d_5", "K_KC", "kappa_delta", "K_delta", "K_D", "K_3K",
+                     "omega_I", "O_2")}
 
 #: the parameters and initial values a template takes >= 0: concentrations,
 #: rates and their scales (NEST refuses negative ones)
 NONNEGATIVE = {"LiRinzel": ("IP3_0", "Kd_inh", "SIC_th", "delta_IP3", "k_IP3R", "rate_IP3R", "rate_L",
-                            "rate_SERCA", "IP3", "Ca_astro", "h_IP3R")}
+                            "rate_SERCA", "IP3", "Ca_astro", "h_IP3R"),
+            "GChI": ("O_P", "rho_A", "Omega_C", "Omega_L", "O_beta", "O_N", "Omega_N", "zeta", "O_delta",
+                     "Omega_5P", "O_3K", "F_ex", "I_Theta", "Gamma_A", "I", "C", "h")}
 
 #: upper bounds of a template's parameters or initial values (a fraction is at most 1)
-AT_MOST = {"LiRinzel": {"h_IP3R": 1.0}}
+AT_MOST = {"LiRinzel": {"h_IP3R": 1.0}, "GChI": {"Gamma_A": 1.0, "h": 1.0}}
 
 _CURRENT_SIGNS = {"isyn_exc": 1, "isyn_inh": -1}
 _CONDUCTANCE_SIGNS = {"gsyn_exc": 1, "gsyn_inh": 1}

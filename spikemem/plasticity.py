@@ -257,33 +257,54 @@ def diehl_cook_stdp(nu_pre=InWeightUnits(1e-4), nu_post=InWeightUnits(1e-2), tau
                     tau_post2=tau_post2, w_max=w_max, plastic=1.0), switch="plastic")
 
 
-def _rate_rule(name, dw, params, target, rate):
+def _variable_names(rule, distinct=False, **names):
+    """Refuse ``names`` ({role: variable}) that are not variable names (or, with
+    ``distinct``, that name one variable twice)."""
+    for what, name in names.items():
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ModelError(f"{rule}: {what} must be a variable name, got {name!r}")
+    if distinct and len(set(names.values())) < len(names):
+        raise ModelError(f"{rule}: {', '.join(names)} must be different variables, got "
+                         f"{', '.join(f'{k}={v!r}' for k, v in names.items())}")
+
+
+def _rate_rule(name, dw, params, sums):
+    """A clock-driven rule between rate variables, dw/dt = plastic*(``dw``), with
+    dimensionless weights; ``sums``: the summed variables the projection drives
+    ("target_post = w*r_pre"); ``params`` (eta in 1/second, the others
+    dimensionless) are its constants."""
     return SynapseModel(
         name=name,
         equations=f"""
         dw/dt = plastic*({dw}) : 1 (clock-driven)
         eta : 1/second (constant)
-        {target}_post = w*{rate}_pre : 1 (summed)
-        """ + "".join(f"{k} : 1 (constant)\n" for k in params if k != "eta") + "plastic : 1 (constant)\n",
+""" + "".join(f"        {line} : 1 (summed)\n" for line in sums) + "        "
+        + "".join(f"{k} : 1 (constant)\n" for k in params if k != "eta") + "plastic : 1 (constant)\n",
         params={**params, "plastic": 1.0}, method="euler", switch="plastic")
+
+
+def _driving(rule, target, rate):
+    _variable_names(rule, target=target, rate=rate)
+    return [f"{target}_post = w*{rate}_pre"]
 
 
 def hebbian(eta=0.01, target="I", rate="r"):
     """dw/dt = eta * r_pre * r_post; the projection drives ``target`` with sum(w * r_pre).
     Rate rules use dimensionless weights (rate units have dimensionless r and I)."""
-    return _rate_rule("hebbian", f"eta*{rate}_pre*{rate}_post", {"eta": eta}, target, rate)
+    return _rate_rule("hebbian", f"eta*{rate}_pre*{rate}_post", {"eta": eta}, _driving("hebbian", target, rate))
 
 
 def anti_hebbian(eta=0.01, target="I", rate="r"):
     """dw/dt = -eta * r_pre * r_post (decorrelating, e.g. lateral inhibition)."""
-    return _rate_rule("anti_hebbian", f"-eta*{rate}_pre*{rate}_post", {"eta": eta}, target, rate)
+    return _rate_rule("anti_hebbian", f"-eta*{rate}_pre*{rate}_post", {"eta": eta},
+                      _driving("anti_hebbian", target, rate))
 
 
 def oja(eta=0.01, alpha=1.0, target="I", rate="r"):
     """Oja's rule, dw/dt = eta * (r_pre * r_post - alpha * r_post**2 * w): Hebbian
     growth with a decay that keeps each post neuron's weight vector bounded."""
     return _rate_rule("oja", f"eta*({rate}_pre*{rate}_post - alpha*{rate}_post**2*w)",
-                      {"eta": eta, "alpha": alpha}, target, rate)
+                      {"eta": eta, "alpha": alpha}, _driving("oja", target, rate))
 
 
 def oja_subspace(eta=0.01, rate="r", output="y", reconstruction="xhat"):
@@ -300,19 +321,10 @@ def oja_subspace(eta=0.01, rate="r", output="y", reconstruction="xhat"):
     the rule sees beta*r and the rows converge to sqrt(beta) times that basis (the
     subspace is the same). ``output`` and ``reconstruction`` must be parameters
     (``y : 1``) of the post and pre populations; connect with the receptor that
-    names ``output``."""
-    for what, name in (("rate", rate), ("output", output), ("reconstruction", reconstruction)):
-        if not isinstance(name, str) or not name.isidentifier():
-            raise ModelError(f"oja_subspace: {what} must be a variable name, got {name!r}")
-    return SynapseModel(
-        name="oja_subspace",
-        equations=f"""
-        dw/dt = plastic*eta*{output}_post*({rate}_pre - {reconstruction}_pre) : 1 (clock-driven)
-        eta : 1/second (constant)
-        {output}_post = w*{rate}_pre : 1 (summed)
-        {reconstruction}_pre = w*{output}_post : 1 (summed)
-        plastic : 1 (constant)
-        """, params={"eta": eta, "plastic": 1.0}, method="euler", switch="plastic")
+    names ``output``; the three names differ."""
+    _variable_names("oja_subspace", distinct=True, rate=rate, output=output, reconstruction=reconstruction)
+    return _rate_rule("oja_subspace", f"eta*{output}_post*({rate}_pre - {reconstruction}_pre)", {"eta": eta},
+                      [f"{output}_post = w*{rate}_pre", f"{reconstruction}_pre = w*{output}_post"])
 
 
 def normalize_weights(sim, projection: str, total: float):

@@ -200,11 +200,14 @@ def estimate(network, duration=None, backend: str = "numba", dtype=None, batch: 
             n_vars = _variables(pop.model.equations)
             parts.append(Part(f"population '{name}' ({pop.size:,} neurons x {n_vars} variables{trials})",
                               batch * pop.size * (NEURON_BYTES + n_vars * (8 + itemsize))))
+    # the elements of a projection's sides: neurons, or the synapses of a projection it links to
+    elements = dict(sizes)
     for proj in network.projections:
         # a population view (``pop[0:10]``) connects its neurons only
-        n_pre = _count(getattr(proj, "pre_ids", None), sizes[proj.pre])
-        n_post = _count(getattr(proj, "post_ids", None), sizes[proj.post])
+        n_pre = _count(getattr(proj, "pre_ids", None), elements[proj.pre])
+        n_post = _count(getattr(proj, "post_ids", None), elements[proj.post])
         n = expected_synapses(proj.connector, n_pre, n_post)
+        elements[proj.name] = n
         synapses += n
         n_vars = _variables(proj.synapse.equations)      # the weight and any plastic state
         conv = proj.connector if isinstance(proj.connector, _conn.Convolution) else None
@@ -224,7 +227,7 @@ def estimate(network, duration=None, backend: str = "numba", dtype=None, batch: 
         # reaches all of it through a view
         delay_steps = _max_delay_steps(proj, network.dt)
         steps = f"{delay_steps} step" + ("s" if delay_steps > 1 else "")
-        n_buffer = sizes[proj.post]
+        n_buffer = elements[proj.post]
         parts.append(Part(f"delay buffer of '{proj.name}' ({steps} x {n_buffer:,} neurons{trials})",
                           batch * (delay_steps + 1) * n_buffer * itemsize))
     if duration is not None:

@@ -146,6 +146,17 @@ def test_numba_spikes_through_the_fft_where_they_are_many(boundary, classes, mon
     np.testing.assert_allclose(b, a, rtol=1e-9, atol=1e-12 * np.abs(a).max())
 
 
+def test_fft_work_counts_the_transforms_each_engine_makes():
+    from spikemem.backends.fft_layout import FFT_FIXED, fft_work, padded
+    conv = rate_net(n=12, boundary="periodic", classes=4, tile=(2, 2)).build().projections[0].conv
+    py, px = padded(conv)
+    unit = py * px * np.log2(py * px) + FFT_FIXED
+    assert fft_work(conv) == 2 * unit                     # one sheet's transform and the inverse (phases)
+    assert fft_work(conv, phased=False) == 5 * unit       # one per class and the inverse (torch)
+    one = rate_net(n=12, boundary="periodic", classes=1).build().projections[0].conv
+    assert fft_work(one, phased=False) == fft_work(one) == 2 * unit
+
+
 @pytest.mark.parametrize("boundary", ["periodic", "aperiodic"])
 @pytest.mark.parametrize("tile", [(2, 2), (1, 4)])
 def test_numba_fft_of_a_repeating_class_map_agrees_to_rounding(boundary, tile, monkeypatch):

@@ -117,3 +117,12 @@ def test_leaky_is_a_template_with_a_subtractive_reset():
     assert model.reset == "v -= v_th" and set(model.receptors.values()) == {"v"}
     assert NeuronModel.from_spec(model.spec()).spec() == model.spec()
     assert weight_sign(model, "v") is None          # weights of either sign
+
+
+def test_adex_with_sic_adds_the_current_to_the_membrane():
+    from spikemem.equations import parse
+    plain, sic = AdEx(), AdEx(sic=True)
+    dv = next(line for line in sic.equations.splitlines() if line.strip().startswith("dv/dt"))
+    assert "+ I_SIC)/C" in dv and "I_SIC" not in plain.equations
+    assert sic.receptors == {**plain.receptors, "sic": "I_SIC"} and sic.params == plain.params
+    assert "I_SIC" in parse(sic, "AdEx_SIC").dims          # declared, so the equations parse

@@ -448,6 +448,11 @@ def test_oja_subspace_rows_become_an_orthonormal_basis_of_the_input_span():
 def test_oja_subspace_refuses_names_that_are_not_variables():
     with pytest.raises(ModelError, match="reconstruction must be a variable name"):
         oja_subspace(reconstruction="x hat")
+    with pytest.raises(ModelError, match="rate, output, reconstruction must be different variables, got "
+                                         "rate='r', output='y', reconstruction='r'"):
+        oja_subspace(reconstruction="r")
+    with pytest.raises(ModelError, match="hebbian: target must be a variable name"):
+        hebbian(target="I post")
 
 
 # ---------------------------------------------------------------- a plastic network

@@ -16,7 +16,7 @@ from spikemem.network import BuiltNetwork, BuiltPopulation, BuiltProjection
 from spikemem.neurons import integration_of
 from spikemem.targets import QuantizationError, Violation, violations_error
 
-from ..common import built_network, listing_violations, rate_violations
+from ..common import built_network, linked_violations, listing_violations, rate_violations
 from . import check as rules
 from .formats import (BIAS_EXP_MAX, BIAS_MANT_MAX, DECAY_ONE, DECAY_U_MAX, DECAY_V_MAX, HEADROOM_BITS,
                       INPUT_UNITS, RULE_EXP_MAX, RULE_EXP_MIN, RULE_MANT_MAX, STATE_MAX, TRACE_MAX,
@@ -33,8 +33,11 @@ def check(network, trace_impulse: int = 64, headroom_bits: int = HEADROOM_BITS) 
     ``check.py`` and the limits quantising finds. The options are ``quantize``'s;
     they move the limits of the weights and the threshold."""
     too_large = []
-    plan = Plan(built_network(network, too_large=too_large), trace_impulse, headroom_bits)
-    return listing_violations(too_large, "Loihi") + plan.violations
+    built = built_network(network, too_large=too_large)
+    linked = linked_violations(built, "Loihi")
+    plan = Plan(built, trace_impulse, headroom_bits)
+    said = {v.where for v in linked}        # the plan's words on them add nothing
+    return listing_violations(too_large, "Loihi") + linked + [v for v in plan.violations if v.where not in said]
 
 
 def quantize(network, trace_impulse: int = 64, headroom_bits: int = HEADROOM_BITS) -> LoihiNetwork:

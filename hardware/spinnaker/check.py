@@ -19,7 +19,7 @@ from spikemem.interop import pynn
 from spikemem.network import Network
 from spikemem.targets import Violation
 
-from ..common import listing_violations, rate_violations, require
+from ..common import linked_violations, listing_violations, rate_violations, require
 from .formats import RECEPTORS
 from .weights import weight_scaling
 
@@ -76,11 +76,12 @@ def check(network: Network, neurons_per_core: int | None = None) -> list:
     too_large = []          # the chip holds a convolution's synapses listed
     built = network.build().explicit(who="SpiNNaker", too_large=too_large)
     model, problems = pynn.translation(network, built=built)
-    out = listing_violations(too_large, "SpiNNaker") + rate_violations(built, UNEXPRESSIBLE)
+    linked = linked_violations(built, "SpiNNaker")
+    out = listing_violations(too_large, "SpiNNaker") + rate_violations(built, UNEXPRESSIBLE) + linked
     said = {v.where for v in out}        # (the translation's "no PyNN cell type" adds nothing to these)
     for line in problems:
         where, _, why = line.partition(": ")
-        if where in said and why.startswith("neuron model"):
+        if where in said and (why.startswith("neuron model") or where in {v.where for v in linked}):
             continue
         out.append(Violation(where, why, None, None, "see the translation table in spikemem.interop.pynn"))
     npc = lim["neurons_per_core"]

@@ -35,6 +35,17 @@ def phases(conv) -> tuple[int, int] | None:
     return (qy, qx) if qy * qx <= c else None
 
 
+def fft_work(conv, phased: bool = True) -> float:
+    """A step's transforms, roughly: (transforms) * (P log2 P + ``FFT_FIXED``),
+    P the padded sheet: one masked sheet per class and the inverse, or two where
+    there is one class or, for an engine that takes that route (``phased``),
+    where the class map repeats in a small tile (``phases``)."""
+    py, px = padded(conv)
+    c = conv.kernel.shape[0]
+    transforms = 2 if c == 1 or (phased and phases(conv)) else c + 1
+    return transforms * (py * px * np.log2(py * px) + FFT_FIXED)
+
+
 def padded(conv) -> tuple[int, int]:
     """The FFT's sheet: the sheet itself where it wraps, else padded by the
     kernel's radius (a fast size, a multiple of the class tile where ``phases``

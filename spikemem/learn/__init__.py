@@ -14,19 +14,38 @@ neurons as a spikemem network on spike trains (``plasticity.oja_subspace``).
 Datasets and continual-learning task sequences (``datasets``, ``tasks``) need
 numpy only.
 """
+import importlib
+
+from ..errors import ModelError
 from .datasets import Dataset, check_inputs, check_labels, digits, idx, mnist1d, mnist_files
 from .tasks import Task, check_tasks, load_tasks, permutations, permute, permuted, save_tasks, split
-from .ann import ann_mlp, ANN
-from .checkpoint import load_checkpoint, save_checkpoint
-from .encoding import encode
-from .inference import predict
-from .modules import SpikingModel, Trainable, compile
-from .network import mlp
-from .subspace import Subspace, principal_angles
-from .trainer import Trainer
-from .transforms import EWC, GPM, HLOP, GradientTransform
+
+#: public name -> the submodule that defines it, imported on first use (these need torch)
+_LAZY = {"ANN": "ann", "ann_mlp": "ann", "load_checkpoint": "checkpoint", "save_checkpoint": "checkpoint",
+         "encode": "encoding", "predict": "inference", "SpikingModel": "modules", "Trainable": "modules",
+         "compile": "modules", "mlp": "network", "Subspace": "subspace", "principal_angles": "subspace",
+         "Trainer": "trainer", "EWC": "transforms", "GPM": "transforms", "HLOP": "transforms",
+         "GradientTransform": "transforms"}
 
 __all__ = ["Dataset", "check_inputs", "check_labels", "digits", "idx", "mnist1d", "mnist_files",
            "Task", "check_tasks", "load_tasks", "permutations", "permute", "permuted", "save_tasks", "split",
-           "ANN", "EWC", "GPM", "GradientTransform", "HLOP", "SpikingModel", "Subspace", "Trainable", "Trainer",
-           "ann_mlp", "compile", "encode", "load_checkpoint", "mlp", "predict", "principal_angles", "save_checkpoint"]
+           *sorted(_LAZY)]
+
+
+def __getattr__(name):
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    try:
+        module = importlib.import_module(f"{__name__}.{_LAZY[name]}")
+    except ModuleNotFoundError as error:
+        if error.name not in ("torch", "numba"):
+            raise
+        raise ModelError(f"spikemem.learn.{name} needs {error.name}; install the torch extra "
+                         f"(pip install 'spikemem[torch]')") from error
+    value = getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return __all__

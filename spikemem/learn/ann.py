@@ -7,7 +7,8 @@ import torch
 from torch import nn
 
 from ..errors import ModelError
-from .network import _check_seed, check_sizes, linear_init
+from . import checks
+from .network import check_sizes, linear_init
 
 
 class ANN(nn.Module):
@@ -45,7 +46,8 @@ class ANN(nn.Module):
         return [lin.bias for lin in self.fc.values() if lin.bias is not None]
 
     def forward(self, x) -> torch.Tensor:
-        x = torch.as_tensor(x, dtype=self.fc[self.layers[0]].weight.dtype)
+        weight = self.fc[self.layers[0]].weight
+        x = torch.as_tensor(x).to(dtype=weight.dtype, device=weight.device)      # where the weights are
         if x.dim() != 2 or x.shape[1] != self.sizes[0]:
             raise ModelError(f"ANN: input must be (batch, {self.sizes[0]}), got shape {tuple(x.shape)}")
         self.presynaptic = {}
@@ -62,5 +64,5 @@ def ann_mlp(sizes, *, seed: int = 0, bias: bool = False) -> ANN:
     initial weights of ``mlp(sizes, seed=seed)``; without biases by default,
     like the spiking one."""
     sizes = check_sizes(sizes, "ann_mlp")
-    _check_seed(seed, "ann_mlp")
+    checks.seed(seed, "ann_mlp")
     return ANN(sizes, int(seed), bool(bias))

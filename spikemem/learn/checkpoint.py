@@ -12,7 +12,7 @@ import torch
 
 from ..errors import ModelError
 from ..network import Network
-from .network import layered
+from .network import layered, set_thresholds
 
 FORMAT = "spikemem.learn.checkpoint"
 VERSION = 1
@@ -111,14 +111,17 @@ def _into_network(data, net: Network) -> Network:
         if layer.recurrent:
             shapes[layer.recurrent] = (layer.n_post, layer.n_post)
     _check_shapes(data, shapes, "the network")
+    runs = {}
     for layer in plan.layers:
-        if chain.get(layer.name) != [layer.pre, layer.post]:
-            raise ModelError(f"load_checkpoint: projection '{layer.name}' runs {layer.pre} -> {layer.post} in "
-                             f"the network, {' -> '.join(chain.get(layer.name, ['?', '?']))} in the checkpoint")
-    for name, v in data["thresholds"].items():
-        if name not in net.populations or net.populations[name].size != v.numel():
-            raise ModelError(f"load_checkpoint: the network has no population '{name}' of {v.numel()} neurons")
-    net.set_weights({name: data["weights"][name].numpy().T.ravel() for name in data["layers"]})
-    for name, v in data["thresholds"].items():
-        net.populations[name].params["v_th"] = v.numpy()
+        runs[layer.name] = [layer.pre, layer.post]
+        if layer.recurrent:
+            runs[layer.recurrent] = [layer.post, layer.post]
+    for name, ends in runs.items():
+        if list(chain.get(name, ["?", "?"])) != ends:
+            raise ModelError(f"load_checkpoint: projection '{name}' runs {' -> '.join(ends)} in the network, "
+                             f"{' -> '.join(chain.get(name, ['?', '?']))} in the checkpoint")
+    thresholds = {name: v.numpy() for name, v in data["thresholds"].items()}
+    weights = {name: data["weights"][name].numpy().T.ravel() for name in data["layers"]}
+    set_thresholds(net, thresholds, "load_checkpoint")      # checked before anything is written
+    net.set_weights(weights)
     return net

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ModelError
+from .checks import is_whole
 
 
 @dataclass(frozen=True, eq=False)
@@ -41,7 +42,7 @@ class Dataset:
         if not isinstance(self.name, str) or not self.name:
             raise ModelError(f"Dataset: the name must be a non-empty string, got {self.name!r}")
         where = f"dataset '{self.name}'"
-        if isinstance(self.n_classes, bool) or not isinstance(self.n_classes, (int, np.integer)) \
+        if not is_whole(self.n_classes) \
                 or self.n_classes < 1:
             raise ModelError(f"{where}: n_classes must be a whole number >= 1, got {self.n_classes!r}")
         object.__setattr__(self, "n_classes", int(self.n_classes))
@@ -104,7 +105,7 @@ def rng_of(seed, where: str) -> np.random.Generator:
         return seed
     if _is_torch_generator(seed):
         return np.random.default_rng(_draw_seed(seed))
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+    if not is_whole(seed) or seed < 0:
         raise ModelError(f"{where}: seed must be a whole number >= 0 or a numpy or torch Generator, got {seed!r}")
     return np.random.default_rng(int(seed))
 
@@ -154,7 +155,7 @@ def mnist1d(*, n: int = 5000, test_fraction: float = 0.2, seed=0, coding: str = 
     """
     if coding not in MNIST1D_CODINGS:
         raise ModelError(f"mnist1d: coding {coding!r} is not one of {list(MNIST1D_CODINGS)}")
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 20 or n % 10:
+    if not is_whole(n) or n < 20 or n % 10:
         raise ModelError(f"mnist1d: n must be a whole multiple of 10 (one share per digit), >= 20, got {n!r}")
     if not isinstance(test_fraction, (int, float)) or not 0 < test_fraction < 1:
         raise ModelError(f"mnist1d: test_fraction must lie strictly between 0 and 1, got {test_fraction!r}")
@@ -162,7 +163,7 @@ def mnist1d(*, n: int = 5000, test_fraction: float = 0.2, seed=0, coding: str = 
         seed = int(seed.integers(2**32))
     elif _is_torch_generator(seed):
         seed = _draw_seed(seed) % 2**32
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**32:
+    if not is_whole(seed) or not 0 <= seed < 2**32:
         raise ModelError(f"mnist1d: seed must be a whole number in [0, 2**32) (the generator seeds numpy's "
                          f"global state) or a numpy or torch Generator, got {seed!r}")
     try:

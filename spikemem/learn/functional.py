@@ -21,10 +21,13 @@ import numpy as np
 import torch
 from numba import njit
 
+from ..backends.torch import SURROGATES as BACKEND_SURROGATES
 from ..errors import ModelError
 
-#: snntorch's surrogate gradients at their default settings: derivative of the
-#: spike with respect to x = (v - v_th)/scale
+#: the surrogates the layered engine fuses into its kernels, a subset of the
+#: torch backend's (``BACKEND_SURROGATES``, which the generic engine takes):
+#: snntorch's at their default settings, derivative of the spike with respect
+#: to x = (v - v_th)/scale
 SURROGATES = {
     "atan": lambda x: 1.0 / (1.0 + (math.pi * x) ** 2),             # alpha 2: alpha/2 / (1 + (pi/2 alpha x)^2)
     "fast_sigmoid": lambda x: 1.0 / (25.0 * x.abs() + 1.0) ** 2,    # slope 25
@@ -34,9 +37,12 @@ SURROGATES = {
 _CODES = {name: k for k, name in enumerate(SURROGATES)}     # the kernels' numbering
 
 
-def check_surrogate(name) -> str:
-    if name not in SURROGATES:
-        raise ModelError(f"learn: surrogate {name!r} is not one of {sorted(SURROGATES)}")
+def check_surrogate(name, engine: str = "layered") -> str:
+    """``name`` if the engine takes it: the layered engine its fused surrogates,
+    the generic engine (the torch backend) any of the backend's."""
+    allowed = list(SURROGATES) if engine == "layered" else list(BACKEND_SURROGATES)
+    if name not in allowed:
+        raise ModelError(f"learn: surrogate {name!r} is not one of {allowed} (engine {engine!r})")
     return name
 
 

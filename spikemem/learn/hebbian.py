@@ -28,6 +28,8 @@ from ..errors import ModelError
 from ..network import Network
 from ..neurons import NeuronModel
 from ..plasticity import oja_subspace
+from . import checks
+from .checks import is_whole
 
 
 def trace_unit(tau: float) -> NeuronModel:
@@ -42,17 +44,23 @@ def subspace_unit() -> NeuronModel:
     return NeuronModel("y : 1", receptors={"input": "y"}, name="subspace_unit")
 
 
-def _check(activity, m, eta, steps, rate, tau, dt, epochs):
+#: the backends ``learn_subspace`` runs on: they set the traces to zero at a sample's first step only
+#: (Brian2 holds a current input's value in every step); the others are not tested with this network
+BACKENDS = ("numba", "torch", "torch-float64")
+
+
+def _check(activity, m, eta, steps, rate, tau, dt, epochs, seed):
+    checks.seed(seed, "learn_subspace")
     a = np.asarray(activity, dtype=float)
     if a.ndim != 2 or not a.size:
         raise ModelError(f"learn_subspace: activity must be a non-empty (samples, n) array, got shape {a.shape}")
     if not np.all(np.isfinite(a)) or a.min() < 0 or a.max() > 1:
         raise ModelError("learn_subspace: activity must be finite rates in [0, 1]")
-    if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or not 1 <= m <= a.shape[1]:
+    if not is_whole(m) or not 1 <= m <= a.shape[1]:
         raise ModelError(f"learn_subspace: m must be an integer in [1, {a.shape[1]}] (the inputs), got {m!r}")
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+    if not is_whole(steps) or steps < 1:
         raise ModelError(f"learn_subspace: steps must be an integer >= 1, got {steps!r}")
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
+    if not is_whole(epochs) or epochs < 1:
         raise ModelError(f"learn_subspace: epochs must be an integer >= 1, got {epochs!r}")
     for name, v in (("eta", eta), ("rate", rate), ("tau", tau), ("dt", dt)):
         if not np.isscalar(v) or not np.isfinite(v) or not v > 0:
@@ -70,7 +78,11 @@ def subspace_network(activity, m, *, eta, steps, epochs=1, rate=200.0, tau=0.01,
     steps as Poisson spikes at ``activity * rate`` Hz; the projection ``H``
     from ``x`` to ``y`` starts at ``init`` (m, n) or random orthonormal rows. ``eta``:
     the change of H per sample, eta y (x - H^T y)^T, spread over its steps."""
-    a = _check(activity, m, eta, steps, rate, tau, dt, epochs)
+    return _network(_check(activity, m, eta, steps, rate, tau, dt, epochs, seed), m, eta, steps, epochs, rate,
+                    tau, dt, init, seed)
+
+
+def _network(a, m, eta, steps, epochs, rate, tau, dt, init, seed) -> Network:
     samples, n = a.shape
     rng = np.random.default_rng(seed)
     if init is None:
@@ -112,20 +124,19 @@ def learn_subspace(activity, m, *, eta, steps, backend="numba", seed=0, epochs=1
     """H (m, n): M subspace neurons trained with Oja's subspace rule on Poisson
     spike trains of ``activity`` (samples, n), rates in [0, 1] of ``rate`` Hz,
     each sample for ``steps`` steps of ``dt``, ``epochs`` passes in shuffled
-    order (``subspace_network``), simulated on ``backend`` ("numba" or "torch":
+    order (``subspace_network``), simulated on ``backend`` (one of ``BACKENDS``:
     the traces are set to zero by a current input, which the Brian2 backend
     applies in every step, not once). The rule sees the
     trace after its decay in the step (``plasticity.oja_subspace``), so the rows
     are returned divided by sqrt(beta), beta = exp(-dt/tau): near orthonormal,
     spanning the principal subspace of E[a a^T]."""
     from ..backends import simulation
-    a = _check(activity, m, eta, steps, rate, tau, dt, epochs)
-    if str(backend).startswith("brian2"):
-        # Brian2 runs a current input as a table read every step: it would hold r at zero
-        raise ModelError(f"learn_subspace: backend {backend!r} holds a current input's value in every step, "
-                         f"so it cannot set the traces to zero at a sample's start only; use 'numba' or 'torch'")
-    net = subspace_network(a, m, eta=eta, steps=steps, epochs=epochs, rate=rate, tau=tau, dt=dt, init=init,
-                           seed=seed)
+    if backend not in BACKENDS:
+        raise ModelError(f"learn_subspace: backend {backend!r} cannot run this network (Brian2 holds a current "
+                         f"input's value in every step, so the traces would stay at zero); use one of "
+                         f"{list(BACKENDS)}")
+    a = _check(activity, m, eta, steps, rate, tau, dt, epochs, seed)
+    net = _network(a, m, eta, steps, epochs, rate, tau, dt, init, seed)
     sim = simulation(net, backend, progress=False)
     sim.run((1 + a.shape[0] * epochs * steps) * dt)
     return weights(sim, m, a.shape[1]) / np.sqrt(np.exp(-dt / tau))

@@ -23,7 +23,10 @@ def predict(network: Network, spikes, *, backend: str = "numba", input: str = "i
     """Spike counts (samples, n_out) of ``output`` (default: the last layer) of
     a layered ``Leaky`` network (``compile``'s kind; e.g. ``to_network()`` of a
     trained model) driven by ``spikes`` (T, samples, n_in) of zeros and ones
-    on ``input``, run on ``backend`` (``options`` go to its simulation)."""
+    on ``input``, run on ``backend`` (``options`` go to its simulation, which
+    runs without a progress bar: a short run per sample)."""
+    if "progress" in options:
+        raise ModelError("predict: progress is not an option; predict runs each sample without a progress bar")
     plan = layered(network, input, output)
     x = np.asarray(spikes.detach().cpu().numpy() if hasattr(spikes, "detach") else spikes)
     n_in = plan.layers[0].n_pre

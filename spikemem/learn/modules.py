@@ -29,7 +29,7 @@ from torch import nn
 from ..errors import ModelError
 from ..network import Network
 from .functional import check_surrogate, leaky_scan, spike, trace_linear
-from .network import LayerChain, layered
+from .network import LayerChain, layered, set_thresholds
 from .step import finish, gradient_step, penalties
 
 ENGINES = ("layered", "generic")
@@ -58,8 +58,9 @@ class SpikingModel(nn.Module):
     spikes or currents (T, batch, n_in) and returns the logits (batch, n_out):
     the output layer's spike counts (``readout="counts"``) or its mean
     membrane potential (``"membrane"``). ``presynaptic[layer]`` is each
-    projection's presynaptic firing rate (spikes per step, averaged over the T
-    steps) of the last forward."""
+    projection's presynaptic firing rate of the last forward: spikes per step,
+    averaged over the steps in which they reach the layer (its ``steps_used``
+    less one, fewer than T for all but the last layer)."""
 
     spiking = True
 
@@ -68,10 +69,9 @@ class SpikingModel(nn.Module):
         super().__init__()
         self.network, self.plan = network, plan
         self.engine, self.method, self.readout, self.surrogate = engine, method, readout, surrogate
-        self.dtype, self.device = dtype, torch.device(device)
         self.input, self.output = plan.input, plan.output
         self.layers = plan.projections
-        opts = dict(dtype=dtype, device=self.device)
+        opts = dict(dtype=dtype, device=torch.device(device))
         self.weights = nn.ParameterDict({name: nn.Parameter(torch.as_tensor(w, **opts))
                                          for name, w in plan.weights.items()})
         # thresholds: kept with the weights (checkpoints, to_network), not trained
@@ -86,6 +86,20 @@ class SpikingModel(nn.Module):
         sizes = [self.plan.layers[0].n_pre] + [layer.n_post for layer in self.plan.layers]
         return (f"<SpikingModel {'-'.join(map(str, sizes))}: engine {self.engine!r}, method {self.method!r}, "
                 f"readout {self.readout!r}, {DTYPES[self.dtype]}>")
+
+    # dtype and device follow the weights, so that model.double() and model.to(device) carry the model along
+    @property
+    def dtype(self) -> torch.dtype:
+        return next(iter(self.weights.values())).dtype
+
+    @property
+    def device(self) -> torch.device:
+        return next(iter(self.weights.values())).device
+
+    def _apply(self, fn, *args, **kwargs):
+        # the generic engine's simulations hold copies of the old dtype and device
+        self.forget_simulations()
+        return super()._apply(fn, *args, **kwargs)
 
     # --- the Trainable interface
     def weight(self, name: str) -> nn.Parameter:
@@ -172,9 +186,6 @@ class SpikingModel(nn.Module):
             from ..backends import simulation
             sim = simulation(self.to_network(), "torch", batch=batch, device=str(self.device),
                              dtype=DTYPES[self.dtype], weights="dense", surrogate=self.surrogate, progress=False)
-            # the module reads its weights from this dict, filled before every run
-            del sim.module.weights
-            sim.module.weights = {}
             self._simulations[batch] = sim
         return self._simulations[batch].module
 
@@ -182,7 +193,7 @@ class SpikingModel(nn.Module):
         T, B = x.shape[:2]
         net = self._simulation(B)
         net.reset_state()
-        net.weights = {name: w.t().reshape(-1) for name, w in self.weights.items()}
+        net.use_weights({name: w.t().reshape(-1) for name, w in self.weights.items()})
         pops = [layer.post for layer in self.plan.layers]
         if self.readout == "counts":
             out = net(T, inputs={self.input: x}, outputs=pops)
@@ -219,7 +230,9 @@ class SpikingModel(nn.Module):
         optimiser.zero_grad(set_to_none=True)
         T, B = x.shape[:2]
         layers, used = self.plan.layers, self.steps_used(T)
+        # read from the device once per step, not per layer and time step
         decay = [float(self.beta(layer.post)[0]) for layer in layers]      # one beta per layer (compile checks)
+        scales = [self._scale(layer.post) for layer in layers]
         v = [x.new_zeros(B, layer.n_post) for layer in layers]
         trace = [x.new_zeros(B, layer.n_pre) for layer in layers]
         rates = [x.new_zeros(B, layer.n_pre) for layer in layers]
@@ -237,7 +250,7 @@ class SpikingModel(nn.Module):
                 beta, v_th = self.beta(layer.post), self.thresholds[layer.post]
                 # the membrane's history is cut: only this step's spikes carry gradient
                 v[k] = (v[k].detach() + trace_linear(src, trace[k], self.weights[layer.name])) * beta
-                s = spike(v[k], v_th, self.surrogate, self._scale(layer.post))
+                s = spike(v[k], v_th, self.surrogate, scales[k])
                 v[k] = v[k] - v_th * s.detach()
                 now[k] = s
             last = now
@@ -247,19 +260,19 @@ class SpikingModel(nn.Module):
                 value = value + penalties(self, transforms)
             if value.requires_grad:
                 value.backward()
-            total += float(value.detach())
+            total = total + value.detach()
             out = out + logits_t.detach() / T
         self.presynaptic = {layer.name: r / (n - 1) for layer, r, n in zip(layers, rates, used)}
         finish(self, optimiser, transforms)
-        return total, out
+        return float(total), out
 
     # --- back to a network
     def to_network(self) -> Network:
         """A copy of the compiled network with this model's weights and thresholds."""
         net = Network.from_spec(self.network.spec())
         net.set_weights({name: w.detach().cpu().double().numpy().T.ravel() for name, w in self.weights.items()})
-        for name, v_th in self.thresholds.items():
-            net.populations[name].params["v_th"] = v_th.detach().cpu().double().numpy()
+        set_thresholds(net, {name: v.detach().cpu().double().numpy() for name, v in self.thresholds.items()},
+                       "SpikingModel.to_network")
         return net
 
     def forget_simulations(self):
@@ -274,10 +287,12 @@ def compile(network: Network, *, input: str = "input", output: str | None = None
     projections onto ``Leaky`` populations up to ``output``, by default the
     last) as a ``SpikingModel`` whose weights are the network's, as
     (n_post, n_pre) parameters. ``engine``: ``"layered"`` (fast, Leaky chains
-    only) or ``"generic"`` (the torch backend, any neuron model on the chain);
+    only) or ``"generic"`` (the torch backend, any neuron model on the chain,
+    but Leaky ones with ``readout="membrane"``, which reads their ``v``);
     ``method``: ``"bptt"`` or ``"ottt"`` (layered, feedforward); ``readout``:
     ``"counts"`` or ``"membrane"``; ``surrogate``: the spike's surrogate
-    gradient (``functional.SURROGATES``); ``dtype`` torch.float32 or float64."""
+    gradient (layered: ``functional.SURROGATES``; generic: any of the torch
+    backend's); ``dtype`` torch.float32 or float64."""
     if engine not in ENGINES:
         raise ModelError(f"compile: engine must be one of {list(ENGINES)}, got {engine!r}")
     if method not in METHODS:
@@ -286,7 +301,7 @@ def compile(network: Network, *, input: str = "input", output: str | None = None
         raise ModelError(f"compile: readout must be one of {list(READOUTS)}, got {readout!r}")
     if dtype not in DTYPES:
         raise ModelError(f"compile: dtype must be torch.float32 or torch.float64, got {dtype!r}")
-    check_surrogate(surrogate)
+    check_surrogate(surrogate, engine)
     if device is None:
         from ..backends.torch.simulation import default_device
         device = default_device()

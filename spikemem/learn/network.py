@@ -12,11 +12,8 @@ from ..connectors import AllToAll
 from ..errors import ModelError
 from ..network import BuiltNetwork, Network
 from ..neurons import Leaky, template_of
-
-
-def _check_seed(seed, where):
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
-        raise ModelError(f"{where}: seed must be an integer >= 0, got {seed!r}")
+from . import checks
+from .checks import is_whole
 
 
 def check_sizes(sizes, where: str) -> list:
@@ -25,7 +22,7 @@ def check_sizes(sizes, where: str) -> list:
     if not isinstance(sizes, list) or len(sizes) < 2:
         raise ModelError(f"{where}: sizes must be a list [n_in, ..., n_out] of at least two sizes, got {sizes!r}")
     for k, n in enumerate(sizes):
-        if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
+        if not is_whole(n) or n < 1:
             raise ModelError(f"{where}: sizes[{k}] must be an integer >= 1, got {n!r}")
     return [int(n) for n in sizes]
 
@@ -50,7 +47,7 @@ def mlp(sizes, *, beta: float = 0.9, v_th: float = 1.0, dt: float = 1e-3, recurr
     per step (tau = dt / ln(1/beta)); weights are drawn as ``nn.Linear`` draws
     them, uniform in +-1/sqrt(n_pre), from ``seed``."""
     sizes = check_sizes(sizes, "mlp")
-    _check_seed(seed, "mlp")
+    checks.seed(seed, "mlp")
     if not 0 < beta < 1:
         raise ModelError(f"mlp: beta must lie in (0, 1), got {beta!r}")
     if not v_th > 0:
@@ -187,6 +184,21 @@ def layered(network: Network, input: str = "input", output: str | None = None, l
         if name == input:
             raise ModelError(f"{where}: projection '{proj.name}' connects the input to itself")
     return LayerChain(input, at, layers, weights, beta, v_th, float(built.dt))
+
+
+def set_thresholds(network: Network, thresholds: dict, where: str) -> None:
+    """Write {population: threshold per neuron} into ``network``'s populations as
+    their ``v_th``, refused (before any is written) unless each is a population
+    of that many neurons whose model has the parameter ``v_th``."""
+    for name, v in thresholds.items():
+        pop = network.populations.get(name)
+        if pop is None or pop.size != np.size(v):
+            raise ModelError(f"{where}: the network has no population '{name}' of {np.size(v)} neurons")
+        if "v_th" not in pop.model.params:
+            raise ModelError(f"{where}: population '{name}' is {pop.model.name}, which has no parameter v_th "
+                             f"to take the trained threshold")
+    for name, v in thresholds.items():
+        network.populations[name].params["v_th"] = np.asarray(v, dtype=float)
 
 
 def _check_leaky(pop, target, where):

@@ -3,14 +3,15 @@ a Hebbian / anti-Hebbian (Oja subspace) rule, as HLOP uses it.
 
 M lateral neurons with weights H (M x N) see an input x (N,); their response
 is y = H x and the reconstruction they feed back is x_hat = H^T y. One update
-of the learnable rows is
+of the learnable rows takes
 
-    dH = eta * mean_batch( y (x - x_hat)^T )
+    dH = mean_batch( y (x - x_hat)^T )
 
-(Hebbian y x^T minus anti-Hebbian y y^T H). As in the authors' code the
-update is clipped to +-``clip`` per element, smoothed with momentum (m *
-v + (1 - m) * dH, then H += eta * v) and repeated ``iterations`` times per
-minibatch, the response recomputed each time. Rows of earlier tasks are frozen
+(Hebbian y x^T minus anti-Hebbian y y^T H). As in the authors' code dH is
+clipped to +-``clip`` per element, smoothed with momentum (v = m * v +
+(1 - m) * dH), and applied once scaled by the learning rate (H += eta * v);
+this is repeated ``iterations`` times per minibatch, the response recomputed
+each time. Rows of earlier tasks are frozen
 (``merge``); new rows (``add``) converge to the principal subspace of what the
 frozen rows leave unexplained, orthogonal to them. New rows start orthonormal
 among themselves, as the authors initialise them, and also orthogonal to the
@@ -35,6 +36,8 @@ import numpy as np
 import torch
 
 from ..errors import ModelError
+from . import checks
+from .checks import is_number, is_whole
 
 
 class Subspace:
@@ -49,19 +52,19 @@ class Subspace:
     def __init__(self, n_inputs: int, *, eta: float, momentum: float = 0.9, clip: float = 10.0,
                  iterations: int = 5, spikes: int | None = None, scale: float = 20.0,
                  dtype: torch.dtype = torch.float32, device=None):
-        if not _is_int(n_inputs) or n_inputs < 1:
+        if not is_whole(n_inputs) or n_inputs < 1:
             raise ModelError(f"Subspace: n_inputs must be a positive integer, got {n_inputs!r}")
-        if not _is_number(eta) or not eta > 0:
+        if not is_number(eta) or not eta > 0:
             raise ModelError(f"Subspace: eta must be a number > 0, got {eta!r}")
-        if not _is_number(momentum) or not 0 <= momentum < 1:
+        if not is_number(momentum) or not 0 <= momentum < 1:
             raise ModelError(f"Subspace: momentum must be in [0, 1), got {momentum!r}")
-        if not _is_number(clip) or not clip > 0:
+        if not is_number(clip) or not clip > 0:
             raise ModelError(f"Subspace: clip must be a number > 0, got {clip!r}")
-        if not _is_int(iterations) or iterations < 1:
+        if not is_whole(iterations) or iterations < 1:
             raise ModelError(f"Subspace: iterations must be a positive integer, got {iterations!r}")
-        if spikes is not None and (not _is_int(spikes) or spikes < 1):
+        if spikes is not None and (not is_whole(spikes) or spikes < 1):
             raise ModelError(f"Subspace: spikes must be None or a positive integer (steps), got {spikes!r}")
-        if not _is_number(scale) or not scale > 0:
+        if not is_number(scale) or not scale > 0:
             raise ModelError(f"Subspace: scale must be a number > 0, got {scale!r}")
         self.n_inputs = int(n_inputs)
         self.eta, self.momentum, self.clip = float(eta), float(momentum), float(clip)
@@ -77,7 +80,7 @@ class Subspace:
     def add(self, m: int, seed: int | torch.Generator = 0) -> None:
         """Add ``m`` learnable rows, orthonormal among themselves and to the
         rows there are (QR of a seeded Gaussian draw)."""
-        if not _is_int(m) or m < 1:
+        if not is_whole(m) or m < 1:
             raise ModelError(f"Subspace.add: m must be a positive integer, got {m!r}")
         if self.n_rows + m > self.n_inputs:
             raise ModelError(f"Subspace.add: {self.n_rows} + {m} subspace neurons exceed the {self.n_inputs} "
@@ -190,14 +193,5 @@ def _orthonormal(rows: np.ndarray) -> np.ndarray:
 def _generator(seed) -> torch.Generator:
     if isinstance(seed, torch.Generator):
         return seed
-    if not _is_int(seed):
-        raise ModelError(f"seed must be an integer or a torch.Generator, got {seed!r}")
-    return torch.Generator().manual_seed(int(seed))
+    return torch.Generator().manual_seed(checks.seed(seed, "Subspace.add"))
 
-
-def _is_int(x) -> bool:
-    return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
-
-
-def _is_number(x) -> bool:
-    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool) and np.isfinite(x)

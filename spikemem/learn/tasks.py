@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ModelError
+from .checks import is_whole
 from .datasets import Dataset, check_inputs, check_labels, rng_of
 
 
@@ -125,7 +126,7 @@ def permutations(n_inputs: int, n_tasks: int, *, seed=0, first_identity: bool = 
     number, a numpy Generator or a ``torch.Generator``); the first is the
     identity if ``first_identity``."""
     for what, value in (("n_inputs", n_inputs), ("n_tasks", n_tasks)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        if not is_whole(value) or value < 1:
             raise ModelError(f"permutations: {what} must be a whole number >= 1, got {value!r}")
     rng = rng_of(seed, "permutations")
     return [np.arange(n_inputs) if t == 0 and first_identity else rng.permutation(n_inputs) for t in range(n_tasks)]
@@ -146,7 +147,7 @@ def split(dataset: Dataset, n_tasks: int) -> list[Task]:
     (``numpy.array_split`` of ``0 .. n_classes - 1``: groups differ by at most one
     class when ``n_tasks`` does not divide ``n_classes``), labels unchanged."""
     _check_dataset(dataset, "split")
-    if isinstance(n_tasks, bool) or not isinstance(n_tasks, (int, np.integer)) \
+    if not is_whole(n_tasks) \
             or not 1 <= n_tasks <= dataset.n_classes:
         raise ModelError(f"split: n_tasks must be a whole number from 1 to the dataset's {dataset.n_classes} "
                          f"classes, got {n_tasks!r}")

@@ -1,6 +1,7 @@
 """``Trainer``: minibatch training of any ``Trainable`` model, spiking or not.
 
-Static data (samples, n_in) in [0, 1] is shuffled per epoch and, for a
+Static data (samples, n_in) (firing probabilities in [0, 1] for Poisson
+spikes, any finite current when repeated) is shuffled per epoch and, for a
 spiking model, encoded per minibatch into ``steps`` time steps (``encode``).
 Gradient transforms (HLOP, EWC, GPM) join each step: their ``penalty`` is
 added to the loss, their ``transform`` edits the gradients before the
@@ -17,6 +18,8 @@ from torch import nn
 
 from ..errors import ModelError
 from ..progress import progress as progress_bar
+from . import checks
+from .datasets import check_inputs
 from .encoding import HOW, encode
 from .step import gradient_step
 
@@ -25,14 +28,6 @@ LOSSES = {"cross_entropy": nn.functional.cross_entropy,
           "mse": lambda logits, y: nn.functional.mse_loss(
               logits, nn.functional.one_hot(y, logits.shape[1]).to(logits.dtype))}
 OPTIMISERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD, "adamw": torch.optim.AdamW}
-
-
-def _int(value, name, low, allow_none=False):
-    if allow_none and value is None:
-        return None
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
-        raise ModelError(f"Trainer: {name} must be an integer >= {low}, got {value!r}")
-    return int(value)
 
 
 class Trainer:
@@ -72,9 +67,9 @@ class Trainer:
             raise ModelError(f"Trainer: optimiser must be one of {sorted(OPTIMISERS)} or a torch optimiser, "
                              f"got {type(optimiser).__name__}")
         self.optimiser = optimiser
-        self.epochs = _int(epochs, "epochs", 1)
-        self.batch_size = _int(batch_size, "batch_size", 1)
-        self.steps = _int(steps, "steps", 1)
+        self.epochs = checks.whole(epochs, "Trainer: epochs", 1)
+        self.batch_size = checks.whole(batch_size, "Trainer: batch_size", 1)
+        self.steps = checks.whole(steps, "Trainer: steps", 1)
         if encoding not in HOW:
             raise ModelError(f"Trainer: encoding must be one of {list(HOW)}, got {encoding!r}")
         self.encoding = encoding
@@ -86,14 +81,15 @@ class Trainer:
         for c in self.callbacks:
             if not callable(c):
                 raise ModelError(f"Trainer: callback {c!r} is not callable")
-        self.patience = _int(patience, "patience", 1, allow_none=True)
-        self.seed = _int(seed, "seed", 0)
+        self.patience = checks.whole(patience, "Trainer: patience", 1, none=True)
+        self.seed = checks.seed(seed, "Trainer")
         self.progress = progress
         self.history = []
 
     # --- data
     def _data(self, x, y, what):
         param = next(self.model.parameters())
+        host = x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
         x = torch.as_tensor(np.asarray(x) if not isinstance(x, torch.Tensor) else x)
         x = x.to(dtype=param.dtype, device=param.device)
         y = torch.as_tensor(np.asarray(y) if not isinstance(y, torch.Tensor) else y).to(param.device)
@@ -104,8 +100,14 @@ class Trainer:
                              f"got shape {tuple(y.shape)} {y.dtype}")
         if x.shape[0] == 0:
             raise ModelError(f"Trainer: {what} data is empty")
-        if bool(torch.isnan(x).any()):
-            raise ModelError(f"Trainer: {what} x contains NaN")
+        n_in = self.model.weight(self.model.layers[0]).shape[1]
+        if x.shape[1] != n_in:
+            raise ModelError(f"Trainer: {what} x has {x.shape[1]} inputs per sample, the model's first layer "
+                             f"'{self.model.layers[0]}' takes {n_in}")
+        if not bool(torch.isfinite(x).all()):
+            raise ModelError(f"Trainer: {what} x contains NaN or inf")
+        if self.spiking and self.encoding == "poisson":
+            check_inputs(host, f"Trainer: {what} x")     # firing probabilities: in [0, 1]
         y = y.long()
         n_out = self.model.weight(self.model.layers[-1]).shape[0]
         if bool((y < 0).any()) or bool((y >= n_out).any()):
@@ -124,6 +126,8 @@ class Trainer:
         ``loss`` (mean over the minibatches), ``accuracy`` (on the training
         minibatches as they were trained), ``val_accuracy`` (None without
         validation data) and ``seconds``."""
+        if self.patience is not None and x_val is None:
+            raise ModelError(f"Trainer: patience={self.patience} needs validation data (x_val, y_val)")
         x, y = self._data(x_train, y_train, "training")
         val = self._data(x_val, y_val, "validation") if x_val is not None else None
         gen = torch.Generator(device=x.device).manual_seed(self.seed)
@@ -174,10 +178,11 @@ class Trainer:
         (the same accuracy on every call)."""
         x, y = self._data(x, y, "evaluation")
         gen = torch.Generator(device=x.device).manual_seed(self.seed + 1)
+        was_training = self.model.training
         self.model.eval()
         correct = 0
         for start in range(0, x.shape[0], self.batch_size):
             logits = self.model(self._input(x[start:start + self.batch_size], gen))
             correct += int((logits.argmax(1) == y[start:start + self.batch_size]).sum())
-        self.model.train()
+        self.model.train(was_training)
         return correct / x.shape[0]

@@ -203,6 +203,23 @@ def test_set_weights_between_runs():
     np.testing.assert_allclose(sim.get("feed", "w"), 2e-9)
 
 
+def test_use_weights_reads_tensors_owned_elsewhere():
+    net = _layer()
+    x = torch.zeros(50, 15, dtype=torch.float64)
+    x[5] = 1
+    module = simulation(net, "torch", surrogate="fast_sigmoid", **F64).module
+    feed = torch.full((15 * 6,), 2e-9, dtype=torch.float64, requires_grad=True)
+    rec = module.weights["rec"].detach().clone()
+    module.use_weights({"feed": feed, "rec": rec})
+    assert module.weights["feed"] is feed and not list(module.parameters())
+    module(50, inputs={"inp": x})["out"].sum().backward()
+    assert feed.grad is not None and bool(feed.grad.abs().sum() > 0)
+    with pytest.raises(ModelError, match=r"needs the weights of \['feed', 'rec'\], got \['feed'\]"):
+        module.use_weights({"feed": feed})
+    with pytest.raises(ModelError, match="'rec' must be a tensor of 30 values"):
+        module.use_weights({"feed": feed, "rec": torch.zeros(3)})
+
+
 # ---------------------------------------------------------------- training
 def test_training_reaches_target_spike_counts():
     rng = np.random.default_rng(1)

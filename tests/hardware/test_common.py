@@ -38,3 +38,21 @@ def test_check_names_each_population_and_why(target):
                for line in mine), lines
     assert len(mine) == 3           # one line per reason, not the generic "no cell type" beside it
     assert not any(line.startswith("population 'lif'") for line in lines)
+
+
+@pytest.mark.parametrize("target", sorted(WORDS))
+def test_check_names_synapse_targeting_projections(target):
+    """A projection onto or from another's synapses gets one line of its own, naming
+    the synapses, and none of the generic ones beside it."""
+    if target == "spinnaker":
+        pytest.importorskip("spynnaker")
+    net = Network(dt=1 * ms)
+    net.spike_source("src", 2, [[0.01], [0.02]])
+    net.population("lif", 2, sm.IF_curr_exp())
+    syn = net.connect("src", "lif", sm.AllToAll(), weight=1 * nA, name="syn",
+                      synapse=sm.SynapseModel("w : amp\nG_A : 1"))
+    net.population("astro", 1, sm.NeuronModel("dG/dt = -G/second : 1"))
+    net.connect("astro", syn, sm.AllToAll(), synapse=sm.SynapseModel("G_A_post = G_pre : 1 (summed)"), name="glio")
+    lines = [str(v) for v in TARGETS.get(target).check(net)]
+    mine = [line for line in lines if line.startswith("projection 'glio'")]
+    assert len(mine) == 1 and "sums onto the synapses of 'syn' (a synapse-targeting projection)" in mine[0], lines

@@ -36,3 +36,8 @@ def test_bad_sizes_input_and_names_are_refused():
         ann(torch.rand(3, 5))
     with pytest.raises(ModelError, match="no layer 'fc2'"):
         ann.weight("fc2")
+
+
+def test_the_input_moves_to_the_weights_device():
+    model = ann_mlp([3, 2]).to("meta")          # a device without memory: no data is moved in the test
+    assert model(torch.rand(2, 3)).device.type == "meta"

@@ -57,3 +57,34 @@ def test_another_architecture_is_refused_by_name(tmp_path):
     (tmp_path / "junk.pt").write_text("no")
     with pytest.raises(ModelError, match="cannot read"):
         load_checkpoint(tmp_path / "junk.pt", mlp([6, 5, 3]))
+
+
+def test_thresholds_go_only_where_v_th_is_a_parameter(tmp_path):
+    from spikemem.network import Network
+    from spikemem.neurons import Izhikevich, Leaky
+    from spikemem.connectors import AllToAll
+    path = tmp_path / "model.pt"
+    save_checkpoint(_trained(), path)
+    net = Network(dt=1e-3)
+    net.spike_source("input", 6, [[] for _ in range(6)])
+    net.population("hidden1", 5, Leaky(tau=0.01, v_th=1.0))
+    net.population("output", 3, Izhikevich())
+    net.connect("input", "hidden1", AllToAll(), weight=0.1, name="fc1")
+    net.connect("hidden1", "output", AllToAll(), weight=0.1, name="fc2")
+    before = layered(net, leaky=False).weights["fc1"].copy()
+    with pytest.raises(ModelError, match="population 'output' is .*no parameter v_th"):
+        load_checkpoint(path, net)
+    assert "v_th" not in net.populations["hidden1"].params                     # nothing written
+    assert np.array_equal(layered(net, leaky=False).weights["fc1"], before)
+
+
+def test_a_recurrent_projection_elsewhere_is_refused(tmp_path):
+    path = tmp_path / "model.pt"
+    model = compile(mlp([6, 5, 3], recurrent=True, seed=0), device="cpu")
+    save_checkpoint(model, path)
+    data = torch.load(path, weights_only=True)
+    data["chain"]["rec1"] = ["output", "output"]
+    torch.save(data, path)
+    with pytest.raises(ModelError, match="projection 'rec1' runs hidden1 -> hidden1 in the network, "
+                                         "output -> output in the checkpoint"):
+        load_checkpoint(path, mlp([6, 5, 3], recurrent=True))

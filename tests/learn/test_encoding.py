@@ -34,6 +34,7 @@ def test_poisson_spikes_fire_with_probability_x_and_repeat_with_the_seed():
     ((torch.rand(3), 5, "poisson"), ["(batch, n)"]),
     ((torch.full((2, 3), 1.5), 5, "poisson"), ["[0, 1]"]),
     ((torch.full((2, 3), float("nan")), 5, "poisson"), ["NaN"]),
+    ((torch.full((2, 3), float("inf")), 5, "repeat"), ["inf"]),
 ])
 def test_bad_input_is_refused(args, words):
     with pytest.raises(ModelError) as e:
@@ -42,6 +43,17 @@ def test_bad_input_is_refused(args, words):
         assert w in str(e.value)
 
 
+def test_repeat_takes_a_signed_current():
+    x = torch.tensor([[-1.5, 0.0, 2.5]])
+    assert torch.equal(encode(x, 3, "repeat")[2], x)
+
+
 def test_a_bad_seed_is_refused():
     with pytest.raises(ModelError, match="seed"):
         encode(torch.rand(2, 3), 5, "poisson", seed=-1)
+
+
+def test_a_numpy_integer_seed_is_a_seed():
+    import numpy as np
+    x = torch.rand(2, 3)
+    assert torch.equal(encode(x, 5, "poisson", seed=np.int64(2)), encode(x, 5, "poisson", seed=2))

@@ -115,7 +115,11 @@ def test_torch_learns_the_rows_numba_learns():
     (dict(eta=-1.0), "eta must be a positive"),
     (dict(rate=2000.0), "rate\\*dt"),
     (dict(init=np.zeros((3, 3))), "init must be a finite \\(2, 3\\)"),
-    (dict(backend="brian2-numpy"), "use 'numba' or 'torch'"),
+    (dict(backend="brian2-numpy"), "use one of \\['numba', 'torch', 'torch-float64'\\]"),
+    (dict(backend="norse"), "backend 'norse' cannot run"),
+    (dict(backend="spinnaker"), "backend 'spinnaker' cannot run"),
+    (dict(seed=-1), "learn_subspace: seed must be a whole number >= 0"),
+    (dict(seed=1.5), "seed must be"),
 ])
 def test_bad_input_is_named(bad, match):
     kw = dict(activity=np.full((4, 3), 0.5), m=2, eta=0.1, steps=5)

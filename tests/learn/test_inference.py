@@ -39,3 +39,5 @@ def test_predict_refuses_analog_input_and_wrong_shapes():
         predict(net, np.full((5, 2, 4), 0.5))
     with pytest.raises(ModelError, match=r"\(steps, samples, 4\)"):
         predict(net, np.zeros((5, 2, 3)))
+    with pytest.raises(ModelError, match="progress is not an option"):
+        predict(net, np.zeros((5, 2, 4)), progress=True)

@@ -120,6 +120,7 @@ def test_the_model_is_trainable_and_goes_back_to_a_network():
     ({"method": "eprop"}, ["method", "ottt"]),
     ({"readout": "max"}, ["readout", "membrane"]),
     ({"surrogate": "boxcar"}, ["surrogate", "atan"]),
+    ({"surrogate": "triangular"}, ["surrogate", "'layered'", "fast_sigmoid"]),    # the backend's, not fused
     ({"dtype": torch.int32}, ["dtype"]),
     ({"device": "nowhere"}, ["device", "nowhere"]),
     ({"method": "ottt", "engine": "generic"}, ["ottt", "layered"]),
@@ -147,3 +148,32 @@ def test_bad_input_is_refused(x, words):
         model(x)
     for w in words:
         assert w in str(e.value)
+
+
+@pytest.mark.parametrize("engine", ["layered", "generic"])
+def test_the_model_follows_a_change_of_dtype(engine):
+    model = compile(mlp([3, 4, 2], seed=0), engine=engine, dtype=torch.float32, device="cpu")
+    x = _input(3)
+    model(x)                              # the generic engine builds its float32 simulation here
+    model.double()
+    assert model.dtype == torch.float64 and model.device == torch.device("cpu")
+    assert model(x).dtype == torch.float64
+
+
+def test_the_generic_engine_takes_any_of_the_torch_backends_surrogates():
+    from spikemem.backends.torch import SURROGATES
+    model = compile(mlp([3, 4, 2], seed=0), engine="generic", surrogate="triangular", **F64)
+    assert "triangular" in SURROGATES
+    model(_input(3)).sum().backward()
+    assert model.weight("fc1").grad is not None
+
+
+def test_an_ottt_step_reads_each_layers_scale_once(monkeypatch):
+    model = compile(mlp([3, 4, 2], seed=0), method="ottt", **F64)
+    reads = []
+    scale = type(model)._scale
+    monkeypatch.setattr(type(model), "_scale", lambda self, pop: reads.append(pop) or scale(self, pop))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    value, _ = model.train_step(_input(3, steps=12), torch.tensor([0, 1, 0, 1, 1]),
+                                torch.nn.functional.cross_entropy, opt)
+    assert sorted(reads) == ["hidden1", "output"] and isinstance(value, float)

@@ -134,3 +134,8 @@ def test_new_rows_start_orthogonal_to_the_rows_there_are():
     space.merge()
     space.add(2, seed=1)
     assert torch.allclose(space.rows @ space.rows.T, torch.eye(6), atol=1e-5)
+
+
+def test_a_negative_seed_is_refused():
+    with pytest.raises(ModelError, match="Subspace.add: seed must be a whole number >= 0, got -1"):
+        Subspace(4, eta=0.1).add(2, seed=-1)

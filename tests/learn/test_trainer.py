@@ -113,3 +113,26 @@ def test_bad_data_is_refused():
         trainer.fit(np.full((5, 4), np.nan), np.zeros(5, dtype=int))
     with pytest.raises(ModelError, match="nn.Module"):
         Trainer(object())
+
+
+def test_bad_inputs_are_refused_before_any_step():
+    x, y = blobs(n=20)
+    model = compile(mlp([12, 4, 3], seed=0), device="cpu")
+    before = model.weight("fc1").detach().clone()
+    trainer = Trainer(model, progress=False)
+    for bad, words in [(x * 2, "outside [0, 1]"), (x[:, :10], "10 inputs per sample, the model's first layer 'fc1' "
+                                                               "takes 12"), (np.where(x > 0.5, np.inf, x), "inf")]:
+        with pytest.raises(ModelError, match=words.replace("[", r"\[").replace("]", r"\]")):
+            trainer.fit(x, y, bad, y)              # the validation data too, before training starts
+    assert torch.equal(model.weight("fc1"), before)
+    Trainer(ann_mlp([12, 3]), progress=False).fit(x * 2, y)   # an ANN takes any finite input
+    Trainer(model, encoding="repeat", progress=False).fit(x * 2 - 1, y)   # so does a repeated current
+
+
+def test_patience_needs_validation_data_and_evaluate_keeps_the_training_flag():
+    x, y = blobs(n=20)
+    with pytest.raises(ModelError, match="patience=2 needs validation data"):
+        Trainer(ann_mlp([12, 3]), patience=2, progress=False).fit(x, y)
+    model = ann_mlp([12, 3]).eval()
+    Trainer(model, progress=False).evaluate(x, y)
+    assert not model.training

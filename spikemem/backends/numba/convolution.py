@@ -21,13 +21,7 @@ from __future__ import annotations
 import numpy as np
 import rocket_fft  # noqa: F401 (numpy.fft in nopython code; numba also loads it by itself)
 
-from ..fft_layout import FFT_ABOVE, FFT_FIXED, padded, phases, spectra
-
-def fft_work(conv) -> float:
-    """A step's transforms, roughly: (transforms) * (P log2 P + ``FFT_FIXED``)."""
-    py, px = padded(conv)
-    transforms = 2 if conv.kernel.shape[0] == 1 or phases(conv) else conv.kernel.shape[0] + 1
-    return transforms * (py * px * np.log2(py * px) + FFT_FIXED)
+from ..fft_layout import FFT_ABOVE, fft_work, padded, phases, spectra
 
 
 def uses_fft(conv) -> bool:

@@ -321,7 +321,13 @@ class Assembler:
                               for c, n in enumerate(sig.names)}
         self.k.arg("dt", float(built.dt))
         self.history = {}     # population -> ring length
+        # projection name -> index, for the projections whose synapses another projection
+        # sums into or reads (kept in Brian2's order, as that projection indexes them)
+        self.linked_to = {built.projections[k].name: k for k in
+                          (built.linked_index(p) for p in built.projections if p.linked)}
         for proj in built.projections:
+            if proj.linked == "pre":
+                continue          # its pre side is synapses, which have no spikes
             need = int(proj.delay.max()) + 1 if proj.delay.size else 2
             if proj.conv is not None:
                 need = proj.conv.delay + 1
@@ -340,7 +346,15 @@ class Assembler:
         return codegen.render(stmts, names, ind, cast=self.k.cast)
 
     def array(self, var, index: str) -> str:
-        """Kernel expression for a neuron-group array variable at ``index``."""
+        """Kernel expression for a neuron-group array variable at ``index``; a
+        variable of synapses that another projection sums into or reads is the
+        array of their own projection."""
+        kq = self.linked_to.get(var.owner.name)
+        if kq is not None:
+            name = f"p{kq}__{var.name}"
+            if name not in self.k.values:
+                self.k.arg(name, self.synapse_values(kq, var.name, var.get_value()))
+            return f"{name}[{index}]"
         name = f"{var.owner.name}__{var.name}"
         self.k.arg(name, np.array(var.get_value(), copy=True))
         return f"{name}[{index}]"
@@ -429,7 +443,8 @@ class Assembler:
         where delays differ, unless a summed variable adds every synapse's term in
         synapse order (Brian2's), or the table of where each delay starts
         (``delay_table``) would take more than one number per synapse."""
-        if not proj.delay.size or proj.delay.min() == proj.delay.max() or "(summed)" in proj.equations:
+        if not proj.delay.size or proj.delay.min() == proj.delay.max() or "(summed)" in proj.equations \
+                or proj.name in self.linked_to:
             return False
         span = int(proj.delay.max() - proj.delay.min()) + 1
         return self.threads * self.built.populations[proj.pre].size * (span + 1) <= proj.i.size
@@ -870,8 +885,13 @@ class Assembler:
         zero the target, then add every synapse's term in synapse order (Brian2's
         order, so the sums round alike)."""
         self.serial(f"projection '{proj.name}' has summed variables")
-        p = self.synapse_arrays(kp, proj)
-        self.synapse_index(kp, proj)
+        if proj.linked:      # one side is synapses: the plain (pre, post) lists
+            p = f"p{kp}"
+            self.k.arg(f"{p}___pre", proj.i.astype(np.int64))
+            self.k.arg(f"{p}___post", proj.j.astype(np.int64))
+        else:
+            p = self.synapse_arrays(kp, proj)
+            self.synapse_index(kp, proj)
         for updater in summed_updaters(syn, side):
             index = "_i" if side == "pre" else "_j"
             target = self.array(updater.target_var, index)
@@ -1176,6 +1196,10 @@ class Assembler:
         pairs = [(kp, proj, syn) for kp, (proj, syn) in enumerate(zip(self.built.projections, self.objects.synapses))
                  if proj.i.size]       # an empty projection does nothing
         self.synapse_writes = {kp: self.written(proj, syn) for kp, proj, syn in pairs}
+        for kp, proj, syn in pairs:       # what a projection sums into another's synapses
+            if proj.linked == "post":
+                self.synapse_writes.setdefault(self.built.linked_index(proj), set()).update(
+                    u.target_var.name for u in syn.summed_updaters.values())
         if self.shared_traces:
             self.shared = {kp: found for kp, proj, syn in pairs if (found := self.find_shared_traces(proj, syn))}
         # each ring's slot of this step, once per step (a modulo costs tens of cycles)

@@ -1,6 +1,9 @@
 """PyTorch with snntorch neurons: batched trials, GPU when present, gradients for training."""
 from .. import Backend, Capabilities, register
 
+#: snntorch.surrogate's surrogate gradients, by name, with their default settings (``surrogate=``)
+SURROGATES = ("atan", "fast_sigmoid", "sigmoid", "triangular", "straight_through_estimator", "spike_rate_escape")
+
 _SIMULATION = "spikemem.backends.torch.simulation:TorchSimulation"
 
 register(Backend("torch", _SIMULATION,

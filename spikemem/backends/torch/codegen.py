@@ -101,6 +101,7 @@ def gather(x, index):
 FUNCTIONS = {name: _unary(name) for name in ("exp", "log", "log10", "sqrt", "sin", "cos", "tan",
                                              "sinh", "cosh", "tanh", "floor", "ceil")}
 FUNCTIONS.update(abs=lambda x: x.abs() if isinstance(x, torch.Tensor) else abs(x),
+                 sign=lambda x: x.sign() if isinstance(x, torch.Tensor) else float((x > 0) - (x < 0)),
                  clip=_clip, int=_int, timestep=_timestep, logical_not=_logical_not,
                  where=_where, gather=gather, torch=torch, inf=math.inf, pi=math.pi, e=math.e)
 

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..fft_layout import FFT_ABOVE, FFT_FIXED, padded, spectra
+from ..fft_layout import FFT_ABOVE, fft_work, padded, spectra
 
 
 class ConvolutionCode:
@@ -33,7 +33,7 @@ class ConvolutionCode:
         self.mask = None if c == 1 else torch.as_tensor(
             np.stack([conv.classes == m for m in range(c)]), dtype=dtype, device=dev)
         py, px = padded(conv)
-        self.fft = conv.n_synapses > FFT_ABOVE * (c + 1) * (py * px * np.log2(py * px) + FFT_FIXED)
+        self.fft = conv.n_synapses > FFT_ABOVE * fft_work(conv, phased=False)    # a transform per class here
         if self.fft:
             self.padded = (py, px)
             self.spectra = torch.as_tensor(spectra(conv), device=dev).to(torch.promote_types(dtype, torch.complex64))

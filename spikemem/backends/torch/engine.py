@@ -33,7 +33,7 @@ from ...errors import ModelError
 from ...lowering import neuron_runners, summed_updaters
 from ...network import signal_oversampling
 from .. import abstract_code as ac
-from . import codegen
+from . import SURROGATES, codegen
 from .codegen import gather
 from .convolution import ConvolutionCode
 from .dale import dale_signs, project_
@@ -41,8 +41,6 @@ from .dale import dale_signs, project_
 DENSE_LIMIT = 1 << 22          # synapse matrices up to this many entries are dense
 DENSE_FRACTION = 0.05          # ... as are those at least this full
 MODES = ("auto", "dense", "sparse", "synapses")
-SURROGATES = ("atan", "fast_sigmoid", "sigmoid", "triangular", "straight_through_estimator",
-              "spike_rate_escape")   # snntorch.surrogate's, by name, with their default settings
 INTERNAL = {"N", "_spikespace", "_synaptic_pre", "_synaptic_post", "delay", "_queue",
             "N_incoming", "N_outgoing"}
 
@@ -161,9 +159,17 @@ class ProjectionCode:
         dev = engine.device
         self.I = torch.as_tensor(proj.i, dtype=torch.long, device=dev)
         self.J = torch.as_tensor(proj.j, dtype=torch.long, device=dev)
-        self.n_pre = engine.built.populations[proj.pre].size
-        self.n_post = engine.built.populations[proj.post].size
-        self.plastic = bool(proj.plastic_pre or proj.on_post or
+        self.n_pre = engine.built.size_of(proj, "pre")
+        self.n_post = engine.built.size_of(proj, "post")
+        # the state each side's variables are in: a population's, or the synapses' of
+        # the projection a synapse-targeting projection links to
+        linked = engine.built.linked_index(proj)
+        self.pre_key = f"p{linked}" if proj.linked == "pre" else proj.pre
+        self.post_key = f"p{linked}" if proj.linked == "post" else proj.post
+        # synapses that another projection sums into or reads hold their state per trial
+        linked_to = {engine.built.projections[engine.built.linked_index(p)].name
+                     for p in engine.built.projections if p.linked}
+        self.plastic = bool(proj.plastic_pre or proj.on_post or proj.linked or proj.name in linked_to or
                             (syn.state_updater is not None and syn.state_updater.abstract_code.strip()))
         delays = proj.delay.astype(np.int64)
         self.groups = [(int(d), torch.as_tensor(np.flatnonzero(delays == d), device=dev))
@@ -306,7 +312,8 @@ class TorchNetwork(nn.Module):
         self.scale = {}
         self.history = {name: 2 for name in built.populations}
         for pc in self.projs:
-            self.history[pc.pre] = max(self.history[pc.pre], max(d for d, _ in pc.groups) + 1)
+            if pc.proj.linked != "pre":      # synapses send no spikes
+                self.history[pc.pre] = max(self.history[pc.pre], max(d for d, _ in pc.groups) + 1)
         for cc in self.convs:
             self.history[cc.pre] = max(self.history[cc.pre], cc.conv.delay + 1)
         self.objects = objects
@@ -431,6 +438,23 @@ class TorchNetwork(nn.Module):
                         if pop.kind == "spikes"}
         # this network's own (set_rates changes them, not the built network's)
         self.rates = {name: pop.rate for name, pop in built.populations.items() if pop.kind == "poisson"}
+
+    def use_weights(self, weights: dict) -> None:
+        """Read the static projections' weights from ``weights`` ({projection:
+        one value per synapse}, tensors of this module's dtype and device) from
+        now on: tensors owned elsewhere, e.g. by a model that trains them. The
+        module's own weight parameters are dropped."""
+        sizes = {name: w.numel() for name, w in self.weights.items()}
+        if set(weights) != set(sizes):
+            raise ModelError(f"torch backend: use_weights needs the weights of {sorted(sizes)}, "
+                             f"got {sorted(weights)}")
+        for name, w in weights.items():
+            if not isinstance(w, torch.Tensor) or w.numel() != sizes[name]:
+                raise ModelError(f"torch backend: use_weights: '{name}' must be a tensor of {sizes[name]} "
+                                 f"values (one per synapse), got {getattr(w, 'shape', type(w).__name__)}")
+        if isinstance(self.weights, nn.ParameterDict):
+            del self.weights
+        self.weights = dict(weights)
 
     def constrain_(self):
         """Clamp the weights that Dale's law keeps (``dale=``) back onto their sign:
@@ -663,12 +687,12 @@ class TorchNetwork(nn.Module):
         return flat.index_select(1, (step - pc.lag) % len(ring) * pc.n_pre + pc.I)
 
     def _summed(self, pc, side, target, fn, t, step):
-        value = fn(self.synapse_state(pc), self.state[pc.pre], self.state[pc.post], pc.I, pc.J, t, step,
+        value = fn(self.synapse_state(pc), self.state[pc.pre_key], self.state[pc.post_key], pc.I, pc.J, t, step,
                    (self.batch, pc.I.numel()))
         value = torch.as_tensor(value, dtype=self.dtype, device=self.device).expand(self.batch, pc.I.numel())
-        pop, size, index = (pc.post, pc.n_post, pc.J) if side == "post" else (pc.pre, pc.n_pre, pc.I)
+        key, size, index = (pc.post_key, pc.n_post, pc.J) if side == "post" else (pc.pre_key, pc.n_pre, pc.I)
         zero = torch.zeros(self.batch, size, dtype=self.dtype, device=self.device)
-        self.state[pop][target] = zero.index_add(1, index, value)
+        self.state[key][target] = zero.index_add(1, index, value)
 
     def _event(self, pc, fn, active, t, step, ordered=False):
         """Run synaptic code ``fn``; where ``active`` (trials, synapses) is given,

@@ -16,7 +16,8 @@ import torch
 import torch.nn.functional as F
 
 from ...errors import ModelError
-from ..subspace import _is_int, _is_number
+from .. import checks
+from ..checks import is_number
 from .base import batch_axis, check_trainable
 
 
@@ -28,12 +29,10 @@ class EWC:
 
     def __init__(self, model, *, lam: float, samples: int | None = 256, seed: int = 0):
         self.layers = check_trainable(model, "EWC")
-        if not _is_number(lam) or lam < 0:
+        if not is_number(lam) or lam < 0:
             raise ModelError(f"EWC: lam must be a number >= 0, got {lam!r}")
-        if samples is not None and (not _is_int(samples) or samples < 1):
-            raise ModelError(f"EWC: samples must be None or a positive integer, got {samples!r}")
-        if not _is_int(seed):
-            raise ModelError(f"EWC: seed must be an integer, got {seed!r}")
+        checks.whole(samples, "EWC: samples", none=True)
+        seed = checks.seed(seed, "EWC")
         self.lam, self.samples = float(lam), samples
         self.fishers: list[dict[str, torch.Tensor]] = []
         self.anchors: list[dict[str, torch.Tensor]] = []
@@ -62,6 +61,15 @@ class EWC:
         n = x_task.shape[axis]
         if y_task is not None and (not isinstance(y_task, torch.Tensor) or y_task.shape != (n,)):
             raise ModelError(f"EWC.end_task: y_task must be a tensor of {n} labels, one per sample of x_task")
+        if y_task is not None:
+            classes = model.weight(model.layers[-1]).shape[0]
+            if y_task.dtype.is_floating_point or y_task.dtype.is_complex or y_task.dtype == torch.bool:
+                raise ModelError(f"EWC.end_task: y_task must hold whole-number labels, got {y_task.dtype}")
+            outside = (y_task < 0) | (y_task >= classes)
+            if bool(outside.any()):
+                i = int(outside.nonzero()[0])
+                raise ModelError(f"EWC.end_task: label {int(y_task[i])} of sample {i} is outside the "
+                                 f"{classes} classes 0..{classes - 1}")
         pick = torch.randperm(n, generator=self._generator)
         pick = pick[:self.samples] if self.samples is not None else pick
         weights = [model.weight(name) for name in self.layers]
@@ -73,9 +81,6 @@ class EWC:
                 label = int(torch.multinomial(log_p.detach().exp().double().cpu(), 1, generator=self._generator))
             else:
                 label = int(y_task[i])
-                if not 0 <= label < log_p.shape[0]:
-                    raise ModelError(f"EWC.end_task: label {label} of sample {i} is outside the "
-                                     f"{log_p.shape[0]} classes")
             grads = torch.autograd.grad(log_p[label], weights, allow_unused=True)
             for name, grad in zip(self.layers, grads):
                 if grad is not None:

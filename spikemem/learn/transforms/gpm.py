@@ -18,7 +18,8 @@ import numpy as np
 import torch
 
 from ...errors import ModelError
-from ..subspace import _is_int, _is_number
+from .. import checks
+from ..checks import is_number
 from .base import batch_axis, per_layer
 from .projection import Projection
 
@@ -37,13 +38,11 @@ class GPM(Projection):
         thresholds = per_layer(dict(threshold) if isinstance(threshold, Mapping) else threshold,
                                self.layers, "GPM", "threshold")
         for name, value in thresholds.items():
-            if not _is_number(value) or not 0 < value <= 1:
+            if not is_number(value) or not 0 < value <= 1:
                 raise ModelError(f"GPM: threshold for layer {name!r} must be in (0, 1], got {value!r}")
-        for name, value in (("samples", samples), ("batch_size", batch_size)):
-            if not _is_int(value) or value < 1:
-                raise ModelError(f"GPM: {name} must be a positive integer, got {value!r}")
-        if not _is_int(seed):
-            raise ModelError(f"GPM: seed must be an integer, got {seed!r}")
+        checks.whole(samples, "GPM: samples")
+        checks.whole(batch_size, "GPM: batch_size")
+        seed = checks.seed(seed, "GPM")
         self.thresholds, self.samples = thresholds, samples
         dtype = model.weight(self.layers[0]).dtype
         self.bases = {name: torch.zeros((0, self.widths[name]), dtype=dtype) for name in self.layers}

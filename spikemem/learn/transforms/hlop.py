@@ -23,7 +23,8 @@ from collections.abc import Mapping, Sequence
 import torch
 
 from ...errors import ModelError, user_stacklevel
-from ..subspace import Subspace, _is_int
+from ..checks import is_whole as _is_int
+from ..subspace import Subspace
 from .base import per_layer
 from .projection import Projection
 

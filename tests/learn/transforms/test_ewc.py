@@ -69,11 +69,23 @@ def test_samples_bound_the_fisher_and_spike_trains_work():
 
 @pytest.mark.parametrize("call, match", [
     (lambda m, x: EWC(m, lam=-1.0), "lam must be a number >= 0"),
-    (lambda m, x: EWC(m, lam=1.0, samples=0), "samples must be None or a positive integer"),
+    (lambda m, x: EWC(m, lam=1.0, samples=0), "samples must be None or a whole number >= 1"),
     (lambda m, x: EWC(m, lam=1.0).end_task(m, x, torch.zeros(3, dtype=torch.long)), "60 labels"),
-    (lambda m, x: EWC(m, lam=1.0).end_task(m, x, torch.full((60,), 7)), "label 7 of sample .* outside the 3 classes"),
+    (lambda m, x: EWC(m, lam=1.0).end_task(m, x, torch.full((60,), 7)), "label 7 of sample 0 is outside the 3 classes"),
+    (lambda m, x: EWC(m, lam=1.0).end_task(m, x, torch.full((60,), 1.5)), "whole-number labels"),
 ])
 def test_bad_input(call, match):
     model, x, _ = softmax_regression()
     with pytest.raises(ModelError, match=match):
         call(model, x)
+
+
+def test_labels_are_checked_before_any_pass():
+    model, x, _ = softmax_regression()
+    calls = []
+    model.register_forward_hook(lambda *_: calls.append(1))
+    y = torch.zeros(60, dtype=torch.long)
+    y[-1] = 3
+    with pytest.raises(ModelError, match="label 3 of sample 59"):
+        EWC(model, lam=1.0).end_task(model, x, y)
+    assert calls == []

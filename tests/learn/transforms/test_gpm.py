@@ -101,7 +101,7 @@ def test_samples_are_a_seeded_subset():
 @pytest.mark.parametrize("kwargs, match", [
     ({"threshold": 0.0}, "threshold for layer 'fc1' must be in \\(0, 1\\]"),
     ({"threshold": {"fc1": 0.9}}, r"missing \['fc2'\]"),
-    ({"samples": 0}, "samples must be a positive integer"),
+    ({"samples": 0}, "samples must be a whole number >= 1"),
 ])
 def test_bad_input(kwargs, match):
     with pytest.raises(ModelError, match=match):
