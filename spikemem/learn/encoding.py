@@ -35,7 +35,8 @@ def encode(x, steps: int, how: str = "repeat", *, seed: int = 0, generator: torc
     if not bool(torch.isfinite(x).all()):
         raise ModelError("encode: x contains NaN or inf")
     if how == "poisson" and x.numel() and (float(x.min()) < 0 or float(x.max()) > 1):
-        raise ModelError(f"encode: poisson firing probabilities x must lie in [0, 1], got values in [{float(x.min()):g}, {float(x.max()):g}]")
+        raise ModelError(f"encode: poisson firing probabilities x must lie in [0, 1], "
+                         f"got values in [{float(x.min()):g}, {float(x.max()):g}]")
     gen = generator_of(seed, generator, x.device)     # checked for "repeat" too
     if how == "repeat":
         return x.unsqueeze(0).expand(steps, *x.shape)
