@@ -162,6 +162,18 @@ NAMES = {"finetune": ("spikemem", "finetune"), "hlop": ("spikemem", "hlop"),
          "hlop_spiking": ("HLOP-SNN", "hlop, spiking lateral neurons")}
 
 
+def variation(settings: dict, method: str) -> str:
+    """What a run of ours changed from the defaults, for its row's label."""
+    words = []
+    if settings.get("standardised"):
+        words.append("standardised pixels")
+    if method == "hlop" and settings.get("hlop_epochs", 20) != 20:
+        words.append(f"{settings['hlop_epochs']} Oja passes")
+    if method == "hlop" and settings.get("rows_first_scale", 1.0) != 1.0:
+        words.append(f"first task's rows x{settings['rows_first_scale']:g}")
+    return "".join(", " + w for w in words)
+
+
 def table_rows(runs: list) -> list:
     """One row per code and method: ACC, BWT and the accuracy just after
     learning (mean of the diagonal) in percent, mean and standard deviation
@@ -170,6 +182,7 @@ def table_rows(runs: list) -> list:
     for method in dict.fromkeys(r["method"] for r in runs):
         mine = [r for r in runs if r["method"] == method]
         code, name = NAMES[method]
+        name += variation(mine[0].get("settings", {}), method)
         values = {"acc": [100 * r["acc"] for r in mine], "bwt": [100 * r["bwt"] for r in mine],
                   "learning_accuracy": [100 * float(np.mean(np.diag(r["matrix"]))) for r in mine]}
         row = {"code": code, "method": name, "seeds": len(mine)}
