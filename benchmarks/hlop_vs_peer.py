@@ -31,7 +31,6 @@ neurons) and stored beside ours.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import sys
@@ -57,13 +56,13 @@ def rows_schedule(rows: list, layers: list, first_scale: float = 1.0) -> list[di
             for t in range(len(rows[0]))]
 
 
-def standardised(tasks: list) -> list:
-    """The tasks with every pixel standardised by the first task's training mean and
-    standard deviation over all pixels, as the authors' pipeline does (a
-    permutation leaves both alike for every task): a signed input current."""
+def standardiser(tasks: list):
+    """x -> the pixels standardised by the first task's training mean and standard
+    deviation over all pixels, as the authors' pipeline does (a permutation
+    leaves both alike for every task): a signed input current."""
     x = tasks[0].x_train
     mean, std = float(x.mean()), float(x.std())
-    return [dataclasses.replace(t, x_train=(t.x_train - mean) / std, x_test=(t.x_test - mean) / std) for t in tasks]
+    return lambda values: (values - mean) / std
 
 
 def run_seed(seed: int, method: str, args, peer_settings: dict | None = None) -> dict:
@@ -72,8 +71,7 @@ def run_seed(seed: int, method: str, args, peer_settings: dict | None = None) ->
     from spikemem.models.hlop.continual import Settings, build_model, model_inputs
 
     tasks = permuted_digits(args.tasks, seed)
-    if args.standardise:
-        tasks = standardised(tasks)
+    coded = standardiser(tasks) if args.standardise else (lambda values: values)
     n_in, n_train = tasks[0].x_train.shape[1], len(tasks[0].x_train)
     peer = scaled_settings(n_in, n_train, args.hidden, args.epochs, seed=seed)
     settings = Settings(hidden=(args.hidden, args.hidden), epochs=peer["epochs"], batch_size=peer["batch_size"],
@@ -94,10 +92,10 @@ def run_seed(seed: int, method: str, args, peer_settings: dict | None = None) ->
         trainer = Trainer(model, optimiser="sgd", lr=args.lr, epochs=settings.epochs, batch_size=settings.batch_size,
                           steps=settings.steps, encoding="repeat", transforms=() if transform is None else (transform,),
                           seed=seed * 1000 + i)
-        trainer.fit(task.x_train, task.y_train)
+        trainer.fit(coded(task.x_train), task.y_train)
         if transform is not None:
-            transform.end_task(model, model_inputs(task.x_train, "snn", settings, seed * 1000 + i))
-        matrix.append([trainer.evaluate(t.x_test, t.y_test) for t in tasks])
+            transform.end_task(model, model_inputs(coded(task.x_train), "snn", settings, seed * 1000 + i))
+        matrix.append([trainer.evaluate(coded(t.x_test), t.y_test) for t in tasks])
         print(json.dumps({"method": method, "seed": seed, "task": i, "row": [round(a, 3) for a in matrix[-1]],
                           "seconds": round(time.perf_counter() - start, 1)}), flush=True)
     used = {"hidden": [args.hidden, args.hidden], "epochs": settings.epochs, "batch_size": settings.batch_size,
