@@ -46,5 +46,6 @@ def test_runs_side_by_side_merge_into_one_table(tmp_path):
     assert data["settings"]["sgd_steps_per_task"] == 22 and data["settings"]["hidden"] == [16, 16]
     assert "--methods finetune hlop" in data["command"] and "--merge" not in data["command"]
     # ours beside the peer's three, which ran with the same (default) rows
-    assert [(r["code"], r["method"]) for r in data["rows"]][:2] == [("spikemem", "finetune"), ("spikemem", "hlop")]
+    assert [(r["code"], r["method"]) for r in data["rows"]][:2] == [("spikemem", "finetune"),
+                                                                     ("spikemem", "hlop, 1 Oja passes")]
     assert len(data["rows"]) == 5
