@@ -25,7 +25,7 @@ from its own pieces:
 
 The JSON keeps the authors' deterministic traces every 100 ms and their
 ring's wave (``reference``), which the test suite compares spikemem against without
-the examples at hand (tests/test_glia.py), and the maximum and
+the examples at hand (tests/glia/test_astrocytes.py), and the maximum and
 root-mean-square differences over every step.
 """
 from __future__ import annotations

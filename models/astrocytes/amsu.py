@@ -1,7 +1,7 @@
 """The AM-SU as a trainable recurrent torch layer, and the spiking sequence
 model built of it.
 
-``AMSULayer`` runs the dynamics of the template ``spikemem.amsu.AMSU`` (see
+``AMSULayer`` runs the dynamics of the template ``spikemem.glia.amsu.AMSU`` (see
 its module text for the equations and how they are our interpretation), one
 step per token, for a batch::
 
@@ -120,7 +120,7 @@ class AMSULayer(nn.Module):
         projections ``fc1`` (input) and ``rec1`` (recurrent)."""
         from brian2 import second
 
-        from spikemem.amsu import AMSU
+        from spikemem.glia import AMSU
         from spikemem.connectors import AllToAll
         from spikemem.network import Network
         n_hidden, n_in = self.input.shape

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from spikemem.amsu import AMSU
+from spikemem.glia import AMSU
 from spikemem.errors import ModelError
 from spikemem.models.astrocytes.amsu import AMSULayer, SpikingSequenceModel
 

@@ -5,7 +5,7 @@ import pytest
 from brian2 import ms
 
 import spikemem as sm
-from spikemem.amsu import AMSU
+from spikemem.glia import AMSU
 from spikemem.errors import ModelError
 from spikemem.neurons import Leaky
 

@@ -58,9 +58,9 @@ from __future__ import annotations
 
 from brian2 import mmolar, ms, second, umolar
 
-from .errors import ModelError
-from .neurons import GLIA_TEMPLATES, NeuronModel
-from .synapses import SynapseModel
+from ..errors import ModelError
+from ..neurons import GLIA_TEMPLATES, NeuronModel
+from ..synapses import SynapseModel
 
 #: NEST 3.10's astrocyte_lr_1994 defaults (Nadkarni and Jung 2003), in SI
 LI_RINZEL_DEFAULTS = dict(

@@ -48,9 +48,9 @@ from __future__ import annotations
 import numpy as np
 from brian2 import ms
 
-from .errors import ModelError
-from .neurons import NeuronModel
-from .units import plain
+from ..errors import ModelError
+from ..neurons import NeuronModel
+from ..units import plain
 
 _EQUATIONS = """
 dv/dt = -v/tau : 1

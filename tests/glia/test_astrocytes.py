@@ -1,4 +1,4 @@
-"""The Li-Rinzel astrocyte (``spikemem.glia``): NEST 3.10's astrocyte_lr_1994
+"""The Li-Rinzel astrocyte (``spikemem.glia.astrocytes``): NEST 3.10's astrocyte_lr_1994
 driven by the same spikes (benchmarks/astro_nest.py), the backends against each
 other, the templates and bad input."""
 import importlib.util
@@ -14,7 +14,7 @@ from spikemem.errors import ModelError
 from spikemem.glia import LI_RINZEL_DEFAULTS, LiRinzel, sic_synapse
 from spikemem.neurons import NeuronModel, template_of
 
-_path = pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / "astro_nest.py"
+_path = pathlib.Path(__file__).resolve().parents[2] / "benchmarks" / "astro_nest.py"
 _spec = importlib.util.spec_from_file_location("astro_nest", _path)
 astro_nest = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(astro_nest)
@@ -179,11 +179,11 @@ def test_described_with_its_weight_scale():
 
 
 # ---------------------------------------------------------------- the G-ChI astrocyte
-_stimberg_path = pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / "astro_stimberg.py"
+_stimberg_path = pathlib.Path(__file__).resolve().parents[2] / "benchmarks" / "astro_stimberg.py"
 _spec = importlib.util.spec_from_file_location("astro_stimberg", _stimberg_path)
 astro_stimberg = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(astro_stimberg)
-_STIMBERG_JSON = pathlib.Path(__file__).resolve().parents[1] / "benchmarks/results/astrocytes/02-stimberg.json"
+_STIMBERG_JSON = pathlib.Path(__file__).resolve().parents[2] / "benchmarks/results/astrocytes/02-stimberg.json"
 
 #: measured (02-stimberg.json): spikemem's numba and Brian2 backends against Brian2 running the
 #: authors' script agree to rounding, at most 1e-14 uM over 30 s at dt = 1 ms
