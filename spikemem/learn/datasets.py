@@ -46,18 +46,28 @@ class Dataset:
                 or self.n_classes < 1:
             raise ModelError(f"{where}: n_classes must be a whole number >= 1, got {self.n_classes!r}")
         object.__setattr__(self, "n_classes", int(self.n_classes))
-        for split in ("train", "test"):
-            x = check_inputs(getattr(self, f"x_{split}"), f"{where}: x_{split}")
-            y = check_labels(getattr(self, f"y_{split}"), len(x), self.n_classes, f"{where}: y_{split}")
-            object.__setattr__(self, f"x_{split}", x)
-            object.__setattr__(self, f"y_{split}", y)
-        if self.x_test.shape[1] != self.x_train.shape[1]:
-            raise ModelError(f"{where}: x_test has {self.x_test.shape[1]} inputs, x_train {self.x_train.shape[1]}")
+        check_splits(self, where, self.n_classes)
 
     @property
     def n_inputs(self) -> int:
         """The number of inputs of one sample."""
         return self.x_train.shape[1]
+
+
+def check_splits(holder, where: str, n_classes: int | None, labels_ok=None) -> None:
+    """Check and set ``holder``'s ``x_train``, ``y_train``, ``x_test`` and
+    ``y_test`` (a frozen dataclass's fields): inputs by ``check_inputs``,
+    labels by ``check_labels``, then ``labels_ok(y, split)`` if given (it
+    raises on a foreign label), and one input width for both splits."""
+    for split in ("train", "test"):
+        x = check_inputs(getattr(holder, f"x_{split}"), f"{where}: x_{split}")
+        y = check_labels(getattr(holder, f"y_{split}"), len(x), n_classes, f"{where}: y_{split}")
+        if labels_ok is not None:
+            labels_ok(y, split)
+        object.__setattr__(holder, f"x_{split}", x)
+        object.__setattr__(holder, f"y_{split}", y)
+    if holder.x_test.shape[1] != holder.x_train.shape[1]:
+        raise ModelError(f"{where}: x_test has {holder.x_test.shape[1]} inputs, x_train {holder.x_train.shape[1]}")
 
 
 def check_inputs(x, where: str) -> np.ndarray:

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..errors import ModelError
 from .checks import is_whole
-from .datasets import Dataset, check_inputs, check_labels, rng_of
+from .datasets import Dataset, check_splits, rng_of
 
 
 @dataclass(frozen=True, eq=False)
@@ -50,18 +50,15 @@ class Task:
         if len(np.unique(classes)) != len(classes):
             raise ModelError(f"{where}: classes {self.classes!r} name a class twice")
         object.__setattr__(self, "classes", tuple(sorted(int(c) for c in classes)))
-        for split in ("train", "test"):
-            x = check_inputs(getattr(self, f"x_{split}"), f"{where}: x_{split}")
-            y = check_labels(getattr(self, f"y_{split}"), len(x), None, f"{where}: y_{split}")
+
+        def only_the_tasks_classes(y, split):
             foreign = ~np.isin(y, self.classes)
             if foreign.any():
                 sample = int(np.argmax(foreign))
                 raise ModelError(f"{where}: y_{split}: label {y[sample]} of sample {sample} is not one of the "
                                  f"task's classes {self.classes}")
-            object.__setattr__(self, f"x_{split}", x)
-            object.__setattr__(self, f"y_{split}", y)
-        if self.x_test.shape[1] != self.x_train.shape[1]:
-            raise ModelError(f"{where}: x_test has {self.x_test.shape[1]} inputs, x_train {self.x_train.shape[1]}")
+
+        check_splits(self, where, None, only_the_tasks_classes)
 
     @property
     def n_inputs(self) -> int:
