@@ -1,15 +1,12 @@
 """benchmarks/cuba.py's bookkeeping: fastest runs and ratios (the runs themselves are benchmarks); a tiny run of
 benchmarks/sweep.py that writes every field."""
-import importlib.util
 import json
-import pathlib
 
 import pytest
 
-_path = pathlib.Path(__file__).resolve().parents[2] / "benchmarks" / "cuba.py"
-_spec = importlib.util.spec_from_file_location("cuba_benchmark", _path)
-cuba_benchmark = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(cuba_benchmark)
+import benchmark_scripts
+
+cuba_benchmark = benchmark_scripts.load("cuba")
 
 
 def _row(sim, run_s, rate=5.0):
@@ -53,10 +50,7 @@ def test_out_writes_the_run_set_the_docs_render(tmp_path, capsys):
     assert list(tmp_path.iterdir()) == [path]          # written atomically: no temporary file left
 
 
-_sweep_path = pathlib.Path(__file__).resolve().parents[2] / "benchmarks" / "sweep.py"
-_sweep_spec = importlib.util.spec_from_file_location("sweep_benchmark", _sweep_path)
-sweep_benchmark = importlib.util.module_from_spec(_sweep_spec)
-_sweep_spec.loader.exec_module(sweep_benchmark)
+sweep_benchmark = benchmark_scripts.load("sweep")
 
 
 @pytest.mark.slow

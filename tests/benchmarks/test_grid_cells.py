@@ -1,15 +1,12 @@
 """benchmarks/grid_cells.py at a tiny size: the run sets it writes (the runs themselves are benchmarks)."""
-import importlib.util
 import json
-import pathlib
 
 import numpy as np
 import pytest
 
-_path = pathlib.Path(__file__).resolve().parents[2] / "benchmarks" / "grid_cells.py"
-_spec = importlib.util.spec_from_file_location("grid_cells_benchmark", _path)
-grid_cells_benchmark = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(grid_cells_benchmark)
+import benchmark_scripts
+
+grid_cells_benchmark = benchmark_scripts.load("grid_cells")
 
 
 def test_integration_writes_a_row_per_variant_and_the_units_gridscores_reads(tmp_path):

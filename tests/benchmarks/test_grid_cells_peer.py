@@ -1,23 +1,19 @@
 """The canns peer's job and hand-over (the peer's environment itself is stood in for by this Python),
 and the peer script's own helpers, which need neither canns nor spikemem."""
-import importlib.util
 import json
-import pathlib
 import sys
 
 import numpy as np
 import pytest
 
 import grid_cells_peer
+import benchmark_scripts
 import peer_env
 from grid_cells_peer import canns_job, run_canns
 from peer_env import PeerEnvError
 from spikemem.errors import ModelError
 
-_path = pathlib.Path(__file__).resolve().parents[2] / "benchmarks" / "peers" / "canns_run.py"
-_spec = importlib.util.spec_from_file_location("canns_run", _path)
-canns_run = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(canns_run)
+canns_run = benchmark_scripts.load("peers/canns_run")
 
 # stands in for canns_run.py: echoes the job back as a sheet of activity
 ECHO = """

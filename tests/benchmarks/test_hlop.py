@@ -1,14 +1,11 @@
 """benchmarks/hlop.py at a tiny size: the run set it writes (the runs themselves are benchmarks)."""
-import importlib.util
 import json
-import pathlib
 
 import pytest
 
-_path = pathlib.Path(__file__).resolve().parents[2] / "benchmarks" / "hlop.py"
-_spec = importlib.util.spec_from_file_location("hlop_benchmark", _path)
-hlop_benchmark = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(hlop_benchmark)
+import benchmark_scripts
+
+hlop_benchmark = benchmark_scripts.load("hlop")
 
 
 def test_a_row_per_variant_and_method_with_the_gap_to_multitask(tmp_path):

@@ -1,9 +1,7 @@
 """The HLOP peer's settings, task file and hand-over (the peer's environment is stood in for by this
 Python, the authors' code by a small module), and the peer script's helpers, which need no spikemem."""
-import importlib.util
 import json
 import math
-import pathlib
 import subprocess
 import sys
 from types import SimpleNamespace
@@ -12,15 +10,13 @@ import numpy as np
 import pytest
 
 import hlop_peer
+import benchmark_scripts
 import peer_env
 from hlop_peer import acc, bwt, checkout, permuted_digits, run_hlop, scaled_settings, task_file
 from peer_env import PeerEnvError
 from spikemem.errors import ModelError
 
-_path = pathlib.Path(__file__).resolve().parents[2] / "benchmarks" / "peers" / "hlop_run.py"
-_spec = importlib.util.spec_from_file_location("hlop_run", _path)
-hlop_run = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(hlop_run)
+hlop_run = benchmark_scripts.load("peers/hlop_run")
 
 # stands in for hlop_run.py: a matrix whose entries are the task file's and settings' figures
 ECHO = """

@@ -1,18 +1,15 @@
 """benchmarks/learn_snntorch.py: a tiny run writes the run set the docs render."""
-import importlib.util
 import json
-import pathlib
 
 import pytest
+
+import benchmark_scripts
 
 pytest.importorskip("torch")
 pytest.importorskip("snntorch")
 pytestmark = pytest.mark.torch
 
-_path = pathlib.Path(__file__).resolve().parents[2] / "benchmarks" / "learn_snntorch.py"
-_spec = importlib.util.spec_from_file_location("learn_snntorch_benchmark", _path)
-bench = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(bench)
+bench = benchmark_scripts.load("learn_snntorch")
 
 
 def test_a_tiny_run_writes_every_framework_with_its_speedup(tmp_path):
