@@ -51,7 +51,7 @@ def ring_figure(part: dict):
     calcium = np.asarray(part["calcium_uM"])
     fig = _figure(figsize=(9, 3.5))
     ax = fig.subplots()
-    image = ax.imshow(calcium.T, aspect="auto", origin="lower", cmap="magma", interpolation="nearest",
+    image = ax.imshow(calcium.T, aspect="auto", origin="lower", cmap="magma", interpolation="antialiased",
                       extent=(0, calcium.shape[0], -0.5, calcium.shape[1] - 0.5))
     ax.axhline(part["stimulated"], color="c", lw=0.6, ls=":")
     ax.set(xlabel="time (s)", ylabel="astrocyte",
