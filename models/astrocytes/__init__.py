@@ -20,4 +20,4 @@ register_model(Model(
     summary="astrocytes: Li-Rinzel against NEST, the calcium wave in a ring, AM-SU against LIF/LSTM/GRU recall",
     experiments=("quick", "nest", "ring", "memory"),
     run_experiment="spikemem.models.astrocytes.experiments:main_job",
-    sweep="spikemem.models.astrocytes.experiments:delayed_recall"))
+    sweep="spikemem.models.astrocytes.experiments:recall_at_delay"))

@@ -212,10 +212,10 @@ def main_job(name: str, backend: str, folder: str) -> list:
 
 
 @experiment(name="astrocytes")
-def delayed_recall(seed, backend, kind=Param("amsu", "the recurrent model", KINDS),
-                   delay=Param(20, "blank steps between the tokens and their recall"),
-                   budget=Param(2000, "trained parameters, about"),
-                   iterations=Param(200, "training iterations of 32 sequences")):
+def recall_at_delay(seed, backend, kind=Param("amsu", "the recurrent model", KINDS),
+                    delay=Param(20, "blank steps between the tokens and their recall"),
+                    budget=Param(2000, "trained parameters, about"),
+                    iterations=Param(200, "training iterations of 32 sequences")):
     """Delayed-recall accuracy of one model at one delay (``spikemem sweep
     astrocytes``); the seed draws the weights and the sequences. Training runs
     on torch whatever the backend."""

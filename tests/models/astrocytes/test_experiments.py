@@ -91,7 +91,7 @@ def test_cli_sweeps_the_recall_experiment(tmp_path):
 
 def test_the_sweepable_experiment_declares_its_parameters():
     declared = MODELS.get("astrocytes").experiment()
-    assert declared is experiments.delayed_recall
+    assert declared is experiments.recall_at_delay
     assert list(declared.params) == ["kind", "delay", "budget", "iterations"]
     result = declared(seed=0, kind="lstm", delay=1, budget=300, iterations=2)
     assert set(result.metrics) == {"accuracy", "loss", "chance", "parameters", "seconds"}
