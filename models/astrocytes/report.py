@@ -70,8 +70,12 @@ def memory_figure(part: dict):
         ax.plot([r["delay"] for r in rows], [r["accuracy"] for r in rows], "o-",
                 label=f"{LABELS[kind]} ({rows[0]['parameters']} parameters)")
     ax.axhline(part["chance"], color="grey", ls=":", label="chance")
+    delays = sorted({r["delay"] for r in part["rows"]})
     ax.set(xlabel="delay D (steps)", ylabel="recall accuracy", ylim=(0, 1.02),
-           title=f"delayed recall, {part['iterations']} iterations", xscale="symlog")
+           title=f"delayed recall, {part['iterations']} iterations",
+           xscale="log" if delays[0] > 0 else "symlog")       # symlog: a delay of 0 has a place
+    ax.set_xticks(delays, [str(d) for d in delays])
+    ax.minorticks_off()
     ax.legend(fontsize=7)
     return fig
 
