@@ -40,24 +40,15 @@ import time
 
 import numpy as np
 
-#: NEST's astrocyte examples' delta_IP3, uM
-DELTA_IP3 = 0.2
-DT_MS = 0.1
-RECORD_MS = 1.0
-#: the delay of every input to the astrocyte (NEST's default)
-INPUT_DELAY_MS = 1.0
+# delta_IP3 (uM), the time step and recording interval (ms), the input delay (ms, NEST's default) and the
+# input trains are the model zoo's (its NEST comparison is this file's drive case)
+from spikemem.models.astrocytes.nest_drive import DELTA_IP3, DT_MS, INPUT_DELAY_MS, RECORD_MS, input_times
+
 #: the case -> (duration in ms, Poisson rate of the astrocyte's input in Hz, seed)
 CASES = {"drive-1s": (1000.0, 2.0, 1), "drive-60s": (60000.0, 2.0, 1),
          "astrocyte_single": (60000.0, 1.0, 2), "astrocyte_interaction": (60000.0, None, 3),
          "astrocyte_small_network": (1000.0, None, 4)}
 VARIABLES = ("IP3", "Ca_astro", "h_IP3R", "I_SIC")
-
-
-def input_times(duration_ms: float, rate_hz: float, seed: int) -> np.ndarray:
-    """A Poisson train (ms) on the time grid, every time half a millisecond off the whole ones."""
-    rng = np.random.default_rng(seed)
-    n = rng.poisson(rate_hz * duration_ms / 1000.0)
-    return np.unique(np.floor(rng.uniform(1.0, duration_ms - 2.0, n))) + 0.5
 
 
 # ---------------------------------------------------------------- NEST (child process)

@@ -37,6 +37,11 @@ import time
 
 import numpy as np
 
+# figure 5's ring (its equations, parameters, builder and wave) is the model zoo's
+from spikemem.models.astrocytes.ring import (N_RING, RING_DURATION_S, RING_EQUATIONS, RING_PARAMS,  # noqa: F401
+                                             WAVE_THRESHOLD_UM, ring_calcium, wave)
+from spikemem.models.astrocytes.ring import unit_name as _unit  # noqa: F401
+
 DURATION_S = 30.0
 VARIABLES = ("Gamma_A", "I", "C", "h")
 #: concentrations are reported in uM
@@ -84,72 +89,11 @@ def authors_example_2(examples: str, duration=DURATION_S):
     return {v: np.asarray(getattr(mon, v)[0], dtype=float) * SCALE[v] for v in VARIABLES}
 
 
-#: figure 5's astrocytes: G-ChI without synaptic input (no Gamma_A), IP3 exchanged with
-#: the two neighbours through gap junctions (J_coupling), the middle one stimulated
-#: 20 s of every 50 s
-RING_EQUATIONS = """
-dI/dt = J_delta - J_3K - J_5P + J_ex + J_coupling : mmolar
-J_delta = O_delta/(1 + I/kappa_delta)*C**2/(C**2 + K_delta**2) : mmolar/second
-J_3K = O_3K*C**4/(C**4 + K_D**4)*I/(I + K_3K) : mmolar/second
-J_5P = Omega_5P*I : mmolar/second
-stimulus = int((t % (50*second)) < 20*second) : 1
-delta_I_bias = I - I_bias*stimulus : mmolar
-J_ex = -F_ex/2*(1 + tanh((abs(delta_I_bias) - I_Theta)/omega_I))*sign(delta_I_bias) : mmolar/second
-J_coupling : mmolar/second
-dC/dt = J_r + J_l - J_p : mmolar
-dh/dt = (h_inf - h)/tau_h : 1
-J_r = Omega_C*m_inf**3*h**3*(C_T - (1 + rho_A)*C) : mmolar/second
-J_l = Omega_L*(C_T - (1 + rho_A)*C) : mmolar/second
-J_p = O_P*C**2/(C**2 + K_P**2) : mmolar/second
-m_inf = I/(I + d_1)*C/(C + d_5) : 1
-h_inf = Q_2/(Q_2 + C) : 1
-tau_h = 1/(O_2*(Q_2 + C)) : second
-Q_2 = d_2*(I + d_1)/(I + d_3) : mmolar
-I_bias : mmolar (constant)
-"""
-RING_PARAMS = ("O_P", "K_P", "C_T", "rho_A", "Omega_C", "Omega_L", "d_1", "d_2", "O_2", "d_3", "d_5", "O_delta",
-               "kappa_delta", "K_delta", "Omega_5P", "K_D", "K_3K", "O_3K", "F_ex", "I_Theta", "omega_I")
-RING_DURATION_S = 4000.0
-N_RING = 50
-
-
 def example_5(duration=RING_DURATION_S, backend="numba", every=20, **options):
-    """Figure 5 in spikemem: the calcium wave in a ring of 50 astrocytes coupled by
-    IP3 diffusion (a summed projection between neighbours), dt = 50 ms, rk4:
-    (steps/every, 50) calcium in uM, recorded every ``every`` steps."""
-    import spikemem as sm
-    from brian2 import ms, second, umolar
-    from spikemem.glia import GCHI_DEFAULTS
-
-    # figure 5's values where they differ from figure 2's
-    own = dict(K_P=0.05 * umolar, O_delta=0.6 * umolar / second, K_delta=0.1 * umolar, Omega_5P=0.05 / second,
-               K_D=0.7 * umolar)
-    params = {k: own.get(k, GCHI_DEFAULTS[k]) for k in RING_PARAMS}
-    declared = "".join(f"{k} : {_unit(v)} (constant)\n" for k, v in params.items())
-    model = sm.NeuronModel(RING_EQUATIONS + declared, method="rk4", params=params, name="gchi_ring")
-    net = sm.Network(dt=50 * ms, seed=0)
-    bias = np.zeros(N_RING)
-    bias[N_RING // 2] = 1e-3     # 1 uM
-    net.population("astrocytes", N_RING, model, params={"I_bias": bias}, init={"h": 0.9})
-    pairs = [(i, j) for i in range(N_RING) for j in ((i + 1) % N_RING, (i - 1) % N_RING)]
-    gap = sm.SynapseModel("delta_I = I_post - I_pre : mmolar\n"
-                          "J_coupling_post = -F/2*(1 + tanh((abs(delta_I) - I_Theta)/omega_I))*sign(delta_I)"
-                          " : mmolar/second (summed)\n"
-                          "w : 1\nF : mmolar/second (constant)\nI_Theta : mmolar (constant)\n"
-                          "omega_I : mmolar (constant)",
-                          params=dict(F=0.09 * umolar / second, I_Theta=0.3 * umolar, omega_I=0.05 * umolar),
-                          name="gap_junction")
-    net.connect("astrocytes", "astrocytes", sm.FromList(sorted(pairs)), weight=1.0, synapse=gap,
-                receptor="J_coupling", name="astro_to_astro")
-    net.record_state("astrocytes", ["C"], every=every)
-    result = sm.simulate(net, duration, backend=backend, **options)
-    return result.traces["astrocytes.C"].values * 1e3
-
-
-def _unit(value) -> str:
-    from brian2.units.fundamentalunits import get_dimensions
-    dim = get_dimensions(value)
-    return "1" if dim.is_dimensionless else dim._str_representation(python_code=True)
+    """Figure 5 in spikemem (``spikemem.models.astrocytes.ring``): the calcium wave in a ring of 50
+    astrocytes coupled by IP3 diffusion, dt = 50 ms, rk4: (steps/every, 50) calcium in uM,
+    recorded every ``every`` steps."""
+    return ring_calcium(duration, backend, every, **options)
 
 
 def authors_example_5(examples: str, duration=RING_DURATION_S, every=20):
@@ -168,20 +112,6 @@ def authors_example_5(examples: str, duration=RING_DURATION_S, every=20):
     scope = {}
     exec(compile(model, "example_5_astro_ring.py", "exec"), scope)
     return np.asarray(scope["astro_mon"].C, dtype=float).T[::every] * 1e3
-
-
-#: calcium (uM) that counts as the wave having reached an astrocyte
-WAVE_THRESHOLD_UM = 0.5
-
-
-def wave(calcium: np.ndarray, record_s: float = 1.0) -> dict:
-    """The ring's wave, from (samples, astrocytes) calcium in uM sampled every
-    ``record_s``: each astrocyte's peak (uM), the time it first exceeds
-    ``WAVE_THRESHOLD_UM`` (s; -1 where it never does), and how many astrocytes it reached."""
-    above = calcium > WAVE_THRESHOLD_UM
-    first = np.where(above.any(0), above.argmax(0) * record_s, -1.0)
-    return {"peak_uM": calcium.max(0).round(9).tolist(), "arrival_s": first.tolist(),
-            "reached": int(above.any(0).sum())}
 
 
 def differences(ours: dict, ref: dict) -> dict:

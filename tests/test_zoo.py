@@ -5,11 +5,23 @@ import pytest
 from brian2 import mV, ms, second
 
 from spikemem.errors import ModelError
-from spikemem.experiments import Experiment, sweep
+from spikemem.experiments import Chain, Experiment, sweep
 from spikemem.registry import load_object
 from spikemem.zoo import MODELS, Model
 
 SMALL = {"n": [200], "duration": [0.1 * second]}
+
+
+def test_every_model_of_the_zoo_loads_its_entry_points():
+    """The zoo's packages register themselves; each named entry point loads and
+    each model with a scripted experiment has one to run by default."""
+    assert {"ca3-cam", "cuba", "grid-cells", "hlop", "place-recognition", "astrocytes"} <= set(MODELS.names())
+    for model in MODELS.entries():
+        assert callable(model.factory()), model.name
+        if model.run_experiment:
+            assert model.experiments and callable(load_object(model.run_experiment)), model.name
+        if model.sweep:
+            assert isinstance(model.experiment(), (Experiment, Chain)), model.name
 
 
 def test_a_declared_experiment_is_returned_as_it_is():

@@ -238,6 +238,7 @@ def test_help_lists_what_the_registries_hold(capsys):
         out = capsys.readouterr().out
         assert all(name in out for name in [*MODELS.names(), *BACKENDS.names()])
         assert "registered by a test" in out and "functional, stress, map" in out
+        assert "(experiments: quick, nest, ring, memory)" in out          # the astrocytes' experiments
     finally:
         MODELS.unregister("toy-model")
 

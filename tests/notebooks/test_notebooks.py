@@ -25,6 +25,8 @@ CELL_TIMEOUT_S = 300
 
 #: Text that must appear in a notebook's outputs (stdout, results), per notebook.
 EXPECTED_OUTPUT = {
+    "astrocytes.ipynb": ["input spikes; IP3 peak", "G-ChI: calcium peak", "the wave reached 50 of 50 astrocytes",
+                         "AM-SU recall accuracy at D=5", "the layer fired on"],
     "ca3_cam.ipynb": ["recall_by_cue", "recall_by_content", "obstacle  returned", "exact_recall_by_cue",
                       "classical_hopfield", "modern_hopfield"],
     "grid_cells.ipynb": ["growth factor", "lattice periods", "decoding error: mean", "grid scores of",
