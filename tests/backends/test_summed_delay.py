@@ -10,7 +10,7 @@ from spikemem.connectors import AllToAll, FromList
 from spikemem.errors import ModelError
 from spikemem.network import Network
 from spikemem.neurons import NeuronModel
-from spikemem.synapses import summed
+from spikemem.synapses import SynapseModel, summed
 
 DT = 1e-3
 #: a rate source whose ``s`` the inputs set, and a target whose ``I`` the sums set
@@ -131,3 +131,27 @@ def test_brian2_refuses_a_delayed_sum_by_name():
 def test_bad_delays_refused_by_name(delay, why):
     with pytest.raises(ModelError, match=f"projection 'sums'.*{why}"):
         pulse_net(delay).build()
+
+
+@pytest.mark.parametrize("backend,options", BACKENDS)
+def test_sums_onto_both_sides_delayed(backend, options):
+    """A sum onto the presynaptic side is delayed as well: ``J_pre = w*I_post`` of
+    step k reads the I that step uses (the record of step k + 1) and arrives d
+    steps later."""
+    d = 3
+    net = Network(dt=DT, seed=0)
+    net.population("src", 2, NeuronModel(name="source2", equations="s : 1\nJ : 1", threshold=None, reset=None))
+    net.population("dst", 1, TARGET)
+    net.current("src", np.array([0, 5, 6]) * DT, np.array([[0, 0], [2, 1], [0, 0]]), variable="s")
+    net.connect("src", "dst", AllToAll(), weight=np.array([1.0, 10.0]), delay=d * DT, receptor="I", name="sums",
+                synapse=SynapseModel("w : 1\nI_post = w*s_pre : 1 (summed)\nJ_pre = w*I_post : 1 (summed)"))
+    net.record_state("src", ["J"])
+    net.record_state("dst", ["I"])
+    got = simulation(net, backend, **options)
+    got.run(0.02)
+    i_sum, j_sum = got.result().traces["dst.I"].values[:, 0], got.result().traces["src.J"].values
+    assert np.flatnonzero(i_sum).tolist() == [5 + d] and i_sum[5 + d] == 12.0
+    expected = np.zeros_like(j_sum)
+    expected[d:] = np.outer(i_sum[1:len(i_sum) - d + 1], [1.0, 10.0])
+    np.testing.assert_array_equal(j_sum, expected)
+    assert np.flatnonzero(j_sum[:, 0]).tolist() == [4 + 2 * d]

@@ -910,7 +910,7 @@ class Assembler:
         this step, which starts again from zero."""
         p = f"p{kp}"
         size = self.built.size_of(proj, side)
-        ring = self.k.arg(f"{p}___sum{n}_ring", np.zeros((proj.summed_delay, size), self.k.dtype))
+        ring = self.k.arg(f"{p}___sum_{side}{n}_ring", np.zeros((proj.summed_delay, size), self.k.dtype))
         if proj.delay.min() == proj.delay.max():
             ahead = f"{int(proj.delay[0]) - 1}"
         else:
