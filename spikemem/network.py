@@ -275,6 +275,18 @@ class BuiltProjection:
         """How many synapses the projection has (a convolution's counted, not listed)."""
         return self.conv.n_synapses if self.conv is not None else int(self.i.size)
 
+    @property
+    def summed_delay(self) -> int:
+        """The longest delay, in steps, of the projection's summed variables (NEST's
+        delay of a ``sic_connection``); 0 where the projection sums nothing. A
+        term computed at step n with a delay of d steps is part of the target's
+        value in the update of step n + d - 1, which a state record at step
+        n + d shows. One step, the default, is Brian2's summed variable: the
+        step that computes the sum uses it."""
+        if "(summed)" not in self.equations:
+            return 0
+        return int(self.delay.max()) if self.delay.size and self.conv is None else 1
+
     def explicit(self) -> "BuiltProjection":
         """The projection with its synapses listed: itself, or a convolution's every
         synapse (in (pre, post) order, one delay for all), as ``FromList`` would give."""
@@ -544,7 +556,14 @@ class Network:
         every step (``x_post = ... : unit (summed)``): onto a variable of those
         synapses (an astrocyte's gliotransmitter modulating them) or from them
         onto the population (their neurotransmitter driving an astrocyte). It has
-        no weight, delay or on_pre; the other side is a population."""
+        no weight, delay or on_pre; the other side is a population.
+
+        A projection between populations whose synapse model sums a variable
+        (``x_post = ... : unit (summed)``) delivers each step's sum ``delay``
+        later: with a delay of d steps the sum of step n is the target's value
+        in step n + d - 1 (NEST's delay of a ``sic_connection``); the default,
+        one step, is Brian2's summed variable, which the target reads in the
+        step it is computed."""
         pre_name = pre.name if isinstance(pre, (Population, PopulationView, Projection)) else pre
         post_name = post.name if isinstance(post, (Population, PopulationView, Projection)) else post
         name = name or f"{pre_name}_to_{post_name}_{len(self.projections)}"

@@ -111,6 +111,17 @@ def _rewound(objects):
     return objects
 
 
+def _refuse_delayed_sums(built):
+    """Brian2's summed variables take no delay: a projection that delays its sums
+    (``BuiltProjection.summed_delay``) runs on numba or torch."""
+    for proj in built.projections:
+        if proj.summed_delay > 1:
+            raise ModelError(f"projection '{proj.name}': its summed variables have a delay of up to "
+                             f"{proj.summed_delay} steps ({proj.summed_delay * built.dt:g} s); Brian2's summed "
+                             f"variables reach their target in the step that computes them, so the brian2 "
+                             f"backend cannot run it: use the numba or torch backend, or a delay of one step")
+
+
 class Brian2Simulation(Simulation):
     """A built network on Brian2.
 
@@ -136,6 +147,7 @@ class Brian2Simulation(Simulation):
         self.dtype = float_dtype(dtype, "brian2")
         # Brian2 has no convolution: it gets the synapses listed
         built = built.explicit(who="the brian2 backend")
+        _refuse_delayed_sums(built)
         super().__init__(built, target=target, strict_float=strict_float, dtype=np.dtype(self.dtype).name)
         self.target = target
         self.strict_float = bool(strict_float)

@@ -892,12 +892,34 @@ class Assembler:
         else:
             p = self.synapse_arrays(kp, proj)
             self.synapse_index(kp, proj)
-        for updater in summed_updaters(syn, side):
+        for n, updater in enumerate(summed_updaters(syn, side)):
             index = "_i" if side == "pre" else "_j"
             target = self.array(updater.target_var, index)
             lines, body, _, _ = self.synaptic_code(kp, syn, updater, " " * 12)
+            if proj.summed_delay > 1:
+                self.k.body += self.delayed_sum(kp, proj, side, n, target, index, lines, body)
+                continue
             self.k.body += [f"        {target.replace(f'[{index}]', '[:]')} = 0.0"]
             self.k.body += self._every_synapse(p, lines, body, [f"            {target} += _synaptic_var"])
+
+    def delayed_sum(self, kp, proj, side, n, target, index, lines, body) -> list[str]:
+        """A summed variable delayed by ``connect(delay=...)``: a ring of the target's
+        next values, one row per step ahead. Each synapse adds its term, in synapse
+        order, to the row its delay reaches (the rows start at zero, so a delay of
+        one step rounds as the plain sum does); then the target takes the row of
+        this step, which starts again from zero."""
+        p = f"p{kp}"
+        size = self.built.size_of(proj, side)
+        ring = self.k.arg(f"{p}___sum_{side}{n}_ring", np.zeros((proj.summed_delay, size), self.k.dtype))
+        if proj.delay.min() == proj.delay.max():
+            ahead = f"{int(proj.delay[0]) - 1}"
+        else:
+            ahead = f"{self.k.arg(f'{p}___sum_delay', self.in_kernel_order(kp, proj.delay.astype(np.int64)))}[_s] - 1"
+        add = [f"            {ring}[(step + {ahead}) % {ring}.shape[0], {index}] += _synaptic_var"]
+        return self._every_synapse(p, lines, body, add) + [
+            f"        _slot = step % {ring}.shape[0]",
+            f"        {target.replace(f'[{index}]', '[:]')} = {ring}[_slot]",
+            f"        {ring}[_slot] = 0.0"]
 
     def convolution(self, kp, proj):
         """A convolution's spike events or summed variable (``convolution``)."""

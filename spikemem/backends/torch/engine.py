@@ -433,6 +433,11 @@ class TorchNetwork(nn.Module):
         self.ring = {name: [torch.zeros(B, pop.size, dtype=self.dtype, device=self.device)
                             for _ in range(self.history[name])]
                      for name, pop in built.populations.items()}
+        # the next values of each delayed summed variable, one row per step ahead (``_delayed_sum``)
+        self.sum_rings = {(pc.k, (side, target)): [torch.zeros(B, pc.n_post if side == "post" else pc.n_pre,
+                                                               dtype=self.dtype, device=self.device)
+                                                   for _ in range(pc.proj.summed_delay)]
+                          for pc in self.projs if pc.proj.summed_delay > 1 for side, target, _ in pc.summed}
         self.input_ptr = [0] * len(built.inputs)
         self.sources = {name: (pop.spike_steps, pop.spike_ids) for name, pop in built.populations.items()
                         if pop.kind == "spikes"}
@@ -692,7 +697,23 @@ class TorchNetwork(nn.Module):
         value = torch.as_tensor(value, dtype=self.dtype, device=self.device).expand(self.batch, pc.I.numel())
         key, size, index = (pc.post_key, pc.n_post, pc.J) if side == "post" else (pc.pre_key, pc.n_pre, pc.I)
         zero = torch.zeros(self.batch, size, dtype=self.dtype, device=self.device)
+        if pc.proj.summed_delay > 1:
+            self.state[key][target] = self._delayed_sum(pc, (side, target), index, value, step)
+            return
         self.state[key][target] = zero.index_add(1, index, value)
+
+    def _delayed_sum(self, pc, which, index, value, step):
+        """The target's value this step from a summed variable delayed by
+        ``connect(delay=...)`` (as the numba engine's ``delayed_sum``): each
+        synapse's term goes to the ring row its delay reaches; this step's row
+        is the value and starts again from zero."""
+        ring = self.sum_rings[pc.k, which]
+        for d, synapses in pc.groups:
+            row = (step + d - 1) % len(ring)
+            ring[row] = ring[row].index_add(1, index[synapses], value[:, synapses])
+        now = ring[step % len(ring)]
+        ring[step % len(ring)] = torch.zeros_like(now)
+        return now
 
     def _event(self, pc, fn, active, t, step, ordered=False):
         """Run synaptic code ``fn``; where ``active`` (trials, synapses) is given,
