@@ -17,7 +17,8 @@ readout of the model's spikes:
 * the frozen model in torch with the AM-SU's reset (subtracting v_th): what freezing costs;
 * the same with a board neuron's reset (to v_reset): what the board's neuron costs;
 * the frozen IF_curr_exp network on numba (float64), before and after setting to 0 the
-  weights the boards' formats round to 0 (the smallest ``--prune`` of each projection's largest);
+  weights the boards' formats round to 0 (those below the smallest fraction of their
+  projection's largest, 0, 1/1024, ..., 1/32, for which both targets' ``check`` pass);
 * that network on each target's emulator (SpiNNaker s16.15, Loihi 1's integers),
   after both targets' ``check`` pass and both export it;
 * a = 0 (the astrocytes removed, nothing retrained) and the LIF-SNN, for scale.
@@ -42,15 +43,23 @@ from spikemem.models.astrocytes import baselines, hardware, tasks, train
 from spikemem.targets import TARGETS
 
 TARGET_NAMES = ("spinnaker", "loihi")
+#: the fractions of a projection's largest weight tried, in turn, as the least weight kept
+PRUNE = (0.0, 1 / 1024, 1 / 512, 1 / 256, 1 / 128, 1 / 64, 1 / 32)
 
 
-def frozen_network(model, test, a, prune):
-    """The test sequences' network with a held, and the weights the boards lose set to 0."""
+def frozen_network(model, test, a):
+    """The test sequences' AM-SU network, the network with a held, and a copy in
+    which the weights the boards round to 0 are 0 (below the smallest fraction
+    in ``PRUNE`` of their projection's largest for which both checks pass)."""
     net = hardware.recall_network(model.layer, test.x)
-    frozen = freeze_modulation(net, np.tile(a, test.x.shape[1]))
-    exact = freeze_modulation(net, np.tile(a, test.x.shape[1]))
-    pruned = hardware.prune_weights(frozen, prune)
-    return net, exact, frozen, pruned
+    held = np.tile(a, test.x.shape[1])
+    exact = freeze_modulation(net, held)
+    for ratio in PRUNE:
+        frozen = freeze_modulation(net, held)
+        pruned = hardware.prune_weights(frozen, ratio)
+        if not any(TARGETS.get(name).check(frozen) for name in TARGET_NAMES):
+            return net, exact, frozen, ratio, pruned
+    raise SystemExit(f"the boards refuse the frozen network with weights below {PRUNE[-1]:g} of the largest at 0")
 
 
 def accuracy_of(model, result, test, steps):
@@ -80,7 +89,7 @@ def run(args, log) -> dict:
         log(f"{label}: accuracy {accuracy:.3f}")
 
     row("AM-SU, trained (torch, float32)", train.recall_accuracy(model, test))
-    net, exact, frozen, pruned = frozen_network(model, test, a, args.prune)
+    net, exact, frozen, ratio, pruned = frozen_network(model, test, a)
     with torch.no_grad():
         torch_spikes, _ = model.layer(torch.from_numpy(test.x))
     acc, spikes = accuracy_of(model, simulate(net, duration, "numba"), test, steps)
@@ -91,7 +100,7 @@ def run(args, log) -> dict:
     row("frozen IF_curr_exp network (numba, float64)", accuracy_of(model, simulate(exact, duration, "numba"),
                                                                   test, steps)[0])
     acc, _ = accuracy_of(model, simulate(frozen, duration, "numba"), test, steps)
-    row("frozen IF_curr_exp network, small weights 0 (numba, float64)", acc, pruned_weights=pruned,
+    row("frozen IF_curr_exp network, small weights 0 (numba, float64)", acc, pruned_below=ratio,
         pruned_per_sample=pruned / args.test)
     targets = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -133,8 +142,6 @@ def main(argv=None):
     parser.add_argument("--iterations", type=int, default=400, help="training iterations (default 400)")
     parser.add_argument("--calibration", type=int, default=256, help="sequences the mean a is taken over")
     parser.add_argument("--test", type=int, default=128, help="test sequences (default 128)")
-    parser.add_argument("--prune", type=float, default=1 / 64,
-                        help="weights below this fraction of their projection's largest are set to 0 (default 1/64)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="benchmarks/results/astrocytes/05-amsu-hardware.json")
     args = parser.parse_args(argv)

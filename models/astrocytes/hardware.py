@@ -44,11 +44,12 @@ class FrozenModel(nn.Module):
             raise ModelError(f"FrozenModel: reset must be one of {list(RESETS)}, got {reset!r}")
         layer = model.layer
         n = layer.input.shape[0]
-        held = np.broadcast_to(np.asarray(a, dtype=float), (n,)) if np.ndim(a) <= 1 else None
-        if held is None or held.size != n or np.any(held < 0) or np.any(held > 1):
-            raise ModelError(f"FrozenModel: a must be one value or {n} (one per neuron), each in [0, 1]")
+        held = np.asarray(a, dtype=float)
+        if held.ndim > 1 or held.size not in (1, n) or not np.all((held >= 0) & (held <= 1)):
+            raise ModelError(f"FrozenModel: a must be one value or {n} (one per neuron), each in [0, 1], "
+                             f"got {a!r}")
         self.model, self.reset = model, reset
-        self.a = torch.as_tensor(held.copy(), dtype=layer.input.dtype)
+        self.a = torch.as_tensor(np.broadcast_to(held, (n,)).copy(), dtype=layer.input.dtype)
 
     def forward(self, x: torch.Tensor, state=None):
         layer = self.model.layer

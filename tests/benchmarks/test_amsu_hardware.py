@@ -1,0 +1,35 @@
+"""benchmarks/amsu_hardware.py: a tiny run trains, freezes, exports and emulates,
+and writes every row and both targets' figures."""
+import importlib.util
+import json
+import pathlib
+
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("spynnaker")           # the SpiNNaker check reads the installed sPyNNaker's limits
+pytestmark = pytest.mark.torch
+
+_path = pathlib.Path(__file__).resolve().parents[2] / "benchmarks" / "amsu_hardware.py"
+_spec = importlib.util.spec_from_file_location("amsu_hardware_benchmark", _path)
+bench = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench)
+
+
+def test_a_tiny_run_writes_every_row_and_both_targets(tmp_path):
+    path = tmp_path / "hw.json"
+    bench.main(["--delay", "2", "--budget", "300", "--iterations", "2", "--calibration", "4", "--test", "3",
+                "--out", str(path)])
+    data = json.loads(path.read_text())
+    assert data["benchmark"] == "amsu_hardware" and data["threads"] == 1 and data["chance"] == 0.25
+    rows = {r["model"]: r for r in data["rows"]}
+    assert len(rows) == 10 and all(0 <= r["accuracy"] <= 1 for r in rows.values())
+    # the template network on numba spikes as the torch layer; the frozen network as the frozen model
+    assert rows["AM-SU template network (numba, float64)"]["spikes_as_torch"] == 1.0
+    assert rows["frozen IF_curr_exp network (numba, float64)"]["accuracy"] == rows[
+        "frozen a, board reset (torch)"]["accuracy"]
+    for name in bench.TARGET_NAMES:
+        t = data["targets"][name]
+        assert t["violations_of_am_su"] >= 3 and t["exported"] and 0 <= t["spikes_as_numba"] <= 1
+        assert f"frozen, {name} emulator" in rows
+    assert 0 <= data["held_a"]["min"] <= data["held_a"]["mean"] <= data["held_a"]["max"] <= 1
