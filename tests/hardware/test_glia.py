@@ -71,3 +71,12 @@ def test_a_frozen_am_su_network_passes_where_the_am_su_did_not(target):
     check = TARGETS.get(target).check
     assert {v.where for v in check(net)} == {"population 'amsu'", "projection 'to_amsu'", "projection 'self'"}
     assert check(freeze_modulation(net, [0.1, 0.5, 0.9])) == []
+
+
+def test_spikemem_check_on_a_saved_network_prints_the_glia_lines(tmp_path, capsys):
+    from spikemem.cli import main
+    path = tmp_path / "glia.json"
+    glia_network().save(path)
+    assert main(["check", str(path), "--target", "loihi"]) == 1
+    out = capsys.readouterr().out
+    assert all(where in out for where in EXPECTED) and "freeze_modulation" in out
