@@ -3,7 +3,7 @@ astrocytic state fixed costs, and what the boards' arithmetic costs after it.
 
     python benchmarks/amsu_hardware.py --out benchmarks/results/astrocytes/05-amsu-hardware.json
 
-One CPU thread, one seed. An AM-SU sequence model (``spikemem.models.astrocytes``,
+One CPU thread, ``--seeds`` (each row: the mean over them). An AM-SU sequence model (``spikemem.models.astrocytes``,
 about ``--budget`` parameters) is trained on delayed recall at delay
 ``--delay`` (3 tokens of 4 symbols, ``--iterations`` iterations of 32
 sequences, Adam, lr 1e-2), as is a LIF-SNN of the same size (the model
@@ -68,15 +68,16 @@ def accuracy_of(model, result, test, steps):
     return hardware.spike_accuracy(model, spikes, test), spikes
 
 
-def run(args, log) -> dict:
-    rng = np.random.default_rng(args.seed)
+def run(args, seed, log) -> dict:
+    """Every row's accuracy for one seed, and the seed's details."""
+    rng = np.random.default_rng(seed)
     n_in, n_out = 4 + 3, 4
     t0 = time.perf_counter()
-    model = baselines.build("amsu", n_in, n_out, args.budget, seed=args.seed)
-    trained = train.train_recall(model, args.delay, iterations=args.iterations, lr=1e-2, seed=args.seed)
-    lif = baselines.build("lif", n_in, n_out, args.budget, seed=args.seed)
-    lif_trained = train.train_recall(lif, args.delay, iterations=args.iterations, lr=1e-2, seed=args.seed)
-    log(f"trained in {time.perf_counter() - t0:.0f} s")
+    model = baselines.build("amsu", n_in, n_out, args.budget, seed=seed)
+    trained = train.train_recall(model, args.delay, iterations=args.iterations, lr=1e-2, seed=seed)
+    lif = baselines.build("lif", n_in, n_out, args.budget, seed=seed)
+    lif_trained = train.train_recall(lif, args.delay, iterations=args.iterations, lr=1e-2, seed=seed)
+    log(f"seed {seed}: trained in {time.perf_counter() - t0:.0f} s")
     calibration = tasks.delayed_recall(args.calibration, args.delay, seed=rng)
     a = hardware.mean_astrocytic_state(model.layer, calibration.x)
     test = tasks.delayed_recall(args.test, args.delay, seed=rng)
@@ -86,7 +87,7 @@ def run(args, log) -> dict:
 
     def row(label, accuracy, **extra):
         rows.append({"model": label, "accuracy": accuracy, **extra})
-        log(f"{label}: accuracy {accuracy:.3f}")
+        log(f"seed {seed}: {label}: accuracy {accuracy:.3f}")
 
     row("AM-SU, trained (torch, float32)", train.recall_accuracy(model, test))
     net, exact, frozen, ratio, pruned = frozen_network(model, test, a)
@@ -123,11 +124,27 @@ def run(args, log) -> dict:
             row(f"frozen, {name} emulator", acc, spikes_as_numba=targets[name]["spikes_as_numba"])
     row("a = 0, astrocytes removed (torch)", train.recall_accuracy(hardware.FrozenModel(model, 0.0), test))
     row("LIF-SNN, trained (torch), for scale", train.recall_accuracy(lif, test))
-    return {"rows": rows, "targets": targets, "trained": trained, "lif_trained": lif_trained,
+    return {"seed": seed, "rows": rows, "targets": targets, "trained": trained, "lif_trained": lif_trained,
             "held_a": {"mean": float(a.mean()), "min": float(a.min()), "max": float(a.max())},
             "gains": {"k": _range(model.layer.k), "b": _range(model.layer.b)},
             "hidden": int(model.layer.input.shape[0]), "parameters": baselines.count(model),
             "seconds": time.perf_counter() - t0}
+
+
+def combine(runs: list) -> list:
+    """One row per stage: the accuracy of each seed, their mean and its change
+    from the trained AM-SU's mean; other numbers averaged over the seeds."""
+    rows = []
+    for stage in zip(*(r["rows"] for r in runs)):
+        per_seed = [r["accuracy"] for r in stage]
+        row = {"model": stage[0]["model"], "accuracy": float(np.mean(per_seed)), "per_seed": per_seed}
+        for key in stage[0]:
+            if key not in ("model", "accuracy"):
+                row[key] = float(np.mean([r[key] for r in stage]))
+        rows.append(row)
+    for row in rows:
+        row["change"] = row["accuracy"] - rows[0]["accuracy"]
+    return rows
 
 
 def _range(t) -> dict:
@@ -142,15 +159,14 @@ def main(argv=None):
     parser.add_argument("--iterations", type=int, default=400, help="training iterations (default 400)")
     parser.add_argument("--calibration", type=int, default=256, help="sequences the mean a is taken over")
     parser.add_argument("--test", type=int, default=128, help="test sequences (default 128)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="seeds (default 0 1 2)")
     parser.add_argument("--out", default="benchmarks/results/astrocytes/05-amsu-hardware.json")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    torch.manual_seed(args.seed)
-    result = run(args, print)
-    write_run_set(args.out, "amsu_hardware", result.pop("rows"), threads=1, torch=torch.__version__,
+    runs = [run(args, seed, print) for seed in args.seeds]
+    write_run_set(args.out, "amsu_hardware", combine(runs), threads=1, torch=torch.__version__,
                   python=platform.python_version(), chance=0.25,
-                  settings={k: v for k, v in vars(args).items() if k != "out"}, **result)
+                  settings={k: v for k, v in vars(args).items() if k != "out"}, seeds=runs)
     print(f"wrote {args.out}")
 
 

@@ -19,17 +19,23 @@ _spec.loader.exec_module(bench)
 def test_a_tiny_run_writes_every_row_and_both_targets(tmp_path):
     path = tmp_path / "hw.json"
     bench.main(["--delay", "2", "--budget", "300", "--iterations", "2", "--calibration", "4", "--test", "3",
-                "--out", str(path)])
+                "--seeds", "0", "1", "--out", str(path)])
     data = json.loads(path.read_text())
     assert data["benchmark"] == "amsu_hardware" and data["threads"] == 1 and data["chance"] == 0.25
     rows = {r["model"]: r for r in data["rows"]}
-    assert len(rows) == 10 and all(0 <= r["accuracy"] <= 1 for r in rows.values())
+    assert len(rows) == 10 and all(0 <= r["accuracy"] <= 1 and len(r["per_seed"]) == 2 for r in rows.values())
+    assert rows["AM-SU, trained (torch, float32)"]["change"] == 0
+    for r in rows.values():
+        assert abs(r["accuracy"] - sum(r["per_seed"]) / 2) < 1e-12
+        assert abs(r["change"] - (r["accuracy"] - data["rows"][0]["accuracy"])) < 1e-12
     # the template network on numba spikes as the torch layer; the frozen network as the frozen model
     assert rows["AM-SU template network (numba, float64)"]["spikes_as_torch"] == 1.0
     assert rows["frozen IF_curr_exp network (numba, float64)"]["accuracy"] == rows[
         "frozen a, board reset (torch)"]["accuracy"]
     for name in bench.TARGET_NAMES:
-        t = data["targets"][name]
+        t = data["seeds"][1]["targets"][name]
         assert t["violations_of_am_su"] >= 3 and t["exported"] and 0 <= t["spikes_as_numba"] <= 1
         assert f"frozen, {name} emulator" in rows
-    assert 0 <= data["held_a"]["min"] <= data["held_a"]["mean"] <= data["held_a"]["max"] <= 1
+    assert [run["seed"] for run in data["seeds"]] == [0, 1]
+    held = data["seeds"][0]["held_a"]
+    assert 0 <= held["min"] <= held["mean"] <= held["max"] <= 1
