@@ -84,8 +84,8 @@ def freeze_modulation(network: Network, a, *, integration: str = "spinnaker", v_
     IF_curr_exp's (``"spinnaker"``, both boards' step, or ``"exact"``);
     ``v_scale``: the volts of one unit of the AM-SU's v; ``tau_syn``: the
     synaptic time constant (default dt/20, so that a current has decayed
-    to e**-20 by the next step). The rest of the network is copied as it
-    is. Refused: a network without AM-SUs; plastic or synapse-targeting
+    to e**-20 by the next step). Each neuron starts at its AM-SU's v (its
+    u). The rest of the network is copied as it is. Refused: a network without AM-SUs; plastic or synapse-targeting
     projections onto an AM-SU (a frozen weight is a fixed one); a current
     input onto one; state monitors on one (its v is in volts now: record
     the copy's)."""
@@ -128,7 +128,9 @@ def freeze_modulation(network: Network, a, *, integration: str = "spinnaker", v_
             raise ModelError(f"freeze_modulation: tau_syn {tau_syn:g} s equals the membrane tau of '{name}'")
         beta = np.exp(-dt / p["tau"])
         gain = step_gain(dt, p["tau"], tau_syn, c_m, integration)
+        v0 = np.broadcast_to(np.asarray(pop.init["v"], float), (pop.size,))
         params[name] = {"weight": beta * (1 + p["k"] * held[name]) * scale / gain,
+                        "v": rest0 + (v0 + p["b"] * held[name]) * scale,            # u = v + b*a
                         "model": dict(c_m=c_m, tau_m=p["tau"], tau_syn_E=tau_syn, tau_syn_I=tau_syn,
                                       v_rest=rest0 + p["b"] * held[name] * scale, v_reset=rest0,
                                       v_thresh=rest0 + p["v_th"] * scale, i_offset=0.0)}
@@ -144,7 +146,7 @@ def freeze_modulation(network: Network, a, *, integration: str = "spinnaker", v_
     for name, p in params.items():
         # the template's parameters, one value per neuron (the model's spec holds PyNN's defaults)
         out.populations[name].params.update(p["model"])
-        out.populations[name].init.update(v=p["model"]["v_rest"])
+        out.populations[name].init.update(v=p["v"])
     for p in onto:
         w = p.w * params[p.post]["weight"][p.j]
         for receptor, keep, suffix in (("exc", w >= 0, ""), ("inh", w < 0, INHIBITORY_SUFFIX)):

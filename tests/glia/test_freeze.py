@@ -58,11 +58,12 @@ def test_first_spikes_are_the_held_am_su_s_and_b_lowers_the_threshold():
     assert np.allclose(frozen.params["v_thresh"], float(-55 * mV)) and frozen.model.refractory == 0
 
 
-def test_one_value_a_dict_and_a_per_neuron_array_agree():
-    net = amsu_net(AMSU(k=K, b=B), 0.3)
-    one = freeze_modulation(net, 0.5).build().populations["unit"].params["v_rest"]
-    two = freeze_modulation(net, {"unit": [0.5] * 3}).build().populations["unit"].params["v_rest"]
-    assert np.allclose(one, two)
+def test_one_value_a_dict_and_a_per_neuron_array_agree_and_v_starts_at_u():
+    net = amsu_net(AMSU(k=K, b=B), 0.3, init={"v": [0.0, 0.5, -0.2]})
+    one = freeze_modulation(net, 0.5).build().populations["unit"]
+    two = freeze_modulation(net, {"unit": [0.5] * 3}).build().populations["unit"]
+    assert np.allclose(one.params["v_rest"], two.params["v_rest"])
+    assert np.allclose(one.init["v"], float(-65 * mV) + (np.array([0.0, 0.5, -0.2]) + B * 0.5) * float(10 * mV))
 
 
 def test_bad_values_and_networks_without_am_sus_are_refused():
