@@ -12,6 +12,7 @@ AM-SU network becomes one once its astrocytic state is held fixed:
 """
 from __future__ import annotations
 
+from spikemem.glia.freeze import is_amsu
 from spikemem.network import BuiltNetwork
 from spikemem.neurons import template_of
 from spikemem.targets import Violation
@@ -35,8 +36,7 @@ AMSU_FIX = ("hold the AM-SU's astrocytic state fixed: spikemem.glia.freeze_modul
 
 def glia_kind(model) -> str | None:
     """The key of ``POPULATION_REASONS`` a neuron model is, or None."""
-    from spikemem.glia.amsu import AMSU
-    if model.name == "AMSU" and model.same_dynamics(AMSU()):
+    if is_amsu(model):
         return "AMSU"
     kind = template_of(model)
     return kind if kind in POPULATION_REASONS else None

@@ -33,10 +33,14 @@ from ..units import plain
 INHIBITORY_SUFFIX = "_inh"
 
 
+def is_amsu(model) -> bool:
+    """Whether a neuron model is the ``AMSU`` template, with any parameters."""
+    from .amsu import AMSU
+    return model.name == "AMSU" and model.same_dynamics(AMSU())
+
+
 def _amsu_populations(network: Network) -> list:
-    from ..hardware.glia import glia_kind
-    return [name for name, pop in network.populations.items()
-            if not pop.is_source and glia_kind(pop.model) == "AMSU"]
+    return [name for name, pop in network.populations.items() if not pop.is_source and is_amsu(pop.model)]
 
 
 def _held_values(a, names: list, sizes: dict) -> dict:
