@@ -21,7 +21,8 @@ readout of the model's spikes:
   projection's largest, 0, 1/1024, ..., 1/32, for which both targets' ``check`` pass);
 * that network on each target's emulator (SpiNNaker s16.15, Loihi 1's integers),
   after both targets' ``check`` pass and both export it;
-* a = 0 (the astrocytes removed, nothing retrained) and the LIF-SNN, for scale.
+* a = 0 (the astrocytes removed, nothing retrained), a held at its mean over the
+  token steps or the recall steps only, and the LIF-SNN, for scale.
 
 The test sequences run side by side as one network (``recall_network``).
 """
@@ -123,9 +124,15 @@ def run(args, seed, log) -> dict:
                              "seconds": time.perf_counter() - t1}
             row(f"frozen, {name} emulator", acc, spikes_as_numba=targets[name]["spikes_as_numba"])
     row("a = 0, astrocytes removed (torch)", train.recall_accuracy(hardware.FrozenModel(model, 0.0), test))
+    for label, at in (("token", slice(0, calibration.at[0] - args.delay)), ("recall", calibration.at)):
+        held = hardware.mean_astrocytic_state(model.layer, calibration.x, at)
+        row(f"frozen a, mean over the {label} steps (torch)",
+            train.recall_accuracy(hardware.FrozenModel(model, held), test))
     row("LIF-SNN, trained (torch), for scale", train.recall_accuracy(lif, test))
     return {"seed": seed, "rows": rows, "targets": targets, "trained": trained, "lif_trained": lif_trained,
             "held_a": {"mean": float(a.mean()), "min": float(a.min()), "max": float(a.max())},
+            "a_by_step": [float(hardware.mean_astrocytic_state(model.layer, calibration.x, [t]).mean())
+                          for t in range(steps)],
             "gains": {"k": _range(model.layer.k), "b": _range(model.layer.b)},
             "hidden": int(model.layer.input.shape[0]), "parameters": baselines.count(model),
             "seconds": time.perf_counter() - t0}

@@ -23,11 +23,15 @@ from spikemem.errors import ModelError
 RESETS = ("subtract", "zero")
 
 
-def mean_astrocytic_state(layer, x) -> np.ndarray:
+def mean_astrocytic_state(layer, x, steps=None) -> np.ndarray:
     """The astrocytic state ``a`` of each neuron of ``layer`` (an
-    ``AMSULayer``) averaged over the steps and samples of ``x`` (T, B, n_in)."""
+    ``AMSULayer``) averaged over the samples of ``x`` (T, B, n_in) and its
+    steps (``steps``: the indices or slice of those averaged over; None: all)."""
     with torch.no_grad():
         _, _, _, a = layer(torch.as_tensor(x), record=True)
+    a = a if steps is None else a[steps]
+    if a.shape[0] == 0:
+        raise ModelError(f"mean_astrocytic_state: steps {steps!r} selects none of the {x.shape[0]} steps")
     return a.mean(dim=(0, 1)).double().numpy()
 
 

@@ -23,7 +23,7 @@ def test_a_tiny_run_writes_every_row_and_both_targets(tmp_path):
     data = json.loads(path.read_text())
     assert data["benchmark"] == "amsu_hardware" and data["threads"] == 1 and data["chance"] == 0.25
     rows = {r["model"]: r for r in data["rows"]}
-    assert len(rows) == 10 and all(0 <= r["accuracy"] <= 1 and len(r["per_seed"]) == 2 for r in rows.values())
+    assert len(rows) == 12 and all(0 <= r["accuracy"] <= 1 and len(r["per_seed"]) == 2 for r in rows.values())
     assert rows["AM-SU, trained (torch, float32)"]["change"] == 0
     for r in rows.values():
         assert abs(r["accuracy"] - sum(r["per_seed"]) / 2) < 1e-12
@@ -37,5 +37,6 @@ def test_a_tiny_run_writes_every_row_and_both_targets(tmp_path):
         assert t["violations_of_am_su"] >= 3 and t["exported"] and 0 <= t["spikes_as_numba"] <= 1
         assert f"frozen, {name} emulator" in rows
     assert [run["seed"] for run in data["seeds"]] == [0, 1]
+    assert len(data["seeds"][0]["a_by_step"]) == 2 * 3 + 2 and data["seeds"][0]["a_by_step"][0] == 0
     held = data["seeds"][0]["held_a"]
     assert 0 <= held["min"] <= held["mean"] <= held["max"] <= 1

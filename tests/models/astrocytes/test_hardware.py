@@ -50,6 +50,9 @@ def test_the_frozen_model_with_a_board_reset_is_the_frozen_network():
     task = tasks.delayed_recall(3, 4, seed=3)
     a = hardware.mean_astrocytic_state(model.layer, torch.from_numpy(task.x).double())
     assert a.shape == (6,) and np.all((a >= 0) & (a <= 1)) and a.max() > 0
+    late = hardware.mean_astrocytic_state(model.layer, torch.from_numpy(task.x).double(), slice(5, None))
+    first = hardware.mean_astrocytic_state(model.layer, torch.from_numpy(task.x).double(), [0])
+    assert not np.any(first) and late.mean() > a.mean()          # a starts at 0 and grows
     frozen = freeze_modulation(hardware.recall_network(model.layer, task.x), np.tile(a, 3))
     network = run_network(frozen, task.x.shape[0], 3, 6)
     mine = _frozen_spikes(model, a, task.x, "zero")
@@ -104,5 +107,7 @@ def test_bad_input_is_refused():
         hardware.FrozenModel(model, 1.5)
     with pytest.raises(ModelError, match="x must be \\(T, batch, 7\\)"):
         hardware.recall_network(model.layer, np.zeros((3, 7)))
+    with pytest.raises(ModelError, match="selects none"):
+        hardware.mean_astrocytic_state(model.layer, torch.zeros(3, 1, 7, dtype=torch.float64), slice(5, None))
     with pytest.raises(ModelError, match="ratio"):
         hardware.prune_weights(None, 1.0)
