@@ -52,8 +52,8 @@ def quantize(network, trace_impulse: int = 64, headroom_bits: int = HEADROOM_BIT
     fewer bits give finer weights relative to the threshold.
     """
     plan = Plan(built_network(network), trace_impulse, headroom_bits)
-    if plan.violations:
-        raise violations_error("loihi", plan.violations)
+    if plan.violations:         # in check's words (glia and synapse-targeting parts named for what they are)
+        raise violations_error("loihi", check(network, trace_impulse, headroom_bits))
     return plan.lnet
 
 

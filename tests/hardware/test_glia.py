@@ -80,3 +80,17 @@ def test_spikemem_check_on_a_saved_network_prints_the_glia_lines(tmp_path, capsy
     assert main(["check", str(path), "--target", "loihi"]) == 1
     out = capsys.readouterr().out
     assert all(where in out for where in EXPECTED) and "freeze_modulation" in out
+
+
+def test_loihi_quantize_and_export_refuse_an_am_su_in_checks_words(tmp_path):
+    from spikemem.errors import ModelError
+    net = Network(dt=1 * ms)
+    net.spike_source("inp", 1, [[0.01]])
+    net.population("amsu", 2, AMSU(k=0.5))
+    net.connect("inp", "amsu", sm.AllToAll(), weight=0.5, name="to_amsu")
+    loihi = TARGETS.get("loihi")
+    for verb in (lambda: loihi.quantize(net), lambda: loihi.export(net, tmp_path / "amsu.nir")):
+        with pytest.raises(ModelError, match="population 'amsu': is an AM-SU") as err:
+            verb()
+        assert "freeze_modulation" in str(err.value) and "projection 'to_amsu'" in str(err.value)
+    assert not (tmp_path / "amsu.nir").exists()
