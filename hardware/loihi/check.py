@@ -58,6 +58,10 @@ UNEXPRESSIBLE = {
                   "Loihi formats and emulator have no noise",
     "signal": "a time-varying value shared by every neuron, and a Loihi compartment takes only spikes and a "
               "constant bias"}
+#: Loihi's neuron, in the words of ``glia_violations``
+GLIA_NEURON = "a current-based LIF compartment (a fixed weight into one decaying current u)"
+
+
 def model_violation(pop):
     """The violation of a neuron model other than IF_curr_exp, or None."""
     if is_template(pop.model, "IF_curr_exp"):

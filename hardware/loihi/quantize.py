@@ -17,6 +17,7 @@ from spikemem.neurons import integration_of
 from spikemem.targets import QuantizationError, Violation, violations_error
 
 from ..common import built_network, linked_violations, listing_violations, rate_violations
+from ..glia import glia_violations
 from . import check as rules
 from .formats import (BIAS_EXP_MAX, BIAS_MANT_MAX, DECAY_ONE, DECAY_U_MAX, DECAY_V_MAX, HEADROOM_BITS,
                       INPUT_UNITS, RULE_EXP_MAX, RULE_EXP_MIN, RULE_MANT_MAX, STATE_MAX, TRACE_MAX,
@@ -34,7 +35,7 @@ def check(network, trace_impulse: int = 64, headroom_bits: int = HEADROOM_BITS) 
     they move the limits of the weights and the threshold."""
     too_large = []
     built = built_network(network, too_large=too_large)
-    linked = linked_violations(built, "Loihi")
+    linked = linked_violations(built, "Loihi") + glia_violations(built, "Loihi", rules.GLIA_NEURON)
     plan = Plan(built, trace_impulse, headroom_bits)
     said = {v.where for v in linked}        # the plan's words on them add nothing
     return listing_violations(too_large, "Loihi") + linked + [v for v in plan.violations if v.where not in said]
@@ -51,8 +52,8 @@ def quantize(network, trace_impulse: int = 64, headroom_bits: int = HEADROOM_BIT
     fewer bits give finer weights relative to the threshold.
     """
     plan = Plan(built_network(network), trace_impulse, headroom_bits)
-    if plan.violations:
-        raise violations_error("loihi", plan.violations)
+    if plan.violations:         # in check's words (glia and synapse-targeting parts named for what they are)
+        raise violations_error("loihi", check(network, trace_impulse, headroom_bits))
     return plan.lnet
 
 

@@ -20,6 +20,7 @@ from spikemem.network import Network
 from spikemem.targets import Violation
 
 from ..common import linked_violations, listing_violations, rate_violations, require
+from ..glia import glia_violations
 from .formats import RECEPTORS
 from .weights import weight_scaling
 
@@ -34,6 +35,10 @@ UNEXPRESSIBLE = {
                   "voltage, not with probability rate*dt",
     "signal": "a time-varying value shared by every neuron, and sPyNNaker's neurons take only spikes and a "
               "constant i_offset (nothing the host writes each step)"}
+#: SpiNNaker's neuron, in the words of ``glia_violations``
+GLIA_NEURON = "PyNN's IF_curr_exp or IF_cond_exp (fixed weights into exponential currents or conductances)"
+
+
 def limits(neurons_per_core: int | None = None) -> dict:
     """The installed sPyNNaker's limits (``neurons_per_core``: a user's ceiling)."""
     require("spynnaker")
@@ -76,7 +81,8 @@ def check(network: Network, neurons_per_core: int | None = None) -> list:
     too_large = []          # the chip holds a convolution's synapses listed
     built = network.build().explicit(who="SpiNNaker", too_large=too_large)
     model, problems = pynn.translation(network, built=built)
-    linked = linked_violations(built, "SpiNNaker")
+    # (parts named for what they are: the translation's generic words on them add nothing)
+    linked = linked_violations(built, "SpiNNaker") + glia_violations(built, "SpiNNaker", GLIA_NEURON)
     out = listing_violations(too_large, "SpiNNaker") + rate_violations(built, UNEXPRESSIBLE) + linked
     said = {v.where for v in out}        # (the translation's "no PyNN cell type" adds nothing to these)
     for line in problems:
