@@ -168,3 +168,7 @@ def test_hardware_targets_and_exports_say_a_condition_cannot_be_expressed():
     spinnaker = [v for v in TARGETS.get("spinnaker").check(net) if v.where == "population 'cell'"]
     assert len(spinnaker) == 1 and "cannot be expressed" in spinnaker[0].what
     assert any("refractory condition" in p for p in nir_problems(net.build()))
+    with pytest.raises(ModelError, match="refractory condition 'v > v_reset \\+ 1\\*mV' cannot be expressed"):
+        simulation(net, "spinnaker")
+    with pytest.raises(ModelError, match="refractory condition"):
+        simulation(net, "loihi")
