@@ -311,3 +311,44 @@ def test_figure_4_rsmean_against_the_authors_script():
     np.testing.assert_allclose(ours["mean"], ref["r_S_mean"], rtol=0, atol=1e-10)
     np.testing.assert_allclose(ours["std"], ref["r_S_std"], rtol=0, atol=1e-10)
     np.testing.assert_allclose(astro_stimberg.rsmean_rates(), ref["rates_Hz"], rtol=1e-12)
+
+
+def _gliotransmission_net():
+    """Two releasing astrocytes that start near C_Theta, each in a closed loop
+    with one of three synapses driven by 8 spikes: releases within 1 s."""
+    net = sm.Network(dt=1 * ms, seed=0)
+    net.spike_source("source", 1, [np.arange(0.2, 0.6, 0.05)])
+    net.population("target", 3, sm.NeuronModel("dv/dt = -v/second : 1", receptors={"exc": "v"}, name="dummy"))
+    syn = net.connect("source", "target", sm.AllToAll(), weight=0.0, synapse=sm.gliotransmitter_synapse(),
+                      init={"x_S": 1.0}, name="syn")
+    net.population("astro", 2, sm.GChI("rk4", gliotransmission=True, F_ex=2 * umolar / sm.second),
+                   params={"I_bias": [0.8, 1.25] * umolar}, init={"C": [0.45, 0.49] * umolar, "I": 1.0 * umolar})
+    net.connect("astro", syn, sm.FromList([(0, 1), (1, 2)]), synapse=sm.astrocyte_to_synapses())
+    net.connect(syn, "astro", sm.FromList([(0, 0), (1, 1)]), synapse=sm.synapses_to_astrocyte())
+    net.record_state("astro", ["C", "G_A", "x_A"])
+    net.record_spikes("astro")
+    return net
+
+
+@pytest.mark.parametrize("backend,options", [("brian2", {"target": "numpy"}),
+                                             ("torch", {"dtype": "float64", "device": "cpu"})],
+                         ids=["brian2", "torch"])
+def test_gliotransmission_backends_agree(backend, options):
+    """The releasing astrocyte and the modulated synapse on Brian2 and torch
+    (float64) as on numba: the same releases, traces and synaptic state."""
+    if backend == "torch":
+        pytest.importorskip("torch")
+    runs = {}
+    for name, opts in (("numba", {}), (backend, options)):
+        sim = sm.simulation(_gliotransmission_net(), name, **opts)
+        sim.run(1.0)
+        runs[name] = sim.result(), {v: sim.get("syn", v) for v in ("Gamma_S", "u_S", "x_S", "Y_S")}
+    (ref, ref_syn), (got, got_syn) = runs["numba"], runs[backend]
+    assert ref.spikes["astro"].ids.tolist() == [1, 0]      # each astrocyte releases once, C staying above
+    np.testing.assert_array_equal(got.spikes["astro"].times, ref.spikes["astro"].times)
+    for v in ("C", "G_A", "x_A"):
+        np.testing.assert_allclose(got.traces[f"astro.{v}"].values, ref.traces[f"astro.{v}"].values,
+                                   rtol=1e-12, atol=1e-18, err_msg=v)
+    for v, values in ref_syn.items():
+        np.testing.assert_allclose(got_syn[v], values, rtol=1e-12, atol=1e-18, err_msg=v)
+    assert ref_syn["Gamma_S"][0] == 0 < ref_syn["Gamma_S"][1] and ref_syn["Gamma_S"][2] > 0
