@@ -26,7 +26,8 @@ _API = {
     "AdEx": "neurons", "RateUnit": "neurons", "Leaky": "neurons", "ReLURate": "rates", "PoissonUnit": "rates",
     # glia
     "LiRinzel": "glia", "sic_synapse": "glia", "GChI": "glia", "glutamate_synapse": "glia",
-    "synapses_to_astrocyte": "glia", "AMSU": "glia",
+    "synapses_to_astrocyte": "glia", "AMSU": "glia", "gliotransmitter_synapse": "glia",
+    "astrocyte_to_synapses": "glia",
     # synapses and plasticity
     "SynapseModel": "synapses", "STATIC": "synapses", "summed": "synapses",
     "stdp": "plasticity", "spinnaker_stdp": "plasticity", "triplet_stdp": "plasticity",

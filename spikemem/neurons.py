@@ -482,6 +482,20 @@ F_ex : mmolar/second (constant)
 I_Theta : mmolar (constant)
 omega_I : mmolar (constant)
 """, {}, {})}
+# the G-ChI astrocyte that releases gliotransmitter (Stimberg et al. 2019, figures 3 and 4):
+# x_A the resources available, G_A the gliotransmitter in the extracellular space
+GLIA_TEMPLATES["GChI_glio"] = (GLIA_TEMPLATES["GChI"][0] + """dx_A/dt = Omega_A*(1 - x_A) : 1
+dG_A/dt = -Omega_e*G_A : mmolar
+C_Theta : mmolar (constant)
+Omega_A : hertz (constant)
+U_A : 1 (constant)
+G_T : mmolar (constant)
+rho_e : 1 (constant)
+Omega_e : hertz (constant)
+""", {}, {})
+#: the glia templates that fire: (threshold, refractory, reset). GChI_glio releases when
+#: calcium crosses C_Theta and not again until it has fallen below
+GLIA_EVENTS = {"GChI_glio": ("C > C_Theta", "C > C_Theta", "G_A += rho_e*G_T*U_A*x_A\nx_A -= U_A*x_A")}
 
 _TAU_SYN = ("tau_syn_E", "tau_syn_I")
 _LIF = ("c_m", "tau_m") + _TAU_SYN
@@ -499,6 +513,7 @@ POSITIVE = {"IF_curr_exp": _LIF, "IF_cond_exp": _LIF, "IF_cond_exp_adaptive": _L
             # Stimberg et al.'s G-ChI: affinities and scales it divides by
             "GChI": ("C_T", "K_P", "d_1", "d_2", "d_3", "d_5", "K_KC", "kappa_delta", "K_delta", "K_D", "K_3K",
                      "omega_I", "O_2")}
+POSITIVE["GChI_glio"] = POSITIVE["GChI"]
 
 #: the parameters and initial values a template takes >= 0: concentrations,
 #: rates and their scales (NEST refuses negative ones)
@@ -506,9 +521,12 @@ NONNEGATIVE = {"LiRinzel": ("IP3_0", "Kd_inh", "SIC_th", "delta_IP3", "k_IP3R", 
                             "rate_SERCA", "IP3", "Ca_astro", "h_IP3R"),
             "GChI": ("O_P", "rho_A", "Omega_C", "Omega_L", "O_beta", "O_N", "Omega_N", "zeta", "O_delta",
                      "Omega_5P", "O_3K", "F_ex", "I_Theta", "Gamma_A", "I", "C", "h")}
+NONNEGATIVE["GChI_glio"] = NONNEGATIVE["GChI"] + ("C_Theta", "Omega_A", "U_A", "G_T", "rho_e", "Omega_e", "x_A",
+                                                  "G_A")
 
 #: upper bounds of a template's parameters or initial values (a fraction is at most 1)
-AT_MOST = {"LiRinzel": {"h_IP3R": 1.0}, "GChI": {"Gamma_A": 1.0, "h": 1.0}}
+AT_MOST = {"LiRinzel": {"h_IP3R": 1.0}, "GChI": {"Gamma_A": 1.0, "h": 1.0},
+           "GChI_glio": {"Gamma_A": 1.0, "h": 1.0, "U_A": 1.0, "x_A": 1.0}}
 
 _CURRENT_SIGNS = {"isyn_exc": 1, "isyn_inh": -1}
 _CONDUCTANCE_SIGNS = {"gsyn_exc": 1, "gsyn_inh": 1}
@@ -536,7 +554,9 @@ def template_of(model: NeuronModel) -> str | None:
     with any parameters; None for a custom model."""
     if model.name in GLIA_TEMPLATES:     # spikemem.glia's, integrated by any method
         equations, receptors, weight_scale = GLIA_TEMPLATES[model.name]
-        same = (model.equations == equations and model.threshold is None and model.reset is None
+        threshold, refractory, reset = GLIA_EVENTS.get(model.name, (None, 0.0, None))
+        same = (model.equations == equations and model.threshold == threshold and model.reset == reset
+                and (refractory == 0.0 or model.refractory == refractory)
                 and dict(model.receptors) == receptors and dict(model.weight_scale) == weight_scale)
         return model.name if same else None
     if model.name == "IF_cond_exp_adaptive":

@@ -16,7 +16,9 @@ is looked up in the row, then in the file's top level, and a dotted key goes
 into nested objects (``run_s.numba`` is ``row["run_s"]["numba"]``).
 ``:format:`` maps key patterns (fnmatch) to ``str.format`` strings; a list or
 object value is formatted item by item and joined with ``/``; ``:literal:``
-names the keys shown as code. A missing value is left blank. Below the table:
+names the keys shown as code; ``:rows:`` keeps the rows whose values match
+``key=pattern`` pairs (fnmatch, e.g. ``case=example_[34]*``). A missing value
+is left blank. Below the table:
 each file's command, then the machines and dates.
 """
 from __future__ import annotations
@@ -75,7 +77,8 @@ def _entry(text: str, literal: bool = False) -> nodes.entry:
 class BenchmarkTable(SphinxDirective):
     required_arguments = 1
     option_spec = {"columns": directives.unchanged_required, "format": directives.unchanged,
-                   "literal": directives.unchanged, "caption": directives.unchanged}
+                   "literal": directives.unchanged, "caption": directives.unchanged,
+                   "rows": directives.unchanged}
 
     def run(self):
         root = Path(self.env.srcdir, self.config.benchmark_results)
@@ -106,8 +109,11 @@ class BenchmarkTable(SphinxDirective):
         group += head
         group += body
         head += nodes.row("", *(_entry(label) for _, label in columns))
+        wanted = _pairs(self.options.get("rows", ""))
         for run in runs:
             for row in run.get("rows", []):
+                if not all(fnmatch.fnmatchcase(str(_lookup(row, run, key)), pattern) for key, pattern in wanted):
+                    continue
                 body += nodes.row("", *(_entry(_cell(_lookup(row, run, key), fmt(key)), key in literal)
                                         for key, _ in columns))
 

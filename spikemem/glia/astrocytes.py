@@ -59,7 +59,7 @@ from __future__ import annotations
 from brian2 import mmolar, ms, second, umolar
 
 from ..errors import ModelError
-from ..neurons import GLIA_TEMPLATES, NeuronModel
+from ..neurons import GLIA_EVENTS, GLIA_TEMPLATES, NeuronModel
 from ..synapses import SynapseModel
 
 #: NEST 3.10's astrocyte_lr_1994 defaults (Nadkarni and Jung 2003), in SI
@@ -116,7 +116,12 @@ GCHI_DEFAULTS = dict(
     F_ex=0.09 * umolar / second, I_Theta=0.3 * umolar, omega_I=0.05 * umolar, I_bias=0 * umolar)
 
 
-def GChI(method: str = "euler", **params) -> NeuronModel:
+#: gliotransmitter release of the G-ChI astrocyte (Stimberg et al. 2019, figures 3 and 4), in SI
+GLIO_DEFAULTS = dict(C_Theta=0.5 * umolar, Omega_A=0.6 / second, U_A=0.6, G_T=200 * mmolar, rho_e=6.5e-4,
+                     Omega_e=60 / second)
+
+
+def GChI(method: str = "euler", *, gliotransmission: bool = False, **params) -> NeuronModel:
     """Stimberg et al. (2019)'s G-ChI astrocyte (De Pitta et al. 2009), deterministic:
     the fraction of activated receptors ``Gamma_A``, IP3 ``I``, calcium ``C`` and
     the IP3R de-inactivation ``h``, driven by the neurotransmitter ``Y_S`` that
@@ -125,13 +130,32 @@ def GChI(method: str = "euler", **params) -> NeuronModel:
     ``h`` 0.9, the rest 0, as there. Integrated by Euler's method, as the
     reference examples' Milstein method integrates a noiseless astrocyte.
     Parameters and initial values are checked at build (``neurons.POSITIVE``,
-    ``neurons.NONNEGATIVE``)."""
-    unknown = sorted(set(params) - set(GCHI_DEFAULTS))
+    ``neurons.NONNEGATIVE``).
+
+    ``gliotransmission``: the astrocyte of figures 3 and 4 ("GChI_glio"), which
+    releases gliotransmitter when calcium crosses ``C_Theta``: the release
+    (its reset) adds ``rho_e*G_T*U_A*x_A`` to the extracellular gliotransmitter
+    ``G_A`` and uses ``U_A*x_A`` of the resources ``x_A`` (initially 1), which
+    recover at rate ``Omega_A``; ``G_A`` is cleared at rate ``Omega_e``. It is
+    refractory while ``C > C_Theta`` (``refractory="C > C_Theta"``): one
+    release per crossing. Synapses read ``G_A`` through
+    ``astrocyte_to_synapses`` (``gliotransmitter_synapse``). Defaults of the
+    release: ``GLIO_DEFAULTS``; figures 3 and 4 integrate with ``method="rk4"``."""
+    defaults = {**GCHI_DEFAULTS, **(GLIO_DEFAULTS if gliotransmission else {})}
+    unknown = sorted(set(params) - set(defaults))
     if unknown:
-        raise ModelError(f"GChI: unknown parameter(s) {unknown}; its parameters are {sorted(GCHI_DEFAULTS)}")
-    equations, receptors, weight_scale = GLIA_TEMPLATES["GChI"]
-    return NeuronModel(name="GChI", equations=equations, method=method, params={**GCHI_DEFAULTS, **params},
-                       receptors=receptors, weight_scale=weight_scale, init={"h": 0.9})
+        raise ModelError(f"GChI: unknown parameter(s) {unknown}; its parameters are {sorted(defaults)}"
+                         + ("" if gliotransmission or set(unknown) - set(GLIO_DEFAULTS) else
+                            " (those of the release need gliotransmission=True)"))
+    if not gliotransmission:
+        equations, receptors, weight_scale = GLIA_TEMPLATES["GChI"]
+        return NeuronModel(name="GChI", equations=equations, method=method, params={**defaults, **params},
+                           receptors=receptors, weight_scale=weight_scale, init={"h": 0.9})
+    equations, receptors, weight_scale = GLIA_TEMPLATES["GChI_glio"]
+    threshold, refractory, reset = GLIA_EVENTS["GChI_glio"]
+    return NeuronModel(name="GChI_glio", equations=equations, threshold=threshold, reset=reset,
+                       refractory=refractory, method=method, params={**defaults, **params}, receptors=receptors,
+                       weight_scale=weight_scale, init={"h": 0.9, "x_A": 1.0})
 
 
 def glutamate_synapse(rho_c=0.001, Y_T=500 * mmolar, Omega_c=40 / second) -> SynapseModel:
@@ -149,3 +173,62 @@ def synapses_to_astrocyte() -> SynapseModel:
     astrocytes, ...)``): each astrocyte's ``Y_S`` is the sum of the ``Y_S`` of
     the synapses it contacts, every step."""
     return SynapseModel("Y_S_post = Y_S_pre : mmolar (summed)", name="synapses_to_astrocyte")
+
+
+#: the gliotransmitter-modulated synapse of Stimberg et al. (2019), figures 3 and 4, in SI
+GLIO_SYNAPSE_DEFAULTS = dict(rho_c=0.005, Y_T=500 * mmolar, Omega_c=40 / second, U_0__star=0.6,
+                             Omega_f=3.33 / second, Omega_d=2.0 / second, O_G=1.5 / umolar / second,
+                             Omega_G=0.5 / (60 * second), alpha=0.0)
+
+
+def gliotransmitter_synapse(event_driven: bool = False, **params) -> SynapseModel:
+    """A glutamate synapse with short-term plasticity whose release the
+    astrocytes' gliotransmitter modulates (Stimberg et al. 2019, figures 3
+    and 4; De Pitta et al. 2011). Each presynaptic spike uses ``u_S`` of the
+    available resources ``x_S`` (facilitation towards ``U_0``, which decays at
+    ``Omega_f``; ``x_S`` recovers at ``Omega_d``), releases ``r_S = u_S*x_S``
+    and raises the cleft's neurotransmitter ``Y_S`` by ``rho_c*Y_T*r_S``.
+    Gliotransmitter ``G_A`` (summed from astrocytes, ``astrocyte_to_synapses``)
+    activates presynaptic receptors ``Gamma_S``, which move the resting release
+    probability ``U_0 = (1 - Gamma_S)*U_0__star + alpha*Gamma_S`` (alpha 0:
+    depressing, 1: facilitating gliotransmission). Astrocytes read ``Y_S``
+    through ``synapses_to_astrocyte``. ``u_S`` and ``x_S`` are clock-driven
+    (figure 3 records them), or ``event_driven`` (figure 4: updated at spikes
+    only). ``x_S`` starts at 0 unless the projection's ``init`` says 1.
+    Parameters by the paper's names (``GLIO_SYNAPSE_DEFAULTS``)."""
+    unknown = sorted(set(params) - set(GLIO_SYNAPSE_DEFAULTS))
+    if unknown:
+        raise ModelError(f"gliotransmitter_synapse: unknown parameter(s) {unknown}; its parameters are "
+                         f"{sorted(GLIO_SYNAPSE_DEFAULTS)}")
+    kind = "event-driven" if event_driven else "clock-driven"
+    equations = f"""w : weight
+dY_S/dt = -Omega_c*Y_S : mmolar (clock-driven)
+dGamma_S/dt = O_G*G_A*(1 - Gamma_S) - Omega_G*Gamma_S : 1 (clock-driven)
+du_S/dt = -Omega_f*u_S : 1 ({kind})
+dx_S/dt = Omega_d*(1 - x_S) : 1 ({kind})
+r_S : 1
+G_A : mmolar
+rho_c : 1 (constant)
+Y_T : mmolar (constant)
+Omega_c : hertz (constant)
+U_0__star : 1 (constant)
+Omega_f : hertz (constant)
+Omega_d : hertz (constant)
+O_G : 1/mmolar/second (constant)
+Omega_G : hertz (constant)
+alpha : 1 (constant)"""
+    on_pre = """U_0 = (1 - Gamma_S)*U_0__star + alpha*Gamma_S
+u_S += U_0*(1 - u_S)
+r_S = u_S*x_S
+x_S -= r_S
+Y_S += rho_c*Y_T*r_S"""
+    return SynapseModel(equations, on_pre=on_pre, params={**GLIO_SYNAPSE_DEFAULTS, **params},
+                        name="gliotransmitter")
+
+
+def astrocyte_to_synapses() -> SynapseModel:
+    """From astrocytes to the synapses they contact (``net.connect(astrocytes,
+    synapses, ...)``): each synapse's ``G_A`` is the sum of the ``G_A`` of its
+    astrocytes, every step (``GChI(gliotransmission=True)`` onto
+    ``gliotransmitter_synapse``)."""
+    return SynapseModel("G_A_post = G_A_pre : mmolar (summed)", name="astrocyte_to_synapses")
