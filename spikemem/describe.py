@@ -113,7 +113,10 @@ def _population(decl, pop, dt) -> list:
         return [f"{head} at {quantity(pop.rate)} Hz"]
     dims = pop.parsed.dims
     params = [f"{k} = {quantity(v, dims.get(k))}" for k, v in pop.params.items()]
-    params.append(f"refractory = {milliseconds(pop.refractory)} ({_steps(pop.refractory_steps)} held)")
+    if pop.refractory_condition is not None:
+        params.append(f"refractory while {pop.refractory_condition} (after a spike)")
+    else:
+        params.append(f"refractory = {milliseconds(pop.refractory)} ({_steps(pop.refractory_steps)} held)")
     init = [f"{k} = {quantity(v, dims.get(k))}" for k, v in pop.init.items()]
     return [head] + wrapped(params) + wrapped(["initial " + init[0]] + init[1:])
 

@@ -75,7 +75,7 @@ _IMPLICIT = {"t": "second", "dt": "second", "lastspike": "second", "i": None, "N
 
 def check_neuron_model(parsed: ParsedModel, model, where: str, signals: dict | None = None) -> None:
     """Every identifier declared and every unit consistent, in the equations, the
-    threshold and the reset, as Brian2 checks them when a simulation is built;
+    threshold, the reset and a refractory condition, as Brian2 checks them when a simulation is built;
     raised at ``Network.build()`` so that no backend starts first. ``signals``:
     the network's signal names (``Network.signal``) with their dimensions,
     which any model may read."""
@@ -118,3 +118,30 @@ def check_neuron_model(parsed: ParsedModel, model, where: str, signals: dict | N
             check_units_statements(model.reset, variables)
     except Exception as e:       # brian2's DimensionMismatchError and parse errors
         raise ModelError(f"{where}: {e}") from None
+    if isinstance(model.refractory, str):
+        check_refractory_condition(model.refractory, variables, where)
+
+
+def check_refractory_condition(condition: str, variables: dict, where: str) -> None:
+    """A refractory condition (``"C > C_Theta"``) names only the model's
+    variables, parameters, signals and Brian2's constants, units and functions,
+    and is a boolean expression: the neuron is held while it is true."""
+    from brian2.parsing.expressions import is_boolean_expression, parse_expression_dimensions
+    from brian2.units.fundamentalunits import DIMENSIONLESS
+    from brian2.utils.stringtools import get_identifiers
+
+    if not condition.strip():
+        raise ModelError(f"{where}: the refractory condition is empty; give a condition such as 'v > v_th' "
+                         f"or a duration")
+    unknown = sorted(name for name in get_identifiers(condition) if name not in variables)
+    if unknown:
+        raise ModelError(f"{where}: refractory condition {condition!r} names unknown variable(s) {unknown}; "
+                         f"it may read the model's variables and parameters")
+    try:
+        dim = parse_expression_dimensions(condition, variables)
+        boolean = dim is DIMENSIONLESS and is_boolean_expression(condition, variables)
+    except Exception as e:       # brian2's DimensionMismatchError and parse errors
+        raise ModelError(f"{where}: refractory condition {condition!r}: {e}") from None
+    if not boolean:
+        raise ModelError(f"{where}: refractory condition {condition!r} is not a boolean expression (give a "
+                         f"comparison such as 'C > C_Theta', or a duration as a number or quantity)")

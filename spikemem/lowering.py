@@ -63,8 +63,8 @@ def _unit(dim) -> str:
 
 def shared_equations(pop: BuiltPopulation, signals=()) -> Equations:
     """The population's equations with scalar parameters moved to the namespace.
-    A population that holds no refractory step loses the "(unless refractory)"
-    flag: Brian2 ignores it without a refractory period, but warns. Each
+    A population that holds no refractory step (and has no refractory
+    condition) loses the "(unless refractory)" flag: Brian2 ignores it without a refractory period, but warns. Each
     signal component it reads (``signals``: (name, dimension) pairs) is a
     shared variable, which every backend sets at the start of each step."""
     eqs = pop.parsed.equations
@@ -72,7 +72,7 @@ def shared_equations(pop: BuiltPopulation, signals=()) -> Equations:
         eqs = eqs + Equations("\n".join(f"{name} : {_unit(dim)} (shared)" for name, dim in signals))
     kept = [eq for name, eq in eqs.items()
             if not (eq.type == PARAMETER and name in pop.params and np.ndim(pop.params[name]) == 0)]
-    if pop.refractory_steps == 0:
+    if pop.refractory_steps == 0 and pop.refractory_condition is None:
         kept = [SingleEquation(eq.type, eq.varname, eq.dim, eq.var_type, eq.expr,
                                [f for f in eq.flags if f != "unless refractory"])
                 if "unless refractory" in eq.flags else eq for eq in kept]
@@ -101,6 +101,8 @@ def _neuron_group(pop: BuiltPopulation, dt, dtype, signals=()):
         # i.e. one step fewer than its refractory period: one more step makes it
         # hold exactly refractory_steps, whatever the model's counting
         kw["refractory"] = (pop.refractory_steps + 1) * dt * second
+    elif pop.refractory_condition is not None:
+        kw["refractory"] = pop.refractory_condition      # held while it is true
     try:
         group = b2.NeuronGroup(pop.size, shared_equations(pop, signals), **kw)
     except Exception as e:

@@ -232,6 +232,9 @@ class BuiltPopulation:
     # steps held after the spike step (the model's counting at dt): what every
     # backend and target derives its refractoriness from
     refractory_steps: int = 0
+    # a refractory condition (Brian2's ``refractory="C > C_Theta"``): the neuron is
+    # held while it holds, checked before each update; None for a period
+    refractory_condition: str | None = None
     spike_steps: np.ndarray | None = None           # spike sources, sorted by (step, id)
     spike_ids: np.ndarray | None = None
     rate: np.ndarray | None = None                  # Poisson sources, Hz per neuron
@@ -836,8 +839,8 @@ class Network:
                 raise ModelError(f"{where} {what} '{name}' {rule}, "
                                  f"got {v[outside(v)].flat[0]:g}{'' if v.ndim == 0 else ' for some neurons'}")
         refractory = model.refractory
-        if isinstance(refractory, str):
-            raise ModelError(f"{where}: refractory conditions as strings are not supported; give a duration")
+        if isinstance(refractory, str):       # a condition, checked with the equations above
+            refractory = 0.0
         refractory = to_si(refractory, f"{where} refractory period", second.dim)
         if refractory < 0:
             raise ModelError(f"{where}: refractory period must be >= 0, got {refractory}")
@@ -860,8 +863,9 @@ class Network:
                         f"({np.broadcast_to(np.asarray(params[a], float), same.shape)[same].flat[0]:g} s"
                         f"{'' if same.ndim == 0 else ' for some neurons'}); the exact solution divides by "
                         f"their difference: make them differ (e.g. by 1 us) or choose method='euler'")
+        condition = model.refractory.strip() if isinstance(model.refractory, str) else None
         return BuiltPopulation(pop.name, pop.size, "neuron", model, parsed, params, init, refractory,
-                               held_steps(refractory, model.refractory_counting, self.dt))
+                               held_steps(refractory, model.refractory_counting, self.dt), condition)
 
     def _build_projection(self, proj: Projection, pops, rng) -> BuiltProjection:
         where = f"projection '{proj.name}'"

@@ -159,9 +159,12 @@ API = [
      ModelError, "v_thresh"),
     ("refractory-negative", built(with_(lambda n: n.population("p", 2, IF_curr_exp(tau_refrac=-1 * ms)))),
      ModelError, "refractory"),
-    ("refractory-as-string", built(with_(lambda n: n.population("p", 2, NeuronModel(
-        "dv/dt = -v/(10*ms) : volt", threshold="v > 1*mV", reset="v = 0*mV", refractory="v > 0*mV")))),
-     ModelError, "refractory conditions as strings"),
+    ("refractory-condition-unknown-variable", built(with_(lambda n: n.population("p", 2, NeuronModel(
+        "dv/dt = -v/(10*ms) : volt", threshold="v > 1*mV", reset="v = 0*mV", refractory="v > v_held")))),
+     ModelError, "'v_held'"),
+    ("refractory-condition-not-boolean", built(with_(lambda n: n.population("p", 2, NeuronModel(
+        "dv/dt = -v/(10*ms) : volt", threshold="v > 1*mV", reset="v = 0*mV", refractory="v + 1*mV")))),
+     ModelError, "not a boolean"),
     ("equation-undeclared-identifier", built(with_(lambda n: n.population("p", 2, NeuronModel(
         "dv/dt = (q - v)/(10*ms) : volt", threshold="v > 1*mV", reset="v = 0*mV")))), ModelError, "['q']"),
     ("equation-inconsistent-units", built(with_(lambda n: n.population("p", 2, NeuronModel(

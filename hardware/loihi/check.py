@@ -59,7 +59,12 @@ UNEXPRESSIBLE = {
     "signal": "a time-varying value shared by every neuron, and a Loihi compartment takes only spikes and a "
               "constant bias"}
 def model_violation(pop):
-    """The violation of a neuron model other than IF_curr_exp, or None."""
+    """The violation of a neuron model other than IF_curr_exp, or of a
+    refractory condition, or None."""
+    if pop.refractory_condition is not None:
+        return Violation(f"population '{pop.name}'", "refractory condition", pop.refractory_condition,
+                         "a refractory period", "a refractory condition cannot be expressed: a Loihi compartment "
+                         "is held for a fixed number of steps after its spike; give a duration")
     if is_template(pop.model, "IF_curr_exp"):
         return None
     return Violation(f"population '{pop.name}'", "neuron model", pop.model.name, "IF_curr_exp",

@@ -210,5 +210,5 @@ def _check_leaky(pop, target, where):
     if np.any(np.asarray(pop.init.get("v", 0.0)) != 0):
         raise ModelError(f"{where}: population '{pop.name}' starts away from v = 0; the layered engine starts "
                          f"every sample at rest")
-    if pop.refractory_steps:
+    if pop.refractory_steps or pop.refractory_condition is not None:
         raise ModelError(f"{where}: population '{pop.name}' has a refractory period; Leaky neurons have none")

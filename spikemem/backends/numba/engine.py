@@ -985,7 +985,9 @@ class Assembler:
             lines += [loop]
             lines += self._loop_body(th_vector, local, ind, threshold)
         else:
-            if any(s.var == "not_refractory" for s in vector):
+            # a refractory period computes the flag afresh; a condition keeps it
+            # (Brian2's "not_refractory or not (condition)") and must load it
+            if any(s.var == "not_refractory" and not re.search(r"\bnot_refractory\b", s.expr) for s in vector):
                 fresh.add("not_refractory")
                 self.recomputed.add(f"{pop.name}__not_refractory")
             lines += self._loop_body(vector + th_vector, local, ind, body + threshold, fresh=fresh)

@@ -59,7 +59,8 @@ class PopulationCode:
     def __init__(self, engine, pop, group):
         self.name, self.size = pop.name, pop.size
         self.ns = _Namespace(dt=float(engine.dt), _shape=(engine.batch, pop.size), **engine.random)
-        self.refractory = "lastspike" in group.variables and pop.refractory_steps > 0
+        self.refractory = "lastspike" in group.variables and (pop.refractory_steps > 0
+                                                              or pop.refractory_condition is not None)
         self.sources = {}
         trial = engine.trial_params.get(pop.name, {})
         self.vars = [n for n, v in group.variables.items()

@@ -59,6 +59,8 @@ def _form_problems(pop, built) -> list:
         return [f"{model.name} model is not a NIR neuron form (use LIF, CubaLIF, IF or LI "
                 f"from spikemem.interop.nir, or IF_curr_exp)"]
     out = []
+    if pop.refractory_condition is not None:
+        out.append(f"refractory condition {pop.refractory_condition!r} (NIR neurons have no refractoriness)")
     if pop.refractory_steps > 0:     # a period that holds for no step is no refractoriness
         out.append(f"refractory period {pop.refractory} s, {pop.refractory_steps} held steps "
                    f"(NIR neurons have none; tau_refrac=0 has none)")

@@ -118,6 +118,10 @@ def translation(network: Network, duration=None, built=None):
             pops.append({"name": name, "size": bp.size, "kind": "poisson", "rate": _value(bp.rate, 1.0)})
             continue
         model = bp.model
+        if bp.refractory_condition is not None:
+            bad.append(f"{where}: refractory condition {bp.refractory_condition!r} cannot be expressed (PyNN cell "
+                       f"types hold a neuron for a fixed period, tau_refrac)")
+            continue
         entry = CELL_TYPES.get(model.name)
         if entry is None or not _neurons.is_template(model, model.name):
             bad.append(f"{where}: neuron model '{model.name}' has no PyNN cell type "
