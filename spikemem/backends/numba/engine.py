@@ -892,12 +892,43 @@ class Assembler:
         else:
             p = self.synapse_arrays(kp, proj)
             self.synapse_index(kp, proj)
+        targets = proj.i if side == "pre" else proj.j
+        one_each = targets.size == 0 or np.bincount(targets).max() <= 1
         for updater in summed_updaters(syn, side):
             index = "_i" if side == "pre" else "_j"
             target = self.array(updater.target_var, index)
+            if one_each:
+                # no element sums two synapses: copy each one's term, in the targets' order
+                self.k.body += self._gather(kp, p, proj, syn, updater, side, target, index)
+                continue
             lines, body, _, _ = self.synaptic_code(kp, syn, updater, " " * 12)
             self.k.body += [f"        {target.replace(f'[{index}]', '[:]')} = 0.0"]
             self.k.body += self._every_synapse(p, lines, body, [f"            {target} += _synaptic_var"])
+
+    def _gather(self, kp, p, proj, syn, updater, side, target, index) -> list[str]:
+        """A summed variable whose elements each receive at most one synapse: a
+        loop over the elements that sets each to its synapse's term (0 without
+        one), reading the synapses in the order of the elements they set rather
+        than scattering their terms: the same values as the sum (0 + x is x),
+        without a pass that zeroes the target or writes all over it."""
+        n = self.built.size_of(proj, side)
+        synapse_of = np.full(n, -1, np.int64)
+        targets = proj.i if side == "pre" else proj.j
+        order = self.synapse_order.get(kp)          # synapse _s is built synapse order[_s]
+        synapse_of[targets if order is None else targets[order]] = np.arange(targets.size)
+        where = f"{p}___gather_{side}"
+        if where not in self.k.values:
+            self.k.arg(where, synapse_of)
+        lines, body, _, _ = self.synaptic_code(kp, syn, updater, " " * 16)
+        ind = " " * 12
+        return lines + [f"        for {index} in range({n}):",
+                        f"{ind}_s = {where}[{index}]",
+                        f"{ind}if _s < 0:",
+                        f"{ind}    {target} = 0.0",
+                        f"{ind}    continue",
+                        f"{ind}_i = {p}___pre[_s]",
+                        f"{ind}_j = {p}___post[_s]"] + [line[4:] for line in body] + [
+                        f"{ind}{target} = _synaptic_var"]
 
     def convolution(self, kp, proj):
         """A convolution's spike events or summed variable (``convolution``)."""
