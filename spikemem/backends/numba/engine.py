@@ -908,17 +908,26 @@ class Assembler:
     def _gather(self, kp, p, proj, syn, updater, side, target, index) -> list[str]:
         """A summed variable whose elements each receive at most one synapse: a
         loop over the elements that sets each to its synapse's term (0 without
-        one), reading the synapses in the order of the elements they set rather
-        than scattering their terms: the same values as the sum (0 + x is x),
-        without a pass that zeroes the target or writes all over it."""
+        one). The same values as the sum (0 + x is x), without a pass that zeroes
+        the target, and with the writes and the other side's indices in the
+        elements' order: a sum over synapses sorted by the other side (astrocytes
+        onto the synapses they cover) scatters its writes all over the target."""
         n = self.built.size_of(proj, side)
         synapse_of = np.full(n, -1, np.int64)
-        targets = proj.i if side == "pre" else proj.j
+        targets, sources = (proj.i, proj.j) if side == "pre" else (proj.j, proj.i)
         order = self.synapse_order.get(kp)          # synapse _s is built synapse order[_s]
-        synapse_of[targets if order is None else targets[order]] = np.arange(targets.size)
+        if order is not None:
+            targets, sources = targets[order], sources[order]
+        synapse_of[targets] = np.arange(targets.size)
+        # the other side's element of each element's synapse, held in the elements'
+        # order: read in sequence where the synapses' own table would be read at random
+        other_of = np.zeros(n, np.int64)
+        other_of[targets] = sources
         where = f"{p}___gather_{side}"
         if where not in self.k.values:
             self.k.arg(where, synapse_of)
+            self.k.arg(f"{where}_other", other_of)
+        other = "_j" if side == "pre" else "_i"
         lines, body, _, _ = self.synaptic_code(kp, syn, updater, " " * 16)
         ind = " " * 12
         return lines + [f"        for {index} in range({n}):",
@@ -926,8 +935,7 @@ class Assembler:
                         f"{ind}if _s < 0:",
                         f"{ind}    {target} = 0.0",
                         f"{ind}    continue",
-                        f"{ind}_i = {p}___pre[_s]",
-                        f"{ind}_j = {p}___post[_s]"] + [line[4:] for line in body] + [
+                        f"{ind}{other} = {where}_other[{index}]"] + [line[4:] for line in body] + [
                         f"{ind}{target} = _synaptic_var"]
 
     def convolution(self, kp, proj):
