@@ -608,3 +608,34 @@ def test_shared_traces_are_set_per_neuron_or_refused():
     sim.run(0.05, progress=False)
     with pytest.raises(ModelError, match="shared_traces must be True or False"):
         simulation(_plastic_delayed(), "numba", shared_traces=1)
+
+
+def test_a_summed_variable_with_one_synapse_per_element_is_gathered_as_brian2_sums_it():
+    """Astrocytes setting G_A of the synapses they cover, some synapses uncovered:
+    the kernel copies each covered synapse's term (no sum), and the values are
+    Brian2's, 0 where no astrocyte covers a synapse."""
+    from spikemem.connectors import AllToAll, FromList
+    from spikemem.neurons import NeuronModel
+    from spikemem.synapses import SynapseModel
+
+    net = Network(dt=1e-3, seed=3)
+    net.spike_source("src", 2, [[0.01, 0.02], [0.015]])
+    cell = NeuronModel("dv/dt = -v/(10*ms) : 1", receptors={"exc": "v"}, name="cell")
+    net.population("cells", 4, cell)
+    syn = net.connect("src", "cells", AllToAll(), weight=0.5, name="syn",
+                      synapse=SynapseModel("w : 1\nG_A : 1", on_pre="v_post += w*(1 + G_A)", name="modulated"))
+    net.population("astro", 3, NeuronModel("dG/dt = (1 - G)/(20*ms) : 1", name="astro"), init={"G": [0.1, 0.4, 0.7]})
+    covered = [(2, 0), (0, 3), (1, 5), (0, 6)]          # synapses 1, 2, 4 and 7 have no astrocyte
+    net.connect("astro", syn, FromList(covered), name="astro_to_syn",
+                synapse=SynapseModel("G_A_post = 2*G_pre : 1 (summed)", name="astro_to_syn"))
+    net.record_state("cells", ["v"])
+    runs = {}
+    for backend in ("numba", "brian2-numpy"):
+        runs[backend] = simulation(net, backend)
+        runs[backend].run(0.05)
+    assert "___gather_post" in runs["numba"].source
+    g_a = runs["numba"].get("syn", "G_A")
+    np.testing.assert_array_equal(g_a, runs["brian2-numpy"].get("syn", "G_A"))
+    assert np.all(g_a[[1, 2, 4, 7]] == 0) and np.all(g_a[[0, 3, 5, 6]] > 0)
+    np.testing.assert_array_equal(runs["numba"].result().traces["cells.v"].values,
+                                  runs["brian2-numpy"].result().traces["cells.v"].values)

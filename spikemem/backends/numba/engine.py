@@ -892,9 +892,15 @@ class Assembler:
         else:
             p = self.synapse_arrays(kp, proj)
             self.synapse_index(kp, proj)
+        targets = proj.i if side == "pre" else proj.j
+        one_each = proj.summed_delay <= 1 and (targets.size == 0 or np.bincount(targets).max() <= 1)
         for n, updater in enumerate(summed_updaters(syn, side)):
             index = "_i" if side == "pre" else "_j"
             target = self.array(updater.target_var, index)
+            if one_each:
+                # no element sums two synapses: copy each one's term, in the targets' order
+                self.k.body += self._gather(kp, p, proj, syn, updater, side, target, index)
+                continue
             lines, body, _, _ = self.synaptic_code(kp, syn, updater, " " * 12)
             if proj.summed_delay > 1:
                 self.k.body += self.delayed_sum(kp, proj, side, n, target, index, lines, body)
@@ -920,6 +926,39 @@ class Assembler:
             f"        _slot = step % {ring}.shape[0]",
             f"        {target.replace(f'[{index}]', '[:]')} = {ring}[_slot]",
             f"        {ring}[_slot] = 0.0"]
+
+    def _gather(self, kp, p, proj, syn, updater, side, target, index) -> list[str]:
+        """A summed variable whose elements each receive at most one synapse: a
+        loop over the elements that sets each to its synapse's term (0 without
+        one). The same values as the sum (0 + x is x), without a pass that zeroes
+        the target, and with the writes and the other side's indices in the
+        elements' order: a sum over synapses sorted by the other side (astrocytes
+        onto the synapses they cover) scatters its writes all over the target."""
+        n = self.built.size_of(proj, side)
+        synapse_of = np.full(n, -1, np.int64)
+        targets, sources = (proj.i, proj.j) if side == "pre" else (proj.j, proj.i)
+        order = self.synapse_order.get(kp)          # synapse _s is built synapse order[_s]
+        if order is not None:
+            targets, sources = targets[order], sources[order]
+        synapse_of[targets] = np.arange(targets.size)
+        # the other side's element of each element's synapse, held in the elements'
+        # order: read in sequence where the synapses' own table would be read at random
+        other_of = np.zeros(n, np.int64)
+        other_of[targets] = sources
+        where = f"{p}___gather_{side}"
+        if where not in self.k.values:
+            self.k.arg(where, synapse_of)
+            self.k.arg(f"{where}_other", other_of)
+        other = "_j" if side == "pre" else "_i"
+        lines, body, _, _ = self.synaptic_code(kp, syn, updater, " " * 16)
+        ind = " " * 12
+        return lines + [f"        for {index} in range({n}):",
+                        f"{ind}_s = {where}[{index}]",
+                        f"{ind}if _s < 0:",
+                        f"{ind}    {target} = 0.0",
+                        f"{ind}    continue",
+                        f"{ind}{other} = {where}_other[{index}]"] + [line[4:] for line in body] + [
+                        f"{ind}{target} = _synaptic_var"]
 
     def convolution(self, kp, proj):
         """A convolution's spike events or summed variable (``convolution``)."""
