@@ -23,6 +23,8 @@ next to it, two plots (``-recall.png``, ``-lm.png``).
 recall rows) hold for the same settings (model, delay, seed, iterations and
 budget; for language modelling also the text) instead of running them again:
 a long run can be split and joined. Their seconds are those of their own run.
+With ``--collect`` nothing is run: the table holds the earlier runs that
+match, and says over how many seeds each figure is.
 """
 from __future__ import annotations
 
@@ -75,12 +77,14 @@ def _take(earlier, **key):
     return None
 
 
-def recall(models, delays, seeds, iterations, budget, log, earlier=()):
+def recall(models, delays, seeds, iterations, budget, log, earlier=(), collect=False):
     rows = []
     for delay in delays:
         for seed in seeds:
             for kind in models:
                 result = _take(earlier, model=kind, delay=delay, seed=seed, iterations=iterations, budget=budget)
+                if result is None and collect:
+                    continue
                 if result is None:
                     model = baselines.build(kind, 4 + 3, 4, budget, seed=seed)
                     result = {"parameters": baselines.count(model),
@@ -91,13 +95,15 @@ def recall(models, delays, seeds, iterations, budget, log, earlier=()):
     return rows
 
 
-def language(models, iterations, budget, seeds, max_chars, log, earlier=()):
+def language(models, iterations, budget, seeds, max_chars, log, earlier=(), collect=False):
     corpus = tasks.char_corpus(max_chars=max_chars)
     n = len(corpus.vocab)
     rows = []
     for seed in seeds:
         for kind in models:
             row = _take(earlier, model=kind, seed=seed, iterations=iterations, budget=budget, max_chars=max_chars)
+            if row is None and collect:
+                continue
             if row is None:
                 model = baselines.build(kind, n, n, budget, seed=seed)
                 result = train.train_lm(model, corpus, iterations=iterations, seed=seed)
@@ -184,6 +190,7 @@ def main(argv=None):
     parser.add_argument("--models", nargs="+", default=list(KINDS), choices=MODELS)
     parser.add_argument("--resume", nargs="+", default=[], metavar="FILE",
                         help="earlier run sets (or JSON lines of recall rows) whose runs are taken, not rerun")
+    parser.add_argument("--collect", action="store_true", help="run nothing: only the runs of --resume")
     parser.add_argument("--no-plots", action="store_true")
     args = parser.parse_args(argv)
     if args.lm_seeds is None:
@@ -194,12 +201,12 @@ def main(argv=None):
     def log(line):
         print(f"[{time.perf_counter() - start:6.0f} s] {line}", flush=True)
     earlier_recall, earlier_lm = earlier_runs(args.resume)
-    result = {"settings": {k: v for k, v in vars(args).items() if k not in ("out", "no_plots")},
+    result = {"settings": {k: v for k, v in vars(args).items() if k not in ("out", "no_plots", "resume")},
               "threads": 1, "torch": torch.__version__, "python": platform.python_version(),
               "recall": recall(args.models, args.delays, args.seeds, args.recall_iterations, args.recall_budget,
-                               log, earlier_recall),
+                               log, earlier_recall, args.collect),
               "lm": language(args.models, args.lm_iterations, args.lm_budget, args.lm_seeds, args.max_chars, log,
-                             earlier_lm)}
+                             earlier_lm, args.collect)}
     result["seconds"] = time.perf_counter() - start
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     result["rows"] = rows_by_model(args.models, result["recall"], result["lm"]["rows"])

@@ -58,3 +58,9 @@ def test_earlier_runs_are_taken_not_run_again(tmp_path):
     assert taken["seconds"] == 123.0 and taken["accuracy"] == 0.5
     ran = next(r for r in new["recall"] if (r["model"], r["delay"], r["seed"]) == ("gru", 3, 1))
     assert ran["seconds"] < 100
+    third = tmp_path / "third.json"             # run nothing: what the earlier runs hold, with its seeds counted
+    bench.main([*_TINY, "--seeds", "0", "1", "2", "--delays", "3", "5", "--models", "lif", "gru", "--collect",
+                "--resume", str(second), "--out", str(third)])
+    data = json.loads(third.read_text())
+    assert {(r["delay"], r["seed"]) for r in data["recall"]} == {(3, 0), (3, 1)}
+    assert all(r["recall_seeds"] == {"3": 2} for r in data["rows"])
