@@ -128,7 +128,8 @@ def _spread(values):
 def rows_by_model(models, recall_rows, lm_rows):
     """One row per model (the docs' table): at each delay D, the mean recall
     accuracy over seeds (``recall.<D>``), its standard deviation
-    (``recall_std.<D>``) and its seeds (``recall_seeds.<D>``); the mean
+    (``recall_std.<D>``), its seeds (``recall_seeds.<D>``) and both as text
+    (``recall_pm.<D>``, "mean ± std"); the mean
     language-modelling figures (``<figure>_std`` beside each, ``lm_seeds``)."""
     rows = []
     for kind in models:
@@ -138,6 +139,7 @@ def rows_by_model(models, recall_rows, lm_rows):
         row = {"model": LABELS[kind], "kind": kind, "recall_parameters": mine[0]["parameters"] if mine else None,
                "recall": {d: s[0] for d, s in spreads.items()}, "recall_std": {d: s[1] for d, s in spreads.items()},
                "recall_seeds": {d: s[2] for d, s in spreads.items()},
+               "recall_pm": {d: f"{s[0]:.3f} ± {s[1]:.3f}" for d, s in spreads.items()},     # the docs' cells
                "recall_seconds": sum(r["seconds"] for r in mine)}
         lm = [r for r in lm_rows if r["model"] == kind]
         if lm:

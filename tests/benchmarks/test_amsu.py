@@ -36,6 +36,7 @@ def test_a_tiny_run_writes_every_model_and_seed_at_equal_parameter_counts(tmp_pa
         runs = [x["accuracy"] for x in data["recall"] if x["model"] == r["kind"] and x["delay"] == 8]
         assert r["recall"]["8"] == pytest.approx(np.mean(runs)) and r["recall_seeds"]["8"] == 2
         assert r["recall_std"]["8"] == pytest.approx(np.std(runs, ddof=1))
+        assert r["recall_pm"]["8"] == f"{np.mean(runs):.3f} ± {np.std(runs, ddof=1):.3f}"
         assert abs(r["lm_parameters"] - 2000) < 0.1 * 2000 and r["lm_seeds"] == 1 and r["val_bpc_std"] == 0
         assert r["val_bpc"] > 0 and r["latency_ms"] > 0 and r["tokens_per_s"] > 0 and r["peak_train_mib"] >= 0
 
