@@ -27,7 +27,7 @@ _API = {
     # glia
     "LiRinzel": "glia", "sic_synapse": "glia", "GChI": "glia", "glutamate_synapse": "glia",
     "synapses_to_astrocyte": "glia", "AMSU": "glia", "gliotransmitter_synapse": "glia",
-    "astrocyte_to_synapses": "glia",
+    "astrocyte_to_synapses": "glia", "AMSUShared": "glia", "AMSUAstrocyte": "glia", "shared_astrocytes": "glia",
     # synapses and plasticity
     "SynapseModel": "synapses", "STATIC": "synapses", "summed": "synapses",
     "stdp": "plasticity", "spinnaker_stdp": "plasticity", "triplet_stdp": "plasticity",

@@ -18,6 +18,17 @@ so that the layer holds several memory horizons. With
 ``astro=False`` k and b are held at 0: the same layer is then a recurrent
 LIF-SNN (``neurons.Leaky``), the comparison without astrocytes.
 
+``group=g``: shared astrocytes (``spikemem.glia.shared_astrocytes``). Neuron i
+reads astrocyte i // g, whose state c integrates the summed spikes S of its
+g neurons, one step after them::
+
+    c_t = 1 - (1 - gamma*c_(t-1))*(1 - alpha)**S_(t-1)
+    v   = beta*(v + (1 + k*c_(t-1))*I_t)
+    s_t = [v + b*c_t > v_th];  v -= v_th*s_t
+
+with tau_a spread over the ceil(n_hidden/g) astrocytes; k and b stay per
+neuron (the same number of trained parameters).
+
 The reset passes no gradient through the spike (as ``spikemem.learn``'s
 Leaky); the astrocytic increment does, since it is the memory the unit learns
 to write. The template delivers a spike one step after its source sends it;
@@ -45,12 +56,14 @@ class AMSULayer(nn.Module):
     """A recurrent layer of ``n_hidden`` AM-SUs driven by ``n_in`` inputs (see
     the module text). ``tau``: membrane time constant in steps; ``tau_a``:
     the (shortest, longest) astrocytic time constants in steps; ``astro``:
-    whether k and b are trained (False: a LIF-SNN). ``seed`` draws the
-    weights as ``nn.Linear`` does and the order of the tau_a over neurons."""
+    whether k and b are trained (False: a LIF-SNN); ``group``: None (an
+    astrocytic compartment per neuron) or g neurons sharing one astrocyte.
+    ``seed`` draws the weights as ``nn.Linear`` does and the order of the
+    tau_a over neurons (astrocytes)."""
 
     def __init__(self, n_in: int, n_hidden: int, *, tau: float = 5.0, tau_a=(20.0, 1000.0), v_th: float = 1.0,
                  alpha: float = 0.5, astro: bool = True, surrogate: str = "atan", scale: float = 1.0, seed: int = 0,
-                 dtype=torch.float32):
+                 group: int | None = None, dtype=torch.float32):
         super().__init__()
         where = "AMSULayer"
         _check_positive_int(n_in, "n_in", where)
@@ -59,6 +72,8 @@ class AMSULayer(nn.Module):
         if not (tau > 0 and 0 < lo <= hi and v_th > 0 and scale > 0 and 0 <= alpha <= 1):
             raise ModelError(f"{where}: tau, tau_a, v_th and scale must be > 0 (tau_a min <= max), alpha in [0, 1]; "
                              f"got tau={tau!r}, tau_a={tau_a!r}, v_th={v_th!r}, scale={scale!r}, alpha={alpha!r}")
+        if group is not None:
+            _check_positive_int(group, "group", where)
         if surrogate not in SURROGATES:
             raise ModelError(f"{where}: surrogate {surrogate!r} is not one of {sorted(SURROGATES)}")
         rng = np.random.default_rng(seed)
@@ -68,9 +83,15 @@ class AMSULayer(nn.Module):
                                                    dtype=dtype))
         self.astro, self.surrogate, self.scale, self.v_th = bool(astro), surrogate, float(scale), float(v_th)
         self.alpha = float(alpha)
-        taus = np.exp(rng.permutation(np.linspace(math.log(lo), math.log(hi), n_hidden)))
+        self.group = None if group is None else int(group)
+        n_astro = n_hidden if group is None else -(-n_hidden // group)
+        taus = np.exp(rng.permutation(np.linspace(math.log(lo), math.log(hi), n_astro)))
         self.register_buffer("tau_a", torch.tensor(taus, dtype=dtype))
         self.register_buffer("beta", torch.full((n_hidden,), math.exp(-1 / tau), dtype=dtype))
+        if group is not None:         # members[i, j] = 1 where neuron i shares astrocyte j
+            members = torch.zeros(n_hidden, n_astro, dtype=dtype)
+            members[torch.arange(n_hidden), torch.arange(n_hidden) // group] = 1
+            self.register_buffer("members", members)
         zeros = torch.zeros(n_hidden, dtype=dtype)
         if self.astro:
             self.k, self.b = nn.Parameter(zeros.clone()), nn.Parameter(zeros.clone())
@@ -85,16 +106,21 @@ class AMSULayer(nn.Module):
     def forward(self, x: torch.Tensor, state=None, record: bool = False):
         """``x`` (T, B, n_in) -> spikes (T, B, n_hidden) and the final state
         (v, a, s); ``state`` continues from one (None: rest). ``record``: also
-        the v and a of every step (after the reset), as (T, B, n_hidden) each."""
+        the v and a of every step (after the reset), as (T, B, n_hidden) each.
+        With ``group``, a is the astrocytes' c, (B, n_astrocytes), and the
+        recorded a each neuron's copy of it."""
         if x.dim() != 3 or x.shape[-1] != self.input.shape[1]:
             raise ModelError(f"AMSULayer: input must be (T, batch, {self.input.shape[1]}), got {tuple(x.shape)}")
         steps, batch, n = x.shape[0], x.shape[1], self.input.shape[0]
         if state is None:
-            v = a = s = x.new_zeros(batch, n)
+            v = s = x.new_zeros(batch, n)
+            a = x.new_zeros(batch, self.tau_a.shape[0])
         else:
             v, a, s = state
         gamma = self.gamma.to(x.dtype)
         drive = x @ self.input.t()              # every step's input current in one product
+        if self.group is not None:
+            return self._shared(drive, v, a, s, gamma, record)
         out, vs, as_ = [], [], []
         for t in range(steps):
             current = drive[t] + s @ self.recurrent.t()
@@ -112,15 +138,42 @@ class AMSULayer(nn.Module):
             return spikes, (v, a, s), torch.stack(vs), torch.stack(as_)
         return spikes, (v, a, s)
 
+    def _shared(self, drive, v, c, s, gamma, record):
+        """``forward`` with shared astrocytes (``group``, see the module text)."""
+        owner = self.members.argmax(1)             # each neuron's astrocyte
+        out, vs, as_ = [], [], []
+        for t in range(drive.shape[0]):
+            current = drive[t] + s @ self.recurrent.t()
+            v = self.beta * (v + (1 + self.k * c[:, owner]) * current)
+            c = 1 - (1 - gamma * c) * self._untouched(s @ self.members)
+            a = c[:, owner]
+            s = spike(v + self.b * a, torch.full_like(v, self.v_th), self.surrogate, self.scale)
+            v = v - self.v_th * s.detach()
+            out.append(s)
+            if record:
+                vs.append(v)
+                as_.append(a)
+        spikes = torch.stack(out)
+        if record:
+            return spikes, (v, c, s), torch.stack(vs), torch.stack(as_)
+        return spikes, (v, c, s)
+
+    def _untouched(self, count):
+        """(1 - alpha)**count: the part of an astrocyte's room to 1 that ``count`` spikes leave."""
+        if self.alpha < 1:
+            return torch.exp(count * math.log1p(-self.alpha))
+        return (1 - count).clamp(min=0)            # alpha = 1: the first spike fills it
+
     def to_network(self, *, dt: float = 1e-3, input_spikes=None):
         """The layer as a spikemem ``Network``: a spike source ``input``
         (``input_spikes``: (T, n_in) 0/1, the layer's x for one sample, x_t
         sent at step t and so arriving at step t + 1), a
         population ``hidden`` of ``AMSU`` neurons with this layer's parameters,
-        projections ``fc1`` (input) and ``rec1`` (recurrent)."""
+        projections ``fc1`` (input) and ``rec1`` (recurrent); with ``group``,
+        ``AMSUShared`` neurons and their ``shared_astrocytes`` (``astrocytes``)."""
         from brian2 import second
 
-        from spikemem.glia import AMSU
+        from spikemem.glia import AMSU, AMSUShared, shared_astrocytes
         from spikemem.connectors import AllToAll
         from spikemem.network import Network
         n_hidden, n_in = self.input.shape
@@ -137,9 +190,14 @@ class AMSULayer(nn.Module):
         def arr(t):
             return t.detach().double().cpu().numpy()
         tau = -dt / np.log(arr(self.beta))
-        net.population("hidden", n_hidden, AMSU(tau=tau * second, tau_a=arr(self.tau_a) * dt * second,
-                                                v_th=self.v_th, k=arr(self.k), b=arr(self.b),
-                                                alpha=self.alpha))
+        tau_a = arr(self.tau_a) * dt * second
+        if self.group is None:
+            net.population("hidden", n_hidden, AMSU(tau=tau * second, tau_a=tau_a, v_th=self.v_th, k=arr(self.k),
+                                                    b=arr(self.b), alpha=self.alpha))
+        else:
+            net.population("hidden", n_hidden, AMSUShared(tau=tau * second, v_th=self.v_th, k=arr(self.k),
+                                                          b=arr(self.b)))
+            shared_astrocytes(net, "hidden", self.group, tau_a=tau_a, alpha=self.alpha)
         net.connect("input", "hidden", AllToAll(), weight=arr(self.input).T.ravel(), name="fc1")
         net.connect("hidden", "hidden", AllToAll(), weight=arr(self.recurrent).T.ravel(), name="rec1")
         return net

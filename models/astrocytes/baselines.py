@@ -11,6 +11,9 @@ from spikemem.errors import ModelError
 
 #: the recurrent models compared (``"amsu"`` and ``"lif"`` are the spiking ones)
 KINDS = ("lif", "amsu", "lstm", "gru")
+#: the AM-SU whose neurons share astrocytes, ``SHARED_GROUP`` to each (``AMSULayer(group=...)``)
+SHARED = "amsu_shared"
+SHARED_GROUP = 4
 
 
 class RecurrentModel(nn.Module):
@@ -36,11 +39,11 @@ def parameter_count(kind: str, n_in: int, n_hidden: int, n_out: int) -> int:
     readout = n_hidden * n_out + n_out
     if kind == "lif":
         return n_hidden * (n_in + n_hidden) + readout
-    if kind == "amsu":
+    if kind in ("amsu", SHARED):           # the gains k and b stay per neuron
         return n_hidden * (n_in + n_hidden + 2) + readout
     gates = {"lstm": 4, "gru": 3}.get(kind)
     if gates is None:
-        raise ModelError(f"parameter_count: kind {kind!r} is not one of {list(KINDS)}")
+        raise ModelError(f"parameter_count: kind {kind!r} is not one of {[*KINDS, SHARED]}")
     return gates * n_hidden * (n_in + n_hidden + 2) + readout
 
 
@@ -59,11 +62,14 @@ def hidden_for(kind: str, budget: int, n_in: int, n_out: int) -> int:
 
 def build(kind: str, n_in: int, n_out: int, budget: int, *, seed: int = 0, **spiking) -> nn.Module:
     """A model of ``kind`` with about ``budget`` parameters; ``spiking``
-    settings go to the spiking layer (``amsu.AMSULayer``)."""
+    settings go to the spiking layer (``amsu.AMSULayer``); ``SHARED`` is the
+    AM-SU with ``group=SHARED_GROUP`` unless they name a group."""
     from .amsu import SpikingSequenceModel
     n_hidden = hidden_for(kind, budget, n_in, n_out)
-    if kind in ("lif", "amsu"):
-        return SpikingSequenceModel(n_in, n_hidden, n_out, astro=kind == "amsu", seed=seed, **spiking)
+    if kind == SHARED:
+        spiking = {"group": SHARED_GROUP, **spiking}
+    if kind in ("lif", "amsu", SHARED):
+        return SpikingSequenceModel(n_in, n_hidden, n_out, astro=kind != "lif", seed=seed, **spiking)
     return RecurrentModel(kind, n_in, n_hidden, n_out, seed=seed)
 
 
@@ -72,4 +78,4 @@ def count(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
-__all__ = ["KINDS", "RecurrentModel", "build", "count", "hidden_for", "parameter_count"]
+__all__ = ["KINDS", "SHARED", "SHARED_GROUP", "RecurrentModel", "build", "count", "hidden_for", "parameter_count"]

@@ -5,7 +5,7 @@ import pytest
 from brian2 import ms
 
 import spikemem as sm
-from spikemem.glia import AMSU
+from spikemem.glia import AMSU, AMSUShared, shared_astrocytes
 from spikemem.errors import ModelError
 from spikemem.neurons import Leaky
 
@@ -56,3 +56,39 @@ def test_the_amsu_is_exported_and_refuses_bad_parameters():
     for bad in (dict(tau=0 * ms), dict(tau_a=-5 * ms), dict(v_th=0.0), dict(alpha=1.2), dict(k=np.nan)):
         with pytest.raises(ModelError, match=next(iter(bad))):
             AMSU(**bad)
+
+
+def test_shared_astrocytes_run_alike_on_numba_and_brian2():
+    from spikemem.backends import simulate
+    net = _network(AMSUShared(tau=8 * ms, k=np.linspace(-0.8, 1.5, 5), b=np.linspace(0.6, -0.6, 5)))
+    astro = shared_astrocytes(net, "h", 2, tau_a=np.array([60.0, 30.0, 90.0]) * ms, alpha=0.4)
+    assert astro.size == 3
+    net.record_state("h", ["a", "m"])
+    net.record_state("astrocytes", ["c"])
+    results = {b: simulate(net, 80e-3, backend=b, progress=False) for b in ("numba", "brian2-numpy")}
+    reference = _spikes(results["numba"], net.dt)
+    assert len(reference) > 40 and _spikes(results["brian2-numpy"], net.dt) == reference
+    traces = {n: t.values for n, t in results["numba"].traces.items()}
+    a, c = traces["h.a"], traces["astrocytes.c"]
+    assert 0.3 < a.max() <= 1
+    assert np.array_equal(a[:, 0], a[:, 1]) and not np.array_equal(a[:, 1], a[:, 2])     # one state per pair
+    # recorded at a step's start: a is the astrocyte's c read in the step before, which then decayed
+    gamma = np.exp(-1 / np.array([60.0, 30.0, 90.0]))
+    assert np.allclose(c, (a * gamma[[0, 0, 1, 1, 2]])[:, [0, 2, 4]], atol=1e-15)
+    assert np.allclose(traces["h.m"], 1 + np.linspace(-0.8, 1.5, 5) * a)
+    for name, trace in results["brian2-numpy"].traces.items():
+        assert np.allclose(trace.values, traces[name], atol=1e-12), name
+
+
+def test_shared_astrocytes_refuse_bad_settings_by_name():
+    from spikemem.network import Network
+    net = Network(dt=1e-3)
+    net.population("h", 4, AMSUShared())
+    net.population("plain", 4, AMSU())
+    for kwargs, match in ((dict(neurons="nope", group=2), "nope"), (dict(neurons="plain", group=2), "AMSUShared"),
+                          (dict(neurons="h", group=0), "group"), (dict(neurons="h", group=2, alpha=1.5), "alpha"),
+                          (dict(neurons="h", group=2, alpha=[0.1, 0.2]), "alpha")):
+        with pytest.raises(ModelError, match=match):
+            shared_astrocytes(net, **kwargs)
+    with pytest.raises(ModelError, match="k"):
+        AMSUShared(k=np.inf)
