@@ -1,19 +1,16 @@
 """benchmarks/amsu.py: a tiny run writes every model's recall and language-modelling figures, per seed and
 as the mean and spread over seeds, and takes earlier runs instead of running them again."""
-import importlib.util
 import json
-import pathlib
 
 import numpy as np
 import pytest
 
+import benchmark_scripts
+
 pytest.importorskip("torch")
 pytestmark = pytest.mark.torch
 
-_path = pathlib.Path(__file__).resolve().parents[2] / "benchmarks" / "amsu.py"
-_spec = importlib.util.spec_from_file_location("amsu_benchmark", _path)
-bench = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(bench)
+bench = benchmark_scripts.load("amsu")
 
 _TINY = ["--delays", "3", "8", "--recall-iterations", "2", "--recall-budget", "800", "--lm-iterations", "2",
          "--lm-budget", "2000", "--max-chars", "3000", "--no-plots"]

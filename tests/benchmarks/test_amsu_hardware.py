@@ -1,19 +1,16 @@
 """benchmarks/amsu_hardware.py: a tiny run trains, freezes, exports and emulates,
 and writes every row and both targets' figures."""
-import importlib.util
 import json
-import pathlib
 
 import pytest
+
+import benchmark_scripts
 
 pytest.importorskip("torch")
 pytest.importorskip("spynnaker")           # the SpiNNaker check reads the installed sPyNNaker's limits
 pytestmark = pytest.mark.torch
 
-_path = pathlib.Path(__file__).resolve().parents[2] / "benchmarks" / "amsu_hardware.py"
-_spec = importlib.util.spec_from_file_location("amsu_hardware_benchmark", _path)
-bench = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(bench)
+bench = benchmark_scripts.load("amsu_hardware")
 
 
 def test_a_tiny_run_writes_every_row_and_both_targets(tmp_path):

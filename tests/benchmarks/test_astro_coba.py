@@ -1,19 +1,16 @@
 """benchmarks/astro_coba.py: Stimberg et al.'s example 6 built from spikemem's pieces, at a
 tiny size on numba and on Brian2 (runtime mode), and the recorded comparison with the
 authors' script on Brian2's C++ standalone mode."""
-import importlib.util
 import json
-import pathlib
 
 import numpy as np
 import pytest
 
-_root = pathlib.Path(__file__).resolve().parents[2]
-_spec = importlib.util.spec_from_file_location("astro_coba", _root / "benchmarks" / "astro_coba.py")
-bench = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(bench)
+import benchmark_scripts
 
-RECORDED = _root / "benchmarks" / "results" / "astrocytes" / "04-coba.json"
+bench = benchmark_scripts.load("astro_coba")
+
+RECORDED = benchmark_scripts.BENCHMARKS / "results" / "astrocytes" / "04-coba.json"
 SCALE, DURATION = 0.1, 0.3          # 320 + 80 neurons, 320 astrocytes, 0.3 s
 
 

@@ -2,23 +2,20 @@
 driven by the same spikes (benchmarks/astro_nest.py), the backends against each
 other, the templates and bad input."""
 import functools
-import importlib.util
-import pathlib
 from importlib.util import find_spec
 
 import numpy as np
 import pytest
 from brian2 import ms, pA, umolar
 
+import benchmark_scripts
+
 import spikemem as sm
 from spikemem.errors import ModelError
 from spikemem.glia import LI_RINZEL_DEFAULTS, LiRinzel, sic_synapse
 from spikemem.neurons import NeuronModel, template_of
 
-_path = pathlib.Path(__file__).resolve().parents[2] / "benchmarks" / "astro_nest.py"
-_spec = importlib.util.spec_from_file_location("astro_nest", _path)
-astro_nest = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(astro_nest)
+astro_nest = benchmark_scripts.load("astro_nest")
 
 needs_nest = pytest.mark.skipif(find_spec("nest") is None, reason="needs NEST (the hardware extra)")
 
@@ -194,11 +191,8 @@ def test_described_with_its_weight_scale():
 
 
 # ---------------------------------------------------------------- the G-ChI astrocyte
-_stimberg_path = pathlib.Path(__file__).resolve().parents[2] / "benchmarks" / "astro_stimberg.py"
-_spec = importlib.util.spec_from_file_location("astro_stimberg", _stimberg_path)
-astro_stimberg = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(astro_stimberg)
-_STIMBERG_JSON = pathlib.Path(__file__).resolve().parents[2] / "benchmarks/results/astrocytes/02-stimberg.json"
+astro_stimberg = benchmark_scripts.load("astro_stimberg")
+_STIMBERG_JSON = benchmark_scripts.BENCHMARKS / "results/astrocytes/02-stimberg.json"
 
 #: measured (02-stimberg.json): spikemem's numba and Brian2 backends against Brian2 running the
 #: authors' script agree to rounding, at most 1e-14 uM over 30 s at dt = 1 ms
