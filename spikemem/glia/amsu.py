@@ -133,8 +133,9 @@ b : 1 (constant)
 def AMSUShared(*, tau=10 * ms, v_th=1.0, k=0.0, b=0.0) -> NeuronModel:
     """The AM-SU whose astrocyte is shared (see the module text): ``AMSU``
     without an astrocytic state of its own; ``a`` (and ``m = 1 + k*a``) are
-    set every step by ``shared_astrocytes``. Unconnected, a and m stay at 0
-    and 1: ``Leaky``."""
+    set every step by ``shared_astrocytes``, which reads the astrocyte into
+    every neuron of the population (k travels as the reading synapse's
+    weight). Without ``shared_astrocytes`` a and m stay at 0 and 1: ``Leaky``."""
     _check("AMSUShared", (("tau", tau, _positive, "> 0"), ("v_th", v_th, _positive, "> 0"),
                           ("k", k, np.isfinite, "finite"), ("b", b, np.isfinite, "finite")))
     return NeuronModel(
@@ -155,8 +156,9 @@ def AMSUAstrocyte(*, tau_a=500 * ms) -> NeuronModel:
                        receptors={"spikes": "c"}, init={"c": 0.0})
 
 
-#: reads each neuron's astrocyte into the neuron's a and m (a summed projection, one synapse per neuron)
-_READ = "w : 1\na_post = c_pre : 1 (summed)\nm_post = 1 + k_post*c_pre : 1 (summed)\n"
+#: reads each neuron's astrocyte into the neuron's a and m (a summed projection, one synapse per neuron); the
+#: weight is the neuron's k, since a scalar k is a namespace constant and no ``k_post`` exists to read
+_READ = "w : 1\na_post = c_pre : 1 (summed)\nm_post = 1 + w*c_pre : 1 (summed)\n"
 
 
 def shared_astrocytes(net, neurons: str, group: int, *, tau_a=500 * ms, alpha=0.5, name: str = "astrocytes"):
@@ -166,7 +168,8 @@ def shared_astrocytes(net, neurons: str, group: int, *, tau_a=500 * ms, alpha=0.
     projection ``<name>_in`` that raises an astrocyte by ``alpha*(1 - c)`` for
     each spike of its neurons (one step later), and a summed projection
     ``<name>_out`` that sets each neuron's a and m from its astrocyte every
-    step. Returns the astrocyte population."""
+    step (every neuron has its synapse, its weight the neuron's k). Returns
+    the astrocyte population."""
     from ..connectors import FromList
     from ..synapses import SynapseModel
     where = f"shared_astrocytes('{neurons}')"
@@ -185,6 +188,7 @@ def shared_astrocytes(net, neurons: str, group: int, *, tau_a=500 * ms, alpha=0.
     pairs = [(i, i // int(group)) for i in range(pop.size)]
     net.connect(neurons, name, FromList(pairs), weight=float(alpha), receptor="spikes",
                 on_pre="c_post += w*(1 - c_post)", name=f"{name}_in")
-    net.connect(name, neurons, FromList([(j, i) for i, j in pairs]), weight=1.0, synapse=SynapseModel(_READ),
+    k = np.broadcast_to(np.asarray(plain(pop.model.params["k"]), dtype=float), (pop.size,))
+    net.connect(name, neurons, FromList([(j, i) for i, j in pairs]), weight=k.copy(), synapse=SynapseModel(_READ),
                 name=f"{name}_out")
     return astro

@@ -92,3 +92,21 @@ def test_shared_astrocytes_refuse_bad_settings_by_name():
             shared_astrocytes(net, **kwargs)
     with pytest.raises(ModelError, match="k"):
         AMSUShared(k=np.inf)
+
+
+@pytest.mark.parametrize("k", [0.0, 0.7])
+def test_shared_astrocytes_with_one_k_for_all_run_alike_on_numba_brian2_and_torch(k):
+    from spikemem.backends import simulate
+    pytest.importorskip("torch")
+    model = AMSUShared(tau=8 * ms) if k == 0.0 else AMSUShared(tau=8 * ms, k=k, b=0.3)
+    net = _network(model)
+    shared_astrocytes(net, "h", 1, tau_a=40 * ms, alpha=0.4)     # one neuron per astrocyte: torch adds alike
+    net.record_state("h", ["a", "m"])
+    results = {b: simulate(net, 80e-3, backend=b, progress=False) for b in ("numba", "brian2-numpy", "torch-float64")}
+    reference = _spikes(results["numba"], net.dt)
+    assert len(reference) > 20
+    a, m = results["numba"].traces["h.a"].values, results["numba"].traces["h.m"].values
+    assert a.max() > 0.3 and np.allclose(m, 1 + k * a)
+    for name, r in results.items():
+        assert _spikes(r, net.dt) == reference, name
+        assert np.allclose(r.traces["h.m"].values, m, atol=1e-12), name
