@@ -12,7 +12,7 @@ AM-SU network becomes one once its astrocytic state is held fixed:
 """
 from __future__ import annotations
 
-from spikemem.glia.freeze import is_amsu
+from spikemem.glia.amsu import is_amsu
 from spikemem.network import BuiltNetwork
 from spikemem.neurons import template_of
 from spikemem.targets import Violation

@@ -119,6 +119,11 @@ def AMSU(*, tau=10 * ms, tau_a=500 * ms, v_th=1.0, k=0.0, b=0.0, alpha=0.5) -> N
         init={"v": 0.0, "a": 0.0, "m": 1.0})
 
 
+def is_amsu(model) -> bool:
+    """Whether a neuron model is the ``AMSU`` template, with any parameters."""
+    return model.name == "AMSU" and model.same_dynamics(AMSU())
+
+
 _SHARED_EQUATIONS = """
 dv/dt = -v/tau : 1
 a : 1

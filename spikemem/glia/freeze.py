@@ -28,15 +28,12 @@ from brian2 import mV, nF
 from ..errors import ModelError
 from ..network import Network
 from ..units import plain
+from .amsu import is_amsu
 
 #: the name suffix of the inhibitory half of a projection onto a frozen population
 INHIBITORY_SUFFIX = "_inh"
-
-
-def is_amsu(model) -> bool:
-    """Whether a neuron model is the ``AMSU`` template, with any parameters."""
-    from .amsu import AMSU
-    return model.name == "AMSU" and model.same_dynamics(AMSU())
+#: the shared astrocytes' templates (``glia.amsu.shared_astrocytes``), which do not freeze
+SHARED_MODELS = ("AMSUShared", "AMSUAstrocyte")
 
 
 def _amsu_populations(network: Network) -> list:
@@ -92,7 +89,11 @@ def freeze_modulation(network: Network, a, *, integration: str = "spinnaker", v_
     u). The rest of the network is copied as it is. Refused: a network without AM-SUs; plastic or synapse-targeting
     projections onto an AM-SU (a frozen weight is a fixed one); a current
     input onto one; state monitors on one (its v is in volts now: record
-    the copy's)."""
+    the copy's); a projection onto one with an on_pre other than the
+    model's delivery; shared astrocytes (``AMSUShared``, ``AMSUAstrocyte``).
+    The rest of the network keeps what its build drew (initial values, and
+    the synapses of projections whose only synaptic variable is the weight,
+    written out), and the projections keep their order."""
     from ..connectors import FromList
     from ..neurons import IF_curr_exp
     if not isinstance(network, Network):
@@ -108,6 +109,11 @@ def freeze_modulation(network: Network, a, *, integration: str = "spinnaker", v_
     if not (scale > 0 and c_m > 0 and 0 < tau_syn < dt):
         raise ModelError(f"freeze_modulation: v_scale and c_m must be > 0 and tau_syn in (0, dt = {dt:g} s), got "
                          f"v_scale {v_scale!r}, c_m {c_m!r}, tau_syn {tau_syn!r}")
+    shared = [n for n, pop in network.populations.items()
+              if not pop.is_source and pop.model.name in SHARED_MODELS]
+    if shared:
+        raise ModelError(f"freeze_modulation: populations {shared} are shared astrocytes or their neurons "
+                         f"(AMSUShared, AMSUAstrocyte); only AM-SUs with their own astrocyte (AMSU) freeze")
     held = _held_values(a, names, {n: network.populations[n].size for n in names})
     for inp in network.inputs:
         if inp.population in held:
@@ -118,11 +124,25 @@ def freeze_modulation(network: Network, a, *, integration: str = "spinnaker", v_
             raise ModelError(f"freeze_modulation: state monitor on AM-SU population '{mon.population}' "
                              f"({list(mon.variables)}): record the frozen copy's variables instead")
     built = network.build()
-    onto = [p for p in built.projections if p.post in held or (p.linked and p.pre in held)]
+    onto = [p for p in built.projections if p.post in held]
     for p in onto:
         if p.linked or p.plastic_pre or p.on_post or set(p.dims) != {"w"}:
             raise ModelError(f"freeze_modulation: projection '{p.name}' onto AM-SU population '{p.post}' is "
                              f"plastic or synapse-targeting; only static projections onto an AM-SU freeze")
+        plain_delivery = network.populations[p.post].model.delivery(p.target)
+        if p.on_pre.strip() != plain_delivery:
+            raise ModelError(f"freeze_modulation: projection '{p.name}' onto AM-SU population '{p.post}' has "
+                             f"on_pre {p.on_pre.strip()!r}; only the plain delivery {plain_delivery!r} freezes")
+    taken = {p.name for p in built.projections}
+    for p in built.projections:
+        if p.linked and {p.pre, p.post} & {q.name for q in onto}:
+            raise ModelError(f"freeze_modulation: projection '{p.name}' targets the synapses of a projection "
+                             f"onto an AM-SU ('{p.pre if p.linked == 'pre' else p.post}'); a frozen weight is "
+                             f"a fixed one")
+    for p in onto:
+        if p.name + INHIBITORY_SUFFIX in taken:
+            raise ModelError(f"freeze_modulation: projection '{p.name}' would split into '{p.name}' and "
+                             f"'{p.name}{INHIBITORY_SUFFIX}', a name another projection has")
     pops = {name: built.populations[name] for name in held}
     params = {}
     for name, pop in pops.items():
@@ -157,4 +177,27 @@ def freeze_modulation(network: Network, a, *, integration: str = "spinnaker", v_
             if np.any(keep) or receptor == "exc":
                 rows = np.column_stack([p.i[keep], p.j[keep], w[keep], p.delay[keep] * dt])
                 out.connect(p.pre, p.post, FromList(rows), receptor=receptor, name=p.name + suffix)
+    # the frozen projections take their places (each inhibitory half after its excitatory one)
+    place = {p.name: k for k, p in enumerate(network.projections)}
+    out.projections.sort(key=lambda q: (place[q.name], 0) if q.name in place else
+                         (place[q.name[:-len(INHIBITORY_SUFFIX)]], 1))
+    _pin_draws(out, built, held, frozen_onto)
     return out
+
+
+def _pin_draws(out: Network, built, held: dict, frozen: set):
+    """Writes into ``out`` what ``built`` drew: the build draws from one generator in order, and the frozen
+    populations and projections draw nothing, so everything drawn after them would come out differently.
+    Pinned: the other neuron populations' initial values, and the synapses of the other projections
+    between whole populations whose only synaptic variable is the weight (the rest draw as the model says)."""
+    from ..connectors import FromList
+    for name, pop in out.populations.items():
+        if name not in held and not pop.is_source:
+            pop.init = {var: np.array(values, float) for var, values in built.populations[name].init.items()}
+    for proj in out.projections:
+        b = next((q for q in built.projections if q.name == proj.name), None)
+        if (proj.name in frozen or b is None or b.linked or b.conv is not None or set(b.dims) != {"w"}
+                or proj.pre_ids is not None or proj.post_ids is not None):
+            continue
+        proj.connector = FromList(np.column_stack([b.i, b.j, b.w, b.delay * built.dt]))
+        proj.weight = proj.delay = None

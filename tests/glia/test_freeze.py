@@ -92,3 +92,37 @@ def test_plastic_projections_monitors_and_inputs_onto_an_am_su_are_refused():
         freeze_modulation(net, 0.2)
     with pytest.raises(ModelError, match="integration"):
         freeze_modulation(amsu_net(AMSU(), 0.3), 0.2, integration="euler")
+
+
+def test_freezing_keeps_the_other_projections_draws_and_the_projection_order():
+    def net():
+        n = Network(dt=1 * ms, seed=3)
+        n.spike_source("inp", 6, [[0.002 * (i + 1)] for i in range(6)])
+        n.population("h", 5, AMSU(k=0.5))
+        n.population("o", 4, sm.Leaky())
+        n.connect("inp", "h", sm.FixedProbability(0.5), weight=sm.Uniform(-0.5, 1.0), name="to_h")
+        n.connect("inp", "o", sm.FixedProbability(0.5), weight=sm.Uniform(0.0, 1.0), name="to_o")
+        return n
+    before = {p.name: p for p in net().build().projections}
+    frozen = freeze_modulation(net(), 0.4)
+    assert [p.name for p in frozen.projections] == ["to_h", "to_h_inh", "to_o"]
+    after = {p.name: p for p in frozen.build().projections}
+    for field in ("i", "j", "w"):
+        assert np.array_equal(getattr(after["to_o"], field), getattr(before["to_o"], field)), field
+    assert after["to_h"].i.size + after["to_h_inh"].i.size == before["to_h"].i.size > 0
+
+
+def test_a_custom_delivery_shared_astrocytes_and_a_taken_inhibitory_name_are_refused_by_name():
+    custom = amsu_net(AMSU(), 0.5)
+    custom.connect("src", "unit", sm.AllToAll(), weight=0.2, on_pre="v_post += 3*m_post*w", name="odd")
+    with pytest.raises(ModelError, match="'odd'.*on_pre"):
+        freeze_modulation(custom, 0.5)
+    taken = amsu_net(AMSU(), 0.5)
+    taken.connect("src", "unit", sm.AllToAll(), weight=0.2, name="in_inh")
+    with pytest.raises(ModelError, match="'in'.*in_inh"):
+        freeze_modulation(taken, 0.5)
+    shared = amsu_net(AMSU(), 0.5)
+    shared.population("s", 4, sm.AMSUShared())
+    sm.shared_astrocytes(shared, "s", 2, name="glia")
+    with pytest.raises(ModelError, match=r"\['s', 'glia'\]"):
+        freeze_modulation(shared, 0.5)
