@@ -65,15 +65,17 @@ GLIA_NEURON = "a current-based LIF compartment (a fixed weight into one decaying
 def model_violation(pop):
     """The violation of a neuron model other than IF_curr_exp, or of a
     refractory condition, or None."""
-    if pop.refractory_condition is not None:
-        return Violation(f"population '{pop.name}'", "refractory condition", pop.refractory_condition,
-                         "a refractory period", "a refractory condition cannot be expressed: a Loihi compartment "
-                         "is held for a fixed number of steps after its spike; give a duration")
+    condition = ("a refractory condition cannot be expressed: a Loihi compartment is held for a fixed number "
+                 "of steps after its spike; give a duration")
     if is_template(pop.model, "IF_curr_exp"):
-        return None
-    return Violation(f"population '{pop.name}'", "neuron model", pop.model.name, "IF_curr_exp",
-                     "Loihi's compartment is a current-based LIF: use spikemem.neurons.IF_curr_exp "
-                     "(or a spike source)")
+        if pop.refractory_condition is None:
+            return None
+        return Violation(f"population '{pop.name}'", "refractory condition", pop.refractory_condition,
+                         "a refractory period", condition)
+    fix = "Loihi's compartment is a current-based LIF: use spikemem.neurons.IF_curr_exp (or a spike source)"
+    if pop.refractory_condition is not None:        # both, so that neither hides the other
+        fix += f"; and its refractory condition {pop.refractory_condition!r}: {condition}"
+    return Violation(f"population '{pop.name}'", "neuron model", pop.model.name, "IF_curr_exp", fix)
 
 
 def loihi_refractory(pop) -> int:

@@ -94,3 +94,61 @@ def test_loihi_quantize_and_export_refuse_an_am_su_in_checks_words(tmp_path):
             verb()
         assert "freeze_modulation" in str(err.value) and "projection 'to_amsu'" in str(err.value)
     assert not (tmp_path / "amsu.nir").exists()
+
+
+def shared_network():
+    net = Network(dt=1 * ms)
+    net.spike_source("inp", 2, [[0.01], [0.02]])
+    net.population("glio", 1, GChI(gliotransmission=True))
+    net.population("s", 4, sm.AMSUShared(k=0.3))
+    sm.shared_astrocytes(net, "s", 2, name="ac")
+    net.connect("inp", "s", sm.AllToAll(), weight=0.5, name="to_s")
+    return net
+
+
+SHARED_EXPECTED = {
+    "population 'glio'": "releases gliotransmitter when its calcium crosses C_Theta, held by a refractory condition",
+    "population 's'": "is an AM-SU reading a shared astrocyte (AMSUShared)",
+    "population 'ac'": "is a shared astrocyte (AMSUAstrocyte",
+    "projection 'ac_in'": "drives astrocyte 'ac'",
+    "projection 'ac_out'": "sets a of 's', m of 's' every step to a sum",
+    "projection 'to_s'": "scaled by the AM-SU efficacy m of 's'",
+}
+
+
+@pytest.mark.parametrize("target", ["spinnaker", "loihi"])
+def test_check_names_the_releasing_astrocyte_and_shared_astrocytes_once_and_why(target):
+    if target == "spinnaker":
+        pytest.importorskip("spynnaker")
+    lines = {}
+    for v in TARGETS.get(target).check(shared_network()):
+        lines.setdefault(v.where, []).append(str(v))
+    for where, words in SHARED_EXPECTED.items():
+        assert len(lines.get(where, [])) == 1 and words in lines[where][0], (where, lines.get(where))
+    for where in ("population 's'", "population 'ac'", "projection 'ac_in'", "projection 'to_s'"):
+        assert "freeze_modulation does not handle shared astrocytes" in lines[where][0], where
+    assert "freeze_modulation" not in lines["population 'glio'"][0]
+
+
+def test_a_summed_variable_of_the_presynaptic_side_is_named_with_its_population():
+    from spikemem.hardware.glia import glia_violations
+    from spikemem.synapses import SynapseModel
+    net = Network(dt=1 * ms)
+    net.population("a", 2, sm.AdEx(sic=True))
+    net.population("b", 2, sm.IF_curr_exp())
+    summed = SynapseModel("w : 1\nI_SIC_pre = w*nA : amp (summed)\n")
+    net.connect("a", "b", sm.OneToOne(), weight=1.0, receptor="isyn_exc", on_pre="isyn_exc_post += w*nA",
+                synapse=summed, name="back")
+    (line,) = [str(v) for v in glia_violations(net.build(), "Loihi", "x") if v.where == "projection 'back'"]
+    assert "sets I_SIC of 'a'" in line
+
+
+def test_loihi_names_a_neuron_model_and_its_refractory_condition_together():
+    from spikemem.hardware.loihi.check import model_violation
+    from spikemem.neurons import NeuronModel
+    model = NeuronModel(name="Odd", equations="dv/dt = -v/(10*ms) : 1", threshold="v > 1", reset="v = 0",
+                        refractory="v > 0.5", method="exact")
+    net = Network(dt=1 * ms)
+    net.population("odd", 2, model)
+    v = model_violation(net.build().populations["odd"])
+    assert "IF_curr_exp" in str(v) and "'v > 0.5'" in str(v) and "give a duration" in str(v)
