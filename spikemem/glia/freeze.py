@@ -192,8 +192,10 @@ def _pin_draws(out: Network, built, held: dict, frozen: set):
     between whole populations whose only synaptic variable is the weight (the rest draw as the model says)."""
     from ..connectors import FromList
     for name, pop in out.populations.items():
-        if name not in held and not pop.is_source:
-            pop.init = {var: np.array(values, float) for var, values in built.populations[name].init.items()}
+        b = built.populations[name]
+        if name in held or b.kind != "neuron":
+            continue
+        pop.init = {var: np.array(values, float) for var, values in b.init.items()}
     for proj in out.projections:
         b = next((q for q in built.projections if q.name == proj.name), None)
         if (proj.name in frozen or b is None or b.linked or b.conv is not None or set(b.dims) != {"w"}

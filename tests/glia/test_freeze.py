@@ -99,7 +99,7 @@ def test_freezing_keeps_the_other_projections_draws_and_the_projection_order():
         n = Network(dt=1 * ms, seed=3)
         n.spike_source("inp", 6, [[0.002 * (i + 1)] for i in range(6)])
         n.population("h", 5, AMSU(k=0.5))
-        n.population("o", 4, sm.Leaky())
+        n.population("o", 4, sm.Leaky(), init={"v": sm.Uniform(0.0, 0.5)})
         n.connect("inp", "h", sm.FixedProbability(0.5), weight=sm.Uniform(-0.5, 1.0), name="to_h")
         n.connect("inp", "o", sm.FixedProbability(0.5), weight=sm.Uniform(0.0, 1.0), name="to_o")
         return n
@@ -110,6 +110,8 @@ def test_freezing_keeps_the_other_projections_draws_and_the_projection_order():
     for field in ("i", "j", "w"):
         assert np.array_equal(getattr(after["to_o"], field), getattr(before["to_o"], field)), field
     assert after["to_h"].i.size + after["to_h_inh"].i.size == before["to_h"].i.size > 0
+    pops, pops_before = frozen.build().populations, net().build().populations
+    assert np.array_equal(pops["o"].init["v"], pops_before["o"].init["v"]) and np.ptp(pops["o"].init["v"]) > 0
 
 
 def test_a_custom_delivery_shared_astrocytes_and_a_taken_inhibitory_name_are_refused_by_name():
