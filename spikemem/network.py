@@ -284,11 +284,15 @@ class BuiltProjection:
         delay of a ``sic_connection``); 0 where the projection sums nothing. A
         term computed at step n with a delay of d steps is part of the target's
         value in the update of step n + d - 1, which a state record at step
-        n + d shows. One step, the default, is Brian2's summed variable: the
-        step that computes the sum uses it."""
+        n + d shows. One step is Brian2's summed variable: the step that
+        computes the sum uses it. Only a sum-only projection delays its sums;
+        one that also acts on spikes (``on_pre``, its own or its model's) has
+        its delay for the spikes alone and sums in one step, as Brian2 does."""
         if "(summed)" not in self.equations:
             return 0
-        return int(self.delay.max()) if self.delay.size and self.conv is None else 1
+        if self.on_pre or self.plastic_pre or not self.delay.size or self.conv is not None:
+            return 1
+        return int(self.delay.max())
 
     def explicit(self) -> "BuiltProjection":
         """The projection with its synapses listed: itself, or a convolution's every

@@ -59,9 +59,8 @@ step before arrive at the astrocyte, each neuron copies its astrocyte's ``c``
 into ``a`` and ``m`` (the copy into ``m`` scales the next step's arriving
 weights), then the astrocyte decays and the neurons integrate, fire and
 reset. The projection that carries the spikes to the astrocyte has a
-saturating, not additive, ``on_pre``: the numba and Brian2 backends apply it
-spike by spike and agree; the torch backend adds the increments of one step
-together, and so does not run it.
+saturating, not additive, ``on_pre``: every backend applies it spike by
+spike (torch in rounds of distinct astrocytes), and they agree.
 
 The torch layer with the same dynamics, trainable through surrogate
 gradients, is ``spikemem.models.astrocytes.amsu``.

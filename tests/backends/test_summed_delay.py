@@ -155,3 +155,33 @@ def test_sums_onto_both_sides_delayed(backend, options):
     expected[d:] = np.outer(i_sum[1:len(i_sum) - d + 1], [1.0, 10.0])
     np.testing.assert_array_equal(j_sum, expected)
     assert np.flatnonzero(j_sum[:, 0]).tolist() == [4 + 2 * d]
+
+
+def spiking_sum_net():
+    """A projection that delivers spikes (``on_pre``, delay 3 steps) and sums a
+    decaying synaptic ``g`` that the spike raises: one spike at step 5."""
+    net = Network(dt=DT, seed=0)
+    net.spike_source("inp", 1, [[5 * DT]])
+    net.population("dst", 1, NeuronModel(name="sum_target", equations="I : 1\nJ : 1", threshold=None, reset=None))
+    net.connect("inp", "dst", AllToAll(), weight=2.0, delay=3 * DT, receptor="I", name="both",
+                synapse=SynapseModel("w : 1\ndg/dt = -g/(5*ms) : 1 (clock-driven)\nI_post = g : 1 (summed)"),
+                on_pre="g += w\nJ_post += w")
+    net.record_state("dst", ["I", "J"])
+    return net
+
+
+def test_a_spiking_projection_sums_undelayed():
+    """Its delay is the spikes' alone (Brian2's): the delivery of step 5 + 3 raises
+    J and, through g, I in the same step, on numba, torch and Brian2 alike."""
+    assert spiking_sum_net().build().projections[0].summed_delay == 1
+    got = {}
+    for backend, options in BACKENDS + [("brian2-numpy", {})]:
+        sim = simulation(spiking_sum_net(), backend, **options)
+        sim.run(0.02)
+        got[backend] = sim.result().traces
+    i_sum, j_sum = got["numba"]["dst.I"].values[:, 0], got["numba"]["dst.J"].values[:, 0]
+    assert np.flatnonzero(j_sum)[0] == np.flatnonzero(i_sum)[0] == 5 + 3 + 1    # the record after the delivery
+    for backend in ("torch", "brian2-numpy"):
+        for key in ("dst.I", "dst.J"):
+            np.testing.assert_allclose(got[backend][key].values, got["numba"][key].values, rtol=1e-9, atol=0,
+                                       err_msg=f"{backend} {key}")

@@ -23,6 +23,8 @@ snntorch detaches its reset).
 """
 from __future__ import annotations
 
+import ast
+
 import numpy as np
 import torch
 from torch import nn
@@ -183,6 +185,7 @@ class ProjectionCode:
         order = np.lexsort((np.arange(proj.i.size), proj.i, -delays))
         self.order = torch.as_tensor(order, device=dev)
         self.J_ordered = self.J[self.order]
+        self._rounds = {}
         # every pair, in (pre, post) order: the weights are the dense matrix itself
         n_pairs = self.n_pre * self.n_post
         self.full = (len(self.groups) == 1 and proj.i.size == n_pairs and
@@ -210,6 +213,30 @@ class ProjectionCode:
         # (side, target, function): sums onto the postsynaptic side, then onto the presynaptic side
         self.summed = [(side, u.target_var.name, self._synaptic(syn, u, "summed", summed=True))
                        for side in ("post", "pre") for u in summed_updaters(syn, side)]
+
+    def rounds(self, sides: tuple, ordered: bool) -> list:
+        """Boolean masks (synapses,) that split the synapses into rounds, each
+        touching a neuron of ``sides`` ("pre", "post") at most once: the r-th
+        round holds each neuron's r-th synapse in delivery order (``order``)
+        or synapse order, so that running the rounds one after the other adds
+        as one synapse at a time does. Both sides: one synapse a round."""
+        key = (sides, ordered)
+        if key not in self._rounds:
+            n = self.proj.i.size
+            order = self.order.cpu().numpy() if ordered else np.arange(n)
+            if len(sides) == 2:
+                rank_in_order = np.arange(n)
+            else:
+                target = (self.proj.j if sides == ("post",) else self.proj.i)[order]
+                by_target = np.argsort(target, kind="stable")
+                first = np.searchsorted(target[by_target], target[by_target])   # each target's first slot
+                rank_in_order = np.empty(n, np.int64)
+                rank_in_order[by_target] = np.arange(n) - first
+            rank = np.empty(n, np.int64)
+            rank[order] = rank_in_order
+            self._rounds[key] = [torch.as_tensor(rank == r, device=self.I.device)
+                                 for r in range(int(rank.max()) + 1 if n else 0)]
+        return self._rounds[key]
 
     def _plain_delivery(self, syn):
         """The target of a delivery that is exactly ``<target>_post += w``, else None."""
@@ -276,7 +303,13 @@ class ProjectionCode:
         else:
             lines += ["    return {" + ", ".join(f"'{n}': {n}" for n in written) + "}, {"
                       + ", ".join(f"{increments[a]!r}: {a}" for a in increments) + "}"]
-        return codegen.compile_function("\n".join(lines) + "\n", kind, self.ns)
+        fn = codegen.compile_function("\n".join(lines) + "\n", kind, self.ns)
+        # a neuron variable the code both reads and adds to (``c_post += w*(1 - c_post)``):
+        # each synapse must see the additions of the synapses before it (TorchNetwork._event)
+        read = {n.id for s in scalar + vector for n in ast.walk(ast.parse(s.expr)) if isinstance(n, ast.Name)}
+        added = {increments[a][:2] for a in increments}
+        fn.serial = tuple(sorted({neuron[n][0] for n in read if n in neuron and neuron[n][:2] in added}))
+        return fn
 
 
 class TorchNetwork(nn.Module):
@@ -719,7 +752,17 @@ class TorchNetwork(nn.Module):
     def _event(self, pc, fn, active, t, step, ordered=False):
         """Run synaptic code ``fn``; where ``active`` (trials, synapses) is given,
         only those synapses change. ``ordered``: add the increments in delivery
-        order (``ProjectionCode.order``), else in synapse order."""
+        order (``ProjectionCode.order``), else in synapse order. Code that
+        reads a neuron variable it adds to runs in rounds of synapses with
+        distinct targets (``ProjectionCode.rounds``), each round reading what
+        the rounds before it added, as one synapse at a time."""
+        if fn.serial:
+            for within in pc.rounds(fn.serial, ordered):
+                self._event_once(pc, fn, within if active is None else active & within, t, step, ordered)
+        else:
+            self._event_once(pc, fn, active, t, step, ordered)
+
+    def _event_once(self, pc, fn, active, t, step, ordered):
         Q = self.synapse_state(pc)
         shape = (self.batch, pc.I.numel())
         written, increments = fn(Q, self.state[pc.pre], self.state[pc.post], pc.I, pc.J, t, step, shape)
