@@ -565,12 +565,13 @@ class Network:
         onto the population (their neurotransmitter driving an astrocyte). It has
         no weight, delay or on_pre; the other side is a population.
 
-        A projection between populations whose synapse model sums a variable
-        (``x_post = ... : unit (summed)``) delivers each step's sum ``delay``
-        later: with a delay of d steps the sum of step n is the target's value
-        in step n + d - 1 (NEST's delay of a ``sic_connection``); the default,
-        one step, is Brian2's summed variable, which the target reads in the
-        step it is computed."""
+        A projection between populations that only sums a variable
+        (``x_post = ... : unit (summed)``, no ``on_pre``) delivers each step's
+        sum ``delay`` later: with a delay of d steps the sum of step n is the
+        target's value in step n + d - 1 (NEST's delay of a ``sic_connection``);
+        the default, one step, is Brian2's summed variable, which the target
+        reads in the step it is computed. A projection that also delivers spikes
+        delays its spikes only, as Brian2 does."""
         pre_name = pre.name if isinstance(pre, (Population, PopulationView, Projection)) else pre
         post_name = post.name if isinstance(post, (Population, PopulationView, Projection)) else post
         name = name or f"{pre_name}_to_{post_name}_{len(self.projections)}"
