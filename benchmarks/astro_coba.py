@@ -34,6 +34,7 @@ spikemem's network has one dt: the astrocytes are integrated at the neurons'
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import shutil
@@ -65,33 +66,6 @@ tau_e : second (constant)
 tau_i : second (constant)
 I_ex : amp (constant)
 V_th : volt (constant)
-"""
-
-SYNAPSE_EQUATIONS = """
-w : weight
-dY_S/dt = -Omega_c*Y_S : mmolar (clock-driven)
-dGamma_S/dt = O_G*G_A*(1 - Gamma_S) - Omega_G*Gamma_S : 1 (clock-driven)
-du_S/dt = -Omega_f*u_S : 1 (event-driven)
-dx_S/dt = Omega_d*(1 - x_S) : 1 (event-driven)
-U_0 : 1
-r_S : 1
-G_A : mmolar
-rho_c : 1 (constant)
-Y_T : mmolar (constant)
-Omega_c : hertz (constant)
-U_0__star : 1 (constant)
-Omega_f : hertz (constant)
-Omega_d : hertz (constant)
-O_G : 1/mmolar/second (constant)
-Omega_G : hertz (constant)
-alpha : 1 (constant)
-"""
-
-SYNAPSE_ACTION = """U_0 = (1 - Gamma_S)*U_0__star + alpha*Gamma_S
-u_S += U_0*(1 - u_S)
-r_S = u_S*x_S
-x_S -= r_S
-Y_S += rho_c*Y_T*r_S
 """
 
 #: the script's astrocyte: the G-ChI model (spikemem.glia's GChI) with gap-junction
@@ -209,9 +183,12 @@ def network(scale: float = 1.0, seed: int = 0, dt=None, record_astrocytes=True):
         g_i=rng.random(n) * float(p["w_i"])))
     exc, inh = neurons[:n_e], neurons[n_e:]
 
+    # the script's synapse is spikemem's gliotransmitter synapse (u_S, x_S event-driven),
+    # x_S starting at 1, delivering its released resources r_S onto the conductance
+    glio = sm.gliotransmitter_synapse(event_driven=True, **p["synapse"])
+
     def synapse(target):
-        return sm.SynapseModel(SYNAPSE_EQUATIONS, on_pre=SYNAPSE_ACTION + f"{target}_post += w*r_S",
-                               params=p["synapse"], init={"x_S": 1.0}, name="glutamate_tm")
+        return dataclasses.replace(glio, on_pre=f"{glio.on_pre}\n{target}_post += w*r_S", init={"x_S": 1.0})
 
     exc_pairs = random_pairs(n_e, n, 0.05, rng)
     exc_syn = net.connect(exc, neurons, sm.FromList(exc_pairs), weight=p["w_e"], synapse=synapse("g_e"),
@@ -232,7 +209,7 @@ def network(scale: float = 1.0, seed: int = 0, dt=None, record_astrocytes=True):
     covered = np.flatnonzero((covering >= 0) & (covering < n_a))
     a = covering[covered]
     net.connect("astrocytes", exc_syn, sm.FromList(np.column_stack([a, covered])),
-                synapse=sm.SynapseModel("G_A_post = G_A_pre : mmolar (summed)", name="astrocyte_to_synapses"),
+                synapse=sm.astrocyte_to_synapses(),
                 name="ecs_astro_to_syn")
     # Y_S_pre/N_incoming: each synapse's share 1/N of its astrocyte's N synapses
     n_incoming = np.bincount(a, minlength=n_a)
