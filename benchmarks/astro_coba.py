@@ -49,6 +49,8 @@ STIMULUS = (1.0, 1.2, 1.0, 1.0)
 PHASE_S = 2.0
 SIZE_M = 3.75e-3
 GAP_M = 75e-6
+#: the script's astrocytes' time step (s); their sums and gliotransmitter follow it
+ASTROCYTE_DT = 10e-3
 #: the script's seed (its Brian2 random numbers); spikemem's network draws with its own
 SEED = 28371
 SCRIPT = "example_6_COBA_with_astro.py"
@@ -163,7 +165,7 @@ def random_pairs(n_pre: int, n_post: int, p: float, rng) -> np.ndarray:
     return np.argwhere(mask)
 
 
-def network(scale: float = 1.0, seed: int = 0, dt=None, record_astrocytes=True):
+def network(scale: float = 1.0, seed: int = 0, dt=None, record_astrocytes=True, astrocyte_dt=ASTROCYTE_DT):
     """Example 6 as a spikemem ``Network`` (see the module text): (net, exc projection)."""
     import spikemem as sm
     from brian2 import ms, second
@@ -199,7 +201,8 @@ def network(scale: float = 1.0, seed: int = 0, dt=None, record_astrocytes=True):
     astro = sm.NeuronModel(ASTROCYTE_EQUATIONS + _constants(p["astrocyte"]), threshold="C > C_Theta",
                            refractory="C > C_Theta", reset=GLIO_RELEASE, method="rk4", params=p["astrocyte"],
                            name="gchi_release")
-    net.population("astrocytes", n_a, astro, init=dict(C=1e-5, h=0.9, I=1e-5, x_A=1.0))
+    net.population("astrocytes", n_a, astro, init=dict(C=1e-5, h=0.9, I=1e-5, x_A=1.0),
+                   dt=None if astrocyte_dt is None else astrocyte_dt * second)
 
     # each excitatory synapse <-> the astrocyte covering its postsynaptic neuron
     x_e, y_e, x_a, y_a = positions(n_e, n_a)

@@ -22,12 +22,13 @@ into its queue one step after the threshold, so its delay is (d - 1) * dt.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
 import brian2 as b2
 from brian2 import Equations, second, Hz
-from brian2.equations.equations import PARAMETER, SingleEquation
+from brian2.equations.equations import DIFFERENTIAL_EQUATION, PARAMETER, SingleEquation
 from brian2.units.fundamentalunits import Quantity
 
 from . import state_update_cache
@@ -96,6 +97,8 @@ def _neuron_group(pop: BuiltPopulation, dt, dtype, signals=()):
     namespace = {k: _q(v, pop.parsed.dims[k]) for k, v in pop.params.items() if np.ndim(v) == 0}
     kw = dict(threshold=m.threshold, reset=m.reset, method=m.method, namespace=namespace,
               name=pop.name, dtype=dtype)
+    if pop.every > 1:        # its own clock; Brian2 sums onto it on that clock too
+        kw["dt"] = pop.every * dt * second
     if pop.refractory_steps > 0:
         # Brian2 holds a neuron while timestep(t - lastspike) < timestep(refractory),
         # i.e. one step fewer than its refractory period: one more step makes it
@@ -122,7 +125,32 @@ def _source_group(pop: BuiltPopulation, dt):
     return b2.PoissonGroup(pop.size, pop.rate * Hz, name=pop.name)
 
 
-def _synapses(proj: BuiltProjection, groups, order: int, n_projections: int, dt, dtype):
+#: the per-synapse time up to which a synapse's clock-driven equations are integrated,
+#: where they are integrated only when read (``lower(integrated_when_read=...)``)
+INTEGRATED_UNTIL = "lastintegrated"
+
+
+def _catch_up(syn, equations: Equations):
+    """A code runner (never scheduled by spikemem's engines) whose statements bring
+    ``syn``'s clock-driven ``equations`` from ``lastintegrated`` up to ``t``: their
+    exact solution, Brian2's own, over that interval instead of ``dt``."""
+    from brian2.stateupdaters.exact import linear
+    clock = Equations([eq for eq in equations.values()
+                       if eq.type == DIFFERENTIAL_EQUATION and "event-driven" not in eq.flags])
+    code = re.sub(r"\bdt\b", f"(t - {INTEGRATED_UNTIL})", linear(clock, syn.variables))
+    return syn.run_regularly(f"{code}\n{INTEGRATED_UNTIL} = t", name=catch_up_name(syn))
+
+
+def catch_up_name(syn) -> str:
+    return f"{syn.name}_catch_up"
+
+
+def catch_up(syn):
+    """``syn``'s catch-up runner (``_catch_up``), or None."""
+    return next((o for o in syn.contained_objects if o.name == catch_up_name(syn)), None)
+
+
+def _synapses(proj: BuiltProjection, groups, order: int, n_projections: int, dt, dtype, when_read=False):
     homogeneous = proj.delay.size == 0 or np.all(proj.delay == proj.delay[0])
     on_pre, delay = {}, {}
     if proj.on_pre:
@@ -137,6 +165,8 @@ def _synapses(proj: BuiltProjection, groups, order: int, n_projections: int, dt,
         kw["on_post"] = proj.on_post
     namespace = {k: _q(v, proj.dims[k]) for k, v in proj.namespace.items()}
     model = Equations([eq for name, eq in Equations(proj.equations).items() if name not in proj.namespace])
+    if when_read:
+        model += Equations(f"{INTEGRATED_UNTIL} : second")
     try:
         syn = b2.Synapses(groups[proj.pre], groups[proj.post], model=model, method=proj.method,
                           namespace=namespace, name=proj.name, dtype=dtype, **kw)
@@ -157,6 +187,8 @@ def _synapses(proj: BuiltProjection, groups, order: int, n_projections: int, dt,
     for side, first in (("post", -2 * n_projections), ("pre", -n_projections)):
         for updater in summed_updaters(syn, side):
             updater.order = first + order
+    if when_read:
+        _catch_up(syn, model)
     if not proj.i.size:
         syn.active = False    # Brian2 refuses a Synapses object without synapses
     else:
@@ -189,20 +221,22 @@ def neuron_runners(group) -> list:
     return runners
 
 
-def lower(built: BuiltNetwork, dtype=np.float64) -> Brian2Objects:
+def lower(built: BuiltNetwork, dtype=np.float64, integrated_when_read=()) -> Brian2Objects:
     """Create the Brian2 objects for ``built``, their floating-point variables
     of type ``dtype`` (Brian2's ``core.default_float_dtype`` while they are
     created, then the preference is put back; the clock's t and dt stay
-    float64)."""
+    float64). ``integrated_when_read``: names of projections whose clock-driven
+    equations the numba engine integrates only when read (see its ``schedule``):
+    each gets a variable ``INTEGRATED_UNTIL`` and a ``catch_up`` code runner."""
     saved = b2.prefs.core.default_float_dtype
     b2.prefs.core.default_float_dtype = dtype
     try:
-        return _objects(built, dtype)
+        return _objects(built, dtype, set(integrated_when_read))
     finally:
         b2.prefs.core.default_float_dtype = saved
 
 
-def _objects(built: BuiltNetwork, dtype) -> Brian2Objects:
+def _objects(built: BuiltNetwork, dtype, integrated_when_read) -> Brian2Objects:
     b2.defaultclock.dt = built.dt * second     # one clock for every object
     out = Brian2Objects()
     for name, pop in built.populations.items():
@@ -214,7 +248,8 @@ def _objects(built: BuiltNetwork, dtype) -> Brian2Objects:
     for k, proj in enumerate(built.projections):
         # a projection onto or from another's synapses has that Synapses object as its group
         sides = {**out.groups, **{s.name: s for s in out.synapses}} if proj.linked else out.groups
-        out.synapses.append(_synapses(proj, sides, k, len(built.projections), built.dt, dtype))
+        out.synapses.append(_synapses(proj, sides, k, len(built.projections), built.dt, dtype,
+                                      proj.name in integrated_when_read))
     for k, inp in enumerate(built.inputs):
         group = out.groups[inp.population]
         table = np.zeros((int(inp.steps[-1]) + 1, group.N))

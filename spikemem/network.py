@@ -55,6 +55,7 @@ class Population:
     model: object                      # NeuronModel, SpikeSource or PoissonSource
     params: dict = field(default_factory=dict)
     init: dict = field(default_factory=dict)
+    dt: float | None = None            # its own time step (s), a multiple of the network's; None: the network's
 
     @property
     def is_source(self) -> bool:
@@ -235,6 +236,9 @@ class BuiltPopulation:
     # a refractory condition (Brian2's ``refractory="C > C_Theta"``): the neuron is
     # held while it holds, checked before each update; None for a period
     refractory_condition: str | None = None
+    # network steps per step of its own (``population(dt=...)``): it updates, fires and
+    # takes its summed variables only on steps divisible by it; 1 for the network's dt
+    every: int = 1
     spike_steps: np.ndarray | None = None           # spike sources, sorted by (step, id)
     spike_ids: np.ndarray | None = None
     rate: np.ndarray | None = None                  # Poisson sources, Hz per neuron
@@ -497,12 +501,21 @@ class Network:
         if name in taken:
             raise ModelError(f"{what} '{name}' already exists")
 
-    def population(self, name: str, size: int, model: NeuronModel, params=None, init=None) -> Population:
+    def population(self, name: str, size: int, model: NeuronModel, params=None, init=None, dt=None) -> Population:
+        """``dt``: the population's own time step, a whole multiple of the network's
+        (Brian2's ``NeuronGroup(dt=...)``): it updates, fires and reads its summed
+        variables every ``dt``, from t = 0; its neighbours keep the network's."""
         self._check_name(name, self.populations, "population")
         self._check_size(name, size)
         if not isinstance(model, NeuronModel):
             raise ModelError(f"population '{name}': model must be a NeuronModel, got {type(model).__name__}")
-        pop = Population(name, int(size), model, dict(params or {}), dict(init or {}))
+        if dt is not None:
+            dt = to_si(dt, f"population '{name}' dt", second.dim)
+            every = round(dt / self.dt) if dt > 0 else 0
+            if every < 1 or abs(every * self.dt - dt) > 1e-9 * dt:
+                raise ModelError(f"population '{name}': dt {dt:g} s must be a whole multiple of the network's "
+                                 f"dt {self.dt:g} s")
+        pop = Population(name, int(size), model, dict(params or {}), dict(init or {}), dt)
         self.populations[name] = pop
         return pop
 
@@ -871,6 +884,10 @@ class Network:
         check_magnitude(refractory, f"{where} refractory period", second.dim, model.refractory)
         if model.threshold is None and model.reset is not None:
             raise ModelError(f"{where}: a reset needs a threshold")
+        every = 1 if pop.dt is None else round(pop.dt / self.dt)
+        if every > 1 and refractory > 0:
+            raise ModelError(f"{where}: a refractory period counts the network's steps, not its own dt "
+                             f"{pop.dt:g} s; give a refractory condition (refractory=\"...\") or no dt")
         for var, target in model.receptors.items():
             if target not in parsed.state:
                 raise ModelError(f"{where}: receptor '{var}' targets unknown variable '{target}'")
@@ -889,7 +906,7 @@ class Network:
                         f"their difference: make them differ (e.g. by 1 us) or choose method='euler'")
         condition = model.refractory.strip() if isinstance(model.refractory, str) else None
         return BuiltPopulation(pop.name, pop.size, "neuron", model, parsed, params, init, refractory,
-                               held_steps(refractory, model.refractory_counting, self.dt), condition)
+                               held_steps(refractory, model.refractory_counting, self.dt), condition, every)
 
     def _build_projection(self, proj: Projection, pops, rng) -> BuiltProjection:
         where = f"projection '{proj.name}'"
@@ -1200,7 +1217,8 @@ class Network:
                 m = {"kind": "neuron", **p.model.spec()}
             return {"name": p.name, "size": p.size, "model": m,
                     "params": {k: _dist.to_spec(plain(v)) for k, v in p.params.items()},
-                    "init": {k: _dist.to_spec(plain(v)) for k, v in p.init.items()}}
+                    "init": {k: _dist.to_spec(plain(v)) for k, v in p.init.items()},
+                    **({} if p.dt is None else {"dt": p.dt})}     # only where given: other networks keep their hash
 
         def proj_spec(p: Projection):
             spec = {"name": p.name, "pre": p.pre, "post": p.post,
@@ -1284,7 +1302,7 @@ class Network:
                 model = NeuronModel.from_spec({k: v for k, v in m.items() if k != "kind"})
                 net.population(p["name"], p["size"], model,
                                {k: _dist.from_spec(v) for k, v in p["params"].items()},
-                               {k: _dist.from_spec(v) for k, v in p["init"].items()})
+                               {k: _dist.from_spec(v) for k, v in p["init"].items()}, p.get("dt"))
         def side(p, key):
             name = p[key]
             ids = p.get(key + "_ids")

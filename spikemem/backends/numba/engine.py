@@ -70,8 +70,9 @@ from brian2.core.variables import ArrayVariable, Constant
 
 from .. import abstract_code as codegen
 from ...errors import ModelError
-from ...lowering import neuron_runners, summed_updaters
+from ...lowering import INTEGRATED_UNTIL, catch_up, neuron_runners, summed_updaters
 from . import convolution as _convolution, sync
+from .schedule import summed_gate
 
 CACHE_DIR = os.environ.get("SPIKEMEM_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "spikemem", "kernels"))
 
@@ -101,6 +102,7 @@ class Kernel:
         self.args: list[str] = []          # kernel argument names (after s0, s1, _tid)
         self.values: dict = {}             # argument name -> array / scalar
         self.body: list[str] = []
+        self.after: list[str] = []         # after the last step (t: the time the run ends)
 
     def scalar(self, value):
         """A parameter as the kernel holds it: a float in ``dtype``."""
@@ -124,7 +126,8 @@ class Kernel:
         # check would keep LLVM from vectorising the neuron loops.
         flags = "" if self.strict_float else ", fastmath={" + ", ".join(map(repr, sorted(FAST_MATH))) + "}"
         return KERNEL_TEMPLATE.substitute(barrier=barrier, flags=flags, signature=sig, threads=self.threads,
-                                          body="".join(line + "\n" for line in self.body))
+                                          body="".join(line + "\n" for line in self.body),
+                                          after="".join(line[4:] + "\n" for line in self.after))
 
 
 def load(source: str):
@@ -320,6 +323,9 @@ class Assembler:
         self.signal_locals = {n: f"_sg{k}_{c}" for k, sig in enumerate(built.signals)
                               for c, n in enumerate(sig.names)}
         self.k.arg("dt", float(built.dt))
+        self.now = "t"        # what the statements' t is in the kernel (see ``catch_up``)
+        # projection index -> the runner that integrates its clock-driven equations when read
+        self.catch_ups = {kp: r for kp, syn in enumerate(objects.synapses) if (r := catch_up(syn)) is not None}
         self.history = {}     # population -> ring length
         # projection name -> index, for the projections whose synapses another projection
         # sums into or reads (kept in Brian2's order, as that projection indexes them)
@@ -365,7 +371,7 @@ class Assembler:
         out = {s.var: f"_b{self._block}{s.var}" for s in stmts if s.var.startswith("_lio_")}
         for name, var in variables.items():
             if name in CLOCK_NAMES:
-                out[name] = CLOCK_NAMES[name]
+                out[name] = self.now if name == "t" else CLOCK_NAMES[name]
             elif isinstance(var, Constant):
                 out[name] = self.k.arg(f"{owner_prefix}__{name}", self.k.scalar(var.get_value()))
             elif isinstance(var, ArrayVariable) and var.scalar and name in self.signal_locals:
@@ -490,7 +496,7 @@ class Assembler:
         """The per-synapse variables some statement of ``syn`` writes."""
         runners = [getattr(syn, name) for name, used in (("pre", proj.on_pre), ("plastic", proj.plastic_pre),
                                                          ("post", proj.on_post)) if used]
-        runners += [syn.state_updater] + list(syn.summed_updaters.values())
+        runners += [syn.state_updater, catch_up(syn)] + list(syn.summed_updaters.values())
         out = set()
         for runner in runners:
             if runner is None or not runner.abstract_code.strip():
@@ -810,6 +816,7 @@ class Assembler:
             self.k.arg(f"{p}___delay", self.in_kernel_order(kp, proj.delay.astype(np.int16)))
         ind = " " * 24
         lines, body, shared, _ = self.synaptic_code(kp, syn, syn.pre, ind)
+        lines, body = self.caught_up(kp, "t", lines, body, ind)     # before the groups' update
         if shared:
             self.serial(f"projection '{proj.name}' reads or writes {', '.join(sorted(shared))} "
                         f"of other threads' neurons when spikes arrive")
@@ -851,6 +858,7 @@ class Assembler:
         p = self.synapse_arrays(kp, proj)
         ind = " " * 20
         lines, body, _, spike = self.synaptic_code(kp, syn, syn.plastic, ind, side="pre")
+        lines, body = self.caught_up(kp, "t + dt", lines, body, ind)   # after this step's synaptic update
         self.k.body += lines + self._spikes_now(proj.pre, "_i", spike + [
             f"                for _s in range({p}___indptr[0, _i], {p}___indptr[0, _i + 1]):",
             f"{ind}_j = {p}___post[_s]"]) + body
@@ -862,6 +870,7 @@ class Assembler:
         self.synapse_index(kp, proj)
         ind = " " * 20
         lines, body, _, spike = self.synaptic_code(kp, syn, syn.post, ind, side="post")
+        lines, body = self.caught_up(kp, "t + dt", lines, body, ind)
         self.k.body += lines + self._spikes_now(proj.post, "_j", spike + [
             f"                for _k in range({p}___pindptr[_j], {p}___pindptr[_j + 1]):",
             f"{ind}_s = {p}___psyn[_k]",
@@ -871,6 +880,41 @@ class Assembler:
         ind = " " * 12
         return lines + [f"        for _s in range({p}___post.shape[0]):",
                         f"{ind}_i = {p}___pre[_s]", f"{ind}_j = {p}___post[_s]"] + body + list(after)
+
+    # --- clock-driven synaptic equations integrated when read (``schedule.integrated_when_read``)
+    def _catch_up_code(self, kp, until, ind):
+        """(lines before the loop, lines per synapse) that bring synapse ``_s``'s
+        clock-driven equations up to the time ``until`` (a kernel expression): the
+        time their values hold in the stepwise schedule where they are read."""
+        self.now = "_until"
+        try:
+            lines, body, _, _ = self.synaptic_code(kp, self.objects.synapses[kp], self.catch_ups[kp], ind)
+        finally:
+            self.now = "t"
+        return [f"        _until = {until}"] + lines, body
+
+    def caught_up(self, kp, until, lines, body, ind):
+        """A pathway's (lines, body) with its synapse brought up to ``until`` first."""
+        if kp not in self.catch_ups:
+            return lines, body
+        before, update = self._catch_up_code(kp, until, ind)
+        return before + lines, update + body
+
+    def catch_up_all(self, kp, until) -> list[str]:
+        """Every synapse of projection ``kp`` brought up to ``until``, but those already there."""
+        proj = self.built.projections[kp]
+        p = self.synapse_arrays(kp, proj)
+        self.synapse_index(kp, proj)
+        lines, body = self._catch_up_code(kp, until, " " * 12)
+        return self._every_synapse(p, lines, [f"            if {p}__{INTEGRATED_UNTIL}[_s] == _until:",
+                                              "                continue"] + body)
+
+    @staticmethod
+    def gated(lines, every, phase) -> list[str]:
+        """``lines`` (of the step) run only on the steps where ``step % every == phase``;
+        phase 1 also on a run's first step (a sum that follows a population's tick)."""
+        first = "step == s0 or " if phase else ""
+        return [f"        if {first}step % {every} == {phase}:"] + ["    " + line for line in lines]
 
     def synapse_update(self, kp, proj, syn):
         """Clock-driven synaptic equations, every synapse every step."""
@@ -885,6 +929,16 @@ class Assembler:
         zero the target, then add every synapse's term in synapse order (Brian2's
         order, so the sums round alike)."""
         self.serial(f"projection '{proj.name}' has summed variables")
+        start = len(self.k.body)
+        kq = self.built.linked_index(proj)
+        if kq in self.catch_ups:      # it reads or writes synapses integrated when read
+            self.k.body += self.catch_up_all(kq, "t")
+        self._summed(kp, proj, syn, side)
+        gate = summed_gate(self.built, proj, side)
+        if gate is not None:
+            self.k.body[start:] = self.gated(self.k.body[start:], *gate)
+
+    def _summed(self, kp, proj, syn, side):
         if proj.linked:      # one side is synapses: the plain (pre, post) lists
             p = f"p{kp}"
             self.k.arg(f"{p}___pre", proj.i.astype(np.int64))
@@ -983,6 +1037,14 @@ class Assembler:
         return f"{name}__hist", f"{name}__hcount"
 
     def neuron_group(self, pop, group):
+        """The population's step (``_neuron_step``); one with its own dt steps on its
+        ticks only, and its ring slot of every other step holds no spikes."""
+        lines = self._neuron_step(pop, group)
+        if pop.every > 1:
+            lines = lines[:2] + self.gated(lines[2:], pop.every, 0)
+        self.k.body += lines
+
+    def _neuron_step(self, pop, group):
         """Two passes per step over the thread's neurons: a branch-free loop (state
         update and threshold test into a flag array; LLVM vectorises it), then a
         scan of the flags a block at a time for the few that spiked (record,
@@ -1005,8 +1067,10 @@ class Assembler:
                 blocks.append((([], []), {}))
                 continue
             stmts = self.statements(runner)
-            blocks.append((stmts, self.names(cobj.variables, cobj.variable_indices, index_for,
-                                             pop.name, stmts[0])))
+            names = self.names(cobj.variables, cobj.variable_indices, index_for, pop.name, stmts[0])
+            if pop.every > 1 and "dt" in names:
+                names["dt"] = self.k.arg(f"{pop.name}___dt", float(pop.every * self.built.dt))
+            blocks.append((stmts, names))
             if codegen.names_in(stmts[1]) & set(codegen.RANDOM_CALLS):
                 # numba's random state is per thread: only thread 0 draws as one thread would
                 self.serial(f"population '{pop.name}' draws random numbers in its update")
@@ -1025,15 +1089,12 @@ class Assembler:
 
         (_, vector), names = blocks[0]
         if len(blocks) == 1 and not vector:      # no dynamics, no threshold: nothing per neuron
-            self.k.body += lines
-            return
+            return lines
         self._per_item = set(local)
         before, body = self._specialised(vector, names, ind, pop.name)
         lines += before + [loop]
         if len(blocks) == 1:
-            lines += self._loop_body(vector, local, ind, body)
-            self.k.body += lines
-            return
+            return lines + self._loop_body(vector, local, ind, body)
 
         (_, th_vector), th_names = blocks[1]
         # a flag per neuron, padded to whole blocks for the scan
@@ -1081,7 +1142,7 @@ class Assembler:
         if len(blocks) > 2:
             (_, re_vector), re_names = blocks[2]
             lines += self._loop_body(re_vector, local, inner, self.render(re_vector, re_names, inner))
-        self.k.body += lines
+        return lines
 
     @staticmethod
     def _loop_body(vector, local, ind, code, fresh=()):
@@ -1252,7 +1313,7 @@ class Assembler:
                 "        for _u in range(_T):",
                 f"            if _need[step % 2, _u * {stride}]:",
                 "                _stop = True"]
-        self.k.body += ["        if _stop:", "            return step + 1"]
+        self.k.body += ["        if _stop:", "            _end = step + 1", "            break"]
 
     def assemble(self) -> Kernel:
         """The step in the shared order (see ``spikemem.lowering``)."""
@@ -1295,7 +1356,9 @@ class Assembler:
             if pop.kind != "neuron":
                 self.spike_source(pop)
         for kp, proj, syn in pairs:
-            if syn.state_updater is not None and syn.state_updater.abstract_code.strip():
+            if kp in self.catch_ups:
+                self.serial(f"projection '{proj.name}' integrates its synaptic equations when read")
+            elif syn.state_updater is not None and syn.state_updater.abstract_code.strip():
                 self.synapse_update(kp, proj, syn)
         for kp, proj, syn in pairs:
             if proj.plastic_pre:
@@ -1305,5 +1368,8 @@ class Assembler:
                 self.postsynaptic(kp, proj, syn)
         self.spike_monitors()
         self.step_end()
+        for kp, _, _ in pairs:      # a run ends with every synapse's values those of its end
+            if kp in self.catch_ups:
+                self.k.after += self.catch_up_all(kp, "t")
         self._drop_unread_flags()
         return self.k

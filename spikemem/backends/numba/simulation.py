@@ -15,6 +15,7 @@ from ...network import BuiltPopulation
 from ...progress import status
 from ..contract import Simulation
 from . import engine
+from .schedule import integrated_when_read
 
 CHUNK_STEPS = 2000   # steps per kernel call when a progress bar is shown
 SPIKE_BUFFER = 1 << 16   # spikes held per monitor before the kernel hands them back
@@ -79,7 +80,7 @@ class NumbaSimulation(Simulation):
             raise ModelError(f"numba backend: shared_traces must be True or False, got {shared_traces!r}")
         super().__init__(built, dtype=np.dtype(dtype).name, threads=threads, strict_float=strict_float,
                          **({"shared_traces": True} if shared_traces else {}))
-        self.objects = lower(built, dtype)
+        self.objects = lower(built, dtype, integrated_when_read(built, bool(shared_traces)))
         prepare(self.objects, "numpy")     # Brian2's checks; fills the abstract code
         self.strict_float = bool(strict_float)
         self.dtype = dtype

@@ -1,0 +1,96 @@
+"""Which work of a step the numba kernel can skip without changing what it computes.
+
+A population with its own ``dt`` (``Network.population(dt=...)``) updates only
+on the steps its clock ticks. Two consequences are exploited here:
+
+- a summed variable only that population reads (its target) is needed on its
+  ticks only, and one that reads only that population's variables (and
+  constants) changes only on the step after a tick (``summed_gate``);
+- clock-driven synaptic equations that are linear, read only the synapse's own
+  variables and constants, and whose values nothing reads every step are
+  integrated exactly over whatever time has passed when something reads them
+  (``integrated_when_read``), as Brian2 integrates event-driven equations: at
+  the synapse's events, before a gated sum reads or writes them, and at the
+  end of each run. The exact solution over n steps is the one step solution
+  applied n times, so only rounding differs.
+"""
+from __future__ import annotations
+
+import re
+
+from brian2 import Equations
+from brian2.equations.equations import DIFFERENTIAL_EQUATION, PARAMETER
+
+#: names whose value changes every step or at random: an equation reading them is not
+#: the same over n steps as over one
+_STEPWISE = {"t", "dt", "t_in_timesteps", "rand", "randn", "lastupdate", "lastspike", "not_refractory"}
+
+
+def _written_by_events(built, name: str) -> bool:
+    """Whether something other than the population's own update writes population ``name``:
+    an input, a delivery onto it or a synapse model's on_pre / on_post."""
+    if any(inp.population == name for inp in built.inputs):
+        return True
+    return any((p.post == name and p.linked != "post" and p.on_pre)
+               or (name in (p.pre, p.post) and (p.plastic_pre or p.on_post)) for p in built.projections)
+
+
+def _summed(proj) -> list:
+    return [eq for eq in Equations(proj.equations).values() if "summed" in eq.flags]
+
+
+def summed_gate(built, proj, side: str) -> tuple[int, int] | None:
+    """(every, phase): ``proj``'s sum onto ``side`` is needed only on the steps where
+    ``step % every == phase`` (and the first step of a run), or None: every step.
+
+    Onto a population with its own clock: on its ticks (phase 0), where it reads
+    the sum. From one: a sum that reads only the presynaptic population's
+    variables and constants changes only after that population's tick (phase 1),
+    provided nothing but its update writes it and the projection's own
+    variables never change (no events, no equations)."""
+    if proj.summed_delay > 1:       # its ring of coming values moves every step
+        return None
+    target = proj.pre if side == "pre" else proj.post
+    if proj.linked != side and built.populations[target].every > 1:
+        return built.populations[target].every, 0
+    if side != "post" or proj.linked == "pre" or proj.on_pre or proj.plastic_pre or proj.on_post:
+        return None
+    source = built.populations[proj.pre]
+    if source.kind != "neuron" or source.every == 1 or _written_by_events(built, proj.pre):
+        return None
+    eqs = Equations(proj.equations)
+    if any(eq.type == DIFFERENTIAL_EQUATION for eq in eqs.values()):
+        return None
+    constants = set(proj.namespace) | {n for n, eq in eqs.items() if eq.type == PARAMETER}
+    reads = {n for eq in _summed(proj) for n in eq.identifiers}
+    if all(n.endswith("_pre") or n in constants for n in reads) and any(n.endswith("_pre") for n in reads):
+        return source.every, 1 % source.every
+    return None
+
+
+def integrated_when_read(built, shared_traces: bool = False) -> set[str]:
+    """Names of the projections whose clock-driven synaptic equations the kernel
+    integrates only when read (see the module text): linear equations (method
+    "exact" or "linear") over the synapse's own variables and constants; no sum
+    of its own; every projection that sums into its synapses or reads them runs
+    on a slower clock (``summed_gate``) and has no events."""
+    out = set()
+    for k, proj in enumerate(built.projections):
+        if proj.linked or proj.method not in ("exact", "linear") or shared_traces or _summed(proj):
+            continue
+        eqs = Equations(proj.equations)
+        clock = [eq for eq in eqs.values() if eq.type == DIFFERENTIAL_EQUATION and "event-driven" not in eq.flags]
+        if not clock:
+            continue
+        subexpressions = {n for n, eq in eqs.items() if eq.type not in (DIFFERENTIAL_EQUATION, PARAMETER)}
+        reads = {n for eq in clock for n in eq.identifiers}
+        if reads & (_STEPWISE | subexpressions) or any(re.search(r"_(pre|post)$", n) or n.startswith("xi")
+                                                       for n in reads):
+            continue
+        linked = [q for q in built.projections if q.linked and built.linked_index(q) == k]
+        if all(not (q.on_pre or q.plastic_pre or q.on_post)
+               and all(summed_gate(built, q, eq.varname.rsplit("_", 1)[1]) is not None for eq in _summed(q))
+               for q in linked):
+            out.add(proj.name)
+    return out
+
