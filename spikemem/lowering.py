@@ -125,29 +125,43 @@ def _source_group(pop: BuiltPopulation, dt):
     return b2.PoissonGroup(pop.size, pop.rate * Hz, name=pop.name)
 
 
-#: the per-synapse time up to which a synapse's clock-driven equations are integrated,
-#: where they are integrated only when read (``lower(integrated_when_read=...)``)
+#: the per-synapse time up to which a group of a synapse's clock-driven equations is
+#: integrated, where they are integrated only when read (``lower(integrated_when_read=...)``)
 INTEGRATED_UNTIL = "lastintegrated"
 
 
-def _catch_up(syn, equations: Equations):
-    """A code runner (never scheduled by spikemem's engines) whose statements bring
-    ``syn``'s clock-driven ``equations`` from ``lastintegrated`` up to ``t``: their
-    exact solution, Brian2's own, over that interval instead of ``dt``."""
+def _clock_driven_groups(equations: Equations) -> list[list[str]]:
+    """The clock-driven differential equations' variables, in groups that read
+    each other (directly or not): each group can be brought up to date alone."""
+    clock = {n: eq for n, eq in equations.items()
+             if eq.type == DIFFERENTIAL_EQUATION and "event-driven" not in eq.flags}
+    groups = []
+    for name in clock:
+        linked = [g for g in groups if any(v in clock[name].identifiers or name in clock[v].identifiers for v in g)]
+        merged = [v for g in linked for v in g] + [name]
+        groups = [g for g in groups if g not in linked] + [merged]
+    return groups
+
+
+def _catch_ups(syn, equations: Equations, groups: list) -> None:
+    """Code runners (never scheduled by spikemem's engines), one per group of
+    ``_clock_driven_groups``, whose statements bring that group from its
+    ``lastintegrated_k`` up to ``t``: Brian2's exact solution over that interval
+    instead of ``dt``."""
     from brian2.stateupdaters.exact import linear
-    clock = Equations([eq for eq in equations.values()
-                       if eq.type == DIFFERENTIAL_EQUATION and "event-driven" not in eq.flags])
-    code = re.sub(r"\bdt\b", f"(t - {INTEGRATED_UNTIL})", linear(clock, syn.variables))
-    return syn.run_regularly(f"{code}\n{INTEGRATED_UNTIL} = t", name=catch_up_name(syn))
+    for k, names in enumerate(groups):
+        since = f"{INTEGRATED_UNTIL}_{k}"
+        group = Equations([eq for n, eq in equations.items() if n in names])
+        code = re.sub(r"\bdt\b", f"(t - {since})", linear(group, syn.variables))
+        syn.run_regularly(f"{code}\n{since} = t", name=f"{syn.name}_catch_up_{k}")
 
 
-def catch_up_name(syn) -> str:
-    return f"{syn.name}_catch_up"
-
-
-def catch_up(syn):
-    """``syn``'s catch-up runner (``_catch_up``), or None."""
-    return next((o for o in syn.contained_objects if o.name == catch_up_name(syn)), None)
+def catch_ups(syn) -> list:
+    """``syn``'s catch-up runners (``_catch_ups``), in order; none where its
+    clock-driven equations are integrated every step."""
+    prefix = f"{syn.name}_catch_up_"
+    return sorted((o for o in syn.contained_objects if o.name.startswith(prefix)),
+                  key=lambda o: int(o.name[len(prefix):]))
 
 
 def _synapses(proj: BuiltProjection, groups, order: int, n_projections: int, dt, dtype, when_read=False):
@@ -165,8 +179,9 @@ def _synapses(proj: BuiltProjection, groups, order: int, n_projections: int, dt,
         kw["on_post"] = proj.on_post
     namespace = {k: _q(v, proj.dims[k]) for k, v in proj.namespace.items()}
     model = Equations([eq for name, eq in Equations(proj.equations).items() if name not in proj.namespace])
-    if when_read:
-        model += Equations(f"{INTEGRATED_UNTIL} : second")
+    integrated = _clock_driven_groups(model) if when_read else []
+    for k in range(len(integrated)):
+        model += Equations(f"{INTEGRATED_UNTIL}_{k} : second")
     try:
         syn = b2.Synapses(groups[proj.pre], groups[proj.post], model=model, method=proj.method,
                           namespace=namespace, name=proj.name, dtype=dtype, **kw)
@@ -187,8 +202,7 @@ def _synapses(proj: BuiltProjection, groups, order: int, n_projections: int, dt,
     for side, first in (("post", -2 * n_projections), ("pre", -n_projections)):
         for updater in summed_updaters(syn, side):
             updater.order = first + order
-    if when_read:
-        _catch_up(syn, model)
+    _catch_ups(syn, model, integrated)
     if not proj.i.size:
         syn.active = False    # Brian2 refuses a Synapses object without synapses
     else:
@@ -227,7 +241,8 @@ def lower(built: BuiltNetwork, dtype=np.float64, integrated_when_read=()) -> Bri
     created, then the preference is put back; the clock's t and dt stay
     float64). ``integrated_when_read``: names of projections whose clock-driven
     equations the numba engine integrates only when read (see its ``schedule``):
-    each gets a variable ``INTEGRATED_UNTIL`` and a ``catch_up`` code runner."""
+    each group of them that reads only itself gets a time ``INTEGRATED_UNTIL_k``
+    and a code runner that brings it up to date (``catch_ups``)."""
     saved = b2.prefs.core.default_float_dtype
     b2.prefs.core.default_float_dtype = dtype
     try:

@@ -70,7 +70,7 @@ from brian2.core.variables import ArrayVariable, Constant
 
 from .. import abstract_code as codegen
 from ...errors import ModelError
-from ...lowering import INTEGRATED_UNTIL, catch_up, neuron_runners, summed_updaters
+from ...lowering import INTEGRATED_UNTIL, catch_ups, neuron_runners, summed_updaters
 from . import convolution as _convolution, sync
 from .schedule import summed_gate
 
@@ -324,8 +324,8 @@ class Assembler:
                               for c, n in enumerate(sig.names)}
         self.k.arg("dt", float(built.dt))
         self.now = "t"        # what the statements' t is in the kernel (see ``catch_up``)
-        # projection index -> the runner that integrates its clock-driven equations when read
-        self.catch_ups = {kp: r for kp, syn in enumerate(objects.synapses) if (r := catch_up(syn)) is not None}
+        # projection index -> the runners that integrate its clock-driven equations when read
+        self.catch_ups = {kp: runners for kp, syn in enumerate(objects.synapses) if (runners := catch_ups(syn))}
         self.history = {}     # population -> ring length
         # projection name -> index, for the projections whose synapses another projection
         # sums into or reads (kept in Brian2's order, as that projection indexes them)
@@ -496,7 +496,7 @@ class Assembler:
         """The per-synapse variables some statement of ``syn`` writes."""
         runners = [getattr(syn, name) for name, used in (("pre", proj.on_pre), ("plastic", proj.plastic_pre),
                                                          ("post", proj.on_post)) if used]
-        runners += [syn.state_updater, catch_up(syn)] + list(syn.summed_updaters.values())
+        runners += [syn.state_updater] + catch_ups(syn) + list(syn.summed_updaters.values())
         out = set()
         for runner in runners:
             if runner is None or not runner.abstract_code.strip():
@@ -882,32 +882,45 @@ class Assembler:
                         f"{ind}_i = {p}___pre[_s]", f"{ind}_j = {p}___post[_s]"] + body + list(after)
 
     # --- clock-driven synaptic equations integrated when read (``schedule.integrated_when_read``)
-    def _catch_up_code(self, kp, until, ind):
+    def _catch_up_code(self, kp, runners, until, ind):
         """(lines before the loop, lines per synapse) that bring synapse ``_s``'s
-        clock-driven equations up to the time ``until`` (a kernel expression): the
-        time their values hold in the stepwise schedule where they are read."""
+        clock-driven equations of ``runners`` up to the time ``until`` (a kernel
+        expression): the time their values hold in the stepwise schedule where
+        they are read."""
+        lines, body = [f"        _until = {until}"], []
         self.now = "_until"
         try:
-            lines, body, _, _ = self.synaptic_code(kp, self.objects.synapses[kp], self.catch_ups[kp], ind)
+            for runner in runners:
+                before, update, _, _ = self.synaptic_code(kp, self.objects.synapses[kp], runner, ind)
+                lines, body = lines + before, body + update
         finally:
             self.now = "t"
-        return [f"        _until = {until}"] + lines, body
+        return lines, body
 
     def caught_up(self, kp, until, lines, body, ind):
         """A pathway's (lines, body) with its synapse brought up to ``until`` first."""
         if kp not in self.catch_ups:
             return lines, body
-        before, update = self._catch_up_code(kp, until, ind)
+        before, update = self._catch_up_code(kp, self.catch_ups[kp], until, ind)
         return before + lines, update + body
 
-    def catch_up_all(self, kp, until) -> list[str]:
-        """Every synapse of projection ``kp`` brought up to ``until``, but those already there."""
+    def touching(self, kq, names: set) -> list:
+        """The catch-up runners of projection ``kq`` that write or read any of ``names``."""
+        return [r for r in self.catch_ups[kq] if codegen.names_in(self.statements(r)[1]) & names]
+
+    def catch_up_all(self, kp, runners, until) -> list[str]:
+        """Every synapse of projection ``kp`` brought up to ``until`` (each of ``runners``
+        in a loop of its own), but those already there."""
         proj = self.built.projections[kp]
         p = self.synapse_arrays(kp, proj)
         self.synapse_index(kp, proj)
-        lines, body = self._catch_up_code(kp, until, " " * 12)
-        return self._every_synapse(p, lines, [f"            if {p}__{INTEGRATED_UNTIL}[_s] == _until:",
-                                              "                continue"] + body)
+        out = []
+        for runner in runners:
+            lines, body = self._catch_up_code(kp, [runner], until, " " * 12)
+            since = next(st.var for st in self.statements(runner)[1] if st.var.startswith(INTEGRATED_UNTIL))
+            out += self._every_synapse(p, lines, [f"            if {p}__{since}[_s] == _until:",
+                                                  "                continue"] + body)
+        return out
 
     @staticmethod
     def gated(lines, every, phase) -> list[str]:
@@ -931,14 +944,18 @@ class Assembler:
         self.serial(f"projection '{proj.name}' has summed variables")
         start = len(self.k.body)
         kq = self.built.linked_index(proj)
-        if kq in self.catch_ups:      # it reads or writes synapses integrated when read
-            self.k.body += self.catch_up_all(kq, "t")
-        self._summed(kp, proj, syn, side)
+        runners = []         # of the synapses it reads or writes, where integrated when read
+        if kq in self.catch_ups:
+            linked = self.objects.synapses[kq]
+            runners = self.touching(kq, {v.name for u in summed_updaters(syn, side) for v in
+                                         u.codeobj.variables.values()
+                                         if getattr(getattr(v, "owner", None), "name", None) == linked.name})
+        self._summed(kp, proj, syn, side, kq, runners)
         gate = summed_gate(self.built, proj, side)
         if gate is not None:
             self.k.body[start:] = self.gated(self.k.body[start:], *gate)
 
-    def _summed(self, kp, proj, syn, side):
+    def _summed(self, kp, proj, syn, side, kq, runners):
         if proj.linked:      # one side is synapses: the plain (pre, post) lists
             p = f"p{kp}"
             self.k.arg(f"{p}___pre", proj.i.astype(np.int64))
@@ -948,12 +965,15 @@ class Assembler:
             self.synapse_index(kp, proj)
         targets = proj.i if side == "pre" else proj.j
         one_each = proj.summed_delay <= 1 and (targets.size == 0 or np.bincount(targets).max() <= 1)
+        if runners and not (one_each and proj.linked == side):
+            self.k.body += self.catch_up_all(kq, runners, "t")
         for n, updater in enumerate(summed_updaters(syn, side)):
             index = "_i" if side == "pre" else "_j"
             target = self.array(updater.target_var, index)
             if one_each:
                 # no element sums two synapses: copy each one's term, in the targets' order
-                self.k.body += self._gather(kp, p, proj, syn, updater, side, target, index)
+                self.k.body += self._gather(kp, p, proj, syn, updater, side, target, index,
+                                            (kq, runners) if proj.linked == side else None)
                 continue
             lines, body, _, _ = self.synaptic_code(kp, syn, updater, " " * 12)
             if proj.summed_delay > 1:
@@ -981,7 +1001,7 @@ class Assembler:
             f"        {target.replace(f'[{index}]', '[:]')} = {ring}[_slot]",
             f"        {ring}[_slot] = 0.0"]
 
-    def _gather(self, kp, p, proj, syn, updater, side, target, index) -> list[str]:
+    def _gather(self, kp, p, proj, syn, updater, side, target, index, catch_up=None) -> list[str]:
         """A summed variable whose elements each receive at most one synapse: a
         loop over the elements that sets each to its synapse's term (0 without
         one). The same values as the sum (0 + x is x), without a pass that zeroes
@@ -1006,13 +1026,20 @@ class Assembler:
         other = "_j" if side == "pre" else "_i"
         lines, body, _, _ = self.synaptic_code(kp, syn, updater, " " * 16)
         ind = " " * 12
-        return lines + [f"        for {index} in range({n}):",
-                        f"{ind}_s = {where}[{index}]",
-                        f"{ind}if _s < 0:",
-                        f"{ind}    {target} = 0.0",
-                        f"{ind}    continue",
-                        f"{ind}{other} = {where}_other[{index}]"] + [line[4:] for line in body] + [
-                        f"{ind}{target} = _synaptic_var"]
+        lines += [f"        for {index} in range({n}):",
+                  f"{ind}_s = {where}[{index}]",
+                  f"{ind}if _s < 0:",
+                  f"{ind}    _synaptic_var = 0.0",
+                  f"{ind}else:",
+                  f"{ind}    {other} = {where}_other[{index}]"] + body
+        if catch_up is not None and catch_up[1]:
+            # the target elements are synapses integrated when read: one whose value changes
+            # is brought up to now with its old value first
+            kq, runners = catch_up
+            before, update = self._catch_up_code(kq, runners, "t", ind + "    ")
+            lines = before + lines + [f"{ind}if {target} != _synaptic_var:"]
+            lines += [line.replace("[_s]", f"[{index}]") for line in update]
+        return lines + [f"{ind}{target} = _synaptic_var"]
 
     def convolution(self, kp, proj):
         """A convolution's spike events or summed variable (``convolution``)."""
@@ -1370,6 +1397,6 @@ class Assembler:
         self.step_end()
         for kp, _, _ in pairs:      # a run ends with every synapse's values those of its end
             if kp in self.catch_ups:
-                self.k.after += self.catch_up_all(kp, "t")
+                self.k.after += self.catch_up_all(kp, self.catch_ups[kp], "t")
         self._drop_unread_flags()
         return self.k
