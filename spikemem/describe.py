@@ -117,6 +117,8 @@ def _population(decl, pop, dt) -> list:
         params.append(f"refractory while {pop.refractory_condition} (after a spike)")
     else:
         params.append(f"refractory = {milliseconds(pop.refractory)} ({_steps(pop.refractory_steps)} held)")
+    if pop.every > 1:
+        params.append(f"own dt {milliseconds(pop.every * dt)} (every {_steps(pop.every)})")
     init = [f"{k} = {quantity(v, dims.get(k))}" for k, v in pop.init.items()]
     return [head] + wrapped(params) + wrapped(["initial " + init[0]] + init[1:])
 

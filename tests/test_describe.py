@@ -58,6 +58,14 @@ def test_describe_validates_first():
         net.describe()
 
 
+def test_describe_gives_a_populations_own_dt():
+    net = Network(dt=0.1 * ms)
+    net.population("slow", 3, IF_curr_exp(tau_refrac=0 * ms), dt=10 * ms)
+    net.population("fast", 3, IF_curr_exp())
+    text = net.describe()
+    assert "own dt 10 ms (every 100 steps)" in text and text.count("own dt") == 1
+
+
 def test_reprs_are_short():
     net = network()
     built = net.build()

@@ -78,6 +78,15 @@ def model_violation(pop):
     return Violation(f"population '{pop.name}'", "neuron model", pop.model.name, "IF_curr_exp", fix)
 
 
+def clock_violation(pop, dt):
+    """The violation of a population with a dt of its own, or None."""
+    if pop.every == 1:
+        return None
+    return Violation(f"population '{pop.name}'", "own dt",
+                     f"{pop.every * dt:g} s, every {pop.every} steps of the network's", f"{dt:g} s, the network's dt",
+                     "Loihi 1 updates every compartment on every time step: give the population no dt")
+
+
 def loihi_refractory(pop) -> int:
     """Loihi's refractory delay of a population: a compartment integrates again
     once ``t - last_spike >= refractory``, so it holds v for refractory - 1 steps

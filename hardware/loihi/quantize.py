@@ -138,6 +138,9 @@ class Plan:
                               f"seed, the numba backend's draw order) and sent as spikes")
             self.pops[pop.name] = LoihiPopulation(pop.name, pop.size, "poisson", rate=pop.rate)
             return
+        clock = rules.clock_violation(pop, self.dt)
+        if clock is not None:       # listed beside what follows, which holds at any dt
+            self.violations.append(clock)
         refused = rules.model_violation(pop)
         if refused is not None:
             self.violations.append(refused)

@@ -72,6 +72,9 @@ def emulator_problems(built: BuiltNetwork) -> list:
         if pop.kind == "neuron" and pop.refractory_condition is not None:
             bad.append(f"{where}: refractory condition {pop.refractory_condition!r} cannot be expressed (sPyNNaker "
                        f"holds a neuron for a fixed period)")
+        if pop.every > 1:
+            bad.append(f"{where}: its own dt {pop.every * built.dt:g} s (every {pop.every} steps of the network's) "
+                       f"cannot be expressed (sPyNNaker updates every population at the machine time step)")
         if pop.kind == "neuron" and not any(is_template(pop.model, cell) for cell in CELLS):
             bad.append(f"{where}: neuron model '{pop.model.name}' is neither the IF_curr_exp nor the "
                        f"IF_cond_exp template (the emulator implements sPyNNaker's LIF with exponential "

@@ -169,7 +169,7 @@ def layered(network: Network, input: str = "input", output: str | None = None, l
         if proj.post in rec:
             weights[rec[proj.post].name] = dense(rec[proj.post], post.size, post.size)
         if leaky:
-            _check_leaky(post, proj.target, where)
+            _check_leaky(post, proj.target, where, built.dt)
             beta[post.name] = np.exp(-built.dt / np.broadcast_to(post.params["tau"], post.size)).astype(float)
             v_th[post.name] = np.broadcast_to(np.asarray(post.params["v_th"], float), post.size).copy()
         at = proj.post
@@ -201,7 +201,7 @@ def set_thresholds(network: Network, thresholds: dict, where: str) -> None:
         network.populations[name].params["v_th"] = np.asarray(v, dtype=float)
 
 
-def _check_leaky(pop, target, where):
+def _check_leaky(pop, target, where, dt):
     if template_of(pop.model) != "Leaky":
         raise ModelError(f"{where}: population '{pop.name}' is {pop.model.name}, not Leaky; the layered engine "
                          f"runs Leaky neurons (engine='generic' runs any model)")
@@ -212,3 +212,6 @@ def _check_leaky(pop, target, where):
                          f"every sample at rest")
     if pop.refractory_steps or pop.refractory_condition is not None:
         raise ModelError(f"{where}: population '{pop.name}' has a refractory period; Leaky neurons have none")
+    if pop.every > 1:
+        raise ModelError(f"{where}: population '{pop.name}' has its own dt {pop.every * dt:g} s (every {pop.every} "
+                         f"steps of the network's); the layered engine steps every layer at the network's dt")

@@ -118,6 +118,15 @@ def test_refuses_what_nir_cannot_carry_listing_all():
         assert words in str(norse_error.value)
 
 
+def test_refuses_a_population_with_its_own_dt_as_the_export_does():
+    net = Network(dt=DT)
+    net.spike_source("s", 1, [[1e-3]])
+    net.population("slow", 2, LIF(), dt=4 * DT)
+    net.connect("s", "slow", AllToAll(), weight=1.0, receptor="input")
+    with pytest.raises(ModelError, match=r"population 'slow': its own dt 0\.004 s, every 4 steps"):
+        simulation(net, "norse")
+
+
 def test_refuses_monitors_it_cannot_serve():
     net = feedforward()
     net.record_state("lif", ["v", "x"])

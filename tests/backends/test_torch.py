@@ -268,6 +268,16 @@ def test_plastic_projection_refuses_matrix_delivery():
         simulation(plastic_network(), "torch", weights={"plastic": "dense"})
 
 
+def test_a_population_with_its_own_dt_is_refused_before_lowering(monkeypatch):
+    import spikemem.backends.torch.simulation as torch_simulation
+    monkeypatch.setattr(torch_simulation, "lower", lambda built: pytest.fail("lowered before the refusal"))
+    net = Network(dt=0.1 * ms)
+    net.population("slow", 3, IF_curr_exp(tau_refrac=0 * ms), dt=1 * ms)
+    with pytest.raises(ModelError, match=r"torch backend: population 'slow' has its own dt 0\.001 s "
+                                         r"\(every 10 steps of the network's\)"):
+        simulation(net, "torch")
+
+
 def test_bad_run_arguments_leave_state_alone():
     sim = simulation(_layer(), "torch")
     with pytest.raises(ModelError, match="not a spike source"):

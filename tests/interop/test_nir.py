@@ -314,6 +314,16 @@ def test_export_refuses_every_offender_at_once(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
+def test_export_refuses_a_population_with_its_own_dt():
+    net = Network(dt=0.1e-3)
+    net.spike_source("src", 1, [[1e-3]])
+    net.population("slow", 3, LIF(), dt=1e-3)
+    net.connect("src", "slow", AllToAll(), weight=1.0, receptor="input")
+    with pytest.raises(ModelError, match=r"population 'slow': its own dt 0\.001 s, every 10 steps of the "
+                                         r"network's"):
+        export_nir(net)
+
+
 def test_write_is_atomic(tmp_path, monkeypatch):
     import spikemem.interop.nir.export as hw
     path = tmp_path / "g.nir"

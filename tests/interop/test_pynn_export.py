@@ -37,6 +37,16 @@ def test_unsupported_pieces_are_all_listed(tmp_path):
     assert not target.exists() and os.listdir(tmp_path) == []     # nothing written, no temp folder
 
 
+def test_a_population_with_its_own_dt_is_refused_by_name():
+    net = Network(dt=0.1 * ms)
+    net.spike_source("s", 1, [[2e-3]])
+    net.population("slow", 2, IF_curr_exp(tau_refrac=0 * ms), dt=1 * ms)
+    net.connect("s", "slow", AllToAll(), weight=1 * nA)
+    with pytest.raises(ModelError, match=r"population 'slow': its own dt 0\.001 s \(every 10 steps of the "
+                                         r"network's\) cannot be expressed \(a PyNN simulation has one time step\)"):
+        translate(net)
+
+
 def test_target_folder_rules(tmp_path):
     net = small_network()
     target = tmp_path / "out"

@@ -82,6 +82,16 @@ def test_the_layered_engine_refuses_other_neurons_and_a_membrane_away_from_rest(
         layered(net)
 
 
+def test_the_layered_engine_refuses_a_layer_with_its_own_dt():
+    net = Network(dt=1e-3)
+    net.spike_source("input", 3, [[], [], []])
+    net.population("a", 4, Leaky(), dt=5e-3)
+    net.connect("input", "a", AllToAll(), weight=0.1, name="fc1")
+    with pytest.raises(ModelError, match=r"population 'a' has its own dt 0\.005 s \(every 5 steps of the "
+                                         r"network's\); the layered engine"):
+        layered(net)
+
+
 @pytest.mark.parametrize("kwargs, words", [
     ({"sizes": [3]}, ["sizes", "at least two"]),
     ({"sizes": [3, 0]}, ["sizes[1]", ">= 1"]),

@@ -51,6 +51,16 @@ def _float(value):
     return float(value) if np.ndim(value) == 0 else value
 
 
+def refuse_own_dt(built) -> None:
+    """Refuse, by name, a population with a dt of its own: the engine updates
+    every population on every step of the network's."""
+    for pop in built.populations.values():
+        if pop.every > 1:
+            raise ModelError(f"torch backend: population '{pop.name}' has its own dt {pop.every * built.dt:g} s "
+                             f"(every {pop.every} steps of the network's); the torch engine updates every "
+                             f"population at the network's dt (the numba and brian2 backends run it)")
+
+
 class _Namespace(dict):
     """Globals of one population's or projection's generated functions."""
 

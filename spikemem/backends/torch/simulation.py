@@ -17,7 +17,7 @@ from ...lowering import lower, prepare
 from ...network import BuiltPopulation
 from ...results import SpikeTrain
 from ..contract import Simulation, _si
-from .engine import TorchNetwork
+from .engine import TorchNetwork, refuse_own_dt
 
 CHUNK_STEPS = 1000     # steps per chunk: source input is multiplied through per chunk
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
@@ -48,6 +48,7 @@ class TorchSimulation(Simulation):
             raise ModelError(f"torch backend: device {device!r} is not usable: {e}") from None
         super().__init__(built, batch=batch, device=str(device), dtype=dtype, weights=weights, surrogate=surrogate,
                          surrogate_scale=surrogate_scale, trial_params=trial_params, dale=dale)
+        refuse_own_dt(built)        # before lowering generates every population's code
         self.objects = lower(built)
         prepare(self.objects, "numpy")      # Brian2's checks; fills the abstract code
         self.module = TorchNetwork(built, self.objects, batch=batch, device=device, dtype=DTYPES[dtype],

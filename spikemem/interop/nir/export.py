@@ -61,6 +61,9 @@ def _form_problems(pop, built) -> list:
     out = []
     if pop.refractory_condition is not None:
         out.append(f"refractory condition {pop.refractory_condition!r} (NIR neurons have no refractoriness)")
+    if pop.every > 1:
+        out.append(f"its own dt {pop.every * built.dt:g} s, every {pop.every} steps of the network's (spikemem's "
+                   f"NIR convention steps every node at the one dt in spikemem.dt)")
     if pop.refractory_steps > 0:     # a period that holds for no step is no refractoriness
         out.append(f"refractory period {pop.refractory} s, {pop.refractory_steps} held steps "
                    f"(NIR neurons have none; tau_refrac=0 has none)")

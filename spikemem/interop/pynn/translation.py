@@ -122,6 +122,9 @@ def translation(network: Network, duration=None, built=None):
             bad.append(f"{where}: refractory condition {bp.refractory_condition!r} cannot be expressed (PyNN cell "
                        f"types hold a neuron for a fixed period, tau_refrac)")
             continue
+        if bp.every > 1:
+            bad.append(f"{where}: its own dt {bp.every * built.dt:g} s (every {bp.every} steps of the network's) "
+                       f"cannot be expressed (a PyNN simulation has one time step)")
         entry = CELL_TYPES.get(model.name)
         if entry is None or not _neurons.is_template(model, model.name):
             bad.append(f"{where}: neuron model '{model.name}' has no PyNN cell type "

@@ -43,6 +43,18 @@ def test_check_names_every_offender_and_refuses_before_work():
     assert np.all(lnet.populations["reset_low"].bias_mant > 0) and np.all(lnet.populations["rest_low"].bias_mant < 0)
 
 
+def test_a_population_with_its_own_dt_is_a_violation():
+    net = Network(dt=0.1 * ms)
+    net.spike_source("src", 2, [[0.001], [0.002]])
+    net.population("slow", 2, cell(tau_refrac=0 * ms), dt=1 * ms)
+    net.connect("src", "slow", AllToAll(), weight=1 * nA)
+    (v,) = loihi.check(net)
+    assert (v.where, v.what) == ("population 'slow'", "own dt")
+    assert v.value == "0.001 s, every 10 steps of the network's" and v.limit == "0.0001 s, the network's dt"
+    with pytest.raises(ModelError, match="population 'slow': own dt is 0.001 s"):
+        simulation(net, "loihi")
+
+
 def test_weights_that_vanish_or_plastic_rules_out_of_range_are_violations():
     net = Network(dt=1 * ms)
     net.spike_source("src", 2, [[0.001], [0.002]])

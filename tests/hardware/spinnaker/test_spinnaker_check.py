@@ -45,6 +45,15 @@ def test_check_lists_every_broken_constraint():
     assert [v.what for v in spinnaker.check(delay_network(2), neurons_per_core=300)] == ["neurons per core"]
 
 
+def test_check_names_a_population_with_its_own_dt():
+    net = Network(dt=0.1 * ms, seed=0)
+    net.spike_source("inp", 1, [[0.01]])
+    net.population("slow", 2, IF_curr_exp(tau_refrac=0 * ms), dt=1 * ms)
+    net.connect("inp", "slow", AllToAll(), weight=1 * nA)
+    (v,) = spinnaker.check(net)
+    assert v.where == "population 'slow'" and v.what.startswith("its own dt 0.001 s (every 10 steps")
+
+
 def test_check_finds_weights_lost_to_the_shared_weight_scale():
     """One receptor's weights share a 16-bit scale set by the largest input: a
     tiny weight beside a 50 nA one rounds to 0."""

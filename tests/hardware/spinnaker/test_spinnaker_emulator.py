@@ -298,6 +298,16 @@ def test_unsupported_pieces_are_all_listed_before_any_work():
         spinnaker.emulate(net.build(), 1.0)
 
 
+def test_a_population_with_its_own_dt_is_refused_by_name():
+    net = Network(dt=0.1 * ms)
+    net.spike_source("src", 1, [[1 * ms]])
+    net.population("slow", 2, IF_curr_exp(tau_refrac=0 * ms), dt=1 * ms)
+    net.connect("src", "slow", AllToAll(), weight=1 * nA)
+    with pytest.raises(ModelError, match=r"population 'slow': its own dt 0\.001 s \(every 10 steps of the "
+                                         r"network's\) cannot be expressed \(sPyNNaker"):
+        simulation(net, "spinnaker")
+
+
 def test_ca3_functional_experiment_spike_for_spike_as_on_numba():
     """The CA3 functional experiment gives every spike of every population in
     the same step on the emulator, its float64 twin and numba (the network
