@@ -11,7 +11,7 @@ import dataclasses
 
 import numpy as np
 import pytest
-from brian2 import mmolar, ms, second
+from brian2 import ms
 
 import spikemem as sm
 from spikemem.backends import simulation
