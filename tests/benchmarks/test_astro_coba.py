@@ -79,4 +79,6 @@ def test_the_recorded_comparison():
     assert len(data["phases"]) == len(ref["statistics"]["exc"]["rate_hz"]) == len(ours["statistics"]["exc"]["rate_hz"])
     assert data["agreement"] == bench.agreement(ours["statistics"], ref["statistics"])
     assert all(data["agreement"].values()), data["agreement"]
+    assert ref["astrocyte_dt_ms"] == ours["astrocyte_dt_ms"] == bench.ASTROCYTE_DT * 1e3
     assert data["speedup"] == pytest.approx(ref["run_s"] / ours["run_s"], rel=0.02)
+    assert data["speedup"] >= 5          # the target: numba at least 5x the C++ run phase

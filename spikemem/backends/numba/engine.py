@@ -16,6 +16,10 @@ spikes that are exactly ``delay`` steps old. Events are applied one synapse
 at a time in Brian2's order, so sums round the same way; a synapse's
 event-driven trace decays are reused from the synapse before it where they
 are the same ``exp`` of the same number (``shared_decays``).
+A population with its own dt steps on its ticks only, and sums that only it
+reads, or that read only it, run on its clock; clock-driven synaptic equations
+that nothing reads every step are integrated exactly when read
+(``schedule``).
 A convolution projection (``connectors.Convolution``) keeps its kernel: its
 spikes or summed variable are convolved in the step (``convolution``), on one
 thread, where the other projections deliver or sum.
@@ -323,7 +327,7 @@ class Assembler:
         self.signal_locals = {n: f"_sg{k}_{c}" for k, sig in enumerate(built.signals)
                               for c, n in enumerate(sig.names)}
         self.k.arg("dt", float(built.dt))
-        self.now = "t"        # what the statements' t is in the kernel (see ``catch_up``)
+        self.now = "t"        # what the statements' t is in the kernel (see ``_catch_up_code``)
         # projection index -> the runners that integrate its clock-driven equations when read
         self.catch_ups = {kp: runners for kp, syn in enumerate(objects.synapses) if (runners := catch_ups(syn))}
         self.history = {}     # population -> ring length
