@@ -182,6 +182,8 @@ def _synapses(proj: BuiltProjection, groups, order: int, n_projections: int, dt,
     integrated = _clock_driven_groups(model) if when_read else []
     for k in range(len(integrated)):
         model += Equations(f"{INTEGRATED_UNTIL}_{k} : second")
+    if integrated:       # times in float64 whatever the state's type, as Brian2's lastupdate
+        dtype = {f"{INTEGRATED_UNTIL}_{k}": np.float64 for k in range(len(integrated))}
     try:
         syn = b2.Synapses(groups[proj.pre], groups[proj.post], model=model, method=proj.method,
                           namespace=namespace, name=proj.name, dtype=dtype, **kw)
@@ -273,6 +275,7 @@ def _objects(built: BuiltNetwork, dtype, integrated_when_read) -> Brian2Objects:
         # Before the first change the variable keeps its initial value.
         table[:int(inp.steps[0])] = built.populations[inp.population].init[inp.variable]
         set_input_table(group, k, inp.variable, table, built.dt)
+        # on the group's clock: a population with its own dt takes its inputs on its ticks
         op = group.run_regularly(f"{inp.variable} = input_{k}_values(t, i)", when="start",
                                  order=k, name=f"input_{k}")
         out.inputs.append(op)

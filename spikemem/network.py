@@ -515,6 +515,7 @@ class Network:
             if every < 1 or abs(every * self.dt - dt) > 1e-9 * dt:
                 raise ModelError(f"population '{name}': dt {dt:g} s must be a whole multiple of the network's "
                                  f"dt {self.dt:g} s")
+            dt = None if every == 1 else dt
         pop = Population(name, int(size), model, dict(params or {}), dict(init or {}), dt)
         self.populations[name] = pop
         return pop
@@ -808,6 +809,11 @@ class Network:
         for p in self.projections:
             projs.append(self._build_linked(p, pops, projs, rng) if p.linked else
                          self._build_projection(p, pops, rng))
+            built = projs[-1]
+            if built.on_pre and built.linked != "pre" and pops[built.pre].every > 1:
+                raise ModelError(f"projection '{built.name}': it delivers the spikes of population '{built.pre}', "
+                                 f"which has its own dt; Brian2 would deliver them on that clock, with the delay "
+                                 f"rounded to it. Carry its events in a synapse model's on_pre or in a sum instead")
         inputs = [self._build_input(inp, pops) for inp in self.inputs]
         spike_mons = list(dict.fromkeys(m.population for m in self.monitors if isinstance(m, SpikeMonitor)))
         spike_ids = {m.population: np.asarray(m.ids, np.int64) for m in self.monitors

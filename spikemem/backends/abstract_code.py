@@ -82,7 +82,7 @@ def is_float(stmt) -> bool:
 
 def _statement(s, expr: str, names: dict, inplace: bool, cast: str | None) -> str:
     """Statement ``s`` assigning the rendered ``expr``; ``cast`` as for ``render``."""
-    if cast and is_float(s):
+    if cast and is_float(s) and np.dtype(s.dtype) != np.float64:     # a float64 time stays one
         expr = f"{cast}({expr})"
     return _assign(names.get(s.var, s.var), s.op, expr, inplace)
 

@@ -122,3 +122,89 @@ def test_numba_agrees_with_brian2():
         assert np.allclose(our_syn[var], values, rtol=1e-9, atol=1e-12), var
     for name, trace in ref.traces.items():
         assert np.allclose(ours.traces[name].values, trace.values, rtol=1e-9, atol=1e-15), name
+
+
+def slow_driver(reset_target=False, delayed_sum=False):
+    """A slow cell whose v drives a fast cell's I through a sum, optionally with the fast
+    cell's reset also writing I, or with a delayed sum onto the slow cell."""
+    net = sm.Network(dt=0.1 * ms, seed=0)
+    slow = sm.NeuronModel("dv/dt = (1.5 - v)/(4*ms) : 1\nY : 1", threshold="v > 1", reset="v = 0",
+                          method="exact", name="slow_cell")
+    fast = sm.NeuronModel("dx/dt = (I - x)/(2*ms) : 1\nI : 1", threshold="x > 0.5",
+                          reset="x = 0" + ("\nI = 0" if reset_target else ""), method="euler", name="fast_cell")
+    net.population("slow", 1, slow, dt=1 * ms)
+    net.population("fast", 1, fast)
+    net.connect("slow", "fast", sm.AllToAll(), weight=1.0, receptor="I",
+                synapse=sm.SynapseModel("w : 1\nI_post = 2*v_pre : 1 (summed)"), name="drive")
+    if delayed_sum:
+        net.connect("fast", "slow", sm.AllToAll(), weight=1.0, delay=0.5 * ms, receptor="Y",
+                    synapse=sm.SynapseModel("w : 1\nY_post = x_pre : 1 (summed)"), name="back")
+    net.record_spikes("fast")
+    net.record_state("fast", ["I"])
+    return net
+
+
+def test_a_slow_populations_spikes_are_not_delivered():
+    net = slow_driver()
+    net.connect("slow", "fast", sm.AllToAll(), weight=1.0, receptor="x", name="spikes")
+    with pytest.raises(ModelError, match=r"projection 'spikes': it delivers the spikes of population 'slow', "
+                                         r"which has its own dt"):
+        net.build()
+
+
+@pytest.mark.parametrize("case", ["reset_target", "delayed_sum"])
+def test_a_sum_from_a_slow_population_runs_every_step_where_its_values_can_change(case):
+    """The fast cell's reset writes the sum's target, or a delayed sum writes the slow
+    cell between its ticks: the sum from it is computed every step, as in Brian2."""
+    net = slow_driver(**{case: True})
+    built = net.build()
+    assert summed_gate(built, built.projections[0], "post") is None
+    assert summed_gate(slow_driver().build(), slow_driver().build().projections[0], "post") == (10, 1)
+    if case == "reset_target":
+        ours, ref = [simulation(slow_driver(reset_target=True), b, progress=False, **o) for b, o in BACKENDS]
+        for sim in (ours, ref):
+            sim.run(0.05)
+        assert ours.result().spikes["fast"].times.size > 10
+        assert np.allclose(ours.result().spikes["fast"].times, ref.result().spikes["fast"].times, atol=1e-9)
+
+
+def test_a_bare_postsynaptic_name_is_read_every_step():
+    """In a synapse's equations a name the synapse lacks is the postsynaptic neuron's
+    (here g, which every spike changes): not integrated when read."""
+    net = sm.Network(dt=0.1 * ms)
+    net.spike_source("src", 1, [np.arange(1, 30) * 1e-3])
+    net.population("post", 1, TARGET)
+    model = sm.SynapseModel("w : 1\ndx/dt = (g - x)/(3*ms) : 1 (clock-driven)", on_pre="g_post += w*(1 + x)")
+    net.connect("src", "post", sm.AllToAll(), weight=1.0, synapse=model, name="p")
+    assert integrated_when_read(net.build()) == set()
+    values = []
+    for backend, options in BACKENDS:
+        sim = simulation(net, backend, progress=False, **options)
+        sim.run(0.03)
+        values.append(np.asarray(sim.get("p", "x"), float))
+    assert values[0][0] > 0.5 and np.allclose(values[0], values[1], rtol=1e-9)
+
+
+def test_a_slow_population_takes_its_inputs_on_its_ticks():
+    traces = []
+    for backend, options in BACKENDS:
+        net = sm.Network(dt=0.1 * ms)
+        net.population("a", 1, sm.NeuronModel("dv/dt = (I - v)/(5*ms) : 1\nI : 1", method="euler", name="drv"),
+                       dt=1 * ms)
+        net.current("a", [0.35e-3, 1.1e-3], [1.0, 2.0], variable="I")
+        net.record_state("a", ["I", "v"])
+        sim = simulation(net, backend, progress=False, **options)
+        sim.run(3e-3)
+        traces.append({k: t.values[:, 0] for k, t in sim.result().traces.items()})
+    # the changes due at 0.35 and 1.1 ms are taken at the ticks of 1 and 2 ms (records 10 and 20)
+    assert np.flatnonzero(np.diff(traces[0]["a.I"])).tolist() == [9, 19]
+    for name, values in traces[1].items():
+        assert np.allclose(traces[0][name], values, rtol=1e-12), name
+
+
+def test_float32_keeps_float64_integration_times():
+    sim = simulation(tripartite(), "numba", progress=False, dtype="float32")
+    sim.run(0.02)
+    times = [v for k, v in sim.values.items() if "lastintegrated" in k]
+    assert len(times) == 2 and all(v.dtype == np.float64 for v in times)
+    assert np.allclose(times[0], 0.02, rtol=0, atol=1e-12)

@@ -395,12 +395,20 @@ class Assembler:
             steps = self.k.arg(f"in{k}__steps", inp.steps.astype(np.int64))
             values = self.k.arg(f"in{k}__values", inp.values.astype(var.dtype))
             ptr = self.k.arg(f"in{k}__ptr", np.zeros(self.threads, np.int64))
-            self.k.body += [
-                f"        _lo = {inp.population}___range[_tid]",
-                f"        _hi = {inp.population}___range[_tid + 1]",
-                f"        if {ptr}[_tid] < {steps}.shape[0] and {steps}[{ptr}[_tid]] == step:",
+            lines = [f"        _lo = {inp.population}___range[_tid]",
+                     f"        _hi = {inp.population}___range[_tid + 1]"]
+            every = self.built.populations[inp.population].every
+            if every == 1:
+                self.k.body += lines + [
+                    f"        if {ptr}[_tid] < {steps}.shape[0] and {steps}[{ptr}[_tid]] == step:",
+                    f"            {target} = {values}[{ptr}[_tid], _lo:_hi]",
+                    f"            {ptr}[_tid] += 1"]
+                continue
+            # a population with its own dt takes, on its ticks, the last value due by then
+            self.k.body += self.gated(lines + [
+                f"        while {ptr}[_tid] < {steps}.shape[0] and {steps}[{ptr}[_tid]] <= step:",
                 f"            {target} = {values}[{ptr}[_tid], _lo:_hi]",
-                f"            {ptr}[_tid] += 1"]
+                f"            {ptr}[_tid] += 1"], every, 0)
 
     def signals(self):
         """Each signal's sample for this step, as Brian2's TimedArray picks it
@@ -481,7 +489,9 @@ class Assembler:
         """A per-synapse variable in kernel order; one that no statement writes
         and that is the same for every synapse (a weight given as one number)
         as ``one_value``."""
-        values = np.array(values, dtype=self.k.dtype, copy=True)
+        # the times up to which synapses are integrated stay float64 (see ``lowering``)
+        dtype = np.float64 if name.startswith(INTEGRATED_UNTIL) else self.k.dtype
+        values = np.array(values, dtype=dtype, copy=True)
         if name not in self.synapse_writes.get(kp, ()):
             one = one_value(values)
             if one is not None:
@@ -1099,8 +1109,12 @@ class Assembler:
                 continue
             stmts = self.statements(runner)
             names = self.names(cobj.variables, cobj.variable_indices, index_for, pop.name, stmts[0])
-            if pop.every > 1 and "dt" in names:
-                names["dt"] = self.k.arg(f"{pop.name}___dt", float(pop.every * self.built.dt))
+            if pop.every > 1:         # its own clock: its dt and its step count
+                if "dt" in names:
+                    names["dt"] = self.k.arg(f"{pop.name}___dt", float(pop.every * self.built.dt))
+                if "t_in_timesteps" in names:
+                    names["t_in_timesteps"] = f"(step // {pop.every})"
+
             blocks.append((stmts, names))
             if codegen.names_in(stmts[1]) & set(codegen.RANDOM_CALLS):
                 # numba's random state is per thread: only thread 0 draws as one thread would
