@@ -36,7 +36,10 @@ def test_layered_and_generic_engines_give_the_same_outputs_and_gradients(readout
     net = mlp([7, 6, 4], recurrent=recurrent, seed=1)
     x = _input(7)
     fast, slow = (_outputs_and_gradients(net, engine, readout, x) for engine in ("layered", "generic"))
-    assert torch.equal(fast[0], slow[0])
+    if readout == "counts":
+        assert torch.equal(fast[0], slow[0])
+    else:     # sums of the same terms; the BLAS behind the layered engine's products orders them by CPU
+        assert torch.allclose(fast[0], slow[0], rtol=1e-13, atol=1e-13 * fast[0].abs().max())
     if readout == "counts":
         assert fast[0].sum() > 10
     for name in fast[1]:
