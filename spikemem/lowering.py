@@ -130,11 +130,15 @@ def _source_group(pop: BuiltPopulation, dt):
 INTEGRATED_UNTIL = "lastintegrated"
 
 
+def clock_driven(equations: Equations) -> dict:
+    """{variable: equation} of the clock-driven differential equations."""
+    return {n: eq for n, eq in equations.items() if eq.type == DIFFERENTIAL_EQUATION and "event-driven" not in eq.flags}
+
+
 def _clock_driven_groups(equations: Equations) -> list[list[str]]:
     """The clock-driven differential equations' variables, in groups that read
     each other (directly or not): each group can be brought up to date alone."""
-    clock = {n: eq for n, eq in equations.items()
-             if eq.type == DIFFERENTIAL_EQUATION and "event-driven" not in eq.flags}
+    clock = clock_driven(equations)
     groups = []
     for name in clock:
         linked = [g for g in groups if any(v in clock[name].identifiers or name in clock[v].identifiers for v in g)]

@@ -248,6 +248,12 @@ class BuiltPopulation:
         return f"<BuiltPopulation '{self.name}': {self.size} x {model}>"
 
 
+def own_dt(pop: BuiltPopulation, dt: float) -> str:
+    """How refusals name a population's own time step (``dt``: the network's):
+    "own dt 0.001 s (every 10 steps of the network's)"."""
+    return f"own dt {pop.every * dt:g} s (every {pop.every} steps of the network's)"
+
+
 @dataclass
 class BuiltProjection:
     name: str

@@ -8,7 +8,7 @@ from brian2 import amp, siemens
 
 from spikemem.errors import ModelError
 from spikemem.interop import pynn
-from spikemem.network import BuiltNetwork, BuiltProjection
+from spikemem.network import BuiltNetwork, BuiltProjection, own_dt
 from spikemem.neurons import is_template
 
 from .formats import COND_SCALE, NA, STATE, SYNAPSE_TYPE, US
@@ -73,8 +73,8 @@ def emulator_problems(built: BuiltNetwork) -> list:
             bad.append(f"{where}: refractory condition {pop.refractory_condition!r} cannot be expressed (sPyNNaker "
                        f"holds a neuron for a fixed period)")
         if pop.every > 1:
-            bad.append(f"{where}: its own dt {pop.every * built.dt:g} s (every {pop.every} steps of the network's) "
-                       f"cannot be expressed (sPyNNaker updates every population at the machine time step)")
+            bad.append(f"{where}: its {own_dt(pop, built.dt)} cannot be expressed (sPyNNaker updates every "
+                       f"population at the machine time step)")
         if pop.kind == "neuron" and not any(is_template(pop.model, cell) for cell in CELLS):
             bad.append(f"{where}: neuron model '{pop.model.name}' is neither the IF_curr_exp nor the "
                        f"IF_cond_exp template (the emulator implements sPyNNaker's LIF with exponential "

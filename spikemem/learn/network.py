@@ -10,7 +10,7 @@ import numpy as np
 
 from ..connectors import AllToAll
 from ..errors import ModelError
-from ..network import BuiltNetwork, Network
+from ..network import BuiltNetwork, Network, own_dt
 from ..neurons import Leaky, template_of
 from . import checks
 from .checks import is_whole
@@ -213,5 +213,5 @@ def _check_leaky(pop, target, where, dt):
     if pop.refractory_steps or pop.refractory_condition is not None:
         raise ModelError(f"{where}: population '{pop.name}' has a refractory period; Leaky neurons have none")
     if pop.every > 1:
-        raise ModelError(f"{where}: population '{pop.name}' has its own dt {pop.every * dt:g} s (every {pop.every} "
-                         f"steps of the network's); the layered engine steps every layer at the network's dt")
+        raise ModelError(f"{where}: population '{pop.name}' has its {own_dt(pop, dt)}; the layered engine steps "
+                         f"every layer at the network's dt")

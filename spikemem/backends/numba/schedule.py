@@ -17,9 +17,12 @@ on the steps its clock ticks. Two consequences are exploited here:
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from brian2 import Equations
 from brian2.equations.equations import DIFFERENTIAL_EQUATION, PARAMETER
+
+from ...lowering import clock_driven
 
 #: names whose value changes every step or at random: an equation reading them is not
 #: the same over n steps as over one
@@ -81,8 +84,14 @@ def _neighbours(built, proj) -> set:
     return out | {n for sig in built.signals for n in sig.names}
 
 
+@lru_cache(maxsize=None)
+def _equations(text: str) -> Equations:
+    """A projection's parsed equations: each is read by several of the rules here."""
+    return Equations(text)
+
+
 def _summed(proj) -> list:
-    return [eq for eq in Equations(proj.equations).values() if "summed" in eq.flags]
+    return [eq for eq in _equations(proj.equations).values() if "summed" in eq.flags]
 
 
 def summed_gate(built, proj, side: str) -> tuple[int, int] | None:
@@ -105,7 +114,7 @@ def summed_gate(built, proj, side: str) -> tuple[int, int] | None:
     source = built.populations[proj.pre]
     if source.kind != "neuron" or source.every == 1 or _written_between_ticks(built, proj.pre):
         return None
-    eqs = Equations(proj.equations)
+    eqs = _equations(proj.equations)
     if any(eq.type == DIFFERENTIAL_EQUATION for eq in eqs.values()):
         return None
     if any(_target_written_elsewhere(built, proj, eq.varname[:-len("_post")]) for eq in _summed(proj)):
@@ -129,8 +138,8 @@ def integrated_when_read(built, shared_traces: bool = False) -> set[str]:
     for k, proj in enumerate(built.projections):
         if proj.linked or proj.method not in ("exact", "linear") or shared_traces or _summed(proj):
             continue
-        eqs = Equations(proj.equations)
-        clock = [eq for eq in eqs.values() if eq.type == DIFFERENTIAL_EQUATION and "event-driven" not in eq.flags]
+        eqs = _equations(proj.equations)
+        clock = list(clock_driven(eqs).values())
         if not clock:
             continue
         subexpressions = {n for n, eq in eqs.items() if eq.type not in (DIFFERENTIAL_EQUATION, PARAMETER)}

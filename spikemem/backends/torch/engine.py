@@ -33,7 +33,7 @@ from brian2.core.variables import ArrayVariable, Constant
 
 from ...errors import ModelError
 from ...lowering import neuron_runners, summed_updaters
-from ...network import signal_oversampling
+from ...network import own_dt, signal_oversampling
 from .. import abstract_code as ac
 from . import SURROGATES, codegen
 from .codegen import gather
@@ -56,9 +56,9 @@ def refuse_own_dt(built) -> None:
     every population on every step of the network's."""
     for pop in built.populations.values():
         if pop.every > 1:
-            raise ModelError(f"torch backend: population '{pop.name}' has its own dt {pop.every * built.dt:g} s "
-                             f"(every {pop.every} steps of the network's); the torch engine updates every "
-                             f"population at the network's dt (the numba and brian2 backends run it)")
+            raise ModelError(f"torch backend: population '{pop.name}' has its {own_dt(pop, built.dt)}; the torch "
+                             f"engine updates every population at the network's dt (the numba and brian2 "
+                             f"backends run it)")
 
 
 class _Namespace(dict):

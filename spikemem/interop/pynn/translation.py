@@ -10,7 +10,7 @@ import numpy as np
 from spikemem import neurons as _neurons
 from spikemem import plasticity as _plasticity
 from spikemem.errors import ModelError
-from spikemem.network import Network
+from spikemem.network import Network, own_dt
 from spikemem.synapses import STATIC
 
 MS, MV, NA, NF, US = 1e3, 1e3, 1e9, 1e9, 1e6
@@ -123,8 +123,8 @@ def translation(network: Network, duration=None, built=None):
                        f"types hold a neuron for a fixed period, tau_refrac)")
             continue
         if bp.every > 1:
-            bad.append(f"{where}: its own dt {bp.every * built.dt:g} s (every {bp.every} steps of the network's) "
-                       f"cannot be expressed (a PyNN simulation has one time step)")
+            bad.append(f"{where}: its {own_dt(bp, built.dt)} cannot be expressed (a PyNN simulation has one "
+                       f"time step)")
         entry = CELL_TYPES.get(model.name)
         if entry is None or not _neurons.is_template(model, model.name):
             bad.append(f"{where}: neuron model '{model.name}' has no PyNN cell type "
